@@ -1,0 +1,57 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Warnings are errors everywhere in our own code (STYLE.md).
+let strictSwift: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+let strictC: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"])]
+
+let package = Package(
+    name: "berth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "berth", targets: ["berth"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // The only code that runs between clone() and execve() in the child: plain C,
+        // async-signal-safe, no allocation (DESIGN.md, "The spawn path").
+        .target(name: "CSpawn", cSettings: strictC),
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "CSpawn", "CLibcap", "CLibseccomp",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "berth",
+            dependencies: [
+                "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift,
+            // A dynamically linked Swift runtime costs milliseconds at every start;
+            // release builds carry the stdlib inside the binary.
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+        ),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Runtime"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

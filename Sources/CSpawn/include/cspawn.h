@@ -1,0 +1,177 @@
+// CSpawn: the only code that runs between clone() and execve() in a container's first process.
+//
+// The Swift parent may have threads, so after clone() the child may only make async-signal-safe
+// calls: no Swift runtime, no malloc. Everything the child needs (paths, argv, the mount list,
+// capability masks, the seccomp program) is prepared by the parent and passed in
+// `berth_spawn_config`; the child only walks it and makes system calls.
+//
+// Errors in the child travel back over a close-on-exec pipe as a `berth_child_error` (which step,
+// which mount operation, errno); EOF on that pipe means execve succeeded.
+#ifndef BERTH_CSPAWN_H
+#define BERTH_CSPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The steps of the child's setup, in the order they run. Reported back when one fails.
+enum berth_step {
+    BERTH_STEP_NONE = 0,
+    BERTH_STEP_WAIT_PARENT,
+    BERTH_STEP_SETSID,
+    BERTH_STEP_CONTROLLING_TTY,
+    BERTH_STEP_STDIO,
+    BERTH_STEP_UNSHARE_CGROUP,
+    BERTH_STEP_MOUNT_PROPAGATION,
+    BERTH_STEP_BIND_ROOT,
+    BERTH_STEP_OPEN_ROOT,
+    BERTH_STEP_MOUNT_TARGET,   // resolving/creating a mount target inside the root (index = op)
+    BERTH_STEP_MOUNT,          // the mount operation itself (index = op)
+    BERTH_STEP_PIVOT_ROOT,
+    BERTH_STEP_UMOUNT_OLD_ROOT,
+    BERTH_STEP_ROOT_READONLY,
+    BERTH_STEP_HOSTNAME,
+    BERTH_STEP_LOOPBACK,
+    BERTH_STEP_WORKDIR,
+    BERTH_STEP_RLIMIT,         // index = entry in rlimits
+    BERTH_STEP_CAP_BOUNDING,
+    BERTH_STEP_KEEPCAPS,
+    BERTH_STEP_SETGROUPS,
+    BERTH_STEP_SETGID,
+    BERTH_STEP_SETUID,
+    BERTH_STEP_CAPSET,
+    BERTH_STEP_CAP_AMBIENT,
+    BERTH_STEP_NO_NEW_PRIVS,
+    BERTH_STEP_CLOSE_FDS,
+    BERTH_STEP_SECCOMP,
+    BERTH_STEP_INIT_FORK,
+    BERTH_STEP_EXEC,
+};
+
+/// Kinds of filesystem setup operation, bubblewrap style: the plan is an ordered list of these.
+enum berth_op_kind {
+    /// mount(source, target, fstype, flags, data); the target directory is created.
+    BERTH_OP_MOUNT = 1,
+    /// Bind `source` (a host path) onto `target` (created as a file or directory to match the
+    /// source); `flags` may add MS_RDONLY/MS_NOSUID/MS_NODEV/MS_NOEXEC, applied by a remount.
+    BERTH_OP_BIND,
+    /// mknod(target, S_IFCHR | mode, dev); falls back to binding the host's `source` on EPERM.
+    BERTH_OP_DEVICE,
+    /// symlink(source, target).
+    BERTH_OP_SYMLINK,
+    /// Hide `target`: /dev/null over a file, an empty read-only tmpfs over a directory.
+    /// A target that does not exist is skipped.
+    BERTH_OP_MASK,
+    /// Make `target` read-only (bind it onto itself, remount MS_RDONLY).
+    /// A target that does not exist is skipped.
+    BERTH_OP_READONLY,
+};
+
+/// One filesystem setup operation. `target` is an absolute path inside the container; it is
+/// resolved with openat2(RESOLVE_IN_ROOT) so symlinks in the image cannot point it at the host.
+struct berth_mount_op {
+    int kind;                 // enum berth_op_kind
+    const char *source;
+    const char *target;
+    const char *fstype;
+    unsigned long flags;
+    const char *data;
+    unsigned int mode;        // BERTH_OP_DEVICE: permission bits
+    unsigned long long dev;   // BERTH_OP_DEVICE: makedev(major, minor)
+    int optional;             // failures of this operation are ignored (e.g. mqueue unsupported)
+};
+
+struct berth_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+/// Everything the child needs, prepared by the parent. All pointers must stay valid until
+/// `berth_spawn` returns (the child gets a copy of the parent's memory).
+struct berth_spawn_config {
+    // -- clone --
+    unsigned long namespaces;       // CLONE_NEW* flags for clone (CLONE_NEWCGROUP is not allowed
+                                    // here: see unshare_cgroup)
+    int unshare_cgroup;             // unshare(CLONE_NEWCGROUP) once inside the container's cgroup
+    int cgroup_fd;                  // >= 0: clone3(CLONE_INTO_CGROUP) into this cgroup v2 dir
+
+    // -- stdio and terminal --
+    int stdio[3];                   // fds that become 0, 1, 2
+    int controlling_tty;            // nonzero: stdio[0] is a tty slave that becomes the
+                                    // controlling terminal of the new session
+
+    // -- filesystem --
+    const char *rootfs;             // absolute host path of the container's root
+    int rootfs_readonly;
+    const struct berth_mount_op *ops;
+    size_t n_ops;
+
+    // -- identity and environment --
+    const char *hostname;           // NULL: leave as is
+    int loopback_up;                // bring `lo` up (new network namespace)
+    const char *cwd;                // inside the container; created if missing
+    const char *const *argv;
+    const char *const *envp;
+    const char *path;               // PATH used to find argv[0] when it has no slash
+    const struct berth_rlimit *rlimits;
+    size_t n_rlimits;
+
+    // -- privileges --
+    int set_user;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t n_groups;
+    int set_capabilities;
+    int last_cap;                   // /proc/sys/kernel/cap_last_cap
+    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+    int no_new_privs;
+    const void *seccomp_program;    // struct sock_filter[], NULL: no filter
+    size_t seccomp_length;          // in bytes
+
+    // -- process --
+    int use_init;                   // fork: pid 1 stays a tiny init, the command is its child
+    int parent_death_signal;        // 0: none
+};
+
+/// What `berth_spawn` hands back to the parent.
+struct berth_spawn_result {
+    pid_t pid;                      // the container's first process (in the parent's pid ns)
+    int pidfd;                      // -1 when the kernel gave none
+    int release_fd;                 // write end of the sync pipe: berth_release() lets the child go on
+    int error_fd;                   // read end of the error pipe: berth_wait_exec()
+    int joined_cgroup;              // nonzero: clone3 placed the child in cgroup_fd already
+};
+
+/// A failure reported by the child.
+struct berth_child_error {
+    int32_t step;                   // enum berth_step
+    int32_t index;                  // the mount operation or rlimit entry, -1 otherwise
+    int32_t error;                  // errno
+};
+
+/// Clones the child. It waits, stopped at its first instruction after clone, until
+/// `berth_release` is called (so the parent can place it in v1 cgroups first).
+/// Returns 0, or -errno when clone itself failed.
+int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_result *result);
+
+/// Lets the child continue its setup. Returns 0 or -errno.
+int berth_release(struct berth_spawn_result *result);
+
+/// Waits until the child has exec'd the command (returns 0) or reported a failure (returns 1 and
+/// fills `error`). Returns -errno if reading failed.
+int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error);
+
+/// The name of a step, for messages ("pivot_root").
+const char *berth_step_name(int step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,41 @@
+// Parent-side system calls that Swift cannot reach directly (glibc has no wrapper, or the
+// wrapper is variadic).
+#ifndef BERTH_CSYSCALLS_H
+#define BERTH_CSYSCALLS_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// openat2(RESOLVE_IN_ROOT): opens `path` as if `root` were "/", so no symlink or ".." in the
+/// image can lead outside it. Returns an fd (O_CLOEXEC added) or -1 with errno.
+int berth_open_in_root(const char *root, const char *path, int flags);
+
+/// pidfd_send_signal(2). Returns 0 or -1 with errno.
+int berth_pidfd_send_signal(int pidfd, int sig);
+
+/// pidfd_open(2). Returns an fd or -1 with errno.
+int berth_pidfd_open(pid_t pid);
+
+/// signalfd(2) for `signals` (which the caller has blocked), close-on-exec and non-blocking.
+int berth_signalfd(const sigset_t *signals);
+
+/// Opens a new pty pair: the master (close-on-exec) and its slave (close-on-exec, not made the
+/// caller's controlling terminal), and writes the slave's path into `name`. 0 or -1 with errno.
+int berth_open_pty(int *master, int *slave, char *name, size_t size);
+
+/// Fills `buffer` from the kernel's random pool (getrandom(2)). 0 or -1 with errno.
+int berth_random_bytes(void *buffer, size_t length);
+
+/// Namespace flags (CLONE_NEW*), so Swift needs no _GNU_SOURCE.
+extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_newuts,
+    berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,615 @@
+// The parent side of the spawn (clone, release, wait for exec) and the child's setup, step by
+// step. Nothing after clone() may allocate or take a lock: the parent may have had threads.
+#define _GNU_SOURCE
+#include "cspawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// MARK: - reporting from the child
+
+static void report(int fd, int step, int index, int error) {
+    struct berth_child_error e = { .step = step, .index = index, .error = error };
+    ssize_t n;
+    do {
+        n = write(fd, &e, sizeof e);
+    } while (n < 0 && errno == EINTR);
+}
+
+// Report the failure and end the child. The exit status is not what the parent shows: it reads
+// the report.
+#define FAIL(step, index) \
+    do { report(errfd, (step), (index), errno); _exit(125); } while (0)
+
+// MARK: - paths inside the root
+
+static long sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = resolve;
+    return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+static int open_in_root(int rootfd, const char *path, int flags) {
+    int fd;
+    do {
+        fd = (int)sys_openat2(rootfd, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    } while (fd < 0 && errno == EAGAIN);
+    return fd;
+}
+
+// Splits "/a/b/c" into the parent "/a/b" and the last component "c", each into a buffer of 4096.
+// Returns -1 (ENAMETOOLONG) when the path is too long or has no last component.
+static int split_last(const char *path, char *parent, char *last) {
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    size_t slash = len;
+    while (slash > 0 && path[slash - 1] != '/') slash--;
+    if (slash == len || len >= 4096) { errno = ENAMETOOLONG; return -1; }
+    size_t plen = slash > 1 ? slash - 1 : slash;
+    if (plen == 0) { parent[0] = '/'; parent[1] = 0; }
+    else { memcpy(parent, path, plen); parent[plen] = 0; }
+    memcpy(last, path + slash, len - slash);
+    last[len - slash] = 0;
+    return 0;
+}
+
+// mkdir -p inside the root, every component resolved with RESOLVE_IN_ROOT.
+static int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+    char partial[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof partial) { errno = ENAMETOOLONG; return -1; }
+    for (size_t i = 1; i <= len; i++) {
+        if (i != len && path[i] != '/') continue;
+        memcpy(partial, path, i);
+        partial[i] = 0;
+        int fd = open_in_root(rootfd, partial, O_PATH | O_DIRECTORY);
+        if (fd >= 0) { close(fd); continue; }
+        if (errno != ENOENT) return -1;
+        char parent[4096], name[4096];
+        if (split_last(partial, parent, name) < 0) return -1;
+        int pfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+        if (pfd < 0) return -1;
+        int rc = mkdirat(pfd, name, mode);
+        int saved = errno;
+        close(pfd);
+        if (rc < 0 && saved != EEXIST) { errno = saved; return -1; }
+    }
+    return 0;
+}
+
+// Creates an empty regular file at `path` inside the root (its parents too) if it is missing.
+static int touch_in_root(int rootfd, const char *path) {
+    int fd = open_in_root(rootfd, path, O_PATH);
+    if (fd >= 0) { close(fd); return 0; }
+    if (errno != ENOENT) return -1;
+    char parent[4096], name[4096];
+    if (split_last(path, parent, name) < 0) return -1;
+    if (mkdir_in_root(rootfd, parent, 0755) < 0) return -1;
+    int pfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+    if (pfd < 0) return -1;
+    fd = openat(pfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int saved = errno;
+    close(pfd);
+    if (fd < 0) { errno = saved; return -1; }
+    close(fd);
+    return 0;
+}
+
+// "/proc/self/fd/N": mount(2) takes paths, so a target resolved to an fd is named through procfs.
+static void fd_path(int fd, char *buf) {
+    static const char prefix[] = "/proc/self/fd/";
+    memcpy(buf, prefix, sizeof prefix - 1);
+    char digits[16];
+    int n = 0;
+    do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
+    size_t at = sizeof prefix - 1;
+    while (n > 0) buf[at++] = digits[--n];
+    buf[at] = 0;
+}
+
+// Mounts onto `target` (inside the root) through an O_PATH fd to it.
+static int mount_on(int rootfd, const char *target, const char *source, const char *fstype,
+                    unsigned long flags, const char *data) {
+    int fd = open_in_root(rootfd, target, O_PATH);
+    if (fd < 0) return -1;
+    char path[32];
+    fd_path(fd, path);
+    int rc = mount(source, path, fstype, flags, data);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// A bind mount ignores MS_RDONLY & co. on creation; they take effect through a remount of the
+// new mount, which must be reopened (the old fd names the directory below it).
+static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags) {
+    if (mount_on(rootfd, target, source, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+    unsigned long extra = flags & remountable;
+    if (!extra) return 0;
+    return mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL);
+}
+
+static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step) {
+    struct stat st;
+    *failed_step = BERTH_STEP_MOUNT_TARGET;
+    switch (op->kind) {
+    case BERTH_OP_MOUNT:
+        if (mkdir_in_root(rootfd, op->target, 0755) < 0) return -1;
+        *failed_step = BERTH_STEP_MOUNT;
+        return mount_on(rootfd, op->target, op->source, op->fstype, op->flags, op->data);
+
+    case BERTH_OP_BIND:
+        if (stat(op->source, &st) < 0) { *failed_step = BERTH_STEP_MOUNT; return -1; }
+        if (S_ISDIR(st.st_mode) ? mkdir_in_root(rootfd, op->target, 0755) < 0
+                                : touch_in_root(rootfd, op->target) < 0) return -1;
+        *failed_step = BERTH_STEP_MOUNT;
+        return bind_on(rootfd, op->source, op->target, op->flags);
+
+    case BERTH_OP_DEVICE: {
+        char parent[4096], name[4096];
+        if (split_last(op->target, parent, name) < 0) return -1;
+        if (mkdir_in_root(rootfd, parent, 0755) < 0) return -1;
+        int pfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+        if (pfd < 0) return -1;
+        *failed_step = BERTH_STEP_MOUNT;
+        int rc = mknodat(pfd, name, S_IFCHR | op->mode, (dev_t)op->dev);
+        int saved = errno;
+        if (rc == 0) fchmodat(pfd, name, op->mode, 0);   // mknod's mode passes through the umask
+        close(pfd);
+        if (rc == 0 || saved == EEXIST) return 0;
+        if (saved != EPERM || !op->source) { errno = saved; return -1; }
+        // Without CAP_MKNOD (a user namespace), bind the host's node instead.
+        if (touch_in_root(rootfd, op->target) < 0) return -1;
+        return mount_on(rootfd, op->target, op->source, NULL, MS_BIND, NULL);
+    }
+
+    case BERTH_OP_SYMLINK: {
+        char parent[4096], name[4096];
+        if (split_last(op->target, parent, name) < 0) return -1;
+        if (mkdir_in_root(rootfd, parent, 0755) < 0) return -1;
+        int pfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+        if (pfd < 0) return -1;
+        *failed_step = BERTH_STEP_MOUNT;
+        int rc = symlinkat(op->source, pfd, name);
+        int saved = errno;
+        close(pfd);
+        if (rc < 0 && saved == EEXIST) return 0;
+        errno = saved;
+        return rc;
+    }
+
+    case BERTH_OP_MASK: {
+        int fd = open_in_root(rootfd, op->target, O_PATH);
+        if (fd < 0) return errno == ENOENT ? 0 : -1;
+        int rc = fstat(fd, &st);
+        close(fd);
+        if (rc < 0) return -1;
+        *failed_step = BERTH_STEP_MOUNT;
+        if (S_ISDIR(st.st_mode))
+            return mount_on(rootfd, op->target, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+        return mount_on(rootfd, op->target, "/dev/null", NULL, MS_BIND, NULL);
+    }
+
+    case BERTH_OP_READONLY: {
+        int fd = open_in_root(rootfd, op->target, O_PATH);
+        if (fd < 0) return errno == ENOENT ? 0 : -1;
+        char path[32];
+        fd_path(fd, path);
+        *failed_step = BERTH_STEP_MOUNT;
+        int rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL);
+        int saved = errno;
+        close(fd);
+        if (rc < 0) { errno = saved; return -1; }
+        return mount_on(rootfd, op->target, NULL, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+// MARK: - the rest of the child's setup
+
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return rc;
+}
+
+// mkdir -p for the working directory, after pivot_root (so "/" is the container's root).
+static int make_workdir(const char *path) {
+    char partial[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof partial) { errno = ENAMETOOLONG; return -1; }
+    for (size_t i = 1; i <= len; i++) {
+        if (i != len && path[i] != '/') continue;
+        memcpy(partial, path, i);
+        partial[i] = 0;
+        if (mkdir(partial, 0755) < 0 && errno != EEXIST) return -1;
+    }
+    return 0;
+}
+
+// Moves the fds meant for 0, 1, 2 into place. A source that is itself 0-2 is first moved out of
+// the way so an earlier dup2 cannot clobber it.
+static int setup_stdio(const int stdio[3]) {
+    int src[3];
+    for (int i = 0; i < 3; i++) {
+        src[i] = stdio[i];
+        if (src[i] < 3 && src[i] != i) {
+            src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+            if (src[i] < 0) return -1;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (src[i] == i) {
+            if (fcntl(i, F_SETFD, 0) < 0) return -1;   // keep it across exec
+        } else if (dup2(src[i], i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int set_capabilities(const struct berth_spawn_config *c) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)c->cap_effective;
+    data[1].effective = (uint32_t)(c->cap_effective >> 32);
+    data[0].permitted = (uint32_t)c->cap_permitted;
+    data[1].permitted = (uint32_t)(c->cap_permitted >> 32);
+    data[0].inheritable = (uint32_t)c->cap_inheritable;
+    data[1].inheritable = (uint32_t)(c->cap_inheritable >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+// execvp without allocation: tries each PATH entry, remembering EACCES the way execvp does.
+static void exec_command(const struct berth_spawn_config *c) {
+    const char *file = c->argv[0];
+    char *const *argv = (char *const *)c->argv;
+    char *const *envp = (char *const *)c->envp;
+    if (strchr(file, '/')) {
+        execve(file, argv, envp);
+        return;
+    }
+    const char *p = c->path && *c->path ? c->path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    size_t flen = strlen(file);
+    int seen_eacces = 0;
+    char buf[4096];
+    while (1) {
+        const char *end = strchrnul(p, ':');
+        size_t dlen = (size_t)(end - p);
+        if (dlen + 1 + flen + 1 <= sizeof buf) {
+            size_t at = 0;
+            if (dlen == 0) buf[at++] = '.';   // an empty entry means the working directory
+            else { memcpy(buf, p, dlen); at = dlen; }
+            buf[at++] = '/';
+            memcpy(buf + at, file, flen + 1);
+            execve(buf, argv, envp);
+            switch (errno) {
+            case EACCES: seen_eacces = 1; break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+            default: return;   // found but unusable (ENOEXEC, E2BIG, ...): report that
+            }
+        }
+        if (*end == 0) break;
+        p = end + 1;
+    }
+    errno = seen_eacces ? EACCES : ENOENT;
+}
+
+static void reset_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < _NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        sigaction(sig, &sa, NULL);   // EINVAL for the signals glibc reserves: harmless
+    }
+}
+
+// The child, from its first instruction after clone to execve. The order matters and each
+// step says why it sits where it does.
+__attribute__((noreturn))
+static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd) {
+    // Handlers were the parent's (Swift's); the mask stays full until just before exec so that
+    // nothing interrupts the setup. Die with the parent: a container must not outlive berth.
+    reset_signals();
+    if (c->parent_death_signal) prctl(PR_SET_PDEATHSIG, c->parent_death_signal);
+
+    // Wait until the parent has put us into our cgroup (v1) and is ready. EOF means the parent
+    // died before releasing us: PDEATHSIG was set too late to catch that, so leave now.
+    char go;
+    ssize_t n;
+    do { n = read(syncfd, &go, 1); } while (n < 0 && errno == EINTR);
+    if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
+    close(syncfd);
+
+    // A session of our own, so the container's signals and terminal are its own.
+    if (setsid() < 0) FAIL(BERTH_STEP_SETSID, -1);
+    if (c->controlling_tty && ioctl(c->stdio[0], TIOCSCTTY, 0) < 0) FAIL(BERTH_STEP_CONTROLLING_TTY, -1);
+    if (setup_stdio(c->stdio) < 0) FAIL(BERTH_STEP_STDIO, -1);
+
+    // The cgroup namespace is created only now, from inside the container's cgroup, so that the
+    // container sees its own cgroup as "/" (a namespace made at clone time would be rooted at
+    // berth's cgroup).
+    if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0) FAIL(BERTH_STEP_UNSHARE_CGROUP, -1);
+
+    if (c->rootfs) {
+        // Nothing we mount may propagate back to the host's mount table.
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL(BERTH_STEP_MOUNT_PROPAGATION, -1);
+        // pivot_root needs the new root to be a mount point.
+        if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) FAIL(BERTH_STEP_BIND_ROOT, -1);
+        int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) FAIL(BERTH_STEP_OPEN_ROOT, -1);
+
+        // The plan: /proc, /dev and its nodes, /sys, user mounts, then masked and read-only
+        // paths (which lie inside /proc and /sys, so they come after those are mounted).
+        for (size_t i = 0; i < c->n_ops; i++) {
+            int step;
+            if (run_op(rootfd, &c->ops[i], &step) < 0 && !c->ops[i].optional) FAIL(step, (int)i);
+        }
+        close(rootfd);
+
+        // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then removes
+        // the old root, so nothing of the host stays reachable (chroot would leave it there).
+        if (chdir(c->rootfs) < 0) FAIL(BERTH_STEP_PIVOT_ROOT, -1);
+        if (syscall(SYS_pivot_root, ".", ".") < 0) FAIL(BERTH_STEP_PIVOT_ROOT, -1);
+        if (mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0) FAIL(BERTH_STEP_UMOUNT_OLD_ROOT, -1);
+        if (umount2(".", MNT_DETACH) < 0) FAIL(BERTH_STEP_UMOUNT_OLD_ROOT, -1);
+        if (chdir("/") < 0) FAIL(BERTH_STEP_PIVOT_ROOT, -1);
+        // Read-only last, after every mount point inside it has been created.
+        if (c->rootfs_readonly &&
+            mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+            FAIL(BERTH_STEP_ROOT_READONLY, -1);
+    }
+
+    if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) FAIL(BERTH_STEP_HOSTNAME, -1);
+    if (c->loopback_up && loopback_up() < 0) FAIL(BERTH_STEP_LOOPBACK, -1);
+
+    // The working directory is created as root, before the user changes: Docker does the same.
+    if (c->cwd) {
+        if (make_workdir(c->cwd) < 0 || chdir(c->cwd) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
+    }
+
+    for (size_t i = 0; i < c->n_rlimits; i++) {
+        struct rlimit rl = { .rlim_cur = c->rlimits[i].soft, .rlim_max = c->rlimits[i].hard };
+        if (setrlimit(c->rlimits[i].resource, &rl) < 0) FAIL(BERTH_STEP_RLIMIT, (int)i);
+    }
+
+    // Privileges, in the order that keeps each step possible: the bounding set needs
+    // CAP_SETPCAP, setgroups/setgid/setuid need CAP_SETGID/SETUID, and KEEPCAPS keeps the
+    // permitted set across the uid change so capset can then set exactly what was asked.
+    if (c->set_capabilities) {
+        for (int cap = 0; cap <= c->last_cap; cap++) {
+            if (c->cap_bounding & (1ULL << cap)) continue;
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) FAIL(BERTH_STEP_CAP_BOUNDING, cap);
+        }
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
+    }
+    if (c->set_user) {
+        if (setgroups(c->n_groups, c->groups) < 0) FAIL(BERTH_STEP_SETGROUPS, -1);
+        if (setresgid(c->gid, c->gid, c->gid) < 0) FAIL(BERTH_STEP_SETGID, -1);
+        if (setresuid(c->uid, c->uid, c->uid) < 0) FAIL(BERTH_STEP_SETUID, -1);
+    }
+    if (c->set_capabilities) {
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
+        if (set_capabilities(c) < 0) FAIL(BERTH_STEP_CAPSET, -1);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+            FAIL(BERTH_STEP_CAP_AMBIENT, -1);
+        for (int cap = 0; cap <= c->last_cap; cap++) {
+            if (!(c->cap_ambient & (1ULL << cap))) continue;
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) FAIL(BERTH_STEP_CAP_AMBIENT, cap);
+        }
+    }
+    if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) FAIL(BERTH_STEP_NO_NEW_PRIVS, -1);
+
+    // Every fd but stdio and the error pipe (already close-on-exec) is closed by exec: no
+    // descriptor of berth's may leak into the container (CVE-2024-21626).
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        struct rlimit rl;
+        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+        for (int fd = 3; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+
+    // seccomp last: every call above may be one the filter denies. execve must be allowed.
+    if (c->seccomp_program) {
+        struct sock_fprog prog = {
+            .len = (unsigned short)(c->seccomp_length / sizeof(struct sock_filter)),
+            .filter = (struct sock_filter *)c->seccomp_program,
+        };
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
+    }
+
+    if (c->use_init) {
+        pid_t child = fork();
+        if (child < 0) FAIL(BERTH_STEP_INIT_FORK, -1);
+        if (child > 0) {
+            // The init keeps stdio only: berth's other fds (error pipe, locks) would otherwise
+            // stay open for the container's whole life, since the init never execs.
+            if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) close(errfd);
+            berth_init_loop(child);
+        }
+        // The command leads its own process group and owns the terminal, so job control in an
+        // interactive shell works as it would without the init.
+        setpgid(0, 0);
+        if (c->controlling_tty) tcsetpgrp(0, getpid());
+    }
+
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    exec_command(c);
+    FAIL(BERTH_STEP_EXEC, -1);
+}
+
+// MARK: - the parent side
+
+static pid_t clone_child(const struct berth_spawn_config *c, int *pidfd, int *joined) {
+    // clone3 places the child in its cgroup atomically and hands back a pidfd; any failure falls
+    // back to plain clone (an older kernel, or a cgroup the kernel refuses to clone into), and the
+    // parent then attaches the child while it waits on the sync pipe.
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = c->namespaces | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    if (c->cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)c->cgroup_fd;
+    }
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) {
+        *joined = c->cgroup_fd >= 0;
+        return pid;
+    }
+    *pidfd = -1;
+    *joined = 0;
+    return (pid_t)syscall(SYS_clone, c->namespaces | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_result *result) {
+    int syncp[2], errp[2];
+    if (pipe2(syncp, O_CLOEXEC) < 0) return -errno;
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        int saved = errno;
+        close(syncp[0]); close(syncp[1]);
+        return -saved;
+    }
+
+    // All signals blocked across the clone: a handler of the parent's must never run in the
+    // child before it has reset them.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    int pidfd = -1, joined = 0;
+    pid_t pid = clone_child(config, &pidfd, &joined);
+    if (pid == 0) {
+        close(syncp[1]);
+        close(errp[0]);
+        child_main(config, syncp[0], errp[1]);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(syncp[0]);
+    close(errp[1]);
+    if (pid < 0) {
+        close(syncp[1]);
+        close(errp[0]);
+        return -saved;
+    }
+    result->pid = pid;
+    result->pidfd = pidfd;
+    result->release_fd = syncp[1];
+    result->error_fd = errp[0];
+    result->joined_cgroup = joined;
+    return 0;
+}
+
+int berth_release(struct berth_spawn_result *result) {
+    char go = 1;
+    ssize_t n;
+    do { n = write(result->release_fd, &go, 1); } while (n < 0 && errno == EINTR);
+    int saved = errno;
+    close(result->release_fd);
+    result->release_fd = -1;
+    return n == 1 ? 0 : -saved;
+}
+
+int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error) {
+    size_t got = 0;
+    char *buf = (char *)error;
+    while (got < sizeof *error) {
+        ssize_t n = read(result->error_fd, buf + got, sizeof *error - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { int saved = errno; close(result->error_fd); result->error_fd = -1; return -saved; }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    close(result->error_fd);
+    result->error_fd = -1;
+    if (got == 0) return 0;
+    if (got < sizeof *error) { error->step = BERTH_STEP_NONE; error->index = -1; error->error = EPROTO; }
+    return 1;
+}
+
+const char *berth_step_name(int step) {
+    switch (step) {
+    case BERTH_STEP_WAIT_PARENT: return "wait for berth";
+    case BERTH_STEP_SETSID: return "setsid";
+    case BERTH_STEP_CONTROLLING_TTY: return "set the controlling terminal";
+    case BERTH_STEP_STDIO: return "set up stdio";
+    case BERTH_STEP_UNSHARE_CGROUP: return "create the cgroup namespace";
+    case BERTH_STEP_MOUNT_PROPAGATION: return "make mounts private";
+    case BERTH_STEP_BIND_ROOT: return "bind the root filesystem";
+    case BERTH_STEP_OPEN_ROOT: return "open the root filesystem";
+    case BERTH_STEP_MOUNT_TARGET: return "create the mount point";
+    case BERTH_STEP_MOUNT: return "mount";
+    case BERTH_STEP_PIVOT_ROOT: return "pivot_root";
+    case BERTH_STEP_UMOUNT_OLD_ROOT: return "unmount the old root";
+    case BERTH_STEP_ROOT_READONLY: return "make the root read-only";
+    case BERTH_STEP_HOSTNAME: return "sethostname";
+    case BERTH_STEP_LOOPBACK: return "bring up the loopback interface";
+    case BERTH_STEP_WORKDIR: return "enter the working directory";
+    case BERTH_STEP_RLIMIT: return "setrlimit";
+    case BERTH_STEP_CAP_BOUNDING: return "drop from the capability bounding set";
+    case BERTH_STEP_KEEPCAPS: return "keep capabilities across setuid";
+    case BERTH_STEP_SETGROUPS: return "setgroups";
+    case BERTH_STEP_SETGID: return "setgid";
+    case BERTH_STEP_SETUID: return "setuid";
+    case BERTH_STEP_CAPSET: return "set capabilities";
+    case BERTH_STEP_CAP_AMBIENT: return "set ambient capabilities";
+    case BERTH_STEP_NO_NEW_PRIVS: return "set no_new_privs";
+    case BERTH_STEP_CLOSE_FDS: return "close file descriptors";
+    case BERTH_STEP_SECCOMP: return "load the seccomp filter";
+    case BERTH_STEP_INIT_FORK: return "fork the command under the init";
+    case BERTH_STEP_EXEC: return "exec";
+    default: return "set up the container";
+    }
+}

@@ -1,0 +1,77 @@
+#define _GNU_SOURCE
+#include "csyscalls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int berth_open_in_root(const char *root, const char *path, int flags) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    } while (fd < 0 && errno == EAGAIN);
+    int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return (int)fd;
+}
+
+int berth_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int berth_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+const unsigned long berth_clone_newns = CLONE_NEWNS, berth_clone_newpid = CLONE_NEWPID,
+    berth_clone_newuts = CLONE_NEWUTS, berth_clone_newipc = CLONE_NEWIPC,
+    berth_clone_newnet = CLONE_NEWNET, berth_clone_newcgroup = CLONE_NEWCGROUP,
+    berth_clone_newuser = CLONE_NEWUSER;
+
+int berth_signalfd(const sigset_t *signals) {
+    return signalfd(-1, signals, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int berth_open_pty(int *master, int *slave, char *name, size_t size) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, size) != 0) goto fail;
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) goto fail;
+    *master = m;
+    *slave = s;
+    return 0;
+fail: {
+        int saved = errno;
+        close(m);
+        errno = saved;
+        return -1;
+    }
+}
+
+int berth_random_bytes(void *buffer, size_t length) {
+    size_t filled = 0;
+    while (filled < length) {
+        ssize_t n = getrandom((char *)buffer + filled, length - filled, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        filled += (size_t)n;
+    }
+    return 0;
+}

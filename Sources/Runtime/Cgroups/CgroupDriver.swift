@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The resource limits a container asks for. `nil` means "no limit".
+public struct ResourceLimits: Sendable, Equatable {
+    /// Memory limit in bytes; swap is limited to the same figure (no swap use beyond it).
+    public var memoryBytes: Int64?
+    /// CPU bandwidth: `quota` microseconds of CPU time every `period` microseconds.
+    public var cpu: CPUBandwidth?
+    /// Maximum number of tasks (processes and threads) in the container.
+    public var pidsLimit: Int64?
+
+    public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil) {
+        self.memoryBytes = memoryBytes
+        self.cpu = cpu
+        self.pidsLimit = pidsLimit
+    }
+
+    public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil }
+}
+
+/// CFS bandwidth control: `quota` µs per `period` µs (`--cpus 0.5` = 50 000 / 100 000).
+public struct CPUBandwidth: Sendable, Equatable {
+    public var quotaMicros: Int64
+    public var periodMicros: Int64
+
+    public init(quotaMicros: Int64, periodMicros: Int64 = 100_000) {
+        self.quotaMicros = quotaMicros
+        self.periodMicros = periodMicros
+    }
+
+    /// `--cpus 1.5` → quota 150 000 µs per 100 000 µs period.
+    public init(cpus: Double, periodMicros: Int64 = 100_000) {
+        self.init(quotaMicros: Int64((cpus * Double(periodMicros)).rounded()), periodMicros: periodMicros)
+    }
+}
+
+/// How the host mounts cgroups, detected once at start-up.
+public enum CgroupMode: Sendable, Equatable {
+    /// Pure cgroup v2: one cgroup2 hierarchy at the mount point, all controllers there.
+    case unified
+    /// cgroup v1 controllers (memory, cpu, pids) on their own hierarchies. A cgroup2 mount may
+    /// exist beside them (hybrid hosts) but holds none of the controllers we need.
+    case legacy
+}
+
+/// Where a container's cgroup lives, relative to each hierarchy's root: `berth/<id>`.
+/// Recorded in the container's runtime state so a later command can remove it after a crash.
+public struct CgroupPath: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public let relative: String
+
+    public init(_ relative: String) {
+        self.relative = relative.split(separator: "/").joined(separator: "/")
+    }
+
+    public var description: String { "/" + relative }
+}
+
+/// What the launcher needs to put the child into its cgroup.
+public struct CgroupPlacement: Sendable {
+    /// An O_DIRECTORY fd of the v2 cgroup, for clone3's CLONE_INTO_CGROUP; nil on v1.
+    /// The caller owns it and closes it after the clone.
+    public let directoryFD: Int32?
+
+    public init(directoryFD: Int32?) { self.directoryFD = directoryFD }
+}
+
+/// What the kernel recorded about a cgroup's life, read after the container exits.
+public struct CgroupEvents: Sendable, Equatable {
+    /// Processes the OOM killer killed in this cgroup.
+    public var oomKills: Int
+
+    public init(oomKills: Int) { self.oomKills = oomKills }
+}
+
+/// A cgroup driver: the small interface both the v1 and v2 drivers sit behind (crun's
+/// cgroup-internal.h has the same four entries). Paths are resolved under the driver's
+/// `root`, so tests point it at a fixture directory.
+public protocol CgroupDriver: Sendable {
+    var mode: CgroupMode { get }
+
+    /// Creates the cgroup (every hierarchy on v1), enabling controllers in the ancestors as
+    /// needed (v2), and applies `limits`. A limit that cannot be applied throws, and whatever was
+    /// created is removed again before the error is thrown.
+    func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement
+
+    /// Moves `pid` into the cgroup (v1, or v2 when clone3 could not place the child itself).
+    func attach(pid: pid_t, to path: CgroupPath) throws
+
+    /// Reads the events recorded for the cgroup (OOM kills).
+    func events(of path: CgroupPath) throws -> CgroupEvents
+
+    /// Kills whatever still runs in the cgroup and removes it. Idempotent: a cgroup that is
+    /// already gone is not an error.
+    func destroy(_ path: CgroupPath) throws
+}

@@ -1,0 +1,56 @@
+import CSpawn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A setup failure reported by the child over its error pipe, turned into one sentence that
+/// says what could not be done inside the container.
+struct ChildFailure {
+    let step: Int32
+    let index: Int32
+    let errno: Int32
+    let config: ContainerConfig
+    let operations: [MountOperation]
+
+    init(_ e: berth_child_error, config: ContainerConfig, operations: [MountOperation]) {
+        step = e.step
+        index = e.index
+        errno = e.error
+        self.config = config
+        self.operations = operations
+    }
+
+    var error: RuntimeError {
+        let command = config.args.first ?? ""
+        switch UInt32(step) {
+        case BERTH_STEP_EXEC.rawValue:
+            switch errno {
+            case ENOENT:
+                return RuntimeError(.commandNotFound, "exec \(command): no such file or directory in the container's root")
+            case EACCES:
+                return RuntimeError(.notExecutable, "exec \(command): permission denied (not an executable file, or no execute permission)")
+            case ENOEXEC:
+                return RuntimeError(.notExecutable, "exec \(command): exec format error (not a binary for this machine, or a script without #!)")
+            default:
+                return RuntimeError(.notExecutable, "exec \(command)", errno: errno)
+            }
+        case BERTH_STEP_MOUNT.rawValue, BERTH_STEP_MOUNT_TARGET.rawValue:
+            let what = operations.indices.contains(Int(index)) ? operations[Int(index)].description : "mount #\(index)"
+            let prefix = UInt32(step) == BERTH_STEP_MOUNT_TARGET.rawValue ? "create the mount point for " : ""
+            return RuntimeError(.systemError, "container setup failed: \(prefix)\(what)", errno: errno)
+        case BERTH_STEP_WORKDIR.rawValue:
+            return RuntimeError(.invalidArgument, "working directory \(config.workingDirectory) in the container", errno: errno)
+        case BERTH_STEP_SETUID.rawValue, BERTH_STEP_SETGID.rawValue, BERTH_STEP_SETGROUPS.rawValue:
+            return RuntimeError(.systemError,
+                                "container setup failed: switch to user \(config.user.uid):\(config.user.gid) (\(stepName))",
+                                errno: errno)
+        case BERTH_STEP_RLIMIT.rawValue:
+            let limit = config.rlimits.indices.contains(Int(index)) ? " resource \(config.rlimits[Int(index)].resource)" : ""
+            return RuntimeError(.invalidArgument, "container setup failed: setrlimit\(limit)", errno: errno)
+        default:
+            return RuntimeError(.systemError, "container setup failed: \(stepName)", errno: errno)
+        }
+    }
+
+    private var stepName: String { String(cString: berth_step_name(step)) }
+}

@@ -1,0 +1,98 @@
+/// The user a container's process runs as, already resolved to numbers.
+public struct ProcessUser: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Supplementary groups; empty clears them (Docker's `-u uid:gid` behaviour).
+    public var additionalGids: [UInt32]
+
+    public init(uid: UInt32, gid: UInt32, additionalGids: [UInt32] = []) {
+        self.uid = uid
+        self.gid = gid
+        self.additionalGids = additionalGids
+    }
+
+    public static let root = ProcessUser(uid: 0, gid: 0)
+}
+
+/// A resource limit for setrlimit (RLIMIT_NOFILE and friends).
+public struct ResourceLimit: Sendable, Equatable {
+    public var resource: Int32
+    public var soft: UInt64
+    public var hard: UInt64
+
+    public init(resource: Int32, soft: UInt64, hard: UInt64) {
+        self.resource = resource
+        self.soft = soft
+        self.hard = hard
+    }
+}
+
+/// A host path bound into the container (`-v /host:/ctr:ro`).
+public struct BindMount: Sendable, Equatable {
+    public var source: String
+    public var destination: String
+    public var readOnly: Bool
+
+    public init(source: String, destination: String, readOnly: Bool) {
+        self.source = source
+        self.destination = destination
+        self.readOnly = readOnly
+    }
+}
+
+/// The checked description of one container, built once from user input (or an OCI spec) and
+/// validated; the launcher sees only this (runc's specconv does the same).
+public struct ContainerConfig: Sendable {
+    /// 64 hex characters.
+    public var id: String
+    /// Absolute host path of the root filesystem.
+    public var rootfs: String
+    public var readOnlyRootfs = false
+
+    public var args: [String]
+    public var env: [String]
+    /// Absolute path inside the container; created if missing.
+    public var workingDirectory = "/"
+    public var user = ProcessUser.root
+    public var hostname: String?
+    public var terminal = false
+    public var rlimits: [ResourceLimit] = []
+
+    public var namespaces = NamespaceSet.containerDefault
+    public var bindMounts: [BindMount] = []
+    public var maskedPaths = ContainerConfig.defaultMaskedPaths
+    public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths
+
+    public var resources = ResourceLimits()
+    /// nil: keep every capability (privileged).
+    public var capabilities: ProcessCapabilities?
+    public var noNewPrivileges = true
+    /// nil: unconfined.
+    public var seccomp: SeccompProfile?
+    /// Run a tiny init as pid 1 that reaps zombies and forwards signals.
+    public var useInit = false
+
+    public init(id: String, rootfs: String, args: [String], env: [String]) {
+        self.id = id
+        self.rootfs = rootfs
+        self.args = args
+        self.env = env
+    }
+
+    /// The PATH the command is looked up in: the container's own, else the usual default.
+    public var searchPath: String {
+        env.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
+    }
+
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// runc's defaults (libcontainer/specconv/example.go): kernel interfaces that reveal the host
+    /// or let a container poke at it.
+    public static let defaultMaskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+    ]
+    public static let defaultReadOnlyPaths = [
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    ]
+}

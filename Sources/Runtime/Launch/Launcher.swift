@@ -1,0 +1,127 @@
+import CSpawn
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the container's stdio comes from.
+public struct LaunchIO: Sendable {
+    public var stdin: Int32
+    public var stdout: Int32
+    public var stderr: Int32
+    /// The pty slave's host path when stdin/stdout/stderr are a pty slave: it becomes the
+    /// controlling terminal and /dev/console.
+    public var terminalPath: String?
+
+    public init(stdin: Int32, stdout: Int32, stderr: Int32, terminalPath: String? = nil) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.terminalPath = terminalPath
+    }
+}
+
+/// A container whose command has been exec'd.
+public struct LaunchedContainer: Sendable {
+    public let id: String
+    /// The container's first process, in berth's pid namespace.
+    public let pid: pid_t
+    /// A pidfd for `pid` (never reused, unlike the pid), or -1 on kernels without one.
+    public let pidfd: Int32
+    public let cgroup: CgroupPath
+}
+
+/// Turns a `ContainerConfig` into a running, isolated process: cgroup, clone, the child's setup
+/// (CSpawn), and the wait for exec. Everything it creates is removed again if a step fails.
+public struct Launcher: Sendable {
+    public let cgroups: any CgroupDriver
+    /// The cgroup under which each container gets `<parent>/<id>`.
+    public let cgroupParent: String
+    /// Where compiled seccomp programs are cached; nil compiles every time.
+    public let seccompCache: String?
+    public let logger: Logger
+
+    public init(cgroups: any CgroupDriver, cgroupParent: String, seccompCache: String?, logger: Logger) {
+        self.cgroups = cgroups
+        self.cgroupParent = cgroupParent
+        self.seccompCache = seccompCache
+        self.logger = logger
+    }
+
+    public func cgroupPath(for id: String) -> CgroupPath { CgroupPath("\(cgroupParent)/\(id)") }
+
+    /// The operations the child will run, for `--debug` and tests.
+    public func mountPlan(for config: ContainerConfig, io: LaunchIO) -> [MountOperation] {
+        MountPlan.operations(for: config, cgroupMode: cgroups.mode, consolePath: io.terminalPath)
+    }
+
+    public func launch(_ config: ContainerConfig, io: LaunchIO) throws -> LaunchedContainer {
+        var log = logger
+        log[metadataKey: "container"] = "\(config.id.prefix(12))"
+        // Work that can fail without side effects comes first.
+        let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
+        let operations = mountPlan(for: config, io: io)
+        let lastCap = Int32(Self.lastCapability)
+
+        let path = cgroupPath(for: config.id)
+        let placement = try cgroups.create(path, limits: config.resources)
+        log.debug("cgroup created", metadata: ["cgroup": "\(path)"])
+        do {
+            let args = SpawnArguments(
+                container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
+                controllingTerminal: io.terminalPath != nil, cgroupFD: placement.directoryFD,
+                unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap)
+            var result = berth_spawn_result()
+            let rc = withExtendedLifetime(args) {
+                var cfg = args.config
+                return berth_spawn(&cfg, &result)
+            }
+            if let fd = placement.directoryFD { close(fd) }
+            guard rc == 0 else {
+                throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
+            }
+            log.debug("cloned", metadata: ["pid": "\(result.pid)", "clone3-into-cgroup": "\(result.joined_cgroup != 0)"])
+            return try finishStart(config, result: &result, cgroup: path, operations: operations)
+        } catch {
+            try? cgroups.destroy(path)
+            throw error
+        }
+    }
+
+    /// Places the child (if clone3 did not), lets it run its setup, and waits for its exec.
+    private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result,
+                             cgroup: CgroupPath, operations: [MountOperation]) throws -> LaunchedContainer {
+        func abandon() {
+            kill(result.pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(result.pid, &status, 0) < 0 && errno == EINTR {}
+            if result.release_fd >= 0 { close(result.release_fd) }
+            if result.error_fd >= 0 { close(result.error_fd) }
+            if result.pidfd >= 0 { close(result.pidfd) }
+        }
+        if result.joined_cgroup == 0 {
+            do { try cgroups.attach(pid: result.pid, to: cgroup) } catch { abandon(); throw error }
+        }
+        let released = berth_release(&result)
+        guard released == 0 else {
+            abandon()
+            throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
+        }
+        var failure = berth_child_error()
+        let outcome = berth_wait_exec(&result, &failure)
+        if outcome != 0 {
+            abandon()
+            if outcome < 0 {
+                throw RuntimeError(.systemError, "cannot learn whether the container started", errno: -outcome)
+            }
+            throw ChildFailure(failure, config: config, operations: operations).error
+        }
+        return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// The highest capability number the kernel knows; capabilities above it cannot be dropped.
+    static let lastCapability: Int = {
+        let text = (try? readSmallFile("/proc/sys/kernel/cap_last_cap")) ?? ""
+        return Int(text.trimmingWhitespace()) ?? 40
+    }()
+}

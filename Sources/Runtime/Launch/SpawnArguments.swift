@@ -1,0 +1,126 @@
+import CSpawn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The C form of a container's launch: `berth_spawn_config` and every string and array it points
+/// to, allocated in the parent before clone and freed when this object goes away. The child gets
+/// a copy of this memory and only reads it.
+final class SpawnArguments {
+    private(set) var config = berth_spawn_config()
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
+         controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32) {
+        config.namespaces = c.namespaces.cloneFlags
+        config.unshare_cgroup = unshareCgroup ? 1 : 0
+        config.cgroup_fd = cgroupFD ?? -1
+        config.stdio = stdio
+        config.controlling_tty = controllingTerminal ? 1 : 0
+
+        config.rootfs = string(c.rootfs)
+        config.rootfs_readonly = c.readOnlyRootfs ? 1 : 0
+        let ops = array(of: berth_mount_op.self, count: operations.count)
+        for (i, op) in operations.enumerated() { ops[i] = cOperation(op) }
+        config.ops = UnsafePointer(ops)
+        config.n_ops = operations.count
+
+        config.hostname = c.namespaces.contains(.uts) ? c.hostname.map(string) : nil
+        config.loopback_up = c.namespaces.contains(.network) ? 1 : 0
+        config.cwd = string(c.workingDirectory)
+        config.argv = stringArray(c.args)
+        config.envp = stringArray(c.env)
+        config.path = string(c.searchPath)
+        let limits = array(of: berth_rlimit.self, count: c.rlimits.count)
+        for (i, l) in c.rlimits.enumerated() {
+            limits[i] = berth_rlimit(resource: l.resource, soft: l.soft, hard: l.hard)
+        }
+        config.rlimits = UnsafePointer(limits)
+        config.n_rlimits = c.rlimits.count
+
+        config.set_user = 1
+        config.uid = c.user.uid
+        config.gid = c.user.gid
+        let groups = array(of: gid_t.self, count: c.user.additionalGids.count)
+        for (i, g) in c.user.additionalGids.enumerated() { groups[i] = g }
+        config.groups = UnsafePointer(groups)
+        config.n_groups = c.user.additionalGids.count
+        if let caps = c.capabilities {
+            config.set_capabilities = 1
+            config.last_cap = lastCap
+            config.cap_bounding = caps.bounding.bits
+            config.cap_effective = caps.effective.bits
+            config.cap_permitted = caps.permitted.bits
+            config.cap_inheritable = caps.inheritable.bits
+            config.cap_ambient = caps.ambient.bits
+        }
+        config.no_new_privs = c.noNewPrivileges ? 1 : 0
+        if let seccomp, !seccomp.isEmpty {
+            let program = array(of: UInt8.self, count: seccomp.count)
+            program.update(from: seccomp, count: seccomp.count)
+            config.seccomp_program = UnsafeRawPointer(program)
+            config.seccomp_length = seccomp.count
+        }
+        config.use_init = c.useInit ? 1 : 0
+        config.parent_death_signal = SIGKILL
+    }
+
+    deinit {
+        for p in allocations { free(p) }
+    }
+
+    private func cOperation(_ op: MountOperation) -> berth_mount_op {
+        var c = berth_mount_op()
+        c.target = string(op.target)
+        c.flags = op.flags.rawValue
+        c.optional = op.optional ? 1 : 0
+        switch op.kind {
+        case let .mount(fstype, source, data):
+            c.kind = Int32(BERTH_OP_MOUNT.rawValue)
+            c.fstype = string(fstype)
+            c.source = string(source)
+            c.data = data.map(string)
+        case let .bind(source):
+            c.kind = Int32(BERTH_OP_BIND.rawValue)
+            c.source = string(source)
+        case let .device(major, minor, mode, hostPath):
+            c.kind = Int32(BERTH_OP_DEVICE.rawValue)
+            c.mode = mode
+            c.dev = UInt64(makeDevice(major: major, minor: minor))
+            c.source = string(hostPath)
+        case let .symlink(to):
+            c.kind = Int32(BERTH_OP_SYMLINK.rawValue)
+            c.source = string(to)
+        case .mask:
+            c.kind = Int32(BERTH_OP_MASK.rawValue)
+        case .readOnly:
+            c.kind = Int32(BERTH_OP_READONLY.rawValue)
+        }
+        return c
+    }
+
+    private func string(_ s: String) -> UnsafePointer<CChar> {
+        guard let p = strdup(s) else { fatalError("out of memory") }
+        allocations.append(UnsafeMutableRawPointer(p))
+        return UnsafePointer(p)
+    }
+
+    private func stringArray(_ strings: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
+        let p = array(of: UnsafePointer<CChar>?.self, count: strings.count + 1)
+        for (i, s) in strings.enumerated() { p[i] = string(s) }
+        p[strings.count] = nil
+        return UnsafePointer(p)
+    }
+
+    private func array<T>(of: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { fatalError("out of memory") }
+        allocations.append(raw)
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+}
+
+/// makedev(3), which glibc provides only as a macro-like inline.
+func makeDevice(major: UInt32, minor: UInt32) -> UInt64 {
+    let ma = UInt64(major), mi = UInt64(minor)
+    return ((ma & 0xfffff000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffffff00) << 12) | (mi & 0xff)
+}

@@ -1,0 +1,66 @@
+import CSpawn
+
+/// mount(2) flags used by the plan (values from <sys/mount.h>).
+public struct MountFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt
+    public init(rawValue: UInt) { self.rawValue = rawValue }
+
+    public static let readOnly = MountFlags(rawValue: 0x1)      // MS_RDONLY
+    public static let noSuid = MountFlags(rawValue: 0x2)        // MS_NOSUID
+    public static let noDev = MountFlags(rawValue: 0x4)         // MS_NODEV
+    public static let noExec = MountFlags(rawValue: 0x8)        // MS_NOEXEC
+    public static let strictAtime = MountFlags(rawValue: 1 << 24) // MS_STRICTATIME
+
+    var names: [String] {
+        [(MountFlags.readOnly, "ro"), (.noSuid, "nosuid"), (.noDev, "nodev"), (.noExec, "noexec"),
+         (.strictAtime, "strictatime")].compactMap { contains($0.0) ? $0.1 : nil }
+    }
+}
+
+/// One step of a container's filesystem setup, run in order by the child (bubblewrap's idea:
+/// the plan is data, so `--debug` can print it and tests can assert it without root).
+public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A filesystem of `fstype` from `source` (proc, sysfs, tmpfs, devpts, mqueue, cgroup2).
+        case mount(fstype: String, source: String, data: String?)
+        /// A host path bound onto the target.
+        case bind(source: String)
+        /// A character device node; `hostPath` is bound instead where mknod is not allowed.
+        case device(major: UInt32, minor: UInt32, mode: UInt32, hostPath: String)
+        /// A symbolic link at the target pointing to `to`.
+        case symlink(to: String)
+        /// Hide the target (/dev/null over a file, an empty read-only tmpfs over a directory).
+        case mask
+        /// Make the target read-only.
+        case readOnly
+    }
+
+    public var kind: Kind
+    /// Absolute path inside the container.
+    public var target: String
+    public var flags: MountFlags
+    /// Failure is ignored (a kernel without mqueue, say).
+    public var optional: Bool
+
+    public init(_ kind: Kind, target: String, flags: MountFlags = [], optional: Bool = false) {
+        self.kind = kind
+        self.target = target
+        self.flags = flags
+        self.optional = optional
+    }
+
+    public var description: String {
+        let opts = flags.names.joined(separator: ",")
+        let suffix = (opts.isEmpty ? "" : " (\(opts))") + (optional ? " [optional]" : "")
+        switch kind {
+        case let .mount(fstype, source, data):
+            return "mount \(fstype) \(source) on \(target)" + (data.map { " -o \($0)" } ?? "") + suffix
+        case let .bind(source): return "bind \(source) on \(target)" + suffix
+        case let .device(major, minor, mode, _):
+            return "mknod \(target) c \(major) \(minor) mode \(String(mode, radix: 8))" + suffix
+        case let .symlink(to): return "symlink \(target) -> \(to)" + suffix
+        case .mask: return "mask \(target)" + suffix
+        case .readOnly: return "read-only \(target)" + suffix
+        }
+    }
+}

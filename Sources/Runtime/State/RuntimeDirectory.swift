@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// berth's runtime state for containers that are running: `<path>/containers/<id>/` holds a
+/// `lock` that the berth process running the container keeps flock'ed, and `cgroup`, the
+/// cgroup to remove. A directory whose lock nobody holds belongs to a berth that was killed
+/// (SIGKILL, a crash): the next berth command removes its cgroup and the directory.
+public struct RuntimeDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    private var containers: String { path + "/containers" }
+
+    /// Records a container before any of its resources exist, and holds its lock.
+    public func register(id: String, cgroup: CgroupPath) throws -> ContainerLease {
+        let dir = containers + "/" + id
+        try makeDirectories(dir)
+        let lockPath = dir + "/lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RuntimeError.system("cannot create \(lockPath)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw RuntimeError(.conflict, "container \(id) is already running (\(lockPath) is locked)")
+        }
+        do {
+            try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n")
+        } catch {
+            close(fd)
+            removeRecord(dir)
+            throw error
+        }
+        return ContainerLease(directory: dir, lockFD: fd)
+    }
+
+    /// Removes what containers of crashed berth processes left behind. Returns their ids.
+    @discardableResult
+    public func removeLeftovers(cgroups: any CgroupDriver, logger: Logger) -> [String] {
+        guard let dir = opendir(containers) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+
+        var removed: [String] = []
+        for id in names {
+            let record = containers + "/" + id
+            let fd = open(record + "/lock", O_RDWR | O_CLOEXEC)
+            if fd < 0 {
+                // A record without a lock is half created or half removed: nothing runs there.
+                if errno == ENOENT { cleanUp(record, id: id, cgroups: cgroups, logger: logger); removed.append(id) }
+                continue
+            }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }   // its berth is alive
+            cleanUp(record, id: id, cgroups: cgroups, logger: logger)
+            removed.append(id)
+        }
+        return removed
+    }
+
+    private func cleanUp(_ record: String, id: String, cgroups: any CgroupDriver, logger: Logger) {
+        if let text = try? readSmallFile(record + "/cgroup") {
+            let cgroup = CgroupPath(text.trimmingWhitespace())
+            do {
+                try cgroups.destroy(cgroup)
+            } catch {
+                logger.warning("cannot remove a crashed container's cgroup",
+                               metadata: ["container": "\(id.prefix(12))", "cgroup": "\(cgroup)", "error": "\(error)"])
+                return   // keep the record so a later command tries again
+            }
+        }
+        logger.info("removed the leftovers of a crashed container", metadata: ["container": "\(id.prefix(12))"])
+        removeRecord(record)
+    }
+}
+
+/// Proof that this process owns a running container's record; `release()` removes it.
+public final class ContainerLease: @unchecked Sendable {
+    public let directory: String
+    private var lockFD: Int32
+
+    init(directory: String, lockFD: Int32) {
+        self.directory = directory
+        self.lockFD = lockFD
+    }
+
+    /// Call after the container's cgroup is gone.
+    public func release() {
+        guard lockFD >= 0 else { return }
+        removeRecord(directory)
+        close(lockFD)
+        lockFD = -1
+    }
+}
+
+/// Removes a record's files, the lock last, so a crash in between still leaves a lock-less
+/// record that the next cleanup recognises.
+private func removeRecord(_ dir: String) {
+    unlink(dir + "/cgroup")
+    unlink(dir + "/lock")
+    rmdir(dir)
+}
+
+/// mkdir -p.
+func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    var partial = ""
+    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+        partial += "/" + component
+        if mkdir(partial, mode) != 0 && errno != EEXIST {
+            throw RuntimeError.system("cannot create directory \(partial)")
+        }
+    }
+}

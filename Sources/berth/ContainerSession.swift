@@ -1,0 +1,82 @@
+import Logging
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One foreground container from start to cleanup: its runtime record, terminal, launch, the
+/// wait, the OOM verdict, and the removal of everything it had, on every path.
+struct ContainerSession {
+    let runtime: HostRuntime
+    let config: ContainerConfig
+    let interactive: Bool
+    let tty: Bool
+
+    /// Prints the setup plan (`--debug`), bubblewrap style.
+    func printPlan() {
+        let io = LaunchIO(stdin: 0, stdout: 1, stderr: 2, terminalPath: tty ? "/dev/pts/N" : nil)
+        Output.writeLine(STDERR_FILENO, "container \(config.id.prefix(12)): \(config.args.joined(separator: " "))")
+        for (i, op) in runtime.launcher.mountPlan(for: config, io: io).enumerated() {
+            Output.writeLine(STDERR_FILENO, "  \(i): \(op)")
+        }
+    }
+
+    /// Runs the container to its end and returns berth's exit code.
+    func run() throws -> Int32 {
+        let cgroup = runtime.launcher.cgroupPath(for: config.id)
+        let lease = try runtime.runDirectory.register(id: config.id, cgroup: cgroup)
+        defer { lease.release() }
+
+        let terminal = tty ? try PseudoTerminal() : nil
+        defer { terminal?.closeMaster() }
+        let io: LaunchIO
+        var devNull: Int32 = -1
+        if let terminal {
+            io = LaunchIO(stdin: terminal.slave, stdout: terminal.slave, stderr: terminal.slave,
+                          terminalPath: terminal.slavePath)
+        } else {
+            // Without -i the container reads nothing: Docker gives it an empty stdin too.
+            if !interactive {
+                devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                guard devNull >= 0 else { throw RuntimeError.system("cannot open /dev/null") }
+            }
+            io = LaunchIO(stdin: interactive ? STDIN_FILENO : devNull, stdout: STDOUT_FILENO, stderr: STDERR_FILENO)
+        }
+        defer { if devNull >= 0 { close(devNull) } }
+
+        // Raw mode only when the user's keystrokes go to the container.
+        let rawMode = terminal != nil && interactive ? RawTerminalMode(fd: STDIN_FILENO) : nil
+        defer { rawMode?.restore() }
+
+        let container: LaunchedContainer
+        do {
+            container = try runtime.launcher.launch(config, io: io)
+        } catch {
+            rawMode?.restore()
+            throw error
+        }
+        defer { if container.pidfd >= 0 { close(container.pidfd) } }
+
+        let status = try ContainerSupervisor(container: container, terminal: terminal, relayStdin: interactive).wait()
+        rawMode?.restore()
+        return finish(container, status: status)
+    }
+
+    /// Reads the cgroup's verdict, removes the cgroup, and turns the status into berth's exit code.
+    private func finish(_ container: LaunchedContainer, status: ExitStatus) -> Int32 {
+        let oomKilled = status == .signaled(SIGKILL)
+            && ((try? runtime.cgroups.events(of: container.cgroup).oomKills) ?? 0) > 0
+        do {
+            try runtime.cgroups.destroy(container.cgroup)
+        } catch {
+            runtime.logger.warning("cannot remove the container's cgroup; the next berth command retries",
+                                   metadata: ["cgroup": "\(container.cgroup)", "error": "\(error)"])
+        }
+        if oomKilled {
+            let limit = config.resources.memoryBytes.map { " (limit \(ByteSize.describe($0)))" } ?? ""
+            Output.error("killed: out of memory\(limit)")
+            return 137
+        }
+        return status.code
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Logging
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("berth's state directory (also BERTH_ROOT).", valueName: "dir"))
+    var root: String?
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "warning"
+
+    @Flag(name: .long, help: "Log what berth does and print each container's setup plan.")
+    var debug = false
+
+    /// The state root: --root, else $BERTH_ROOT, else /var/lib/berth.
+    var stateRoot: String {
+        if let root { return absolute(root) }
+        if let env = getenv("BERTH_ROOT"), env.pointee != 0 { return absolute(String(cString: env)) }
+        return "/var/lib/berth"
+    }
+
+    /// Runtime state of running containers: /run/berth for the default root, else inside the
+    /// chosen root (so separate roots, like the tests', never see each other's containers).
+    var runRoot: String {
+        root == nil && getenv("BERTH_ROOT") == nil ? "/run/berth" : stateRoot + "/run"
+    }
+
+    func makeLogger() -> Logger {
+        let level = debug ? .debug : (Logger.Level(rawValue: logLevel) ?? .warning)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "berth")
+    }
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level \"\(logLevel)\": use trace, debug, info, notice, warning or error")
+        }
+    }
+}
+
+func absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return cwd == "/" ? "/" + path : cwd + "/" + path
+}

@@ -1,0 +1,85 @@
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Run {
+    /// Turns the flags into a checked `ContainerConfig`, Docker's defaults where a flag is absent.
+    func makeConfig() throws -> ContainerConfig {
+        let root = absolute(rootfs)
+        var st = stat()
+        guard stat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw RuntimeError(.notFound, "root filesystem \(root) is not a directory: build one with rootfs-scripts/busybox.sh DIR")
+        }
+        let args = command.first == "--" ? Array(command.dropFirst()) : command
+        let id = ContainerID.generate()
+        var config = ContainerConfig(id: id, rootfs: root, args: args, env: [])
+        config.hostname = hostname ?? String(id.prefix(12))
+        config.terminal = tty
+        config.readOnlyRootfs = readOnly
+        config.useInit = useInit
+        if let workdir { config.workingDirectory = workdir }
+        if network == "host" { config.namespaces.remove(.network) }
+        if let user { config.user = try UserSpec.resolve(user, rootfs: root) }
+        config.env = environment(config)
+        config.bindMounts = try volume.map(BindMount.parse)
+        config.rlimits = try ulimit.map(ResourceLimit.parse)
+
+        config.resources = ResourceLimits(
+            memoryBytes: try memory.map(ByteSize.parse),
+            cpu: cpus.map { CPUBandwidth(cpus: $0) },
+            pidsLimit: pidsLimit)
+
+        try applySecurity(to: &config)
+        return config
+    }
+
+    /// PATH, HOSTNAME, HOME and TERM as Docker sets them, then the user's -e in order.
+    private func environment(_ config: ContainerConfig) -> [String] {
+        var env: [(String, String)] = [
+            ("PATH", ContainerConfig.defaultPath),
+            ("HOSTNAME", config.hostname ?? ""),
+            ("HOME", UserSpec.home(of: config.user.uid, rootfs: config.rootfs) ?? (config.user.uid == 0 ? "/root" : "/")),
+        ]
+        if tty { env.append(("TERM", "xterm")) }
+        for entry in self.env {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            let value: String
+            if parts.count == 2 {
+                value = String(parts[1])
+            } else if let host = getenv(name) {
+                value = String(cString: host)
+            } else {
+                continue   // `-e NAME` with NAME unset on the host: Docker leaves it out too
+            }
+            env.removeAll { $0.0 == name }
+            env.append((name, value))
+        }
+        return env.map { "\($0.0)=\($0.1)" }
+    }
+
+    private func applySecurity(to config: inout ContainerConfig) throws {
+        var seccompEnabled = !privileged
+        for option in securityOpt {
+            let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1).map(String.init)
+            switch (parts[0], parts.count > 1 ? parts[1] : nil) {
+            case ("seccomp", "unconfined"?): seccompEnabled = false
+            case ("no-new-privileges", nil), ("no-new-privileges", "true"?): config.noNewPrivileges = true
+            case ("no-new-privileges", "false"?): config.noNewPrivileges = false
+            default:
+                throw RuntimeError(.invalidArgument,
+                                   "unsupported --security-opt \"\(option)\": use seccomp=unconfined or no-new-privileges[=true|false]")
+            }
+        }
+        config.seccomp = seccompEnabled ? .default : nil
+        if privileged {
+            config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: .all)
+            config.maskedPaths = []
+            config.readOnlyPaths = []
+            return
+        }
+        let set = try CapabilitySet.containerDefault.applying(add: capAdd, drop: capDrop)
+        config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: set)
+    }
+}
