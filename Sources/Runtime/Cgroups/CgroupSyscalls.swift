@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// The three cgroupfs operations a plain directory cannot imitate: mkdir (the kernel fills a new
+/// cgroup with its control files), rmdir (the kernel removes a cgroup that still holds them, or
+/// refuses while processes are inside) and killing the processes inside.
+///
+/// The drivers take them as a value so the fixture tests can stand in for the kernel (youki's
+/// recording-fake pattern) while every control file is still read and written for real.
+struct CgroupSyscalls: Sendable {
+    var makeDirectory: @Sendable (String) throws(Errno) -> Void
+    var removeDirectory: @Sendable (String) throws(Errno) -> Void
+    var kill: @Sendable (pid_t) -> Void
+
+    static let live = CgroupSyscalls(
+        makeDirectory: { path throws(Errno) in
+            if mkdir(path, 0o755) != 0 { throw Errno(rawValue: errno) }
+        },
+        removeDirectory: { path throws(Errno) in
+            if rmdir(path) != 0 { throw Errno(rawValue: errno) }
+        },
+        kill: { pid in
+            // ESRCH (already gone) is the outcome we want; nothing else is actionable here.
+            _ = Glibc.kill(pid, SIGKILL)
+        }
+    )
+}

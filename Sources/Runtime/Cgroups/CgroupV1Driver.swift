@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// The driver for cgroup v1 hosts (and hybrid ones, whose cgroup2 mount holds none of the
+/// controllers we need): the memory, cpu and pids controllers each on their own hierarchy under
+/// `root`, each holding its own copy of the container's cgroup.
+///
+/// As runc does, the cgroup is made in every hierarchy present, limited or not, so accounting
+/// and `destroy` work the same for every container. A hierarchy that is missing is skipped
+/// unless a requested limit needs it, which is an `.unsupported` error.
+public struct CgroupV1Driver: CgroupDriver {
+    public var mode: CgroupMode { .legacy }
+    /// The directory holding one mount per hierarchy (a tmpfs at /sys/fs/cgroup).
+    public let root: String
+    let syscalls: CgroupSyscalls
+    /// How long `destroy` waits for killed processes to leave before it gives up.
+    let removalTimeout: Duration
+
+    public init(root: String = CgroupModeDetector.defaultRoot) {
+        self.init(root: root, syscalls: .live, removalTimeout: .seconds(1))
+    }
+
+    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration) {
+        self.root = root
+        self.syscalls = syscalls
+        self.removalTimeout = removalTimeout
+    }
+
+    public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
+        let components = try path.validatedComponents()
+        try limits.validate()
+        var createdLeaves: [String] = []
+        do {
+            for controller in CgroupController.allCases {
+                let hierarchy = hierarchyDirectory(of: controller)
+                guard let leaf = try makeLeaf(components, in: hierarchy, createdLeaves: &createdLeaves) else {
+                    if limits.requires(controller) {
+                        throw RuntimeError(
+                            .unsupported,
+                            "cannot set \(controller.limitName): no cgroup v1 \(controller.rawValue) hierarchy is mounted at "
+                                + "\(hierarchy); mount one there or run without a \(controller.limitName)")
+                    }
+                    continue
+                }
+                try apply(limits, of: controller, in: leaf)
+            }
+        } catch {
+            // Ancestors stay: concurrent containers share them.
+            for leaf in createdLeaves.reversed() { try? syscalls.removeDirectory(leaf) }
+            throw error
+        }
+        return CgroupPlacement(directoryFD: nil)
+    }
+
+    public func attach(pid: pid_t, to path: CgroupPath) throws {
+        let relative = try relativeDirectory(of: path)
+        for controller in CgroupController.allCases {
+            let hierarchy = hierarchyDirectory(of: controller)
+            let file = hierarchy + relative + "/cgroup.procs"
+            do {
+                try ControlFile.write(String(pid), to: file)
+            } catch .noSuchFileOrDirectory {
+                // A hierarchy the host lacks was skipped by create; a missing cgroup is an error.
+                if ControlFile.exists(hierarchy) { throw CgroupErrors.notFound("move process \(pid) into", path) }
+            } catch {
+                throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(file)", error)
+            }
+        }
+    }
+
+    public func events(of path: CgroupPath) throws -> CgroupEvents {
+        let hierarchy = hierarchyDirectory(of: .memory)
+        let file = hierarchy + (try relativeDirectory(of: path)) + "/memory.oom_control"
+        do {
+            return CgroupEventsParser.events(fromMemoryEvents: try ControlFile.read(file))
+        } catch .noSuchFileOrDirectory {
+            // Without a memory hierarchy there is no cgroup OOM killer to report on.
+            if ControlFile.exists(hierarchy) { throw CgroupErrors.notFound("read the events of", path) }
+            return CgroupEvents(oomKills: 0)
+        } catch {
+            throw CgroupErrors.system("cannot read the events of cgroup \(path): read \(file)", error)
+        }
+    }
+
+    public func destroy(_ path: CgroupPath) throws {
+        let relative = try relativeDirectory(of: path)
+        // One deadline for all hierarchies. Killing through the first (memory) normally empties
+        // the others too, since the same processes sit in each.
+        let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout)
+        for controller in CgroupController.allCases {
+            try removal.remove(hierarchyDirectory(of: controller) + relative)
+        }
+    }
+
+    // MARK: - Steps of create
+
+    /// mkdir -p of `components` below `hierarchy`, which must already exist: on the tmpfs root a
+    /// mkdir of the hierarchy itself would succeed and make a plain directory, not a cgroup.
+    /// Returns nil when the hierarchy is missing; records the leaf in `createdLeaves` if made here.
+    private func makeLeaf(_ components: [Substring], in hierarchy: String,
+                          createdLeaves: inout [String]) throws(RuntimeError) -> String? {
+        var directory = hierarchy
+        for (index, component) in components.enumerated() {
+            directory += "/" + component
+            do {
+                try syscalls.makeDirectory(directory)
+                if index == components.count - 1 { createdLeaves.append(directory) }
+            } catch .fileExists {
+                continue
+            } catch .noSuchFileOrDirectory where index == 0 {
+                return nil
+            } catch {
+                throw CgroupErrors.system("cannot create cgroup: mkdir \(directory)", error)
+            }
+        }
+        return directory
+    }
+
+    private func apply(_ limits: ResourceLimits, of controller: CgroupController, in leaf: String) throws(RuntimeError) {
+        switch controller {
+        case .memory:
+            guard let bytes = limits.memoryBytes else { return }
+            try applyMemory(String(bytes), in: leaf)
+        case .cpu:
+            guard let cpu = limits.cpu else { return }
+            // Period first: the kernel checks the quota against the period in force.
+            try write(String(cpu.periodMicros), to: leaf + "/cpu.cfs_period_us", for: .cpu)
+            try write(String(cpu.quotaMicros), to: leaf + "/cpu.cfs_quota_us", for: .cpu)
+        case .pids:
+            guard let pids = limits.pidsLimit else { return }
+            try write(String(pids), to: leaf + "/pids.max", for: .pids)
+        }
+    }
+
+    /// memory.limit_in_bytes, then memory.memsw.limit_in_bytes (memory + swap) at the same figure,
+    /// so the container gets no swap. The kernel keeps memsw >= memory at every step: on a fresh
+    /// cgroup both are unlimited and this order works; on a reused one with a lower memsw the
+    /// memory write fails with EINVAL, and memsw has to go first.
+    private func applyMemory(_ value: String, in leaf: String) throws(RuntimeError) {
+        let memory = leaf + "/memory.limit_in_bytes"
+        let memsw = leaf + "/memory.memsw.limit_in_bytes"
+        do {
+            try ControlFile.write(value, to: memory)
+        } catch .invalidArgument {
+            try writeSwapLimit(value, to: memsw)
+            try write(value, to: memory, for: .memory)
+            return
+        } catch {
+            throw CgroupErrors.limitNotApplied(.memory, value: value, file: memory, error: error)
+        }
+        try writeSwapLimit(value, to: memsw)
+    }
+
+    /// The memsw files exist only with swap accounting (swapaccount=1, CONFIG_MEMCG_SWAP); without
+    /// it the kernel cannot tell swap from memory and the memory limit alone still holds.
+    private func writeSwapLimit(_ value: String, to file: String) throws(RuntimeError) {
+        do {
+            try ControlFile.write(value, to: file)
+        } catch .noSuchFileOrDirectory {
+        } catch {
+            throw CgroupErrors.limitNotApplied(.memory, value: value, file: file, error: error)
+        }
+    }
+
+    private func write(_ value: String, to file: String, for controller: CgroupController) throws(RuntimeError) {
+        do {
+            try ControlFile.write(value, to: file)
+        } catch {
+            throw CgroupErrors.limitNotApplied(controller, value: value, file: file, error: error)
+        }
+    }
+
+    // MARK: - Paths
+
+    /// The hierarchy's mount point. cpu is looked up among its co-mount names (one access call
+    /// in the usual case, where `cpu` exists); the first name is used when none exists, so error
+    /// sentences name the usual place.
+    private func hierarchyDirectory(of controller: CgroupController) -> String {
+        let names = controller.legacyHierarchyNames
+        if names.count > 1 {
+            for name in names where ControlFile.exists(root + "/" + name) {
+                return root + "/" + name
+            }
+        }
+        return root + "/" + names[0]
+    }
+
+    /// "/berth/<id>", to append to a hierarchy's directory.
+    private func relativeDirectory(of path: CgroupPath) throws(RuntimeError) -> String {
+        "/" + (try path.validatedComponents()).joined(separator: "/")
+    }
+}

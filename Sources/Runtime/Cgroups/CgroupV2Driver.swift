@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// The driver for pure cgroup v2 hosts: one hierarchy at `root` with every controller in it.
+///
+/// `create` returns the leaf's directory fd, so clone3's CLONE_INTO_CGROUP can start the child
+/// inside its cgroup; `attach` is the fallback when clone3 is not available.
+public struct CgroupV2Driver: CgroupDriver {
+    public var mode: CgroupMode { .unified }
+    /// The cgroup2 mount point.
+    public let root: String
+    let syscalls: CgroupSyscalls
+    /// How long `destroy` waits for killed processes to leave before it gives up.
+    let removalTimeout: Duration
+
+    public init(root: String = CgroupModeDetector.defaultRoot) {
+        self.init(root: root, syscalls: .live, removalTimeout: .seconds(1))
+    }
+
+    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration) {
+        self.root = root
+        self.syscalls = syscalls
+        self.removalTimeout = removalTimeout
+    }
+
+    public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
+        let components = try path.validatedComponents()
+        try limits.validate()
+        let controllers = try controllersToEnable(for: limits)
+
+        // Delegation goes top-down: each level's cgroup.subtree_control hands the controllers to
+        // the level below. Only the leaf ever holds processes (the kernel's no-internal-process
+        // rule refuses controllers to a cgroup with processes in it). Ancestors are shared by
+        // concurrent containers, so they are created when missing and never removed here.
+        var directory = root
+        for component in components.dropLast() {
+            try enable(controllers, below: directory)
+            directory += "/" + component
+            try makeDirectory(directory)
+        }
+        try enable(controllers, below: directory)
+
+        let leaf = directory + "/" + components[components.count - 1]
+        let created = try makeDirectory(leaf)
+        do {
+            try apply(limits, in: leaf)
+            return CgroupPlacement(directoryFD: try openDirectory(leaf))
+        } catch {
+            // Only a leaf this call made is ours to take back; a stale one left by a crash
+            // belongs to the crash-recovery path.
+            if created { try? syscalls.removeDirectory(leaf) }
+            throw error
+        }
+    }
+
+    public func attach(pid: pid_t, to path: CgroupPath) throws {
+        let leaf = try directory(of: path)
+        do {
+            try ControlFile.write(String(pid), to: leaf + "/cgroup.procs")
+        } catch .noSuchFileOrDirectory {
+            throw CgroupErrors.notFound("move process \(pid) into", path)
+        } catch {
+            throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(leaf)/cgroup.procs", error)
+        }
+    }
+
+    public func events(of path: CgroupPath) throws -> CgroupEvents {
+        let leaf = try directory(of: path)
+        do {
+            // memory.events counts the whole subtree, so kills in child cgroups are included.
+            return CgroupEventsParser.events(fromMemoryEvents: try ControlFile.read(leaf + "/memory.events"))
+        } catch .noSuchFileOrDirectory {
+            // Without the memory controller there is no OOM killer of its own to report on.
+            guard ControlFile.exists(leaf) else { throw CgroupErrors.notFound("read the events of", path) }
+            return CgroupEvents(oomKills: 0)
+        } catch {
+            throw CgroupErrors.system("cannot read the events of cgroup \(path): read \(leaf)/memory.events", error)
+        }
+    }
+
+    public func destroy(_ path: CgroupPath) throws {
+        let leaf = try directory(of: path)
+        try CgroupRemoval(syscalls: syscalls, useKillFile: true, timeout: removalTimeout).remove(leaf)
+    }
+
+    // MARK: - Steps of create
+
+    /// The controllers to hand down to the new cgroup. Every requested limit's controller must be
+    /// available; memory and pids are added when available so OOM kills and task counts are
+    /// accounted for every container. cpu is enabled only for a CPU limit: it is the one the kernel
+    /// may refuse (real-time tasks outside the root with RT group scheduling), and cpu.stat is
+    /// there without it.
+    private func controllersToEnable(for limits: ResourceLimits) throws(RuntimeError) -> [CgroupController] {
+        let file = root + "/cgroup.controllers"
+        let available: [Substring]
+        do {
+            available = ControlFile.words(try ControlFile.read(file))
+        } catch .noSuchFileOrDirectory {
+            throw RuntimeError(.unsupported, "cannot create a cgroup: \(root) is not a cgroup v2 hierarchy (it has no cgroup.controllers)")
+        } catch {
+            throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
+        }
+        for controller in limits.requiredControllers where !available.contains(Substring(controller.rawValue)) {
+            throw RuntimeError(
+                .unsupported,
+                "cannot set \(controller.limitName): the \(controller.rawValue) cgroup controller is not available "
+                    + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
+                    + "(it may be disabled on the kernel command line) or run without a \(controller.limitName)")
+        }
+        return CgroupController.allCases.filter { controller in
+            limits.requires(controller)
+                || (controller != .cpu && available.contains(Substring(controller.rawValue)))
+        }
+    }
+
+    /// Enables `controllers` for the children of `directory`. Reads first: the usual case is
+    /// that they are already on (systemd, an earlier container), and a write takes the kernel's
+    /// global cgroup lock even when it changes nothing.
+    private func enable(_ controllers: [CgroupController], below directory: String) throws(RuntimeError) {
+        let file = directory + "/cgroup.subtree_control"
+        let enabled: [Substring]
+        do {
+            enabled = ControlFile.words(try ControlFile.read(file))
+        } catch {
+            throw CgroupErrors.system("cannot delegate cgroup controllers: read \(file)", error)
+        }
+        let missing = controllers.filter { !enabled.contains(Substring($0.rawValue)) }
+        guard !missing.isEmpty else { return }
+        // One write: the kernel applies all or none of the tokens.
+        let value = missing.map { "+" + $0.rawValue }.joined(separator: " ")
+        do {
+            try ControlFile.write(value, to: file)
+        } catch {
+            throw CgroupErrors.system("cannot delegate cgroup controllers: write \(value) to \(file)", error)
+        }
+    }
+
+    /// mkdir; an existing directory is fine. Returns whether this call created it.
+    @discardableResult
+    private func makeDirectory(_ directory: String) throws(RuntimeError) -> Bool {
+        do {
+            try syscalls.makeDirectory(directory)
+            return true
+        } catch .fileExists {
+            return false
+        } catch {
+            throw CgroupErrors.system("cannot create cgroup: mkdir \(directory)", error)
+        }
+    }
+
+    private func apply(_ limits: ResourceLimits, in leaf: String) throws(RuntimeError) {
+        if let bytes = limits.memoryBytes {
+            try write(String(bytes), to: leaf + "/memory.max", for: .memory)
+            // memory.swap.max counts swap alone, so 0 keeps the container at `bytes` in total.
+            // The file is missing when the kernel does no swap accounting: then there is no swap
+            // use to limit, and the memory limit still holds.
+            do {
+                try ControlFile.write("0", to: leaf + "/memory.swap.max")
+            } catch .noSuchFileOrDirectory {
+            } catch {
+                throw CgroupErrors.limitNotApplied(.memory, value: "0", file: leaf + "/memory.swap.max", error: error)
+            }
+        }
+        if let cpu = limits.cpu {
+            try write("\(cpu.quotaMicros) \(cpu.periodMicros)", to: leaf + "/cpu.max", for: .cpu)
+        }
+        if let pids = limits.pidsLimit {
+            try write(String(pids), to: leaf + "/pids.max", for: .pids)
+        }
+    }
+
+    private func write(_ value: String, to file: String, for controller: CgroupController) throws(RuntimeError) {
+        do {
+            try ControlFile.write(value, to: file)
+        } catch {
+            throw CgroupErrors.limitNotApplied(controller, value: value, file: file, error: error)
+        }
+    }
+
+    /// The fd clone3 takes for CLONE_INTO_CGROUP. Close-on-exec, so it never leaks into the
+    /// container's process.
+    private func openDirectory(_ leaf: String) throws(RuntimeError) -> Int32 {
+        let fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let err = errno
+            throw RuntimeError.system("cannot open cgroup \(leaf)", errno: err)
+        }
+        return fd
+    }
+
+    private func directory(of path: CgroupPath) throws(RuntimeError) -> String {
+        root + "/" + (try path.validatedComponents()).joined(separator: "/")
+    }
+}

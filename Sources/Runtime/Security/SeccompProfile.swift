@@ -1,0 +1,43 @@
+/// A seccomp filter description, compiled to a BPF program by libseccomp in the parent; the child
+/// only loads the bytes (prctl PR_SET_SECCOMP), so nothing of libseccomp runs after clone.
+///
+/// It is a plain value: `--security-opt seccomp=unconfined` is simply no profile (`nil`), and two
+/// equal profiles compile to the same program (and share a cache entry).
+public struct SeccompProfile: Sendable, Equatable, Hashable {
+    /// What happens to a system call no rule matches.
+    public var defaultAction: SeccompAction
+    /// ABIs filtered besides the native one (which every filter covers). A call through an ABI
+    /// that is in neither is killed, so list every ABI the process could use. ABIs of the other
+    /// byte order are skipped: no process on this machine can use them.
+    public var architectures: [SeccompArchitecture]
+    /// Checked against every call; for one system call, the rule whose conditions match decides.
+    public var rules: [SeccompRule]
+
+    public init(defaultAction: SeccompAction, architectures: [SeccompArchitecture],
+                rules: [SeccompRule]) {
+        self.defaultAction = defaultAction
+        self.architectures = architectures
+        self.rules = rules
+    }
+
+    /// berth's default profile for a container with Docker's default capabilities; see
+    /// `default(for:)` for what it denies and why.
+    public static var `default`: SeccompProfile { .default(for: .containerDefault) }
+
+    /// Compiles the profile to a BPF program: an array of `struct sock_filter` as raw bytes
+    /// (8 bytes per instruction), ready for `struct sock_fprog`.
+    /// When `cacheDirectory` is given, the program is cached there under a hash of the profile
+    /// and reused by later runs (crun does the same: compilation is a large part of start-up).
+    ///
+    /// The cache is only a speed-up: an unreadable or corrupt entry is compiled again and
+    /// rewritten, and a cache directory that can't be written never stops a container.
+    public func compile(cacheDirectory: String?) throws -> [UInt8] {
+        guard let cacheDirectory else { return try SeccompCompiler.compile(self) }
+        let cache = SeccompCache(directory: cacheDirectory)
+        let key = cacheKey
+        if let program = cache.load(key: key) { return program }
+        let program = try SeccompCompiler.compile(self)
+        try? cache.store(program, key: key)
+        return program
+    }
+}
