@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# start.sh [--runs N] [--quick] — container start-time benchmark: berth against crun, runc and the
+# kernel floor, side by side in one hyperfine run. See Benchmarks/README.md for what each line means.
+#
+# Every contender runs /bin/true in the same busybox root with the same namespaces (pid, mount,
+# uts, ipc, net, cgroup); the runtimes also apply a 64 MiB memory limit. Prints hyperfine's table,
+# then medians, CPU per run, ratios and each runtime's peak RSS.
+#
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth).
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 [--runs N] [--quick]" >&2
+    echo "  --runs N   timed runs per command (default 200, after 20 warm-up runs)" >&2
+    echo "  --quick    smoke run for CI: 10 runs, 2 warm-up runs" >&2
+    exit 2
+}
+die() { echo "start.sh: $*" >&2; exit 1; }
+
+ARGS=("$@")  # kept for the re-exec below
+RUNS=200
+WARMUP=20
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RUNS=$2; shift 2 ;;
+        --quick) RUNS=10; WARMUP=2; shift ;;
+        -h | --help) usage ;;
+        *) usage ;;
+    esac
+done
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, chroot)"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$HERE")
+# Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
+BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+
+# The host's cgroups are hybrid: v1 controllers under /sys/fs/cgroup/*, plus a cgroup2 mount at
+# /sys/fs/cgroup/unified that holds no controllers. crun refuses to run on such a host ("cgroups in
+# hybrid mode not supported"). So the whole benchmark re-executes itself in a private mount
+# namespace and unmounts the unified hierarchy there: every contender sees a plain v1 host, and
+# the host's own mounts are never touched (the namespace, and the unmount with it, goes away when
+# the last process in it exits, Ctrl-C included).
+if [[ -z ${BERTH_BENCH_IN_MOUNTNS:-} ]]; then
+    exec unshare --mount --propagation private \
+        env BERTH_BENCH_IN_MOUNTNS=1 BERTH_BIN="$BERTH" "$0" ${ARGS[@]+"${ARGS[@]}"}
+fi
+if mountpoint -q /sys/fs/cgroup/unified; then
+    umount /sys/fs/cgroup/unified
+fi
+
+for tool in hyperfine crun runc python3 unshare chroot; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+# GNU time reports a process's peak RSS (%M); bash's "time" keyword can't.
+if [[ ! -x /usr/bin/time ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null ||
+        die "/usr/bin/time is missing and the 'time' package could not be installed"
+fi
+
+# Everything the benchmark creates lives under one temp dir: the busybox root, the OCI bundle, the
+# runtimes' state dirs, berth's state, hyperfine's exports.
+TMP=$(mktemp -d /tmp/berth-bench.XXXXXX)
+ROOT=$TMP/rootfs
+BUNDLE=$TMP/bundle
+CRUN_STATE=$TMP/crun-state
+RUNC_STATE=$TMP/runc-state
+BERTH_STATE=$TMP/berth-state
+
+cleanup() {
+    # A container left behind by an interrupted run still holds a cgroup (and maybe processes);
+    # "delete -f" kills it and removes both. Each runtime only sees its own state dir here.
+    local id
+    if [[ -d $CRUN_STATE ]]; then
+        for id in $(crun --root "$CRUN_STATE" list -q 2>/dev/null); do
+            crun --root "$CRUN_STATE" delete -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    if [[ -d $RUNC_STATE ]]; then
+        for id in $(runc --root "$RUNC_STATE" list -q 2>/dev/null); do
+            runc --root "$RUNC_STATE" delete -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    # --one-file-system: should a container mount have leaked into this namespace, rm must not
+    # descend into it.
+    rm -rf --one-file-system -- "$TMP"
+}
+trap cleanup EXIT
+# Ctrl-C reaches hyperfine and the runtimes too (same process group); exit so the EXIT trap runs.
+trap 'exit 130' INT TERM
+
+"$HERE/../rootfs-scripts/busybox.sh" "$ROOT"
+
+# The OCI bundle for crun and runc: crun's default spec, narrowed to what the other contenders do.
+mkdir -p "$BUNDLE" "$CRUN_STATE" "$RUNC_STATE" "$BERTH_STATE"
+(cd "$BUNDLE" && crun spec)
+python3 - "$BUNDLE/config.json" "$ROOT" <<'EOF'
+import json, sys
+path, root = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    c = json.load(f)
+c["root"] = {"path": root, "readonly": True}
+c["process"]["args"] = ["/bin/true"]
+c["process"]["terminal"] = False          # no pty: berth and the floor don't allocate one either
+linux = c.setdefault("linux", {})
+linux.setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
+ns = linux.setdefault("namespaces", [])
+if not any(n["type"] == "cgroup" for n in ns):
+    ns.append({"type": "cgroup"})         # the default spec lacks it; the others all unshare it
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+EOF
+
+# The commands, run by hyperfine through sh (hyperfine measures and subtracts the shell's own
+# start-up). "$$" is that sh's pid: a unique container id per invocation, since "run" without
+# --detach deletes the container when it exits (checked for crun 1.8.1 and runc 1.1.5).
+FLOOR_CMD="unshare --fork --pid --mount --uts --ipc --net --cgroup chroot $ROOT /bin/true"
+BERTH_CMD="$BERTH --root $BERTH_STATE run --rootfs $ROOT --memory 64m -- /bin/true"
+CRUN_CMD="crun --root $CRUN_STATE run --bundle $BUNDLE bench-\$\$"
+RUNC_CMD="runc --root $RUNC_STATE run --bundle $BUNDLE bench-\$\$"
+
+# berth's CLI is young: benchmark it only if it exists and a trial run succeeds, and say why not
+# otherwise, so the others are still measured.
+NAMES=(floor)
+CMDS=("$FLOOR_CMD")
+if [[ ! -x $BERTH ]]; then
+    echo "start.sh: berth binary not found at $BERTH (build with 'swift build -c release' or set BERTH_BIN); benchmarking the others only" >&2
+elif ! out=$(sh -c "$BERTH_CMD" 2>&1); then
+    echo "start.sh: berth failed its trial run, leaving it out: $BERTH_CMD" >&2
+    echo "$out" | sed 's/^/  | /' >&2
+else
+    NAMES+=(berth)
+    CMDS+=("$BERTH_CMD")
+fi
+NAMES+=(crun runc)
+CMDS+=("$CRUN_CMD" "$RUNC_CMD")
+
+# The same trial for crun and runc, so a broken setup fails here with the runtime's own message
+# rather than as a bare non-zero exit inside hyperfine.
+for i in "${!NAMES[@]}"; do
+    [[ ${NAMES[$i]} == berth ]] && continue
+    out=$(sh -c "${CMDS[$i]}" 2>&1) || die "${NAMES[$i]} failed its trial run: ${CMDS[$i]}"$'\n'"$out"
+done
+
+HF_ARGS=(--runs "$RUNS" --warmup "$WARMUP" --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
+for i in "${!NAMES[@]}"; do
+    HF_ARGS+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
+done
+echo
+echo "== hyperfine: $RUNS runs, $WARMUP warm-up, /bin/true in a busybox root, 6 namespaces, 64 MiB limit"
+hyperfine "${HF_ARGS[@]}"
+echo
+cat "$TMP/result.md"
+
+# Peak RSS, measured apart from the timing runs (GNU time's wait4 adds its own overhead). ru_maxrss
+# covers the runtime and the children it waits for (runc's "runc init", the container's /bin/true),
+# so it is the whole runtime's footprint; the largest of a few runs counts.
+RSS_RUNS=5
+declare -A PEAK_RSS
+for i in "${!NAMES[@]}"; do
+    max=0
+    for ((r = 0; r < RSS_RUNS; r++)); do
+        kb=$(/usr/bin/time -f %M sh -c "exec ${CMDS[$i]}" 2>&1 >/dev/null | tail -n1)
+        [[ $kb =~ ^[0-9]+$ ]] || die "could not measure the RSS of ${NAMES[$i]}: $kb"
+        ((kb > max)) && max=$kb
+    done
+    PEAK_RSS[${NAMES[$i]}]=$max
+done
+RSS_ARGS=()
+for n in "${NAMES[@]}"; do RSS_ARGS+=("$n=${PEAK_RSS[$n]}"); done
+
+# The summary, from hyperfine's JSON: median wall time, mean user+sys CPU per run, ratios of the
+# medians, peak RSS.
+python3 - "$TMP/result.json" "${RSS_ARGS[@]}" <<'EOF'
+import json, statistics, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+rss = dict(a.split("=", 1) for a in sys.argv[2:])
+med = {n: statistics.median(r["times"]) * 1e3 for n, r in results.items()}
+
+print()
+print("== summary")
+print(f"{'':8} {'median ms':>10} {'cpu ms/run':>11} {'peak RSS':>10}")
+for n, r in results.items():
+    cpu = (r["user"] + r["system"]) * 1e3
+    print(f"{n:8} {med[n]:10.2f} {cpu:11.2f} {int(rss[n]) / 1024:7.1f} MiB")
+print()
+for other in ("crun", "runc", "floor"):
+    if "berth" in med and other in med:
+        print(f"berth/{other:5} {med['berth'] / med[other]:6.2f}x  (median wall time)")
+    else:
+        print(f"berth/{other:5}    n/a  (berth not benchmarked)")
+EOF
