@@ -41,16 +41,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift,
-            // A dynamically linked Swift runtime costs milliseconds at every start;
-            // release builds carry the stdlib inside the binary.
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+            // Release builds are made with --static-swift-stdlib (see README): a dynamically
+            // linked Swift runtime and Foundation cost milliseconds at every start.
+            swiftSettings: strictSwift
         ),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strictSwift
+        ),
+        // End-to-end tests: they run the built `berth` as root against a busybox root and a
+        // static payload (Fixtures/payload.c) that checks the container from the inside.
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Runtime"],
-            resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
     ]

@@ -60,7 +60,7 @@ extension Run {
     }
 
     private func applySecurity(to config: inout ContainerConfig) throws {
-        var seccompEnabled = !privileged
+        var seccompEnabled = true
         for option in securityOpt {
             let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1).map(String.init)
             switch (parts[0], parts.count > 1 ? parts[1] : nil) {
@@ -72,14 +72,20 @@ extension Run {
                                    "unsupported --security-opt \"\(option)\": use seccomp=unconfined or no-new-privileges[=true|false]")
             }
         }
-        config.seccomp = seccompEnabled ? .default : nil
         if privileged {
-            config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: .all)
+            config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: .held)
+            config.seccomp = nil
             config.maskedPaths = []
             config.readOnlyPaths = []
             return
         }
-        let set = try CapabilitySet.containerDefault.applying(add: capAdd, drop: capDrop)
+        var set = try CapabilitySet.containerDefault.applying(add: capAdd, drop: capDrop)
+        // "ALL" means all that berth can give (see CapabilitySet.held); a capability named
+        // explicitly that berth lacks still fails loudly at capset.
+        if capAdd.contains(where: { $0.uppercased() == "ALL" }) { set = set.intersection(.held) }
         config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: set)
+        // Like Docker's profile, a granted capability lifts the denials that go with it
+        // (--cap-add SYS_ADMIN allows mount).
+        config.seccomp = seccompEnabled ? .default(for: set) : nil
     }
 }

@@ -61,7 +61,7 @@ public struct Launcher: Sendable {
         // Work that can fail without side effects comes first.
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
-        let lastCap = Int32(Self.lastCapability)
+        let lastCap = Int32(CapabilityNames.kernelLastCap)
 
         let path = cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
@@ -118,10 +118,4 @@ public struct Launcher: Sendable {
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
     }
-
-    /// The highest capability number the kernel knows; capabilities above it cannot be dropped.
-    static let lastCapability: Int = {
-        let text = (try? readSmallFile("/proc/sys/kernel/cap_last_cap")) ?? ""
-        return Int(text.trimmingWhitespace()) ?? 40
-    }()
 }

@@ -26,7 +26,7 @@ public struct RuntimeDirectory: Sendable {
             throw RuntimeError(.conflict, "container \(id) is already running (\(lockPath) is locked)")
         }
         do {
-            try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n")
+            try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n", durable: false)
         } catch {
             close(fd)
             removeRecord(dir)

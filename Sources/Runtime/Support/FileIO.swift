@@ -25,9 +25,10 @@ func readAll(fd: Int32, path: String) throws -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// Writes `contents` to a new file next to `path`, fsyncs it and renames it into place, so a
-/// reader sees the old file or the new one, never half of one.
-func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws {
+/// Writes `contents` to a new file next to `path` and renames it into place, so a reader sees
+/// the old file or the new one, never half of one. `durable` adds an fsync first, for state that
+/// must survive a power loss; runtime records (which die with the machine's cgroups) skip it.
+func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644, durable: Bool = true) throws {
     let temp = path + ".tmp-\(getpid())"
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     guard fd >= 0 else { throw RuntimeError.system("cannot create \(temp)") }
@@ -38,7 +39,7 @@ func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o64
     do {
         defer { close(fd) }
         try writeAll(fd: fd, contents, path: temp)
-        guard fsync(fd) == 0 else { throw RuntimeError.system("cannot fsync \(temp)") }
+        guard !durable || fsync(fd) == 0 else { throw RuntimeError.system("cannot fsync \(temp)") }
     }
     guard rename(temp, path) == 0 else { throw RuntimeError.system("cannot rename \(temp) to \(path)") }
     ok = true

@@ -1,0 +1,155 @@
+// A tiny static program the integration tests copy into the container's root, to check the
+// container from the inside where busybox cannot assert exactly (crun's tests/init.c idea).
+// Usage: payload COMMAND [ARG...]; prints one result and exits 0 unless the command says other.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig) { got_signal = sig; }
+
+// Counts processes in state Z visible in /proc.
+static int count_zombies(void) {
+    DIR *d = opendir("/proc");
+    if (!d) return -1;
+    int zombies = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(buf, sizeof buf, f)) {
+            char *p = strrchr(buf, ')');
+            if (p && p[1] == ' ' && p[2] == 'Z') zombies++;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return zombies;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: payload COMMAND\n"); return 2; }
+    const char *cmd = argv[1];
+    setvbuf(stdout, NULL, _IONBF, 0);
+
+    if (!strcmp(cmd, "pid")) { printf("%d\n", getpid()); return 0; }
+    if (!strcmp(cmd, "isatty")) { printf("%d %d %d\n", isatty(0), isatty(1), isatty(2)); return 0; }
+    if (!strcmp(cmd, "ctty")) {
+        // A controlling terminal: /dev/tty opens, and we lead the foreground process group.
+        int fd = open("/dev/tty", O_RDWR);
+        printf("tty=%s fg=%d\n", fd >= 0 ? "yes" : strerror(errno), tcgetpgrp(0) == getpgrp());
+        return 0;
+    }
+    if (!strcmp(cmd, "fds")) {
+        DIR *d = opendir("/proc/self/fd");
+        int self = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || atoi(e->d_name) == self) continue;
+            printf("%s ", e->d_name);
+        }
+        printf("\n");
+        return 0;
+    }
+    if (!strcmp(cmd, "memhog") && argc > 2) {
+        // Touches N MiB page by page; an OOM kill ends it before "done".
+        size_t mib = strtoul(argv[2], NULL, 10);
+        for (size_t i = 0; i < mib; i++) {
+            char *p = malloc(1 << 20);
+            if (!p) { printf("malloc failed at %zu\n", i); return 1; }
+            memset(p, 1, 1 << 20);
+        }
+        printf("done %zu\n", mib);
+        return 0;
+    }
+    if (!strcmp(cmd, "forkbomb") && argc > 2) {
+        // Forks up to N sleeping children and prints how many forks succeeded.
+        int want = atoi(argv[2]), made = 0;
+        for (int i = 0; i < want; i++) {
+            pid_t p = fork();
+            if (p == 0) { pause(); _exit(0); }
+            if (p < 0) break;
+            made++;
+        }
+        printf("forked %d\n", made);
+        kill(0, SIGKILL);
+        return 0;
+    }
+    if (!strcmp(cmd, "spin") && argc > 2) {
+        // Busy-loops for N seconds of wall time; prints the CPU share it got, in percent.
+        double seconds = atof(argv[2]), start = now();
+        volatile unsigned long x = 0;
+        while (now() - start < seconds) x++;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        printf("cpu %.0f\n", 100.0 * cpu / (now() - start));
+        return 0;
+    }
+    if (!strcmp(cmd, "orphans") && argc > 2) {
+        // Makes N orphans (double fork) that exit shortly and are reparented to pid 1, waits,
+        // then counts zombies: an init reaps them, a plain pid 1 that never waits does not.
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                if (fork() == 0) { usleep(100000); _exit(0); }
+                _exit(0);
+            }
+            waitpid(p, NULL, 0);
+        }
+        usleep(600000);
+        printf("zombies %d\n", count_zombies());
+        return 0;
+    }
+    if (!strcmp(cmd, "trap")) {
+        // Waits for one of the forwarded signals and exits with its number.
+        int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+        for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], on_signal);
+        printf("ready\n");
+        while (!got_signal) pause();
+        printf("got %d\n", (int)got_signal);
+        return got_signal;
+    }
+    if (!strcmp(cmd, "sleep") && argc > 2) { sleep(atoi(argv[2])); return 0; }
+    if (!strcmp(cmd, "denied")) {
+        // Calls the default seccomp profile and dropped capabilities must refuse.
+        printf("unshare=%s ", unshare(CLONE_NEWNS) == 0 ? "ok" : strerror(errno));
+        printf("mount=%s ", mount("none", "/tmp", "tmpfs", 0, NULL) == 0 ? "ok" : strerror(errno));
+        printf("keyctl=%s ", syscall(SYS_keyctl, 0, 0, 0, 0, 0) >= 0 || errno != EPERM ? "ok" : strerror(errno));
+        printf("nnp=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+        return 0;
+    }
+    if (!strcmp(cmd, "rlimit")) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        printf("nofile %llu %llu\n", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+        return 0;
+    }
+    if (!strcmp(cmd, "exit") && argc > 2) return atoi(argv[2]);
+    fprintf(stderr, "payload: unknown command %s\n", cmd);
+    return 2;
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// The shared fixture of the integration tests: the berth binary under test, a busybox root
+/// with the static payload in it (built once per test process), and a unique cgroup parent
+/// so that nothing a test creates can touch the host's or another run's containers.
+final class Fixture: Sendable {
+    static let shared = Fixture()
+
+    let repository: URL
+    let berth: String
+    let workspace: URL
+    let rootfs: String
+    let cgroupParent: String
+    let setupError: String?
+
+    private init() {
+        repository = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        if let override = ProcessInfo.processInfo.environment["BERTH_BIN"] {
+            berth = override
+        } else {
+            // The test bundle sits next to the products: .build/<config>/berthPackageTests.xctest
+            let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            berth = bundle.appendingPathComponent("berth").path
+        }
+        workspace = FileManager.default.temporaryDirectory
+            .appendingPathComponent("berth-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        rootfs = workspace.appendingPathComponent("rootfs").path
+        cgroupParent = "berth-test-\(getpid())"
+        var error: String?
+        if Host.canRunContainers {
+            error = Fixture.prepare(repository: repository, workspace: workspace, rootfs: rootfs)
+        }
+        setupError = error
+        // The workspace and the cgroup parent go when the test process exits.
+        atexit {
+            Fixture.removeEverything()
+        }
+    }
+
+    private static func prepare(repository: URL, workspace: URL, rootfs: String) -> String? {
+        do {
+            try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+            let script = repository.appendingPathComponent("rootfs-scripts/busybox.sh").path
+            let built = try Command.run("/bin/bash", [script, rootfs])
+            guard built.status == 0 else { return "busybox.sh failed: \(built.stderr)" }
+            let source = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/payload.c").path
+            let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/payload", source])
+            guard cc.status == 0 else { return "building the payload failed: \(cc.stderr)" }
+            return nil
+        } catch {
+            return "fixture setup failed: \(error)"
+        }
+    }
+
+    private static func removeEverything() {
+        let fixture = Fixture.shared
+        try? FileManager.default.removeItem(at: fixture.workspace)
+        for controller in ["memory", "cpu", "pids", ""] {
+            let base = controller.isEmpty ? "/sys/fs/cgroup" : "/sys/fs/cgroup/\(controller)"
+            rmdir(base + "/" + fixture.cgroupParent)
+        }
+    }
+
+    /// A fresh state root for one test.
+    func makeStateRoot() throws -> String {
+        let dir = workspace.appendingPathComponent("state-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Runs `berth --root <fresh> run --cgroup-parent <ours> --rootfs <busybox> OPTIONS -- COMMAND`.
+    func run(_ options: [String], _ command: [String], stdin: String? = nil, timeout: Double = 60,
+             root: String? = nil) throws -> Command.Result {
+        if let setupError { throw FixtureError(message: setupError) }
+        let state = try root ?? makeStateRoot()
+        let args = ["--root", state, "run", "--cgroup-parent", cgroupParent, "--rootfs", rootfs]
+            + options + ["--"] + command
+        return try Command.run(berth, args, stdin: stdin, timeout: timeout)
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Runs berth with a pseudo-terminal the test owns as its stdin/stdout/stderr, the way a user's
+/// terminal would be, and types into it.
+enum PTYSession {
+    struct Result {
+        let status: Int32
+        let output: String
+    }
+
+    static func run(fixture: Fixture, options: [String], command: [String], typing: [String] = [],
+                    timeout: Double = 60) throws -> Result {
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard master >= 0 else { throw FixtureError(message: "cannot open /dev/ptmx") }
+        defer { close(master) }
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        // TIOCSPTLCK = 0x40045431, TIOCGPTN = 0x80045430
+        guard ioctl(master, 0x4004_5431, &unlock) == 0, ioctl(master, 0x8004_5430, &number) == 0 else {
+            throw FixtureError(message: "cannot unlock the pty")
+        }
+        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard slave >= 0 else { throw FixtureError(message: "cannot open /dev/pts/\(number)") }
+
+        let state = try fixture.makeStateRoot()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: fixture.berth)
+        process.arguments = ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent,
+                             "--rootfs", fixture.rootfs] + options + ["--"] + command
+        let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        process.standardInput = handle
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try handle.close()
+
+        let collected = Collected()
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(master, &buffer, buffer.count)
+                if n <= 0 { break }
+                collected.append(buffer[0..<n])
+            }
+        }
+        reader.start()
+
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen = 0
+        for line in typing {
+            // Type only once the shell shows a new prompt, as a person would. (busybox sh follows
+            // its prompt with a cursor-position query, so look for the prompt, not the end.)
+            while Date() < deadline && process.isRunning && !collected.text(from: seen).contains("# ") {
+                usleep(20_000)
+            }
+            seen = collected.count
+            _ = line.withCString { write(master, $0, strlen($0)) }
+        }
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        usleep(100_000)
+        return Result(status: process.terminationStatus, output: collected.text(from: 0))
+    }
+
+    private final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes: [UInt8] = []
+        func append(_ more: ArraySlice<UInt8>) { lock.withLock { bytes += more } }
+        var count: Int { lock.withLock { bytes.count } }
+        func text(from: Int) -> String { lock.withLock { String(decoding: bytes[from...], as: UTF8.self) } }
+    }
+}
