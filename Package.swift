@@ -50,6 +50,8 @@ let package = Package(
             dependencies: ["Runtime", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSwift
         ),
+        // The CLI's argument parsing and flag-to-config conversion, without root.
+        .testTarget(name: "BerthCLITests", dependencies: ["berth"], swiftSettings: strictSwift),
         // End-to-end tests: they run the built `berth` as root against a busybox root and a
         // static payload (Fixtures/payload.c) that checks the container from the inside.
         .testTarget(

@@ -25,7 +25,8 @@ struct ContainerSession {
     func run() throws -> Int32 {
         let cgroup = runtime.launcher.cgroupPath(for: config.id)
         let lease = try runtime.runDirectory.register(id: config.id, cgroup: cgroup)
-        defer { lease.release() }
+        var cgroupRemoved = true   // the launcher removes the cgroup itself when launching fails
+        defer { cgroupRemoved ? lease.release() : lease.keepForRecovery() }
 
         let terminal = tty ? try PseudoTerminal() : nil
         defer { terminal?.closeMaster() }
@@ -57,21 +58,35 @@ struct ContainerSession {
         }
         defer { if container.pidfd >= 0 { close(container.pidfd) } }
 
-        let status = try ContainerSupervisor(container: container, terminal: terminal, relayStdin: interactive).wait()
+        let status: ExitStatus
+        do {
+            status = try ContainerSupervisor(container: container, terminal: terminal, relayStdin: interactive).wait()
+        } catch {
+            cgroupRemoved = removeCgroup(container)
+            throw error
+        }
         rawMode?.restore()
-        return finish(container, status: status)
-    }
-
-    /// Reads the cgroup's verdict, removes the cgroup, and turns the status into berth's exit code.
-    private func finish(_ container: LaunchedContainer, status: ExitStatus) -> Int32 {
         let oomKilled = status == .signaled(SIGKILL)
             && ((try? runtime.cgroups.events(of: container.cgroup).oomKills) ?? 0) > 0
+        cgroupRemoved = removeCgroup(container)
+        return exitCode(status, oomKilled: oomKilled)
+    }
+
+    /// Removes the container's cgroup (killing whatever is left in it). False when that failed:
+    /// the record then stays for the next berth command to retry.
+    private func removeCgroup(_ container: LaunchedContainer) -> Bool {
         do {
             try runtime.cgroups.destroy(container.cgroup)
+            return true
         } catch {
             runtime.logger.warning("cannot remove the container's cgroup; the next berth command retries",
                                    metadata: ["cgroup": "\(container.cgroup)", "error": "\(error)"])
+            return false
         }
+    }
+
+    /// The container's status as berth's exit code; an OOM kill is said in words too.
+    private func exitCode(_ status: ExitStatus, oomKilled: Bool) -> Int32 {
         if oomKilled {
             let limit = config.resources.memoryBytes.map { " (limit \(ByteSize.describe($0)))" } ?? ""
             Output.error("killed: out of memory\(limit)")

@@ -36,6 +36,6 @@ struct Berth: ParsableCommand {
         subcommands: [Run.self]
     )
 
-    // Declared here too so `berth --root DIR run …` parses; each subcommand reads its own copy.
+    /// Options for every command, given before it (`berth --root DIR run …`), as with docker.
     @OptionGroup var global: GlobalOptions
 }

@@ -62,7 +62,8 @@ extension Run {
     private func applySecurity(to config: inout ContainerConfig) throws {
         var seccompEnabled = true
         for option in securityOpt {
-            let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1).map(String.init)
+            let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1,
+                                     omittingEmptySubsequences: false).map(String.init)
             switch (parts[0], parts.count > 1 ? parts[1] : nil) {
             case ("seccomp", "unconfined"?): seccompEnabled = false
             case ("no-new-privileges", nil), ("no-new-privileges", "true"?): config.noNewPrivileges = true

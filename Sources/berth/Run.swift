@@ -7,17 +7,21 @@ import Glibc
 
 /// `berth run`: create a container, run its command in the foreground, remove it.
 struct Run: ParsableCommand {
+    // An explicit name spares ArgumentParser a String(describing:) of the type on every start.
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a command in a new container.",
         discussion: """
-            berth run --rootfs DIR [options] [--] COMMAND [ARG...]
-            The container gets its own pid, mount, uts, ipc, network and cgroup namespaces, a root
-            it cannot leave (pivot_root), Docker's default capabilities, a seccomp filter and
-            no_new_privs. berth exits with the command's exit code (128+N when killed by signal N).
+            The container gets its own pid, mount, uts, ipc, network and cgroup namespaces, a \
+            root it cannot leave (pivot_root), Docker's default capabilities, a seccomp filter \
+            and no_new_privs. berth exits with the command's exit code (128+N when the command \
+            was killed by signal N, 125 when berth failed, 126/127 when the command could not \
+            be executed or found).
             """
     )
 
-    @OptionGroup var global: GlobalOptions
+    @ParentCommand var berth: Berth
+    var global: GlobalOptions { berth.global }
 
     @Option(help: ArgumentHelp("Root filesystem directory for the container.", valueName: "dir"))
     var rootfs: String
@@ -86,10 +90,18 @@ struct Run: ParsableCommand {
         if command.first == "--" ? command.count < 2 : command.isEmpty {
             throw ValidationError("no command given: berth run --rootfs DIR [options] -- COMMAND [ARG...]")
         }
+        // The command starts at the first word that is not an option; a word that looks like an
+        // option there is a misspelt or unknown flag, not a program called "--rm".
+        if let first = command.first, first != "--", first.hasPrefix("-") {
+            throw ValidationError("unknown option \"\(first)\" (put the command after --, or see berth run --help)")
+        }
         guard network == "none" || network == "host" else {
             throw ValidationError("unknown network \"\(network)\": use none or host")
         }
-        if let cpus, !(cpus > 0) { throw ValidationError("--cpus must be greater than 0") }
+        // The kernel's smallest CFS quota is 1 ms per 100 ms period.
+        if let cpus, !(cpus >= 0.01 && cpus <= 1024) {
+            throw ValidationError("--cpus must be a number of cores from 0.01 to 1024")
+        }
         if let pidsLimit, pidsLimit < 1 { throw ValidationError("--pids-limit must be at least 1") }
         if let workdir, !workdir.hasPrefix("/") {
             throw ValidationError("--workdir must be an absolute path inside the container")

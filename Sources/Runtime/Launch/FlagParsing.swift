@@ -46,6 +46,9 @@ extension BindMount {
         let source = parts[0], destination = parts[1]
         guard source.hasPrefix("/") else { throw fail("the host path must be absolute") }
         guard destination.hasPrefix("/") else { throw fail("the container path must be absolute") }
+        guard destination.split(separator: "/").contains(where: { $0 != "." }) else {
+            throw fail("the container path must not be the container's root")
+        }
         guard destination.split(separator: "/").allSatisfy({ $0 != ".." }) else {
             throw fail("the container path must not contain \"..\"")
         }

@@ -41,6 +41,11 @@ public enum UserSpec {
                 gid = g
             }
         }
+        // setresuid(-1) means "unchanged": an id of 4294967295 would silently keep root. runc
+        // refuses ids past 2^31-1 for the same reason.
+        for (what, id) in [("uid", uid), ("gid", gid)] where id > UInt32(Int32.max) {
+            throw RuntimeError(.invalidArgument, "invalid user \"\(spec)\": \(what) \(id) is out of range (0 to \(Int32.max))")
+        }
         return ProcessUser(uid: uid, gid: gid, additionalGids: [])
     }
 

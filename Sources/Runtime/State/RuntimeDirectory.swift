@@ -53,19 +53,24 @@ public struct RuntimeDirectory: Sendable {
             let record = containers + "/" + id
             let fd = open(record + "/lock", O_RDWR | O_CLOEXEC)
             if fd < 0 {
-                // A record without a lock is half created or half removed: nothing runs there.
-                if errno == ENOENT { cleanUp(record, id: id, cgroups: cgroups, logger: logger); removed.append(id) }
+                // No lock: half removed, or being created right now by another berth (register
+                // makes the directory first). Only an old one is certainly dead.
+                if errno == ENOENT, isOlderThan(record, seconds: 60),
+                   cleanUp(record, id: id, cgroups: cgroups, logger: logger) {
+                    removed.append(id)
+                }
                 continue
             }
             defer { close(fd) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }   // its berth is alive
-            cleanUp(record, id: id, cgroups: cgroups, logger: logger)
-            removed.append(id)
+            if cleanUp(record, id: id, cgroups: cgroups, logger: logger) { removed.append(id) }
         }
         return removed
     }
 
-    private func cleanUp(_ record: String, id: String, cgroups: any CgroupDriver, logger: Logger) {
+    /// Removes the record's cgroup, then the record. False when the cgroup could not be
+    /// removed: the record stays so that a later command tries again.
+    private func cleanUp(_ record: String, id: String, cgroups: any CgroupDriver, logger: Logger) -> Bool {
         if let text = try? readSmallFile(record + "/cgroup") {
             let cgroup = CgroupPath(text.trimmingWhitespace())
             do {
@@ -73,11 +78,18 @@ public struct RuntimeDirectory: Sendable {
             } catch {
                 logger.warning("cannot remove a crashed container's cgroup",
                                metadata: ["container": "\(id.prefix(12))", "cgroup": "\(cgroup)", "error": "\(error)"])
-                return   // keep the record so a later command tries again
+                return false
             }
         }
         logger.info("removed the leftovers of a crashed container", metadata: ["container": "\(id.prefix(12))"])
         removeRecord(record)
+        return true
+    }
+
+    private func isOlderThan(_ path: String, seconds: Int) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return time(nil) - st.st_mtim.tv_sec > seconds
     }
 }
 
@@ -98,12 +110,28 @@ public final class ContainerLease: @unchecked Sendable {
         close(lockFD)
         lockFD = -1
     }
+
+    /// Leaves the record for the next command's cleanup (the cgroup could not be removed now)
+    /// and lets go of the lock so that cleanup may take it.
+    public func keepForRecovery() {
+        guard lockFD >= 0 else { return }
+        close(lockFD)
+        lockFD = -1
+    }
 }
 
-/// Removes a record's files, the lock last, so a crash in between still leaves a lock-less
-/// record that the next cleanup recognises.
+/// Removes a record's files (strays such as a crashed writer's temp file too), the lock last,
+/// so a crash in between still leaves a lock-less record that a later cleanup recognises.
 private func removeRecord(_ dir: String) {
-    unlink(dir + "/cgroup")
+    if let handle = opendir(dir) {
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." && name != "lock" { unlink(dir + "/" + name) }
+        }
+        closedir(handle)
+    }
     unlink(dir + "/lock")
     rmdir(dir)
 }

@@ -19,9 +19,9 @@ public enum ByteSize {
         guard !s.isEmpty, s.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(s), value > 0 else {
             throw fail()
         }
-        let bytes = value * multiplier
-        guard bytes < Double(Int64.max) else { throw fail() }
-        return Int64(bytes.rounded())
+        let bytes = (value * multiplier).rounded()
+        guard bytes >= 1, bytes < Double(Int64.max) else { throw fail() }
+        return Int64(bytes)
     }
 
     /// "64 MiB", for messages.
@@ -29,8 +29,9 @@ public enum ByteSize {
         let units: [(Int64, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
         for (size, name) in units where bytes >= size {
             if bytes % size == 0 { return "\(bytes / size) \(name)" }
-            let tenths = (bytes * 10 + size / 2) / size
-            return "\(tenths / 10).\(tenths % 10) \(name)"
+            // Tenths without multiplying bytes (which could overflow near Int64.max).
+            let whole = bytes / size, tenths = ((bytes % size) * 10 + size / 2) / size
+            return tenths == 10 ? "\(whole + 1) \(name)" : "\(whole).\(tenths) \(name)"
         }
         return "\(bytes) bytes"
     }
