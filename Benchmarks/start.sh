@@ -112,13 +112,13 @@ with open(path, "w") as f:
     json.dump(c, f, indent=2)
 EOF
 
-# The commands, run by hyperfine through sh (hyperfine measures and subtracts the shell's own
-# start-up). "$$" is that sh's pid: a unique container id per invocation, since "run" without
+# The commands, run by hyperfine directly (-N, no shell: subtracting a shell's start-up from a
+# 3 ms floor made it noise). One fixed container id per runtime is enough, since "run" without
 # --detach deletes the container when it exits (checked for crun 1.8.1 and runc 1.1.5).
 FLOOR_CMD="unshare --fork --pid --mount --uts --ipc --net --cgroup chroot $ROOT /bin/true"
 BERTH_CMD="$BERTH --root $BERTH_STATE run --rootfs $ROOT --memory 64m -- /bin/true"
-CRUN_CMD="crun --root $CRUN_STATE run --bundle $BUNDLE bench-\$\$"
-RUNC_CMD="runc --root $RUNC_STATE run --bundle $BUNDLE bench-\$\$"
+CRUN_CMD="crun --root $CRUN_STATE run --bundle $BUNDLE bench-crun"
+RUNC_CMD="runc --root $RUNC_STATE run --bundle $BUNDLE bench-runc"
 
 # berth's CLI is young: benchmark it only if it exists and a trial run succeeds, and say why not
 # otherwise, so the others are still measured.
@@ -143,7 +143,7 @@ for i in "${!NAMES[@]}"; do
     out=$(sh -c "${CMDS[$i]}" 2>&1) || die "${NAMES[$i]} failed its trial run: ${CMDS[$i]}"$'\n'"$out"
 done
 
-HF_ARGS=(--runs "$RUNS" --warmup "$WARMUP" --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
+HF_ARGS=(-N --runs "$RUNS" --warmup "$WARMUP" --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
 for i in "${!NAMES[@]}"; do
     HF_ARGS+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
 done
