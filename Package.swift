@@ -13,7 +13,6 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
@@ -34,11 +33,14 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // berth's command line, declared as data: no reflection and no Foundation, which cost
+        // milliseconds and megabytes at every start (swift-argument-parser did both).
+        .target(name: "CommandLineParsing", swiftSettings: strictSwift),
         .executableTarget(
             name: "berth",
             dependencies: [
                 "Runtime",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release builds are made with --static-swift-stdlib (see README): a dynamically
@@ -51,7 +53,8 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // The CLI's argument parsing and flag-to-config conversion, without root.
-        .testTarget(name: "BerthCLITests", dependencies: ["berth"], swiftSettings: strictSwift),
+        .testTarget(name: "BerthCLITests", dependencies: ["berth", "CommandLineParsing"], swiftSettings: strictSwift),
+        .testTarget(name: "CommandLineParsingTests", dependencies: ["CommandLineParsing"], swiftSettings: strictSwift),
         // End-to-end tests: they run the built `berth` as root against a busybox root and a
         // static payload (Fixtures/payload.c) that checks the container from the inside.
         .testTarget(

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineParsing
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -11,31 +11,28 @@ import Glibc
 enum Entry {
     static func main() {
         ContainerSupervisor.blockSignals()
+        Glibc.exit(run(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Runs berth on its arguments and returns the exit code.
+    static func run(_ arguments: [String]) -> Int32 {
         do {
-            var command = try Berth.parseAsRoot()
-            try command.run()
-        } catch let exit as ExitCode {
-            Glibc.exit(exit.rawValue)
+            switch try Berth.parse(arguments) {
+            case .help(let text):
+                Output.writeLine(STDOUT_FILENO, text)
+                return 0
+            case .run(let command):
+                return try command.run()
+            }
+        } catch let error as UsageError {
+            Output.error(error.message)
+            return Output.exitCode(for: error)
         } catch let error as RuntimeError {
             Output.error(error.description)
-            Glibc.exit(Output.exitCode(for: error))
+            return Output.exitCode(for: error)
         } catch {
-            // Help and version requests are "errors" to the parser but end successfully.
-            if Berth.exitCode(for: error) == .success { Berth.exit(withError: error) }
-            Output.error(Berth.message(for: error))
-            Glibc.exit(125)
+            Output.error(String(describing: error))
+            return 125
         }
-        Glibc.exit(0)
     }
-}
-
-struct Berth: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "berth",
-        abstract: "Run applications in isolated containers.",
-        subcommands: [Run.self]
-    )
-
-    /// Options for every command, given before it (`berth --root DIR run …`), as with docker.
-    @OptionGroup var global: GlobalOptions
 }

@@ -1,20 +1,31 @@
-import ArgumentParser
+import CommandLineParsing
 import Logging
 import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("berth's state directory (also BERTH_ROOT).", valueName: "dir"))
-    var root: String?
+/// Options every command takes, given before it (`berth --root DIR run …`), as with docker.
+struct GlobalOptions {
+    static let options: [OptionSpec] = [
+        .value("root", valueName: "dir", help: "berth's state directory (also BERTH_ROOT)."),
+        .value("log-level", valueName: "level",
+               help: "Log level: trace, debug, info, notice, warning, error. (default: warning)"),
+        .flag("debug", help: "Log what berth does and print each container's setup plan."),
+    ]
 
-    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
-    var logLevel: String = "warning"
+    let root: String?
+    let logLevel: String
+    let debug: Bool
 
-    @Flag(name: .long, help: "Log what berth does and print each container's setup plan.")
-    var debug = false
+    init(_ parsed: ParsedArguments) throws(UsageError) {
+        root = parsed.string("root")
+        logLevel = parsed.string("log-level") ?? "warning"
+        debug = parsed.flag("debug")
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw UsageError("unknown log level \"\(logLevel)\": use trace, debug, info, notice, warning or error")
+        }
+    }
 
     /// The state root: --root, else $BERTH_ROOT, else /var/lib/berth.
     var stateRoot: String {
@@ -37,12 +48,6 @@ struct GlobalOptions: ParsableArguments {
             return handler
         }
         return Logger(label: "berth")
-    }
-
-    func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("unknown log level \"\(logLevel)\": use trace, debug, info, notice, warning or error")
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CommandLineParsing
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,9 @@ enum Output {
             offset += n
         }
     }
+
+    /// A command line berth cannot run as given: Docker's code for a CLI error.
+    static func exitCode(for error: UsageError) -> Int32 { 125 }
 
     /// Docker's convention: 126 the command is not executable, 127 not found, 125 anything else.
     static func exitCode(for error: RuntimeError) -> Int32 {

@@ -11,9 +11,8 @@ extension Run {
         guard stat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw RuntimeError(.notFound, "root filesystem \(root) is not a directory: build one with rootfs-scripts/busybox.sh DIR")
         }
-        let args = command.first == "--" ? Array(command.dropFirst()) : command
         let id = ContainerID.generate()
-        var config = ContainerConfig(id: id, rootfs: root, args: args, env: [])
+        var config = ContainerConfig(id: id, rootfs: root, args: command, env: [])
         config.hostname = hostname ?? String(id.prefix(12))
         config.terminal = tty
         config.readOnlyRootfs = readOnly

@@ -1,15 +1,10 @@
-import ArgumentParser
-import Logging
+import CommandLineParsing
 import Runtime
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `berth run`: create a container, run its command in the foreground, remove it.
-struct Run: ParsableCommand {
-    // An explicit name spares ArgumentParser a String(describing:) of the type on every start.
-    static let configuration = CommandConfiguration(
-        commandName: "run",
+struct Run {
+    static let spec = CommandSpec(
+        name: "run",
         abstract: "Run a command in a new container.",
         discussion: """
             The container gets its own pid, mount, uts, ipc, network and cgroup namespaces, a \
@@ -17,104 +12,116 @@ struct Run: ParsableCommand {
             and no_new_privs. berth exits with the command's exit code (128+N when the command \
             was killed by signal N, 125 when berth failed, 126/127 when the command could not \
             be executed or found).
-            """
+
+            Options come before the command: from its first word on, everything is the \
+            command's. Put the command after -- when its name starts with a dash.
+            """,
+        usage: "--rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]",
+        options: [
+            .value("rootfs", valueName: "dir", help: "Root filesystem directory for the container."),
+            .flag("interactive", short: "i", help: "Keep stdin open and pass it to the container."),
+            .flag("tty", short: "t", help: "Give the container a terminal (a pty)."),
+            .value("hostname", valueName: "name", help: "Container hostname (default: the short id)."),
+            .repeatable("env", short: "e", valueName: "var",
+                        help: "Set an environment variable (NAME=value, or NAME to pass berth's own)."),
+            .value("workdir", short: "w", valueName: "dir", help: "Working directory inside the container."),
+            .value("user", short: "u", valueName: "user", help: "User to run as: uid[:gid] or name[:group]."),
+            .value("memory", short: "m", valueName: "size",
+                   help: "Memory limit (e.g. 64m); swap is limited to the same."),
+            .value("cpus", valueName: "n", help: "CPU limit in cores (e.g. 0.5)."),
+            .value("pids-limit", valueName: "n", help: "Maximum number of processes and threads."),
+            .flag("read-only", help: "Mount the container's root filesystem read-only."),
+            .value("network", valueName: "mode",
+                   help: "Network: none (a new namespace with only lo) or host. (default: none)"),
+            .flag("init", help: "Run a tiny init as pid 1 that reaps zombies and forwards signals."),
+            .repeatable("cap-add", valueName: "cap", help: "Add a capability (e.g. NET_ADMIN, or ALL)."),
+            .repeatable("cap-drop", valueName: "cap", help: "Drop a capability (e.g. NET_RAW, or ALL)."),
+            .flag("privileged", help: "Give the container every capability, no seccomp filter and no masked paths."),
+            .repeatable("security-opt", valueName: "opt", help: "seccomp=unconfined, no-new-privileges[=true|false]."),
+            .repeatable("volume", short: "v", valueName: "bind", help: "Bind a host path: /host:/container[:ro|rw]."),
+            .repeatable("ulimit", valueName: "ulimit",
+                        help: "A resource limit: name=soft[:hard] (e.g. nofile=1024:2048)."),
+            .value("cgroup-parent", valueName: "path",
+                   help: "The cgroup under which the container's cgroup is created. (default: berth)"),
+        ],
+        stopsAtFirstPositional: true
     )
 
-    @ParentCommand var berth: Berth
-    var global: GlobalOptions { berth.global }
+    let global: GlobalOptions
+    let rootfs: String
+    let interactive: Bool
+    let tty: Bool
+    let hostname: String?
+    let env: [String]
+    let workdir: String?
+    let user: String?
+    let memory: String?
+    let cpus: Double?
+    let pidsLimit: Int64?
+    let readOnly: Bool
+    let network: String
+    let useInit: Bool
+    let capAdd: [String]
+    let capDrop: [String]
+    let privileged: Bool
+    let securityOpt: [String]
+    let volume: [String]
+    let ulimit: [String]
+    let cgroupParent: String
+    /// The command and its arguments.
+    let command: [String]
 
-    @Option(help: ArgumentHelp("Root filesystem directory for the container.", valueName: "dir"))
-    var rootfs: String
+    /// Reads run's options and checks what can be checked without the host.
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        rootfs = try parsed.required("rootfs")
+        interactive = parsed.flag("interactive")
+        tty = parsed.flag("tty")
+        hostname = parsed.string("hostname")
+        env = parsed.strings("env")
+        workdir = parsed.string("workdir")
+        user = parsed.string("user")
+        memory = parsed.string("memory")
+        cpus = try parsed.double("cpus")
+        pidsLimit = try parsed.int64("pids-limit")
+        readOnly = parsed.flag("read-only")
+        network = parsed.string("network") ?? "none"
+        useInit = parsed.flag("init")
+        capAdd = parsed.strings("cap-add")
+        capDrop = parsed.strings("cap-drop")
+        privileged = parsed.flag("privileged")
+        securityOpt = parsed.strings("security-opt")
+        volume = parsed.strings("volume")
+        ulimit = parsed.strings("ulimit")
+        cgroupParent = parsed.string("cgroup-parent") ?? "berth"
+        command = parsed.positionals
+        try validate()
+    }
 
-    @Flag(name: .shortAndLong, help: "Keep stdin open and pass it to the container.")
-    var interactive = false
-
-    @Flag(name: .shortAndLong, help: "Give the container a terminal (a pty).")
-    var tty = false
-
-    @Option(name: .long, help: ArgumentHelp("Container hostname (default: the short id).", valueName: "name"))
-    var hostname: String?
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("Set an environment variable (NAME=value, or NAME to pass berth's own).", valueName: "var"))
-    var env: [String] = []
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("Working directory inside the container.", valueName: "dir"))
-    var workdir: String?
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("User to run as: uid[:gid] or name[:group].", valueName: "user"))
-    var user: String?
-
-    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Memory limit (e.g. 64m); swap is limited to the same.", valueName: "size"))
-    var memory: String?
-
-    @Option(help: ArgumentHelp("CPU limit in cores (e.g. 0.5).", valueName: "n"))
-    var cpus: Double?
-
-    @Option(help: ArgumentHelp("Maximum number of processes and threads.", valueName: "n"))
-    var pidsLimit: Int64?
-
-    @Flag(help: "Mount the container's root filesystem read-only.")
-    var readOnly = false
-
-    @Option(help: ArgumentHelp("Network: none (a new namespace with only lo) or host.", valueName: "mode"))
-    var network = "none"
-
-    @Flag(name: .customLong("init"), help: "Run a tiny init as pid 1 that reaps zombies and forwards signals.")
-    var useInit = false
-
-    @Option(help: ArgumentHelp("Add a capability (e.g. NET_ADMIN, or ALL).", valueName: "cap"))
-    var capAdd: [String] = []
-
-    @Option(help: ArgumentHelp("Drop a capability (e.g. NET_RAW, or ALL).", valueName: "cap"))
-    var capDrop: [String] = []
-
-    @Flag(help: "Give the container every capability, no seccomp filter and no masked paths.")
-    var privileged = false
-
-    @Option(help: ArgumentHelp("seccomp=unconfined, no-new-privileges[=true|false].", valueName: "opt"))
-    var securityOpt: [String] = []
-
-    @Option(name: [.customShort("v"), .long], help: ArgumentHelp("Bind a host path: /host:/container[:ro|rw].", valueName: "bind"))
-    var volume: [String] = []
-
-    @Option(help: ArgumentHelp("A resource limit: name=soft[:hard] (e.g. nofile=1024:2048).", valueName: "ulimit"))
-    var ulimit: [String] = []
-
-    @Option(help: ArgumentHelp("The cgroup under which the container's cgroup is created.", valueName: "path"))
-    var cgroupParent = "berth"
-
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
-    var command: [String] = []
-
-    func validate() throws {
-        if command.first == "--" ? command.count < 2 : command.isEmpty {
-            throw ValidationError("no command given: berth run --rootfs DIR [options] -- COMMAND [ARG...]")
-        }
-        // The command starts at the first word that is not an option; a word that looks like an
-        // option there is a misspelt or unknown flag, not a program called "--rm".
-        if let first = command.first, first != "--", first.hasPrefix("-") {
-            throw ValidationError("unknown option \"\(first)\" (put the command after --, or see berth run --help)")
+    private func validate() throws(UsageError) {
+        if command.isEmpty {
+            throw UsageError("no command given: berth run --rootfs DIR [options] -- COMMAND [ARG...]")
         }
         guard network == "none" || network == "host" else {
-            throw ValidationError("unknown network \"\(network)\": use none or host")
+            throw UsageError("unknown network \"\(network)\": use none or host")
         }
         // The kernel's smallest CFS quota is 1 ms per 100 ms period.
         if let cpus, !(cpus >= 0.01 && cpus <= 1024) {
-            throw ValidationError("--cpus must be a number of cores from 0.01 to 1024")
+            throw UsageError("--cpus must be a number of cores from 0.01 to 1024")
         }
-        if let pidsLimit, pidsLimit < 1 { throw ValidationError("--pids-limit must be at least 1") }
+        if let pidsLimit, pidsLimit < 1 { throw UsageError("--pids-limit must be at least 1") }
         if let workdir, !workdir.hasPrefix("/") {
-            throw ValidationError("--workdir must be an absolute path inside the container")
+            throw UsageError("--workdir must be an absolute path inside the container")
         }
     }
 
-    func run() throws {
+    /// Runs the container and returns berth's exit code: the command's.
+    func run() throws -> Int32 {
         let logger = global.makeLogger()
         let runtime = try HostRuntime(global: global, cgroupParent: cgroupParent, logger: logger)
         let config = try makeConfig()
         let session = ContainerSession(runtime: runtime, config: config, interactive: interactive, tty: tty)
         if global.debug { session.printPlan() }
-        let outcome = try session.run()
-        throw ExitCode(outcome)
+        return try session.run()
     }
 }

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineParsing
 import Foundation
 import Runtime
 import Testing
@@ -26,9 +26,17 @@ final class TemporaryRootfs {
 
 /// `berth run`'s flags: how they parse, what validation rejects, and the config they become.
 @Suite("berth run") struct RunCommandTests {
+    struct NotARun: Error {}
+
+    /// Parses a whole berth command line that must be a `run`.
+    static func parse(_ arguments: [String]) throws -> Run {
+        guard case .run(let run) = try Berth.parse(arguments) else { throw NotARun() }
+        return run
+    }
+
+    /// Parses `berth run <arguments>`.
     static func run(_ arguments: [String]) throws -> Run {
-        let command = try Berth.parseAsRoot(["run"] + arguments)
-        return try #require(command as? Run)
+        try parse(["run"] + arguments)
     }
 
     /// Parses `berth run --rootfs <temp root> <arguments>` and builds its config.
@@ -59,7 +67,7 @@ final class TemporaryRootfs {
         @Test func commandAfterDoubleDashKeepsItsFlags() throws {
             let root = try TemporaryRootfs()
             let run = try RunCommandTests.run(["--rootfs", root.path, "--", "sh", "-c", "echo x"])
-            #expect(run.command == ["--", "sh", "-c", "echo x"])
+            #expect(run.command == ["sh", "-c", "echo x"])
             #expect(try run.makeConfig().args == ["sh", "-c", "echo x"])
         }
 
@@ -116,9 +124,8 @@ final class TemporaryRootfs {
         }
 
         @Test func globalOptionsBeforeTheSubcommandReachRun() throws {
-            let command = try Berth.parseAsRoot(["--root", "/state", "--debug", "--log-level", "info",
+            let run = try RunCommandTests.parse(["--root", "/state", "--debug", "--log-level", "info",
                                                  "run", "--rootfs", "/r", "sh"])
-            let run = try #require(command as? Run)
             #expect(run.global.root == "/state")
             #expect(run.global.debug)
             #expect(run.global.logLevel == "info")
@@ -156,21 +163,58 @@ final class TemporaryRootfs {
             (["run", "--rootfs", "/r", "--pids-limit", "0", "sh"], "--pids-limit must be at least 1"),
             (["run", "--rootfs", "/r", "-w", "srv", "sh"], "--workdir must be an absolute path inside the container"),
             (["run", "--rootfs", "/r", "--workdir", "./srv", "sh"], "--workdir must be an absolute path inside the container"),
-            (["run", "sh"], "Missing expected argument '--rootfs <dir>'"),
-            (["run", "--rootfs", "/r", "--cpus", "lots", "sh"], "The value 'lots' is invalid for '--cpus <n>'"),
+            (["run", "sh"], "missing --rootfs"),
+            (["run", "--rootfs", "/r", "--cpus", "lots", "sh"], "--cpus: \"lots\" is not a number"),
             (["run", "--rootfs", "/r", "--cpus", "inf", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--cpus", "1e300", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--cpus", "0.000001", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
-            (["run", "--rootfs", "/r", "--rm", "sh"], "unknown option \"--rm\" (put the command after --, or see berth run --help)"),
+            (["run", "--rootfs", "/r", "--rm", "sh"],
+             "unknown option \"--rm\" for berth run (put the command after --, or see berth run --help)"),
             (["run", "--rootfs", "/r", "--memmory", "64m", "sh"],
-             "unknown option \"--memmory\" (put the command after --, or see berth run --help)"),
+             "unknown option \"--memmory\" for berth run (put the command after --, or see berth run --help)"),
+            (["run", "--rootfs", "/r", "--pids-limit", "many", "sh"], "--pids-limit: \"many\" is not a whole number"),
+            (["run", "--rootfs", "/r", "-m"], "missing value for -m"),
+            (["run", "--debug", "--rootfs", "/r", "sh"],
+             "unknown option \"--debug\" for berth run (put the command after --, or see berth run --help)"),
+            (["--rootfs", "/r", "run", "sh"], "unknown option \"--rootfs\" for berth (see berth --help)"),
+            (["start", "--rootfs", "/r", "sh"], "unknown command \"start\" for berth (see berth --help)"),
             (["--log-level", "loud", "run", "--rootfs", "/r", "sh"],
              "unknown log level \"loud\": use trace, debug, info, notice, warning or error"),
         ])
         func rejected(arguments: [String], message: String) {
-            let error = #expect(throws: (any Error).self) { try Berth.parseAsRoot(arguments) }
-            #expect(error.map { Berth.message(for: $0) } == message)
-            #expect(error.map { Berth.exitCode(for: $0) } == .validationFailure)
+            let error = #expect(throws: UsageError.self) { try Berth.parse(arguments) }
+            #expect(error?.message == message)
+            #expect(error.map { Output.exitCode(for: $0) } == 125)
+        }
+    }
+
+    @Suite("help") struct Help {
+        @Test(arguments: [["--help"], ["-h"], ["run", "--help"], ["--root", "/x", "run", "--rootfs", "/r", "-h"],
+                          ["run", "-it", "-h"], []])
+        func helpIsAnAnswerNotAnError(arguments: [String]) throws {
+            guard case .help(let text) = try Berth.parse(arguments) else {
+                Issue.record("\(arguments) did not ask for help")
+                return
+            }
+            #expect(text.hasPrefix("USAGE: berth"))
+        }
+
+        @Test func runsHelpListsEveryOption() throws {
+            guard case .help(let text) = try Berth.parse(["run", "--help"]) else {
+                Issue.record("no help")
+                return
+            }
+            #expect(text.hasPrefix("USAGE: berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]\n"))
+            for option in Run.spec.options {
+                #expect(text.contains("--" + option.long), "--\(option.long) missing from the help")
+            }
+            #expect(text.contains("  -m, --memory <size>"))
+            #expect(text.contains("  -e, --env <var>..."))
+        }
+
+        @Test func aHelpFlagInTheCommandIsTheCommands() throws {
+            let run = try RunCommandTests.run(["--rootfs", "/r", "sh", "--help"])
+            #expect(run.command == ["sh", "--help"])
         }
     }
 

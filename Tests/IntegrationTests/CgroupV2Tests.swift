@@ -9,7 +9,7 @@ extension Containers {
 
         @Test("clone3 puts the child into its cgroup atomically (CLONE_INTO_CGROUP)")
         func cloneIntoCgroup() throws {
-            let r = try fixture.run(["--debug", "--memory", "64m"], ["/bin/cat", "/proc/self/cgroup"])
+            let r = try fixture.run(["--memory", "64m"], ["/bin/cat", "/proc/self/cgroup"], global: ["--debug"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stderr.contains("clone3-into-cgroup=true"))
             #expect(r.output == "0::/")

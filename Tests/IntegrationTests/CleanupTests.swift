@@ -33,6 +33,19 @@ extension Containers {
             #expect(records.isEmpty)
         }
 
+        @Test("a container that fails to start leaves no cgroup and no record")
+        func failedStarts() throws {
+            let state = try fixture.makeStateRoot()
+            for command in [["/bin/nope"], ["/etc/passwd"]] {
+                let r = try fixture.run(["--memory", "32m"], command, root: state)
+                #expect(r.status == 127 || r.status == 126)
+            }
+            let badUser = try fixture.run(["-u", "ghost"], ["/bin/true"], root: state)
+            #expect(badUser.status == 125)
+            #expect(leftoverCgroups().isEmpty)
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: state + "/run/containers")) ?? []).isEmpty)
+        }
+
         @Test("berth killed by SIGKILL: its container dies, and the next berth command removes the rest")
         func crashRecovery() throws {
             let state = try fixture.makeStateRoot()

@@ -7,7 +7,7 @@ extension Containers {
     struct ProcessBehaviour {
         let fixture = Fixture.shared
 
-        @Test("signals sent to berth reach the container", arguments: [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2])
+        @Test("signals sent to berth reach the container", arguments: [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
         func forwarding(signal: Int32) throws {
             let state = try fixture.makeStateRoot()
             let process = Process()

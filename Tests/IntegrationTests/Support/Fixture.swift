@@ -71,12 +71,12 @@ final class Fixture: Sendable {
         return dir
     }
 
-    /// Runs `berth --root <fresh> run --cgroup-parent <ours> --rootfs <busybox> OPTIONS -- COMMAND`.
+    /// Runs `berth --root <fresh> GLOBAL run --cgroup-parent <ours> --rootfs <busybox> OPTIONS -- COMMAND`.
     func run(_ options: [String], _ command: [String], stdin: String? = nil, timeout: Double = 60,
-             root: String? = nil) throws -> Command.Result {
+             root: String? = nil, global: [String] = []) throws -> Command.Result {
         if let setupError { throw FixtureError(message: setupError) }
         let state = try root ?? makeStateRoot()
-        let args = ["--root", state, "run", "--cgroup-parent", cgroupParent, "--rootfs", rootfs]
+        let args = ["--root", state] + global + ["run", "--cgroup-parent", cgroupParent, "--rootfs", rootfs]
             + options + ["--"] + command
         return try Command.run(berth, args, stdin: stdin, timeout: timeout)
     }

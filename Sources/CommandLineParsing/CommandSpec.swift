@@ -1,0 +1,46 @@
+/// A command described as data: its name, its help, its options, what follows them, and its
+/// subcommands. The parser reads nothing else; there is no reflection.
+///
+/// `-h` and `--help` are reserved: every command answers them with its help.
+public struct CommandSpec: Sendable {
+    public let name: String
+    /// One line: what the command does.
+    public let abstract: String
+    /// Paragraphs (separated by a blank line) shown after the abstract, wrapped to 80 columns.
+    public let discussion: String
+    /// What follows the command's name in its usage line, e.g. `[OPTIONS] [--] COMMAND [ARG...]`.
+    public let usage: String
+    public let options: [OptionSpec]
+    /// True when the first positional word and everything after it are the command's payload, not
+    /// its options: `berth run --rootfs R sh -c 'ls -l'` gives `-c` to sh, not to berth.
+    public let stopsAtFirstPositional: Bool
+    /// When not empty, the first positional word names one of these and the rest of the words are
+    /// that subcommand's; options before it are this command's (`berth --debug run …`).
+    public let subcommands: [CommandSpec]
+
+    public init(name: String, abstract: String, discussion: String = "", usage: String = "[OPTIONS]",
+                options: [OptionSpec] = [], stopsAtFirstPositional: Bool = false,
+                subcommands: [CommandSpec] = []) {
+        self.name = name
+        self.abstract = abstract
+        self.discussion = discussion
+        self.usage = usage
+        self.options = options
+        self.stopsAtFirstPositional = stopsAtFirstPositional
+        self.subcommands = subcommands
+    }
+
+    // Indices rather than optional copies: an optional of a large struct from another module
+    // costs a runtime metadata instantiation on first use, at every start.
+    func optionIndex(long name: Substring) -> Int? {
+        options.firstIndex { $0.long == name }
+    }
+
+    func optionIndex(short name: Character) -> Int? {
+        options.firstIndex { $0.short == name }
+    }
+
+    func subcommandIndex(named name: String) -> Int? {
+        subcommands.firstIndex { $0.name == name }
+    }
+}
