@@ -261,20 +261,6 @@ static int loopback_up(void) {
     return rc;
 }
 
-// mkdir -p for the working directory, after pivot_root (so "/" is the container's root).
-static int make_workdir(const char *path) {
-    char partial[4096];
-    size_t len = strlen(path);
-    if (len >= sizeof partial) { errno = ENAMETOOLONG; return -1; }
-    for (size_t i = 1; i <= len; i++) {
-        if (i != len && path[i] != '/') continue;
-        memcpy(partial, path, i);
-        partial[i] = 0;
-        if (mkdir(partial, 0755) < 0 && errno != EEXIST) return -1;
-    }
-    return 0;
-}
-
 // Moves the fds meant for 0, 1, 2 into place. A source that is itself 0-2 is first moved out of
 // the way so an earlier dup2 cannot clobber it.
 static int setup_stdio(const int stdio[3]) {
@@ -414,7 +400,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
 
     // The working directory is created as root, before the user changes: Docker does the same.
     if (c->cwd) {
-        if (make_workdir(c->cwd) < 0 || chdir(c->cwd) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
+        // "/" is the container's root now; resolving in it keeps the walk the same as for mounts.
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0 || mkdir_in_root(rootfd, c->cwd, 0755) < 0 || chdir(c->cwd) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
+        close(rootfd);
     }
 
     for (size_t i = 0; i < c->n_rlimits; i++) {
