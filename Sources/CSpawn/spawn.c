@@ -242,6 +242,78 @@ static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step)
     return -1;
 }
 
+// MARK: - the overlay root
+
+// The new mount API's constants (linux/mount.h clashes with glibc's sys/mount.h).
+#define BERTH_FSOPEN_CLOEXEC 0x1
+#define BERTH_FSCONFIG_SET_STRING 1
+#define BERTH_FSCONFIG_CMD_CREATE 6
+#define BERTH_FSMOUNT_CLOEXEC 0x1
+#define BERTH_MOVE_MOUNT_F_EMPTY_PATH 0x4
+
+// With the new mount API each lower layer is one fsconfig("lowerdir+") call, so the number of
+// layers is not bounded by the one-page option string (kernel >= 6.8). Returns 0 when mounted,
+// -1 otherwise. Nothing is mounted until the last step, so a failure leaves nothing behind.
+// Older kernels fail in different places (no fsopen; overlay without fs_context before 6.5,
+// which takes "lowerdir+" as a legacy option and rejects it at CMD_CREATE; no "lowerdir+"
+// before 6.8), so any failure here means "use the option string".
+static int overlay_new_api(const struct berth_spawn_config *c) {
+    int fs = (int)syscall(SYS_fsopen, "overlay", BERTH_FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    int mnt = -1, ok = 1;
+    for (size_t i = 0; ok && i < c->n_overlay_lower; i++)
+        ok = syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "lowerdir+", c->overlay_lower[i], 0) == 0;
+    ok = ok && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "upperdir", c->overlay_upper, 0) == 0
+            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "workdir", c->overlay_work, 0) == 0
+            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
+            && (mnt = (int)syscall(SYS_fsmount, fs, BERTH_FSMOUNT_CLOEXEC, 0)) >= 0
+            && syscall(SYS_move_mount, mnt, "", AT_FDCWD, c->rootfs, BERTH_MOVE_MOUNT_F_EMPTY_PATH) == 0;
+    int saved = errno;
+    if (mnt >= 0) close(mnt);
+    close(fs);
+    errno = saved;
+    return ok ? 0 : -1;
+}
+
+static int append(char *buf, size_t size, size_t *at, const char *text) {
+    size_t n = strlen(text);
+    if (*at + n + 1 > size) { errno = E2BIG; return -1; }
+    memcpy(buf + *at, text, n + 1);
+    *at += n;
+    return 0;
+}
+
+// The classic form: one "lowerdir=a:b:c,upperdir=…,workdir=…" string, at most a page. The lower
+// paths may be short names relative to overlay_lower_base (the parent makes symlinks there when
+// the full paths would not fit), so the mount runs from that directory.
+static int overlay_option_string(const struct berth_spawn_config *c) {
+    const char *const *lower = c->overlay_lower_short ? c->overlay_lower_short : c->overlay_lower;
+    char data[4096];
+    size_t at = 0;
+    if (append(data, sizeof data, &at, "lowerdir=") < 0) return -1;
+    for (size_t i = 0; i < c->n_overlay_lower; i++) {
+        if ((i > 0 && append(data, sizeof data, &at, ":") < 0) ||
+            append(data, sizeof data, &at, lower[i]) < 0) return -1;
+    }
+    if (append(data, sizeof data, &at, ",upperdir=") < 0 || append(data, sizeof data, &at, c->overlay_upper) < 0 ||
+        append(data, sizeof data, &at, ",workdir=") < 0 || append(data, sizeof data, &at, c->overlay_work) < 0)
+        return -1;
+    const char *base = c->overlay_lower_short ? c->overlay_lower_base : NULL;
+    if (base && chdir(base) < 0) return -1;
+    int rc = mount("overlay", c->rootfs, "overlay", 0, data);
+    int saved = errno;
+    if (base && chdir("/") < 0) return -1;
+    errno = saved;
+    return rc;
+}
+
+// The option string's errno is the one reported when both fail: on the kernels that need the
+// fallback it is the meaningful one.
+static int mount_overlay_root(const struct berth_spawn_config *c) {
+    if (overlay_new_api(c) == 0) return 0;
+    return overlay_option_string(c);
+}
+
 // MARK: - the rest of the child's setup
 
 static int loopback_up(void) {
@@ -369,7 +441,9 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (c->rootfs) {
         // Nothing we mount may propagate back to the host's mount table.
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL(BERTH_STEP_MOUNT_PROPAGATION, -1);
-        // pivot_root needs the new root to be a mount point.
+        if (c->n_overlay_lower > 0 && mount_overlay_root(c) < 0) FAIL(BERTH_STEP_OVERLAY_ROOT, -1);
+        // pivot_root needs the new root to be a mount point (an overlay already is; binding it
+        // onto itself is harmless and keeps one path for both).
         if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) FAIL(BERTH_STEP_BIND_ROOT, -1);
         int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) FAIL(BERTH_STEP_OPEN_ROOT, -1);
@@ -576,6 +650,7 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_STDIO: return "set up stdio";
     case BERTH_STEP_UNSHARE_CGROUP: return "create the cgroup namespace";
     case BERTH_STEP_MOUNT_PROPAGATION: return "make mounts private";
+    case BERTH_STEP_OVERLAY_ROOT: return "mount the overlay root filesystem";
     case BERTH_STEP_BIND_ROOT: return "bind the root filesystem";
     case BERTH_STEP_OPEN_ROOT: return "open the root filesystem";
     case BERTH_STEP_MOUNT_TARGET: return "create the mount point";

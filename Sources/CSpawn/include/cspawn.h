@@ -27,6 +27,7 @@ enum berth_step {
     BERTH_STEP_STDIO,
     BERTH_STEP_UNSHARE_CGROUP,
     BERTH_STEP_MOUNT_PROPAGATION,
+    BERTH_STEP_OVERLAY_ROOT,
     BERTH_STEP_BIND_ROOT,
     BERTH_STEP_OPEN_ROOT,
     BERTH_STEP_MOUNT_TARGET,   // resolving/creating a mount target inside the root (index = op)
@@ -108,6 +109,16 @@ struct berth_spawn_config {
     // -- filesystem --
     const char *rootfs;             // absolute host path of the container's root
     int rootfs_readonly;
+    // An overlayfs mounted at `rootfs` first, inside the container's mount namespace (so it
+    // never appears in the host's mount table and goes away with the container):
+    const char *const *overlay_lower;   // absolute paths, topmost first
+    size_t n_overlay_lower;             // 0: no overlay, `rootfs` is a plain directory
+    // When the absolute paths would not fit the one-page option string of kernels without
+    // "lowerdir+" (< 6.8): short names of symlinks to them, relative to overlay_lower_base.
+    const char *const *overlay_lower_short;
+    const char *overlay_lower_base;
+    const char *overlay_upper;
+    const char *overlay_work;
     const struct berth_mount_op *ops;
     size_t n_ops;
 

@@ -45,9 +45,12 @@ public struct BindMount: Sendable, Equatable {
 public struct ContainerConfig: Sendable {
     /// 64 hex characters.
     public var id: String
-    /// Absolute host path of the root filesystem.
+    /// Absolute host path of the root filesystem (with `overlay`: where it is mounted).
     public var rootfs: String
     public var readOnlyRootfs = false
+    /// Layers to mount as the root, inside the container's mount namespace; nil: `rootfs` is a
+    /// plain directory.
+    public var overlay: OverlayRoot?
 
     public var args: [String]
     public var env: [String]

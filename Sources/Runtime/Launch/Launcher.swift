@@ -61,6 +61,8 @@ public struct Launcher: Sendable {
         // Work that can fail without side effects comes first.
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
+        try config.overlay?.validate()
+        let overlayShortNames = try config.overlay?.shortNamesIfNeeded()
         let lastCap = Int32(CapabilityNames.kernelLastCap)
 
         let path = cgroupPath(for: config.id)
@@ -70,7 +72,8 @@ public struct Launcher: Sendable {
             let args = SpawnArguments(
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
                 controllingTerminal: io.terminalPath != nil, cgroupFD: placement.directoryFD,
-                unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap)
+                unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
+                overlayShortNames: overlayShortNames)
             var result = berth_spawn_result()
             let rc = withExtendedLifetime(args) {
                 var cfg = args.config

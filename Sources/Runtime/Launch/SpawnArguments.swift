@@ -11,7 +11,8 @@ final class SpawnArguments {
     private var allocations: [UnsafeMutableRawPointer] = []
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
-         controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32) {
+         controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
+         overlayShortNames: [String]?) {
         config.namespaces = c.namespaces.cloneFlags
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = cgroupFD ?? -1
@@ -20,6 +21,16 @@ final class SpawnArguments {
 
         config.rootfs = string(c.rootfs)
         config.rootfs_readonly = c.readOnlyRootfs ? 1 : 0
+        if let overlay = c.overlay {
+            config.overlay_lower = stringArray(overlay.lowerDirectories)
+            config.n_overlay_lower = overlay.lowerDirectories.count
+            config.overlay_upper = string(overlay.upperDirectory)
+            config.overlay_work = string(overlay.workDirectory)
+            if let overlayShortNames {
+                config.overlay_lower_short = stringArray(overlayShortNames)
+                config.overlay_lower_base = string(overlay.linkDirectory)
+            }
+        }
         let ops = array(of: berth_mount_op.self, count: operations.count)
         for (i, op) in operations.enumerated() { ops[i] = cOperation(op) }
         config.ops = UnsafePointer(ops)

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container root made of overlayfs: read-only layer directories under the container's own
+/// writable upper directory. The child mounts it at the config's `rootfs` inside the container's
+/// mount namespace, so the host's mount table never holds it and it disappears with the
+/// container; the upper directory is what `diff` and `commit` read afterwards.
+public struct OverlayRoot: Sendable, Equatable {
+    /// Layer directories, topmost first (overlayfs' lowerdir order).
+    public var lowerDirectories: [String]
+    public var upperDirectory: String
+    /// overlayfs' work directory: empty, on the same filesystem as the upper directory.
+    public var workDirectory: String
+    /// A directory berth may fill with short symlinks to the layers, for kernels whose overlayfs
+    /// takes the layers only as one page-sized option string (before "lowerdir+" in 6.8).
+    public var linkDirectory: String
+
+    public init(lowerDirectories: [String], upperDirectory: String, workDirectory: String, linkDirectory: String) {
+        self.lowerDirectories = lowerDirectories
+        self.upperDirectory = upperDirectory
+        self.workDirectory = workDirectory
+        self.linkDirectory = linkDirectory
+    }
+
+    /// overlayfs' own limit on stacked layers.
+    public static let maximumLayers = 500
+
+    /// Checks what the mount would otherwise refuse with a bare EINVAL.
+    func validate() throws {
+        guard !lowerDirectories.isEmpty else {
+            throw RuntimeError(.invalidArgument, "an overlay root needs at least one layer")
+        }
+        guard lowerDirectories.count <= Self.maximumLayers else {
+            throw RuntimeError(.invalidArgument,
+                               "the image has \(lowerDirectories.count) layers; overlayfs stacks at most \(Self.maximumLayers)")
+        }
+        for path in lowerDirectories + [upperDirectory, workDirectory] {
+            // The option string separates layers with ':' and options with ','.
+            guard path.hasPrefix("/"), !path.contains(":"), !path.contains(",") else {
+                throw RuntimeError(.invalidArgument, "overlay directory \(path) must be an absolute path without ':' or ','")
+            }
+        }
+    }
+
+    /// The lower names to put in the option string when the full paths would not fit in a page:
+    /// symlinks 0, 1, 2… in `linkDirectory` (made here), or nil when the paths fit as they are.
+    func shortNamesIfNeeded() throws -> [String]? {
+        let length = lowerDirectories.reduce(0) { $0 + $1.utf8.count + 1 }
+            + upperDirectory.utf8.count + workDirectory.utf8.count + 40
+        guard length > 4000 else { return nil }
+        var names: [String] = []
+        for (i, target) in lowerDirectories.enumerated() {
+            let name = String(i, radix: 36)
+            let link = linkDirectory + "/" + name
+            unlink(link)
+            guard symlink(target, link) == 0 else {
+                throw RuntimeError.system("cannot create the layer link \(link)")
+            }
+            names.append(name)
+        }
+        return names
+    }
+}
