@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The only code that runs between clone() and execve() in the child: plain C,
@@ -24,6 +25,23 @@ let package = Package(
                        providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CLibarchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        // File-system calls Swift's Glibc module leaves out (xattrs, pipe2), for the layer code.
+        .target(name: "CFileSystem", cSettings: strictC),
+        // JSON without Foundation: image configs and OCI specs are read on berth's hot paths.
+        .target(name: "JSON", swiftSettings: strictSwift),
+        // Content-addressed OCI image layout, layers unpacked for overlayfs, commit, GC.
+        // Knows nothing of processes (DESIGN.md).
+        .target(
+            name: "ImageStore",
+            dependencies: [
+                "CLibarchive", "CFileSystem", "JSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "Runtime",
             dependencies: [
@@ -47,6 +65,8 @@ let package = Package(
             // linked Swift runtime and Foundation cost milliseconds at every start.
             swiftSettings: strictSwift
         ),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", .product(name: "SystemPackage", package: "swift-system")],

@@ -1,0 +1,13 @@
+// File-system calls the layer code needs that Swift's Glibc module does not import:
+// <sys/xattr.h> is not part of the module, and pipe2 sits behind _GNU_SOURCE.
+#ifndef BERTH_CFILESYSTEM_H
+#define BERTH_CFILESYSTEM_H
+
+#include <sys/types.h>
+#include <sys/xattr.h>
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start, so a process another thread
+/// spawns meanwhile cannot inherit an end. 0 or -1 with errno.
+int berth_pipe_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,137 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/`), the on-disk
+/// form of berth's image store, so that standard tools (skopeo, umoci) read it as it is.
+/// Tags are index.json entries with the `org.opencontainers.image.ref.name` annotation, whose
+/// value is the full reference (`busybox:1.35`).
+///
+/// index.json is replaced atomically (temporary file, fsync, rename): a reader never sees half
+/// of one. Writers must hold the store's exclusive lock; this type does not lock.
+public struct OCILayout: Sendable {
+    public let path: String
+    public let blobs: BlobStore
+
+    /// Opens the layout at `path`, creating an empty one if there is none.
+    /// `temporaryDirectory` must be on the same filesystem (blobs are renamed from there).
+    public init(path: String, temporaryDirectory: String) throws {
+        self.path = path
+        blobs = BlobStore(layout: path, temporaryDirectory: temporaryDirectory)
+        try makeDirectories(path + "/blobs/sha256")
+        if access(path + "/oci-layout", F_OK) != 0 {
+            try writeAtomically(path + "/oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        }
+        if access(path + "/index.json", F_OK) != 0 {
+            try writeIndex(OCIImage.Index())
+        }
+    }
+
+    /// index.json as it is now.
+    public func index() throws -> OCIImage.Index {
+        let file = path + "/index.json"
+        let bytes = try readFile(file)
+        do {
+            return try JSON.decode(OCIImage.Index.self, from: bytes, source: file)
+        } catch {
+            throw ImageStoreError(.corrupt, "\(error) (the store's index is damaged)")
+        }
+    }
+
+    public func writeIndex(_ index: OCIImage.Index) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try JSON.encode(index)
+        } catch {
+            throw ImageStoreError(.systemError, "cannot encode index.json: \(error)")
+        }
+        try writeAtomically(path + "/index.json", bytes)
+    }
+
+    /// Every tagged manifest: the reference (as written in its annotation) and its descriptor.
+    public func tags() throws -> [(reference: String, manifest: OCIImage.Descriptor)] {
+        try index().manifests.compactMap { descriptor in
+            descriptor.annotations?[OCIImage.refNameAnnotation].map { ($0, descriptor) }
+        }
+    }
+
+    /// The manifest a reference names: by tag, or by digest when the reference has one.
+    public func resolve(_ reference: ImageReference) throws -> OCIImage.Descriptor {
+        let manifests = try index().manifests
+        if let digest = reference.digest {
+            guard let found = manifests.first(where: { $0.digest == digest.description }) else {
+                throw ImageStoreError(.notFound, "no image \(reference) in the store")
+            }
+            return found
+        }
+        let name = reference.description
+        guard let found = manifests.first(where: { $0.annotations?[OCIImage.refNameAnnotation] == name }) else {
+            throw ImageStoreError(.notFound, "no image \(name) in the store (see berth images)")
+        }
+        return found
+    }
+
+    /// Points `reference` at `manifest`, replacing what the tag named before.
+    public func tag(_ reference: ImageReference, manifest: OCIImage.Descriptor) throws {
+        let name = reference.description
+        var index = try index()
+        index.manifests.removeAll { $0.annotations?[OCIImage.refNameAnnotation] == name }
+        var entry = manifest
+        var annotations = entry.annotations ?? [:]
+        annotations[OCIImage.refNameAnnotation] = name
+        entry.annotations = annotations
+        index.manifests.append(entry)
+        try writeIndex(index)
+    }
+
+    /// Removes a tag; the manifest and its blobs stay until garbage collection.
+    /// Returns the descriptor the tag pointed at.
+    @discardableResult
+    public func untag(_ reference: ImageReference) throws -> OCIImage.Descriptor {
+        let name = reference.description
+        var index = try index()
+        guard let at = index.manifests.firstIndex(where: { $0.annotations?[OCIImage.refNameAnnotation] == name }) else {
+            throw ImageStoreError(.notFound, "no image \(name) in the store (see berth images)")
+        }
+        let removed = index.manifests.remove(at: at)
+        try writeIndex(index)
+        return removed
+    }
+
+    private func writeAtomically(_ file: String, _ bytes: [UInt8]) throws {
+        let temp = file + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot create \(temp)", errno: errno) }
+        var done = false
+        defer { if !done { unlink(temp) } }
+        do {
+            defer { close(fd) }
+            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
+            guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot fsync \(temp)", errno: errno) }
+        }
+        guard rename(temp, file) == 0 else { throw ImageStoreError(.systemError, "cannot replace \(file)", errno: errno) }
+        done = true
+        syncDirectory(path)
+    }
+}
+
+func readFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+        let err = errno
+        throw ImageStoreError(err == ENOENT ? .notFound : .systemError, "cannot read \(path)", errno: err)
+    }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw ImageStoreError(.systemError, "cannot read \(path)", errno: errno)
+        }
+        if n == 0 { return bytes }
+        bytes += chunk[0..<n]
+    }
+}

@@ -1,0 +1,174 @@
+/// The OCI image specification's documents (image-spec v1.1), as Codable values: the content
+/// descriptor, the image manifest, the image configuration and the image index.
+public enum OCIImage {
+    public enum MediaType {
+        public static let manifest = "application/vnd.oci.image.manifest.v1+json"
+        public static let index = "application/vnd.oci.image.index.v1+json"
+        public static let config = "application/vnd.oci.image.config.v1+json"
+        public static let layer = "application/vnd.oci.image.layer.v1.tar"
+        public static let layerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
+        public static let layerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+    }
+
+    /// The annotation that names a tag in an image layout's index.json.
+    public static let refNameAnnotation = "org.opencontainers.image.ref.name"
+
+    /// A reference to content: what it is, its digest and its size.
+    public struct Descriptor: Codable, Sendable, Equatable {
+        public var mediaType: String
+        public var digest: String
+        public var size: Int64
+        public var annotations: [String: String]?
+        public var platform: Platform?
+
+        public init(mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil,
+                    platform: Platform? = nil) {
+            self.mediaType = mediaType
+            self.digest = digest.description
+            self.size = size
+            self.annotations = annotations
+            self.platform = platform
+        }
+
+        /// The digest, checked: a descriptor from a file or a registry is input, not truth.
+        public func parsedDigest() throws -> Digest { try Digest.parse(digest) }
+    }
+
+    public struct Platform: Codable, Sendable, Equatable {
+        public var architecture: String
+        public var os: String
+        public var variant: String?
+
+        public init(architecture: String, os: String, variant: String? = nil) {
+            self.architecture = architecture
+            self.os = os
+            self.variant = variant
+        }
+    }
+
+    public struct Manifest: Codable, Sendable, Equatable {
+        public var schemaVersion: Int
+        public var mediaType: String?
+        public var config: Descriptor
+        public var layers: [Descriptor]
+        public var annotations: [String: String]?
+
+        public init(config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+            schemaVersion = 2
+            mediaType = MediaType.manifest
+            self.config = config
+            self.layers = layers
+            self.annotations = annotations
+        }
+    }
+
+    public struct Index: Codable, Sendable, Equatable {
+        public var schemaVersion: Int
+        public var mediaType: String?
+        public var manifests: [Descriptor]
+        public var annotations: [String: String]?
+
+        public init(manifests: [Descriptor] = []) {
+            schemaVersion = 2
+            mediaType = MediaType.index
+            self.manifests = manifests
+        }
+    }
+
+    /// The image configuration: what `berth run IMAGE` starts by default, and the history
+    /// that `berth history` shows.
+    public struct Configuration: Codable, Sendable, Equatable {
+        public var created: String?
+        public var author: String?
+        public var architecture: String
+        public var os: String
+        public var config: ExecutionConfig?
+        public var rootfs: RootFS
+        public var history: [History]?
+
+        public init(created: String?, author: String?, architecture: String, os: String,
+                    config: ExecutionConfig?, rootfs: RootFS, history: [History]?) {
+            self.created = created
+            self.author = author
+            self.architecture = architecture
+            self.os = os
+            self.config = config
+            self.rootfs = rootfs
+            self.history = history
+        }
+    }
+
+    /// The defaults for a container of the image (the JSON keys are capitalised, Docker's way).
+    public struct ExecutionConfig: Codable, Sendable, Equatable {
+        public var user: String?
+        public var exposedPorts: [String: EmptyObject]?
+        public var env: [String]?
+        public var entrypoint: [String]?
+        public var cmd: [String]?
+        public var volumes: [String: EmptyObject]?
+        public var workingDir: String?
+        public var labels: [String: String]?
+        public var stopSignal: String?
+
+        enum CodingKeys: String, CodingKey {
+            case user = "User", exposedPorts = "ExposedPorts", env = "Env", entrypoint = "Entrypoint"
+            case cmd = "Cmd", volumes = "Volumes", workingDir = "WorkingDir", labels = "Labels"
+            case stopSignal = "StopSignal"
+        }
+
+        public init(user: String? = nil, exposedPorts: [String: EmptyObject]? = nil, env: [String]? = nil,
+                    entrypoint: [String]? = nil, cmd: [String]? = nil, volumes: [String: EmptyObject]? = nil,
+                    workingDir: String? = nil, labels: [String: String]? = nil, stopSignal: String? = nil) {
+            self.user = user
+            self.exposedPorts = exposedPorts
+            self.env = env
+            self.entrypoint = entrypoint
+            self.cmd = cmd
+            self.volumes = volumes
+            self.workingDir = workingDir
+            self.labels = labels
+            self.stopSignal = stopSignal
+        }
+    }
+
+    /// `{}`: the value type of ExposedPorts and Volumes.
+    public struct EmptyObject: Codable, Sendable, Equatable {
+        public init() {}
+    }
+
+    public struct RootFS: Codable, Sendable, Equatable {
+        public var type: String
+        /// The digests of the uncompressed layer tars, oldest first.
+        public var diffIDs: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case type, diffIDs = "diff_ids"
+        }
+
+        public init(diffIDs: [Digest]) {
+            type = "layers"
+            self.diffIDs = diffIDs.map(\.description)
+        }
+    }
+
+    public struct History: Codable, Sendable, Equatable {
+        public var created: String?
+        public var createdBy: String?
+        public var author: String?
+        public var comment: String?
+        public var emptyLayer: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case created, createdBy = "created_by", author, comment, emptyLayer = "empty_layer"
+        }
+
+        public init(created: String?, createdBy: String?, author: String? = nil, comment: String? = nil,
+                    emptyLayer: Bool? = nil) {
+            self.created = created
+            self.createdBy = createdBy
+            self.author = author
+            self.comment = comment
+            self.emptyLayer = emptyLayer
+        }
+    }
+}
