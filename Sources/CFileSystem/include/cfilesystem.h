@@ -10,4 +10,7 @@
 /// spawns meanwhile cannot inherit an end. 0 or -1 with errno.
 int berth_pipe_cloexec(int fds[2]);
 
+/// syncfs(2): flushes the filesystem that holds `fd`, and only that one. 0 or -1 with errno.
+int berth_syncfs(int fd);
+
 #endif

@@ -1,0 +1,128 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth import`: a directory or a tar file becomes a one-layer base image.
+extension ImageStore {
+    /// What an import may let in.
+    public struct ImportOptions: Sendable {
+        /// Device nodes in an imported tar (other than whiteouts) are refused unless true: a
+        /// device node in an image is a door to the host's hardware for whoever runs it.
+        /// A directory import packs what the directory holds, devices included.
+        public var allowDevices: Bool
+
+        public init(allowDevices: Bool = false) {
+            self.allowDevices = allowDevices
+        }
+    }
+
+    /// Imports `source` as a one-layer image tagged `reference`.
+    ///
+    /// The stored layer is always one normalised gzip blob written by `LayerPacker`: a tar is
+    /// unpacked first (through the same hostile-entry checks as any layer) and packed again, so
+    /// the same tree gives the same layer, however the tar was made. Blob, layer directory, config
+    /// and manifest are complete before the tag is written: a crash leaves only unreferenced
+    /// content. `date` (RFC 3339) is the image's creation time, passed in so tests are repeatable.
+    @discardableResult
+    public func importImage(from source: ImportSource, as reference: ImageReference, comment: String?,
+                            createdBy: String, date: String, options: ImportOptions = .init()) throws -> ImageSummary {
+        guard reference.digest == nil else {
+            throw ImageStoreError(.invalidReference, "cannot import as \(reference): a tag cannot contain a digest")
+        }
+        return try locked(.exclusive) {
+            let layer = try storeLayer(from: source, options: options)
+            _ = try unpackLayer(layer.descriptor, diffID: layer.diffID, chainID: layer.diffID)
+
+            let config = OCIImage.Configuration(
+                created: date, author: nil, architecture: Self.hostArchitecture, os: "linux",
+                config: OCIImage.ExecutionConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
+                rootfs: OCIImage.RootFS(diffIDs: [layer.diffID]),
+                history: [OCIImage.History(created: date, createdBy: createdBy, comment: comment)])
+            let (configDigest, configSize) = try layout.blobs.ingest(try encode(config, "the image config"))
+            let manifest = OCIImage.Manifest(
+                config: .init(mediaType: OCIImage.MediaType.config, digest: configDigest, size: configSize),
+                layers: [layer.descriptor])
+            let (manifestDigest, manifestSize) = try layout.blobs.ingest(try encode(manifest, "the image manifest"))
+            // The tag last: until it is written, nothing names what was stored above.
+            try layout.tag(reference, manifest: .init(
+                mediaType: OCIImage.MediaType.manifest, digest: manifestDigest, size: manifestSize,
+                platform: .init(architecture: Self.hostArchitecture, os: "linux")))
+            return ImageSummary(reference: reference.description, id: configDigest, manifest: manifestDigest,
+                                created: date, size: configSize + layer.descriptor.size, layerCount: 1)
+        }
+    }
+
+    /// The OCI name of the architecture berth runs on (images it makes run here).
+    static var hostArchitecture: String {
+        #if arch(x86_64)
+        "amd64"
+        #elseif arch(arm64)
+        "arm64"
+        #else
+        "unknown"
+        #endif
+    }
+
+    /// Packs the source into a gzip layer, computing both digests in the same pass, and ingests
+    /// it. Everything temporary lives in `tmp/` and is removed here (or by the next open).
+    private func storeLayer(from source: ImportSource,
+                            options: ImportOptions) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
+        let work = try makeTemporaryDirectory("import")
+        defer { removeTree(work) }
+
+        let tree: String
+        switch source {
+        case .directory(let path):
+            tree = path
+        case .tarFile(let path):
+            tree = work + "/tree"
+            guard mkdir(tree, 0o755) == 0 else { throw ImageStoreError(.systemError, "cannot create \(tree)", errno: errno) }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let err = errno
+                throw ImageStoreError(err == ENOENT ? .notFound : .systemError, "cannot open \(path)", errno: err)
+            }
+            defer { close(fd) }
+            var unpack = unpackOptions
+            unpack.allowDevices = options.allowDevices
+            do {
+                _ = try LayerUnpacker(options: unpack).unpack(from: fd, into: tree)
+            } catch {
+                throw ImageStoreError(layer: error, "cannot import \(path)")
+            }
+        }
+
+        let packed = work + "/layer.tar.gz"
+        let out = open(packed, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw ImageStoreError(.systemError, "cannot create \(packed)", errno: errno) }
+        defer { close(out) }
+        let digests = LayerDigests()
+        let result: LayerPackResult
+        do {
+            result = try LayerPacker(options: .init(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix))
+                .pack(directory: tree, to: out, observer: digests.observer)
+        } catch {
+            throw ImageStoreError(layer: error, "cannot import \(treeName(source))")
+        }
+        let digest = digests.storedDigest()
+        guard lseek(out, 0, SEEK_SET) == 0 else { throw ImageStoreError(.systemError, "cannot rewind \(packed)", errno: errno) }
+        try layout.blobs.ingest(from: out, expected: digest, expectedSize: result.storedBytes)
+        let mediaType = result.compression.mediaType ?? OCIImage.MediaType.layerGzip
+        return (OCIImage.Descriptor(mediaType: mediaType, digest: digest, size: result.storedBytes), digests.uncompressedDigest())
+    }
+
+    private func treeName(_ source: ImportSource) -> String {
+        switch source {
+        case .directory(let path), .tarFile(let path): path
+        }
+    }
+
+    private func encode<T: Encodable>(_ value: T, _ what: String) throws -> [UInt8] {
+        do {
+            return try JSON.encode(value)
+        } catch {
+            throw ImageStoreError(.systemError, "cannot encode \(what): \(error)")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// berth's image store, the facade the CLI and the container code use: images in an OCI image
+/// layout, their layers unpacked once per chain id for overlayfs, all under one state root:
+///
+/// ```
+/// <root>/oci/                 the OCI image layout (tags are index.json annotations)
+/// <root>/tmp/                 blobs and layer directories being written (same filesystem)
+/// <root>/layers/<chain-id>/   unpacked layers, the lowerdirs of overlayfs
+/// <root>/store.lock           the StoreLock
+/// ```
+///
+/// Every operation takes the store lock for its own duration (shared to read, exclusive to change
+/// index.json), so many berth processes, and long-lived ones, can hold an `ImageStore` at once.
+/// Content is always complete before anything names it: a blob lands under its digest only once
+/// verified, a layer directory appears by rename once fully unpacked, and the tag is written last.
+/// A berth killed at any point leaves only unreferenced blobs and directories, and whatever it
+/// left in `tmp/` is removed by the next `ImageStore` opened.
+public struct ImageStore: Sendable {
+    public let root: String
+    public let layout: OCILayout
+    /// How layers are unpacked into `layers/` (resolve, import).
+    public let unpackOptions: LayerUnpacker.Options
+
+    public var temporaryDirectory: String { root + "/tmp" }
+    public var layersDirectory: String { root + "/layers" }
+    var lockPath: String { root + "/store.lock" }
+
+    /// Opens the store at `root`, creating what is missing, and removes what interrupted
+    /// operations left behind (under the exclusive lock, so it waits for a running import).
+    public init(root: String, unpackOptions: LayerUnpacker.Options = .init()) throws {
+        self.root = root
+        self.unpackOptions = unpackOptions
+        try makeDirectories(root, mode: 0o700)
+        let lock = try StoreLock(path: root + "/store.lock", mode: .exclusive)
+        defer { lock.unlock() }
+        try makeDirectories(root + "/tmp", mode: 0o700)
+        try makeDirectories(root + "/layers")
+        layout = try OCILayout(path: root + "/oci", temporaryDirectory: root + "/tmp")
+        removeIncomplete()
+    }
+
+    /// The path a layer stack is unpacked at.
+    public func layerDirectory(chainID: Digest) -> String { layersDirectory + "/" + chainID.hex }
+
+    /// Runs `body` holding the store lock.
+    func locked<T>(_ mode: StoreLock.Mode, _ body: () throws -> T) throws -> T {
+        let lock = try StoreLock(path: lockPath, mode: mode)
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    // MARK: reading
+
+    /// Every tag in the store, in index order.
+    public func images() throws -> [ImageSummary] {
+        try locked(.shared) {
+            // Only image manifests: a tag on an index (a multi-platform image another tool wrote)
+            // has no single config to show.
+            try layout.tags().filter { $0.manifest.mediaType == OCIImage.MediaType.manifest }.map { tag in
+                let digest = try tag.manifest.parsedDigest()
+                let (manifest, _) = try readManifest(digest, name: tag.reference)
+                let configDigest = try manifest.config.parsedDigest()
+                let config = try readConfig(configDigest, name: tag.reference)
+                let size = manifest.layers.reduce(manifest.config.size) { $0 + $1.size }
+                return ImageSummary(reference: tag.reference, id: configDigest, manifest: digest,
+                                    created: config.created, size: size, layerCount: manifest.layers.count)
+            }
+        }
+    }
+
+    /// The image `reference` names, with every layer unpacked (a missing layer directory is
+    /// unpacked from its blob, whose digest and diff_id are checked on the way).
+    public func resolve(_ reference: ImageReference) throws -> ResolvedImage {
+        try locked(.shared) {
+            let descriptor = try layout.resolve(reference)
+            guard descriptor.mediaType == OCIImage.MediaType.manifest else {
+                throw ImageStoreError(.rejected, "\(reference) names a \(descriptor.mediaType), not an image manifest")
+            }
+            let (manifest, manifestDigest) = try readManifest(try descriptor.parsedDigest(), name: reference.description)
+            let configDigest = try manifest.config.parsedDigest()
+            let config = try readConfig(configDigest, name: reference.description)
+            let diffIDs = try config.rootfs.diffIDs.map { try Digest.parse($0) }
+            guard diffIDs.count == manifest.layers.count else {
+                throw ImageStoreError(.corrupt, "image \(reference) is damaged: its manifest lists \(manifest.layers.count) layers, its config \(diffIDs.count) diff_ids")
+            }
+            let chain = ChainID.chain(diffIDs)
+            var directories: [String] = []
+            for (i, layer) in manifest.layers.enumerated() {
+                directories.append(try unpackLayer(layer, diffID: diffIDs[i], chainID: chain[i]))
+            }
+            return ResolvedImage(manifestDigest: manifestDigest, manifest: manifest, configDigest: configDigest,
+                                 config: config, layerDirectories: directories.reversed())
+        }
+    }
+
+    // MARK: tags
+
+    /// Points `target` at the image `source` names (replacing what `target` named before).
+    public func tag(_ source: ImageReference, as target: ImageReference) throws {
+        guard target.digest == nil else {
+            throw ImageStoreError(.invalidReference, "cannot tag as \(target): a tag cannot contain a digest")
+        }
+        try locked(.exclusive) {
+            var descriptor = try layout.resolve(source)
+            descriptor.annotations?[OCIImage.refNameAnnotation] = nil
+            if descriptor.annotations?.isEmpty == true { descriptor.annotations = nil }
+            try layout.tag(target, manifest: descriptor)
+        }
+    }
+
+    /// Removes a tag; the image's content stays until garbage collection.
+    public func untag(_ reference: ImageReference) throws {
+        try locked(.exclusive) { _ = try layout.untag(reference) }
+    }
+
+    // MARK: documents
+
+    func readManifest(_ digest: Digest, name: String) throws -> (OCIImage.Manifest, Digest) {
+        let bytes = try layout.blobs.read(digest)
+        do {
+            return (try JSON.decode(OCIImage.Manifest.self, from: bytes, source: "manifest \(digest)"), digest)
+        } catch {
+            throw ImageStoreError(.corrupt, "the manifest of \(name) does not parse: \(error)")
+        }
+    }
+
+    func readConfig(_ digest: Digest, name: String) throws -> OCIImage.Configuration {
+        let bytes = try layout.blobs.read(digest)
+        do {
+            return try JSON.decode(OCIImage.Configuration.self, from: bytes, source: "config \(digest)")
+        } catch {
+            throw ImageStoreError(.corrupt, "the config of \(name) does not parse: \(error)")
+        }
+    }
+}
