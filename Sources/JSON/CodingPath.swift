@@ -83,3 +83,29 @@ enum CodingPathText {
         }
     }
 }
+
+/// A decoder or encoder as a node of the coding path: the path is read by walking up to the
+/// root, so both sides share this one walk.
+protocol CodingPathNode: AnyObject {
+    var parent: Self? { get }
+    var component: PathComponent? { get }
+}
+
+extension CodingPathNode {
+    /// The path to a value at `component` below `parent`, built by walking up the chain.
+    static func codingPath(parent: Self?, component: PathComponent?) -> [any CodingKey] {
+        var keys: [any CodingKey] = []
+        if let component { keys.append(component.codingKey) }
+        var node = parent
+        while let current = node {
+            if let component = current.component { keys.append(component.codingKey) }
+            node = current.parent
+        }
+        return keys.reversed()
+    }
+
+    /// The path to the child of this node at `component`.
+    func codingPath(appending component: PathComponent) -> [any CodingKey] {
+        Self.codingPath(parent: self, component: component)
+    }
+}

@@ -3,7 +3,7 @@
 ///
 /// It doubles as its own single-value container (ValueDecoder+SingleValue.swift), as
 /// Foundation's decoder does, so `singleValueContainer()` allocates nothing.
-final class ValueDecoder: Decoder {
+final class ValueDecoder: Decoder, CodingPathNode {
     let value: JSONValue
     let parent: ValueDecoder?
     let component: PathComponent?
@@ -19,23 +19,6 @@ final class ValueDecoder: Decoder {
     }
 
     var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    /// The path to a value at `component` below `parent`, built by walking up the chain.
-    static func codingPath(parent: ValueDecoder?, component: PathComponent?) -> [any CodingKey] {
-        var keys: [any CodingKey] = []
-        if let component { keys.append(component.codingKey) }
-        var node = parent
-        while let current = node {
-            if let component = current.component { keys.append(component.codingKey) }
-            node = current.parent
-        }
-        return keys.reversed()
-    }
-
-    /// The path to the child of this value at `component`.
-    func codingPath(appending component: PathComponent) -> [any CodingKey] {
-        ValueDecoder.codingPath(parent: self, component: component)
-    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else {

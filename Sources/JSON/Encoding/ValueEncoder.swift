@@ -2,7 +2,7 @@
 /// parent and its key or index there), as `ValueDecoder` is on the other side.
 ///
 /// It doubles as its own single-value container (ValueEncoder+SingleValue.swift).
-final class ValueEncoder: Encoder {
+final class ValueEncoder: Encoder, CodingPathNode {
     let parent: ValueEncoder?
     let component: PathComponent?
     var slot: EncodedSlot = .empty
@@ -17,21 +17,6 @@ final class ValueEncoder: Encoder {
     }
 
     var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    static func codingPath(parent: ValueEncoder?, component: PathComponent?) -> [any CodingKey] {
-        var keys: [any CodingKey] = []
-        if let component { keys.append(component.codingKey) }
-        var node = parent
-        while let current = node {
-            if let component = current.component { keys.append(component.codingKey) }
-            node = current.parent
-        }
-        return keys.reversed()
-    }
-
-    func codingPath(appending component: PathComponent) -> [any CodingKey] {
-        ValueEncoder.codingPath(parent: self, component: component)
-    }
 
     /// Asking twice (a subclass and its superclass sharing one encoder) continues the same object.
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
