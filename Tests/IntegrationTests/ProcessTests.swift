@@ -63,6 +63,19 @@ extension Containers {
             #expect(r.output.contains("console"))
         }
 
+        @Test("-t: the container's terminal has the user's size and follows a resize (SIGWINCH)")
+        func windowSize() throws {
+            let script = "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.05; done"
+            let r = try PTYSession.run(fixture: fixture, options: ["-t"], command: ["/bin/sh", "-c", script],
+                                       steps: [.waitFor("ready"), .resize(rows: 40, columns: 120)],
+                                       size: (30, 100), timeout: 30)
+            #expect(r.status == 0)
+            // In this order: the size is right from the start, and no SIGWINCH comes before the
+            // user resizes (setting the size after the container started would send one).
+            let lines = r.output.split(whereSeparator: \.isNewline).map(String.init)
+            #expect(lines == ["30 100", "ready", "40 120"])
+        }
+
         @Test("-it: an interactive shell reads what the user types and exits with its code")
         func interactiveShell() throws {
             let r = try PTYSession.run(fixture: fixture, options: ["-i", "-t"], command: ["/bin/sh"],

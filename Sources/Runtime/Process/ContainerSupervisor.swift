@@ -49,10 +49,7 @@ public struct ContainerSupervisor {
         defer { close(sfd) }
 
         var relay = terminal.map { PtyRelay(master: $0.master, stdinOpen: relayStdin) }
-        if let terminal {
-            terminal.copyWindowSize(from: STDIN_FILENO)
-            terminal.closeSlave()
-        }
+        terminal?.closeSlave()
 
         while true {
             if let status = reap() {
@@ -129,11 +126,27 @@ private struct PtyRelay {
         }
     }
 
-    /// Everything the container wrote before it exited: read until the pty reports EIO (no
-    /// slave left) or has nothing more.
+    /// Everything the container wrote before it exited. The kernel moves what a slave wrote to
+    /// the master side asynchronously, so "nothing to read now" (EAGAIN) does not mean the end:
+    /// read until the master reports EIO (no slave left open), waiting a bounded time for the
+    /// last processes of the container to go and their output to come through.
     mutating func drain() {
-        while masterOpen && copy(from: master, to: STDOUT_FILENO) == .copied {}
+        var waited: Int32 = 0
+        while masterOpen {
+            switch copy(from: master, to: STDOUT_FILENO) {
+            case .copied: continue
+            case .closed: masterOpen = false
+            case .wouldBlock:
+                guard waited < Self.drainLimitMilliseconds else { return }
+                var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+                if poll(&entry, 1, 50) == 0 { waited += 50 }
+            }
+        }
     }
+
+    /// How long `drain` waits for output that never comes (a slave held open by a process that
+    /// is still dying).
+    static let drainLimitMilliseconds: Int32 = 2000
 
     private enum CopyResult { case copied, wouldBlock, closed }
 

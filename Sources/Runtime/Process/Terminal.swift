@@ -11,7 +11,10 @@ public final class PseudoTerminal: Sendable {
     /// The slave's host path (/dev/pts/N), bound onto the container's /dev/console.
     public let slavePath: String
 
-    public init() throws {
+    /// Opens the pair with the window size of `sizeFrom` (berth's own terminal) already set, so
+    /// the container sees the right size from its first instruction; setting it later would
+    /// also send the container a spurious SIGWINCH.
+    public init(sizeFrom: Int32 = STDIN_FILENO) throws {
         var m: Int32 = -1, s: Int32 = -1
         var name = [CChar](repeating: 0, count: 64)
         guard berth_open_pty(&m, &s, &name, name.count) == 0 else {
@@ -20,6 +23,7 @@ public final class PseudoTerminal: Sendable {
         master = m
         slave = s
         slavePath = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        copyWindowSize(from: sizeFrom)
     }
 
     /// Once the container has its copy, berth must drop the slave: otherwise the master never

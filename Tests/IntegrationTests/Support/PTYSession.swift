@@ -8,8 +8,26 @@ enum PTYSession {
         let output: String
     }
 
+    /// What the "user" does at the terminal, in order.
+    enum Step {
+        /// Wait until the output (since the previous step) contains the text.
+        case waitFor(String)
+        /// Type the text.
+        case type(String)
+        /// Resize the terminal and send berth the SIGWINCH a real terminal would.
+        case resize(rows: UInt16, columns: UInt16)
+    }
+
+    /// Types each line once the shell shows a new prompt, as a person would. (busybox sh follows
+    /// its prompt with a cursor-position query, so look for the prompt, not the end.)
     static func run(fixture: Fixture, options: [String], command: [String], typing: [String] = [],
                     timeout: Double = 60) throws -> Result {
+        try run(fixture: fixture, options: options, command: command,
+                steps: typing.flatMap { [Step.waitFor("# "), .type($0)] }, timeout: timeout)
+    }
+
+    static func run(fixture: Fixture, options: [String], command: [String], steps: [Step],
+                    size: (rows: UInt16, columns: UInt16) = (24, 80), timeout: Double = 60) throws -> Result {
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard master >= 0 else { throw FixtureError(message: "cannot open /dev/ptmx") }
         defer { close(master) }
@@ -21,6 +39,8 @@ enum PTYSession {
         }
         let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else { throw FixtureError(message: "cannot open /dev/pts/\(number)") }
+        var window = winsize(ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &window)
 
         let state = try fixture.makeStateRoot()
         let process = Process()
@@ -47,14 +67,20 @@ enum PTYSession {
 
         let deadline = Date().addingTimeInterval(timeout)
         var seen = 0
-        for line in typing {
-            // Type only once the shell shows a new prompt, as a person would. (busybox sh follows
-            // its prompt with a cursor-position query, so look for the prompt, not the end.)
-            while Date() < deadline && process.isRunning && !collected.text(from: seen).contains("# ") {
-                usleep(20_000)
+        for step in steps {
+            switch step {
+            case .waitFor(let text):
+                while Date() < deadline && process.isRunning && !collected.text(from: seen).contains(text) {
+                    usleep(20_000)
+                }
+                seen = collected.count
+            case .type(let text):
+                _ = text.withCString { write(master, $0, strlen($0)) }
+            case .resize(let rows, let columns):
+                var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+                _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+                kill(process.processIdentifier, SIGWINCH)
             }
-            seen = collected.count
-            _ = line.withCString { write(master, $0, strlen($0)) }
         }
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
