@@ -38,19 +38,29 @@ enum SeccompHelper {
         return .errno(number)
     }
 
+    /// Everything the helper needs lives in one directory per test process, removed when the
+    /// process exits.
+    static let directory: String = {
+        let dir = NSTemporaryDirectory() + "berth-seccomp-helper-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        atexit {
+            try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "berth-seccomp-helper-\(getpid())")
+        }
+        return dir
+    }()
+
     /// Writes `program` to a fresh file and returns its path.
     static func write(_ program: [UInt8]) throws -> String {
-        let path = NSTemporaryDirectory() + "berth-seccomp-\(UUID().uuidString).bpf"
+        let path = directory + "/\(UUID().uuidString).bpf"
         try Data(program).write(to: URL(fileURLWithPath: path))
         return path
     }
 
     private static func build() throws -> String {
-        let directory = NSTemporaryDirectory() + "berth-seccomp-helper-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = Self.directory
         let source = directory + "/helper.c"
         let binary = directory + "/helper"
-        try cSource.write(toFile: source, atomically: true, encoding: .utf8)
+        try cSource.write(toFile: source, atomically: false, encoding: .utf8)
         let gcc = Process()
         gcc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         gcc.arguments = ["gcc", "-O1", "-Wall", "-Werror", "-o", binary, source]

@@ -48,7 +48,7 @@ enum LayerFixtures {
     static func python(_ program: String) throws {
         let file = try makeTemporaryDirectory("py") + "/make.py"
         defer { remove((file as NSString).deletingLastPathComponent) }
-        try program.write(toFile: file, atomically: true, encoding: .utf8)
+        try program.write(toFile: file, atomically: false, encoding: .utf8)
         try sh("python3 '\(file)'")
     }
 
