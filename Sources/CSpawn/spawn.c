@@ -670,7 +670,6 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_CAPSET: return "set capabilities";
     case BERTH_STEP_CAP_AMBIENT: return "set ambient capabilities";
     case BERTH_STEP_NO_NEW_PRIVS: return "set no_new_privs";
-    case BERTH_STEP_CLOSE_FDS: return "close file descriptors";
     case BERTH_STEP_SECCOMP: return "load the seccomp filter";
     case BERTH_STEP_INIT_FORK: return "fork the command under the init";
     case BERTH_STEP_EXEC: return "exec";

@@ -10,11 +10,10 @@ struct ContainerSession {
     let runtime: HostRuntime
     let config: ContainerConfig
     let interactive: Bool
-    let tty: Bool
 
     /// Prints the setup plan (`--debug`), bubblewrap style.
     func printPlan() {
-        let io = LaunchIO(stdin: 0, stdout: 1, stderr: 2, terminalPath: tty ? "/dev/pts/N" : nil)
+        let io = LaunchIO(stdin: 0, stdout: 1, stderr: 2, terminalPath: config.terminal ? "/dev/pts/N" : nil)
         Output.writeLine(STDERR_FILENO, "container \(config.id.prefix(12)): \(config.args.joined(separator: " "))")
         for (i, op) in runtime.launcher.mountPlan(for: config, io: io).enumerated() {
             Output.writeLine(STDERR_FILENO, "  \(i): \(op)")
@@ -28,7 +27,7 @@ struct ContainerSession {
         var cgroupRemoved = true   // the launcher removes the cgroup itself when launching fails
         defer { cgroupRemoved ? lease.release() : lease.keepForRecovery() }
 
-        let terminal = tty ? try PseudoTerminal() : nil
+        let terminal = config.terminal ? try PseudoTerminal() : nil
         defer { terminal?.closeMaster() }
         let io: LaunchIO
         var devNull: Int32 = -1

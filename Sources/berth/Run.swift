@@ -120,7 +120,7 @@ struct Run {
         let logger = global.makeLogger()
         let runtime = try HostRuntime(global: global, cgroupParent: cgroupParent, logger: logger)
         let config = try makeConfig()
-        let session = ContainerSession(runtime: runtime, config: config, interactive: interactive, tty: tty)
+        let session = ContainerSession(runtime: runtime, config: config, interactive: interactive)
         if global.debug { session.printPlan() }
         return try session.run()
     }
