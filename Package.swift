@@ -51,6 +51,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Container records, names and their lifecycle on disk (DESIGN.md's `Containers`).
+        .target(
+            name: "Containers",
+            dependencies: ["CSpawn", "CFileSystem", "JSON", "Runtime"],
+            swiftSettings: strictSwift
+        ),
+        // The small per-container monitor of a detached container, in C: it reaps the init, logs
+        // its output (json-file) and execs berth's exit handler (issue 5).
+        .executableTarget(name: "berth-monitor", path: "Sources/berth-monitor", cSettings: strictC,
+                         linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-executable"])]),
         // berth's command line, declared as data: no reflection and no Foundation, which cost
         // milliseconds and megabytes at every start (swift-argument-parser did both).
         .target(name: "CommandLineParsing", swiftSettings: strictSwift),
@@ -58,15 +68,24 @@ let package = Package(
             name: "berth",
             dependencies: [
                 "Runtime",
+                "CSpawn",
+                "ImageStore",
+                "Containers",
+                "JSON",
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release builds are made with --static-swift-stdlib (see README): a dynamically
             // linked Swift runtime and Foundation cost milliseconds at every start.
-            swiftSettings: strictSwift
+            swiftSettings: strictSwift,
+            // A static executable links libarchive's own dependencies by name (pkg-config's
+            // --static list, less those of the formats berth never asks for: xar's libxml2 and
+            // ICU, and the ACL and crypto code of archive_write_disk and the zip reader).
+            linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z")]
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
+        .testTarget(name: "ContainersTests", dependencies: ["Containers"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", .product(name: "SystemPackage", package: "swift-system")],

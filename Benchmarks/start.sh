@@ -9,13 +9,16 @@
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth).
 set -euo pipefail
 
+BENCH_NAME=start.sh
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 usage() {
     echo "usage: $0 [--runs N] [--quick]" >&2
     echo "  --runs N   timed runs per command (default 200, after 20 warm-up runs)" >&2
     echo "  --quick    smoke run for CI: 10 runs, 2 warm-up runs" >&2
     exit 2
 }
-die() { echo "start.sh: $*" >&2; exit 1; }
 
 ARGS=("$@")  # kept for the re-exec below
 RUNS=200
@@ -36,28 +39,14 @@ REPO=$(dirname "$HERE")
 # Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
 BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
 
-# The host's cgroups are hybrid: v1 controllers under /sys/fs/cgroup/*, plus a cgroup2 mount at
-# /sys/fs/cgroup/unified that holds no controllers. crun refuses to run on such a host ("cgroups in
-# hybrid mode not supported"). So the whole benchmark re-executes itself in a private mount
-# namespace and unmounts the unified hierarchy there: every contender sees a plain v1 host, and
-# the host's own mounts are never touched (the namespace, and the unmount with it, goes away when
-# the last process in it exits, Ctrl-C included).
-if [[ -z ${BERTH_BENCH_IN_MOUNTNS:-} ]]; then
-    exec unshare --mount --propagation private \
-        env BERTH_BENCH_IN_MOUNTNS=1 BERTH_BIN="$BERTH" "$0" ${ARGS[@]+"${ARGS[@]}"}
-fi
-if mountpoint -q /sys/fs/cgroup/unified; then
-    umount /sys/fs/cgroup/unified
-fi
+# Re-executes in a private mount namespace without the cgroup2 mount of this hybrid host (crun
+# refuses hybrid hosts); see lib.sh.
+bench_enter_mount_namespace ${ARGS[@]+"${ARGS[@]}"}
 
 for tool in hyperfine crun runc python3 unshare chroot; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
-# GNU time reports a process's peak RSS (%M); bash's "time" keyword can't.
-if [[ ! -x /usr/bin/time ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null ||
-        die "/usr/bin/time is missing and the 'time' package could not be installed"
-fi
+bench_need_gnu_time
 
 # Everything the benchmark creates lives under one temp dir: the busybox root, the OCI bundle, the
 # runtimes' state dirs, berth's state, hyperfine's exports.
@@ -93,24 +82,8 @@ trap 'exit 130' INT TERM
 "$HERE/../rootfs-scripts/busybox.sh" "$ROOT"
 
 # The OCI bundle for crun and runc: crun's default spec, narrowed to what the other contenders do.
-mkdir -p "$BUNDLE" "$CRUN_STATE" "$RUNC_STATE" "$BERTH_STATE"
-(cd "$BUNDLE" && crun spec)
-python3 - "$BUNDLE/config.json" "$ROOT" <<'EOF'
-import json, sys
-path, root = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    c = json.load(f)
-c["root"] = {"path": root, "readonly": True}
-c["process"]["args"] = ["/bin/true"]
-c["process"]["terminal"] = False          # no pty: berth and the floor don't allocate one either
-linux = c.setdefault("linux", {})
-linux.setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
-ns = linux.setdefault("namespaces", [])
-if not any(n["type"] == "cgroup" for n in ns):
-    ns.append({"type": "cgroup"})         # the default spec lacks it; the others all unshare it
-with open(path, "w") as f:
-    json.dump(c, f, indent=2)
-EOF
+mkdir -p "$CRUN_STATE" "$RUNC_STATE" "$BERTH_STATE"
+bench_crun_bundle "$BUNDLE" "$ROOT"
 
 # The commands, run by hyperfine directly (-N, no shell: subtracting a shell's start-up from a
 # 3 ms floor made it noise). One fixed container id per runtime is enough, since "run" without
@@ -159,13 +132,7 @@ cat "$TMP/result.md"
 RSS_RUNS=5
 declare -A PEAK_RSS
 for i in "${!NAMES[@]}"; do
-    max=0
-    for ((r = 0; r < RSS_RUNS; r++)); do
-        kb=$(/usr/bin/time -f %M sh -c "exec ${CMDS[$i]}" 2>&1 >/dev/null | tail -n1)
-        [[ $kb =~ ^[0-9]+$ ]] || die "could not measure the RSS of ${NAMES[$i]}: $kb"
-        ((kb > max)) && max=$kb
-    done
-    PEAK_RSS[${NAMES[$i]}]=$max
+    PEAK_RSS[${NAMES[$i]}]=$(bench_peak_rss "$RSS_RUNS" "${CMDS[$i]}")
 done
 RSS_ARGS=()
 for n in "${NAMES[@]}"; do RSS_ARGS+=("$n=${PEAK_RSS[$n]}"); done

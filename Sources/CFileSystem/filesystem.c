@@ -11,3 +11,17 @@ int berth_pipe_cloexec(int fds[2]) {
 int berth_syncfs(int fd) {
     return syncfs(fd);
 }
+
+#include <ftw.h>
+#include <stdio.h>
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    // A failure shows when the top cannot go; keep removing what can be removed.
+    remove(path);
+    return 0;
+}
+
+int berth_remove_tree(const char *path) {
+    // Depth first, never following a symlink, never entering another filesystem.
+    return nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}

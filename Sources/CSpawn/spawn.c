@@ -428,6 +428,13 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
     close(syncfd);
 
+    // berth exec: all of the container's namespaces at once (setns with a pidfd, Linux 5.8).
+    // Entering its mount namespace also puts us at its root.
+    if (c->join_namespaces) {
+        unsigned long flags = c->join_namespaces & ~(unsigned long)CLONE_NEWPID;
+        if (flags && setns(c->join_pidfd, (int)flags) < 0) FAIL(BERTH_STEP_JOIN_NAMESPACES, -1);
+    }
+
     // A session of our own, so the container's signals and terminal are its own.
     if (setsid() < 0) FAIL(BERTH_STEP_SETSID, -1);
     if (c->controlling_tty && ioctl(c->stdio[0], TIOCSCTTY, 0) < 0) FAIL(BERTH_STEP_CONTROLLING_TTY, -1);
@@ -585,6 +592,16 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
         return -saved;
     }
 
+    // A pid namespace can only be entered for one's children: berth exec's process is born in
+    // the container's. (This changes berth's own later children too; exec makes no others.)
+    if (config->join_namespaces & CLONE_NEWPID) {
+        if (setns(config->join_pidfd, CLONE_NEWPID) < 0) {
+            int saved = errno;
+            close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
+            return -saved;
+        }
+    }
+
     // All signals blocked across the clone: a handler of the parent's must never run in the
     // child before it has reset them.
     sigset_t all, old;
@@ -645,6 +662,7 @@ int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error 
 const char *berth_step_name(int step) {
     switch (step) {
     case BERTH_STEP_WAIT_PARENT: return "wait for berth";
+    case BERTH_STEP_JOIN_NAMESPACES: return "setns";
     case BERTH_STEP_SETSID: return "setsid";
     case BERTH_STEP_CONTROLLING_TTY: return "set the controlling terminal";
     case BERTH_STEP_STDIO: return "set up stdio";

@@ -38,6 +38,7 @@ struct CommandLineParser {
 
     mutating func parse(_ command: CommandSpec, path: String) throws(UsageError) -> ParseResult {
         var parsed = ParsedArguments(command: command)
+        let start = index
         var optionsEnded = false
         while index < words.count {
             let word = words[index]
@@ -66,6 +67,7 @@ struct CommandLineParser {
             if command.stopsAtFirstPositional { optionsEnded = true }
         }
         if !command.subcommands.isEmpty { return .help(command.helpText(path: path)) }
+        parsed.words = Array(words[start...])
         levels.append(parsed)
         return .commands(levels)
     }

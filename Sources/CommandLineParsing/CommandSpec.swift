@@ -17,10 +17,12 @@ public struct CommandSpec: Sendable {
     /// When not empty, the first positional word names one of these and the rest of the words are
     /// that subcommand's; options before it are this command's (`berth --debug run …`).
     public let subcommands: [CommandSpec]
+    /// Left out of its parent's help: a command berth runs itself, not one for people.
+    public let hidden: Bool
 
     public init(name: String, abstract: String, discussion: String = "", usage: String = "[OPTIONS]",
                 options: [OptionSpec] = [], stopsAtFirstPositional: Bool = false,
-                subcommands: [CommandSpec] = []) {
+                subcommands: [CommandSpec] = [], hidden: Bool = false) {
         self.name = name
         self.abstract = abstract
         self.discussion = discussion
@@ -28,6 +30,7 @@ public struct CommandSpec: Sendable {
         self.options = options
         self.stopsAtFirstPositional = stopsAtFirstPositional
         self.subcommands = subcommands
+        self.hidden = hidden
     }
 
     // Indices rather than optional copies: an optional of a large struct from another module

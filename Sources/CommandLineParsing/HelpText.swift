@@ -11,7 +11,7 @@ extension CommandSpec {
         }
         let help = OptionSpec.flag("help", short: "h", help: "Show this help.")
         let optionRows = (options + [help]).map { (label: $0.label, text: $0.help) }
-        let commandRows = subcommands.map { (label: $0.name, text: $0.abstract) }
+        let commandRows = subcommands.filter { !$0.hidden }.map { (label: $0.name, text: $0.abstract) }
         // One text column for both tables, so they read as one.
         let labelWidth = min((optionRows + commandRows).map(\.label.count).max() ?? 0, HelpLayout.maxLabelWidth)
         sections.append("OPTIONS:\n" + HelpLayout.table(optionRows, labelWidth: labelWidth))

@@ -17,6 +17,9 @@ public struct ParsedArguments: Sendable {
     /// The positional words, in order; for a command that stops at its first positional word,
     /// that word and everything after it.
     public internal(set) var positionals: [String] = []
+    /// The words this command was given, as they were (for the last command of a line; a
+    /// container's record keeps its `run` words to start it again).
+    public internal(set) var words: [String] = []
 
     init(command: CommandSpec) {
         self.command = command

@@ -1,14 +1,60 @@
 import CommandLineParsing
 
+/// One of berth's subcommands: its spec, how it reads its parsed options, and what it does.
+protocol BerthCommand: Sendable {
+    static var spec: CommandSpec { get }
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError)
+    /// Does the command's work and returns berth's exit code.
+    func run() throws -> Int32
+}
+
+extension BerthCommand {
+    /// The exit code when the command fails: Docker's 125 for `run` (whose own codes are the
+    /// container's), 1 for the others.
+    static var failureCode: Int32 { 1 }
+}
+
 /// The `berth` command: its global options and its subcommands, and the dispatch from a
 /// command line to the subcommand it asks for.
 enum Berth {
+    /// Every command, by its path below berth ("run", "image prune").
+    static let commands: [(path: String, type: any BerthCommand.Type)] = [
+        ("run", Run.self),
+        ("ps", ListContainers.self),
+        ("rm", RemoveContainers.self),
+        ("diff", DiffContainer.self),
+        ("commit", CommitContainer.self),
+        ("inspect", Inspect.self),
+        ("stop", StopContainers.self),
+        ("start", StartContainers.self),
+        ("restart", RestartContainers.self),
+        ("kill", KillContainers.self),
+        ("exec", ExecCommand.self),
+        ("monitor-exit", MonitorExit.self),
+        ("import", ImportImage.self),
+        ("images", ListImages.self),
+        ("history", ImageHistory.self),
+        ("tag", TagImage.self),
+        ("rmi", RemoveImages.self),
+        ("save", SaveImages.self),
+        ("load", LoadImages.self),
+        ("image prune", PruneImages.self),
+    ]
+
     static let spec = CommandSpec(
         name: "berth",
         abstract: "Run applications in isolated containers.",
         usage: "[OPTIONS] COMMAND",
         options: GlobalOptions.options,
-        subcommands: [Run.spec]
+        subcommands: [
+            Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
+            Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
+            ExecCommand.spec, MonitorExit.spec,
+            ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
+            SaveImages.spec, LoadImages.spec,
+            CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
+                        subcommands: [PruneImages.spec]),
+        ]
     )
 
     /// What a command line asks berth to do.
@@ -16,6 +62,7 @@ enum Berth {
         /// Print this help and exit 0.
         case help(String)
         case run(Run)
+        case command(any BerthCommand)
     }
 
     /// Parses and validates `arguments` (the words after the program's name).
@@ -24,13 +71,15 @@ enum Berth {
         case .help(let text):
             return .help(text)
         case .commands(let levels):
-            // The parser always returns berth's level and the subcommand's.
+            // The parser returns berth's level first, then one per (sub)command.
             let global = try GlobalOptions(levels[0])
             let command = levels[levels.count - 1]
-            switch command.command.name {
-            case Run.spec.name: return .run(try Run(global: global, command))
-            default: throw UsageError("unknown command \"\(command.command.name)\" (see berth --help)")
+            let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
+            if path == Run.spec.name { return .run(try Run(global: global, command)) }
+            guard let found = commands.first(where: { $0.path == path }) else {
+                throw UsageError("unknown command \"\(path)\" (see berth --help)")
             }
+            return .command(try found.type.init(global: global, command))
         }
     }
 }

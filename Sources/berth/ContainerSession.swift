@@ -20,8 +20,15 @@ struct ContainerSession {
         }
     }
 
-    /// Runs the container to its end and returns berth's exit code.
-    func run() throws -> Int32 {
+    /// How a container ended.
+    struct Outcome {
+        /// berth's exit code: the command's, 128+N for signal N.
+        let exitCode: Int32
+        let oomKilled: Bool
+    }
+
+    /// Runs the container to its end. `started` is told the container's pid once it runs.
+    func run(started: (pid_t) -> Void = { _ in }) throws -> Outcome {
         let cgroup = runtime.launcher.cgroupPath(for: config.id)
         let lease = try runtime.runDirectory.register(id: config.id, cgroup: cgroup)
         var cgroupRemoved = true   // the launcher removes the cgroup itself when launching fails
@@ -56,6 +63,7 @@ struct ContainerSession {
             throw error
         }
         defer { if container.pidfd >= 0 { close(container.pidfd) } }
+        started(container.pid)
 
         let status: ExitStatus
         do {
@@ -68,7 +76,7 @@ struct ContainerSession {
         let oomKilled = status == .signaled(SIGKILL)
             && ((try? runtime.cgroups.events(of: container.cgroup).oomKills) ?? 0) > 0
         cgroupRemoved = removeCgroup(container)
-        return exitCode(status, oomKilled: oomKilled)
+        return Outcome(exitCode: exitCode(status, oomKilled: oomKilled), oomKilled: oomKilled)
     }
 
     /// Removes the container's cgroup (killing whatever is left in it). False when that failed:

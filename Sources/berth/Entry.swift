@@ -1,4 +1,6 @@
 import CommandLineParsing
+import Containers
+import ImageStore
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +8,8 @@ import Glibc
 
 /// berth's entry point. Signals are blocked before anything else runs (see
 /// `ContainerSupervisor.blockSignals`), and every failure ends in one line on stderr and
-/// Docker's exit codes: 125 when berth itself failed, 126/127 when the command could not run.
+/// Docker's exit codes: 125 when `run` itself failed (126/127 when its command could not run),
+/// 1 when another command failed.
 @main
 enum Entry {
     static func main() {
@@ -16,23 +19,41 @@ enum Entry {
 
     /// Runs berth on its arguments and returns the exit code.
     static func run(_ arguments: [String]) -> Int32 {
+        let invocation: Berth.Invocation
         do {
-            switch try Berth.parse(arguments) {
+            invocation = try Berth.parse(arguments)
+        } catch {
+            Output.error(error.message)
+            return Output.exitCode(for: error)
+        }
+        var failureCode: Int32 = 125
+        do {
+            switch invocation {
             case .help(let text):
                 Output.writeLine(STDOUT_FILENO, text)
                 return 0
             case .run(let command):
                 return try command.run()
+            case .command(let command):
+                failureCode = type(of: command).failureCode
+                return try command.run()
             }
+        } catch let error as RuntimeError {
+            Output.error(error.description)
+            let code = Output.exitCode(for: error)
+            return code == 125 ? failureCode : code
         } catch let error as UsageError {
             Output.error(error.message)
             return Output.exitCode(for: error)
-        } catch let error as RuntimeError {
+        } catch let error as ImageStoreError {
             Output.error(error.description)
-            return Output.exitCode(for: error)
+            return failureCode
+        } catch let error as ContainerError {
+            Output.error(error.description)
+            return failureCode
         } catch {
             Output.error(String(describing: error))
-            return 125
+            return failureCode
         }
     }
 }

@@ -40,6 +40,12 @@ struct GlobalOptions {
         root == nil && getenv("BERTH_ROOT") == nil ? "/run/berth" : stateRoot + "/run"
     }
 
+    /// The options a berth that this one starts (a container's monitor) must be given to see
+    /// the same state: --root when it was given (BERTH_ROOT is inherited anyway).
+    var forwardedArguments: [String] {
+        root == nil ? [] : ["--root", stateRoot]
+    }
+
     func makeLogger() -> Logger {
         let level = debug ? .debug : (Logger.Level(rawValue: logLevel) ?? .warning)
         LoggingSystem.bootstrap { label in

@@ -4,23 +4,32 @@ import Glibc
 #endif
 
 extension Run {
-    /// Turns the flags into a checked `ContainerConfig`, Docker's defaults where a flag is absent.
+    /// Turns the flags into a checked `ContainerConfig` for `--rootfs`, Docker's defaults where a
+    /// flag is absent.
     func makeConfig() throws -> ContainerConfig {
-        let root = absolute(rootfs)
+        let root = absolute(rootfs ?? "")
         var st = stat()
         guard stat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw RuntimeError(.notFound, "root filesystem \(root) is not a directory: build one with rootfs-scripts/busybox.sh DIR")
         }
-        let id = ContainerID.generate()
-        var config = ContainerConfig(id: id, rootfs: root, args: command, env: [])
+        return try makeConfig(id: ContainerID.generate(), rootfs: root, args: command, image: ImageDefaults(),
+                              fileRoots: [root])
+    }
+
+    /// The config for a container whose root is `rootfs` (mounted there by the child when the
+    /// config gets an overlay). `image` gives the defaults the flags override; `fileRoots` are
+    /// where the root's /etc/passwd is read from, topmost first.
+    func makeConfig(id: String, rootfs: String, args: [String], image: ImageDefaults,
+                    fileRoots: [String]) throws -> ContainerConfig {
+        var config = ContainerConfig(id: id, rootfs: rootfs, args: args, env: [])
         config.hostname = hostname ?? String(id.prefix(12))
         config.terminal = tty
         config.readOnlyRootfs = readOnly
         config.useInit = useInit
-        if let workdir { config.workingDirectory = workdir }
+        if let dir = workdir ?? image.workingDir, !dir.isEmpty { config.workingDirectory = dir }
         if network == "host" { config.namespaces.remove(.network) }
-        if let user { config.user = try UserSpec.resolve(user, rootfs: root) }
-        config.env = environment(config)
+        if let spec = user ?? image.user, !spec.isEmpty { config.user = try UserSpec.resolve(spec, roots: fileRoots) }
+        config.env = environment(config, image: image.env, fileRoots: fileRoots)
         config.bindMounts = try volume.map(BindMount.parse)
         config.rlimits = try ulimit.map(ResourceLimit.parse)
 
@@ -33,14 +42,25 @@ extension Run {
         return config
     }
 
-    /// PATH, HOSTNAME, HOME and TERM as Docker sets them, then the user's -e in order.
-    private func environment(_ config: ContainerConfig) -> [String] {
+    /// PATH, HOSTNAME, HOME and TERM as Docker sets them, the image's Env over them, then the
+    /// user's -e in order.
+    private func environment(_ config: ContainerConfig, image: [String], fileRoots: [String]) -> [String] {
         var env: [(String, String)] = [
             ("PATH", ContainerConfig.defaultPath),
             ("HOSTNAME", config.hostname ?? ""),
-            ("HOME", UserSpec.home(of: config.user.uid, rootfs: config.rootfs) ?? (config.user.uid == 0 ? "/root" : "/")),
+            ("HOME", UserSpec.home(of: config.user.uid, roots: fileRoots) ?? (config.user.uid == 0 ? "/root" : "/")),
         ]
         if tty { env.append(("TERM", "xterm")) }
+        for entry in image {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            let name = String(parts[0])
+            if let i = env.firstIndex(where: { $0.0 == name }) {
+                env[i].1 = String(parts[1])
+            } else {
+                env.append((name, String(parts[1])))
+            }
+        }
         for entry in self.env {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
@@ -88,4 +108,11 @@ extension Run {
         // (--cap-add SYS_ADMIN allows mount).
         config.seccomp = seccompEnabled ? .default(for: set) : nil
     }
+}
+
+/// What an image's config gives a container unless a flag says otherwise.
+struct ImageDefaults {
+    var env: [String] = []
+    var workingDir: String?
+    var user: String?
 }

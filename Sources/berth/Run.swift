@@ -1,8 +1,10 @@
 import CommandLineParsing
+import Containers
 import Runtime
 
-/// `berth run`: create a container, run its command in the foreground, remove it.
-struct Run {
+/// `berth run`: create a container from an image (or a root directory), run its command in the
+/// foreground, and keep it for `diff` and `commit` (or remove it, with `--rm`).
+struct Run: BerthCommand {
     static let spec = CommandSpec(
         name: "run",
         abstract: "Run a command in a new container.",
@@ -13,12 +15,23 @@ struct Run {
             was killed by signal N, 125 when berth failed, 126/127 when the command could not \
             be executed or found).
 
+            A container made from an image runs on overlayfs: the image's layers below, its own \
+            writable layer on top. It stays after it exits (see berth ps -a, diff, commit, rm) \
+            unless --rm is given. With --rootfs, the directory itself is the root and nothing \
+            is kept.
+
             Options come before the command: from its first word on, everything is the \
             command's. Put the command after -- when its name starts with a dash.
             """,
-        usage: "--rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]",
+        usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]\n  or:  berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]",
         options: [
-            .value("rootfs", valueName: "dir", help: "Root filesystem directory for the container."),
+            .value("rootfs", valueName: "dir", help: "Run in this root directory instead of an image."),
+            .value("name", valueName: "name", help: "Name the container (default: a generated adjective_surname)."),
+            .flag("rm", help: "Remove the container when it exits."),
+            .flag("detach", short: "d", help: "Run in the background and print the container's id."),
+            .value("restart", valueName: "policy",
+                   help: "With -d: no, on-failure[:max-retries], always or unless-stopped. (default: no)"),
+            .value("entrypoint", valueName: "cmd", help: "Replace the image's entrypoint (the image's Cmd is dropped too)."),
             .flag("interactive", short: "i", help: "Keep stdin open and pass it to the container."),
             .flag("tty", short: "t", help: "Give the container a terminal (a pty)."),
             .value("hostname", valueName: "name", help: "Container hostname (default: the short id)."),
@@ -47,8 +60,18 @@ struct Run {
         stopsAtFirstPositional: true
     )
 
+    static var failureCode: Int32 { 125 }
+
     let global: GlobalOptions
-    let rootfs: String
+    /// The root directory (--rootfs), or nil for an image run.
+    let rootfs: String?
+    /// The image, as named on the command line (nil with --rootfs).
+    let image: String?
+    let name: String?
+    let autoRemove: Bool
+    let detach: Bool
+    let restart: RestartPolicy
+    let entrypoint: String?
     let interactive: Bool
     let tty: Bool
     let hostname: String?
@@ -68,13 +91,24 @@ struct Run {
     let volume: [String]
     let ulimit: [String]
     let cgroupParent: String
-    /// The command and its arguments.
+    /// The command and its arguments (for an image run, empty means the image's own).
     let command: [String]
+    /// The words after `run`, for the container's record.
+    let arguments: [String]
 
     /// Reads run's options and checks what can be checked without the host.
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        rootfs = try parsed.required("rootfs")
+        rootfs = parsed.string("rootfs")
+        name = parsed.string("name")
+        autoRemove = parsed.flag("rm")
+        detach = parsed.flag("detach")
+        let restartText = parsed.string("restart") ?? "no"
+        guard let restart = RestartPolicy.parse(restartText) else {
+            throw UsageError("unknown --restart policy \"\(restartText)\": use no, on-failure[:max-retries], always or unless-stopped")
+        }
+        self.restart = restart
+        entrypoint = parsed.string("entrypoint")
         interactive = parsed.flag("interactive")
         tty = parsed.flag("tty")
         hostname = parsed.string("hostname")
@@ -94,12 +128,31 @@ struct Run {
         volume = parsed.strings("volume")
         ulimit = parsed.strings("ulimit")
         cgroupParent = parsed.string("cgroup-parent") ?? "berth"
-        command = parsed.positionals
+        if rootfs == nil, let first = parsed.positionals.first {
+            image = first
+            command = Array(parsed.positionals.dropFirst())
+        } else {
+            image = nil
+            command = parsed.positionals
+        }
+        arguments = parsed.words
         try validate()
     }
 
     private func validate() throws(UsageError) {
-        if command.isEmpty {
+        if rootfs == nil && image == nil {
+            throw UsageError("no image given: berth run [options] IMAGE [COMMAND...], or berth run --rootfs DIR [options] -- COMMAND")
+        }
+        if restart.name != "no" && !detach {
+            throw UsageError("--restart needs -d: only a detached container has a monitor to restart it")
+        }
+        if restart.name != "no" && autoRemove {
+            throw UsageError("--restart and --rm conflict: a restarted container must not be removed when it exits")
+        }
+        if detach && rootfs != nil {
+            throw UsageError("-d needs an image: a --rootfs container is not kept, so nothing could follow it")
+        }
+        if rootfs != nil && command.isEmpty {
             throw UsageError("no command given: berth run --rootfs DIR [options] -- COMMAND [ARG...]")
         }
         guard network == "none" || network == "host" else {
@@ -119,9 +172,10 @@ struct Run {
     func run() throws -> Int32 {
         let logger = global.makeLogger()
         let runtime = try HostRuntime(global: global, cgroupParent: cgroupParent, logger: logger)
+        guard rootfs != nil else { return try runImage(runtime: runtime) }
         let config = try makeConfig()
         let session = ContainerSession(runtime: runtime, config: config, interactive: interactive)
         if global.debug { session.printPlan() }
-        return try session.run()
+        return try session.run().exitCode
     }
 }

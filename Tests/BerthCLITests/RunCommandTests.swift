@@ -163,13 +163,14 @@ final class TemporaryRootfs {
             (["run", "--rootfs", "/r", "--pids-limit", "0", "sh"], "--pids-limit must be at least 1"),
             (["run", "--rootfs", "/r", "-w", "srv", "sh"], "--workdir must be an absolute path inside the container"),
             (["run", "--rootfs", "/r", "--workdir", "./srv", "sh"], "--workdir must be an absolute path inside the container"),
-            (["run", "sh"], "missing --rootfs"),
+            (["run"], "no image given: berth run [options] IMAGE [COMMAND...], or berth run --rootfs DIR [options] -- COMMAND"),
+            (["run", "-it"], "no image given: berth run [options] IMAGE [COMMAND...], or berth run --rootfs DIR [options] -- COMMAND"),
             (["run", "--rootfs", "/r", "--cpus", "lots", "sh"], "--cpus: \"lots\" is not a number"),
             (["run", "--rootfs", "/r", "--cpus", "inf", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--cpus", "1e300", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--cpus", "0.000001", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
-            (["run", "--rootfs", "/r", "--rm", "sh"],
-             "unknown option \"--rm\" for berth run (put the command after --, or see berth run --help)"),
+            (["run", "--rootfs", "/r", "--detach-keys", "x", "sh"],
+             "unknown option \"--detach-keys\" for berth run (put the command after --, or see berth run --help)"),
             (["run", "--rootfs", "/r", "--memmory", "64m", "sh"],
              "unknown option \"--memmory\" for berth run (put the command after --, or see berth run --help)"),
             (["run", "--rootfs", "/r", "--pids-limit", "many", "sh"], "--pids-limit: \"many\" is not a whole number"),
@@ -177,7 +178,7 @@ final class TemporaryRootfs {
             (["run", "--debug", "--rootfs", "/r", "sh"],
              "unknown option \"--debug\" for berth run (put the command after --, or see berth run --help)"),
             (["--rootfs", "/r", "run", "sh"], "unknown option \"--rootfs\" for berth (see berth --help)"),
-            (["start", "--rootfs", "/r", "sh"], "unknown command \"start\" for berth (see berth --help)"),
+            (["begin", "--rootfs", "/r", "sh"], "unknown command \"begin\" for berth (see berth --help)"),
             (["--log-level", "loud", "run", "--rootfs", "/r", "sh"],
              "unknown log level \"loud\": use trace, debug, info, notice, warning or error"),
         ])
@@ -204,7 +205,7 @@ final class TemporaryRootfs {
                 Issue.record("no help")
                 return
             }
-            #expect(text.hasPrefix("USAGE: berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]\n"))
+            #expect(text.hasPrefix("USAGE: berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n  or:  berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]\n"))
             for option in Run.spec.options {
                 #expect(text.contains("--" + option.long), "--\(option.long) missing from the help")
             }

@@ -1,4 +1,4 @@
-// File-system calls the layer code needs that Swift's Glibc module does not import:
+// File-system calls the layer and container code need that Swift's Glibc module does not import:
 // <sys/xattr.h> is not part of the module, and pipe2 sits behind _GNU_SOURCE.
 #ifndef BERTH_CFILESYSTEM_H
 #define BERTH_CFILESYSTEM_H
@@ -12,5 +12,9 @@ int berth_pipe_cloexec(int fds[2]);
 
 /// syncfs(2): flushes the filesystem that holds `fd`, and only that one. 0 or -1 with errno.
 int berth_syncfs(int fd);
+
+/// rm -rf `path`: depth first, without following symlinks or entering another mounted
+/// filesystem. Entries that cannot be removed are skipped; the caller checks that `path` is gone.
+int berth_remove_tree(const char *path);
 
 #endif

@@ -22,6 +22,7 @@ extern "C" {
 enum berth_step {
     BERTH_STEP_NONE = 0,
     BERTH_STEP_WAIT_PARENT,
+    BERTH_STEP_JOIN_NAMESPACES,
     BERTH_STEP_SETSID,
     BERTH_STEP_CONTROLLING_TTY,
     BERTH_STEP_STDIO,
@@ -99,6 +100,12 @@ struct berth_spawn_config {
                                     // here: see unshare_cgroup)
     int unshare_cgroup;             // unshare(CLONE_NEWCGROUP) once inside the container's cgroup
     int cgroup_fd;                  // >= 0: clone3(CLONE_INTO_CGROUP) into this cgroup v2 dir
+
+    // -- joining a running container (berth exec) instead of making one --
+    unsigned long join_namespaces;  // nonzero: the CLONE_NEW* namespaces of join_pidfd's process to
+                                    // enter (`namespaces` must be 0 and `rootfs` NULL). The pid
+                                    // namespace is entered by the parent, for its child.
+    int join_pidfd;                 // a pidfd of the container's init
 
     // -- stdio and terminal --
     int stdio[3];                   // fds that become 0, 1, 2

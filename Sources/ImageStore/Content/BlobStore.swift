@@ -51,9 +51,30 @@ public struct BlobStore: Sendable {
         }
     }
 
+    /// Moves a file the caller wrote and hashed itself (a layer it just packed, whose bytes the
+    /// packer's observer hashed on the way out) under its digest, without reading it again: the
+    /// copy and second hash `ingest` would make cost a commit a large part of its time.
+    /// `file` must be in `temporaryDirectory` (same filesystem); it is fsync'ed here, and is gone
+    /// afterwards either way.
+    public func adopt(_ file: String, digest: Digest) throws {
+        defer { unlink(file) }
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot open \(file)", errno: errno) }
+        let synced = fsync(fd) == 0
+        let err = errno
+        close(fd)
+        guard synced else { throw ImageStoreError(.systemError, "cannot fsync \(file)", errno: err) }
+        try makeDirectories(directory)
+        if contains(digest) { return }
+        guard rename(file, path(of: digest)) == 0 else {
+            throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
+        }
+        syncDirectory(directory)
+    }
+
     /// The one ingest path: `next` fills a buffer and returns how many bytes it put there (0 at
     /// the end).
-    private func ingest(expected: Digest?, expectedSize: Int64?,
+    func ingest(expected: Digest?, expectedSize: Int64?,
                         next: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> (digest: Digest, size: Int64) {
         try makeDirectories(directory)
         try makeDirectories(temporaryDirectory)

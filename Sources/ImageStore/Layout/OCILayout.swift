@@ -72,11 +72,18 @@ public struct OCILayout: Sendable {
         return found
     }
 
-    /// Points `reference` at `manifest`, replacing what the tag named before.
+    /// Points `reference` at `manifest`, replacing what the tag named before. An image that loses
+    /// its last tag this way stays in the index untagged (dangling), still found by its id until
+    /// pruned, as Docker keeps a `<none>` image; an untagged entry for `manifest` is dropped.
     public func tag(_ reference: ImageReference, manifest: OCIImage.Descriptor) throws {
         let name = reference.description
         var index = try index()
+        let moved = index.manifests.filter { $0.annotations?[OCIImage.refNameAnnotation] == name }
         index.manifests.removeAll { $0.annotations?[OCIImage.refNameAnnotation] == name }
+        index.manifests.removeAll { $0.digest == manifest.digest && $0.annotations?[OCIImage.refNameAnnotation] == nil }
+        for old in moved where old.digest != manifest.digest {
+            Self.keepUntagged(old, in: &index)
+        }
         var entry = manifest
         var annotations = entry.annotations ?? [:]
         annotations[OCIImage.refNameAnnotation] = name
@@ -85,7 +92,8 @@ public struct OCILayout: Sendable {
         try writeIndex(index)
     }
 
-    /// Removes a tag; the manifest and its blobs stay until garbage collection.
+    /// Removes a tag; the manifest stays in the index untagged when no other tag names it (so
+    /// its id still finds it), and its blobs stay until garbage collection.
     /// Returns the descriptor the tag pointed at.
     @discardableResult
     public func untag(_ reference: ImageReference) throws -> OCIImage.Descriptor {
@@ -95,8 +103,18 @@ public struct OCILayout: Sendable {
             throw ImageStoreError(.notFound, "no image \(name) in the store (see berth images)")
         }
         let removed = index.manifests.remove(at: at)
+        Self.keepUntagged(removed, in: &index)
         try writeIndex(index)
         return removed
+    }
+
+    /// Adds an untagged entry for `descriptor`'s manifest unless some entry already names it.
+    static func keepUntagged(_ descriptor: OCIImage.Descriptor, in index: inout OCIImage.Index) {
+        guard !index.manifests.contains(where: { $0.digest == descriptor.digest }) else { return }
+        var entry = descriptor
+        entry.annotations?[OCIImage.refNameAnnotation] = nil
+        if entry.annotations?.isEmpty == true { entry.annotations = nil }
+        index.manifests.append(entry)
     }
 
     private func writeAtomically(_ file: String, _ bytes: [UInt8]) throws {

@@ -55,18 +55,24 @@ public struct ImageStore: Sendable {
 
     // MARK: reading
 
-    /// Every tag in the store, in index order.
-    public func images() throws -> [ImageSummary] {
+    /// Every tag in the store, in index order; with `includeUntagged`, the untagged (dangling)
+    /// images too, after them, as `<none>:<none>` (what `docker images` shows for them).
+    public func images(includeUntagged: Bool = false) throws -> [ImageSummary] {
         try locked(.shared) {
             // Only image manifests: a tag on an index (a multi-platform image another tool wrote)
             // has no single config to show.
-            try layout.tags().filter { $0.manifest.mediaType == OCIImage.MediaType.manifest }.map { tag in
-                let digest = try tag.manifest.parsedDigest()
-                let (manifest, _) = try readManifest(digest, name: tag.reference)
+            let entries = try layout.index().manifests.filter { $0.mediaType == OCIImage.MediaType.manifest }
+            let tagged = entries.compactMap { entry in entry.annotations?[OCIImage.refNameAnnotation].map { ($0, entry) } }
+            let untagged = includeUntagged
+                ? entries.filter { $0.annotations?[OCIImage.refNameAnnotation] == nil }.map { (ImageSummary.untaggedReference, $0) }
+                : []
+            return try (tagged + untagged).map { reference, entry in
+                let digest = try entry.parsedDigest()
+                let (manifest, _) = try readManifest(digest, name: reference)
                 let configDigest = try manifest.config.parsedDigest()
-                let config = try readConfig(configDigest, name: tag.reference)
+                let config = try readConfig(configDigest, name: reference)
                 let size = manifest.layers.reduce(manifest.config.size) { $0 + $1.size }
-                return ImageSummary(reference: tag.reference, id: configDigest, manifest: digest,
+                return ImageSummary(reference: reference, id: configDigest, manifest: digest,
                                     created: config.created, size: size, layerCount: manifest.layers.count)
             }
         }
@@ -76,25 +82,35 @@ public struct ImageStore: Sendable {
     /// unpacked from its blob, whose digest and diff_id are checked on the way).
     public func resolve(_ reference: ImageReference) throws -> ResolvedImage {
         try locked(.shared) {
-            let descriptor = try layout.resolve(reference)
-            guard descriptor.mediaType == OCIImage.MediaType.manifest else {
-                throw ImageStoreError(.rejected, "\(reference) names a \(descriptor.mediaType), not an image manifest")
-            }
-            let (manifest, manifestDigest) = try readManifest(try descriptor.parsedDigest(), name: reference.description)
-            let configDigest = try manifest.config.parsedDigest()
-            let config = try readConfig(configDigest, name: reference.description)
-            let diffIDs = try config.rootfs.diffIDs.map { try Digest.parse($0) }
-            guard diffIDs.count == manifest.layers.count else {
-                throw ImageStoreError(.corrupt, "image \(reference) is damaged: its manifest lists \(manifest.layers.count) layers, its config \(diffIDs.count) diff_ids")
-            }
-            let chain = ChainID.chain(diffIDs)
-            var directories: [String] = []
-            for (i, layer) in manifest.layers.enumerated() {
-                directories.append(try unpackLayer(layer, diffID: diffIDs[i], chainID: chain[i]))
-            }
-            return ResolvedImage(manifestDigest: manifestDigest, manifest: manifest, configDigest: configDigest,
-                                 config: config, layerDirectories: directories.reversed())
+            try resolveUnlocked(try layout.resolve(reference), name: reference.description)
         }
+    }
+
+    /// `resolve` for a caller that already holds the store lock (shared or exclusive).
+    func resolveUnlocked(_ descriptor: OCIImage.Descriptor, name: String) throws -> ResolvedImage {
+        guard descriptor.mediaType == OCIImage.MediaType.manifest else {
+            throw ImageStoreError(.rejected, "\(name) names a \(descriptor.mediaType), not an image manifest")
+        }
+        let (manifest, manifestDigest) = try readManifest(try descriptor.parsedDigest(), name: name)
+        let configDigest = try manifest.config.parsedDigest()
+        let config = try readConfig(configDigest, name: name)
+        let chain = try chainIDs(manifest, config, name: name)
+        var directories: [String] = []
+        for (i, layer) in manifest.layers.enumerated() {
+            directories.append(try unpackLayer(layer, diffID: chain.diffIDs[i], chainID: chain.chainIDs[i]))
+        }
+        return ResolvedImage(manifestDigest: manifestDigest, manifest: manifest, configDigest: configDigest,
+                             config: config, layerDirectories: directories.reversed())
+    }
+
+    /// The diff_ids of an image and their chain ids, checked against its manifest's layer count.
+    func chainIDs(_ manifest: OCIImage.Manifest, _ config: OCIImage.Configuration,
+                  name: String) throws -> (diffIDs: [Digest], chainIDs: [Digest]) {
+        let diffIDs = try config.rootfs.diffIDs.map { try Digest.parse($0) }
+        guard diffIDs.count == manifest.layers.count else {
+            throw ImageStoreError(.corrupt, "image \(name) is damaged: its manifest lists \(manifest.layers.count) layers, its config \(diffIDs.count) diff_ids")
+        }
+        return (diffIDs, ChainID.chain(diffIDs))
     }
 
     // MARK: tags

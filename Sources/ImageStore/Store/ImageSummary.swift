@@ -13,6 +13,9 @@ public struct ImageSummary: Sendable, Equatable {
     public let size: Int64
     public let layerCount: Int
 
+    /// The `reference` of an untagged image in `images(includeUntagged: true)`.
+    public static let untaggedReference = "<none>:<none>"
+
     public init(reference: String, id: Digest, manifest: Digest, created: String?, size: Int64, layerCount: Int) {
         self.reference = reference
         self.id = id

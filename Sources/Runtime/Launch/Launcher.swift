@@ -91,6 +91,29 @@ public struct Launcher: Sendable {
         }
     }
 
+    /// Runs `config`'s command inside a running container (`berth exec`): in the namespaces of
+    /// the process `pidfd` refers to (the container's init) and in its cgroup, with `config`'s
+    /// user, environment, working directory, capabilities, no_new_privs and seccomp filter.
+    /// Nothing is created, so nothing is removed when it fails.
+    public func exec(_ config: ContainerConfig, joining pidfd: Int32, cgroup: CgroupPath,
+                     io: LaunchIO) throws -> LaunchedContainer {
+        let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
+        let args = SpawnArguments(
+            container: config, operations: [], stdio: (io.stdin, io.stdout, io.stderr),
+            controllingTerminal: io.terminalPath != nil, cgroupFD: nil, unshareCgroup: false,
+            seccomp: program, lastCap: Int32(CapabilityNames.kernelLastCap), overlayShortNames: nil,
+            joining: pidfd)
+        var result = berth_spawn_result()
+        let rc = withExtendedLifetime(args) {
+            var cfg = args.config
+            return berth_spawn(&cfg, &result)
+        }
+        guard rc == 0 else {
+            throw RuntimeError(.systemError, "cannot create a process in the container", errno: -rc)
+        }
+        return try finishStart(config, result: &result, cgroup: cgroup, operations: [])
+    }
+
     /// Places the child (if clone3 did not), lets it run its setup, and waits for its exec.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result,
                              cgroup: CgroupPath, operations: [MountOperation]) throws -> LaunchedContainer {

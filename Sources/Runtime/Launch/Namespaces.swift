@@ -26,4 +26,9 @@ public struct NamespaceSet: OptionSet, Sendable, Hashable {
         if contains(.network) { flags |= berth_clone_newnet }
         return flags
     }
+
+    /// The CLONE_NEW* flags of every namespace in the set, for setns (berth exec).
+    var setnsFlags: UInt {
+        cloneFlags | (contains(.cgroup) ? berth_clone_newcgroup : 0)
+    }
 }

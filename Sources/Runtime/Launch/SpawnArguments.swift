@@ -12,7 +12,7 @@ final class SpawnArguments {
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
-         overlayShortNames: [String]?) {
+         overlayShortNames: [String]?, joining target: Int32? = nil) {
         config.namespaces = c.namespaces.cloneFlags
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = cgroupFD ?? -1
@@ -74,6 +74,21 @@ final class SpawnArguments {
         }
         config.use_init = c.useInit ? 1 : 0
         config.parent_death_signal = SIGKILL
+
+        // berth exec: a process in the namespaces of the container whose init `target` is.
+        // Its root, mounts, hostname and network are the container's as they are.
+        if let target {
+            config.join_namespaces = c.namespaces.setnsFlags
+            config.join_pidfd = target
+            config.namespaces = 0
+            config.unshare_cgroup = 0
+            config.rootfs = nil
+            config.n_overlay_lower = 0
+            config.n_ops = 0
+            config.hostname = nil
+            config.loopback_up = 0
+            config.use_init = 0
+        }
     }
 
     deinit {

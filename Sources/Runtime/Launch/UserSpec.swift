@@ -7,11 +7,17 @@ import Glibc
 /// host's): names or numbers, as Docker takes them.
 public enum UserSpec {
     public static func resolve(_ spec: String, rootfs: String) throws -> ProcessUser {
+        try resolve(spec, roots: [rootfs])
+    }
+
+    /// The same for a root made of layers (an overlay not mounted yet): `roots` topmost first,
+    /// a file taken from the first layer that has it.
+    public static func resolve(_ spec: String, roots: [String]) throws -> ProcessUser {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let userPart = parts.first, !userPart.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
             throw RuntimeError(.invalidArgument, "invalid user \"\(spec)\": use uid[:gid] or name[:group]")
         }
-        let passwd = try? readInRoot(rootfs, "/etc/passwd")
+        let passwd = try? readInRoots(roots, "/etc/passwd")
         var uid: UInt32
         var gid: UInt32 = 0
         if let number = UInt32(userPart) {
@@ -33,7 +39,7 @@ public enum UserSpec {
             if let number = UInt32(groupPart) {
                 gid = number
             } else {
-                let group = try? readInRoot(rootfs, "/etc/group")
+                let group = try? readInRoots(roots, "/etc/group")
                 guard let entry = group.flatMap({ findEntry($0, where: { $0.first == groupPart }) }),
                       entry.count > 2, let g = UInt32(entry[2]) else {
                     throw RuntimeError(.notFound, "group \"\(groupPart)\" is not in the container's /etc/group")
@@ -51,7 +57,11 @@ public enum UserSpec {
 
     /// The home directory of `uid` in the container's /etc/passwd, for HOME.
     public static func home(of uid: UInt32, rootfs: String) -> String? {
-        guard let passwd = try? readInRoot(rootfs, "/etc/passwd") else { return nil }
+        home(of: uid, roots: [rootfs])
+    }
+
+    public static func home(of uid: UInt32, roots: [String]) -> String? {
+        guard let passwd = try? readInRoots(roots, "/etc/passwd") else { return nil }
         return findEntry(passwd, where: { $0.count > 5 && $0[2] == String(uid) })?[5]
     }
 
@@ -61,6 +71,19 @@ public enum UserSpec {
             if match(fields) { return fields }
         }
         return nil
+    }
+
+    /// Reads a file from the topmost layer that has it. A layer that deleted it (an overlay
+    /// whiteout, which does not open as a file) ends the search: the file is gone.
+    private static func readInRoots(_ roots: [String], _ path: String) throws -> String {
+        for root in roots.dropLast() {
+            do {
+                return try readInRoot(root, path)
+            } catch let error as RuntimeError where error.errno == ENOENT {
+                continue
+            }
+        }
+        return try readInRoot(roots.last ?? "/nonexistent", path)
     }
 
     /// Reads a file of the image without following its symlinks out of the root.

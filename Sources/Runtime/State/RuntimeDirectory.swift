@@ -35,6 +35,33 @@ public struct RuntimeDirectory: Sendable {
         return ContainerLease(directory: dir, lockFD: fd)
     }
 
+    /// The lease of a container whose lock this process inherited already held (a monitor
+    /// exec'd with the lock's fd): `release()` then removes the record as usual.
+    public func adopt(id: String, lockFD: Int32) throws -> ContainerLease {
+        let dir = containers + "/" + id
+        var fdStat = stat()
+        var fileStat = stat()
+        // The fd must be this container's lock, not whatever a confused caller passed.
+        guard fstat(lockFD, &fdStat) == 0, stat(dir + "/lock", &fileStat) == 0,
+              fdStat.st_ino == fileStat.st_ino, fdStat.st_dev == fileStat.st_dev else {
+            throw RuntimeError(.invalidArgument, "fd \(lockFD) is not the lock of container \(id.prefix(12))")
+        }
+        _ = fcntl(lockFD, F_SETFD, FD_CLOEXEC)
+        return ContainerLease(directory: dir, lockFD: lockFD)
+    }
+
+    /// Whether a live berth process holds the container's record: the kernel drops a flock with
+    /// its holder, so this is true exactly while the container's supervisor runs.
+    public func isHeld(id: String) -> Bool {
+        let fd = open(containers + "/" + id + "/lock", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        // Only a probe: take and drop at once, in shared mode so two probes never collide.
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return true }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
     /// Removes what containers of crashed berth processes left behind. Returns their ids.
     @discardableResult
     public func removeLeftovers(cgroups: any CgroupDriver, logger: Logger) -> [String] {
@@ -101,6 +128,13 @@ public final class ContainerLease: @unchecked Sendable {
     init(directory: String, lockFD: Int32) {
         self.directory = directory
         self.lockFD = lockFD
+    }
+
+    /// The lock's fd, made to survive execve, for a process that replaces itself with the
+    /// container's monitor and keeps the container's record locked while it lives.
+    public func inheritableLockFD() -> Int32 {
+        _ = fcntl(lockFD, F_SETFD, 0)
+        return lockFD
     }
 
     /// Call after the container's cgroup is gone.

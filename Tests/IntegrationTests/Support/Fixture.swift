@@ -80,6 +80,13 @@ final class Fixture: Sendable {
             + options + ["--"] + command
         return try Command.run(berth, args, stdin: stdin, timeout: timeout)
     }
+
+    /// Runs `berth --root ROOT ARGS...` as given: any subcommand, nothing added. An image `run`
+    /// must still pass `--cgroup-parent cgroupParent` itself.
+    func berth(_ args: [String], root: String, stdin: String? = nil, timeout: Double = 60) throws -> Command.Result {
+        if let setupError { throw FixtureError(message: setupError) }
+        return try Command.run(berth, ["--root", root] + args, stdin: stdin, timeout: timeout)
+    }
 }
 
 struct FixtureError: Error, CustomStringConvertible {

@@ -1,0 +1,257 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The containers berth keeps, one directory each, under the state root:
+///
+/// ```
+/// <root>/containers/<id>/config.json   the ContainerRecord (written atomically)
+/// <root>/containers/<id>/upper/        overlayfs' upper and work dirs: the container's changes
+/// <root>/containers/<id>/work/
+/// <root>/containers/<id>/rootfs/       where the child mounts the overlay, in its own namespace
+/// <root>/containers/<id>/links/        short names for the layers of a deep image
+/// <root>/container-names/<name>        a symlink to the id: the name is taken
+/// ```
+///
+/// A name is reserved by creating its symlink, which the kernel does atomically, so two berth
+/// processes never get the same name and no global lock is needed. A container exists once its
+/// config.json does; a crash before that leaves a directory the next `removeIncomplete` deletes.
+public struct ContainerStore: Sendable {
+    public let root: String
+
+    public var containersDirectory: String { root + "/containers" }
+    var namesDirectory: String { root + "/container-names" }
+
+    public init(root: String) throws {
+        self.root = root
+        for dir in [root, containersDirectory, namesDirectory] where mkdir(dir, 0o711) != 0 && errno != EEXIST {
+            throw ContainerError.system("cannot create \(dir)")
+        }
+    }
+
+    public func directory(of id: String) -> String { containersDirectory + "/" + id }
+    public func upperDirectory(of id: String) -> String { directory(of: id) + "/upper" }
+    public func workDirectory(of id: String) -> String { directory(of: id) + "/work" }
+    public func rootfsDirectory(of id: String) -> String { directory(of: id) + "/rootfs" }
+    public func linkDirectory(of id: String) -> String { directory(of: id) + "/links" }
+
+    // MARK: creating
+
+    /// Creates the container's directories, reserves its name (`record.name`, or a generated one
+    /// when it is empty) and writes its record. Returns the record as stored.
+    public func create(_ record: ContainerRecord) throws -> ContainerRecord {
+        var record = record
+        if !record.name.isEmpty, !ContainerNames.isValid(record.name) {
+            throw ContainerError(.invalidArgument,
+                                 "invalid container name \"\(record.name)\": use two or more letters, digits, '_', '.' and '-', starting with a letter or digit")
+        }
+        let dir = directory(of: record.id)
+        guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
+        var done = false
+        defer { if !done { try? TreeRemoval.remove(dir) } }
+        for sub in ["upper", "work", "rootfs", "links"] {
+            // upper/ is the root directory of the container: it gets the usual mode.
+            guard mkdir(dir + "/" + sub, sub == "upper" ? 0o755 : 0o700) == 0 else {
+                throw ContainerError.system("cannot create \(dir)/\(sub)")
+            }
+        }
+        record.name = try reserveName(record.name, for: record.id)
+        do {
+            try write(record)
+        } catch {
+            unlink(namesDirectory + "/" + record.name)
+            throw error
+        }
+        done = true
+        return record
+    }
+
+    private func reserveName(_ requested: String, for id: String) throws -> String {
+        if !requested.isEmpty {
+            if try link(name: requested, to: id) { return requested }
+            let holder = (try? find(requested))?.shortID ?? "another container"
+            throw ContainerError(.conflict,
+                                 "the container name \"\(requested)\" is already in use by \(holder): remove that container (berth rm \(requested)) or choose another name")
+        }
+        for attempt in 0..<64 {
+            // After many collisions (thousands of containers), a digit widens the space, as Docker does.
+            let name = ContainerNames.generate() + (attempt < 8 ? "" : String(attempt))
+            if try link(name: name, to: id) { return name }
+        }
+        throw ContainerError(.conflict, "cannot find a free container name; choose one with --name")
+    }
+
+    /// Creates the name's symlink; false when a live container has it. A link left by a crash
+    /// (its container never got a record, or is gone) is taken over.
+    private func link(name: String, to id: String) throws -> Bool {
+        let path = namesDirectory + "/" + name
+        for _ in 0..<2 {
+            if symlink(id, path) == 0 { return true }
+            guard errno == EEXIST else { throw ContainerError.system("cannot reserve the name \(name)") }
+            guard let holder = readLink(path), isStale(holder) else { return false }
+            unlink(path)
+        }
+        return false
+    }
+
+    /// A name link whose container has no record and is not being created right now.
+    private func isStale(_ id: String) -> Bool {
+        let dir = directory(of: id)
+        if access(dir + "/config.json", F_OK) == 0 { return false }
+        var st = stat()
+        guard lstat(dir, &st) == 0 else { return true }
+        return time(nil) - st.st_mtim.tv_sec > 60
+    }
+
+    // MARK: reading
+
+    /// Every container with a record, oldest first.
+    public func all() -> [ContainerRecord] {
+        listDirectory(containersDirectory)
+            .filter { !$0.hasPrefix(".") }
+            .compactMap { try? load(id: $0) }
+            .sorted { $0.created < $1.created }
+    }
+
+    public func load(id: String) throws -> ContainerRecord {
+        let path = directory(of: id) + "/config.json"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw ContainerError(.notFound, "no such container: \(id)") }
+            throw ContainerError.system("cannot read \(path)")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw ContainerError.system("cannot read \(path)") }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        do {
+            return try JSON.decode(ContainerRecord.self, from: bytes, source: path)
+        } catch {
+            throw ContainerError(.systemError, "the record of container \(id.prefix(12)) is damaged: \(error)")
+        }
+    }
+
+    /// The container `text` names: a name, a full id, or a unique prefix of an id (Docker's rule).
+    public func find(_ text: String) throws -> ContainerRecord {
+        let trimmed = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        if ContainerNames.isValid(trimmed), let id = readLink(namesDirectory + "/" + trimmed),
+           let record = try? load(id: id), record.name == trimmed {
+            return record
+        }
+        let isHex = !trimmed.isEmpty && trimmed.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        guard isHex else { throw ContainerError(.notFound, "no such container: \(text)") }
+        if trimmed.utf8.count == 64, let record = try? load(id: trimmed) { return record }
+        let matches = listDirectory(containersDirectory).filter { $0.hasPrefix(trimmed) }
+        if matches.count > 1 {
+            throw ContainerError(.conflict, "container id prefix \(trimmed) matches \(matches.count) containers: give more of the id")
+        }
+        guard let id = matches.first, let record = try? load(id: id) else {
+            throw ContainerError(.notFound, "no such container: \(text)")
+        }
+        return record
+    }
+
+    // MARK: changing
+
+    /// Replaces the container's record (atomically: a reader sees the old one or the new one).
+    public func write(_ record: ContainerRecord) throws {
+        let path = directory(of: record.id) + "/config.json"
+        let bytes: [UInt8]
+        do {
+            bytes = try JSON.encode(record)
+        } catch {
+            throw ContainerError(.systemError, "cannot encode the record of \(record.shortID): \(error)")
+        }
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ContainerError.system("cannot write \(temp)") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let err = errno
+                close(fd)
+                unlink(temp)
+                throw ContainerError.system("cannot write \(temp)", errno: err)
+            }
+            offset += n
+        }
+        close(fd)
+        guard rename(temp, path) == 0 else {
+            let err = errno
+            unlink(temp)
+            if err == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }
+            throw ContainerError.system("cannot replace \(path)", errno: err)
+        }
+    }
+
+    /// Marks the container as being stopped on purpose, so its monitor does not restart it.
+    public func markStopping(_ id: String) {
+        let fd = open(directory(of: id) + "/stopping", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
+    public func clearStopping(_ id: String) { unlink(directory(of: id) + "/stopping") }
+
+    public func isStopping(_ id: String) -> Bool { access(directory(of: id) + "/stopping", F_OK) == 0 }
+
+    /// The container's log (Docker's json-file format), written by its monitor.
+    public func logPath(of id: String) -> String { directory(of: id) + "/container.log" }
+
+    /// Removes the container's record and files, and frees its name. The directory is first
+    /// renamed out of sight, so a crash midway leaves no half container in `ps`.
+    public func remove(_ record: ContainerRecord) throws {
+        let dir = directory(of: record.id)
+        let doomed = containersDirectory + "/.removing-" + record.id
+        if rename(dir, doomed) != 0 {
+            guard errno == ENOENT else { throw ContainerError.system("cannot remove container \(record.shortID)") }
+        }
+        let namePath = namesDirectory + "/" + record.name
+        if readLink(namePath) == record.id { unlink(namePath) }
+        try TreeRemoval.remove(doomed)
+    }
+
+    /// Removes what interrupted commands left: containers renamed for removal, directories that
+    /// never got a record (older than a minute: younger ones may be being created), and name
+    /// links to containers that do not exist.
+    public func removeIncomplete() {
+        for name in listDirectory(containersDirectory) {
+            let path = containersDirectory + "/" + name
+            if name.hasPrefix(".removing-") {
+                try? TreeRemoval.remove(path)
+            } else if !name.hasPrefix("."), access(path + "/config.json", F_OK) != 0, isStale(name) {
+                try? TreeRemoval.remove(path)
+            }
+        }
+        for name in listDirectory(namesDirectory) {
+            if let id = readLink(namesDirectory + "/" + name), isStale(id) { unlink(namesDirectory + "/" + name) }
+        }
+    }
+}
+
+func readLink(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 256)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}

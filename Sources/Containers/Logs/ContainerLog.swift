@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's log as berth-monitor writes it: Docker's json-file format, one JSON object per
+/// line, in `path` and the rotated files `path.1` (older), `path.2` (older still), ….
+///
+/// Reading never takes a lock: the monitor only appends to `path` and renames files on rotation,
+/// so a reader sees whole lines, and notices a rotation by `path` naming another inode than the
+/// file it has open.
+public struct ContainerLog: Sendable {
+    /// Where a follow starts.
+    public enum Start: Sendable, Equatable {
+        /// Everything still on disk, rotated files included.
+        case beginning
+        /// The last N lines, counted across the rotated files (0: only what comes next).
+        case last(Int)
+    }
+
+    public let path: String
+    /// How long `follow` sleeps between looks at the file.
+    public var pollInterval: UInt32 = 100_000   // microseconds
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// The log's files that exist, oldest first: …, path.2, path.1 (path itself not included).
+    func rotatedPaths() -> [String] {
+        var paths: [String] = []
+        for n in 1...1000 {
+            let rotated = "\(path).\(n)"
+            guard access(rotated, F_OK) == 0 else { break }
+            paths.append(rotated)
+        }
+        return paths.reversed()
+    }
+
+    /// The entries on disk, oldest first: all of them, or the last `tail` (counted across the
+    /// rotated files). A log that does not exist yet has none.
+    public func entries(tail: Int? = nil) throws(ContainerError) -> [Entry] {
+        var entries: [Entry] = []
+        try read(tail: tail) { entries.append($0) }
+        return entries
+    }
+
+    /// Like `entries(tail:)`, one entry at a time: a large log is never held in memory.
+    public func read(tail: Int? = nil, emit: (Entry) -> Void) throws(ContainerError) {
+        let current = try LogFileReader(path: path)
+        try readStart(current: current, start: tail.map(Start.last) ?? .beginning, emit: emit)
+    }
+
+    /// Emits the entries on disk from `start`, then every entry written after, following the log
+    /// across rotations, until `until()` returns true (it is asked after each look at the file,
+    /// e.g. "has the container stopped?"); what was written by then is read before returning.
+    ///
+    /// A rotation is noticed by `path` naming another file than the open one: the old file is
+    /// read to its end (the monitor writes nothing more to it once it has renamed it), then the
+    /// new one from its start. If the log rotates more than once between two looks, the files in
+    /// between are skipped, as with Docker's follower.
+    public func follow(from start: Start = .last(0), until: () -> Bool,
+                       emit: (Entry) -> Void) throws(ContainerError) {
+        var current = try LogFileReader(path: path)
+        try readStart(current: current, start: start, emit: emit)
+        while true {
+            try readNew(&current, emit: emit)
+            if until() {
+                try readNew(&current, emit: emit)
+                return
+            }
+            usleep(pollInterval)
+        }
+    }
+
+    /// Reads what `current` (the open `path`) has now, then switches to the file `path` names
+    /// whenever that is another one, reading each to its end.
+    private func readNew(_ current: inout LogFileReader?, emit: (Entry) -> Void) throws(ContainerError) {
+        try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+        // Bounded: a log rotating faster than this loop reads is followed from its newest file.
+        for _ in 0..<100 {
+            guard let now = LogFileReader.identity(of: path), now != current?.identity else { return }
+            // `path` is another file now: the old one is complete. Read its end, then the new one.
+            try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+            current = try LogFileReader(path: path)
+            try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+        }
+    }
+
+    /// The entries on disk from `start`: the rotated files, then `current` (the open `path`),
+    /// which is left positioned after what was read. A rotated file that is `current` itself
+    /// (a rotation between opening `path` and listing) is read only as `current`.
+    private func readStart(current: LogFileReader?, start: Start, emit: (Entry) -> Void) throws(ContainerError) {
+        var older: [LogFileReader] = []
+        for rotated in rotatedPaths() {
+            guard let reader = try LogFileReader(path: rotated), reader.identity != current?.identity else { continue }
+            older.append(reader)
+        }
+        var files = older + (current.map { [$0] } ?? [])
+        if case .last(let count) = start {
+            // Walk back from the newest file until `count` lines are found; older files are skipped.
+            var remaining = max(count, 0)
+            var first = files.count
+            while first > 0 {
+                let file = files[first - 1]
+                let (offset, lines) = try file.tailStart(lines: remaining)
+                try file.seek(to: offset)
+                first -= 1
+                remaining -= lines
+                if remaining == 0 { break }
+            }
+            files = Array(files[first...])
+        }
+        for file in files {
+            try file.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth commit`: a container's overlay upper dir becomes a new layer on top of its image.
+extension ImageStore {
+    /// What a commit made.
+    public struct CommitResult: Sendable, Equatable {
+        /// The new image's id (its config digest).
+        public let id: Digest
+        public let manifest: Digest
+        /// The new layer's descriptor (gzip blob) and diff_id.
+        public let layer: OCIImage.Descriptor
+        public let diffID: Digest
+        /// Bytes of the layer blob.
+        public var layerSize: Int64 { layer.size }
+    }
+
+    /// Packs `upperDirectory` into a gzip layer and stores an image made of `parent` (a manifest
+    /// digest) plus that layer, tagged `reference` when given (untagged otherwise, found by id).
+    ///
+    /// The pack, the long part, runs under the shared lock so containers keep starting; only the
+    /// config, manifest and index are written under the exclusive lock, after checking that the
+    /// parent and the new blob are still there (a prune may run in between: the commit then fails
+    /// and nothing names what it stored). The layer directory is not unpacked here: resolve
+    /// unpacks it on first use, which keeps commit at the cost of packing alone. An empty upper
+    /// dir still makes a (empty) layer, as Docker does. `date` (RFC 3339) is passed in so tests are
+    /// repeatable; `configChanges` edits the new config (Docker's `commit --change`).
+    public func commit(upperDirectory: String, parent: Digest, as reference: ImageReference?,
+                       author: String?, message: String?, createdBy: String, date: String,
+                       configChanges: ((inout OCIImage.Configuration) -> Void)? = nil) throws -> CommitResult {
+        if let reference, reference.digest != nil {
+            throw ImageStoreError(.invalidReference, "cannot commit as \(reference): a tag cannot contain a digest")
+        }
+        let layer = try locked(.shared) {
+            _ = try parentDocuments(parent)
+            return try packUpperDirectory(upperDirectory)
+        }
+        return try locked(.exclusive) {
+            let (manifest, config) = try parentDocuments(parent)
+            guard layout.blobs.contains(try layer.descriptor.parsedDigest()) else {
+                throw ImageStoreError(.conflict, "the committed layer of \(upperDirectory) was removed by a concurrent prune before the image was recorded; commit again")
+            }
+            var newConfig = config
+            newConfig.created = date
+            newConfig.author = author
+            newConfig.rootfs.diffIDs.append(layer.diffID.description)
+            newConfig.history = (config.history ?? []) + [
+                OCIImage.History(created: date, createdBy: createdBy, author: author, comment: message),
+            ]
+            configChanges?(&newConfig)
+            let (configDigest, configSize) = try layout.blobs.ingest(try encodeDocument(newConfig, "the image config"))
+            let newManifest = OCIImage.Manifest(
+                config: .init(mediaType: OCIImage.MediaType.config, digest: configDigest, size: configSize),
+                layers: manifest.layers + [layer.descriptor])
+            let (manifestDigest, manifestSize) = try layout.blobs.ingest(try encodeDocument(newManifest, "the image manifest"))
+            let entry = OCIImage.Descriptor(mediaType: OCIImage.MediaType.manifest, digest: manifestDigest, size: manifestSize,
+                                            platform: .init(architecture: newConfig.architecture, os: newConfig.os))
+            // The index last: until it is written, nothing names what was stored above.
+            if let reference {
+                try layout.tag(reference, manifest: entry)
+            } else {
+                var index = try layout.index()
+                OCILayout.keepUntagged(entry, in: &index)
+                try layout.writeIndex(index)
+            }
+            return CommitResult(id: configDigest, manifest: manifestDigest, layer: layer.descriptor, diffID: layer.diffID)
+        }
+    }
+
+    /// The parent's manifest and config; a clear error when the parent is gone.
+    private func parentDocuments(_ parent: Digest) throws -> (OCIImage.Manifest, OCIImage.Configuration) {
+        guard layout.blobs.contains(parent) else {
+            throw ImageStoreError(.notFound, "the image to commit on (manifest \(parent.short)) is not in the store; was it removed?")
+        }
+        let (manifest, _) = try readManifest(parent, name: "manifest \(parent.short)")
+        let config = try readConfig(try manifest.config.parsedDigest(), name: "manifest \(parent.short)")
+        return (manifest, config)
+    }
+
+    /// Packs the upper dir into a gzip blob in `tmp/`, hashing it on the way out (both digests in
+    /// the one pass), and moves it under its digest without reading it again.
+    private func packUpperDirectory(_ upper: String) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
+        let work = try makeTemporaryDirectory("commit")
+        defer { removeTree(work) }
+        let packed = work + "/layer.tar.gz"
+        let out = open(packed, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw ImageStoreError(.systemError, "cannot create \(packed)", errno: errno) }
+        let digests = LayerDigests()
+        let result: LayerPackResult
+        do {
+            defer { close(out) }
+            result = try LayerPacker(options: .init(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix))
+                .pack(directory: upper, to: out, observer: digests.observer)
+        } catch {
+            throw ImageStoreError(layer: error, "cannot commit \(upper)")
+        }
+        let digest = digests.storedDigest()
+        try layout.blobs.adopt(packed, digest: digest)
+        let mediaType = result.compression.mediaType ?? OCIImage.MediaType.layerGzip
+        return (OCIImage.Descriptor(mediaType: mediaType, digest: digest, size: result.storedBytes), digests.uncompressedDigest())
+    }
+
+    func encodeDocument<T: Encodable>(_ value: T, _ what: String) throws -> [UInt8] {
+        do {
+            return try JSON.encode(value)
+        } catch {
+            throw ImageStoreError(.systemError, "cannot encode \(what): \(error)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// `berth image prune`: removes dangling images (and with `all`, every image no container uses),
+/// then everything no remaining image reaches.
+extension ImageStore {
+    /// One thing rmi or prune did, in the order `docker rmi` prints them.
+    public enum RemovedImage: Sendable, Equatable {
+        /// A tag was removed (`Untagged: busybox:1.35`).
+        case untagged(String)
+        /// An image left the store (`Deleted: sha256:…`): its id.
+        case deleted(Digest)
+    }
+
+    /// What a prune (or the sweep after an rmi) removed.
+    public struct PruneReport: Sendable, Equatable {
+        public var removed: [RemovedImage] = []
+        public var deletedBlobs = 0
+        public var deletedLayerDirectories = 0
+        /// Bytes of the deleted blobs (unpacked layer directories are counted, not measured).
+        public var freedBytes: Int64 = 0
+    }
+
+    /// Without `all`, removes the untagged images no container uses (`docker image prune`); with
+    /// `all`, every image no container uses, tagged or not (`docker image prune -a`). Then deletes
+    /// every blob and layer directory no remaining image or container reaches, including what
+    /// interrupted pulls or imports left. `inUse` (the manifest digests containers use) is asked
+    /// while the exclusive lock is held, so a container being created cannot slip in between.
+    /// Crash-safe order: index, then blobs, then layer directories.
+    public func prune(all: Bool, inUse: () throws -> Set<Digest>) throws -> PruneReport {
+        try locked(.exclusive) {
+            let used = try inUse()
+            var index = try layout.index()
+            var report = PruneReport()
+            var gone: [Digest] = []
+            index.manifests.removeAll { entry in
+                let digest = Digest(entry.digest)
+                let tag = entry.annotations?[OCIImage.refNameAnnotation]
+                if let digest, used.contains(digest) { return false }
+                if tag != nil && !all { return false }
+                if let tag { report.removed.append(.untagged(tag)) }
+                if let digest, !gone.contains(digest) { gone.append(digest) }
+                return true
+            }
+            for digest in gone where !index.manifests.contains(where: { $0.digest == digest.description }) {
+                report.removed.append(.deleted(imageID(ofManifest: digest)))
+            }
+            if !gone.isEmpty { try layout.writeIndex(index) }
+            let swept = try sweep(keeping: roots(index, inUse: used))
+            report.deletedBlobs = swept.blobs
+            report.deletedLayerDirectories = swept.layerDirectories
+            report.freedBytes = swept.bytes
+            return report
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth save`: images as one tar that is both an OCI image layout and a `docker save` archive.
+extension ImageStore {
+    /// Writes the images `names` name (tags, ids or id prefixes) to `fd` (a file or standard
+    /// output, which is not closed) as a tar holding an OCI image layout (oci-layout, index.json
+    /// with one entry per tag, blobs/sha256/) and Docker's manifest.json, as Docker 25+ writes it,
+    /// so both `docker load` and OCI tools (skopeo `oci-archive:`) read it. A name that is a tag
+    /// saves that tag; an id saves the image untagged. Blobs are checked against their digests on
+    /// the way out. Holds the shared lock throughout.
+    public func save(_ names: [String], to fd: Int32, target: String = "standard output") throws {
+        let parsed = try names.map { try ImageName.parse($0) }
+        try locked(.shared) {
+            // Manifest digest → tags, in the order the names came.
+            var images: [(manifest: Digest, descriptor: OCIImage.Descriptor, tags: [String])] = []
+            for name in parsed {
+                let found = try findImage(name)
+                guard found.descriptor.mediaType == OCIImage.MediaType.manifest else {
+                    throw ImageStoreError(.rejected, "cannot save \(name): it names a \(found.descriptor.mediaType), not an image manifest")
+                }
+                if let at = images.firstIndex(where: { $0.manifest == found.manifestDigest }) {
+                    if let tag = found.tag, !images[at].tags.contains(tag) { images[at].tags.append(tag) }
+                } else {
+                    images.append((found.manifestDigest, found.descriptor, found.tag.map { [$0] } ?? []))
+                }
+            }
+
+            var index = OCIImage.Index()
+            var dockerManifests: [DockerArchiveManifest] = []
+            var blobs: [Digest] = []
+            func add(_ digest: Digest) { if !blobs.contains(digest) { blobs.append(digest) } }
+            for image in images {
+                let (manifest, _) = try readManifest(image.manifest, name: image.tags.first ?? image.manifest.short)
+                let configDigest = try manifest.config.parsedDigest()
+                let layers = try manifest.layers.map { try $0.parsedDigest() }
+                add(configDigest)
+                layers.forEach(add)
+                add(image.manifest)
+                var entry = image.descriptor
+                entry.annotations = nil
+                if image.tags.isEmpty { index.manifests.append(entry) }
+                for tag in image.tags {
+                    entry.annotations = [OCIImage.refNameAnnotation: tag]
+                    index.manifests.append(entry)
+                }
+                dockerManifests.append(DockerArchiveManifest(
+                    config: "blobs/sha256/" + configDigest.hex, repoTags: image.tags,
+                    layers: layers.map { "blobs/sha256/" + $0.hex }))
+            }
+
+            let writer = try ImageArchiveWriter(fd: fd, target: target)
+            try writer.addFile("oci-layout", bytes: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+            try writer.addFile("index.json", bytes: try encodeDocument(index, "index.json"))
+            try writer.addFile("manifest.json", bytes: try encodeDocument(dockerManifests, "manifest.json"))
+            try writer.addDirectory("blobs")
+            try writer.addDirectory("blobs/sha256")
+            for digest in blobs {
+                try writer.addBlob("blobs/sha256/" + digest.hex, from: layout.blobs.path(of: digest), digest: digest)
+            }
+            try writer.finish()
+        }
+    }
+
+    /// `save` to a file, atomically: a temporary file beside `path`, renamed over it once the
+    /// archive is complete and on disk, so a failed or interrupted save leaves no half archive.
+    public func save(_ names: [String], toFile path: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot create \(temp)", errno: errno) }
+        var done = false
+        defer { if !done { unlink(temp) } }
+        do {
+            defer { close(fd) }
+            try save(names, to: fd, target: path)
+            guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot fsync \(temp)", errno: errno) }
+        }
+        guard rename(temp, path) == 0 else { throw ImageStoreError(.systemError, "cannot move the archive to \(path)", errno: errno) }
+        done = true
+    }
+}

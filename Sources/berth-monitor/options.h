@@ -1,0 +1,23 @@
+// The command line of berth-monitor, parsed before anything else happens.
+#ifndef BERTH_MONITOR_OPTIONS_H
+#define BERTH_MONITOR_OPTIONS_H
+
+#include <sys/types.h>
+
+struct monitor_options {
+    pid_t pid;                        // the container's init: a child of this process
+    int stdout_fd;                    // read end of the container's stdout pipe, or -1
+    int stderr_fd;                    // read end of the container's stderr pipe, or -1
+    int pty_fd;                       // pty master (everything it gives is "stdout"), or -1
+    const char *log_path;             // the json-file log
+    unsigned long long log_max_size;  // bytes; 0 = never rotate
+    unsigned log_max_files;           // files kept in total, PATH included (>= 1)
+    char **exit_argv;                 // EXIT-PROGRAM ARG...: points into main's argv
+    int exit_argc;
+};
+
+// Fills `opts` from argv. On a bad command line, writes the reason into `why` (a sentence
+// without the "berth-monitor: " prefix) and returns -1.
+int parse_options(int argc, char **argv, struct monitor_options *opts, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,127 @@
+import CommandLineParsing
+import Containers
+import JSON
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The containers of a state root, with their state checked against the running supervisors.
+struct ContainerContext {
+    let store: ContainerStore
+    let runDirectory: RuntimeDirectory
+
+    init(global: GlobalOptions) throws {
+        store = try ContainerStore(root: global.stateRoot)
+        runDirectory = RuntimeDirectory(path: global.runRoot)
+        store.removeIncomplete()
+    }
+
+    func state(of record: ContainerRecord) -> ContainerState {
+        record.verified(isRunning: runDirectory.isHeld(id:))
+    }
+}
+
+/// `berth ps`: the containers, Docker's columns.
+struct ListContainers: BerthCommand {
+    static let spec = CommandSpec(
+        name: "ps", abstract: "List containers.",
+        options: [
+            .flag("all", short: "a", help: "Show all containers (default: only running ones)."),
+            .flag("quiet", short: "q", help: "Only show container ids."),
+            .value("format", valueName: "format", help: "table or json (one object per line)."),
+            .flag("no-trunc", help: "Do not truncate ids and commands."),
+        ])
+
+    let global: GlobalOptions
+    let all: Bool
+    let format: ListFormat
+    let noTrunc: Bool
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        all = parsed.flag("all")
+        format = try .parse(format: parsed.string("format"), quiet: parsed.flag("quiet"))
+        noTrunc = parsed.flag("no-trunc")
+        if let extra = parsed.positionals.first { throw UsageError("ps takes no arguments (got \"\(extra)\")") }
+    }
+
+    func run() throws -> Int32 {
+        let context = try ContainerContext(global: global)
+        let now = Int(time(nil))
+        var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
+        // Newest first, as Docker lists them.
+        for record in context.store.all().reversed() {
+            let state = context.state(of: record)
+            guard all || state.status == .running else { continue }
+            let id = noTrunc ? record.id : record.shortID
+            let command = commandText(record)
+            let status = record.statusText(state, now: now)
+            switch format {
+            case .quiet:
+                Output.print(id)
+            case .json:
+                Output.jsonLine([
+                    ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
+                    ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
+                    ("State", .string(state.status.rawValue)), ("Status", .string(status)), ("Names", .string(record.name)),
+                ])
+            case .table:
+                table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, record.name])
+            }
+        }
+        if format == .table { Output.print(table.render()) }
+        return 0
+    }
+
+    /// The command quoted, cut to 20 characters unless --no-trunc (Docker's form).
+    private func commandText(_ record: ContainerRecord) -> String {
+        let full = ([record.path] + record.args).joined(separator: " ")
+        guard !noTrunc, full.count > 20 else { return "\"\(full)\"" }
+        return "\"\(full.prefix(19))…\""
+    }
+}
+
+/// `berth rm`: removes stopped containers (running ones too, killed first, with -f).
+struct RemoveContainers: BerthCommand {
+    static let spec = CommandSpec(
+        name: "rm", abstract: "Remove one or more containers.", usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+        options: [
+            .flag("force", short: "f", help: "Kill a running container first."),
+            .flag("volumes", short: "v", help: "Accepted for Docker's sake: berth's containers have no anonymous volumes."),
+        ])
+
+    let global: GlobalOptions
+    let force: Bool
+    let names: [String]
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        force = parsed.flag("force")
+        names = parsed.positionals
+        if names.isEmpty { throw UsageError("rm needs at least one container name or id") }
+    }
+
+    func run() throws -> Int32 {
+        let context = try ContainerContext(global: global)
+        var failed = false
+        for name in names {
+            do {
+                let record = try context.store.find(name)
+                if context.state(of: record).status == .running {
+                    guard force else {
+                        throw ContainerError(.conflict,
+                                             "container \(name) is running: stop it first, or remove it with berth rm -f")
+                    }
+                    try ContainerControl(global: global).stop(record, timeout: 0)
+                }
+                try context.store.remove(record)
+                Output.print(name)
+            } catch {
+                Output.error("\(error)")
+                failed = true
+            }
+        }
+        return failed ? 1 : 0
+    }
+}

@@ -1,0 +1,101 @@
+import CommandLineParsing
+import Containers
+import ImageStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth diff`: what a container changed in its image's files.
+struct DiffContainer: BerthCommand {
+    static let spec = CommandSpec(
+        name: "diff", abstract: "List the files a container added (A), changed (C) or deleted (D).",
+        usage: "CONTAINER")
+
+    let global: GlobalOptions
+    let container: String
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        guard parsed.positionals.count == 1 else { throw UsageError("diff takes one container name or id") }
+        container = parsed.positionals[0]
+    }
+
+    func run() throws -> Int32 {
+        let context = try ContainerContext(global: global)
+        let record = try context.store.find(container)
+        let image = try ImageStore(root: global.stateRoot).resolve(record.imageManifest)
+        let changes = try LayerDiff.changes(upperDirectory: context.store.upperDirectory(of: record.id),
+                                            lower: LayerDiff.lowerLookup(layers: image.layerDirectories))
+        for change in changes { Output.print(change.description) }
+        return 0
+    }
+}
+
+/// `berth commit`: a container's changes become a new image on top of its own.
+struct CommitContainer: BerthCommand {
+    static let spec = CommandSpec(
+        name: "commit", abstract: "Create a new image from a container's changes.",
+        discussion: """
+            The container's writable layer becomes one new layer on top of its image's, with \
+            the author, the message and the container's command in the image's history. \
+            Without a name the image is untagged: use its id, or berth tag.
+            """,
+        usage: "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+        options: [
+            .value("author", short: "a", valueName: "name", help: "Author (e.g. \"Ada Lovelace <ada@example.com>\")."),
+            .value("message", short: "m", valueName: "text", help: "Commit message."),
+            .repeatable("change", short: "c", valueName: "instruction",
+                        help: "Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
+        ])
+
+    let global: GlobalOptions
+    let container: String
+    let reference: ImageReference?
+    let author: String?
+    let message: String?
+    let changes: [ConfigChange]
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        guard (1...2).contains(parsed.positionals.count) else {
+            throw UsageError("commit takes a container and an optional image name: berth commit CONTAINER [REPOSITORY[:TAG]]")
+        }
+        container = parsed.positionals[0]
+        reference = parsed.positionals.count == 2 ? try parseReference(parsed.positionals[1]) : nil
+        author = parsed.string("author")
+        message = parsed.string("message")
+        var changes: [ConfigChange] = []
+        for text in parsed.strings("change") { changes.append(try ConfigChange.parse(text)) }
+        self.changes = changes
+    }
+
+    func run() throws -> Int32 {
+        let context = try ContainerContext(global: global)
+        let record = try context.store.find(container)
+        let store = try ImageStore(root: global.stateRoot)
+        let result = try store.commit(
+            upperDirectory: context.store.upperDirectory(of: record.id), parent: try parentManifest(record),
+            as: reference, author: author, message: message,
+            createdBy: ([record.path] + record.args).joined(separator: " "), date: Timestamp.now(),
+            configChanges: { config in
+                // Docker's rule: the container's settings become the image's, then --change.
+                var execution = config.config ?? OCIImage.ExecutionConfig()
+                execution.cmd = record.config.cmd
+                execution.entrypoint = record.config.entrypoint
+                execution.env = record.config.env
+                execution.workingDir = record.config.workingDir.isEmpty ? nil : record.config.workingDir
+                execution.user = record.config.user.isEmpty ? nil : record.config.user
+                for change in changes { change.apply(&execution) }
+                config.config = execution
+            })
+        Output.print(result.id.description)
+        return 0
+    }
+
+    private func parentManifest(_ record: ContainerRecord) throws -> Digest {
+        guard let digest = Digest(record.imageManifest) else {
+            throw ContainerError(.systemError, "the record of container \(record.shortID) names no valid image manifest")
+        }
+        return digest
+    }
+}

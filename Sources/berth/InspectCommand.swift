@@ -1,0 +1,103 @@
+import CommandLineParsing
+import Containers
+import ImageStore
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth inspect`: containers (or images) as a Docker-shaped JSON array.
+struct Inspect: BerthCommand {
+    static let spec = CommandSpec(
+        name: "inspect", abstract: "Show containers or images as JSON.", usage: "[OPTIONS] NAME [NAME...]",
+        options: [.value("type", valueName: "type", help: "container or image (default: whichever the name names, a container first).")])
+
+    let global: GlobalOptions
+    let names: [String]
+    let type: String?
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        names = parsed.positionals
+        type = parsed.string("type")
+        if names.isEmpty { throw UsageError("inspect needs at least one container or image") }
+        if let type, type != "container", type != "image" {
+            throw UsageError("unknown --type \"\(type)\": use container or image")
+        }
+    }
+
+    func run() throws -> Int32 {
+        let containers = try ContainerContext(global: global)
+        var images: ImageStore?
+        var results: [JSONValue] = []
+        var failed = false
+        for name in names {
+            do {
+                if type != "image", let record = try? containers.store.find(name) {
+                    results.append(try describe(record, containers))
+                    continue
+                }
+                guard type != "container" else { throw ContainerError(.notFound, "no such container: \(name)") }
+                if images == nil { images = try ImageStore(root: global.stateRoot) }
+                results.append(try describe(image: name, images!))
+            } catch {
+                Output.error("\(error)")
+                failed = true
+            }
+        }
+        Output.print(String(decoding: JSON.serialize(.array(results), pretty: true), as: UTF8.self))
+        return failed ? 1 : 0
+    }
+
+    /// The record as stored, with its state checked against the kernel and the paths of its
+    /// layers and mounts, as `docker inspect` shows them.
+    private func describe(_ record: ContainerRecord, _ context: ContainerContext) throws -> JSONValue {
+        var stored = record
+        stored.state = context.state(of: record)
+        var value = try JSON.encodeToValue(stored)
+        let mounts: [JSONValue] = record.hostConfig.binds.map { bind in
+            let parts = bind.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            return .object([
+                (key: "Type", value: "bind"), (key: "Source", value: .string(parts.first ?? "")),
+                (key: "Destination", value: .string(parts.count > 1 ? parts[1] : "")),
+                (key: "RW", value: .bool(!(parts.count > 2 && parts[2] == "ro"))),
+            ])
+        }
+        if case .object(var fields) = value {
+            fields.append((key: "Mounts", value: .array(mounts)))
+            fields.append((key: "GraphDriver", value: .object([
+                (key: "Name", value: "overlay"),
+                (key: "Data", value: .object([
+                    (key: "UpperDir", value: .string(context.store.upperDirectory(of: record.id))),
+                    (key: "WorkDir", value: .string(context.store.workDirectory(of: record.id))),
+                    (key: "MergedDir", value: .string(context.store.rootfsDirectory(of: record.id))),
+                ])),
+            ])))
+            value = .object(fields)
+        }
+        return value
+    }
+
+    private func describe(image name: String, _ store: ImageStore) throws -> JSONValue {
+        let resolved = try store.resolve(name)
+        let tags = try store.images().filter { $0.manifest == resolved.manifestDigest }.map { JSONValue.string($0.reference) }
+        return .object([
+            (key: "Id", value: .string(resolved.configDigest.description)),
+            (key: "RepoTags", value: .array(tags)),
+            (key: "Manifest", value: .string(resolved.manifestDigest.description)),
+            (key: "Created", value: .string(resolved.config.created ?? "")),
+            (key: "Author", value: .string(resolved.config.author ?? "")),
+            (key: "Architecture", value: .string(resolved.config.architecture)),
+            (key: "Os", value: .string(resolved.config.os)),
+            (key: "Size", value: .number(JSONNumber(resolved.manifest.layers.reduce(0) { $0 + $1.size }))),
+            (key: "Config", value: try JSON.encodeToValue(resolved.config.config ?? OCIImage.ExecutionConfig())),
+            (key: "RootFS", value: try JSON.encodeToValue(resolved.config.rootfs)),
+            (key: "GraphDriver", value: .object([
+                (key: "Name", value: "overlay"),
+                (key: "Data", value: .object([
+                    (key: "LowerDir", value: .string(resolved.layerDirectories.joined(separator: ":"))),
+                ])),
+            ])),
+        ])
+    }
+}

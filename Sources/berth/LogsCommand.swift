@@ -1,0 +1,104 @@
+import CommandLineParsing
+import Containers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth logs`: what a detached container wrote, from the json-file log its monitor keeps.
+struct ContainerLogs: BerthCommand {
+    static let spec = CommandSpec(
+        name: "logs", abstract: "Show the output of a container.", usage: "[OPTIONS] CONTAINER",
+        options: [
+            .flag("follow", short: "f", help: "Keep printing new output until the container stops."),
+            .value("tail", valueName: "lines", help: "Only the last N lines, or all (the default)."),
+            .flag("timestamps", short: "t", help: "Prefix each line with the time it was written."),
+        ])
+
+    let global: GlobalOptions
+    let follow: Bool
+    let tail: Int?
+    let timestamps: Bool
+    let name: String
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        follow = parsed.flag("follow")
+        timestamps = parsed.flag("timestamps")
+        switch parsed.string("tail") {
+        case nil, "all":
+            tail = nil
+        case let text?:
+            guard let count = Int(text), count >= 0 else {
+                throw UsageError("--tail: \"\(text)\" is not a number of lines (or all)")
+            }
+            tail = count
+        }
+        guard parsed.positionals.count == 1, let name = parsed.positionals.first else {
+            throw UsageError("logs needs exactly one container name or id")
+        }
+        self.name = name
+    }
+
+    func run() throws -> Int32 {
+        let context = try ContainerContext(global: global)
+        let record = try context.store.find(name)
+        let log = ContainerLog(path: context.store.directory(of: record.id) + "/container.log")
+        var output = LogOutput(timestamps: timestamps)
+        if follow {
+            // Asked after each look at the log: the output so far goes out, then the container's
+            // state is read afresh (its monitor closes the log before the container stops
+            // counting as running, so nothing written is missed).
+            try log.follow(from: tail.map(ContainerLog.Start.last) ?? .beginning, until: {
+                output.flush()
+                guard let now = try? context.store.load(id: record.id) else { return true }
+                return context.state(of: now).status != .running
+            }, emit: { output.add($0) })
+        } else {
+            try log.read(tail: tail) { output.add($0) }
+        }
+        output.flush()
+        return 0
+    }
+}
+
+/// The entries on their way to fd 1 (stdout entries) and fd 2 (stderr entries), buffered, with
+/// the buffer written out whenever the stream changes so that the two keep their order on a
+/// terminal that shows both.
+private struct LogOutput {
+    let timestamps: Bool
+    private var fd: Int32 = STDOUT_FILENO
+    private var buffer: [UInt8] = []
+
+    init(timestamps: Bool) {
+        self.timestamps = timestamps
+        buffer.reserveCapacity(64 * 1024)
+    }
+
+    mutating func add(_ entry: ContainerLog.Entry) {
+        let target = entry.stream == .stderr ? STDERR_FILENO : STDOUT_FILENO
+        if target != fd {
+            flush()
+            fd = target
+        }
+        if timestamps {
+            buffer += entry.time.utf8
+            buffer.append(UInt8(ascii: " "))
+        }
+        buffer += entry.log
+        if buffer.count >= 64 * 1024 { flush() }
+    }
+
+    /// Writes the buffer out. A closed reader (`berth logs | head`) just ends the output.
+    mutating func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,154 @@
+import Containers
+import Foundation
+import Testing
+
+/// A temporary state root, removed when the value goes away.
+final class TemporaryRoot {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/berth-ut-containers-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func makeRecord(id: String = randomID(), name: String = "") -> ContainerRecord {
+    ContainerRecord(
+        id: id, name: name, created: Timestamp.now(), path: "/bin/sh", args: ["-c", "true"],
+        image: "sha256:" + String(repeating: "a", count: 64), imageManifest: "sha256:" + String(repeating: "b", count: 64),
+        config: ContainerSettings(image: "busybox", hostname: "h", user: "", env: [], cmd: ["sh"], entrypoint: nil,
+                                  workingDir: "", tty: false, openStdin: false),
+        hostConfig: HostSettings(autoRemove: false, binds: [], memory: 0, nanoCpus: 0, pidsLimit: 0, readonlyRootfs: false,
+                                 networkMode: "none", privileged: false, cgroupParent: "berth", cgroup: "berth/x"),
+        runArguments: ["busybox", "sh"])
+}
+
+func randomID() -> String {
+    (0..<64).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+}
+
+@Suite("container store") struct ContainerStoreTests {
+    @Test func createLoadFindRemove() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let created = try store.create(makeRecord(name: "web"))
+        #expect(created.name == "web")
+        #expect(try store.load(id: created.id) == created)
+        #expect(try store.find("web").id == created.id)
+        #expect(try store.find(created.id).id == created.id)
+        #expect(try store.find(String(created.id.prefix(5))).id == created.id)
+        for sub in ["upper", "work", "rootfs", "links"] {
+            #expect(FileManager.default.fileExists(atPath: store.directory(of: created.id) + "/" + sub))
+        }
+        try store.remove(created)
+        #expect(!FileManager.default.fileExists(atPath: store.directory(of: created.id)))
+        #expect(throws: ContainerError.self) { try store.find("web") }
+        // The name is free again.
+        #expect(try store.create(makeRecord(name: "web")).name == "web")
+    }
+
+    @Test func generatedNamesAreUniqueAndWellFormed() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        var names: Set<String> = []
+        for _ in 0..<200 {
+            let record = try store.create(makeRecord())
+            #expect(record.name.contains("_"))
+            #expect(ContainerNames.isValid(record.name))
+            names.insert(record.name)
+        }
+        #expect(names.count == 200)
+        #expect(store.all().count == 200)
+    }
+
+    @Test func aTakenNameIsRefusedAndNothingIsLeft() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let first = try store.create(makeRecord(name: "db"))
+        let second = makeRecord(name: "db")
+        let error = #expect(throws: ContainerError.self) { try store.create(second) }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains("already in use by \(first.shortID)") == true)
+        #expect(!FileManager.default.fileExists(atPath: store.directory(of: second.id)))
+        #expect(store.all().map(\.id) == [first.id])
+    }
+
+    @Test(arguments: ["-x", "a", "has space", "../up", "a/b", ""]) func invalidNamesAreRefused(name: String) throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        guard !name.isEmpty else { return }   // empty means "generate one"
+        let error = #expect(throws: ContainerError.self) { try store.create(makeRecord(name: name)) }
+        #expect(error?.code == .invalidArgument)
+    }
+
+    @Test func anAmbiguousPrefixIsAnError() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        _ = try store.create(makeRecord(id: "abc" + String(randomID().dropFirst(3))))
+        _ = try store.create(makeRecord(id: "abd" + String(randomID().dropFirst(3))))
+        let error = #expect(throws: ContainerError.self) { try store.find("ab") }
+        #expect(error?.code == .conflict)
+        #expect(try store.find("abc").id.hasPrefix("abc"))
+        #expect((#expect(throws: ContainerError.self) { try store.find("nope") })?.code == .notFound)
+    }
+
+    @Test func whatACrashLeftIsRemoved() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let kept = try store.create(makeRecord(name: "kept"))
+        // A removal interrupted after its rename, a creation interrupted before its record
+        // (made old), and a name link to a container that never was.
+        let doomed = store.containersDirectory + "/.removing-" + randomID()
+        try FileManager.default.createDirectory(atPath: doomed + "/upper/deep", withIntermediateDirectories: true)
+        let orphan = store.directory(of: randomID())
+        try FileManager.default.createDirectory(atPath: orphan + "/upper", withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: orphan)
+        let young = store.directory(of: randomID())
+        try FileManager.default.createDirectory(atPath: young, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/container-names/ghost", withDestinationPath: randomID())
+
+        store.removeIncomplete()
+        #expect(!FileManager.default.fileExists(atPath: doomed))
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        #expect(FileManager.default.fileExists(atPath: young), "a directory younger than a minute may be being created")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/container-names/ghost")) == nil)
+        #expect(try store.find("kept").id == kept.id)
+        // The ghost's name can be taken.
+        #expect(try store.create(makeRecord(name: "ghost")).name == "ghost")
+    }
+
+    @Test func liveness() throws {
+        var record = makeRecord()
+        record.state = ContainerState(status: .running, pid: 42, startedAt: Timestamp.now())
+        #expect(record.verified(isRunning: { _ in true }).status == .running)
+        let dead = record.verified(isRunning: { _ in false })
+        #expect(dead.status == .exited)
+        #expect(dead.exitCode == nil)
+        #expect(record.statusText(dead, now: 0) == "Exited (unknown)")
+        let now = Timestamp.parse(record.state.startedAt!)!
+        #expect(record.statusText(record.state, now: now + 3) == "Up 3 seconds")
+    }
+}
+
+@Suite("timestamps") struct TimestampTests {
+    @Test func formatAndParseRoundTrip() {
+        #expect(Timestamp.format(seconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.format(seconds: 1_795_000_000, nanoseconds: 5) == "2026-11-18T11:06:40.000000005Z")
+        #expect(Timestamp.parse("2026-11-18T11:06:40.000000005Z") == 1_795_000_000)
+        #expect(Timestamp.parse("2026-11-18T12:06:40+01:00") == 1_795_000_000)
+        #expect(Timestamp.parse("yesterday") == nil)
+        #expect(Timestamp.parse(Timestamp.now()) != nil)
+    }
+
+    @Test func humanDurations() {
+        #expect(Timestamp.humanDuration(0) == "Less than a second")
+        #expect(Timestamp.humanDuration(3) == "3 seconds")
+        #expect(Timestamp.humanDuration(61) == "About a minute")
+        #expect(Timestamp.humanDuration(600) == "10 minutes")
+        #expect(Timestamp.humanDuration(3 * 3600) == "3 hours")
+        #expect(Timestamp.humanDuration(3 * 86400) == "3 days")
+    }
+}

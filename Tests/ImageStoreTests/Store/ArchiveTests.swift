@@ -1,0 +1,142 @@
+import Foundation
+import JSON
+import Testing
+@testable import ImageStore
+
+@Suite("Image store: save and load", .enabled(if: getuid() == 0, "needs root: devices, trusted.* xattrs"))
+struct ArchiveTests {
+    /// A base image and a commit on it, saved by tag to `<base>/images.tar`.
+    static func saved(_ s: ImageStoreTests.Scratch) throws -> (base: ImageSummary, top: ImageStore.CommitResult, tar: String) {
+        let base = try s.importTree("test/base:v1")
+        let top = try s.commit(try s.makeUpper(), on: base.manifest, as: "me/greeting:v1")
+        let tar = s.base + "/images.tar"
+        try s.store.save(["me/greeting:v1", "test/base:v1"], toFile: tar)
+        return (base, top, tar)
+    }
+
+    @Test("save then load into an empty store: same ids and tags, resolvable, check clean")
+    func roundTrip() throws {
+        let s = try ImageStoreTests.Scratch()
+        let (base, top, tar) = try Self.saved(s)
+        #expect(!FileManager.default.fileExists(atPath: tar + ".tmp-\(getpid())"))
+        let listing = try LayerFixtures.sh("tar -tf '\(tar)'").split(separator: "\n").map(String.init)
+        #expect(Array(listing.prefix(5)) == ["oci-layout", "index.json", "manifest.json", "blobs/", "blobs/sha256/"])
+        #expect(listing.count == 5 + 6, "two manifests, two configs, two layers")
+        let docker = try JSON.decode([DockerArchiveManifest].self, from: try LayerFixtures.sh("tar -xOf '\(tar)' manifest.json"))
+        #expect(docker.map(\.repoTags) == [["me/greeting:v1"], ["test/base:v1"]])
+        #expect(docker[0].config == "blobs/sha256/" + top.id.hex && docker[0].layers.count == 2)
+        _ = try LayerFixtures.sh("skopeo inspect --raw 'oci-archive:\(tar):me/greeting:v1'")
+
+        let other = try ImageStoreTests.Scratch()
+        let loaded = try other.store.load(fromFile: tar)
+        #expect(loaded.map(\.reference) == ["me/greeting:v1", "test/base:v1"])
+        #expect(loaded.map(\.id) == [top.id, base.id])
+        #expect(try other.store.images() == s.store.images().reversed())
+        #expect(try other.store.check() == [])
+        let resolved = try other.store.resolve("me/greeting:v1")
+        #expect(FileManager.default.fileExists(atPath: resolved.layerDirectories[0] + "/added.txt"))
+        #expect(try other.store.history("me/greeting:v1").count == 2)
+
+        // Through a pipe, as `berth save - | berth load` would.
+        let third = try ImageStoreTests.Scratch()
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let (store, writeEnd, id) = (s.store, ends[1], top.id.short)
+        let writer = Thread {
+            try? store.save([id], to: writeEnd)
+            close(writeEnd)
+        }
+        writer.start()
+        defer { close(ends[0]) }
+        let piped = try third.store.load(from: ends[0])
+        #expect(piped.map(\.reference) == [ImageSummary.untaggedReference], "saved by id: no tag")
+        #expect(try third.store.resolve(top.id.short).configDigest == top.id)
+    }
+
+    @Test("a tampered blob fails the load with .corrupt naming the entry; nothing is tagged, tmp/ is empty")
+    func tampered() throws {
+        let s = try ImageStoreTests.Scratch()
+        let (_, top, tar) = try Self.saved(s)
+        let layer = try #require(try s.documents("me/greeting:v1").0.layers.last).digest.dropFirst("sha256:".count)
+        try LayerFixtures.sh("""
+            set -e; mkdir '\(s.base)/x'; cd '\(s.base)/x'; tar -xf '\(tar)'
+            printf 'X' | dd of=blobs/sha256/\(layer) bs=1 seek=100 conv=notrunc status=none
+            tar -cf '\(s.base)/tampered.tar' oci-layout index.json manifest.json blobs
+            """)
+        let other = try ImageStoreTests.Scratch()
+        let error = #expect(throws: ImageStoreError.self) { try other.store.load(fromFile: s.base + "/tampered.tar") }
+        #expect(error?.code == .corrupt)
+        #expect(error?.description.contains("\"blobs/sha256/\(layer)\"") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(try other.store.images(includeUntagged: true) == [])
+        #expect(other.names(other.store.temporaryDirectory) == [])
+        #expect(throws: ImageStoreError.self) { try other.store.resolve(top.id.short) }
+    }
+
+    @Test("hostile entries are refused before anything is written outside blobs/",
+          arguments: [("file('../evil', b'x')", "../evil"), ("file('/abs', b'x')", "/abs"),
+                      ("link('blobs/sha256/' + 'a' * 64, '/etc/passwd')", "blobs/sha256/aaaa"),
+                      ("file('blobs/sha512/abc', b'x')", "blobs/sha512/abc")])
+    func hostile(_ members: String, _ entry: String) throws {
+        let s = try ImageStoreTests.Scratch()
+        try LayerFixtures.python("""
+            import tarfile, io
+            t = tarfile.open('\(s.base)/hostile.tar', 'w', format=tarfile.PAX_FORMAT)
+            def file(name, data):
+                i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+            def link(name, target):
+                i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
+            file('oci-layout', b'{"imageLayoutVersion":"1.0.0"}')
+            \(members)
+            t.close()
+            """)
+        let error = #expect(throws: ImageStoreError.self) { try s.store.load(fromFile: s.base + "/hostile.tar") }
+        #expect(error?.code == .rejected)
+        #expect(error?.description.contains("\"\(entry)") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(s.blobNames == [] && s.names(s.store.temporaryDirectory) == [])
+        #expect(!FileManager.default.fileExists(atPath: s.base + "/evil") && !FileManager.default.fileExists(atPath: "/abs"))
+    }
+
+    @Test("a docker-save tar (manifest.json, config file, uncompressed layer.tar) loads")
+    func dockerSave() throws {
+        let s = try ImageStoreTests.Scratch()
+        try LayerFixtures.python("""
+            import tarfile, io, hashlib, json
+            layer = io.BytesIO()
+            with tarfile.open(fileobj=layer, mode='w', format=tarfile.PAX_FORMAT) as l:
+                data = b'hello from docker\\n'
+                i = tarfile.TarInfo('hello.txt'); i.size = len(data); i.mode = 0o644; l.addfile(i, io.BytesIO(data))
+                i = tarfile.TarInfo('bin'); i.type = tarfile.DIRTYPE; i.mode = 0o755; l.addfile(i)
+            layer = layer.getvalue()
+            diff_id = 'sha256:' + hashlib.sha256(layer).hexdigest()
+            config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'created': '2024-01-01T00:00:00Z',
+                                 'config': {'Cmd': ['/hello'], 'Env': ['PATH=/bin']},
+                                 'rootfs': {'type': 'layers', 'diff_ids': [diff_id]},
+                                 'history': [{'created': '2024-01-01T00:00:00Z', 'created_by': 'COPY hello.txt /'}],
+                                 'docker_version': '24.0.7'}).encode()
+            config_name = hashlib.sha256(config).hexdigest() + '.json'
+            manifest = json.dumps([{'Config': config_name, 'RepoTags': ['legacy/app:v1'],
+                                    'Layers': ['0123abcd/layer.tar']}]).encode()
+            t = tarfile.open('\(s.base)/docker.tar', 'w')
+            def file(name, data):
+                i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+            d = tarfile.TarInfo('0123abcd'); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+            file('0123abcd/VERSION', b'1.0'); file('0123abcd/json', b'{}'); file('0123abcd/layer.tar', layer)
+            file(config_name, config)
+            file('repositories', json.dumps({'legacy/app': {'v1': '0123abcd'}}).encode())
+            file('manifest.json', manifest)
+            t.close()
+            open('\(s.base)/config-id', 'w').write('sha256:' + hashlib.sha256(config).hexdigest())
+            """)
+        let loaded = try s.store.load(fromFile: s.base + "/docker.tar")
+        let id = try String(contentsOfFile: s.base + "/config-id", encoding: .utf8)
+        #expect(loaded.map(\.reference) == ["legacy/app:v1"])
+        #expect(loaded.first?.id.description == id, "the image id is Docker's: the config is stored as it was")
+        let (manifest, config) = try s.documents("legacy/app:v1")
+        #expect(manifest.layers.map(\.mediaType) == [OCIImage.MediaType.layer])
+        #expect(config.rootfs.diffIDs == [manifest.layers[0].digest], "an uncompressed layer's digest is its diff_id")
+        let resolved = try s.store.resolve("legacy/app:v1")
+        #expect(try String(contentsOfFile: resolved.layerDirectories[0] + "/hello.txt", encoding: .utf8) == "hello from docker\n")
+        #expect(resolved.config.config?.cmd == ["/hello"])
+        #expect(try s.store.check() == [])
+    }
+}
