@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — pieces shared by the benchmark scripts (sourced, not run). Each script sets
 # BENCH_NAME (for messages) and BERTH (the berth binary, absolute) before calling these.
 

@@ -265,6 +265,8 @@ static int overlay_new_api(const struct berth_spawn_config *c) {
         ok = syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "lowerdir+", c->overlay_lower[i], 0) == 0;
     ok = ok && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "upperdir", c->overlay_upper, 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "workdir", c->overlay_work, 0) == 0
+            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "redirect_dir", "off", 0) == 0
+            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "metacopy", "off", 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
             && (mnt = (int)syscall(SYS_fsmount, fs, BERTH_FSMOUNT_CLOEXEC, 0)) >= 0
             && syscall(SYS_move_mount, mnt, "", AT_FDCWD, c->rootfs, BERTH_MOVE_MOUNT_F_EMPTY_PATH) == 0;
@@ -274,6 +276,10 @@ static int overlay_new_api(const struct berth_spawn_config *c) {
     errno = saved;
     return ok ? 0 : -1;
 }
+
+// A commit packs the upper dir alone, so every change must be there in full: no directory renamed
+// by a redirect to a lower one, no file whose data stays below (whatever the kernel's defaults).
+#define OVERLAY_FIXED_OPTIONS ",redirect_dir=off,metacopy=off"
 
 static int append(char *buf, size_t size, size_t *at, const char *text) {
     size_t n = strlen(text);
@@ -296,7 +302,8 @@ static int overlay_option_string(const struct berth_spawn_config *c) {
             append(data, sizeof data, &at, lower[i]) < 0) return -1;
     }
     if (append(data, sizeof data, &at, ",upperdir=") < 0 || append(data, sizeof data, &at, c->overlay_upper) < 0 ||
-        append(data, sizeof data, &at, ",workdir=") < 0 || append(data, sizeof data, &at, c->overlay_work) < 0)
+        append(data, sizeof data, &at, ",workdir=") < 0 || append(data, sizeof data, &at, c->overlay_work) < 0 ||
+        append(data, sizeof data, &at, OVERLAY_FIXED_OPTIONS) < 0)
         return -1;
     const char *base = c->overlay_lower_short ? c->overlay_lower_base : NULL;
     if (base && chdir(base) < 0) return -1;

@@ -9,8 +9,7 @@ import Glibc
 /// <root>/containers/<id>/config.json   the ContainerRecord (written atomically)
 /// <root>/containers/<id>/upper/        overlayfs' upper and work dirs: the container's changes
 /// <root>/containers/<id>/work/
-/// <root>/containers/<id>/rootfs/       where the child mounts the overlay, in its own namespace
-/// <root>/containers/<id>/links/        short names for the layers of a deep image
+/// <root>/containers/<id>/links/        short names for the layers of a deep image (made when needed)
 /// <root>/container-names/<name>        a symlink to the id: the name is taken
 /// ```
 ///
@@ -33,7 +32,10 @@ public struct ContainerStore: Sendable {
     public func directory(of id: String) -> String { containersDirectory + "/" + id }
     public func upperDirectory(of id: String) -> String { directory(of: id) + "/upper" }
     public func workDirectory(of id: String) -> String { directory(of: id) + "/work" }
-    public func rootfsDirectory(of id: String) -> String { directory(of: id) + "/rootfs" }
+    /// Where the child mounts the overlay, in its own mount namespace only: the container's own
+    /// directory, so no extra directory is made and removed at every start (on some
+    /// filesystems each inode made and deleted costs a millisecond).
+    public func rootfsDirectory(of id: String) -> String { directory(of: id) }
     public func linkDirectory(of id: String) -> String { directory(of: id) + "/links" }
 
     // MARK: creating
@@ -50,7 +52,7 @@ public struct ContainerStore: Sendable {
         guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
         defer { if !done { try? TreeRemoval.remove(dir) } }
-        for sub in ["upper", "work", "rootfs", "links"] {
+        for sub in ["upper", "work"] {
             // upper/ is the root directory of the container: it gets the usual mode.
             guard mkdir(dir + "/" + sub, sub == "upper" ? 0o755 : 0o700) == 0 else {
                 throw ContainerError.system("cannot create \(dir)/\(sub)")

@@ -15,6 +15,18 @@ struct ContainerContext {
         store = try ContainerStore(root: global.stateRoot)
         runDirectory = RuntimeDirectory(path: global.runRoot)
         store.removeIncomplete()
+        // Containers whose berth or monitor was killed left a cgroup: gone before anyone looks.
+        runDirectory.removeLeftovers(cgroups: makeCgroupDriver(), logger: global.makeLogger())
+    }
+
+    /// Every container, after removing the `--rm` ones whose berth was killed before it could
+    /// remove them (they are recorded as running, and nothing runs them).
+    func all() -> [ContainerRecord] {
+        store.all().filter { record in
+            guard record.hostConfig.autoRemove, record.state.status == .running,
+                  state(of: record).status == .exited else { return true }
+            return (try? store.remove(record)) == nil
+        }
     }
 
     func state(of record: ContainerRecord) -> ContainerState {
@@ -51,7 +63,7 @@ struct ListContainers: BerthCommand {
         let now = Int(time(nil))
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
         // Newest first, as Docker lists them.
-        for record in context.store.all().reversed() {
+        for record in context.all().reversed() {
             let state = context.state(of: record)
             guard all || state.status == .running else { continue }
             let id = noTrunc ? record.id : record.shortID

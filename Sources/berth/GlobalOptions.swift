@@ -46,15 +46,23 @@ struct GlobalOptions {
         root == nil ? [] : ["--root", stateRoot]
     }
 
+    /// berth's logger, on stderr at the chosen level. The logging system is set up on the
+    /// first call (swift-log allows that once per process); later calls share it.
     func makeLogger() -> Logger {
-        let level = debug ? .debug : (Logger.Level(rawValue: logLevel) ?? .warning)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        if !GlobalOptions.loggingReady {
+            GlobalOptions.loggingReady = true
+            let level = debug ? .debug : (Logger.Level(rawValue: logLevel) ?? .warning)
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         return Logger(label: "berth")
     }
+
+    /// berth is single-threaded where it logs: a plain flag is enough.
+    nonisolated(unsafe) private static var loggingReady = false
 }
 
 func absolute(_ path: String) -> String {

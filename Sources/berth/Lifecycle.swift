@@ -41,19 +41,32 @@ struct ContainerControl {
     }
 
     /// Docker's stop: the stop signal, `timeout` seconds, SIGKILL, then a wait for the monitor to
-    /// record the end. The container is marked as stopped on purpose first, so a restart policy
-    /// never starts it again behind the user's back.
+    /// record the end; a container still there after that has its whole cgroup killed. The
+    /// container is marked as stopped on purpose first, so a restart policy never starts it
+    /// again behind the user's back.
     func stop(_ record: ContainerRecord, timeout: Int) throws {
         context.store.markStopping(record.id)
         guard isRunning(record) else { return }
         let first = record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
         if timeout > 0 {
-            try? signal(record, first)
+            signalCurrent(record, first)
             if waitUntilStopped(record, milliseconds: timeout * 1000) { return }
         }
-        try? signal(record, SIGKILL)
-        if waitUntilStopped(record, milliseconds: 10_000) { return }
+        signalCurrent(record, SIGKILL)
+        if waitUntilStopped(record, milliseconds: 5_000) { return }
+        // A process SIGKILL does not end (a half-started container, one in a frozen cgroup):
+        // the cgroup's removal kills everything in it, and the monitor then sees its init end.
+        let driver = makeCgroupDriver()
+        try? driver.destroy(CgroupPath(record.hostConfig.cgroup))
+        if waitUntilStopped(record, milliseconds: 5_000) { return }
         throw ContainerError(.systemError, "container \(record.name) did not stop within 10 seconds of SIGKILL")
+    }
+
+    /// Signals the container's init as its record says now: a container being started has no
+    /// pid in the record it was read from yet.
+    private func signalCurrent(_ record: ContainerRecord, _ number: Int32) {
+        let current = (try? context.store.load(id: record.id)) ?? record
+        try? signal(current, number)
     }
 
     /// Polls for the monitor to let go of the container's lock.

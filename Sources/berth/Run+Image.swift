@@ -49,6 +49,7 @@ extension Run {
             record.state.exitCode = outcome.exitCode
             record.state.oomKilled = outcome.oomKilled
             record.state.finishedAt = Timestamp.now()
+            // With --rm the end is not recorded: the record goes anyway.
             if autoRemove {
                 try containers.remove(record)
             } else {

@@ -40,7 +40,7 @@ func randomID() -> String {
         #expect(try store.find("web").id == created.id)
         #expect(try store.find(created.id).id == created.id)
         #expect(try store.find(String(created.id.prefix(5))).id == created.id)
-        for sub in ["upper", "work", "rootfs", "links"] {
+        for sub in ["upper", "work"] {
             #expect(FileManager.default.fileExists(atPath: store.directory(of: created.id) + "/" + sub))
         }
         try store.remove(created)

@@ -38,7 +38,7 @@ extension ImageStore {
             return try packUpperDirectory(upperDirectory)
         }
         return try locked(.exclusive) {
-            let (manifest, config) = try parentDocuments(parent)
+            let (manifest, config, originalConfig) = try parentDocuments(parent)
             guard layout.blobs.contains(try layer.descriptor.parsedDigest()) else {
                 throw ImageStoreError(.conflict, "the committed layer of \(upperDirectory) was removed by a concurrent prune before the image was recorded; commit again")
             }
@@ -50,7 +50,14 @@ extension ImageStore {
                 OCIImage.History(created: date, createdBy: createdBy, author: author, comment: message),
             ]
             configChanges?(&newConfig)
-            let (configDigest, configSize) = try layout.blobs.ingest(try encodeDocument(newConfig, "the image config"))
+            let edited: JSONValue
+            do {
+                edited = try JSON.encodeToValue(newConfig)
+            } catch {
+                throw ImageStoreError(.systemError, "cannot encode the image config: \(error)")
+            }
+            let configBytes = JSON.serialize(ConfigurationEdit.merge(original: originalConfig, edited: edited))
+            let (configDigest, configSize) = try layout.blobs.ingest(configBytes)
             let newManifest = OCIImage.Manifest(
                 config: .init(mediaType: OCIImage.MediaType.config, digest: configDigest, size: configSize),
                 layers: manifest.layers + [layer.descriptor])
@@ -69,14 +76,22 @@ extension ImageStore {
         }
     }
 
-    /// The parent's manifest and config; a clear error when the parent is gone.
-    private func parentDocuments(_ parent: Digest) throws -> (OCIImage.Manifest, OCIImage.Configuration) {
+    /// The parent's manifest and config (modelled, and as JSON); a clear error when the parent
+    /// is gone.
+    private func parentDocuments(_ parent: Digest) throws -> (OCIImage.Manifest, OCIImage.Configuration, JSONValue) {
         guard layout.blobs.contains(parent) else {
             throw ImageStoreError(.notFound, "the image to commit on (manifest \(parent.short)) is not in the store; was it removed?")
         }
         let (manifest, _) = try readManifest(parent, name: "manifest \(parent.short)")
-        let config = try readConfig(try manifest.config.parsedDigest(), name: "manifest \(parent.short)")
-        return (manifest, config)
+        let configDigest = try manifest.config.parsedDigest()
+        do {
+            let value = try JSON.parse(try layout.blobs.read(configDigest))
+            return (manifest, try JSON.decode(OCIImage.Configuration.self, from: value, source: "config \(configDigest)"), value)
+        } catch let error as ImageStoreError {
+            throw error
+        } catch {
+            throw ImageStoreError(.corrupt, "the config of manifest \(parent.short) does not parse: \(error)")
+        }
     }
 
     /// Packs the upper dir into a gzip blob in `tmp/`, hashing it on the way out (both digests in

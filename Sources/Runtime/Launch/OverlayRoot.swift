@@ -49,6 +49,10 @@ public struct OverlayRoot: Sendable, Equatable {
         let length = lowerDirectories.reduce(0) { $0 + $1.utf8.count + 1 }
             + upperDirectory.utf8.count + workDirectory.utf8.count + 40
         guard length > 4000 else { return nil }
+        // Made only for the deep images that need it: an inode less per container start.
+        if mkdir(linkDirectory, 0o700) != 0 && errno != EEXIST {
+            throw RuntimeError.system("cannot create the layer link directory \(linkDirectory)")
+        }
         var names: [String] = []
         for (i, target) in lowerDirectories.enumerated() {
             let name = String(i, radix: 36)

@@ -109,7 +109,7 @@ struct ArchiveTests {
             layer = layer.getvalue()
             diff_id = 'sha256:' + hashlib.sha256(layer).hexdigest()
             config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'created': '2024-01-01T00:00:00Z',
-                                 'config': {'Cmd': ['/hello'], 'Env': ['PATH=/bin']},
+                                 'config': {'Cmd': ['/hello'], 'Env': ['PATH=/bin'], 'Healthcheck': {'Test': ['CMD', '/hello']}},
                                  'rootfs': {'type': 'layers', 'diff_ids': [diff_id]},
                                  'history': [{'created': '2024-01-01T00:00:00Z', 'created_by': 'COPY hello.txt /'}],
                                  'docker_version': '24.0.7'}).encode()
@@ -138,5 +138,16 @@ struct ArchiveTests {
         #expect(try String(contentsOfFile: resolved.layerDirectories[0] + "/hello.txt", encoding: .utf8) == "hello from docker\n")
         #expect(resolved.config.config?.cmd == ["/hello"])
         #expect(try s.store.check() == [])
+
+        // A commit on it keeps what berth's config model leaves out, and edits what it has.
+        try LayerFixtures.sh("mkdir '\(s.base)/u'")
+        let committed = try s.store.commit(upperDirectory: s.base + "/u", parent: resolved.manifestDigest, as: nil, author: nil,
+                                           message: nil, createdBy: "berth commit", date: ImageStoreTests.date) {
+            $0.config?.cmd = ["/bye"]
+        }
+        let text = String(decoding: try s.store.layout.blobs.read(committed.id), as: UTF8.self)
+        #expect(text.contains(#""docker_version":"24.0.7""#) && text.contains(#""Healthcheck":{"Test":["CMD","/hello"]}"#), "\(text)")
+        #expect(text.contains(#""Cmd":["/bye"]"#))
+        #expect(try s.store.resolve(committed.id.short).config.config?.cmd == ["/bye"])
     }
 }
