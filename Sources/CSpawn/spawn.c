@@ -289,11 +289,31 @@ static int append(char *buf, size_t size, size_t *at, const char *text) {
     return 0;
 }
 
+// The short names' symlinks, made in overlay_lower_base (a directory of the container's own)
+// only on kernels that need them. A link left by an earlier start is replaced.
+static int make_layer_links(const struct berth_spawn_config *c) {
+    if (mkdir(c->overlay_lower_base, 0700) < 0 && errno != EEXIST) return -1;
+    int dir = open(c->overlay_lower_base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0) return -1;
+    for (size_t i = 0; i < c->n_overlay_lower; i++) {
+        unlinkat(dir, c->overlay_lower_short[i], 0);
+        if (symlinkat(c->overlay_lower[i], dir, c->overlay_lower_short[i]) < 0) {
+            int saved = errno;
+            close(dir);
+            errno = saved;
+            return -1;
+        }
+    }
+    close(dir);
+    return 0;
+}
+
 // The classic form: one "lowerdir=a:b:c,upperdir=…,workdir=…" string, at most a page. The lower
 // paths may be short names relative to overlay_lower_base (the parent makes symlinks there when
 // the full paths would not fit), so the mount runs from that directory.
 static int overlay_option_string(const struct berth_spawn_config *c) {
     const char *const *lower = c->overlay_lower_short ? c->overlay_lower_short : c->overlay_lower;
+    if (c->overlay_lower_short && make_layer_links(c) < 0) return -1;
     char data[4096];
     size_t at = 0;
     if (append(data, sizeof data, &at, "lowerdir=") < 0) return -1;

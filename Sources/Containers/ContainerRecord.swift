@@ -1,6 +1,8 @@
 /// What berth keeps about one container in `containers/<id>/config.json`, shaped like Docker's
-/// `inspect` output (its key names), so `berth inspect` can print it as it is.
-public struct ContainerRecord: Codable, Sendable, Equatable {
+/// `inspect` output (its key names), so `berth inspect` can print it as it is. The JSON form is
+/// written by hand (ContainerRecord+JSON.swift): a start writes it twice, and Codable's generic
+/// containers would cost a metadata instantiation per type in every process.
+public struct ContainerRecord: Sendable, Equatable {
     /// 64 hex characters.
     public var id: String
     public var name: String
@@ -39,18 +41,13 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         restartCount = 0
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id = "Id", name = "Name", created = "Created", path = "Path", args = "Args", image = "Image"
-        case imageManifest = "ImageManifest", state = "State", config = "Config", hostConfig = "HostConfig"
-        case runArguments = "RunArguments", restartCount = "RestartCount"
-    }
 
     public var shortID: String { String(id.prefix(12)) }
 }
 
 /// A container's life so far, as `ps` and `inspect` show it.
-public struct ContainerState: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
+public struct ContainerState: Sendable, Equatable {
+    public enum Status: String, Sendable {
         case created, running, exited
     }
 
@@ -73,14 +70,10 @@ public struct ContainerState: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 
-    enum CodingKeys: String, CodingKey {
-        case status = "Status", pid = "Pid", exitCode = "ExitCode", oomKilled = "OOMKilled"
-        case startedAt = "StartedAt", finishedAt = "FinishedAt"
-    }
 }
 
 /// The process's settings, Docker's `Config`.
-public struct ContainerSettings: Codable, Sendable, Equatable {
+public struct ContainerSettings: Sendable, Equatable {
     /// The image as the user named it.
     public var image: String
     public var hostname: String
@@ -108,15 +101,10 @@ public struct ContainerSettings: Codable, Sendable, Equatable {
         self.stopSignal = stopSignal
     }
 
-    enum CodingKeys: String, CodingKey {
-        case image = "Image", hostname = "Hostname", user = "User", env = "Env", cmd = "Cmd"
-        case entrypoint = "Entrypoint", workingDir = "WorkingDir", tty = "Tty", openStdin = "OpenStdin"
-        case stopSignal = "StopSignal"
-    }
 }
 
 /// How the host runs it, Docker's `HostConfig` (the part berth has).
-public struct HostSettings: Codable, Sendable, Equatable {
+public struct HostSettings: Sendable, Equatable {
     public var autoRemove: Bool
     public var binds: [String]
     public var memory: Int64
@@ -146,16 +134,10 @@ public struct HostSettings: Codable, Sendable, Equatable {
         self.restartPolicy = restartPolicy
     }
 
-    enum CodingKeys: String, CodingKey {
-        case autoRemove = "AutoRemove", binds = "Binds", memory = "Memory", nanoCpus = "NanoCpus"
-        case pidsLimit = "PidsLimit", readonlyRootfs = "ReadonlyRootfs", networkMode = "NetworkMode"
-        case privileged = "Privileged", cgroupParent = "CgroupParent", cgroup = "Cgroup"
-        case restartPolicy = "RestartPolicy"
-    }
 }
 
 /// `--restart`: what the monitor does when the container's process ends.
-public struct RestartPolicy: Codable, Sendable, Equatable {
+public struct RestartPolicy: Sendable, Equatable {
     /// "no", "on-failure", "always" or "unless-stopped".
     public var name: String
     /// For on-failure: at most this many restarts; 0 means no limit.
@@ -196,9 +178,5 @@ public struct RestartPolicy: Codable, Sendable, Equatable {
     /// (Docker's back-off).
     public func delayMilliseconds(restarts: Int) -> Int {
         min(60_000, 100 << min(restarts, 10))
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name = "Name", maximumRetryCount = "MaximumRetryCount"
     }
 }

@@ -133,9 +133,9 @@ public struct ContainerStore: Sendable {
             bytes += chunk[0..<n]
         }
         do {
-            return try JSON.decode(ContainerRecord.self, from: bytes, source: path)
+            return try ContainerRecord(json: try JSON.parse(bytes))
         } catch {
-            throw ContainerError(.systemError, "the record of container \(id.prefix(12)) is damaged: \(error)")
+            throw ContainerError(.systemError, "the record of container \(id.prefix(12)) is damaged (\(path)): \(error)")
         }
     }
 
@@ -164,12 +164,7 @@ public struct ContainerStore: Sendable {
     /// Replaces the container's record (atomically: a reader sees the old one or the new one).
     public func write(_ record: ContainerRecord) throws {
         let path = directory(of: record.id) + "/config.json"
-        let bytes: [UInt8]
-        do {
-            bytes = try JSON.encode(record)
-        } catch {
-            throw ContainerError(.systemError, "cannot encode the record of \(record.shortID): \(error)")
-        }
+        let bytes = JSON.serialize(record.json)
         let temp = path + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ContainerError.system("cannot write \(temp)") }

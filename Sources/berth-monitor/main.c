@@ -131,7 +131,9 @@ static void drain_signalfd(int fd) {
 
 // The event loop: returns once the init has exited and its output is drained.
 static void run(struct watched *init, int pidfd, int sigfd) {
-    long long exited_at = 0, last_data = 0;
+    // The init may have exited before the monitor started: its output is still to be read.
+    long long exited_at = init->exited ? now_ms() : 0;
+    long long last_data = exited_at;
     for (;;) {
         struct pollfd fds[4];
         int count = 0;

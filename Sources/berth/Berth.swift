@@ -30,6 +30,7 @@ enum Berth {
         ("restart", RestartContainers.self),
         ("kill", KillContainers.self),
         ("exec", ExecCommand.self),
+        ("logs", ContainerLogs.self),
         ("monitor-exit", MonitorExit.self),
         ("import", ImportImage.self),
         ("images", ListImages.self),
@@ -49,7 +50,7 @@ enum Berth {
         subcommands: [
             Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            ExecCommand.spec, MonitorExit.spec,
+            ExecCommand.spec, ContainerLogs.spec, MonitorExit.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",

@@ -50,7 +50,7 @@ struct CommitContainer: BerthCommand {
 
     let global: GlobalOptions
     let container: String
-    let reference: ImageReference?
+    let reference: String?
     let author: String?
     let message: String?
     let changes: [ConfigChange]
@@ -61,7 +61,7 @@ struct CommitContainer: BerthCommand {
             throw UsageError("commit takes a container and an optional image name: berth commit CONTAINER [REPOSITORY[:TAG]]")
         }
         container = parsed.positionals[0]
-        reference = parsed.positionals.count == 2 ? try parseReference(parsed.positionals[1]) : nil
+        reference = parsed.positionals.count == 2 ? parsed.positionals[1] : nil
         author = parsed.string("author")
         message = parsed.string("message")
         var changes: [ConfigChange] = []
@@ -70,12 +70,13 @@ struct CommitContainer: BerthCommand {
     }
 
     func run() throws -> Int32 {
+        let target = try reference.map(ImageReference.parse)
         let context = try ContainerContext(global: global)
         let record = try context.store.find(container)
         let store = try ImageStore(root: global.stateRoot)
         let result = try store.commit(
             upperDirectory: context.store.upperDirectory(of: record.id), parent: try parentManifest(record),
-            as: reference, author: author, message: message,
+            as: target, author: author, message: message,
             createdBy: ([record.path] + record.args).joined(separator: " "), date: Timestamp.now(),
             configChanges: { config in
                 // Docker's rule: the container's settings become the image's, then --change.

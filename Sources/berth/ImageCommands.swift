@@ -36,13 +36,16 @@ struct ImportImage: BerthCommand {
         options: [
             .value("message", short: "m", valueName: "text", help: "A comment for the image's history."),
             .flag("allow-devices", help: "Keep device nodes found in a tar source."),
+            .repeatable("change", short: "c", valueName: "instruction",
+                        help: "Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
         ])
 
     let global: GlobalOptions
     let source: String
-    let reference: ImageReference
+    let reference: String
     let message: String?
     let allowDevices: Bool
+    let changes: [ConfigChange]
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
@@ -50,12 +53,16 @@ struct ImportImage: BerthCommand {
             throw UsageError("import takes a source and an image name: berth import SOURCE REPOSITORY[:TAG]")
         }
         source = parsed.positionals[0]
-        reference = try parseReference(parsed.positionals[1])
+        reference = parsed.positionals[1]
         message = parsed.string("message")
         allowDevices = parsed.flag("allow-devices")
+        var changes: [ConfigChange] = []
+        for text in parsed.strings("change") { changes.append(try ConfigChange.parse(text)) }
+        self.changes = changes
     }
 
     func run() throws -> Int32 {
+        let reference = try ImageReference.parse(self.reference)
         let store = try ImageStore(root: global.stateRoot)
         let path = source == "-" ? "/dev/stdin" : absolute(source)
         var st = stat()
@@ -66,7 +73,8 @@ struct ImportImage: BerthCommand {
         let summary = try store.importImage(
             from: input, as: reference, comment: message ?? "Imported from \(source)",
             createdBy: "berth import \(source)", date: Timestamp.now(),
-            options: .init(allowDevices: allowDevices))
+            options: .init(allowDevices: allowDevices),
+            configChanges: changes.isEmpty ? nil : { config in for change in changes { change.apply(&config) } })
         Output.print(summary.id.description)
         return 0
     }
@@ -99,6 +107,7 @@ struct ListImages: BerthCommand {
     }
 
     func run() throws -> Int32 {
+        if let filter { _ = try ImageReference.parse(filter) }
         let store = try ImageStore(root: global.stateRoot)
         let now = Int(time(nil))
         var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
@@ -182,17 +191,17 @@ struct TagImage: BerthCommand {
 
     let global: GlobalOptions
     let source: String
-    let target: ImageReference
+    let target: String
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         guard parsed.positionals.count == 2 else { throw UsageError("tag takes two names: berth tag SOURCE TARGET[:TAG]") }
         source = parsed.positionals[0]
-        target = try parseReference(parsed.positionals[1])
+        target = parsed.positionals[1]
     }
 
     func run() throws -> Int32 {
-        try ImageStore(root: global.stateRoot).tag(source, as: target)
+        try ImageStore(root: global.stateRoot).tag(source, as: try ImageReference.parse(target))
         return 0
     }
 }
@@ -266,15 +275,6 @@ private func describe(_ removed: ImageStore.RemovedImage) -> String {
     switch removed {
     case .untagged(let reference): "Untagged: \(reference)"
     case .deleted(let id): "Deleted: \(id)"
-    }
-}
-
-/// A reference given on the command line, or a usage error that says what is wrong with it.
-func parseReference(_ text: String) throws(UsageError) -> ImageReference {
-    do {
-        return try ImageReference.parse(text)
-    } catch {
-        throw UsageError("\(error)")
     }
 }
 

@@ -54,7 +54,7 @@ struct Inspect: BerthCommand {
     private func describe(_ record: ContainerRecord, _ context: ContainerContext) throws -> JSONValue {
         var stored = record
         stored.state = context.state(of: record)
-        var value = try JSON.encodeToValue(stored)
+        var value = stored.json
         let mounts: [JSONValue] = record.hostConfig.binds.map { bind in
             let parts = bind.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             return .object([

@@ -11,8 +11,9 @@ extension Run {
     func runImage(runtime: HostRuntime) throws -> Int32 {
         let root = global.stateRoot
         let images = try ImageStore(root: root)
+        // What crashed commands left is tidied by the commands that list containers (ps, rm…),
+        // not here: a start stays the same price however many containers there are.
         let containers = try ContainerStore(root: root)
-        containers.removeIncomplete()
         let id = ContainerID.generate()
 
         // The record is written while the store's lock is held: from then on a prune sees the

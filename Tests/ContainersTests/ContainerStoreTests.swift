@@ -1,5 +1,6 @@
 import Containers
 import Foundation
+import JSON
 import Testing
 
 /// A temporary state root, removed when the value goes away.
@@ -118,6 +119,32 @@ func randomID() -> String {
         #expect(try store.find("kept").id == kept.id)
         // The ghost's name can be taken.
         #expect(try store.create(makeRecord(name: "ghost")).name == "ghost")
+    }
+
+    @Test func theRecordsJSONRoundTrips() throws {
+        var record = makeRecord(name: "web")
+        record.state = ContainerState(status: .exited, pid: 0, exitCode: 137, oomKilled: true,
+                                      startedAt: "2026-11-25T17:00:00Z", finishedAt: "2026-11-25T17:00:01Z")
+        record.config.entrypoint = ["/init"]
+        record.config.stopSignal = "SIGQUIT"
+        record.hostConfig.restartPolicy = RestartPolicy(name: "on-failure", maximumRetryCount: 3)
+        record.hostConfig.binds = ["/a:/b:ro"]
+        record.restartCount = 2
+        #expect(try ContainerRecord(json: JSON.parse(JSON.serialize(record.json))) == record)
+        // Docker's inspect keys.
+        #expect(record.json["State"]?["OOMKilled"]?.bool == true)
+        #expect(record.json["HostConfig"]?["RestartPolicy"]?["MaximumRetryCount"]?.int == 3)
+    }
+
+    @Test func aDamagedRecordIsNamed() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let record = try store.create(makeRecord(name: "db"))
+        try #"{"Id":"x"}"#.write(toFile: store.directory(of: record.id) + "/config.json", atomically: true, encoding: .utf8)
+        let error = #expect(throws: ContainerError.self) { try store.load(id: record.id) }
+        #expect(error?.message.contains("is damaged") == true)
+        #expect(error?.message.contains("Name is missing") == true, "\(error?.message ?? "")")
+        #expect(store.all().isEmpty, "a damaged record is left out of listings")
     }
 
     @Test func liveness() throws {

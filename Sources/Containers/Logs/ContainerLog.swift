@@ -75,6 +75,7 @@ public struct ContainerLog: Sendable {
     /// Reads what `current` (the open `path`) has now, then switches to the file `path` names
     /// whenever that is another one, reading each to its end.
     private func readNew(_ current: inout LogFileReader?, emit: (Entry) -> Void) throws(ContainerError) {
+        try current?.rewindIfTruncated()
         try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
         // Bounded: a log rotating faster than this loop reads is followed from its newest file.
         for _ in 0..<100 {

@@ -86,6 +86,15 @@ final class LogFileReader {
         }
     }
 
+    /// Starts over from the top when the file is now shorter than what was read: with
+    /// --log-max-files 1 the monitor rotates by truncating the file in place.
+    func rewindIfTruncated() throws(ContainerError) {
+        var st = stat()
+        let position = lseek(fd, 0, SEEK_CUR)
+        guard fstat(fd, &st) == 0, position >= 0 else { throw ContainerError.system("cannot read \(path)") }
+        if st.st_size < position { try seek(to: 0) }
+    }
+
     /// Where the last `count` complete lines of the file begin, found by reading backwards from
     /// the end (a tail of a large log reads only its end), and how many complete lines follow
     /// that offset (fewer than `count` when the file is shorter). An unfinished last line is not

@@ -28,14 +28,20 @@ public struct OCILayout: Sendable {
         }
     }
 
+    /// Opens a layout that exists (index.json is there), creating nothing.
+    public init(existingAt path: String, temporaryDirectory: String) {
+        self.path = path
+        blobs = BlobStore(layout: path, temporaryDirectory: temporaryDirectory)
+    }
+
     /// index.json as it is now.
     public func index() throws -> OCIImage.Index {
         let file = path + "/index.json"
         let bytes = try readFile(file)
         do {
-            return try JSON.decode(OCIImage.Index.self, from: bytes, source: file)
+            return try OCIImage.Index(json: try JSON.parse(bytes))
         } catch {
-            throw ImageStoreError(.corrupt, "\(error) (the store's index is damaged)")
+            throw ImageStoreError(.corrupt, "\(file): \(error) (the store's index is damaged)")
         }
     }
 

@@ -23,20 +23,34 @@ extension ImageStore {
     /// unpacked first (through the same hostile-entry checks as any layer) and packed again, so
     /// the same tree gives the same layer, however the tar was made. Blob, layer directory, config
     /// and manifest are complete before the tag is written: a crash leaves only unreferenced
-    /// content. `date` (RFC 3339) is the image's creation time, passed in so tests are repeatable.
+    /// content. `date` (RFC 3339) is the image's creation time, passed in so tests are repeatable;
+    /// `configChanges` edits the image's defaults (Docker's `import --change`).
+    ///
+    /// The long part (pack, ingest, unpack) holds the lock shared, so containers start and other
+    /// imports run meanwhile; only the config, manifest and tag are written under the exclusive
+    /// lock, after checking that a prune in between did not take the new, still unnamed, layer.
     @discardableResult
     public func importImage(from source: ImportSource, as reference: ImageReference, comment: String?,
-                            createdBy: String, date: String, options: ImportOptions = .init()) throws -> ImageSummary {
+                            createdBy: String, date: String, options: ImportOptions = .init(),
+                            configChanges: ((inout OCIImage.ExecutionConfig) -> Void)? = nil) throws -> ImageSummary {
         guard reference.digest == nil else {
             throw ImageStoreError(.invalidReference, "cannot import as \(reference): a tag cannot contain a digest")
         }
-        return try locked(.exclusive) {
+        let layer = try locked(.shared) {
             let layer = try storeLayer(from: source, options: options)
             _ = try unpackLayer(layer.descriptor, diffID: layer.diffID, chainID: layer.diffID)
-
+            return layer
+        }
+        return try locked(.exclusive) {
+            guard layout.blobs.contains(try layer.descriptor.parsedDigest()),
+                  access(layerDirectory(chainID: layer.diffID), F_OK) == 0 else {
+                throw ImageStoreError(.conflict, "a prune that ran meanwhile removed the imported layer before the image was recorded; import again")
+            }
+            var execution = OCIImage.ExecutionConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+            configChanges?(&execution)
             let config = OCIImage.Configuration(
                 created: date, author: nil, architecture: Self.hostArchitecture, os: "linux",
-                config: OCIImage.ExecutionConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
+                config: execution,
                 rootfs: OCIImage.RootFS(diffIDs: [layer.diffID]),
                 history: [OCIImage.History(created: date, createdBy: createdBy, comment: comment)])
             let (configDigest, configSize) = try layout.blobs.ingest(try encode(config, "the image config"))

@@ -29,11 +29,21 @@ public struct ImageStore: Sendable {
     public var layersDirectory: String { root + "/layers" }
     var lockPath: String { root + "/store.lock" }
 
-    /// Opens the store at `root`, creating what is missing, and removes what interrupted
-    /// operations left behind (under the exclusive lock, so it waits for a running import).
+    /// Opens the store at `root`, creating it when it is new, and removes what interrupted
+    /// operations left behind. The cleanup needs the exclusive lock, and only takes it when it is
+    /// free: opening the store never waits for another berth's import or commit (whose leftovers,
+    /// if it dies, the next open with the lock free removes).
     public init(root: String, unpackOptions: LayerUnpacker.Options = .init()) throws {
         self.root = root
         self.unpackOptions = unpackOptions
+        if access(root + "/oci/index.json", F_OK) == 0 {
+            layout = OCILayout(existingAt: root + "/oci", temporaryDirectory: root + "/tmp")
+            if let lock = StoreLock(tryPath: root + "/store.lock", mode: .exclusive) {
+                removeIncomplete()
+                lock.unlock()
+            }
+            return
+        }
         try makeDirectories(root, mode: 0o700)
         let lock = try StoreLock(path: root + "/store.lock", mode: .exclusive)
         defer { lock.unlock() }
@@ -138,7 +148,7 @@ public struct ImageStore: Sendable {
     func readManifest(_ digest: Digest, name: String) throws -> (OCIImage.Manifest, Digest) {
         let bytes = try layout.blobs.read(digest)
         do {
-            return (try JSON.decode(OCIImage.Manifest.self, from: bytes, source: "manifest \(digest)"), digest)
+            return (try OCIImage.Manifest(json: try JSON.parse(bytes)), digest)
         } catch {
             throw ImageStoreError(.corrupt, "the manifest of \(name) does not parse: \(error)")
         }
@@ -147,7 +157,7 @@ public struct ImageStore: Sendable {
     func readConfig(_ digest: Digest, name: String) throws -> OCIImage.Configuration {
         let bytes = try layout.blobs.read(digest)
         do {
-            return try JSON.decode(OCIImage.Configuration.self, from: bytes, source: "config \(digest)")
+            return try OCIImage.Configuration(json: try JSON.parse(bytes))
         } catch {
             throw ImageStoreError(.corrupt, "the config of \(name) does not parse: \(error)")
         }

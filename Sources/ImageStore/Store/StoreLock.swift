@@ -22,6 +22,17 @@ public final class StoreLock: @unchecked Sendable {
         }
     }
 
+    /// Takes the lock only if nobody holds it in a conflicting mode right now; nil otherwise.
+    public init?(tryPath path: String, mode: Mode) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        while flock(fd, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            return nil
+        }
+    }
+
     /// Releases the lock (also done when the process ends, however it ends).
     public func unlock() {
         guard fd >= 0 else { return }

@@ -62,7 +62,7 @@ public struct Launcher: Sendable {
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
         try config.overlay?.validate()
-        let overlayShortNames = try config.overlay?.shortNamesIfNeeded()
+        let overlayShortNames = config.overlay?.shortNamesIfNeeded()
         let lastCap = Int32(CapabilityNames.kernelLastCap)
 
         let path = cgroupPath(for: config.id)

@@ -1,0 +1,127 @@
+import JSON
+
+/// The record's JSON form, Docker's inspect keys, both ways. Reading is lenient where Docker's
+/// is (a missing list is empty, a missing flag false) and strict about what berth needs to act
+/// on the container (its id, name, image and command).
+extension ContainerRecord {
+    public var json: JSONValue {
+        .object([
+            ("Id", .string(id)), ("Name", .string(name)), ("Created", .string(created)),
+            ("Path", .string(path)), ("Args", strings(args)), ("Image", .string(image)),
+            ("ImageManifest", .string(imageManifest)), ("State", state.json), ("Config", config.json),
+            ("HostConfig", hostConfig.json), ("RunArguments", strings(runArguments)),
+            ("RestartCount", .number(JSONNumber(restartCount))),
+        ])
+    }
+
+    public init(json: JSONValue) throws(ContainerError) {
+        let o = try RecordObject(json, "record")
+        self.init(id: try o.string("Id"), name: try o.string("Name"), created: try o.string("Created"),
+                  path: try o.string("Path"), args: o.strings("Args"), image: try o.string("Image"),
+                  imageManifest: try o.string("ImageManifest"), state: try ContainerState(json: o.value("State")),
+                  config: try ContainerSettings(json: o.value("Config")),
+                  hostConfig: try HostSettings(json: o.value("HostConfig")),
+                  runArguments: o.strings("RunArguments"))
+        restartCount = o.int("RestartCount") ?? 0
+    }
+}
+
+extension ContainerState {
+    var json: JSONValue {
+        .object([
+            ("Status", .string(status.rawValue)), ("Pid", .number(JSONNumber(pid))),
+            ("ExitCode", exitCode.map { .number(JSONNumber($0)) } ?? .null), ("OOMKilled", .bool(oomKilled)),
+            ("StartedAt", startedAt.map(JSONValue.string) ?? .null), ("FinishedAt", finishedAt.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    init(json: JSONValue?) throws(ContainerError) {
+        let o = try RecordObject(json, "State")
+        guard let status = Status(rawValue: try o.string("Status")) else {
+            throw ContainerError(.systemError, "the record's State.Status is not created, running or exited")
+        }
+        self.init(status: status, pid: Int32(o.int("Pid") ?? 0), exitCode: o.int("ExitCode").map { Int32($0) },
+                  oomKilled: o.value("OOMKilled")?.bool ?? false, startedAt: o.value("StartedAt")?.string,
+                  finishedAt: o.value("FinishedAt")?.string)
+    }
+}
+
+extension ContainerSettings {
+    var json: JSONValue {
+        .object([
+            ("Image", .string(image)), ("Hostname", .string(hostname)), ("User", .string(user)),
+            ("Env", strings(env)), ("Cmd", cmd.map(strings) ?? .null), ("Entrypoint", entrypoint.map(strings) ?? .null),
+            ("WorkingDir", .string(workingDir)), ("Tty", .bool(tty)), ("OpenStdin", .bool(openStdin)),
+            ("StopSignal", stopSignal.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    init(json: JSONValue?) throws(ContainerError) {
+        let o = try RecordObject(json, "Config")
+        self.init(image: try o.string("Image"), hostname: o.value("Hostname")?.string ?? "",
+                  user: o.value("User")?.string ?? "", env: o.strings("Env"),
+                  cmd: o.value("Cmd") == nil ? nil : o.strings("Cmd"),
+                  entrypoint: o.value("Entrypoint") == nil ? nil : o.strings("Entrypoint"),
+                  workingDir: o.value("WorkingDir")?.string ?? "", tty: o.value("Tty")?.bool ?? false,
+                  openStdin: o.value("OpenStdin")?.bool ?? false, stopSignal: o.value("StopSignal")?.string)
+    }
+}
+
+extension HostSettings {
+    var json: JSONValue {
+        .object([
+            ("AutoRemove", .bool(autoRemove)), ("Binds", strings(binds)), ("Memory", .number(JSONNumber(memory))),
+            ("NanoCpus", .number(JSONNumber(nanoCpus))), ("PidsLimit", .number(JSONNumber(pidsLimit))),
+            ("ReadonlyRootfs", .bool(readonlyRootfs)), ("NetworkMode", .string(networkMode)),
+            ("Privileged", .bool(privileged)), ("CgroupParent", .string(cgroupParent)), ("Cgroup", .string(cgroup)),
+            ("RestartPolicy", .object([
+                ("Name", .string(restartPolicy.name)),
+                ("MaximumRetryCount", .number(JSONNumber(restartPolicy.maximumRetryCount))),
+            ])),
+        ])
+    }
+
+    init(json: JSONValue?) throws(ContainerError) {
+        let o = try RecordObject(json, "HostConfig")
+        let policy = o.value("RestartPolicy")
+        self.init(autoRemove: o.value("AutoRemove")?.bool ?? false, binds: o.strings("Binds"),
+                  memory: Int64(o.int("Memory") ?? 0), nanoCpus: Int64(o.int("NanoCpus") ?? 0),
+                  pidsLimit: Int64(o.int("PidsLimit") ?? 0), readonlyRootfs: o.value("ReadonlyRootfs")?.bool ?? false,
+                  networkMode: o.value("NetworkMode")?.string ?? "none", privileged: o.value("Privileged")?.bool ?? false,
+                  cgroupParent: try o.string("CgroupParent"), cgroup: try o.string("Cgroup"),
+                  restartPolicy: RestartPolicy(name: policy?["Name"]?.string ?? "no",
+                                               maximumRetryCount: policy?["MaximumRetryCount"]?.int ?? 0))
+    }
+}
+
+private func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+
+/// One object of a record, with errors that say which member of which part is wrong.
+private struct RecordObject {
+    let value: JSONValue
+    let part: String
+
+    init(_ value: JSONValue?, _ part: String) throws(ContainerError) {
+        guard let value, value.object != nil else {
+            throw ContainerError(.systemError, "the record's \(part) is missing or not an object")
+        }
+        self.value = value
+        self.part = part
+    }
+
+    func value(_ key: String) -> JSONValue? {
+        guard let found = value[key], !found.isNull else { return nil }
+        return found
+    }
+
+    func string(_ key: String) throws(ContainerError) -> String {
+        guard let s = value(key)?.string else {
+            throw ContainerError(.systemError, "the record's \(part).\(key) is missing or not a string")
+        }
+        return s
+    }
+
+    func int(_ key: String) -> Int? { value(key)?.int }
+
+    func strings(_ key: String) -> [String] { value(key)?.array?.compactMap(\.string) ?? [] }
+}
