@@ -9,7 +9,11 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 int berth_open_in_root(const char *root, const char *path, int flags) {
@@ -63,6 +67,25 @@ fail: {
     }
 }
 
+int berth_open_pty_in(int ptmx, int *master, int *slave, char *name, size_t size) {
+    // `ptmx` is the container's devpts multiplexer (opened by the caller without following the
+    // container's symlinks out of its root); the slave is reached through the master
+    // (TIOCGPTPEER), never by a path, so it is certainly this pair's.
+    unsigned int number = 0;
+    int unlock = 0;
+    if (ioctl(ptmx, TIOCSPTLCK, &unlock) < 0 || ioctl(ptmx, TIOCGPTN, &number) < 0) return -1;
+    int s = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) return -1;
+    if (snprintf(name, size, "/dev/pts/%u", number) >= (int)size) {
+        close(s);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    *master = ptmx;
+    *slave = s;
+    return 0;
+}
+
 int berth_random_bytes(void *buffer, size_t length) {
     size_t filled = 0;
     while (filled < length) {
@@ -74,4 +97,11 @@ int berth_random_bytes(void *buffer, size_t length) {
         filled += (size_t)n;
     }
     return 0;
+}
+
+void berth_cloexec_from(int first) {
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+    struct rlimit rl;
+    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    for (int fd = first; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }

@@ -1,4 +1,5 @@
 import Containers
+import CSpawn
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -34,8 +35,11 @@ struct DetachedLauncher {
         }
         if child == 0 {
             close(ready[0])
-            // Its own session: the user's terminal and its signals stay with the CLI.
+            // Its own session: the user's terminal and its signals stay with the CLI. And none of
+            // the CLI's descriptors: `id=$(berth run -d …)` must return when the CLI exits, not
+            // when the container does, so stdio goes to /dev/null and the rest closes at exec.
             setsid()
+            detachFromCaller(keeping: ready[1])
             do {
                 let lease = try runtime.runDirectory.register(id: record.id, cgroup: runtime.launcher.cgroupPath(for: record.id))
                 try becomeMonitor(record, config: config, lease: lease, programs: programs, ready: ready[1])
@@ -117,6 +121,18 @@ struct DetachedLauncher {
             lease.release()
             throw error
         }
+    }
+
+    /// Points stdio at /dev/null and marks every other inherited fd close-on-exec (the ready
+    /// pipe is already).
+    private func detachFromCaller(keeping ready: Int32) {
+        let devNull = open("/dev/null", O_RDWR)
+        if devNull >= 0 {
+            for fd in Int32(0)...2 { dup2(devNull, fd) }
+            if devNull > 2 { close(devNull) }
+        }
+        berth_cloexec_from(3)
+        _ = ready
     }
 
     private func makePipe() throws -> (read: Int32, write: Int32) {

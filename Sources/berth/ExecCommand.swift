@@ -62,7 +62,8 @@ struct ExecCommand: BerthCommand {
         let logger = global.makeLogger()
         let runtime = try HostRuntime(global: global, cgroupParent: record.hostConfig.cgroupParent, logger: logger)
         let config = try makeConfig(record, root: "/proc/\(record.state.pid)/root")
-        return try ExecSession(runtime: runtime, config: config, interactive: interactive)
+        return try ExecSession(runtime: runtime, config: config, interactive: interactive,
+                               containerRoot: "/proc/\(record.state.pid)/root")
             .run(joining: pidfd, cgroup: CgroupPath(record.hostConfig.cgroup))
     }
 
@@ -103,9 +104,11 @@ struct ExecSession {
     let runtime: HostRuntime
     let config: ContainerConfig
     let interactive: Bool
+    /// The container's root as the host sees it: its devpts gives -t's terminal.
+    let containerRoot: String
 
     func run(joining pidfd: Int32, cgroup: CgroupPath) throws -> Int32 {
-        let terminal = config.terminal ? try PseudoTerminal() : nil
+        let terminal = config.terminal ? try PseudoTerminal(inContainerRoot: containerRoot) : nil
         defer { terminal?.closeMaster() }
         var devNull: Int32 = -1
         defer { if devNull >= 0 { close(devNull) } }

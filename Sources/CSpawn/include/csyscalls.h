@@ -17,6 +17,10 @@ int berth_open_in_root(const char *root, const char *path, int flags);
 /// pidfd_send_signal(2). Returns 0 or -1 with errno.
 int berth_pidfd_send_signal(int pidfd, int sig);
 
+/// Marks every fd from `first` up close-on-exec (close_range(CLOSE_RANGE_CLOEXEC), or a loop on
+/// older kernels), so a program exec'd later inherits only what is explicitly passed on.
+void berth_cloexec_from(int first);
+
 /// pidfd_open(2). Returns an fd or -1 with errno.
 int berth_pidfd_open(pid_t pid);
 
@@ -26,6 +30,11 @@ int berth_signalfd(const sigset_t *signals);
 /// Opens a new pty pair: the master (close-on-exec) and its slave (close-on-exec, not made the
 /// caller's controlling terminal), and writes the slave's path into `name`. 0 or -1 with errno.
 int berth_open_pty(int *master, int *slave, char *name, size_t size);
+
+/// A pty pair from the devpts instance whose ptmx is the open fd `ptmx` (a container's, for
+/// berth exec -t): `ptmx` becomes the master, `name` the slave's path inside that devpts
+/// ("/dev/pts/0"). 0, or -1 with errno (`ptmx` is not closed then).
+int berth_open_pty_in(int ptmx, int *master, int *slave, char *name, size_t size);
 
 /// Fills `buffer` from the kernel's random pool (getrandom(2)). 0 or -1 with errno.
 int berth_random_bytes(void *buffer, size_t length);

@@ -26,6 +26,25 @@ public final class PseudoTerminal: Sendable {
         copyWindowSize(from: sizeFrom)
     }
 
+    /// A pair from a running container's own devpts (`berth exec -t`), so that inside the
+    /// container `tty` names it: `root` is the container's root as the host sees it
+    /// (/proc/<pid>/root); its /dev/pts/ptmx is opened without following symlinks out of it.
+    public init(inContainerRoot root: String, sizeFrom: Int32 = STDIN_FILENO) throws {
+        let ptmx = berth_open_in_root(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY)
+        guard ptmx >= 0 else { throw RuntimeError.system("cannot open the container's /dev/pts/ptmx") }
+        var m: Int32 = -1, s: Int32 = -1
+        var name = [CChar](repeating: 0, count: 64)
+        guard berth_open_pty_in(ptmx, &m, &s, &name, name.count) == 0 else {
+            let err = errno
+            close(ptmx)
+            throw RuntimeError.system("cannot allocate a pseudo-terminal in the container", errno: err)
+        }
+        master = m
+        slave = s
+        slavePath = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        copyWindowSize(from: sizeFrom)
+    }
+
     /// Once the container has its copy, berth must drop the slave: otherwise the master never
     /// sees EOF/EIO when the container's last process goes away.
     public func closeSlave() { close(slave) }

@@ -19,12 +19,7 @@ public struct RuntimeDirectory: Sendable {
         let dir = containers + "/" + id
         try makeDirectories(dir)
         let lockPath = dir + "/lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RuntimeError.system("cannot create \(lockPath)") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw RuntimeError(.conflict, "container \(id) is already running (\(lockPath) is locked)")
-        }
+        let fd = try takeLock(lockPath, id: id)
         do {
             try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n", durable: false)
         } catch {
@@ -33,6 +28,40 @@ public struct RuntimeDirectory: Sendable {
             throw error
         }
         return ContainerLease(directory: dir, lockFD: fd)
+    }
+
+    /// Opens and locks the container's lock file. A new lock is locked before it gets its name
+    /// (made under a temporary name, then linked), so another berth that finds it (a liveness
+    /// probe, the cleanup of crashed containers) never sees it unheld; an old one left by an
+    /// earlier run of the same container is taken over if nobody holds it.
+    private func takeLock(_ lockPath: String, id: String) throws -> Int32 {
+        let existing = open(lockPath, O_RDWR | O_CLOEXEC)
+        if existing >= 0 {
+            // A probe holds it for microseconds; a running container's berth for its life.
+            for attempt in 0..<4 {
+                if flock(existing, LOCK_EX | LOCK_NB) == 0 { return existing }
+                if attempt < 3 { usleep(5_000) }
+            }
+            close(existing)
+            throw RuntimeError(.conflict, "container \(id) is already running (\(lockPath) is locked)")
+        }
+        let temporary = lockPath + ".new-\(getpid())"
+        let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RuntimeError.system("cannot create \(temporary)") }
+        defer { unlink(temporary) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw RuntimeError.system("cannot lock \(temporary)")
+        }
+        guard link(temporary, lockPath) == 0 else {
+            let err = errno
+            close(fd)
+            if err == EEXIST {
+                throw RuntimeError(.conflict, "container \(id) is being started by another berth (\(lockPath) appeared)")
+            }
+            throw RuntimeError.system("cannot create \(lockPath)", errno: err)
+        }
+        return fd
     }
 
     /// The lease of a container whose lock this process inherited already held (a monitor

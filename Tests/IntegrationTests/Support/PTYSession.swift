@@ -28,6 +28,16 @@ enum PTYSession {
 
     static func run(fixture: Fixture, options: [String], command: [String], steps: [Step],
                     size: (rows: UInt16, columns: UInt16) = (24, 80), timeout: Double = 60) throws -> Result {
+        let state = try fixture.makeStateRoot()
+        return try run(fixture: fixture,
+                       arguments: ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent,
+                                   "--rootfs", fixture.rootfs] + options + ["--"] + command,
+                       steps: steps, size: size, timeout: timeout)
+    }
+
+    /// Runs `berth ARGUMENTS...` as given (any subcommand, e.g. `exec -it`) on the terminal.
+    static func run(fixture: Fixture, arguments: [String], steps: [Step],
+                    size: (rows: UInt16, columns: UInt16) = (24, 80), timeout: Double = 60) throws -> Result {
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard master >= 0 else { throw FixtureError(message: "cannot open /dev/ptmx") }
         defer { close(master) }
@@ -42,11 +52,9 @@ enum PTYSession {
         var window = winsize(ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &window)
 
-        let state = try fixture.makeStateRoot()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: fixture.berth)
-        process.arguments = ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent,
-                             "--rootfs", fixture.rootfs] + options + ["--"] + command
+        process.arguments = arguments
         let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
         process.standardInput = handle
         process.standardOutput = handle
