@@ -96,13 +96,13 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // The CLI's argument parsing and flag-to-config conversion, without root.
-        .testTarget(name: "BerthCLITests", dependencies: ["berth", "CommandLineParsing"], swiftSettings: strictSwift),
+        .testTarget(name: "BerthCLITests", dependencies: ["berth", "CommandLineParsing", "Containers", "ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "CommandLineParsingTests", dependencies: ["CommandLineParsing"], swiftSettings: strictSwift),
         // End-to-end tests: they run the built `berth` as root against a busybox root and a
         // static payload (Fixtures/payload.c) that checks the container from the inside.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Runtime"],
+            dependencies: ["Runtime", "CFileSystem"],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),

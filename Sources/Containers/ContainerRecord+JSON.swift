@@ -78,6 +78,12 @@ extension HostSettings {
                 ("Name", .string(restartPolicy.name)),
                 ("MaximumRetryCount", .number(JSONNumber(restartPolicy.maximumRetryCount))),
             ])),
+            ("LogConfig", .object([
+                ("Type", "json-file"),
+                ("Config", .object([
+                    ("max-size", .string(String(logMaxSize))), ("max-file", .string(String(logMaxFiles))),
+                ])),
+            ])),
         ])
     }
 
@@ -91,6 +97,9 @@ extension HostSettings {
                   cgroupParent: try o.string("CgroupParent"), cgroup: try o.string("Cgroup"),
                   restartPolicy: RestartPolicy(name: policy?["Name"]?.string ?? "no",
                                                maximumRetryCount: policy?["MaximumRetryCount"]?.int ?? 0))
+        let log = o.value("LogConfig")?["Config"]
+        if let size = log?["max-size"]?.string.flatMap({ Int64($0) }) { logMaxSize = size }
+        if let files = log?["max-file"]?.string.flatMap({ Int($0) }) { logMaxFiles = files }
     }
 }
 

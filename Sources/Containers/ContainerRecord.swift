@@ -117,6 +117,10 @@ public struct HostSettings: Sendable, Equatable {
     /// The container's cgroup, relative to the hierarchy's root (berth's addition).
     public var cgroup: String
     public var restartPolicy: RestartPolicy
+    /// The json-file log's rotation (`--log-opt max-size=…,max-file=…`): rotate past this many
+    /// bytes (0: never), keep this many files.
+    public var logMaxSize: Int64 = 10 * 1024 * 1024
+    public var logMaxFiles: Int = 2
 
     public init(autoRemove: Bool, binds: [String], memory: Int64, nanoCpus: Int64, pidsLimit: Int64,
                 readonlyRootfs: Bool, networkMode: String, privileged: Bool, cgroupParent: String, cgroup: String,

@@ -103,7 +103,9 @@ struct DetachedLauncher {
             try containers.write(record)
             let lockFD = lease.inheritableLockFD()
             let arguments = [programs.monitor, "--pid", String(container.pid)] + outputArguments
-                + ["--log", containers.logPath(of: record.id), "--", programs.berth]
+                + ["--log", containers.logPath(of: record.id),
+                   "--log-max-size", String(record.hostConfig.logMaxSize),
+                   "--log-max-files", String(record.hostConfig.logMaxFiles), "--", programs.berth]
                 + global.forwardedArguments + ["monitor-exit", record.id, "--lock-fd", String(lockFD)]
             if let ready {
                 writeText(ready, "ok")

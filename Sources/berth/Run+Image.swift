@@ -85,10 +85,13 @@ extension Run {
             nanoCpus: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, readonlyRootfs: readOnly,
             networkMode: network, privileged: privileged, cgroupParent: cgroupParent,
             cgroup: runtime.launcher.cgroupPath(for: id).relative, restartPolicy: restart)
+        var hostConfig = host
+        hostConfig.logMaxSize = logMaxSize
+        hostConfig.logMaxFiles = logMaxFiles
         return ContainerRecord(
             id: id, name: name ?? "", created: Timestamp.now(), path: path, args: Array(args.dropFirst()),
             image: resolved.configDigest.description, imageManifest: resolved.manifestDigest.description,
-            config: settings, hostConfig: host, runArguments: arguments)
+            config: settings, hostConfig: hostConfig, runArguments: arguments)
     }
 
     /// The image's Env with the -e flags over it: the container's own variables (Docker's

@@ -31,6 +31,8 @@ struct Run: BerthCommand {
             .flag("detach", short: "d", help: "Run in the background and print the container's id."),
             .value("restart", valueName: "policy",
                    help: "With -d: no, on-failure[:max-retries], always or unless-stopped. (default: no)"),
+            .repeatable("log-opt", valueName: "opt",
+                        help: "The log of a detached container: max-size=SIZE (default 10m; 0 never rotates), max-file=N (default 2)."),
             .value("entrypoint", valueName: "cmd", help: "Replace the image's entrypoint (the image's Cmd is dropped too)."),
             .flag("interactive", short: "i", help: "Keep stdin open and pass it to the container."),
             .flag("tty", short: "t", help: "Give the container a terminal (a pty)."),
@@ -71,6 +73,8 @@ struct Run: BerthCommand {
     let autoRemove: Bool
     let detach: Bool
     let restart: RestartPolicy
+    let logMaxSize: Int64
+    let logMaxFiles: Int
     let entrypoint: String?
     let interactive: Bool
     let tty: Bool
@@ -108,6 +112,28 @@ struct Run: BerthCommand {
             throw UsageError("unknown --restart policy \"\(restartText)\": use no, on-failure[:max-retries], always or unless-stopped")
         }
         self.restart = restart
+        var logMaxSize: Int64 = 10 * 1024 * 1024
+        var logMaxFiles = 2
+        for option in parsed.strings("log-opt") {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            switch (parts.first, parts.count == 2 ? parts[1] : nil) {
+            case ("max-size", let value?):
+                // "0" turns rotation off (ByteSize refuses zero: no memory limit is zero).
+                guard let bytes = value == "0" ? 0 : try? ByteSize.parse(value) else {
+                    throw UsageError("--log-opt max-size=\(value): not a size (e.g. 10m, 512k, 0 for no rotation)")
+                }
+                logMaxSize = bytes
+            case ("max-file", let value?):
+                guard let count = Int(value), (1...1000).contains(count) else {
+                    throw UsageError("--log-opt max-file=\(value): give a number of files from 1 to 1000")
+                }
+                logMaxFiles = count
+            default:
+                throw UsageError("unsupported --log-opt \"\(option)\": use max-size=SIZE or max-file=N")
+            }
+        }
+        self.logMaxSize = logMaxSize
+        self.logMaxFiles = logMaxFiles
         entrypoint = parsed.string("entrypoint")
         interactive = parsed.flag("interactive")
         tty = parsed.flag("tty")

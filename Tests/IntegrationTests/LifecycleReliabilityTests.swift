@@ -225,13 +225,13 @@ extension Containers {
         func followAcrossRotation() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
-            // 30 batches of 4000 numbered lines of about 150 bytes (about 1 MB of records per
-            // batch, 3 rotations in all) with a pause between: a reader that keeps up within
-            // a file never loses a line.
+            // 30 batches of 4000 numbered lines of about 150 bytes (under 1 MB of records per
+            // batch; fewer batches in the slow VM) with a pause between, into a log rotated at
+            // 4 MiB: several rotations, and a reader that keeps up within a file loses no line.
             let batches = Host.inVM ? 12 : 30, perBatch = 4000
             let pad = String(repeating: "x", count: 140)
             let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
-            let id = try root.runDetached(["--name", "paced"], ["sh", "-c", script])
+            let id = try root.runDetached(["--name", "paced", "--log-opt", "max-size=4m"], ["sh", "-c", script])
             let follower = try StreamingCommand(fixture.berth, ["--root", root.path, "logs", "-f", "paced"])
             defer { follower.wait(seconds: 0) }
 
