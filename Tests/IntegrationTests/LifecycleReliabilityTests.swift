@@ -226,12 +226,14 @@ extension Containers {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
             // 30 batches of 4000 numbered lines of about 150 bytes (under 1 MB of records per
-            // batch; fewer batches in the slow VM) with a pause between, into a log rotated at
-            // 4 MiB: several rotations, and a reader that keeps up within a file loses no line.
-            let batches = Host.inVM ? 12 : 30, perBatch = 4000
+            // batch) with a pause between, into a log rotated at 4 MiB: several rotations, and a
+            // reader that keeps up within a file loses no line.
+            // The emulated VM's logs -f reads far slower: smaller batches and a smaller log there.
+            let batches = Host.inVM ? 12 : 30, perBatch = Host.inVM ? 1000 : 4000
+            let maxSize = Host.inVM ? "1m" : "4m"
             let pad = String(repeating: "x", count: 140)
             let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
-            let id = try root.runDetached(["--name", "paced", "--log-opt", "max-size=4m"], ["sh", "-c", script])
+            let id = try root.runDetached(["--name", "paced", "--log-opt", "max-size=\(maxSize)"], ["sh", "-c", script])
             let follower = try StreamingCommand(fixture.berth, ["--root", root.path, "logs", "-f", "paced"])
             defer { follower.wait(seconds: 0) }
 

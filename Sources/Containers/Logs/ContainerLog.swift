@@ -82,6 +82,13 @@ public struct ContainerLog: Sendable {
             guard let now = LogFileReader.identity(of: path), now != current?.identity else { return }
             // `path` is another file now: the old one is complete. Read its end, then the new one.
             try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+            // Rotated twice since the last look: the file in between is `path`.1 now (unless it
+            // is the one just read), and is read whole before the newest.
+            let previous = current?.identity
+            if let between = try LogFileReader(path: path + ".1"), between.identity != previous,
+               between.identity != LogFileReader.identity(of: path) {
+                try between.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+            }
             current = try LogFileReader(path: path)
             try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
         }
