@@ -116,24 +116,15 @@ struct RemoveContainers: BerthCommand {
 
     func run() throws -> Int32 {
         let context = try ContainerContext(global: global)
-        var failed = false
-        for name in names {
-            do {
-                let record = try context.store.find(name)
-                if context.state(of: record).status == .running {
-                    guard force else {
-                        throw ContainerError(.conflict,
-                                             "container \(name) is running: stop it first, or remove it with berth rm -f")
-                    }
-                    try ContainerControl(global: global).stop(record, timeout: 0)
+        return forEach(names) { name in
+            let record = try context.store.find(name)
+            if context.state(of: record).status == .running {
+                guard force else {
+                    throw ContainerError(.conflict, "container \(name) is running: stop it first, or remove it with berth rm -f")
                 }
-                try context.store.remove(record)
-                Output.print(name)
-            } catch {
-                Output.error("\(error)")
-                failed = true
+                try ContainerControl(global: global).stop(record, timeout: 0)
             }
+            try context.store.remove(record)
         }
-        return failed ? 1 : 0
     }
 }

@@ -81,19 +81,7 @@ struct ExecCommand: BerthCommand {
         config.useInit = false
         config.env.removeAll { $0.hasPrefix("TERM=") }
         if tty { config.env.append("TERM=xterm") }
-        for entry in env {
-            let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
-            let value: String
-            if entry.contains("=") {
-                value = String(entry.dropFirst(name.count + 1))
-            } else if let host = getenv(name) {
-                value = String(cString: host)
-            } else {
-                continue
-            }
-            config.env.removeAll { $0.hasPrefix(name + "=") }
-            config.env.append(name + "=" + value)
-        }
+        config.env = applying(environmentFlags(env), to: config.env)
         return config
     }
 }

@@ -137,9 +137,7 @@ struct StopContainers: BerthCommand {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         names = parsed.positionals
-        let time = try parsed.int64("time") ?? 10
-        guard time >= 0, time <= 86400 else { throw UsageError("--time must be 0 to 86400 seconds") }
-        timeout = Int(time)
+        timeout = try stopTimeout(parsed)
         if names.isEmpty { throw UsageError("stop needs at least one container name or id") }
     }
 
@@ -184,9 +182,7 @@ struct RestartContainers: BerthCommand {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         names = parsed.positionals
-        let time = try parsed.int64("time") ?? 10
-        guard time >= 0, time <= 86400 else { throw UsageError("--time must be 0 to 86400 seconds") }
-        timeout = Int(time)
+        timeout = try stopTimeout(parsed)
         if names.isEmpty { throw UsageError("restart needs at least one container name or id") }
     }
 
@@ -223,6 +219,13 @@ struct KillContainers: BerthCommand {
         let control = try ContainerControl(global: global)
         return forEach(names) { name in try control.signal(try control.context.store.find(name), signal) }
     }
+}
+
+/// `-t/--time`: the grace period of stop and restart.
+private func stopTimeout(_ parsed: ParsedArguments) throws(UsageError) -> Int {
+    let time = try parsed.int64("time") ?? 10
+    guard time >= 0, time <= 86400 else { throw UsageError("--time must be 0 to 86400 seconds") }
+    return Int(time)
 }
 
 /// Runs `body` for each name, printing the name when it worked and the error when not (Docker's

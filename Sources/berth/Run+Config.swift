@@ -61,17 +61,7 @@ extension Run {
                 env.append((name, String(parts[1])))
             }
         }
-        for entry in self.env {
-            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0])
-            let value: String
-            if parts.count == 2 {
-                value = String(parts[1])
-            } else if let host = getenv(name) {
-                value = String(cString: host)
-            } else {
-                continue   // `-e NAME` with NAME unset on the host: Docker leaves it out too
-            }
+        for (name, value) in environmentFlags(self.env) {
             env.removeAll { $0.0 == name }
             env.append((name, value))
         }
@@ -115,4 +105,25 @@ struct ImageDefaults {
     var env: [String] = []
     var workingDir: String?
     var user: String?
+}
+
+/// `-e` flags as (name, value): `NAME=value`, or `NAME` alone for berth's own value of it; a
+/// `NAME` berth does not have is left out, as Docker does.
+func environmentFlags(_ entries: [String]) -> [(String, String)] {
+    entries.compactMap { entry in
+        let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(parts[0])
+        if parts.count == 2 { return (name, String(parts[1])) }
+        return getenv(name).map { (name, String(cString: $0)) }
+    }
+}
+
+/// `list` (NAME=value entries) with `flags` set over it, each name once, in order.
+func applying(_ flags: [(String, String)], to list: [String]) -> [String] {
+    var env = list
+    for (name, value) in flags {
+        env.removeAll { $0.hasPrefix(name + "=") }
+        env.append(name + "=" + value)
+    }
+    return env
 }

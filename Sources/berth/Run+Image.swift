@@ -97,22 +97,7 @@ extension Run {
     /// The image's Env with the -e flags over it: the container's own variables (Docker's
     /// Config.Env, which a commit passes on), without the per-run defaults such as HOSTNAME.
     private func mergedEnvironment(image: [String]) -> [String] {
-        var env = image
-        for entry in self.env {
-            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0])
-            let value: String
-            if parts.count == 2 {
-                value = String(parts[1])
-            } else if let host = getenv(name) {
-                value = String(cString: host)
-            } else {
-                continue
-            }
-            env.removeAll { $0.hasPrefix(name + "=") }
-            env.append(name + "=" + value)
-        }
-        return env
+        applying(environmentFlags(env), to: image)
     }
 
     /// The launch config: the record's command, the flags, and an overlay root over the layers.
