@@ -334,10 +334,12 @@ static int overlay_option_string(const struct berth_spawn_config *c) {
     return rc;
 }
 
-// The option string's errno is the one reported when both fail: on the kernels that need the
-// fallback it is the meaningful one.
+// Layers whose paths fit in the option string take one mount(2), on every kernel: no probe of
+// the new API that kernels before 6.8 would refuse with a line in the kernel log at every start.
+// Deeper images try "lowerdir+" first, then the short links. The option string's errno is the
+// one reported when both fail: on the kernels that need the fallback it is the meaningful one.
 static int mount_overlay_root(const struct berth_spawn_config *c) {
-    if (overlay_new_api(c) == 0) return 0;
+    if (c->overlay_lower_short && overlay_new_api(c) == 0) return 0;
     return overlay_option_string(c);
 }
 

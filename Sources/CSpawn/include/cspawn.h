@@ -119,8 +119,9 @@ struct berth_spawn_config {
     // never appears in the host's mount table and goes away with the container):
     const char *const *overlay_lower;   // absolute paths, topmost first
     size_t n_overlay_lower;             // 0: no overlay, `rootfs` is a plain directory
-    // When the absolute paths would not fit the one-page option string of kernels without
-    // "lowerdir+" (< 6.8): short names of symlinks to them, relative to overlay_lower_base.
+    // NULL when the absolute paths fit the one-page option string (one mount(2)). Otherwise
+    // the image is deep: the child tries the new API's "lowerdir+" (kernel >= 6.8), and else
+    // mounts with these short names of symlinks to the layers, relative to overlay_lower_base.
     const char *const *overlay_lower_short;
     const char *overlay_lower_base;
     const char *overlay_upper;
