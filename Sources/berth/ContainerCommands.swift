@@ -40,10 +40,7 @@ struct ListContainers: BerthCommand {
         name: "ps", abstract: "List containers.",
         options: [
             .flag("all", short: "a", help: "Show all containers (default: only running ones)."),
-            .flag("quiet", short: "q", help: "Only show container ids."),
-            .value("format", valueName: "format", help: "table or json (one object per line)."),
-            .flag("no-trunc", help: "Do not truncate ids and commands."),
-        ])
+        ] + ListFormat.options(quietHelp: "Only show container ids."))
 
     let global: GlobalOptions
     let all: Bool
@@ -53,7 +50,7 @@ struct ListContainers: BerthCommand {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         all = parsed.flag("all")
-        format = try .parse(format: parsed.string("format"), quiet: parsed.flag("quiet"))
+        format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         if let extra = parsed.positionals.first { throw UsageError("ps takes no arguments (got \"\(extra)\")") }
     }

@@ -86,10 +86,7 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
-            .flag("quiet", short: "q", help: "Only show image ids."),
-            .value("format", valueName: "format", help: "table or json (one object per line)."),
-            .flag("no-trunc", help: "Show whole image ids."),
-        ])
+        ] + ListFormat.options(quietHelp: "Only show image ids."))
 
     let global: GlobalOptions
     let all: Bool
@@ -100,7 +97,7 @@ struct ListImages: BerthCommand {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         all = parsed.flag("all")
-        format = try .parse(format: parsed.string("format"), quiet: parsed.flag("quiet"))
+        format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         guard parsed.positionals.count <= 1 else { throw UsageError("images takes at most one REPOSITORY[:TAG]") }
         filter = parsed.positionals.first
@@ -138,11 +135,7 @@ struct ListImages: BerthCommand {
 struct ImageHistory: BerthCommand {
     static let spec = CommandSpec(
         name: "history", abstract: "Show the history of an image.", usage: "[OPTIONS] IMAGE",
-        options: [
-            .flag("quiet", short: "q", help: "Only show image ids."),
-            .value("format", valueName: "format", help: "table or json (one object per line)."),
-            .flag("no-trunc", help: "Do not truncate ids and commands."),
-        ])
+        options: ListFormat.options(quietHelp: "Only show image ids."))
 
     let global: GlobalOptions
     let image: String
@@ -153,7 +146,7 @@ struct ImageHistory: BerthCommand {
         self.global = global
         guard parsed.positionals.count == 1 else { throw UsageError("history takes one image name or id") }
         image = parsed.positionals[0]
-        format = try .parse(format: parsed.string("format"), quiet: parsed.flag("quiet"))
+        format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
     }
 
@@ -225,18 +218,11 @@ struct RemoveImages: BerthCommand {
 
     func run() throws -> Int32 {
         let context = try ImageContext(global: global)
-        var failed = false
-        for image in images {
-            do {
-                for removed in try context.store.removeImage(image, force: force, inUse: context.manifestsInUse) {
-                    Output.print(describe(removed))
-                }
-            } catch {
-                Output.error("\(error)")
-                failed = true
+        return forEachReportingFailures(images) { image in
+            for removed in try context.store.removeImage(image, force: force, inUse: context.manifestsInUse) {
+                Output.print(describe(removed))
             }
         }
-        return failed ? 1 : 0
     }
 }
 

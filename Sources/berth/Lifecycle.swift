@@ -231,11 +231,19 @@ private func stopTimeout(_ parsed: ParsedArguments) throws(UsageError) -> Int {
 /// Runs `body` for each name, printing the name when it worked and the error when not (Docker's
 /// way for commands that take several containers). Returns 1 when any failed.
 func forEach(_ names: [String], _ body: (String) throws -> Void) -> Int32 {
+    forEachReportingFailures(names) { name in
+        try body(name)
+        Output.print(name)
+    }
+}
+
+/// Runs `body` for each name, going on after a failure: each failure is one line on stderr, and
+/// the result is 1 when any failed.
+func forEachReportingFailures(_ names: [String], _ body: (String) throws -> Void) -> Int32 {
     var failed = false
     for name in names {
         do {
             try body(name)
-            Output.print(name)
         } catch let failure as DetachedStartFailure {
             Output.error(failure.message)
             failed = true

@@ -37,11 +37,24 @@ struct Table {
 enum ListFormat {
     case table, json, quiet
 
-    static func parse(format: String?, quiet: Bool) throws(UsageError) -> ListFormat {
-        if quiet { return .quiet }
+    /// The options every list command takes; `-q` prints `quietHelp`'s ids.
+    static func options(quietHelp: String) -> [OptionSpec] {
+        [
+            .flag("quiet", short: "q", help: quietHelp),
+            .value("format", valueName: "format", help: "table or json (one object per line)."),
+            .flag("no-trunc", help: "Do not truncate ids and commands."),
+        ]
+    }
+
+    init(_ parsed: ParsedArguments) throws(UsageError) {
+        let format = parsed.string("format")
+        if parsed.flag("quiet") {
+            self = .quiet
+            return
+        }
         switch format ?? "table" {
-        case "table": return .table
-        case "json", "{{json .}}": return .json
+        case "table": self = .table
+        case "json", "{{json .}}": self = .json
         default: throw UsageError("unknown --format \"\(format ?? "")\": use table or json")
         }
     }
