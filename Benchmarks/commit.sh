@@ -41,10 +41,7 @@ done
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (berth run needs namespaces and cgroups)"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$HERE")
-# Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
-BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+bench_locate_berth
 
 # Only the setup runs a container, but berth's run is measured the same way everywhere (a plain v1
 # host), and any mount that leaks stays in this private namespace.
@@ -86,7 +83,7 @@ trap cleanup EXIT
 # Ctrl-C reaches hyperfine and berth too (same process group); exit so the EXIT trap runs.
 trap 'exit 130' INT TERM
 
-"$HERE/../rootfs-scripts/busybox.sh" "$ROOT"
+"$REPO/rootfs-scripts/busybox.sh" "$ROOT"
 "$BERTH" --root "$STATE" import "$ROOT" bench/busybox:1 >/dev/null
 
 # fill_upper DIR COUNT: COUNT files of 100–4000 bytes under DIR/bench/dI/eJ/, at most 100 files a

@@ -28,22 +28,11 @@ usage() {
 }
 
 ARGS=("$@")  # kept for the re-exec below
-RUNS=200
-WARMUP=20
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RUNS=$2; shift 2 ;;
-        --quick) RUNS=10; WARMUP=2; shift ;;
-        *) usage ;;
-    esac
-done
+bench_parse_runs 200 20 "$@"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, mounts)"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$HERE")
-# Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
-BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+bench_locate_berth
 
 # A plain cgroup v1 host for every contender, as in start.sh (crun refuses this hybrid host).
 bench_enter_mount_namespace ${ARGS[@]+"${ARGS[@]}"}
@@ -81,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$HERE/../rootfs-scripts/busybox.sh" "$ROOT"
+"$REPO/rootfs-scripts/busybox.sh" "$ROOT"
 mkdir -p "$CRUN_STATE"
 bench_crun_bundle "$BUNDLE" "$ROOT"
 "$BERTH" --root "$STATE" import "$ROOT" bench/busybox:1 >/dev/null

@@ -4,6 +4,29 @@
 
 die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
 
+# bench_parse_runs DEFAULT_RUNS DEFAULT_WARMUP ARGS...: the options the timing scripts share.
+# Sets RUNS and WARMUP; --quick (CI's smoke run) sets 10 and 2, and QUICK=1. Anything else calls
+# the script's own usage function.
+bench_parse_runs() {
+    RUNS=$1 WARMUP=$2 QUICK=0
+    shift 2
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RUNS=$2; shift 2 ;;
+            --quick) RUNS=10; WARMUP=2; QUICK=1; shift ;;
+            *) usage ;;
+        esac
+    done
+}
+
+# bench_locate_berth: sets REPO and BERTH (BERTH_BIN, or the repo's release build), resolved
+# before the re-exec of bench_enter_mount_namespace, so a relative BERTH_BIN means relative to the
+# caller's cwd.
+bench_locate_berth() {
+    REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+}
+
 # The host's cgroups are hybrid: v1 controllers under /sys/fs/cgroup/*, plus a cgroup2 mount at
 # /sys/fs/cgroup/unified that holds no controllers. crun refuses to run on such a host ("cgroups in
 # hybrid mode not supported"). So a benchmark re-executes itself in a private mount namespace and

@@ -28,23 +28,12 @@ usage() {
 }
 
 ARGS=("$@")  # kept for the re-exec below
-RUNS=100
-WARMUP=5
-COUNT=100
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RUNS=$2; shift 2 ;;
-        --quick) RUNS=10; WARMUP=2; COUNT=10; shift ;;
-        *) usage ;;
-    esac
-done
+bench_parse_runs 100 5 "$@"
+COUNT=$((QUICK ? 10 : 100))
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, mounts)"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$HERE")
-# Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
-BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+bench_locate_berth
 
 # A plain cgroup v1 host for berth and crun alike (crun refuses this hybrid host); see lib.sh.
 bench_enter_mount_namespace ${ARGS[@]+"${ARGS[@]}"}
@@ -92,7 +81,7 @@ berth_run_detached() {
     cat "$TMP/run.out"
 }
 
-"$HERE/../rootfs-scripts/busybox.sh" "$ROOT" >/dev/null
+"$REPO/rootfs-scripts/busybox.sh" "$ROOT" >/dev/null
 mkdir -p "$CRUN_STATE"
 bench_crun_bundle "$BUNDLE" "$ROOT"
 python3 - "$BUNDLE/config.json" <<'EOF'

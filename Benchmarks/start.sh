@@ -21,23 +21,11 @@ usage() {
 }
 
 ARGS=("$@")  # kept for the re-exec below
-RUNS=200
-WARMUP=20
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RUNS=$2; shift 2 ;;
-        --quick) RUNS=10; WARMUP=2; shift ;;
-        -h | --help) usage ;;
-        *) usage ;;
-    esac
-done
+bench_parse_runs 200 20 "$@"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, chroot)"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$HERE")
-# Resolved before the re-exec below, so a relative BERTH_BIN means relative to the caller's cwd.
-BERTH=$(realpath -m -- "${BERTH_BIN:-$REPO/.build/release/berth}")
+bench_locate_berth
 
 # Re-executes in a private mount namespace without the cgroup2 mount of this hybrid host (crun
 # refuses hybrid hosts); see lib.sh.
@@ -79,7 +67,7 @@ trap cleanup EXIT
 # Ctrl-C reaches hyperfine and the runtimes too (same process group); exit so the EXIT trap runs.
 trap 'exit 130' INT TERM
 
-"$HERE/../rootfs-scripts/busybox.sh" "$ROOT"
+"$REPO/rootfs-scripts/busybox.sh" "$ROOT"
 
 # The OCI bundle for crun and runc: crun's default spec, narrowed to what the other contenders do.
 mkdir -p "$CRUN_STATE" "$RUNC_STATE" "$BERTH_STATE"
