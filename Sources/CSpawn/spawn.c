@@ -246,6 +246,7 @@ static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step)
 
 // The new mount API's constants (linux/mount.h clashes with glibc's sys/mount.h).
 #define BERTH_FSOPEN_CLOEXEC 0x1
+#define BERTH_FSCONFIG_SET_FLAG 0
 #define BERTH_FSCONFIG_SET_STRING 1
 #define BERTH_FSCONFIG_CMD_CREATE 6
 #define BERTH_FSMOUNT_CLOEXEC 0x1
@@ -267,6 +268,7 @@ static int overlay_new_api(const struct berth_spawn_config *c) {
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "workdir", c->overlay_work, 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "redirect_dir", "off", 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "metacopy", "off", 0) == 0
+            && (!c->overlay_volatile || syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_FLAG, "volatile", NULL, 0) == 0)
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
             && (mnt = (int)syscall(SYS_fsmount, fs, BERTH_FSMOUNT_CLOEXEC, 0)) >= 0
             && syscall(SYS_move_mount, mnt, "", AT_FDCWD, c->rootfs, BERTH_MOVE_MOUNT_F_EMPTY_PATH) == 0;
@@ -311,7 +313,7 @@ static int make_layer_links(const struct berth_spawn_config *c) {
 // The classic form: one "lowerdir=a:b:c,upperdir=…,workdir=…" string, at most a page. The lower
 // paths may be short names relative to overlay_lower_base (the parent makes symlinks there when
 // the full paths would not fit), so the mount runs from that directory.
-static int overlay_option_string(const struct berth_spawn_config *c) {
+static int overlay_option_string(const struct berth_spawn_config *c, int volatile_upper) {
     const char *const *lower = c->overlay_lower_short ? c->overlay_lower_short : c->overlay_lower;
     if (c->overlay_lower_short && make_layer_links(c) < 0) return -1;
     char data[4096];
@@ -323,7 +325,8 @@ static int overlay_option_string(const struct berth_spawn_config *c) {
     }
     if (append(data, sizeof data, &at, ",upperdir=") < 0 || append(data, sizeof data, &at, c->overlay_upper) < 0 ||
         append(data, sizeof data, &at, ",workdir=") < 0 || append(data, sizeof data, &at, c->overlay_work) < 0 ||
-        append(data, sizeof data, &at, OVERLAY_FIXED_OPTIONS) < 0)
+        append(data, sizeof data, &at, OVERLAY_FIXED_OPTIONS) < 0 ||
+        (volatile_upper && append(data, sizeof data, &at, ",volatile") < 0))
         return -1;
     const char *base = c->overlay_lower_short ? c->overlay_lower_base : NULL;
     if (base && chdir(base) < 0) return -1;
@@ -338,9 +341,13 @@ static int overlay_option_string(const struct berth_spawn_config *c) {
 // the new API that kernels before 6.8 would refuse with a line in the kernel log at every start.
 // Deeper images try "lowerdir+" first, then the short links. The option string's errno is the
 // one reported when both fail: on the kernels that need the fallback it is the meaningful one.
+//
+// "volatile" (kernel >= 5.10) only saves time, so a kernel that refuses it gets the mount without.
 static int mount_overlay_root(const struct berth_spawn_config *c) {
     if (c->overlay_lower_short && overlay_new_api(c) == 0) return 0;
-    return overlay_option_string(c);
+    if (overlay_option_string(c, c->overlay_volatile) == 0) return 0;
+    if (c->overlay_volatile && errno == EINVAL) return overlay_option_string(c, 0);
+    return -1;
 }
 
 // MARK: - the rest of the child's setup

@@ -111,7 +111,8 @@ extension Run {
             fileRoots: [upper] + resolved.layerDirectories)
         config.overlay = OverlayRoot(lowerDirectories: resolved.layerDirectories, upperDirectory: upper,
                                      workDirectory: containers.workDirectory(of: record.id),
-                                     linkDirectory: containers.linkDirectory(of: record.id))
+                                     linkDirectory: containers.linkDirectory(of: record.id),
+                                     isDisposable: record.hostConfig.autoRemove)
         return config
     }
 }

@@ -177,6 +177,29 @@ extension Containers {
             #expect(store.mounts().isEmpty)
         }
 
+        @Test("a --rm container's overlay is volatile (no sync of the upper filesystem); a kept one's is not")
+        func disposableUpperIsVolatile() throws {
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            try store.importBusybox("busybox:1.35")
+            // The root's line in the container's own mountinfo: "... / / ... - overlay overlay OPTIONS".
+            let rootOptions = ["sh", "-c", "grep ' / / ' /proc/self/mountinfo | sed 's/.* - //'"]
+            let disposable = try store.run(["--rm", "busybox:1.35"] + rootOptions)
+            #expect(disposable.status == 0, "\(disposable.stderr)")
+            #expect(disposable.stdout.hasPrefix("overlay "), "\(disposable.stdout)")
+            #expect(disposable.stdout.contains("volatile"), "\(disposable.stdout)")
+            #expect(store.containers.isEmpty)
+
+            let kept = try store.run(["--name", "kept_box", "busybox:1.35"] + rootOptions)
+            #expect(kept.status == 0, "\(kept.stderr)")
+            #expect(kept.stdout.hasPrefix("overlay "), "\(kept.stdout)")
+            #expect(!kept.stdout.contains("volatile"), "\(kept.stdout)")
+            // A kept container starts again on the same upper dir, which "volatile" would refuse.
+            #expect(try store.berth(["start", "kept_box"]).status == 0)
+            #expect(try store.berth(["rm", "-f", "kept_box"]).status == 0)
+            #expect(store.mounts().isEmpty)
+        }
+
         @Test("nothing stays mounted on the host after image runs, failed or not")
         func noHostMounts() throws {
             let store = try ImageStoreRoot(fixture)

@@ -126,6 +126,7 @@ struct berth_spawn_config {
     const char *overlay_lower_base;
     const char *overlay_upper;
     const char *overlay_work;
+    int overlay_volatile;           // nonzero: mount with "volatile" (an upper dir thrown away)
     const struct berth_mount_op *ops;
     size_t n_ops;
 

@@ -15,12 +15,20 @@ public struct OverlayRoot: Sendable, Equatable {
     /// A directory berth may fill with short symlinks to the layers, for kernels whose overlayfs
     /// takes the layers only as one page-sized option string (before "lowerdir+" in 6.8).
     public var linkDirectory: String
+    /// The upper directory is removed with the container (`run --rm`), so it is mounted with
+    /// overlayfs' "volatile": no sync of the whole upper filesystem when the container's mount
+    /// namespace goes away. That sync is most of what an overlay root adds to a short container's
+    /// run on a disk without a journal, where it writes every dirty metadata block and flushes.
+    /// A kept container's upper dir is what `commit` packs, so it keeps the sync.
+    public var isDisposable: Bool
 
-    public init(lowerDirectories: [String], upperDirectory: String, workDirectory: String, linkDirectory: String) {
+    public init(lowerDirectories: [String], upperDirectory: String, workDirectory: String, linkDirectory: String,
+                isDisposable: Bool = false) {
         self.lowerDirectories = lowerDirectories
         self.upperDirectory = upperDirectory
         self.workDirectory = workDirectory
         self.linkDirectory = linkDirectory
+        self.isDisposable = isDisposable
     }
 
     /// overlayfs' own limit on stacked layers.

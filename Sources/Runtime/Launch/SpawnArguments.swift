@@ -26,6 +26,7 @@ final class SpawnArguments {
             config.n_overlay_lower = overlay.lowerDirectories.count
             config.overlay_upper = string(overlay.upperDirectory)
             config.overlay_work = string(overlay.workDirectory)
+            config.overlay_volatile = overlay.isDisposable ? 1 : 0
             if let overlayShortNames {
                 config.overlay_lower_short = stringArray(overlayShortNames)
                 config.overlay_lower_base = string(overlay.linkDirectory)
