@@ -5,7 +5,11 @@ import Glibc
 /// The content-addressed blobs of the OCI image layout (`blobs/sha256/<hex>`). Every blob is
 /// hashed on the way in and lands under its digest only once complete and verified: it is
 /// written to a temporary file beside the layout, fsync'ed, and renamed into place, so a reader
-/// (or a berth killed half way) never sees half a blob under a digest.
+/// (or a berth killed half way) never sees half a blob under a digest. The renames are made
+/// durable by one fsync of the blob directory when the index is next written
+/// (`OCILayout.writeIndex`), before anything names the blobs: a blob nothing names yet may be
+/// lost in a power cut at no harm, and an import, commit or load pays one directory sync, not
+/// one per blob.
 public struct BlobStore: Sendable {
     /// `<layout>/blobs/sha256`.
     public let directory: String
@@ -69,7 +73,6 @@ public struct BlobStore: Sendable {
         guard rename(file, path(of: digest)) == 0 else {
             throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
         }
-        syncDirectory(directory)
     }
 
     /// The one ingest path: `next` fills a buffer and returns how many bytes it put there (0 at
@@ -114,7 +117,6 @@ public struct BlobStore: Sendable {
                 throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
             }
             keep = true
-            syncDirectory(directory)
         }
         return (digest, digester.count)
     }

@@ -52,6 +52,9 @@ public struct OCILayout: Sendable {
         } catch {
             throw ImageStoreError(.systemError, "cannot encode index.json: \(error)")
         }
+        // The blobs this index may name were renamed into place without a directory sync
+        // (BlobStore): their entries become durable here, before the index that names them.
+        syncDirectory(blobs.directory)
         try writeAtomically(path + "/index.json", bytes)
     }
 
