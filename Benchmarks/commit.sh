@@ -17,7 +17,8 @@
 #
 # Prints hyperfine's tables, then the medians and the ratio commit/floor per size (target ≤ 1.2×).
 #
-# Environment: BERTH_BIN (default: <repo>/.build/release/berth).
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp): where the
+# roots, bundles and state live, so the filesystem under them can be chosen.
 set -euo pipefail
 
 BENCH_NAME=commit.sh
@@ -62,7 +63,7 @@ fi
 
 # Everything lives under one temp dir (busybox root, berth's state, hyperfine's exports); the
 # containers' cgroups go under a parent of our own, removed at the end.
-TMP=$(mktemp -d /tmp/berth-commit-bench.XXXXXX)
+TMP=$(mktemp -d -t berth-commit-bench.XXXXXX)
 ROOT=$TMP/rootfs
 STATE=$TMP/state
 CGROUP_PARENT=berth-bench-commit-$$

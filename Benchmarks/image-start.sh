@@ -13,7 +13,8 @@
 # Prints hyperfine's table, then medians, CPU per run, overlay − rootfs in ms (target < 1 ms),
 # ratios against crun, and peak RSS (GNU time %M) of each.
 #
-# Environment: BERTH_BIN (default: <repo>/.build/release/berth).
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp): where the
+# roots, bundles and state live, so the filesystem under them can be chosen.
 set -euo pipefail
 
 BENCH_NAME=image-start.sh
@@ -44,7 +45,7 @@ done
 bench_need_gnu_time
 
 # Everything under one temp dir; berth's container cgroups under a parent of our own.
-TMP=$(mktemp -d /tmp/berth-image-start.XXXXXX)
+TMP=$(mktemp -d -t berth-image-start.XXXXXX)
 ROOT=$TMP/rootfs
 BUNDLE=$TMP/bundle
 CRUN_STATE=$TMP/crun-state

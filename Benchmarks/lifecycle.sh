@@ -12,7 +12,8 @@
 #   monitor  VmRSS and Pss (/proc/PID/smaps_rollup) of the N berth-monitor processes:
 #            min / median / max, target <= 2 MiB each.
 #
-# Environment: BERTH_BIN (default: <repo>/.build/release/berth; berth-monitor must sit next to it).
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth; berth-monitor must sit next to it);
+# TMPDIR (default /tmp): where the roots, bundles and state live.
 set -euo pipefail
 
 # shellcheck disable=SC2034  # read by lib.sh
@@ -46,7 +47,7 @@ done
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-TMP=$(mktemp -d /tmp/berth-lifecycle.XXXXXX)
+TMP=$(mktemp -d -t berth-lifecycle.XXXXXX)
 ROOT=$TMP/rootfs
 BUNDLE=$TMP/bundle
 CRUN_STATE=$TMP/crun-state

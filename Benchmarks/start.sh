@@ -6,7 +6,8 @@
 # uts, ipc, net, cgroup); the runtimes also apply a 64 MiB memory limit. Prints hyperfine's table,
 # then medians, CPU per run, ratios and each runtime's peak RSS.
 #
-# Environment: BERTH_BIN (default: <repo>/.build/release/berth).
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp): where the
+# roots, bundles and state live, so the filesystem under them can be chosen.
 set -euo pipefail
 
 BENCH_NAME=start.sh
@@ -38,7 +39,7 @@ bench_need_gnu_time
 
 # Everything the benchmark creates lives under one temp dir: the busybox root, the OCI bundle, the
 # runtimes' state dirs, berth's state, hyperfine's exports.
-TMP=$(mktemp -d /tmp/berth-bench.XXXXXX)
+TMP=$(mktemp -d -t berth-bench.XXXXXX)
 ROOT=$TMP/rootfs
 BUNDLE=$TMP/bundle
 CRUN_STATE=$TMP/crun-state
