@@ -13,11 +13,13 @@ int berth_syncfs(int fd) {
 }
 
 #include <ftw.h>
-#include <stdio.h>
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    // A failure shows when the top cannot go; keep removing what can be removed.
-    remove(path);
+    // nftw already knows a directory (visited after its contents): rmdir it straight away rather
+    // than let remove(3) try unlink first. A failure shows when the top cannot go; keep removing
+    // what can be removed.
+    if (type == FTW_DP || type == FTW_DNR) rmdir(path);
+    else unlink(path);
     return 0;
 }
 
