@@ -10,6 +10,7 @@ final class ImageArchiveWriter {
     private let archive: OpaquePointer
     /// What is being written, for messages (a path, or "standard output").
     private let target: String
+    private var finished = false
 
     init(fd: Int32, target: String) throws {
         guard let archive = archive_write_new() else {
@@ -21,7 +22,12 @@ final class ImageArchiveWriter {
         guard archive_write_open_fd(archive, fd) == ARCHIVE_OK else { throw failure("cannot start the archive") }
     }
 
-    deinit { archive_write_free(archive) }
+    deinit {
+        // Freeing an open writer would close it: pad the entry cut short and write the archive's
+        // end, so a failed save to a pipe or stdout would look like a complete archive.
+        if !finished { archive_write_fail(archive) }
+        archive_write_free(archive)
+    }
 
     func addDirectory(_ path: String) throws {
         try header(path, type: S_IFDIR, mode: 0o755, size: 0)
@@ -64,6 +70,7 @@ final class ImageArchiveWriter {
     /// Writes the end of the archive. Nothing is complete before this.
     func finish() throws {
         guard archive_write_close(archive) == ARCHIVE_OK else { throw failure("cannot finish the archive") }
+        finished = true
     }
 
     private func header(_ path: String, type: mode_t, mode: mode_t, size: Int64) throws {

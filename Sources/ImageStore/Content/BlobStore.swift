@@ -69,7 +69,7 @@ public struct BlobStore: Sendable {
         close(fd)
         guard synced else { throw ImageStoreError(.systemError, "cannot fsync \(file)", errno: err) }
         try makeDirectories(directory)
-        if contains(digest) { return }
+        // Over a blob already there too: the new bytes are verified, the old ones may be damaged.
         guard rename(file, path(of: digest)) == 0 else {
             throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
         }
@@ -112,12 +112,12 @@ public struct BlobStore: Sendable {
         if let expectedSize, digester.count != expectedSize {
             throw ImageStoreError(.corrupt, "blob \(digest) has \(digester.count) bytes, its descriptor says \(expectedSize)")
         }
-        if !contains(digest) {
-            guard rename(temp, path(of: digest)) == 0 else {
-                throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
-            }
-            keep = true
+        // Over a blob already there too: these bytes are verified, the old ones may be damaged
+        // (`check` reports such a blob; loading or pulling it again repairs it).
+        guard rename(temp, path(of: digest)) == 0 else {
+            throw ImageStoreError(.systemError, "cannot move the blob into \(path(of: digest))", errno: errno)
         }
+        keep = true
         return (digest, digester.count)
     }
 
@@ -160,11 +160,11 @@ func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws
 }
 
 /// fsync of a directory, so a rename into it survives a crash.
-func syncDirectory(_ path: String) {
+func syncDirectory(_ path: String) throws {
     let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
+    guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot open \(path) to sync it", errno: errno) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot sync \(path)", errno: errno) }
 }
 
 func listDirectory(_ path: String) -> [String] {

@@ -54,7 +54,7 @@ public struct OCILayout: Sendable {
         }
         // The blobs this index may name were renamed into place without a directory sync
         // (BlobStore): their entries become durable here, before the index that names them.
-        syncDirectory(blobs.directory)
+        try syncDirectory(blobs.directory)
         try writeAtomically(path + "/index.json", bytes)
     }
 
@@ -139,7 +139,7 @@ public struct OCILayout: Sendable {
         }
         guard rename(temp, file) == 0 else { throw ImageStoreError(.systemError, "cannot replace \(file)", errno: errno) }
         done = true
-        syncDirectory(path)
+        try syncDirectory(path)
     }
 }
 

@@ -8,6 +8,20 @@ public enum OCIImage {
         public static let layer = "application/vnd.oci.image.layer.v1.tar"
         public static let layerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
         public static let layerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+        /// Docker's own types for the same documents (image manifest v2 schema 2, manifest
+        /// list): `docker save` with the containerd store and registries still write them.
+        public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+        public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+
+        /// An image manifest (one config, its layers), in OCI's or Docker's media type.
+        public static func isImageManifest(_ mediaType: String) -> Bool {
+            mediaType == manifest || mediaType == dockerManifest
+        }
+
+        /// An index of manifests (a multi-platform image), in OCI's or Docker's media type.
+        public static func isIndex(_ mediaType: String) -> Bool {
+            mediaType == index || mediaType == dockerManifestList
+        }
     }
 
     /// The annotation that names a tag in an image layout's index.json.

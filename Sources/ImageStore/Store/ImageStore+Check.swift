@@ -29,7 +29,7 @@ extension ImageStore {
             func checkManifest(_ entry: OCIImage.Descriptor, _ name: String) {
                 guard let digest = verify(entry, "the manifest of \(name)") else { return }
                 guard let bytes = try? layout.blobs.read(digest) else { return }
-                if entry.mediaType == OCIImage.MediaType.index {
+                if OCIImage.MediaType.isIndex(entry.mediaType) {
                     guard let index = try? JSON.decode(OCIImage.Index.self, from: bytes) else {
                         problems.append("the image index of \(name) (\(digest)) does not parse")
                         return

@@ -26,7 +26,7 @@ extension ImageStore {
         var pending = roots
         while let (mediaType, digest) = pending.popLast() {
             guard blobs.insert(digest).inserted else { continue }
-            if mediaType == OCIImage.MediaType.index || mediaType == "application/vnd.docker.distribution.manifest.list.v2+json" {
+            if OCIImage.MediaType.isIndex(mediaType) {
                 let index = try readDocument(OCIImage.Index.self, digest, "image index")
                 pending += try index.manifests.map { ($0.mediaType, try $0.parsedDigest()) }
                 continue
@@ -58,7 +58,8 @@ extension ImageStore {
             removeTree(String(doomed.dropLast("/layer".count)))
             result.layerDirectories += 1
         }
-        syncDirectory(layersDirectory)
+        // Best effort: the removals are done; one undone by a power cut is swept again next time.
+        try? syncDirectory(layersDirectory)
         return result
     }
 

@@ -63,7 +63,8 @@ extension ImageStore {
             throw ImageStoreError(.systemError, "cannot move the unpacked layer into \(target)", errno: err)
         }
         keep = true
-        syncDirectory(layersDirectory)
+        // Best effort: a layer directory lost in a power cut is unpacked again from its blob.
+        try? syncDirectory(layersDirectory)
         return target
     }
 

@@ -166,7 +166,7 @@ extension ImageStore {
 
     /// The image manifest an index entry names: itself, or the host's manifest of a nested index.
     private func platformManifest(_ entry: OCIImage.Descriptor, source: String) throws -> OCIImage.Descriptor {
-        if entry.mediaType == OCIImage.MediaType.manifest || entry.mediaType == "application/vnd.docker.distribution.manifest.v2+json" {
+        if OCIImage.MediaType.isImageManifest(entry.mediaType) {
             return entry
         }
         let digest = try entry.parsedDigest()

@@ -33,7 +33,7 @@ extension ImageStore {
                 matches[manifestDigest.hex] = (entry, manifestDigest)
                 continue
             }
-            guard entry.mediaType == OCIImage.MediaType.manifest,
+            guard OCIImage.MediaType.isImageManifest(entry.mediaType),
                   let (manifest, _) = try? readManifest(manifestDigest, name: name.text) else { continue }
             if let config = Digest(manifest.config.digest), config.hex.hasPrefix(prefix) {
                 matches[manifestDigest.hex] = (entry, manifestDigest)

@@ -18,7 +18,7 @@ extension ImageStore {
             var images: [(manifest: Digest, descriptor: OCIImage.Descriptor, tags: [String])] = []
             for name in parsed {
                 let found = try findImage(name)
-                guard found.descriptor.mediaType == OCIImage.MediaType.manifest else {
+                guard OCIImage.MediaType.isImageManifest(found.descriptor.mediaType) else {
                     throw ImageStoreError(.rejected, "cannot save \(name): it names a \(found.descriptor.mediaType), not an image manifest")
                 }
                 if let at = images.firstIndex(where: { $0.manifest == found.manifestDigest }) {
@@ -67,8 +67,10 @@ extension ImageStore {
     /// `save` to a file, atomically: a temporary file beside `path`, renamed over it once the
     /// archive is complete and on disk, so a failed or interrupted save leaves no half archive.
     public func save(_ names: [String], toFile path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A new file, never one that is there already: berth runs as root, and a link planted
+        // at a guessable name in a shared directory must not be followed.
+        let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot create \(temp)", errno: errno) }
         var done = false
         defer { if !done { unlink(temp) } }
@@ -79,5 +81,7 @@ extension ImageStore {
         }
         guard rename(temp, path) == 0 else { throw ImageStoreError(.systemError, "cannot move the archive to \(path)", errno: errno) }
         done = true
+        let slash = path.lastIndex(of: "/")
+        try syncDirectory(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
     }
 }

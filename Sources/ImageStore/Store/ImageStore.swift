@@ -71,7 +71,7 @@ public struct ImageStore: Sendable {
         try locked(.shared) {
             // Only image manifests: a tag on an index (a multi-platform image another tool wrote)
             // has no single config to show.
-            let entries = try layout.index().manifests.filter { $0.mediaType == OCIImage.MediaType.manifest }
+            let entries = try layout.index().manifests.filter { OCIImage.MediaType.isImageManifest($0.mediaType) }
             let tagged = entries.compactMap { entry in entry.annotations?[OCIImage.refNameAnnotation].map { ($0, entry) } }
             let untagged = includeUntagged
                 ? entries.filter { $0.annotations?[OCIImage.refNameAnnotation] == nil }.map { (ImageSummary.untaggedReference, $0) }
@@ -98,7 +98,7 @@ public struct ImageStore: Sendable {
 
     /// `resolve` for a caller that already holds the store lock (shared or exclusive).
     func resolveUnlocked(_ descriptor: OCIImage.Descriptor, name: String) throws -> ResolvedImage {
-        guard descriptor.mediaType == OCIImage.MediaType.manifest else {
+        guard OCIImage.MediaType.isImageManifest(descriptor.mediaType) else {
             throw ImageStoreError(.rejected, "\(name) names a \(descriptor.mediaType), not an image manifest")
         }
         let (manifest, manifestDigest) = try readManifest(try descriptor.parsedDigest(), name: name)

@@ -18,7 +18,7 @@ struct ArchiveTests {
     func roundTrip() throws {
         let s = try ImageStoreTests.Scratch()
         let (base, top, tar) = try Self.saved(s)
-        #expect(!FileManager.default.fileExists(atPath: tar + ".tmp-\(getpid())"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.base).filter { $0.hasPrefix("images.tar.tmp-") } == [])
         let listing = try LayerFixtures.sh("tar -tf '\(tar)'").split(separator: "\n").map(String.init)
         #expect(Array(listing.prefix(5)) == ["oci-layout", "index.json", "manifest.json", "blobs/", "blobs/sha256/"])
         #expect(listing.count == 5 + 6, "two manifests, two configs, two layers")
@@ -70,6 +70,37 @@ struct ArchiveTests {
         #expect(try other.store.images(includeUntagged: true) == [])
         #expect(other.names(other.store.temporaryDirectory) == [])
         #expect(throws: ImageStoreError.self) { try other.store.resolve(top.id.short) }
+    }
+
+    @Test("a damaged blob that check reports is repaired by loading a good copy of it")
+    func damagedBlobRepairedByLoad() throws {
+        let s = try ImageStoreTests.Scratch()
+        let (_, _, tar) = try Self.saved(s)
+        let layer = try #require(try s.documents("me/greeting:v1").0.layers.last).digest.dropFirst("sha256:".count)
+        try LayerFixtures.sh("printf 'X' | dd of='\(s.store.layout.blobs.directory)/\(layer)' bs=1 seek=100 conv=notrunc status=none")
+        let problems = try s.store.check()
+        #expect(problems.contains { $0.contains(String(layer)) }, "\(problems)")
+        _ = try s.store.load(fromFile: tar)
+        #expect(try s.store.check() == [])
+    }
+
+    @Test("save of a damaged blob to a stream fails and leaves no archive that reads as complete")
+    func damagedBlobToStream() throws {
+        let s = try ImageStoreTests.Scratch()
+        _ = try Self.saved(s)
+        let layer = try #require(try s.documents("me/greeting:v1").0.layers.last).digest.dropFirst("sha256:".count)
+        try LayerFixtures.sh("printf 'X' | dd of='\(s.store.layout.blobs.directory)/\(layer)' bs=1 seek=100 conv=notrunc status=none")
+        let out = s.base + "/stream.tar"
+        let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        let error = #expect(throws: ImageStoreError.self) { try s.store.save(["me/greeting:v1"], to: fd) }
+        close(fd)
+        #expect(error?.code == .corrupt)
+        // A complete tar ends with two zero blocks (the end-of-archive marker; libarchive pads the
+        // last record with more). What reached the stream stops inside the archive instead.
+        let bytes = try #require(FileManager.default.contents(atPath: out))
+        #expect(bytes.count < 1024 || !bytes.suffix(1024).allSatisfy { $0 == 0 },
+                "\(bytes.count) bytes ending in an end-of-archive marker: a failed save looks complete")
     }
 
     @Test("hostile entries are refused before anything is written outside blobs/",
@@ -149,5 +180,45 @@ struct ArchiveTests {
         #expect(text.contains(#""docker_version":"24.0.7""#) && text.contains(#""Healthcheck":{"Test":["CMD","/hello"]}"#), "\(text)")
         #expect(text.contains(#""Cmd":["/bye"]"#))
         #expect(try s.store.resolve(committed.id.short).config.config?.cmd == ["/bye"])
+    }
+
+    @Test("an OCI archive in Docker's own media types (docker save with the containerd store) loads, runs and saves")
+    func dockerMediaTypes() throws {
+        let s = try ImageStoreTests.Scratch()
+        try LayerFixtures.python("""
+            import tarfile, io, hashlib, json, gzip
+            layer = io.BytesIO()
+            with tarfile.open(fileobj=layer, mode='w', format=tarfile.PAX_FORMAT) as l:
+                data = b'hello from moby\\n'
+                i = tarfile.TarInfo('hello.txt'); i.size = len(data); i.mode = 0o644; l.addfile(i, io.BytesIO(data))
+            layer = layer.getvalue()
+            packed = gzip.compress(layer, mtime=0)
+            sha = lambda b: 'sha256:' + hashlib.sha256(b).hexdigest()
+            config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {'Cmd': ['/hello']},
+                                 'rootfs': {'type': 'layers', 'diff_ids': [sha(layer)]}}).encode()
+            manifest = json.dumps({'schemaVersion': 2,
+                'mediaType': 'application/vnd.docker.distribution.manifest.v2+json',
+                'config': {'mediaType': 'application/vnd.docker.container.image.v1+json', 'digest': sha(config), 'size': len(config)},
+                'layers': [{'mediaType': 'application/vnd.docker.image.rootfs.diff.tar.gzip', 'digest': sha(packed), 'size': len(packed)}]}).encode()
+            index = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+                'manifests': [{'mediaType': 'application/vnd.docker.distribution.manifest.v2+json', 'digest': sha(manifest),
+                               'size': len(manifest), 'annotations': {'io.containerd.image.name': 'docker.io/library/moby:1'}}]}).encode()
+            t = tarfile.open('\(s.base)/moby.tar', 'w')
+            def file(name, data):
+                i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+            file('oci-layout', b'{"imageLayoutVersion":"1.0.0"}'); file('index.json', index)
+            for blob in (config, manifest, packed): file('blobs/sha256/' + hashlib.sha256(blob).hexdigest(), blob)
+            t.close()
+            """)
+        let loaded = try s.store.load(fromFile: s.base + "/moby.tar")
+        #expect(loaded.map(\.reference) == ["moby:1"])
+        #expect(try s.store.images().map(\.reference) == ["moby:1"], "listed like any image")
+        let resolved = try s.store.resolve("moby:1")
+        #expect(try String(contentsOfFile: resolved.layerDirectories[0] + "/hello.txt", encoding: .utf8) == "hello from moby\n")
+        #expect(try s.store.resolve(resolved.configDigest.short).manifestDigest == resolved.manifestDigest, "found by id")
+        #expect(try s.store.check() == [])
+        try s.store.save(["moby:1"], toFile: s.base + "/again.tar")
+        let other = try ImageStoreTests.Scratch()
+        #expect(try other.store.load(fromFile: s.base + "/again.tar").map(\.id) == [resolved.configDigest])
     }
 }
