@@ -35,7 +35,7 @@ extension ImageStore {
         }
         let layer = try locked(.shared) {
             _ = try parentDocuments(parent)
-            return try packUpperDirectory(upperDirectory)
+            return try packLayer(upperDirectory, failure: "cannot commit \(upperDirectory)")
         }
         return try locked(.exclusive) {
             let (manifest, config, originalConfig) = try parentDocuments(parent)
@@ -94,10 +94,11 @@ extension ImageStore {
         }
     }
 
-    /// Packs the upper dir into a gzip blob in `tmp/`, hashing it on the way out (both digests in
-    /// the one pass), and moves it under its digest without reading it again.
-    private func packUpperDirectory(_ upper: String) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
-        let work = try makeTemporaryDirectory("commit")
+    /// Packs a directory (a container's upper dir, or an imported tree) into a gzip blob in
+    /// `tmp/`, hashing it on the way out (both digests in the one pass), and moves it under its
+    /// digest without reading it again. `failure` starts the message of a packing error.
+    func packLayer(_ directory: String, failure: String) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
+        let work = try makeTemporaryDirectory("pack")
         defer { removeTree(work) }
         let packed = work + "/layer.tar.gz"
         let out = open(packed, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -107,9 +108,9 @@ extension ImageStore {
         do {
             defer { close(out) }
             result = try LayerPacker(options: .init(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix))
-                .pack(directory: upper, to: out, observer: digests.observer)
+                .pack(directory: directory, to: out, observer: digests.observer)
         } catch {
-            throw ImageStoreError(layer: error, "cannot commit \(upper)")
+            throw ImageStoreError(layer: error, failure)
         }
         let digest = digests.storedDigest()
         try layout.blobs.adopt(packed, digest: digest)

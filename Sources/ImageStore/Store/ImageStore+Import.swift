@@ -53,11 +53,11 @@ extension ImageStore {
                 config: execution,
                 rootfs: OCIImage.RootFS(diffIDs: [layer.diffID]),
                 history: [OCIImage.History(created: date, createdBy: createdBy, comment: comment)])
-            let (configDigest, configSize) = try layout.blobs.ingest(try encode(config, "the image config"))
+            let (configDigest, configSize) = try layout.blobs.ingest(try encodeDocument(config, "the image config"))
             let manifest = OCIImage.Manifest(
                 config: .init(mediaType: OCIImage.MediaType.config, digest: configDigest, size: configSize),
                 layers: [layer.descriptor])
-            let (manifestDigest, manifestSize) = try layout.blobs.ingest(try encode(manifest, "the image manifest"))
+            let (manifestDigest, manifestSize) = try layout.blobs.ingest(try encodeDocument(manifest, "the image manifest"))
             // The tag last: until it is written, nothing names what was stored above.
             try layout.tag(reference, manifest: .init(
                 mediaType: OCIImage.MediaType.manifest, digest: manifestDigest, size: manifestSize,
@@ -78,7 +78,7 @@ extension ImageStore {
         #endif
     }
 
-    /// Packs the source into a gzip layer, computing both digests in the same pass, and ingests
+    /// Packs the source into a gzip layer, computing both digests in the same pass, and stores
     /// it. Everything temporary lives in `tmp/` and is removed here (or by the next open).
     private func storeLayer(from source: ImportSource,
                             options: ImportOptions) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
@@ -106,24 +106,7 @@ extension ImageStore {
                 throw ImageStoreError(layer: error, "cannot import \(path)")
             }
         }
-
-        let packed = work + "/layer.tar.gz"
-        let out = open(packed, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw ImageStoreError(.systemError, "cannot create \(packed)", errno: errno) }
-        defer { close(out) }
-        let digests = LayerDigests()
-        let result: LayerPackResult
-        do {
-            result = try LayerPacker(options: .init(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix))
-                .pack(directory: tree, to: out, observer: digests.observer)
-        } catch {
-            throw ImageStoreError(layer: error, "cannot import \(treeName(source))")
-        }
-        let digest = digests.storedDigest()
-        guard lseek(out, 0, SEEK_SET) == 0 else { throw ImageStoreError(.systemError, "cannot rewind \(packed)", errno: errno) }
-        try layout.blobs.ingest(from: out, expected: digest, expectedSize: result.storedBytes)
-        let mediaType = result.compression.mediaType ?? OCIImage.MediaType.layerGzip
-        return (OCIImage.Descriptor(mediaType: mediaType, digest: digest, size: result.storedBytes), digests.uncompressedDigest())
+        return try packLayer(tree, failure: "cannot import \(treeName(source))")
     }
 
     private func treeName(_ source: ImportSource) -> String {
@@ -132,11 +115,4 @@ extension ImageStore {
         }
     }
 
-    private func encode<T: Encodable>(_ value: T, _ what: String) throws -> [UInt8] {
-        do {
-            return try JSON.encode(value)
-        } catch {
-            throw ImageStoreError(.systemError, "cannot encode \(what): \(error)")
-        }
-    }
 }
