@@ -4,15 +4,18 @@ import Glibc
 #endif
 
 /// Reads an image archive (`berth load`) entry by entry from an fd: a tar, plain or compressed
-/// with an in-process filter (gzip, zstd, xz, bzip2). Names are checked and normalised here;
-/// entries that are neither regular files nor directories are refused, so nothing the archive
-/// says can make the store follow a link.
+/// with an in-process filter (gzip, zstd, xz, bzip2). Names are checked and normalised here.
+/// A symbolic link comes back as the archive path it names (resolved within the archive, never
+/// outside it): Docker's legacy `save` links a layer.tar it has already written. Nothing is
+/// ever followed on disk; hard links, devices and the like are refused.
 final class ImageArchiveReader {
-    /// One entry: its normalised path (no leading "./"), and whether it is a directory.
+    /// One entry: its normalised path (no leading "./"), whether it is a directory, and for a
+    /// symbolic link, the normalised archive path it points to.
     struct Entry {
         let path: String
         let isDirectory: Bool
         let size: Int64
+        var linkTarget: String? = nil
     }
 
     private let archive: OpaquePointer
@@ -47,9 +50,14 @@ final class ImageArchiveReader {
         let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
         let path = try Self.normalise(name, source: source)
         let type = mode_t(archive_entry_filetype(entry))
+        if type == S_IFLNK {
+            let target = archive_entry_symlink(entry).map { String(cString: $0) } ?? ""
+            return Entry(path: path, isDirectory: false, size: 0,
+                         linkTarget: try Self.resolve(link: path, target: target, name: name, source: source))
+        }
         guard (type == S_IFREG && archive_entry_hardlink(entry) == nil) || type == S_IFDIR else {
-            let kind = type == S_IFLNK ? "a symbolic link" : archive_entry_hardlink(entry) != nil ? "a hard link" : "not a regular file"
-            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is \(kind); an image archive holds only regular files")
+            let kind = archive_entry_hardlink(entry) != nil ? "a hard link" : "not a regular file"
+            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is \(kind); an image archive holds only regular files, directories and links between them")
         }
         return Entry(path: path, isDirectory: type == S_IFDIR, size: archive_entry_size(entry))
     }
@@ -82,6 +90,28 @@ final class ImageArchiveReader {
         while components.first == "." { components.removeFirst() }
         guard !name.hasPrefix("/"), !components.contains(".."), !components.contains(".") else {
             throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is outside the archive (an absolute path or '..'); refusing it")
+        }
+        return components.joined(separator: "/")
+    }
+
+    /// The archive path a symbolic link at `link` names: its target taken relative to the link's
+    /// directory, `..` resolved by the names alone. A target that leaves the archive (absolute,
+    /// or `..` above its top) is refused.
+    static func resolve(link: String, target: String, name: String, source: String) throws -> String {
+        var components = link.split(separator: "/").dropLast().map(String.init)
+        for part in target.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..":
+                guard !components.isEmpty, !target.hasPrefix("/") else {
+                    throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) links to \"\(target)\", outside the archive; refusing it")
+                }
+                components.removeLast()
+            default: components.append(String(part))
+            }
+        }
+        guard !target.hasPrefix("/"), !components.isEmpty else {
+            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) links to \"\(target)\", outside the archive; refusing it")
         }
         return components.joined(separator: "/")
     }

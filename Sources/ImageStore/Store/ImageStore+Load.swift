@@ -13,6 +13,8 @@ extension ImageStore {
         var dockerManifest: [UInt8]?
         /// Archive path → the digest its content was stored under.
         var files: [String: Digest] = [:]
+        /// Archive path of a symbolic link → the archive path it names.
+        var links: [String: String] = [:]
     }
 
     /// One image to record: its manifest entry and tags.
@@ -81,6 +83,13 @@ extension ImageStore {
         var contents = ArchiveContents()
         while let entry = try reader.next() {
             if entry.isDirectory || entry.path.isEmpty { continue }
+            if let target = entry.linkTarget {
+                guard !entry.path.hasPrefix("blobs/") else {
+                    throw ImageStoreError(.rejected, "the archive entry \"\(entry.path)\" in \(source) is a link; a blob must be a regular file")
+                }
+                contents.links[entry.path] = target
+                continue
+            }
             switch entry.path {
             case "oci-layout":
                 contents.ociLayout = true
@@ -107,6 +116,16 @@ extension ImageStore {
                     throw ImageStoreError(.corrupt, "the archive entry \"\(entry.path)\" in \(source) does not match its name (\(error.message)); nothing was loaded")
                 }
             }
+        }
+        // A link stands for the content it names (a link to a link too, to a bounded depth);
+        // one naming nothing in the archive stays out, and is reported if a manifest uses it.
+        for (link, first) in contents.links {
+            var target = first
+            for _ in 0..<8 where contents.files[target] == nil {
+                guard let next = contents.links[target] else { break }
+                target = next
+            }
+            if let digest = contents.files[target] { contents.files[link] = digest }
         }
         return contents
     }

@@ -182,6 +182,55 @@ struct ArchiveTests {
         #expect(try s.store.resolve(committed.id.short).config.config?.cmd == ["/bye"])
     }
 
+    @Test("a legacy docker-save tar whose shared layer.tar is a symbolic link loads; a link out of the archive is refused")
+    func dockerSaveLinkedLayer() throws {
+        let s = try ImageStoreTests.Scratch()
+        func archive(_ name: String, linkTarget: String) throws {
+            try LayerFixtures.python("""
+                import tarfile, io, hashlib, json
+                def layer(name, data):
+                    b = io.BytesIO()
+                    with tarfile.open(fileobj=b, mode='w', format=tarfile.PAX_FORMAT) as l:
+                        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; l.addfile(i, io.BytesIO(data))
+                    return b.getvalue()
+                base, top = layer('base.txt', b'base'), layer('top.txt', b'top')
+                sha = lambda b: 'sha256:' + hashlib.sha256(b).hexdigest()
+                def config(layers):
+                    return json.dumps({'architecture': 'amd64', 'os': 'linux',
+                                       'rootfs': {'type': 'layers', 'diff_ids': [sha(l) for l in layers]}}).encode()
+                c1, c2 = config([base]), config([base, top])
+                manifest = json.dumps([
+                    {'Config': hashlib.sha256(c1).hexdigest() + '.json', 'RepoTags': ['legacy/base:1'], 'Layers': ['aaaa/layer.tar']},
+                    {'Config': hashlib.sha256(c2).hexdigest() + '.json', 'RepoTags': ['legacy/app:1'],
+                     'Layers': ['bbbb/layer.tar', 'cccc/layer.tar']}]).encode()
+                t = tarfile.open('\(s.base)/\(name)', 'w')
+                def file(name, data):
+                    i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+                file('aaaa/layer.tar', base)
+                i = tarfile.TarInfo('bbbb/layer.tar'); i.type = tarfile.SYMTYPE; i.linkname = '\(linkTarget)'; t.addfile(i)
+                file('cccc/layer.tar', top)
+                file(hashlib.sha256(c1).hexdigest() + '.json', c1); file(hashlib.sha256(c2).hexdigest() + '.json', c2)
+                file('manifest.json', manifest)
+                t.close()
+                """)
+        }
+        try archive("linked.tar", linkTarget: "../aaaa/layer.tar")
+        let loaded = try s.store.load(fromFile: s.base + "/linked.tar")
+        #expect(loaded.map(\.reference) == ["legacy/base:1", "legacy/app:1"])
+        let app = try s.store.resolve("legacy/app:1")
+        #expect(app.layerDirectories.count == 2)
+        #expect(try String(contentsOfFile: app.layerDirectories[1] + "/base.txt", encoding: .utf8) == "base")
+        #expect(try String(contentsOfFile: app.layerDirectories[0] + "/top.txt", encoding: .utf8) == "top")
+        #expect(try s.store.check() == [])
+
+        let other = try ImageStoreTests.Scratch()
+        try archive("escaping.tar", linkTarget: "../../etc/passwd")
+        let error = #expect(throws: ImageStoreError.self) { try other.store.load(fromFile: s.base + "/escaping.tar") }
+        #expect(error?.code == .rejected)
+        #expect(error?.description.contains("\"bbbb/layer.tar\"") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(try other.store.images(includeUntagged: true) == [])
+    }
+
     @Test("an OCI archive in Docker's own media types (docker save with the containerd store) loads, runs and saves")
     func dockerMediaTypes() throws {
         let s = try ImageStoreTests.Scratch()
