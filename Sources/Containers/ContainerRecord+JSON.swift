@@ -10,7 +10,7 @@ extension ContainerRecord {
             ("Path", .string(path)), ("Args", strings(args)), ("Image", .string(image)),
             ("ImageManifest", .string(imageManifest)), ("State", state.json), ("Config", config.json),
             ("HostConfig", hostConfig.json), ("RunArguments", strings(runArguments)),
-            ("RestartCount", .number(JSONNumber(restartCount))),
+            ("RestartCount", .number(JSONNumber(restartCount))), ("BackOffStep", .number(JSONNumber(backOffStep))),
         ])
     }
 
@@ -23,14 +23,18 @@ extension ContainerRecord {
                   hostConfig: try HostSettings(json: o.value("HostConfig")),
                   runArguments: o.strings("RunArguments"))
         restartCount = o.int("RestartCount") ?? 0
+        backOffStep = o.int("BackOffStep") ?? 0
     }
 }
 
 extension ContainerState {
     var json: JSONValue {
         .object([
-            ("Status", .string(status.rawValue)), ("Pid", .number(JSONNumber(pid))),
-            ("ExitCode", exitCode.map { .number(JSONNumber($0)) } ?? .null), ("OOMKilled", .bool(oomKilled)),
+            ("Status", .string(status.rawValue)), ("Running", .bool(status == .running)),
+            ("Paused", .bool(false)), ("Restarting", .bool(status == .restarting)), ("OOMKilled", .bool(oomKilled)),
+            ("Dead", .bool(false)), ("Pid", .number(JSONNumber(pid))),
+            // Docker's 0 before the first end; null only for an end berth never saw.
+            ("ExitCode", exitCode.map { .number(JSONNumber($0)) } ?? (status == .exited ? .null : .number(JSONNumber(0)))),
             ("StartedAt", startedAt.map(JSONValue.string) ?? .null), ("FinishedAt", finishedAt.map(JSONValue.string) ?? .null),
         ])
     }
@@ -38,9 +42,10 @@ extension ContainerState {
     init(json: JSONValue?) throws(ContainerError) {
         let o = try RecordObject(json, "State")
         guard let status = Status(rawValue: try o.string("Status")) else {
-            throw ContainerError(.systemError, "the record's State.Status is not created, running or exited")
+            throw ContainerError(.systemError, "the record's State.Status is not created, running, restarting or exited")
         }
-        self.init(status: status, pid: Int32(o.int("Pid") ?? 0), exitCode: o.int("ExitCode").map { Int32($0) },
+        let ended = status == .exited || status == .restarting
+        self.init(status: status, pid: Int32(o.int("Pid") ?? 0), exitCode: ended ? o.int("ExitCode").map { Int32($0) } : nil,
                   oomKilled: o.value("OOMKilled")?.bool ?? false, startedAt: o.value("StartedAt")?.string,
                   finishedAt: o.value("FinishedAt")?.string)
     }

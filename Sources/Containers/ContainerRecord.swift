@@ -21,8 +21,10 @@ public struct ContainerRecord: Sendable, Equatable {
     public var hostConfig: HostSettings
     /// The words given to `berth run` after the image, to create the same process again.
     public var runArguments: [String]
-    /// How many times the monitor restarted it (`--restart`).
+    /// How many times the monitor restarted it (`--restart`) since it was last started by hand.
     public var restartCount: Int
+    /// The restarts since the container last ran for ten seconds: the back-off's step.
+    public var backOffStep: Int
 
     public init(id: String, name: String, created: String, path: String, args: [String], image: String,
                 imageManifest: String, state: ContainerState = .init(), config: ContainerSettings,
@@ -39,6 +41,7 @@ public struct ContainerRecord: Sendable, Equatable {
         self.hostConfig = hostConfig
         self.runArguments = runArguments
         restartCount = 0
+        backOffStep = 0
     }
 
 
@@ -48,7 +51,8 @@ public struct ContainerRecord: Sendable, Equatable {
 /// A container's life so far, as `ps` and `inspect` show it.
 public struct ContainerState: Sendable, Equatable {
     public enum Status: String, Sendable {
-        case created, running, exited
+        /// Ended, and waiting out its restart policy's back-off (its monitor still holds it).
+        case created, running, restarting, exited
     }
 
     public var status: Status
@@ -178,9 +182,13 @@ public struct RestartPolicy: Sendable, Equatable {
         }
     }
 
-    /// The wait before restart number `restarts + 1`: 100 ms doubling, at most a minute
-    /// (Docker's back-off).
-    public func delayMilliseconds(restarts: Int) -> Int {
-        min(60_000, 100 << min(restarts, 10))
+    /// The wait before a restart: 100 ms, doubling with each restart of a container that keeps
+    /// failing fast, at most a minute (Docker's back-off).
+    public func delayMilliseconds(step: Int) -> Int {
+        min(60_000, 100 << min(step, 10))
     }
+
+    /// The back-off step of the next restart, the last one's being `step`: a run of ten seconds
+    /// or more starts the back-off over (Docker's rule).
+    public static func backOffStep(after step: Int, ranSeconds: Int) -> Int { ranSeconds >= 10 ? 0 : step }
 }

@@ -6,12 +6,16 @@ protocol BerthCommand: Sendable {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError)
     /// Does the command's work and returns berth's exit code.
     func run() throws -> Int32
+    /// Whether the command supervises a process (and so takes signals from a signalfd).
+    static var supervisesProcess: Bool { get }
 }
 
 extension BerthCommand {
     /// The exit code when the command fails: Docker's 125 for `run` (whose own codes are the
     /// container's), 1 for the others.
     static var failureCode: Int32 { 1 }
+
+    static var supervisesProcess: Bool { false }
 }
 
 /// The `berth` command: its global options and its subcommands, and the dispatch from a
@@ -64,6 +68,15 @@ enum Berth {
         case help(String)
         case run(Run)
         case command(any BerthCommand)
+
+        /// Whether berth blocks the forwarded signals before it runs the command.
+        var supervisesProcess: Bool {
+            switch self {
+            case .help: false
+            case .run: true
+            case .command(let command): type(of: command).supervisesProcess
+            }
+        }
     }
 
     /// Parses and validates `arguments` (the words after the program's name).

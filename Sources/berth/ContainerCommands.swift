@@ -62,7 +62,7 @@ struct ListContainers: BerthCommand {
         // Newest first, as Docker lists them.
         for record in context.all().reversed() {
             let state = context.state(of: record)
-            guard all || state.status == .running else { continue }
+            guard all || state.isUp else { continue }
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
             let status = record.statusText(state, now: now)
@@ -115,9 +115,10 @@ struct RemoveContainers: BerthCommand {
         let context = try ContainerContext(global: global)
         return forEach(names) { name in
             let record = try context.store.find(name)
-            if context.state(of: record).status == .running {
+            let state = context.state(of: record)
+            if state.isUp {
                 guard force else {
-                    throw ContainerError(.conflict, "container \(name) is running: stop it first, or remove it with berth rm -f")
+                    throw ContainerError(.conflict, "container \(name) is \(state.status.rawValue): stop it first, or remove it with berth rm -f")
                 }
                 try ContainerControl(global: global).stop(record, timeout: 0)
             }

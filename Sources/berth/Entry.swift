@@ -6,14 +6,15 @@ import Runtime
 import Glibc
 #endif
 
-/// berth's entry point. Signals are blocked before anything else runs (see
-/// `ContainerSupervisor.blockSignals`), and every failure ends in one line on stderr and
-/// Docker's exit codes: 125 when `run` itself failed (126/127 when its command could not run),
-/// 1 when another command failed.
+/// berth's entry point. Every failure ends in one line on stderr and Docker's exit codes: 125
+/// when `run` itself failed (126/127 when its command could not run), 1 when another command
+/// failed.
 @main
 enum Entry {
     static func main() {
-        ContainerSupervisor.blockSignals()
+        // A closed stdout (`berth ps | head`) must not kill berth halfway through a write to the
+        // store: writes to it fail with EPIPE instead, and the output code stops there.
+        signal(SIGPIPE, SIG_IGN)
         Glibc.exit(run(Array(CommandLine.arguments.dropFirst())))
     }
 
@@ -26,6 +27,11 @@ enum Entry {
             Output.error(error.message)
             return Output.exitCode(for: error)
         }
+        // The commands that supervise a process take the signals a terminal sends (to forward
+        // them) from a signalfd, so they are blocked before that process exists. The others keep
+        // the default actions: Ctrl-C ends `logs -f` or a long import like SIGKILL would, which
+        // the store survives by design.
+        if invocation.supervisesProcess { ContainerSupervisor.blockSignals() }
         var failureCode: Int32 = 125
         do {
             switch invocation {

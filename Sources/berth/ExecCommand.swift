@@ -20,6 +20,7 @@ struct ExecCommand: BerthCommand {
             .value("user", short: "u", valueName: "user", help: "User to run as: uid[:gid] or name[:group]."),
         ],
         stopsAtFirstPositional: true)
+    static let supervisesProcess = true
 
     let global: GlobalOptions
     let container: String
@@ -50,13 +51,7 @@ struct ExecCommand: BerthCommand {
     func run() throws -> Int32 {
         let control = try ContainerControl(global: global)
         let record = try control.context.store.find(container)
-        guard control.isRunning(record), record.state.pid > 0 else {
-            throw ContainerError(.conflict, "container \(record.name) is not running: start it first (berth start \(record.name))")
-        }
-        let pidfd = berth_pidfd_open(record.state.pid)
-        guard pidfd >= 0 else {
-            throw ContainerError(.conflict, "container \(record.name) is not running (its process is gone)")
-        }
+        let pidfd = try control.openInit(record)
         defer { close(pidfd) }
 
         let logger = global.makeLogger()

@@ -64,6 +64,8 @@ struct Inspect: BerthCommand {
             ])
         }
         if case .object(var fields) = value {
+            // Docker's names start with a slash (its legacy container links).
+            if let index = fields.firstIndex(where: { $0.key == "Name" }) { fields[index].value = .string("/" + record.name) }
             fields.append((key: "Mounts", value: .array(mounts)))
             fields.append((key: "GraphDriver", value: .object([
                 (key: "Name", value: "overlay"),

@@ -22,22 +22,29 @@ struct ContainerControl {
 
     /// Sends `signal` to the container's init (running containers only).
     func signal(_ record: ContainerRecord, _ signal: Int32) throws {
+        let pidfd = try openInit(record)
+        defer { close(pidfd) }
+        guard berth_pidfd_send_signal(pidfd, signal) == 0 || errno == ESRCH else {
+            throw ContainerError(.systemError, "cannot signal container \(record.name): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A pidfd for the container's init, to signal it or join its namespaces; refused unless
+    /// the container runs.
+    ///
+    /// The pid cannot be another process's: the monitor, alive (it holds the lock), has not
+    /// reaped it yet, or has reaped it and is exiting, in which case the pid is freshly free.
+    func openInit(_ record: ContainerRecord) throws -> Int32 {
         guard isRunning(record), record.state.pid > 0 else {
-            throw ContainerError(.conflict, "container \(record.name) is not running")
+            let state = record.state.status == .restarting ? "restarting (waiting out its back-off)" : "not running"
+            throw ContainerError(.conflict, "container \(record.name) is \(state): start it first (berth start \(record.name))")
         }
-        // The pid cannot be another process's: the monitor, alive (it holds the lock), has not
-        // reaped it yet, or has reaped it and is exiting, in which case the pid is freshly free.
         let pidfd = berth_pidfd_open(record.state.pid)
-        if pidfd >= 0 {
-            defer { close(pidfd) }
-            guard berth_pidfd_send_signal(pidfd, signal) == 0 || errno == ESRCH else {
-                throw ContainerError(.systemError, "cannot signal container \(record.name): \(String(cString: strerror(errno)))")
-            }
-        } else if errno != ESRCH {
-            guard kill(record.state.pid, signal) == 0 || errno == ESRCH else {
-                throw ContainerError(.systemError, "cannot signal container \(record.name): \(String(cString: strerror(errno)))")
-            }
+        guard pidfd >= 0 else {
+            if errno == ESRCH { throw ContainerError(.conflict, "container \(record.name) is not running (its process has ended)") }
+            throw ContainerError(.systemError, "cannot open container \(record.name)'s process: \(String(cString: strerror(errno)))")
         }
+        return pidfd
     }
 
     /// Docker's stop: the stop signal, `timeout` seconds, SIGKILL, then a wait for the monitor to
@@ -81,9 +88,13 @@ struct ContainerControl {
     }
 
     /// Starts a created or exited container again, in the background, with its own upper dir.
+    /// A start by hand gives the restart policy its full count again (Docker's rule).
     func start(_ record: ContainerRecord) throws {
         guard !isRunning(record) else { return }
         context.store.clearStopping(record.id)
+        var record = record
+        record.restartCount = 0
+        record.backOffStep = 0
         let run = try Run.recreate(from: record, global: global)
         let runtime = try HostRuntime(global: global, cgroupParent: record.hostConfig.cgroupParent, logger: global.makeLogger())
         let images = try ImageStore(root: global.stateRoot)
@@ -217,7 +228,18 @@ struct KillContainers: BerthCommand {
 
     func run() throws -> Int32 {
         let control = try ContainerControl(global: global)
-        return forEach(names) { name in try control.signal(try control.context.store.find(name), signal) }
+        return forEach(names) { name in
+            let record = try control.context.store.find(name)
+            // Docker's rule: SIGKILL or the container's stop signal is a stop by the user, which
+            // its restart policy does not undo; other signals (HUP to reload) are not.
+            let stopSignal = record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
+            if signal == SIGKILL || signal == stopSignal, control.isRunning(record) {
+                control.context.store.markStopping(record.id)
+                // A container waiting out its back-off then just stays down.
+                if record.state.status == .restarting { return }
+            }
+            try control.signal(record, signal)
+        }
     }
 }
 
@@ -293,18 +315,18 @@ struct MonitorExit: BerthCommand {
         let cgroup = CgroupPath(record.hostConfig.cgroup)
         let oomKilled = exitStatus == 128 + SIGKILL && ((try? runtime.cgroups.events(of: cgroup).oomKills) ?? 0) > 0
         let cgroupRemoved = (try? runtime.cgroups.destroy(cgroup)) != nil
+        record.state = record.state.ended(exitCode: exitStatus, oomKilled: oomKilled)
 
-        record.state = ContainerState(status: .exited, pid: 0, exitCode: exitStatus, oomKilled: oomKilled,
-                                      startedAt: record.state.startedAt, finishedAt: Timestamp.now())
         let policy = record.hostConfig.restartPolicy
         if cgroupRemoved, policy.shouldRestart(exitCode: exitStatus, restarts: record.restartCount,
                                               stoppedByUser: containers.isStopping(id)) {
+            let ranSeconds = (Timestamp.parse(record.state.finishedAt ?? "") ?? 0) - (Timestamp.parse(record.state.startedAt ?? "") ?? 0)
+            record.backOffStep = RestartPolicy.backOffStep(after: record.backOffStep, ranSeconds: ranSeconds)
+            record.state.status = .restarting
             try? containers.write(record)
-            usleep(UInt32(policy.delayMilliseconds(restarts: record.restartCount)) * 1000)
-            // A stop during the back-off wins.
-            if !containers.isStopping(id), let fresh = try? containers.load(id: id) {
-                record = fresh
+            if waitOutBackOff(milliseconds: policy.delayMilliseconds(step: record.backOffStep), containers: containers) {
                 record.restartCount += 1
+                record.backOffStep += 1
                 do {
                     let run = try Run.recreate(from: record, global: global)
                     let programs = try MonitorPrograms.locate()
@@ -314,18 +336,37 @@ struct MonitorExit: BerthCommand {
                     try DetachedLauncher(global: global, runtime: runtime, containers: containers)
                         .becomeMonitor(record, config: config, lease: lease, programs: programs, ready: nil)
                 } catch {
-                    // becomeMonitor released the lease; the record says why it stays down.
+                    // The container stays down; its log says why.
                     logger.error("cannot restart the container", metadata: ["container": "\(record.shortID)", "error": "\(error)"])
+                    record.state.status = .exited
+                    try? containers.write(record)
+                    lease.release()
                     return 1
                 }
             }
+            record.state.status = .exited
         }
-        if cgroupRemoved { lease.release() } else { lease.keepForRecovery() }
+        // The record is final before the lock goes: whoever waits for the lock (stop, then
+        // start or rm) reads this end, and nothing it writes next is overwritten.
         if record.hostConfig.autoRemove {
             try? containers.remove(record)
         } else {
             try? containers.write(record)
         }
+        if cgroupRemoved { lease.release() } else { lease.keepForRecovery() }
         return 0
+    }
+
+    /// Sleeps out a restart's back-off in short steps, so that a stop, kill or rm during it
+    /// (they mark the container as stopping) ends it at once. True when the restart goes ahead.
+    private func waitOutBackOff(milliseconds: Int, containers: ContainerStore) -> Bool {
+        var waited = 0
+        while waited < milliseconds {
+            if containers.isStopping(id) { return false }
+            let step = min(50, milliseconds - waited)
+            usleep(UInt32(step) * 1000)
+            waited += step
+        }
+        return !containers.isStopping(id)
     }
 }

@@ -42,7 +42,7 @@ struct ContainerLogs: BerthCommand {
     func run() throws -> Int32 {
         let context = try ContainerContext(global: global)
         let record = try context.store.find(name)
-        let log = ContainerLog(path: context.store.directory(of: record.id) + "/container.log")
+        let log = ContainerLog(path: context.store.logPath(of: record.id))
         var output = LogOutput(timestamps: timestamps)
         if follow {
             // Asked after each look at the log: the output so far goes out, then the container's
@@ -50,6 +50,8 @@ struct ContainerLogs: BerthCommand {
             // counting as running, so nothing written is missed).
             try log.follow(from: tail.map(ContainerLog.Start.last) ?? .beginning, until: {
                 output.flush()
+                // `berth logs -f web | grep -m1 ready` ends when grep does.
+                if output.readerGone { return true }
                 guard let now = try? context.store.load(id: record.id) else { return true }
                 return context.state(of: now).status != .running
             }, emit: { output.add($0) })
@@ -68,6 +70,8 @@ private struct LogOutput {
     let timestamps: Bool
     private var fd: Int32 = STDOUT_FILENO
     private var buffer: [UInt8] = []
+    /// Whether a write failed (EPIPE: the reader closed the pipe): nothing more goes out.
+    private(set) var readerGone = false
 
     init(timestamps: Bool) {
         self.timestamps = timestamps
@@ -91,10 +95,11 @@ private struct LogOutput {
     /// Writes the buffer out. A closed reader (`berth logs | head`) just ends the output.
     mutating func flush() {
         var offset = 0
-        while offset < buffer.count {
+        while offset < buffer.count, !readerGone {
             let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
+                readerGone = true
                 break
             }
             offset += n

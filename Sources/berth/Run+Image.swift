@@ -45,11 +45,7 @@ extension Run {
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
                 try? containers.write(record)
             }
-            record.state.status = .exited
-            record.state.pid = 0
-            record.state.exitCode = outcome.exitCode
-            record.state.oomKilled = outcome.oomKilled
-            record.state.finishedAt = Timestamp.now()
+            record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.
             if autoRemove {
                 try containers.remove(record)

@@ -82,8 +82,10 @@ import Testing
         #expect(!policy.shouldRestart(exitCode: 1, restarts: 2, stoppedByUser: false))
         #expect(!policy.shouldRestart(exitCode: 0, restarts: 0, stoppedByUser: false))
         #expect(!RestartPolicy(name: "always").shouldRestart(exitCode: 0, restarts: 9, stoppedByUser: true))
-        #expect(RestartPolicy().delayMilliseconds(restarts: 0) == 100)
-        #expect(RestartPolicy().delayMilliseconds(restarts: 3) == 800)
-        #expect(RestartPolicy().delayMilliseconds(restarts: 40) == 60_000)
+        #expect(RestartPolicy().delayMilliseconds(step: 0) == 100)
+        #expect(RestartPolicy().delayMilliseconds(step: 3) == 800)
+        #expect(RestartPolicy().delayMilliseconds(step: 40) == 60_000)
+        #expect(RestartPolicy.backOffStep(after: 6, ranSeconds: 9) == 6)
+        #expect(RestartPolicy.backOffStep(after: 6, ranSeconds: 10) == 0, "a steady run starts the back-off over")
     }
 }

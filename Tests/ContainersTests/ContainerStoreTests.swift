@@ -134,6 +134,19 @@ func randomID() -> String {
         // Docker's inspect keys.
         #expect(record.json["State"]?["OOMKilled"]?.bool == true)
         #expect(record.json["HostConfig"]?["RestartPolicy"]?["MaximumRetryCount"]?.int == 3)
+        #expect(record.json["State"]?["Running"]?.bool == false && record.json["State"]?["Restarting"]?.bool == false)
+
+        // Waiting out a back-off: the end it restarts after is kept.
+        record.state.status = .restarting
+        record.backOffStep = 4
+        #expect(try ContainerRecord(json: JSON.parse(JSON.serialize(record.json))) == record)
+        #expect(record.json["State"]?["Restarting"]?.bool == true)
+        // Docker's ExitCode is 0 until the first end; berth's null says an end it never saw.
+        record.state = ContainerState(status: .running, pid: 42, startedAt: "2026-11-25T17:00:00Z")
+        #expect(record.json["State"]?["ExitCode"]?.int == 0 && record.json["State"]?["Running"]?.bool == true)
+        #expect(try ContainerRecord(json: JSON.parse(JSON.serialize(record.json))) == record)
+        record.state = ContainerState(status: .exited)
+        #expect(record.json["State"]?["ExitCode"] == .null)
     }
 
     @Test func aDamagedRecordIsNamed() throws {
@@ -157,6 +170,13 @@ func randomID() -> String {
         #expect(record.statusText(dead, now: 0) == "Exited (unknown)")
         let now = Timestamp.parse(record.state.startedAt!)!
         #expect(record.statusText(record.state, now: now + 3) == "Up 3 seconds")
+
+        // A monitor that dies in a back-off leaves the end it saw.
+        record.state = ContainerState(status: .restarting, pid: 0, exitCode: 1, startedAt: Timestamp.now(), finishedAt: Timestamp.now())
+        #expect(record.statusText(record.state, now: now).hasPrefix("Restarting (1)"))
+        #expect(record.verified(isRunning: { _ in true }).isUp)
+        let orphaned = record.verified(isRunning: { _ in false })
+        #expect(orphaned.status == .exited && orphaned.exitCode == 1 && !orphaned.isUp)
     }
 }
 

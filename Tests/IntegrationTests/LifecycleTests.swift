@@ -52,7 +52,7 @@ extension Containers {
 
             let inspected = try root.inspect(name)
             #expect(inspected["Id"] as? String == id)
-            #expect((inspected["Name"] as? String).map { $0 == name || $0 == "/" + name } == true, "\(inspected["Name"] ?? "")")
+            #expect(inspected["Name"] as? String == "/" + name, "\(inspected["Name"] ?? "")")
             let state = try #require(inspected["State"] as? [String: Any])
             #expect(state["Status"] as? String == "running")
             #expect(state["OOMKilled"] as? Bool == false)
@@ -215,6 +215,28 @@ extension Containers {
             // It printed everything the container wrote, and nothing twice.
             let all = try root.berth(["logs", "ticker"])
             #expect(all.stdout == follower.stdout)
+        }
+
+        @Test("logs -f ends on Ctrl-C (SIGINT) and when its reader closes the pipe")
+        func logsFollowInterrupted() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            _ = try root.runDetached(["--name", "chatter"], ["sh", "-c", "while :; do echo tick; sleep 0.05; done"])
+            let follower = try StreamingCommand(fixture.berth, ["--root", root.path, "logs", "-f", "chatter"])
+            defer { follower.wait(seconds: 0) }
+            #expect(root.waitUntil(seconds: 10) { follower.stdout.contains("tick") })
+            kill(follower.spawned.pid, SIGINT)
+            #expect(follower.wait(seconds: 3), "logs -f went on after SIGINT")
+            #expect(follower.status == 128 + SIGINT)
+
+            // `logs -f | head -n 2` returns once head has its lines.
+            let started = Date()
+            let piped = try FileCommand.run("/bin/sh", ["-c", "\"$0\" --root \"$1\" logs -f chatter | head -n 2",
+                                                        fixture.berth, root.path], timeout: 15)
+            #expect(piped.status == 0, "\(piped.stderr)")
+            #expect(piped.stdout == "tick\ntick\n")
+            #expect(Date().timeIntervalSince(started) < 5, "logs -f went on writing to a closed pipe")
+            #expect(Kernel.processes(mentioning: "logs -f chatter").isEmpty)
         }
 
         // MARK: - exec
@@ -457,27 +479,88 @@ extension Containers {
             try expectStaysStopped(root, "bouncer")
 
             // Stopped while running, rather than between runs.
-            _ = try root.runDetached(["--name", "steady", "--restart", "always"], Self.forever)
+            // sh is the container's pid 1: only the signals it traps reach it.
+            _ = try root.runDetached(["--name", "steady", "--restart", "always"],
+                                     ["sh", "-c", "trap 'exit 3' HUP; trap 'exit 0' TERM; touch /trapping; while :; do sleep 0.1; done"])
+            // Until sh has set its traps, the kernel drops them: it is a pid namespace's init.
+            func trapping() throws -> Bool {
+                try root.waitUntil(seconds: 5) { try root.berth(["exec", "steady", "rm", "/trapping"]).status == 0 }
+            }
             #expect(try root.berth(["stop", "-t", "1", "steady"]).status == 0)
             try expectStaysStopped(root, "steady")
             #expect(try root.inspect("steady")["RestartCount"] as? Int == 0)
-            // A kill is not a stop: the policy brings it back.
+            // A signal that ends it is not a stop: the policy brings it back.
             let started = try root.berth(["start", "steady"])
             #expect(started.status == 0, "\(started.stderr)")
-            #expect(try root.berth(["kill", "steady"]).status == 0)
+            #expect(try trapping())
+            #expect(try root.berth(["kill", "-s", "HUP", "steady"]).status == 0)
             #expect(try root.waitUntil(seconds: 5) { try root.inspect("steady")["RestartCount"] as? Int == 1 })
             #expect(try root.waitUntil(seconds: 5) { try root.status("steady")?.hasPrefix("Up ") == true })
+            #expect(try trapping(), "the restarted sh left no marker")   // and the next start's is its own
+            // SIGKILL is (Docker's rule), and so is the stop signal.
+            #expect(try root.berth(["kill", "steady"]).status == 0)
+            #expect(try root.waitUntil(seconds: 5) { try root.status("steady")?.hasPrefix("Exited (137)") == true })
+            try expectStaysStopped(root, "steady")
+            // A start by hand gives the policy its full count again.
+            #expect(try root.berth(["start", "steady"]).status == 0)
+            #expect(try root.inspect("steady")["RestartCount"] as? Int == 0)
+            #expect(try trapping())
+            #expect(try root.berth(["kill", "-s", "TERM", "steady"]).status == 0)
+            #expect(try root.waitUntil(seconds: 5) { try root.status("steady")?.hasPrefix("Exited (0)") == true })
+            try expectStaysStopped(root, "steady")
+        }
+
+        @Test("a container in its restart back-off shows as Restarting; stop and rm -f end the back-off at once")
+        func restartBackOff() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            _ = try root.runDetached(["--name", "crashy", "--restart", "always"], ["sh", "-c", "exit 1"])
+            // The back-off doubles from 100 ms: from the fifth restart on it is 3.2 s or more.
+            func inBackOff(atLeast restarts: Int) throws -> Bool {
+                let inspected = try root.inspect("crashy")
+                return (inspected["RestartCount"] as? Int ?? 0) >= restarts
+                    && (inspected["State"] as? [String: Any])?["Status"] as? String == "restarting"
+            }
+            #expect(try root.waitUntil(seconds: 15) { try inBackOff(atLeast: 5) }, "\((try? root.inspect("crashy")) ?? [:])")
+            let state = try root.state("crashy")
+            #expect(state["Restarting"] as? Bool == true && state["Running"] as? Bool == false, "\(state)")
+            #expect(state["ExitCode"] as? Int == 1 && state["Pid"] as? Int == 0, "\(state)")
+            let ps = try root.berth(["ps"])
+            #expect(ps.stdout.contains("Restarting (1)"), "ps without -a lists it: \(ps.stdout)")
+            let exec = try root.berth(["exec", "crashy", "true"])
+            #expect(exec.status != 0 && exec.stderr.contains("restarting"), "\(exec.stderr)")
+            let refused = try root.berth(["rm", "crashy"])
+            #expect(refused.status == 1 && refused.stderr.contains("restarting"), "\(refused.stderr)")
+
+            var start = Date()
+            let stopped = try root.berth(["stop", "-t", "10", "crashy"])
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            #expect(Date().timeIntervalSince(start) < 1.5, "stop waited for the back-off: \(Date().timeIntervalSince(start)) s")
+            try expectStaysStopped(root, "crashy")
+            #expect(try root.status("crashy")?.hasPrefix("Exited (1)") == true)
+
+            #expect(try root.berth(["start", "crashy"]).status == 0)
+            #expect(try root.inspect("crashy")["RestartCount"] as? Int ?? 99 <= 1, "start did not reset the count")
+            #expect(try root.waitUntil(seconds: 15) { try inBackOff(atLeast: 5) })
+            start = Date()
+            let removed = try root.berth(["rm", "-f", "crashy"])
+            #expect(removed.status == 0, "\(removed.stderr)")
+            #expect(Date().timeIntervalSince(start) < 1.5, "rm -f waited for the back-off")
+            #expect(try root.list().isEmpty)
+            #expect(Kernel.cgroupDirectories(under: fixture.cgroupParent).isEmpty)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
         }
 
         /// Polls the container for 2 s: it must stay exited, with no restarts counted.
-        private func expectStaysStopped(_ root: LifecycleRoot, _ name: String) throws {
+        private func expectStaysStopped(_ root: LifecycleRoot, _ name: String,
+                                        sourceLocation: SourceLocation = #_sourceLocation) throws {
             let count = try root.inspect(name)["RestartCount"] as? Int
             let deadline = Date().addingTimeInterval(2)
             while Date() < deadline {
                 let inspected = try root.inspect(name)
                 let status = (inspected["State"] as? [String: Any])?["Status"] as? String
-                #expect(status == "exited", "\(name) came back after stop: \(status ?? "-")")
-                #expect(inspected["RestartCount"] as? Int == count)
+                #expect(status == "exited", "\(name) came back after stop: \(status ?? "-")", sourceLocation: sourceLocation)
+                #expect(inspected["RestartCount"] as? Int == count, sourceLocation: sourceLocation)
                 if status != "exited" { return }
                 usleep(100_000)
             }
