@@ -207,12 +207,30 @@ public struct ContainerStore: Sendable {
     public func remove(_ record: ContainerRecord) throws {
         let dir = directory(of: record.id)
         let doomed = containersDirectory + "/.removing-" + record.id
+        // The directory is locked before it is renamed and until it is gone, so that a second
+        // rm, or another command's removeIncomplete, waits or passes instead of walking the
+        // same tree at once (and failing on entries this one removed).
+        let lock = lockTree(dir, wait: true) ?? lockTree(doomed, wait: true)
+        defer { if let lock { close(lock) } }
         if rename(dir, doomed) != 0 {
             guard errno == ENOENT else { throw ContainerError.system("cannot remove container \(record.shortID)") }
         }
         let namePath = namesDirectory + "/" + record.name
         if readLink(namePath) == record.id { unlink(namePath) }
         try TreeRemoval.remove(doomed)
+    }
+
+    /// A flock on the directory at `path`, waiting for it or not; nil when there is no such
+    /// directory, or (not waiting) when another process holds it.
+    private func lockTree(_ path: String, wait: Bool) -> Int32? {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// Removes what interrupted commands left: containers renamed for removal, directories that
@@ -222,7 +240,10 @@ public struct ContainerStore: Sendable {
         for name in listDirectory(containersDirectory) {
             let path = containersDirectory + "/" + name
             if name.hasPrefix(".removing-") {
+                // One an rm is removing right now is left to it.
+                guard let lock = lockTree(path, wait: false) else { continue }
                 try? TreeRemoval.remove(path)
+                close(lock)
             } else if !name.hasPrefix("."), access(path + "/config.json", F_OK) != 0, isStale(name) {
                 try? TreeRemoval.remove(path)
             }

@@ -95,12 +95,8 @@ struct ContainerControl {
         var record = record
         record.restartCount = 0
         record.backOffStep = 0
-        let run = try Run.recreate(from: record, global: global)
         let runtime = try HostRuntime(global: global, cgroupParent: record.hostConfig.cgroupParent, logger: global.makeLogger())
-        let images = try ImageStore(root: global.stateRoot)
-        let config = try images.resolve(record.imageManifest) { resolved in
-            try run.makeConfig(record: record, image: resolved, containers: context.store)
-        }
+        let config = try Run.recreateConfig(of: record, global: global, containers: context.store)
         try DetachedLauncher(global: global, runtime: runtime, containers: context.store).start(record, config: config)
     }
 }
@@ -112,6 +108,15 @@ extension Run {
             throw ContainerError(.systemError, "the record of container \(record.name) holds no valid run command")
         }
         return try Run(global: global, parsed)
+    }
+
+    /// The container's launch configuration as its `run` made it, on the layers of the image it
+    /// was created from (start, a policy's restart).
+    static func recreateConfig(of record: ContainerRecord, global: GlobalOptions, containers: ContainerStore) throws -> ContainerConfig {
+        let run = try recreate(from: record, global: global)
+        return try ImageStore(root: global.stateRoot).resolve(record.imageManifest) { resolved in
+            try run.makeConfig(record: record, image: resolved, containers: containers)
+        }
     }
 }
 
@@ -328,11 +333,8 @@ struct MonitorExit: BerthCommand {
                 record.restartCount += 1
                 record.backOffStep += 1
                 do {
-                    let run = try Run.recreate(from: record, global: global)
                     let programs = try MonitorPrograms.locate()
-                    let config = try ImageStore(root: global.stateRoot).resolve(record.imageManifest) { resolved in
-                        try run.makeConfig(record: record, image: resolved, containers: containers)
-                    }
+                    let config = try Run.recreateConfig(of: record, global: global, containers: containers)
                     try DetachedLauncher(global: global, runtime: runtime, containers: containers)
                         .becomeMonitor(record, config: config, lease: lease, programs: programs, ready: nil)
                 } catch {

@@ -121,6 +121,22 @@ func randomID() -> String {
         #expect(try store.create(makeRecord(name: "ghost")).name == "ghost")
     }
 
+    @Test func aTreeAnRmIsRemovingIsLeftToIt() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let doomed = store.containersDirectory + "/.removing-" + randomID()
+        try FileManager.default.createDirectory(atPath: doomed + "/upper", withIntermediateDirectories: true)
+        // The lock an rm holds while it removes the tree (flock: per open file, so this process's
+        // own second open is refused too).
+        let fd = open(doomed, O_RDONLY | O_DIRECTORY)
+        #expect(flock(fd, LOCK_EX) == 0)
+        store.removeIncomplete()
+        #expect(FileManager.default.fileExists(atPath: doomed + "/upper"), "removeIncomplete walked a tree being removed")
+        close(fd)
+        store.removeIncomplete()
+        #expect(!FileManager.default.fileExists(atPath: doomed))
+    }
+
     @Test func theRecordsJSONRoundTrips() throws {
         var record = makeRecord(name: "web")
         record.state = ContainerState(status: .exited, pid: 0, exitCode: 137, oomKilled: true,
