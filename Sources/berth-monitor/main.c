@@ -58,38 +58,32 @@ static int encode_status(const siginfo_t *info) {
     return 128 + info->si_status;
 }
 
-static int encode_wait_status(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return 255;
-}
-
 struct watched {
     pid_t pid;
     int exited;
     int status;   // encoded, valid once exited
 };
 
-// Reaps the init if it has exited, then every other child that has (a process the berth child
-// forked before it exec'd us, say). waitpid(-1) can only return the init if it exited between
-// the two calls; its status is then taken from there, so the init is never reaped unseen.
+// Notes the init's end and reaps every other child that has ended (a process the berth child
+// forked before it exec'd us, say). The init itself is left a zombie (WNOWAIT): while the
+// container's record names its pid, that pid must not be free for another process to take, so
+// `berth monitor-exit`, which this process becomes, reaps it once the record says it ended.
 static void reap(struct watched *init) {
     if (!init->exited) {
         siginfo_t info;
         memset(&info, 0, sizeof(info));
-        if (waitid(P_PID, (id_t)init->pid, &info, WEXITED | WNOHANG) == 0 && info.si_pid == init->pid) {
+        if (waitid(P_PID, (id_t)init->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == init->pid) {
             init->exited = 1;
             init->status = encode_status(&info);
         }
     }
     for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid <= 0) break;
-        if (pid == init->pid && !init->exited) {
-            init->exited = 1;
-            init->status = encode_wait_status(status);
-        }
+        siginfo_t info;
+        memset(&info, 0, sizeof(info));
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+        // The init's zombie may come first and hide the rest: they wait with it for the end.
+        if (info.si_pid == init->pid) break;
+        waitid(P_PID, (id_t)info.si_pid, &info, WEXITED | WNOHANG);
     }
 }
 

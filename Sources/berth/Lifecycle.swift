@@ -329,6 +329,7 @@ struct MonitorExit: BerthCommand {
             record.backOffStep = RestartPolicy.backOffStep(after: record.backOffStep, ranSeconds: ranSeconds)
             record.state.status = .restarting
             try? containers.write(record)
+            reapEndedChildren()
             if waitOutBackOff(milliseconds: policy.delayMilliseconds(step: record.backOffStep), containers: containers) {
                 record.restartCount += 1
                 record.backOffStep += 1
@@ -355,8 +356,16 @@ struct MonitorExit: BerthCommand {
         } else {
             try? containers.write(record)
         }
+        reapEndedChildren()
         if cgroupRemoved { lease.release() } else { lease.keepForRecovery() }
         return 0
+    }
+
+    /// Reaps the container's init, which berth-monitor left a zombie so that its pid stayed
+    /// taken while the record named it (and whatever else of this process's children ended).
+    private func reapEndedChildren() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
     }
 
     /// Sleeps out a restart's back-off in short steps, so that a stop, kill or rm during it
