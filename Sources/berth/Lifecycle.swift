@@ -32,8 +32,9 @@ struct ContainerControl {
     /// A pidfd for the container's init, to signal it or join its namespaces; refused unless
     /// the container runs.
     ///
-    /// The pid cannot be another process's: the monitor, alive (it holds the lock), has not
-    /// reaped it yet, or has reaped it and is exiting, in which case the pid is freshly free.
+    /// The pid cannot be another process's: a detached container's monitor keeps its init a
+    /// zombie until the record says it ended (a foreground `run` reaps it, then writes the
+    /// record a moment later, in which moment the pid is freshly free).
     func openInit(_ record: ContainerRecord) throws -> Int32 {
         guard isRunning(record), record.state.pid > 0 else {
             let state = record.state.status == .restarting ? "restarting (waiting out its back-off)" : "not running"
