@@ -2,10 +2,11 @@
 //
 // `berth run -d` forks; the child launches the container (so it is the parent of the container's
 // init, which has PR_SET_PDEATHSIG=SIGKILL) and then execs this program, which:
-//   1. watches the init through a pidfd, and reaps it (and any other child it may have);
-//   2. copies the container's output (pipes, or a pty master) into a json-file log, rotated by
+//   1. tells the berth that started it (--ready-fd) that it is set up, or why it could not be;
+//   2. watches the init through a pidfd, and reaps any other child it may have;
+//   3. copies the container's output (pipes, or a pty master) into a json-file log, rotated by
 //      size, with fixed buffers: memory stays the same whatever the container writes;
-//   3. once the init has exited and its output is drained, execs EXIT-PROGRAM ARG... with
+//   4. once the init has exited and its output is drained, execs EXIT-PROGRAM ARG... with
 //      `--exit-status N` appended (N: the exit code, or 128 + the signal that killed it).
 //
 // It is C, not Swift, so that one per container costs little memory (the loop allocates
@@ -40,9 +41,29 @@
 static struct output_stream streams[2];
 static struct jsonlog log_file;
 
+// The --ready-fd of the berth that is waiting for the container to start, or -1.
+static int ready_fd = -1;
+
+static void tell_ready(const char *text) {
+    if (ready_fd < 0) return;
+    size_t length = strlen(text);
+    while (length > 0) {
+        ssize_t n = write(ready_fd, text, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text += n;
+        length -= (size_t)n;
+    }
+    close(ready_fd);
+    ready_fd = -1;
+}
+
 static void fail(const char *message) {
     // Before the loop only: stdio is fine here.
     fprintf(stderr, "berth-monitor: %s\n", message);
+    char answer[320];
+    snprintf(answer, sizeof(answer), "%d berth-monitor: %s", EXIT_CANNOT_START, message);
+    tell_ready(answer);
     exit(EXIT_CANNOT_START);
 }
 
@@ -192,6 +213,7 @@ int main(int argc, char **argv) {
     struct monitor_options opts;
     char why[256];
     if (parse_options(argc, argv, &opts, why, sizeof(why)) != 0) fail(why);
+    ready_fd = opts.ready_fd;
 
     // Everything exec needs is prepared now, so nothing can fail for want of memory later.
     char **exit_argv = calloc((size_t)opts.exit_argc + 3, sizeof(char *));
@@ -229,6 +251,9 @@ int main(int argc, char **argv) {
         if (opts.stdout_fd >= 0) stream_init(&streams[0], opts.stdout_fd, "stdout");
         if (opts.stderr_fd >= 0) stream_init(&streams[1], opts.stderr_fd, "stderr");
     }
+
+    // Set up: the berth that started the container may report it running.
+    tell_ready("ok");
 
     struct watched init = { .pid = opts.pid, .exited = 0, .status = 0 };
     reap(&init);   // it may be gone already

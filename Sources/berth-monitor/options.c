@@ -1,6 +1,6 @@
 // berth-monitor's command line:
 //
-//   berth-monitor --pid PID [--stdout FD] [--stderr FD] [--pty FD] --log PATH
+//   berth-monitor --pid PID [--stdout FD] [--stderr FD] [--pty FD] [--ready-fd FD] --log PATH
 //                 [--log-max-size BYTES] [--log-max-files N] [--] EXIT-PROGRAM [ARG...]
 //
 // Parsed by hand rather than with getopt_long: GNU getopt permutes arguments, and the words of
@@ -42,7 +42,7 @@ static int parse_fd(const char *name, const char *text, int *out, char *why, siz
 
 int parse_options(int argc, char **argv, struct monitor_options *opts, char *why, size_t why_size) {
     memset(opts, 0, sizeof(*opts));
-    opts->stdout_fd = opts->stderr_fd = opts->pty_fd = -1;
+    opts->stdout_fd = opts->stderr_fd = opts->pty_fd = opts->ready_fd = -1;
     opts->log_max_size = 10ULL * 1024 * 1024;
     opts->log_max_files = 2;
 
@@ -72,6 +72,8 @@ int parse_options(int argc, char **argv, struct monitor_options *opts, char *why
             if (parse_fd(arg, value, &opts->stderr_fd, why, why_size) != 0) return -1;
         } else if (strcmp(arg, "--pty") == 0) {
             if (parse_fd(arg, value, &opts->pty_fd, why, why_size) != 0) return -1;
+        } else if (strcmp(arg, "--ready-fd") == 0) {
+            if (parse_fd(arg, value, &opts->ready_fd, why, why_size) != 0) return -1;
         } else if (strcmp(arg, "--log") == 0) {
             if (*value == '\0') {
                 snprintf(why, why_size, "--log needs a path");

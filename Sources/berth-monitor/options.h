@@ -9,6 +9,7 @@ struct monitor_options {
     int stdout_fd;                    // read end of the container's stdout pipe, or -1
     int stderr_fd;                    // read end of the container's stderr pipe, or -1
     int pty_fd;                       // pty master (everything it gives is "stdout"), or -1
+    int ready_fd;                     // told "ok", or why not, once the monitor is set up; or -1
     const char *log_path;             // the json-file log
     unsigned long long log_max_size;  // bytes; 0 = never rotate
     unsigned log_max_files;           // files kept in total, PATH included (>= 1)

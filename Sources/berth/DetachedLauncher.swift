@@ -62,9 +62,9 @@ struct DetachedLauncher {
         throw DetachedStartFailure(exitCode: code, message: message)
     }
 
-    /// Launches the container from this process, records it as running, reports "ok" on
-    /// `ready` (when given), and execs the monitor. Returns only by throwing, after removing
-    /// what it made (the lease is released too).
+    /// Launches the container from this process, records it as running, and execs the monitor,
+    /// which reports "ok" on `ready` (when given) once it is set up. Returns only by throwing,
+    /// after removing what it made (the lease is released too).
     func becomeMonitor(_ record: ContainerRecord, config: ContainerConfig, lease: ContainerLease,
                        programs: MonitorPrograms, ready: Int32?) throws -> Never {
         var record = record
@@ -102,15 +102,16 @@ struct DetachedLauncher {
             record.state = ContainerState(status: .running, pid: container.pid, startedAt: Timestamp.now())
             try containers.write(record)
             let lockFD = lease.inheritableLockFD()
+            // The monitor says "ok" once it is set up: until then the container is not started.
+            if let ready {
+                _ = fcntl(ready, F_SETFD, 0)
+                outputArguments += ["--ready-fd", String(ready)]
+            }
             let arguments = [programs.monitor, "--pid", String(container.pid)] + outputArguments
                 + ["--log", containers.logPath(of: record.id),
                    "--log-max-size", String(record.hostConfig.logMaxSize),
                    "--log-max-files", String(record.hostConfig.logMaxFiles), "--", programs.berth]
                 + global.forwardedArguments + ["monitor-exit", record.id, "--lock-fd", String(lockFD)]
-            if let ready {
-                writeText(ready, "ok")
-                close(ready)
-            }
             execute(arguments)
             // Only a failed exec gets here: the container must not outlive its monitor.
             let err = errno

@@ -396,6 +396,27 @@ extension Containers {
             #expect(try root.list().count == 1)
         }
 
+        @Test("start reports a monitor that cannot set up (its log unwritable) rather than a start")
+        func monitorSetupFailure() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let id = try root.runDetached(["--name", "unlogged"], Self.politeForever)
+            #expect(try root.berth(["stop", "unlogged"]).status == 0)
+            let log = root.containersDirectory + "/" + id + "/container.log"
+            try FileManager.default.removeItem(atPath: log)
+            try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: false)
+
+            let started = try root.berth(["start", "unlogged"])
+            #expect(started.status == 1)
+            #expect(started.stderr.contains("cannot open the log"), "\(started.stderr)")
+            #expect(try root.waitUntil(seconds: 5) { try root.status("unlogged")?.hasPrefix("Exited") == true },
+                    "\((try? root.status("unlogged")) ?? "-")")
+            try FileManager.default.removeItem(atPath: log)
+            #expect(try root.berth(["rm", "unlogged"]).status == 0)
+            #expect(Kernel.cgroupDirectories(under: fixture.cgroupParent).isEmpty)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
         @Test("kill -s USR1 reaches the container's trap; kill of a stopped container fails")
         func killSignal() throws {
             let root = try LifecycleRoot(fixture)
