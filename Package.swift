@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CSpawn", "CLibcap", "CLibseccomp",
+                "CSpawn", "CFileSystem", "CLibcap", "CLibseccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["Runtime", "CFileSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSwift
         ),
         // The CLI's argument parsing and flag-to-config conversion, without root.

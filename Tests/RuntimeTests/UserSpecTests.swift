@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Runtime
+import CFileSystem
 
 /// A temporary directory removed when the value goes away; `write` creates parent directories.
 final class TemporaryDirectory {
@@ -123,6 +124,32 @@ final class TemporaryDirectory {
             #expect(error?.description == "user \"root\" is not in the container's /etc/passwd")
             let groupError = #expect(throws: RuntimeError.self) { try UserSpec.resolve("0:wheel", rootfs: root.path) }
             #expect(groupError?.description == "group \"wheel\" is not in the container's /etc/group")
+        }
+    }
+
+    /// An image's layers, topmost first, as `run` reads them before the overlay is mounted.
+    @Suite("layers") struct Layers {
+        @Test func theTopmostLayerWithTheFileWins() throws {
+            let upper = try TemporaryDirectory("berth-ut-upper")
+            let lower = try TemporaryDirectory("berth-ut-lower")
+            try lower.write("etc/passwd", "ada:x:1000:1000::/home/ada:/bin/sh\n")
+            try upper.write("etc/motd", "hi\n")
+            #expect(try UserSpec.resolve("ada", roots: [upper.path, lower.path]) == ProcessUser(uid: 1000, gid: 1000))
+            try upper.write("etc/passwd", "ada:x:2000:2000::/home/ada:/bin/sh\n")
+            #expect(try UserSpec.resolve("ada", roots: [upper.path, lower.path]) == ProcessUser(uid: 2000, gid: 2000))
+        }
+
+        @Test func anOpaqueDirectoryHidesTheLowerLayers() throws {
+            let upper = try TemporaryDirectory("berth-ut-upper")
+            let lower = try TemporaryDirectory("berth-ut-lower")
+            try lower.write("etc/passwd", "ada:x:1000:1000::/home/ada:/bin/sh\n")
+            try upper.write("etc/motd", "hi\n")
+            // `rm -rf /etc; mkdir /etc` in the upper layer: overlayfs marks the new /etc opaque.
+            try #require(CFileSystem.lsetxattr(upper.path + "/etc", "trusted.overlay.opaque", "y", 1, 0) == 0,
+                         "setting a trusted xattr needs root and a filesystem that keeps them")
+            let error = #expect(throws: RuntimeError.self) { try UserSpec.resolve("ada", roots: [upper.path, lower.path]) }
+            #expect(error?.description == "user \"ada\" is not in the container's /etc/passwd")
+            #expect(try UserSpec.resolve("0", roots: [upper.path, lower.path]) == ProcessUser(uid: 0, gid: 0))
         }
     }
 

@@ -1,3 +1,4 @@
+import CFileSystem
 import CSpawn
 #if canImport(Glibc)
 import Glibc
@@ -74,16 +75,32 @@ public enum UserSpec {
     }
 
     /// Reads a file from the topmost layer that has it. A layer that deleted it (an overlay
-    /// whiteout, which does not open as a file) ends the search: the file is gone.
+    /// whiteout, which does not open as a file) ends the search: the file is gone. So does a
+    /// layer where a directory above it is opaque (made anew there: the lower layers' content
+    /// of that directory is hidden).
     private static func readInRoots(_ roots: [String], _ path: String) throws -> String {
         for root in roots.dropLast() {
             do {
                 return try readInRoot(root, path)
             } catch let error as RuntimeError where error.errno == ENOENT {
+                if hasOpaqueAncestor(path, in: root) { throw error }
                 continue
             }
         }
         return try readInRoot(roots.last ?? "/nonexistent", path)
+    }
+
+    /// Whether a directory on the way to `path` (an absolute path) is marked opaque in the layer
+    /// `root` (overlayfs' trusted.overlay.opaque = "y").
+    private static func hasOpaqueAncestor(_ path: String, in root: String) -> Bool {
+        var ancestor = root
+        for component in path.split(separator: "/").dropLast() {
+            ancestor += "/" + component
+            var value: [UInt8] = [0, 0]
+            let n = CFileSystem.lgetxattr(ancestor, "trusted.overlay.opaque", &value, value.count)
+            if n == 1, value[0] == UInt8(ascii: "y") { return true }
+        }
+        return false
     }
 
     /// Reads a file of the image without following its symlinks out of the root.
