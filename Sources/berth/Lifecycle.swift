@@ -37,8 +37,10 @@ struct ContainerControl {
     /// record a moment later, in which moment the pid is freshly free).
     func openInit(_ record: ContainerRecord) throws -> Int32 {
         guard isRunning(record), record.state.pid > 0 else {
-            let state = record.state.status == .restarting ? "restarting (waiting out its back-off)" : "not running"
-            throw ContainerError(.conflict, "container \(record.name) is \(state): start it first (berth start \(record.name))")
+            if record.state.status == .restarting {
+                throw ContainerError(.conflict, "container \(record.name) is restarting (waiting out its back-off): try again in a moment, or stop it")
+            }
+            throw ContainerError(.conflict, "container \(record.name) is not running: start it first (berth start \(record.name))")
         }
         let pidfd = berth_pidfd_open(record.state.pid)
         guard pidfd >= 0 else {
