@@ -57,7 +57,7 @@ struct ContainerControl {
     func stop(_ record: ContainerRecord, timeout: Int) throws {
         context.store.markStopping(record.id)
         guard isRunning(record) else { return }
-        let first = record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
+        let first = stopSignal(of: record)
         if timeout > 0 {
             signalCurrent(record, first)
             if waitUntilStopped(record, milliseconds: timeout * 1000) { return }
@@ -70,6 +70,11 @@ struct ContainerControl {
         try? driver.destroy(CgroupPath(record.hostConfig.cgroup))
         if waitUntilStopped(record, milliseconds: 5_000) { return }
         throw ContainerError(.systemError, "container \(record.name) did not stop within 10 seconds of SIGKILL")
+    }
+
+    /// The signal `stop` sends first: the image's or `run`'s StopSignal, SIGTERM without one.
+    func stopSignal(of record: ContainerRecord) -> Int32 {
+        record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
     }
 
     /// Signals the container's init as its record says now: a container being started has no
@@ -240,8 +245,7 @@ struct KillContainers: BerthCommand {
             let record = try control.context.store.find(name)
             // Docker's rule: SIGKILL or the container's stop signal is a stop by the user, which
             // its restart policy does not undo; other signals (HUP to reload) are not.
-            let stopSignal = record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
-            if signal == SIGKILL || signal == stopSignal, control.isRunning(record) {
+            if signal == SIGKILL || signal == control.stopSignal(of: record), control.isRunning(record) {
                 control.context.store.markStopping(record.id)
                 // A container waiting out its back-off then just stays down.
                 if record.state.status == .restarting { return }

@@ -10,8 +10,8 @@ public struct ContainerSupervisor {
     /// Signals a user sends berth that are meant for the container.
     public static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
 
-    /// Blocks the signals the supervisor takes through its signalfd. Call it first thing in
-    /// `main`, before any thread exists, so every thread inherits the mask and no signal is
+    /// Blocks the signals the supervisor takes through its signalfd. Call it before any thread
+    /// or supervised process exists, so every thread inherits the mask and no signal is
     /// delivered the default way (killing berth and, through PDEATHSIG, the container). The
     /// child's setup restores an empty mask before exec.
     public static func blockSignals() {
