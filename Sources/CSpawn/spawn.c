@@ -629,10 +629,15 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     }
 
     // A pid namespace can only be entered for one's children: berth exec's process is born in
-    // the container's. (This changes berth's own later children too; exec makes no others.)
+    // the container's. This thread's own later children must not be (a program that embeds the
+    // engine goes on making processes after the container is gone, and a dead pid namespace
+    // refuses new members with ENOMEM), so its namespace for children is put back after the clone.
+    int own_pid_ns = -1;
     if (config->join_namespaces & CLONE_NEWPID) {
-        if (setns(config->join_pidfd, CLONE_NEWPID) < 0) {
+        own_pid_ns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        if (own_pid_ns < 0 || setns(config->join_pidfd, CLONE_NEWPID) < 0) {
             int saved = errno;
+            if (own_pid_ns >= 0) close(own_pid_ns);
             close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
             return -saved;
         }
@@ -653,6 +658,17 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     }
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (own_pid_ns >= 0) {
+        // Back into the namespace this thread's children were born in (its own is always an
+        // ancestor of the container's, so the kernel allows it).
+        if (setns(own_pid_ns, CLONE_NEWPID) < 0 && pid >= 0) {
+            saved = errno;
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            pid = -1;
+        }
+        close(own_pid_ns);
+    }
     close(syncp[0]);
     close(errp[1]);
     if (pid < 0) {
