@@ -29,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         // File-system calls Swift's Glibc module leaves out (xattrs, pipe2), for the layer code.
         .target(name: "CFileSystem", cSettings: strictC),
+        // berth's one error type, which every module throws and the CLI prints as one sentence.
+        .target(name: "BerthErrors", swiftSettings: strictSwift),
         // JSON without Foundation: image configs and OCI specs are read on berth's hot paths.
         .target(name: "JSON", swiftSettings: strictSwift),
         // Content-addressed OCI image layout, layers unpacked for overlayfs, commit, GC.
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "ImageStore",
             dependencies: [
-                "CLibarchive", "CFileSystem", "JSON",
+                "BerthErrors", "CLibarchive", "CFileSystem", "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -45,16 +47,20 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CSpawn", "CFileSystem", "CLibcap", "CLibseccomp",
+                "BerthErrors", "CSpawn", "CFileSystem", "CLibcap", "CLibseccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSwift
         ),
-        // Container records, names and their lifecycle on disk (DESIGN.md's `Containers`).
+        // The container engine (DESIGN.md's `Containers`): create, run, start, stop, kill, exec,
+        // restart policies and removal, over records, names and logs on disk.
         .target(
             name: "Containers",
-            dependencies: ["CSpawn", "CFileSystem", "JSON", "Runtime"],
+            dependencies: [
+                "BerthErrors", "CSpawn", "CFileSystem", "JSON", "Runtime", "ImageStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs
@@ -72,7 +78,6 @@ let package = Package(
             name: "berth",
             dependencies: [
                 "Runtime",
-                "CSpawn",
                 "ImageStore",
                 "Containers",
                 "JSON",
@@ -102,7 +107,7 @@ let package = Package(
         // static payload (Fixtures/payload.c) that checks the container from the inside.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Runtime", "CFileSystem"],
+            dependencies: ["Runtime", "Containers", "CFileSystem", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),

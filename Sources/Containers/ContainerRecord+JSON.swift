@@ -9,19 +9,26 @@ extension ContainerRecord {
             ("Id", .string(id)), ("Name", .string(name)), ("Created", .string(created)),
             ("Path", .string(path)), ("Args", strings(args)), ("Image", .string(image)),
             ("ImageManifest", .string(imageManifest)), ("State", state.json), ("Config", config.json),
-            ("HostConfig", hostConfig.json), ("RunArguments", strings(runArguments)),
+            ("HostConfig", hostConfig.json), ("Rootfs", rootfs.map(JSONValue.string) ?? .null),
             ("RestartCount", .number(JSONNumber(restartCount))), ("BackOffStep", .number(JSONNumber(backOffStep))),
+            ("BerthRecordVersion", .number(JSONNumber(formatVersion))),
         ])
     }
 
     public init(json: JSONValue) throws(ContainerError) {
         let o = try RecordObject(json, "record")
+        // Records before version 2 had no version and kept the run command line instead.
+        let version = o.int("BerthRecordVersion") ?? 1
+        guard version <= Self.formatVersion else {
+            throw ContainerError(.unsupported, "the record is of format \(version), written by a newer berth (this one reads up to \(Self.formatVersion)): use that berth")
+        }
         self.init(id: try o.string("Id"), name: try o.string("Name"), created: try o.string("Created"),
                   path: try o.string("Path"), args: o.strings("Args"), image: try o.string("Image"),
                   imageManifest: try o.string("ImageManifest"), state: try ContainerState(json: o.value("State")),
                   config: try ContainerSettings(json: o.value("Config")),
                   hostConfig: try HostSettings(json: o.value("HostConfig")),
-                  runArguments: o.strings("RunArguments"))
+                  rootfs: o.value("Rootfs")?.string)
+        formatVersion = version
         restartCount = o.int("RestartCount") ?? 0
         backOffStep = o.int("BackOffStep") ?? 0
     }

@@ -19,8 +19,12 @@ public struct ContainerRecord: Sendable, Equatable {
     public var state: ContainerState
     public var config: ContainerSettings
     public var hostConfig: HostSettings
-    /// The words given to `berth run` after the image, to create the same process again.
-    public var runArguments: [String]
+    /// The root directory of a `--rootfs` container (berth's addition); nil for an image's.
+    public var rootfs: String?
+    /// The record's format: `ContainerRecord.formatVersion` for the records this berth writes.
+    /// Version 1 records (no launch spec; berth re-parsed the `run` command line) are still
+    /// listed, inspected and removed, but cannot be started again.
+    public var formatVersion: Int
     /// How many times the monitor restarted it (`--restart`) since it was last started by hand.
     public var restartCount: Int
     /// The restarts since the container last ran for ten seconds: the back-off's step.
@@ -28,7 +32,7 @@ public struct ContainerRecord: Sendable, Equatable {
 
     public init(id: String, name: String, created: String, path: String, args: [String], image: String,
                 imageManifest: String, state: ContainerState = .init(), config: ContainerSettings,
-                hostConfig: HostSettings, runArguments: [String]) {
+                hostConfig: HostSettings, rootfs: String? = nil) {
         self.id = id
         self.name = name
         self.created = created
@@ -39,13 +43,19 @@ public struct ContainerRecord: Sendable, Equatable {
         self.state = state
         self.config = config
         self.hostConfig = hostConfig
-        self.runArguments = runArguments
+        self.rootfs = rootfs
+        formatVersion = Self.formatVersion
         restartCount = 0
         backOffStep = 0
     }
 
+    /// The format of the records this berth writes: 2 since the launch spec (`launch.json`).
+    public static let formatVersion = 2
 
     public var shortID: String { String(id.prefix(12)) }
+
+    /// Whether the container runs on an image's layers (not a `--rootfs` directory).
+    public var hasImage: Bool { rootfs == nil }
 }
 
 /// A container's life so far, as `ps` and `inspect` show it.

@@ -1,4 +1,5 @@
 import JSON
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,6 +8,7 @@ import Glibc
 ///
 /// ```
 /// <root>/containers/<id>/config.json   the ContainerRecord (written atomically)
+/// <root>/containers/<id>/launch.json   its launch spec, an OCI runtime spec (written at creation)
 /// <root>/containers/<id>/upper/        overlayfs' upper and work dirs: the container's changes
 /// <root>/containers/<id>/work/
 /// <root>/containers/<id>/links/        short names for the layers of a deep image (made when needed)
@@ -41,8 +43,9 @@ public struct ContainerStore: Sendable {
     // MARK: creating
 
     /// Creates the container's directories, reserves its name (`record.name`, or a generated one
-    /// when it is empty) and writes its record. Returns the record as stored.
-    public func create(_ record: ContainerRecord) throws -> ContainerRecord {
+    /// when it is empty) and writes its launch spec and record. Returns the record as stored.
+    /// A container removed at its end (`--rm`) is not written durably: a crash removes it anyway.
+    public func create(_ record: ContainerRecord, launch: ContainerConfig) throws -> ContainerRecord {
         var record = record
         if !record.name.isEmpty, !ContainerNames.isValid(record.name) {
             throw ContainerError(.invalidArgument,
@@ -52,7 +55,8 @@ public struct ContainerStore: Sendable {
         guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
         defer { if !done { try? TreeRemoval.remove(dir) } }
-        for sub in ["upper", "work"] {
+        // A --rootfs container runs in its directory: it has no layer of its own.
+        for sub in record.hasImage ? ["upper", "work"] : [] {
             // upper/ is the root directory of the container: it gets the usual mode.
             guard mkdir(dir + "/" + sub, sub == "upper" ? 0o755 : 0o700) == 0 else {
                 throw ContainerError.system("cannot create \(dir)/\(sub)")
@@ -60,6 +64,7 @@ public struct ContainerStore: Sendable {
         }
         record.name = try reserveName(record.name, for: record.id)
         do {
+            try writeLaunchSpec(launch, durable: !record.hostConfig.autoRemove)
             try write(record)
         } catch {
             unlink(namesDirectory + "/" + record.name)
@@ -134,6 +139,8 @@ public struct ContainerStore: Sendable {
         }
         do {
             return try ContainerRecord(json: try JSON.parse(bytes))
+        } catch let error as ContainerError where error.code == .unsupported {
+            throw error.context("container \(id.prefix(12))")
         } catch {
             throw ContainerError(.systemError, "the record of container \(id.prefix(12)) is damaged (\(path)): \(error)")
         }

@@ -62,7 +62,8 @@ static void fail(const char *message) {
     // Before the loop only: stdio is fine here.
     fprintf(stderr, "berth-monitor: %s\n", message);
     char answer[320];
-    snprintf(answer, sizeof(answer), "%d berth-monitor: %s", EXIT_CANNOT_START, message);
+    // berth reads "CODE message", CODE one of BerthError's codes.
+    snprintf(answer, sizeof(answer), "systemError berth-monitor: %s", message);
     tell_ready(answer);
     exit(EXIT_CANNOT_START);
 }

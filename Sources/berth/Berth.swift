@@ -35,6 +35,7 @@ enum Berth {
         ("kill", KillContainers.self),
         ("exec", ExecCommand.self),
         ("logs", ContainerLogs.self),
+        ("monitor-start", MonitorStart.self),
         ("monitor-exit", MonitorExit.self),
         ("import", ImportImage.self),
         ("images", ListImages.self),
@@ -54,7 +55,7 @@ enum Berth {
         subcommands: [
             Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            ExecCommand.spec, ContainerLogs.spec, MonitorExit.spec,
+            ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",

@@ -6,34 +6,6 @@ import Runtime
 import Glibc
 #endif
 
-/// The containers of a state root, with their state checked against the running supervisors.
-struct ContainerContext {
-    let store: ContainerStore
-    let runDirectory: RuntimeDirectory
-
-    init(global: GlobalOptions) throws {
-        store = try ContainerStore(root: global.stateRoot)
-        runDirectory = RuntimeDirectory(path: global.runRoot)
-        store.removeIncomplete()
-        // Containers whose berth or monitor was killed left a cgroup: gone before anyone looks.
-        runDirectory.removeLeftovers(cgroups: makeCgroupDriver(), logger: global.makeLogger())
-    }
-
-    /// Every container, after removing the `--rm` ones whose berth was killed before it could
-    /// remove them (they are recorded as running, and nothing runs them).
-    func all() -> [ContainerRecord] {
-        store.all().filter { record in
-            guard record.hostConfig.autoRemove, record.state.status == .running,
-                  state(of: record).status == .exited else { return true }
-            return (try? store.remove(record)) == nil
-        }
-    }
-
-    func state(of record: ContainerRecord) -> ContainerState {
-        record.verified(isRunning: runDirectory.isHeld(id:))
-    }
-}
-
 /// `berth ps`: the containers, Docker's columns.
 struct ListContainers: BerthCommand {
     static let spec = CommandSpec(
@@ -56,12 +28,13 @@ struct ListContainers: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let context = try ContainerContext(global: global)
+        let engine = try global.engine()
+        engine.tidy()
         let now = Int(time(nil))
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
         // Newest first, as Docker lists them.
-        for record in context.all().reversed() {
-            let state = context.state(of: record)
+        for record in engine.list().reversed() {
+            let state = engine.state(of: record)
             guard all || state.isUp else { continue }
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
@@ -112,17 +85,8 @@ struct RemoveContainers: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let context = try ContainerContext(global: global)
-        return forEach(names) { name in
-            let record = try context.store.find(name)
-            let state = context.state(of: record)
-            if state.isUp {
-                guard force else {
-                    throw ContainerError(.conflict, "container \(name) is \(state.status.rawValue): stop it first, or remove it with berth rm -f")
-                }
-                try ContainerControl(global: global).stop(record, timeout: 0)
-            }
-            try context.store.remove(record)
-        }
+        let engine = try global.engine()
+        engine.tidy()
+        return forEach(names) { name in try engine.remove(try engine.find(name), force: force) }
     }
 }

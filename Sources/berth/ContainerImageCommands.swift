@@ -21,10 +21,12 @@ struct DiffContainer: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let context = try ContainerContext(global: global)
-        let record = try context.store.find(container)
-        let image = try ImageStore(root: global.stateRoot).resolve(record.imageManifest)
-        let changes = try LayerDiff.changes(upperDirectory: context.store.upperDirectory(of: record.id),
+        let engine = try global.engine()
+        engine.tidy()
+        let record = try engine.find(container)
+        guard record.hasImage else { throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to diff") }
+        let image = try engine.images().resolve(record.imageManifest)
+        let changes = try LayerDiff.changes(upperDirectory: engine.store.upperDirectory(of: record.id),
                                             lower: LayerDiff.lowerLookup(layers: image.layerDirectories))
         for change in changes { Output.print(change.description) }
         return 0
@@ -71,11 +73,13 @@ struct CommitContainer: BerthCommand {
 
     func run() throws -> Int32 {
         let target = try reference.map(ImageReference.parse)
-        let context = try ContainerContext(global: global)
-        let record = try context.store.find(container)
-        let store = try ImageStore(root: global.stateRoot)
+        let engine = try global.engine()
+        engine.tidy()
+        let record = try engine.find(container)
+        guard record.hasImage else { throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to commit") }
+        let store = try engine.images()
         let result = try store.commit(
-            upperDirectory: context.store.upperDirectory(of: record.id), parent: try parentManifest(record),
+            upperDirectory: engine.store.upperDirectory(of: record.id), parent: try parentManifest(record),
             as: target, author: author, message: message,
             createdBy: ([record.path] + record.args).joined(separator: " "), date: Timestamp.now(),
             configChanges: { config in

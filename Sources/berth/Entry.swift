@@ -1,6 +1,4 @@
 import CommandLineParsing
-import Containers
-import ImageStore
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -24,8 +22,8 @@ enum Entry {
         do {
             invocation = try Berth.parse(arguments)
         } catch {
-            Output.error(error.message)
-            return Output.exitCode(for: error)
+            Output.error(error)
+            return Output.exitCode(for: error, failureCode: 125)
         }
         // The commands that supervise a process take the signals a terminal sends (to forward
         // them) from a signalfd, so they are blocked before that process exists. The others keep
@@ -44,22 +42,9 @@ enum Entry {
                 failureCode = type(of: command).failureCode
                 return try command.run()
             }
-        } catch let error as RuntimeError {
-            Output.error(error.description)
-            let code = Output.exitCode(for: error)
-            return code == 125 ? failureCode : code
-        } catch let error as UsageError {
-            Output.error(error.message)
-            return Output.exitCode(for: error)
-        } catch let error as ImageStoreError {
-            Output.error(error.description)
-            return failureCode
-        } catch let error as ContainerError {
-            Output.error(error.description)
-            return failureCode
         } catch {
-            Output.error(String(describing: error))
-            return failureCode
+            Output.error(error)
+            return Output.exitCode(for: error, failureCode: failureCode)
         }
     }
 }

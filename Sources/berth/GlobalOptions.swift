@@ -1,4 +1,5 @@
 import CommandLineParsing
+import Containers
 import Logging
 import Runtime
 #if canImport(Glibc)
@@ -29,8 +30,8 @@ struct GlobalOptions {
 
     /// The state root: --root, else $BERTH_ROOT, else /var/lib/berth.
     var stateRoot: String {
-        if let root { return absolute(root) }
-        if let env = getenv("BERTH_ROOT"), env.pointee != 0 { return absolute(String(cString: env)) }
+        if let root { return absolutePath(root) }
+        if let env = getenv("BERTH_ROOT"), env.pointee != 0 { return absolutePath(String(cString: env)) }
         return "/var/lib/berth"
     }
 
@@ -44,6 +45,12 @@ struct GlobalOptions {
     /// the same state: --root when it was given (BERTH_ROOT is inherited anyway).
     var forwardedArguments: [String] {
         root == nil ? [] : ["--root", stateRoot]
+    }
+
+    /// The container engine on this state root.
+    func engine() throws -> ContainerEngine {
+        try ContainerEngine(stateRoot: stateRoot, runRoot: runRoot, forwardedArguments: forwardedArguments,
+                            logger: makeLogger())
     }
 
     /// berth's logger, on stderr at the chosen level. The logging system is set up on the
@@ -63,12 +70,4 @@ struct GlobalOptions {
 
     /// berth is single-threaded where it logs: a plain flag is enough.
     nonisolated(unsafe) private static var loggingReady = false
-}
-
-func absolute(_ path: String) -> String {
-    if path.hasPrefix("/") { return path }
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    guard getcwd(&buffer, buffer.count) != nil else { return path }
-    let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return cwd == "/" ? "/" + path : cwd + "/" + path
 }

@@ -1,4 +1,5 @@
 import CommandLineParsing
+import Containers
 import ImageStore
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,7 @@ struct SaveImages: BerthCommand {
     func run() throws -> Int32 {
         let store = try ImageStore(root: global.stateRoot)
         if let output {
-            try store.save(images, toFile: absolute(output))
+            try store.save(images, toFile: absolutePath(output))
         } else {
             try store.save(images, to: STDOUT_FILENO)
         }
@@ -62,7 +63,7 @@ struct LoadImages: BerthCommand {
 
     func run() throws -> Int32 {
         let store = try ImageStore(root: global.stateRoot)
-        let loaded = try input.map { try store.load(fromFile: absolute($0)) } ?? store.load(from: STDIN_FILENO)
+        let loaded = try input.map { try store.load(fromFile: absolutePath($0)) } ?? store.load(from: STDIN_FILENO)
         if !quiet {
             for image in loaded {
                 Output.print(image.reference == ImageSummary.untaggedReference

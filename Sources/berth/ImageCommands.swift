@@ -64,7 +64,7 @@ struct ImportImage: BerthCommand {
     func run() throws -> Int32 {
         let reference = try ImageReference.parse(self.reference)
         let store = try ImageStore(root: global.stateRoot)
-        let path = source == "-" ? "/dev/stdin" : absolute(source)
+        let path = source == "-" ? "/dev/stdin" : absolutePath(source)
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw ImageStoreError(.notFound, "cannot import \(source): no such file or directory")

@@ -27,57 +27,28 @@ struct Inspect: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let containers = try ContainerContext(global: global)
+        let engine = try global.engine()
+        engine.tidy()
         var images: ImageStore?
         var results: [JSONValue] = []
         var failed = false
         for name in names {
             do {
-                if type != "image", let record = try? containers.store.find(name) {
-                    results.append(try describe(record, containers))
+                if type != "image", let record = try? engine.find(name) {
+                    results.append(engine.inspect(record))
                     continue
                 }
                 guard type != "container" else { throw ContainerError(.notFound, "no such container: \(name)") }
-                if images == nil { images = try ImageStore(root: global.stateRoot) }
-                results.append(try describe(image: name, images!))
+                let store = try images ?? engine.images()
+                images = store
+                results.append(try describe(image: name, store))
             } catch {
-                Output.error("\(error)")
+                Output.error(error)
                 failed = true
             }
         }
         Output.print(String(decoding: JSON.serialize(.array(results), pretty: true), as: UTF8.self))
         return failed ? 1 : 0
-    }
-
-    /// The record as stored, with its state checked against the kernel and the paths of its
-    /// layers and mounts, as `docker inspect` shows them.
-    private func describe(_ record: ContainerRecord, _ context: ContainerContext) throws -> JSONValue {
-        var stored = record
-        stored.state = context.state(of: record)
-        var value = stored.json
-        let mounts: [JSONValue] = record.hostConfig.binds.map { bind in
-            let parts = bind.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            return .object([
-                (key: "Type", value: "bind"), (key: "Source", value: .string(parts.first ?? "")),
-                (key: "Destination", value: .string(parts.count > 1 ? parts[1] : "")),
-                (key: "RW", value: .bool(!(parts.count > 2 && parts[2] == "ro"))),
-            ])
-        }
-        if case .object(var fields) = value {
-            // Docker's names start with a slash (its legacy container links).
-            if let index = fields.firstIndex(where: { $0.key == "Name" }) { fields[index].value = .string("/" + record.name) }
-            fields.append((key: "Mounts", value: .array(mounts)))
-            fields.append((key: "GraphDriver", value: .object([
-                (key: "Name", value: "overlay"),
-                (key: "Data", value: .object([
-                    (key: "UpperDir", value: .string(context.store.upperDirectory(of: record.id))),
-                    (key: "WorkDir", value: .string(context.store.workDirectory(of: record.id))),
-                    (key: "MergedDir", value: .string(context.store.rootfsDirectory(of: record.id))),
-                ])),
-            ])))
-            value = .object(fields)
-        }
-        return value
     }
 
     private func describe(image name: String, _ store: ImageStore) throws -> JSONValue {

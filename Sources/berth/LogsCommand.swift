@@ -40,9 +40,10 @@ struct ContainerLogs: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let context = try ContainerContext(global: global)
-        let record = try context.store.find(name)
-        let log = ContainerLog(path: context.store.logPath(of: record.id))
+        let engine = try global.engine()
+        engine.tidy()
+        let record = try engine.find(name)
+        let log = ContainerLog(path: engine.store.logPath(of: record.id))
         var output = LogOutput(timestamps: timestamps)
         if follow {
             // Asked after each look at the log: the output so far goes out, then the container's
@@ -52,8 +53,8 @@ struct ContainerLogs: BerthCommand {
                 output.flush()
                 // `berth logs -f web | grep -m1 ready` ends when grep does.
                 if output.readerGone { return true }
-                guard let now = try? context.store.load(id: record.id) else { return true }
-                return context.state(of: now).status != .running
+                guard let now = try? engine.store.load(id: record.id) else { return true }
+                return engine.state(of: now).status != .running
             }, emit: { output.add($0) })
         } else {
             try log.read(tail: tail) { output.add($0) }

@@ -21,15 +21,29 @@ enum Output {
         }
     }
 
+    /// Any failure, as one line: berth's errors and usage errors say themselves in one sentence.
+    static func error(_ failure: any Error) {
+        switch failure {
+        case let usage as UsageError: error(usage.message)
+        default: error(String(describing: failure))
+        }
+    }
+
+    /// berth's exit code for a failure: Docker's 125 for a command line berth cannot run; for a
+    /// failed `run`, 126 when its command cannot be executed and 127 when it is not found;
+    /// otherwise the command's `failureCode` (125 for run, 1 for the others).
+    static func exitCode(for failure: any Error, failureCode: Int32) -> Int32 {
+        switch failure {
+        case let usage as UsageError: return exitCode(for: usage)
+        case let error as BerthError where exitCode(for: error) != 125: return exitCode(for: error)
+        default: return failureCode
+        }
+    }
+
     /// A command line berth cannot run as given: Docker's code for a CLI error.
     static func exitCode(for error: UsageError) -> Int32 { 125 }
 
-    /// Docker's convention: 126 the command is not executable, 127 not found, 125 anything else.
-    static func exitCode(for error: RuntimeError) -> Int32 {
-        switch error.code {
-        case .notExecutable: return 126
-        case .commandNotFound: return 127
-        default: return 125
-        }
-    }
+    /// Docker's convention for `run`: 126 the command is not executable, 127 not found, 125
+    /// anything else.
+    static func exitCode(for error: BerthError) -> Int32 { error.runExitCode }
 }

@@ -17,8 +17,9 @@ struct Run: BerthCommand {
 
             A container made from an image runs on overlayfs: the image's layers below, its own \
             writable layer on top. It stays after it exits (see berth ps -a, diff, commit, rm) \
-            unless --rm is given. With --rootfs, the directory itself is the root and nothing \
-            is kept.
+            unless --rm is given. With --rootfs, the directory itself is the root: the \
+            container is listed, and reached by exec, stop, kill and inspect, while it runs, \
+            and nothing of it is kept.
 
             Options come before the command: from its first word on, everything is the \
             command's. Put the command after -- when its name starts with a dash.
@@ -97,8 +98,6 @@ struct Run: BerthCommand {
     let cgroupParent: String
     /// The command and its arguments (for an image run, empty means the image's own).
     let command: [String]
-    /// The words after `run`, for the container's record.
-    let arguments: [String]
 
     /// Reads run's options and checks what can be checked without the host.
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
@@ -161,7 +160,6 @@ struct Run: BerthCommand {
             image = nil
             command = parsed.positionals
         }
-        arguments = parsed.words
         try validate()
     }
 
@@ -194,14 +192,4 @@ struct Run: BerthCommand {
         }
     }
 
-    /// Runs the container and returns berth's exit code: the command's.
-    func run() throws -> Int32 {
-        let logger = global.makeLogger()
-        let runtime = try HostRuntime(global: global, cgroupParent: cgroupParent, logger: logger)
-        guard rootfs != nil else { return try runImage(runtime: runtime) }
-        let config = try makeConfig()
-        let session = ContainerSession(runtime: runtime, config: config, interactive: interactive)
-        if global.debug { session.printPlan() }
-        return try session.run().exitCode
-    }
 }

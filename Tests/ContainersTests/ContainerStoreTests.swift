@@ -1,4 +1,5 @@
 import Containers
+import Runtime
 import Foundation
 import JSON
 import Testing
@@ -23,8 +24,14 @@ func makeRecord(id: String = randomID(), name: String = "") -> ContainerRecord {
         config: ContainerSettings(image: "busybox", hostname: "h", user: "", env: [], cmd: ["sh"], entrypoint: nil,
                                   workingDir: "", tty: false, openStdin: false),
         hostConfig: HostSettings(autoRemove: false, binds: [], memory: 0, nanoCpus: 0, pidsLimit: 0, readonlyRootfs: false,
-                                 networkMode: "none", privileged: false, cgroupParent: "berth", cgroup: "berth/x"),
-        runArguments: ["busybox", "sh"])
+                                 networkMode: "none", privileged: false, cgroupParent: "berth", cgroup: "berth/x"))
+}
+
+extension ContainerStore {
+    /// Creates `record` with a launch spec that runs its command.
+    func create(_ record: ContainerRecord) throws -> ContainerRecord {
+        try create(record, launch: ContainerConfig(id: record.id, rootfs: "/", args: [record.path] + record.args, env: []))
+    }
 }
 
 func randomID() -> String {

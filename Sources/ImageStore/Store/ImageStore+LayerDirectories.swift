@@ -117,7 +117,7 @@ extension ImageStoreError {
     init(layer error: LayerError, _ doing: String) {
         let code: Code = switch error.code {
         case .unsafePath, .deviceNotAllowed, .unsupported, .badArchive: .rejected
-        case .systemError: .systemError
+        default: error.code
         }
         self.init(code, "\(doing): \(error)")
     }

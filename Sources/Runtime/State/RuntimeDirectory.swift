@@ -209,3 +209,30 @@ func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         }
     }
 }
+
+extension RuntimeDirectory {
+    /// The pid of the process that holds the container's lock (its berth or monitor), as the
+    /// kernel's lock table says; nil when nobody does.
+    public func holder(of id: String) -> pid_t? {
+        var st = stat()
+        guard stat(path + "/containers/" + id + "/lock", &st) == 0,
+              let table = try? readSmallFile("/proc/locks") else { return nil }
+        // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:56789 0 EOF"; waiters' lines have "->".
+        let dev = UInt64(st.st_dev)
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+        let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+        let file = "\(String(major, radix: 16).leftPadded(2)):\(String(minor, radix: 16).leftPadded(2)):\(st.st_ino)"
+        for line in table.split(separator: "\n") where !line.contains("->") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[1] == "FLOCK", fields[5] == file else { continue }
+            return pid_t(fields[4])
+        }
+        return nil
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

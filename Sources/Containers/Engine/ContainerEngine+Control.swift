@@ -1,0 +1,135 @@
+import CSpawn
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Stopping, signalling, starting and removing containers.
+extension ContainerEngine {
+    /// Sends `signal` to the container's init (running containers only).
+    public func signal(_ record: ContainerRecord, _ signal: Int32) throws {
+        let pidfd = try openInit(record)
+        defer { close(pidfd) }
+        guard berth_pidfd_send_signal(pidfd, signal) == 0 || errno == ESRCH else {
+            throw ContainerError.system("cannot signal container \(record.name)")
+        }
+    }
+
+    /// `berth kill`: Docker's rule is that SIGKILL or the container's stop signal is a stop by
+    /// the user, which its restart policy does not undo; other signals (HUP to reload) are not.
+    public func kill(_ record: ContainerRecord, signal number: Int32) throws {
+        if number == SIGKILL || number == stopSignal(of: record), isRunning(record) {
+            store.markStopping(record.id)
+            // A container waiting out its back-off then just stays down.
+            if record.state.status == .restarting { return }
+        }
+        try signal(record, number)
+    }
+
+    /// A pidfd for the container's init, to signal it or join its namespaces; refused unless
+    /// the container runs.
+    ///
+    /// The pid cannot be another process's: a detached container's monitor keeps its init a
+    /// zombie until the record says it ended (a foreground `run` reaps it, then writes the
+    /// record a moment later, in which moment the pid is freshly free).
+    public func openInit(_ record: ContainerRecord) throws -> Int32 {
+        guard isRunning(record), record.state.pid > 0 else {
+            if record.state.status == .restarting {
+                throw ContainerError(.invalidState, "container \(record.name) is restarting (waiting out its back-off): try again in a moment, or stop it")
+            }
+            throw ContainerError(.invalidState, "container \(record.name) is not running: start it first (berth start \(record.name))")
+        }
+        let pidfd = berth_pidfd_open(record.state.pid)
+        guard pidfd >= 0 else {
+            if errno == ESRCH { throw ContainerError(.invalidState, "container \(record.name) is not running (its process has ended)") }
+            throw ContainerError.system("cannot open container \(record.name)'s process")
+        }
+        return pidfd
+    }
+
+    /// Docker's stop: the stop signal, `timeout` seconds, SIGKILL, then a wait for the monitor to
+    /// record the end; a container still there after that has its whole cgroup killed. The
+    /// container is marked as stopped on purpose first, so a restart policy never starts it
+    /// again behind the user's back.
+    public func stop(_ record: ContainerRecord, timeout: Int) throws {
+        store.markStopping(record.id)
+        guard isRunning(record) else { return }
+        if timeout > 0 {
+            signalCurrent(record, stopSignal(of: record))
+            if waitUntilReleased(record.id, milliseconds: timeout * 1000) { return }
+        }
+        signalCurrent(record, SIGKILL)
+        if waitUntilReleased(record.id, milliseconds: 5_000) { return }
+        // A process SIGKILL does not end (a half-started container, one in a frozen cgroup):
+        // the cgroup's removal kills everything in it, and the monitor then sees its init end.
+        try? cgroups.destroy(CgroupPath(record.hostConfig.cgroup))
+        if waitUntilReleased(record.id, milliseconds: 5_000) { return }
+        throw ContainerError(.systemError, "container \(record.name) did not stop within 10 seconds of SIGKILL")
+    }
+
+    /// The signal `stop` sends first: the image's or `run`'s StopSignal, SIGTERM without one.
+    public func stopSignal(of record: ContainerRecord) -> Int32 {
+        record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
+    }
+
+    /// Signals the container's init as its record says now: a container being started has no
+    /// pid in the record it was read from yet.
+    private func signalCurrent(_ record: ContainerRecord, _ number: Int32) {
+        let current = (try? store.load(id: record.id)) ?? record
+        try? signal(current, number)
+    }
+
+    /// Starts a created or exited container again, in the background, from its launch spec. A
+    /// start by hand gives the restart policy its full count again (Docker's rule).
+    public func start(_ record: ContainerRecord) throws {
+        guard !isRunning(record) else { return }
+        guard record.hasImage else {
+            throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory and cannot be started again")
+        }
+        store.clearStopping(record.id)
+        var record = record
+        if record.restartCount != 0 || record.backOffStep != 0 {
+            record.restartCount = 0
+            record.backOffStep = 0
+            try store.write(record)
+        }
+        try startDetached(record)
+    }
+
+    /// Stops the container, then starts it again.
+    public func restart(_ record: ContainerRecord, timeout: Int) throws {
+        try stop(record, timeout: timeout)
+        try start(try store.load(id: record.id))
+    }
+
+    /// Removes a container; a running (or restarting) one only with `force`, after stopping it.
+    public func remove(_ record: ContainerRecord, force: Bool) throws {
+        let state = state(of: record)
+        if state.isUp {
+            guard force else {
+                throw ContainerError(.invalidState, "container \(record.name) is \(state.status.rawValue): stop it first, or remove it with berth rm -f")
+            }
+            try stop(record, timeout: 0)
+        }
+        try store.remove(record)
+    }
+}
+
+/// Signal names as Docker takes them: "TERM", "SIGTERM" or "15".
+public enum SignalName {
+    static let table: [(String, Int32)] = [
+        ("HUP", SIGHUP), ("INT", SIGINT), ("QUIT", SIGQUIT), ("ILL", SIGILL), ("TRAP", SIGTRAP),
+        ("ABRT", SIGABRT), ("BUS", SIGBUS), ("FPE", SIGFPE), ("KILL", SIGKILL), ("USR1", SIGUSR1),
+        ("SEGV", SIGSEGV), ("USR2", SIGUSR2), ("PIPE", SIGPIPE), ("ALRM", SIGALRM), ("TERM", SIGTERM),
+        ("CHLD", SIGCHLD), ("CONT", SIGCONT), ("STOP", SIGSTOP), ("TSTP", SIGTSTP), ("TTIN", SIGTTIN),
+        ("TTOU", SIGTTOU), ("URG", SIGURG), ("XCPU", SIGXCPU), ("XFSZ", SIGXFSZ), ("VTALRM", SIGVTALRM),
+        ("PROF", SIGPROF), ("WINCH", SIGWINCH), ("IO", SIGIO), ("PWR", SIGPWR), ("SYS", SIGSYS),
+    ]
+
+    public static func number(_ text: String) -> Int32? {
+        if let n = Int32(text) { return (1...64).contains(n) ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        return table.first { $0.0 == name }?.1
+    }
+}

@@ -1,0 +1,112 @@
+import ImageStore
+import Runtime
+
+/// A container just created: its record, and the configuration to launch it with (for an image,
+/// with the overlay over the image's layers).
+public struct CreatedContainer: Sendable {
+    public var record: ContainerRecord
+    public var config: ContainerConfig
+}
+
+extension ContainerEngine {
+    /// Creates a container: checks and resolves the request once (the image's config, `-e NAME`,
+    /// the user, the limits), then writes its launch spec and record. Nothing is created when
+    /// the request is invalid. The container is `created` until it is started.
+    public func create(_ request: ContainerRequest) throws -> CreatedContainer {
+        let id = ContainerID.generate()
+        switch request.root {
+        case .directory(let directory):
+            let config = try request.directoryLaunchConfig(id: id)
+            var record = makeRecord(id: id, request: request, image: directory, path: config.args[0],
+                                    args: Array(config.args.dropFirst()),
+                                    settings: settings(request, hostname: config.hostname ?? "", env: [],
+                                                       cmd: request.command, entrypoint: nil, defaults: nil))
+            record.rootfs = config.rootfs
+            // A --rootfs container is the run of its command: nothing of it is kept.
+            record.hostConfig.autoRemove = true
+            return CreatedContainer(record: try store.create(record, launch: config), config: config)
+        case .image(let reference):
+            // The record is written while the image store's lock is held: from then on a prune
+            // sees the container and keeps its layers.
+            return try images().resolve(reference) { resolved in
+                try create(request, reference: reference, id: id, image: resolved)
+            }
+        }
+    }
+
+    private func create(_ request: ContainerRequest, reference: String, id: String,
+                        image resolved: ResolvedImage) throws -> CreatedContainer {
+        let defaults = resolved.config.config
+        // --entrypoint replaces the image's entrypoint and drops its Cmd (Docker's rule).
+        let entry: [String]? = request.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? defaults?.entrypoint
+        let cmd: [String]? = !request.command.isEmpty ? request.command : (request.entrypoint == nil ? defaults?.cmd : nil)
+        let args = (entry ?? []) + (cmd ?? [])
+        guard let path = args.first else {
+            throw ContainerError(.invalidArgument,
+                                 "no command to run: image \(reference) has no Cmd or Entrypoint; give one after the image name")
+        }
+        // The image's Env with the -e flags over it: the container's own variables (Docker's
+        // Config.Env, which a commit passes on), without the per-run defaults such as HOSTNAME.
+        let env = EnvironmentFlags.applying(EnvironmentFlags.resolve(request.env), to: defaults?.env ?? [])
+        var record = makeRecord(
+            id: id, request: request, image: reference, path: path, args: Array(args.dropFirst()),
+            settings: settings(request, hostname: request.hostname ?? String(id.prefix(12)), env: env, cmd: cmd,
+                               entrypoint: entry, defaults: defaults))
+        record.image = resolved.configDigest.description
+        record.imageManifest = resolved.manifestDigest.description
+        // The container's own layer is empty until it runs: the image's files are what -u reads.
+        var config = try request.launchConfig(
+            id: id, rootfs: store.rootfsDirectory(of: id), args: args,
+            image: ImageDefaults(env: env, workingDir: record.config.workingDir, user: record.config.user),
+            fileRoots: resolved.layerDirectories)
+        let created = try store.create(record, launch: config)
+        config.overlay = overlay(for: created, layers: resolved.layerDirectories)
+        return CreatedContainer(record: created, config: config)
+    }
+
+    private func settings(_ request: ContainerRequest, hostname: String, env: [String], cmd: [String]?,
+                          entrypoint: [String]?, defaults: OCIImage.ExecutionConfig?) -> ContainerSettings {
+        let image: String = switch request.root {
+        case .image(let reference): reference
+        case .directory(let directory): directory
+        }
+        return ContainerSettings(
+            image: image, hostname: hostname, user: request.user ?? defaults?.user ?? "", env: env, cmd: cmd,
+            entrypoint: entrypoint, workingDir: request.workdir ?? defaults?.workingDir ?? "", tty: request.tty,
+            openStdin: request.interactive, stopSignal: defaults?.stopSignal)
+    }
+
+    private func makeRecord(id: String, request: ContainerRequest, image: String, path: String, args: [String],
+                            settings: ContainerSettings) -> ContainerRecord {
+        var host = HostSettings(
+            autoRemove: request.autoRemove, binds: request.volumes,
+            memory: (try? request.memory.map(ByteSize.parse)) ?? 0,
+            nanoCpus: Int64((request.cpus ?? 0) * 1e9), pidsLimit: request.pidsLimit ?? 0,
+            readonlyRootfs: request.readOnly, networkMode: request.network, privileged: request.privileged,
+            cgroupParent: request.cgroupParent,
+            cgroup: launcher(cgroupParent: request.cgroupParent).cgroupPath(for: id).relative,
+            restartPolicy: request.restart)
+        host.logMaxSize = request.logMaxSize
+        host.logMaxFiles = request.logMaxFiles
+        return ContainerRecord(id: id, name: request.name ?? "", created: Timestamp.now(), path: path, args: args,
+                               image: image, imageManifest: "", config: settings, hostConfig: host)
+    }
+
+    /// The overlay root of an image container: the image's layers below its own upper dir.
+    func overlay(for record: ContainerRecord, layers: [String]) -> OverlayRoot {
+        OverlayRoot(lowerDirectories: layers, upperDirectory: store.upperDirectory(of: record.id),
+                    workDirectory: store.workDirectory(of: record.id), linkDirectory: store.linkDirectory(of: record.id),
+                    isDisposable: record.hostConfig.autoRemove)
+    }
+
+    /// The configuration to launch `record`'s container with again (start, restart, a restart
+    /// policy): its launch spec, on the layers of the image it was created from.
+    public func launchConfig(of record: ContainerRecord) throws -> ContainerConfig {
+        var config = try store.launchConfig(of: record)
+        guard record.hasImage else { return config }
+        return try images().resolve(record.imageManifest) { resolved in
+            config.overlay = overlay(for: record, layers: resolved.layerDirectories)
+            return config
+        }
+    }
+}

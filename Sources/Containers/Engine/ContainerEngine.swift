@@ -1,0 +1,85 @@
+import ImageStore
+import Logging
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container engine: everything berth does to containers, as a library the CLI (and the
+/// deploy supervisor, the builder and the OCI runtime CLI after it) calls. It creates containers
+/// from images or root directories, runs them in the foreground or in the background under a
+/// monitor, stops, kills, execs into, restarts and removes them, and answers what they are.
+///
+/// There is no daemon: an engine is a set of paths and the host's cgroup driver, and every
+/// operation reads the state it needs from disk and the kernel, under the store's locks.
+public struct ContainerEngine: Sendable {
+    /// The state root (`--root`): images, container records and logs.
+    public let stateRoot: String
+    /// Runtime state of running containers: their locks, the seccomp cache.
+    public let runRoot: String
+    public let store: ContainerStore
+    public let runDirectory: RuntimeDirectory
+    public let cgroups: any CgroupDriver
+    public let logger: Logger
+    /// The options a berth started by the engine (a container's monitor's `monitor-exit`) must
+    /// be given to see the same state.
+    public let forwardedArguments: [String]
+    /// berth and berth-monitor, for detached containers; nil finds them next to this executable.
+    public let programs: MonitorPrograms?
+
+    public init(stateRoot: String, runRoot: String, forwardedArguments: [String] = [], programs: MonitorPrograms? = nil,
+                logger: Logger) throws {
+        self.programs = programs
+        self.stateRoot = stateRoot
+        self.runRoot = runRoot
+        self.forwardedArguments = forwardedArguments
+        self.logger = logger
+        store = try ContainerStore(root: stateRoot)
+        runDirectory = RuntimeDirectory(path: runRoot)
+        cgroups = makeCgroupDriver()
+    }
+
+    /// The launcher for containers whose cgroups go under `cgroupParent`.
+    public func launcher(cgroupParent: String) -> Launcher {
+        Launcher(cgroups: cgroups, cgroupParent: cgroupParent, seccompCache: runRoot + "/seccomp", logger: logger)
+    }
+
+    /// The image store of the same state root.
+    public func images() throws -> ImageStore { try ImageStore(root: stateRoot) }
+
+    /// Removes what killed berth processes left behind: the cgroups and runtime records of
+    /// containers whose supervisor is gone.
+    public func removeLeftovers() {
+        runDirectory.removeLeftovers(cgroups: cgroups, logger: logger)
+    }
+
+    /// `removeLeftovers`, and also the container directories of interrupted creations and
+    /// removals: what the commands that list or look up containers do first.
+    public func tidy() {
+        store.removeIncomplete()
+        removeLeftovers()
+    }
+
+    // MARK: looking up
+
+    /// The container `name` names (a full id, a name, or a unique id prefix).
+    public func find(_ name: String) throws -> ContainerRecord { try store.find(name) }
+
+    /// Whether the container's supervisor (its berth or monitor) is alive.
+    public func isRunning(_ record: ContainerRecord) -> Bool { runDirectory.isHeld(id: record.id) }
+
+    /// The record's state checked against the kernel.
+    public func state(of record: ContainerRecord) -> ContainerState {
+        record.verified(isRunning: runDirectory.isHeld(id:))
+    }
+
+    /// Every container, oldest first, after removing the `--rm` ones whose berth was killed
+    /// before it could remove them (they are recorded as running, and nothing runs them).
+    public func list() -> [ContainerRecord] {
+        store.all().filter { record in
+            guard record.hostConfig.autoRemove, record.state.status == .running,
+                  state(of: record).status == .exited else { return true }
+            return (try? store.remove(record)) == nil
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Logging
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a container's process ended.
+public struct ContainerOutcome: Sendable, Equatable {
+    /// berth's exit code: the command's, 128+N for signal N, 137 for an OOM kill.
+    public let exitCode: Int32
+    /// Killed by the kernel's OOM killer for its cgroup's memory limit.
+    public let oomKilled: Bool
+    /// The memory limit it was killed for, when it was.
+    public let memoryLimit: Int64?
+}
+
+extension ContainerEngine {
+    /// Runs a created container in the foreground, attached to the caller's stdio (a pty of its
+    /// own with `tty`), and records its start and end; a `--rm` container is removed at its
+    /// end, a kept one stays `exited` (or `created`, when it never ran, as with Docker).
+    public func runForeground(_ created: CreatedContainer, interactive: Bool) throws -> ContainerOutcome {
+        var record = created.record
+        do {
+            let outcome = try ForegroundSession(engine: self, config: created.config, interactive: interactive,
+                                                cgroupParent: record.hostConfig.cgroupParent).run { pid in
+                record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
+                try? store.write(record)
+            }
+            record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
+            // With --rm the end is not recorded: the record goes anyway.
+            if record.hostConfig.autoRemove {
+                try store.remove(record)
+            } else {
+                try? store.write(record)
+            }
+            return outcome
+        } catch {
+            if record.hostConfig.autoRemove { try? store.remove(record) }
+            throw error
+        }
+    }
+
+    /// The setup plan the child runs for `config` (`--debug` prints it, bubblewrap style).
+    public func plan(for config: ContainerConfig, cgroupParent: String) -> [MountOperation] {
+        let io = LaunchIO(stdin: 0, stdout: 1, stderr: 2, terminalPath: config.terminal ? "/dev/pts/N" : nil)
+        return launcher(cgroupParent: cgroupParent).mountPlan(for: config, io: io)
+    }
+}
+
+/// One foreground container from start to cleanup: its runtime record, terminal, launch, the
+/// wait, the OOM verdict, and the removal of everything it had, on every path.
+struct ForegroundSession {
+    let engine: ContainerEngine
+    let config: ContainerConfig
+    let interactive: Bool
+    let cgroupParent: String
+
+    /// Runs the container to its end. `started` is told the container's pid once it runs.
+    func run(started: (pid_t) -> Void) throws -> ContainerOutcome {
+        let launcher = engine.launcher(cgroupParent: cgroupParent)
+        let cgroup = launcher.cgroupPath(for: config.id)
+        let lease = try engine.runDirectory.register(id: config.id, cgroup: cgroup)
+        var cgroupRemoved = true   // the launcher removes the cgroup itself when launching fails
+        defer { cgroupRemoved ? lease.release() : lease.keepForRecovery() }
+
+        let stdio = try CallerStdio(terminal: config.terminal, interactive: interactive, containerRoot: nil)
+        defer { stdio.close() }
+        let container: LaunchedContainer
+        do {
+            container = try launcher.launch(config, io: stdio.io)
+        } catch {
+            stdio.restoreTerminal()
+            throw error
+        }
+        defer { if container.pidfd >= 0 { close(container.pidfd) } }
+        started(container.pid)
+
+        let status: ExitStatus
+        do {
+            status = try ContainerSupervisor(container: container, terminal: stdio.terminal, relayStdin: interactive).wait()
+        } catch {
+            cgroupRemoved = engine.removeCgroup(container.cgroup)
+            throw error
+        }
+        stdio.restoreTerminal()
+        let oomKilled = status == .signaled(SIGKILL)
+            && ((try? engine.cgroups.events(of: container.cgroup).oomKills) ?? 0) > 0
+        cgroupRemoved = engine.removeCgroup(container.cgroup)
+        return ContainerOutcome(exitCode: oomKilled ? 137 : status.code, oomKilled: oomKilled,
+                                memoryLimit: oomKilled ? config.resources.memoryBytes : nil)
+    }
+}
+
+extension ContainerEngine {
+    /// Removes a container's cgroup (killing whatever is left in it). False when that failed:
+    /// its runtime record then stays for the next berth command to retry.
+    func removeCgroup(_ cgroup: CgroupPath) -> Bool {
+        do {
+            try cgroups.destroy(cgroup)
+            return true
+        } catch {
+            logger.warning("cannot remove the container's cgroup; the next berth command retries",
+                           metadata: ["cgroup": "\(cgroup)", "error": "\(error)"])
+            return false
+        }
+    }
+}
+
+/// The stdio a foreground process (`run`, `exec`) gets from its caller: the caller's own fds, an
+/// empty stdin without `-i` (as Docker gives), or a new pty (`-t`), with the caller's terminal in
+/// raw mode while the user's keystrokes go to the container.
+struct CallerStdio {
+    let terminal: PseudoTerminal?
+    let io: LaunchIO
+    private let devNull: Int32
+    private let rawMode: RawTerminalMode?
+
+    /// `containerRoot`: the container's root as the host sees it, for a pty from its own devpts
+    /// (exec); nil makes a new pty (run).
+    init(terminal wantsTerminal: Bool, interactive: Bool, containerRoot: String?) throws {
+        if wantsTerminal {
+            let terminal = try containerRoot.map { try PseudoTerminal(inContainerRoot: $0) } ?? PseudoTerminal()
+            self.terminal = terminal
+            io = LaunchIO(stdin: terminal.slave, stdout: terminal.slave, stderr: terminal.slave,
+                          terminalPath: terminal.slavePath)
+            devNull = -1
+        } else {
+            terminal = nil
+            var devNull: Int32 = -1
+            if !interactive {
+                devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                guard devNull >= 0 else { throw RuntimeError.system("cannot open /dev/null") }
+            }
+            self.devNull = devNull
+            io = LaunchIO(stdin: interactive ? STDIN_FILENO : devNull, stdout: STDOUT_FILENO, stderr: STDERR_FILENO)
+        }
+        // Raw mode only when the user's keystrokes go to the container.
+        rawMode = terminal != nil && interactive ? RawTerminalMode(fd: STDIN_FILENO) : nil
+    }
+
+    func restoreTerminal() { rawMode?.restore() }
+
+    func close() {
+        rawMode?.restore()
+        terminal?.closeMaster()
+        if devNull >= 0 { Glibc.close(devNull) }
+    }
+}

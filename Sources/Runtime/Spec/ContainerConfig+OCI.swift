@@ -1,0 +1,170 @@
+/// A `ContainerConfig` as an OCI runtime spec and back: the form a container's launch
+/// description is kept in (`containers/<id>/launch.json`), and the form `berth-oci` reads from a
+/// bundle.
+///
+/// The spec holds what the container asked for; berth's own mounts (`/proc`, `/dev`, `/sys`, …,
+/// see `MountPlan`) are added by the launcher and not listed, so `mounts` holds only the binds
+/// the user asked for. An overlay root is not part of the spec: it is rebuilt from the image at
+/// every start. berth's own settings travel as annotations under `io.berth.`.
+extension ContainerConfig {
+    /// Annotation: "true" when a tiny init runs as pid 1 (`--init`).
+    public static let initAnnotation = "io.berth.init"
+
+    public var ociSpec: OCIRuntimeSpec {
+        var process = OCIRuntimeSpec.Process(
+            terminal: terminal, user: .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids),
+            args: args, env: env, cwd: workingDirectory,
+            capabilities: capabilities.map { caps in
+                OCIRuntimeSpec.Capabilities(bounding: caps.bounding.names, effective: caps.effective.names,
+                                            inheritable: caps.inheritable.names, permitted: caps.permitted.names,
+                                            ambient: caps.ambient.names)
+            },
+            noNewPrivileges: noNewPrivileges)
+        process.rlimits = rlimits.map { limit in
+            OCIRuntimeSpec.Rlimit(type: ResourceLimit.ociName(of: limit.resource), hard: limit.hard, soft: limit.soft)
+        }
+        let resources = OCIRuntimeSpec.Linux.Resources(
+            memory: resources.memoryBytes.map { OCIRuntimeSpec.Linux.Memory(limit: $0, swap: $0) },
+            cpu: resources.cpu.map { OCIRuntimeSpec.Linux.CPU(quota: $0.quotaMicros, period: UInt64($0.periodMicros)) },
+            pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) })
+        let linux = OCIRuntimeSpec.Linux(
+            namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) },
+            resources: resources, seccomp: seccomp?.oci, maskedPaths: maskedPaths, readonlyPaths: readOnlyPaths)
+        return OCIRuntimeSpec(
+            process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
+            mounts: bindMounts.map { bind in
+                OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
+                                     options: ["rbind", bind.readOnly ? "ro" : "rw"])
+            },
+            annotations: useInit ? [Self.initAnnotation: "true"] : nil,
+            linux: linux)
+    }
+
+    /// The config a spec describes, checked: every name (capability, rlimit, namespace, seccomp
+    /// action) must be one berth knows, and what berth cannot do is refused rather than ignored.
+    public init(id: String, oci spec: OCIRuntimeSpec) throws {
+        guard let process = spec.process, let args = process.args, !args.isEmpty else {
+            throw RuntimeError(.invalidArgument, "the container's spec has no process to run (process.args is empty)")
+        }
+        guard let root = spec.root else {
+            throw RuntimeError(.invalidArgument, "the container's spec has no root filesystem (root.path)")
+        }
+        self.init(id: id, rootfs: root.path, args: args, env: process.env ?? [])
+        readOnlyRootfs = root.readonly ?? false
+        workingDirectory = process.cwd
+        user = ProcessUser(uid: process.user.uid, gid: process.user.gid, additionalGids: process.user.additionalGids ?? [])
+        hostname = spec.hostname
+        terminal = process.terminal ?? false
+        rlimits = try (process.rlimits ?? []).map { limit in
+            guard let resource = ResourceLimit.resource(ociName: limit.type) else {
+                throw RuntimeError(.invalidArgument, "the container's spec names an unknown rlimit \"\(limit.type)\"")
+            }
+            return ResourceLimit(resource: resource, soft: limit.soft, hard: limit.hard)
+        }
+        capabilities = try process.capabilities.map(ProcessCapabilities.init(oci:))
+        noNewPrivileges = process.noNewPrivileges ?? false
+        useInit = spec.annotations?[Self.initAnnotation] == "true"
+        bindMounts = try (spec.mounts ?? []).map { mount in
+            guard mount.type == "bind" || (mount.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }),
+                  let source = mount.source else {
+                throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount at \(mount.destination): berth takes bind mounts only")
+            }
+            return BindMount(source: source, destination: mount.destination,
+                             readOnly: (mount.options ?? []).contains("ro"))
+        }
+        let linux = spec.linux ?? OCIRuntimeSpec.Linux()
+        var namespaces: NamespaceSet = []
+        for namespace in linux.namespaces ?? [] {
+            guard namespace.path == nil else {
+                throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace at \(namespace.path ?? ""): berth creates its namespaces")
+            }
+            guard let known = NamespaceSet.ociNames.first(where: { $0.name == namespace.type }) else {
+                throw RuntimeError(.unsupported, "the container's spec asks for a \(namespace.type) namespace, which berth does not create")
+            }
+            namespaces.insert(known.set)
+        }
+        self.namespaces = namespaces
+        maskedPaths = linux.maskedPaths ?? []
+        readOnlyPaths = linux.readonlyPaths ?? []
+        let limits = linux.resources
+        resources = ResourceLimits(
+            memoryBytes: limits?.memory?.limit,
+            cpu: try limits?.cpu.flatMap { cpu in
+                guard let quota = cpu.quota, quota > 0 else { return nil }
+                guard let period = Int64(exactly: cpu.period ?? 100_000), period > 0 else {
+                    throw RuntimeError(.invalidArgument, "the container's spec has an invalid cpu period")
+                }
+                return CPUBandwidth(quotaMicros: quota, periodMicros: period)
+            },
+            pidsLimit: limits?.pids?.limit)
+        seccomp = try linux.seccomp.map(SeccompProfile.init(oci:))
+    }
+}
+
+extension NamespaceSet {
+    /// The OCI spec's names of the namespaces berth creates.
+    static let ociNames: [(name: String, set: NamespaceSet)] = [
+        ("mount", .mount), ("pid", .pid), ("uts", .uts), ("ipc", .ipc), ("network", .network), ("cgroup", .cgroup),
+    ]
+}
+
+extension ResourceLimit {
+    /// "RLIMIT_NOFILE" for RLIMIT_NOFILE's number.
+    static func ociName(of resource: Int32) -> String {
+        let name = names.first { $0.value == resource }?.key ?? String(resource)
+        return "RLIMIT_" + name.uppercased()
+    }
+
+    /// The number of an OCI rlimit name ("RLIMIT_NOFILE"); nil for a name berth does not know.
+    static func resource(ociName: String) -> Int32? {
+        guard ociName.hasPrefix("RLIMIT_") else { return nil }
+        return names[ociName.dropFirst("RLIMIT_".count).lowercased()]
+    }
+}
+
+extension SeccompProfile {
+    /// The profile in the OCI spec's form, which `init(oci:)` reads back to an equal profile.
+    public var oci: OCIRuntimeSpec.Linux.Seccomp {
+        let (action, errnoRet) = defaultAction.oci
+        return OCIRuntimeSpec.Linux.Seccomp(
+            defaultAction: action, defaultErrnoRet: errnoRet, architectures: architectures.map(\.ociName),
+            syscalls: rules.map { rule in
+                let (action, errnoRet) = rule.action.oci
+                return OCIRuntimeSpec.Linux.Syscall(
+                    names: rule.names, action: action, errnoRet: errnoRet,
+                    args: rule.conditions.isEmpty ? nil : rule.conditions.map { condition in
+                        OCIRuntimeSpec.Linux.SyscallArg(index: condition.index, value: condition.value,
+                                                        valueTwo: condition.valueTwo, op: condition.op.ociName)
+                    })
+            })
+    }
+}
+
+extension SeccompAction {
+    /// The OCI action name and its `errnoRet`.
+    var oci: (String, UInt32?) {
+        switch self {
+        case .allow: ("SCMP_ACT_ALLOW", nil)
+        case .errno(let value): ("SCMP_ACT_ERRNO", UInt32(value))
+        case .killProcess: ("SCMP_ACT_KILL_PROCESS", nil)
+        case .killThread: ("SCMP_ACT_KILL_THREAD", nil)
+        case .trap: ("SCMP_ACT_TRAP", nil)
+        case .log: ("SCMP_ACT_LOG", nil)
+        case .trace(let value): ("SCMP_ACT_TRACE", UInt32(value))
+        }
+    }
+}
+
+extension SeccompOperator {
+    var ociName: String {
+        switch self {
+        case .notEqual: "SCMP_CMP_NE"
+        case .lessThan: "SCMP_CMP_LT"
+        case .lessThanOrEqual: "SCMP_CMP_LE"
+        case .equal: "SCMP_CMP_EQ"
+        case .greaterThanOrEqual: "SCMP_CMP_GE"
+        case .greaterThan: "SCMP_CMP_GT"
+        case .maskedEqual: "SCMP_CMP_MASKED_EQ"
+        }
+    }
+}

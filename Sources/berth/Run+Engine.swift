@@ -1,0 +1,68 @@
+import Containers
+import Runtime
+
+extension Run {
+    /// run's options as the engine's request.
+    var request: ContainerRequest {
+        var request = ContainerRequest(root: rootfs.map { .directory($0) } ?? .image(image ?? ""))
+        request.name = name
+        request.autoRemove = autoRemove
+        request.restart = restart
+        request.logMaxSize = logMaxSize
+        request.logMaxFiles = logMaxFiles
+        request.entrypoint = entrypoint
+        request.interactive = interactive
+        request.tty = tty
+        request.hostname = hostname
+        request.env = env
+        request.workdir = workdir
+        request.user = user
+        request.memory = memory
+        request.cpus = cpus
+        request.pidsLimit = pidsLimit
+        request.readOnly = readOnly
+        request.network = network
+        request.useInit = useInit
+        request.capAdd = capAdd
+        request.capDrop = capDrop
+        request.privileged = privileged
+        request.securityOpt = securityOpt
+        request.volumes = volume
+        request.ulimits = ulimit
+        request.cgroupParent = cgroupParent
+        request.command = command
+        return request
+    }
+
+    /// The checked launch configuration a `--rootfs` run gets (for `--debug` and tests).
+    func makeConfig() throws -> ContainerConfig { try request.directoryLaunchConfig() }
+
+    /// Runs the container and returns berth's exit code: the command's.
+    func run() throws -> Int32 {
+        let engine = try global.engine()
+        engine.removeLeftovers()
+        let created = try engine.create(request)
+        if detach {
+            do {
+                try engine.startDetached(created.record)
+            } catch {
+                if autoRemove { try? engine.store.remove(created.record) }
+                throw error
+            }
+            Output.print(created.record.id)
+            return 0
+        }
+        if global.debug {
+            Output.writeLine(2, "container \(created.record.shortID): \(created.config.args.joined(separator: " "))")
+            for (i, op) in engine.plan(for: created.config, cgroupParent: cgroupParent).enumerated() {
+                Output.writeLine(2, "  \(i): \(op)")
+            }
+        }
+        let outcome = try engine.runForeground(created, interactive: interactive)
+        if outcome.oomKilled {
+            let limit = outcome.memoryLimit.map { " (limit \(ByteSize.describe($0)))" } ?? ""
+            Output.error("killed: out of memory\(limit)")
+        }
+        return outcome.exitCode
+    }
+}

@@ -1,0 +1,147 @@
+import Containers
+import Foundation
+import Logging
+import Runtime
+import Testing
+
+extension Containers {
+    /// The engine as a library (issue 10): the lifecycle driven through `ContainerEngine`'s API
+    /// with no CLI in between, and `--rootfs` containers reachable like any other while they run.
+    @Suite("Engine")
+    struct Engine {
+        let fixture = Fixture.shared
+
+        /// An engine on `root`'s state, running the built berth and berth-monitor.
+        func engine(_ root: LifecycleRoot) throws -> ContainerEngine {
+            let directory = URL(fileURLWithPath: fixture.berth).deletingLastPathComponent().path
+            return try ContainerEngine(
+                stateRoot: root.path, runRoot: root.path + "/run", forwardedArguments: ["--root", root.path],
+                programs: MonitorPrograms(berth: fixture.berth, monitor: directory + "/berth-monitor"),
+                logger: Logger(label: "engine-test"))
+        }
+
+        @Test("create, start, exec, stop, start, restart, kill, remove: through the engine's API alone")
+        func fullLifecycle() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let engine = try engine(root)
+
+            var request = ContainerRequest(root: .image(LifecycleRoot.image))
+            request.name = "engine-web"
+            request.cgroupParent = fixture.cgroupParent
+            request.env = ["GREETING=hello"]
+            request.command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+            let created = try engine.create(request)
+            #expect(created.record.state.status == .created)
+            #expect(engine.state(of: created.record).status == .created)
+
+            // The launch spec is what every later start reads: the same process, resolved once.
+            let launch = try engine.store.launchConfig(of: created.record)
+            #expect(launch.args == created.config.args)
+            #expect(launch.env == created.config.env)
+            #expect(launch.env.contains("GREETING=hello"))
+            #expect(launch.capabilities == created.config.capabilities)
+            #expect(launch.seccomp == created.config.seccomp)
+            #expect(launch.resources == created.config.resources)
+            #expect(launch.overlay == nil && created.config.overlay != nil)
+
+            try engine.startDetached(created.record)
+            var record = try engine.find("engine-web")
+            #expect(engine.state(of: record).status == .running)
+            let firstPid = record.state.pid
+            #expect(firstPid > 0 && Kernel.isAlive(firstPid))
+
+            #expect(try engine.exec(record, ExecRequest(command: ["sh", "-c", "test \"$GREETING\" = hello"])) == 0)
+            #expect(try engine.exec(record, ExecRequest(command: ["sh", "-c", "exit 3"])) == 3)
+            var asNobody = ExecRequest(command: ["sh", "-c", "test \"$(id -u)\" = 65534 && test \"$HOME\" = /nonexistent"])
+            asNobody.user = "nobody"
+            #expect(try engine.exec(record, asNobody) == 0)
+
+            let stopStarted = Date()
+            try engine.stop(record, timeout: 10)
+            // The polite loop exits on TERM within its 0.1 s sleep: no waiting out the grace period.
+            #expect(Date().timeIntervalSince(stopStarted) < 5)
+            record = try engine.find(created.record.id)
+            #expect(engine.state(of: record).status == .exited)
+            #expect(record.state.exitCode == 0)
+            #expect(!Kernel.isAlive(firstPid))
+            let exitedExec = #expect(throws: ContainerError.self) { try engine.exec(record, ExecRequest(command: ["true"])) }
+            #expect(exitedExec?.code == .invalidState)
+
+            try engine.start(record)
+            record = try engine.find("engine-web")
+            #expect(engine.state(of: record).status == .running && record.state.pid != firstPid)
+            let secondPid = record.state.pid
+            try engine.restart(record, timeout: 10)
+            record = try engine.find("engine-web")
+            #expect(engine.state(of: record).status == .running && record.state.pid != secondPid)
+
+            try engine.kill(record, signal: SIGKILL)
+            #expect(engine.waitUntilStopped(record, seconds: 10))
+            record = try engine.find("engine-web")
+            #expect(record.state.exitCode == 128 + SIGKILL)
+
+            try engine.remove(record, force: false)
+            let gone = #expect(throws: ContainerError.self) { try engine.find("engine-web") }
+            #expect(gone?.code == .notFound)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
+        @Test("a foreground container through the engine: its exit code, its record while it runs, nothing after")
+        func foregroundRun() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let engine = try engine(root)
+            var request = ContainerRequest(root: .directory(fixture.rootfs))
+            request.cgroupParent = fixture.cgroupParent
+            request.command = ["/bin/sh", "-c", "exit 7"]
+            let created = try engine.create(request)
+            #expect(engine.list().map(\.id) == [created.record.id])
+            #expect(created.record.rootfs == fixture.rootfs)
+            let outcome = try engine.runForeground(created, interactive: false)
+            #expect(outcome.exitCode == 7 && !outcome.oomKilled && outcome.memoryLimit == nil)
+            #expect(engine.list().isEmpty)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
+        @Test("run --rootfs: ps lists it while it runs; exec, inspect, kill and stop reach it by name; nothing stays")
+        func rootfsContainerIsAContainer() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let spawned = try Spawned(fixture.berth, ["--root", root.path, "run", "--cgroup-parent", fixture.cgroupParent,
+                                                      "--name", "plain", "--rootfs", fixture.rootfs, "--",
+                                                      "sh", "-c", "trap 'exit 5' TERM; while :; do sleep 0.1; done"],
+                                      stdout: root.path + "/out", stderr: root.path + "/err")
+            defer { _ = spawned.wait(seconds: 0) }
+            try #require(root.waitUntil(seconds: 20) { (try? root.status("plain"))?.hasPrefix("Up") == true },
+                         "ps never listed the --rootfs container")
+            let listed = try root.list()
+            #expect(listed.first?["Image"] as? String == fixture.rootfs)
+
+            let exec = try root.berth(["exec", "plain", "sh", "-c", "echo inside; cat /proc/1/cmdline | tr '\\0' ' '"])
+            #expect(exec.status == 0, "\(exec.stderr)")
+            #expect(exec.stdout.contains("inside") && exec.stdout.contains("while"), "\(exec.stdout)")
+            let state = try root.state("plain")
+            #expect(state["Running"] as? Bool == true)
+            #expect((try root.inspect("plain")["GraphDriver"] as? [String: Any])?["Name"] as? String == "rootfs")
+
+            let stop = try root.berth(["stop", "plain"])
+            #expect(stop.status == 0, "\(stop.stderr)")
+            #expect(spawned.wait(seconds: 20) == 5)
+            #expect(try root.list().isEmpty)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+    }
+}
+
+extension ContainerEngine {
+    /// Waits for the container's supervisor to let go of it, polling the state as a user would.
+    func waitUntilStopped(_ record: ContainerRecord, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if !isRunning(record) { return true }
+            usleep(20_000)
+        }
+        return !isRunning(record)
+    }
+}

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Runtime
+
+/// `ContainerConfig` as an OCI runtime spec and back: the launch description a container's
+/// record keeps must give back exactly the config it was made from.
+@Suite("ContainerConfig as an OCI spec") struct ContainerConfigOCITests {
+    static func roundTrip(_ config: ContainerConfig) throws -> ContainerConfig {
+        try ContainerConfig(id: config.id, oci: config.ociSpec)
+    }
+
+    static func expectSame(_ a: ContainerConfig, _ b: ContainerConfig) {
+        #expect(a.id == b.id && a.rootfs == b.rootfs && a.readOnlyRootfs == b.readOnlyRootfs)
+        #expect(a.args == b.args && a.env == b.env && a.workingDirectory == b.workingDirectory)
+        #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal)
+        #expect(a.rlimits == b.rlimits && a.namespaces == b.namespaces && a.bindMounts == b.bindMounts)
+        #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
+        #expect(a.resources == b.resources && a.capabilities == b.capabilities)
+        #expect(a.noNewPrivileges == b.noNewPrivileges && a.seccomp == b.seccomp && a.useInit == b.useInit)
+    }
+
+    @Test func dockerDefaultsComeBackUnchanged() throws {
+        var config = ContainerConfig(id: String(repeating: "a", count: 64), rootfs: "/var/lib/berth/containers/a",
+                                     args: ["/bin/sh", "-c", "echo hi"], env: ["PATH=/bin", "A=b=c", "EMPTY="])
+        config.capabilities = ProcessCapabilities.forUser(uid: 0, set: .containerDefault)
+        config.seccomp = .default(for: .containerDefault)
+        config.hostname = "web"
+        Self.expectSame(config, try Self.roundTrip(config))
+    }
+
+    @Test func everySettingComesBackUnchanged() throws {
+        var config = ContainerConfig(id: String(repeating: "b", count: 64), rootfs: "/srv/root", args: ["app"], env: [])
+        config.readOnlyRootfs = true
+        config.workingDirectory = "/srv"
+        config.user = ProcessUser(uid: 1000, gid: 100, additionalGids: [5, 20])
+        config.terminal = true
+        config.rlimits = [ResourceLimit(resource: 7, soft: 1024, hard: 2048), ResourceLimit(resource: 6, soft: 10, hard: UInt64.max)]
+        config.namespaces.remove(.network)
+        config.bindMounts = [BindMount(source: "/data", destination: "/srv/data", readOnly: true),
+                             BindMount(source: "/logs", destination: "/var/log/app", readOnly: false)]
+        config.maskedPaths = ["/proc/kcore"]
+        config.readOnlyPaths = []
+        config.resources = ResourceLimits(memoryBytes: 64 << 20, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 64)
+        config.capabilities = ProcessCapabilities.forUser(uid: 1000, set: .containerDefault)
+        config.noNewPrivileges = false
+        config.seccomp = SeccompProfile(defaultAction: .errno(38), architectures: [.x86],
+                                        rules: [SeccompRule(names: ["read"], action: .allow,
+                                                            conditions: [SeccompCondition(index: 0, op: .maskedEqual, value: 3, valueTwo: 1)]),
+                                                SeccompRule(names: ["ptrace"], action: .trace(7)),
+                                                SeccompRule(names: ["kexec_load"], action: .killProcess)])
+        config.useInit = true
+        config.hostname = nil
+        Self.expectSame(config, try Self.roundTrip(config))
+    }
+
+    @Test func privilegedAndUnconfinedStaySo() throws {
+        var config = ContainerConfig(id: String(repeating: "c", count: 64), rootfs: "/r", args: ["sh"], env: [])
+        config.capabilities = nil
+        config.seccomp = nil
+        let back = try Self.roundTrip(config)
+        #expect(back.capabilities == nil && back.seccomp == nil)
+        #expect(config.ociSpec.linux?.seccomp == nil)
+    }
+
+    @Test(arguments: [
+        (OCIRuntimeSpec(process: nil, root: .init(path: "/r")), "no process to run"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: nil), "no root filesystem"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"], rlimits: [.init(type: "RLIMIT_SPOONS", hard: 1, soft: 1)]), root: .init(path: "/r")),
+         "unknown rlimit \"RLIMIT_SPOONS\""),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), mounts: [.init(destination: "/t", type: "tmpfs", source: "tmpfs")]),
+         "tmpfs mount at /t"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "user")])),
+         "user namespace"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "network", path: "/run/netns/x")])),
+         "joins the network namespace"),
+    ])
+    func whatBerthCannotDoIsRefused(spec: OCIRuntimeSpec, message: String) {
+        let error = #expect(throws: RuntimeError.self) { try ContainerConfig(id: "x", oci: spec) }
+        #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+    }
+}
