@@ -615,6 +615,7 @@ extension Containers {
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 try process.run()
+                // The random moment of the kill is the scenario, not a wait for a state.
                 usleep(UInt32.random(in: 0...300_000))
                 if process.isRunning {
                     kill(process.processIdentifier, SIGKILL)

@@ -89,6 +89,7 @@ extension Containers {
                         : root.runArguments([], Self.forever)
                 }
                 let process = try Spawned(fixture.berth, ["--root", root.path] + args, stdout: "/dev/null", stderr: "/dev/null")
+                // The random moment of the kill is the scenario, not a wait for a state.
                 usleep(UInt32.random(in: 0...150_000, using: &generator))
                 let killMonitor = Int.random(in: 0..<4, using: &generator) == 0
                 let monitors = Kernel.processes(mentioning: root.path).filter { Kernel.comm($0) == "berth-monitor" }

@@ -476,7 +476,7 @@ extension Containers {
                 return inspected["RestartCount"] as? Int == 3
                     && (inspected["State"] as? [String: Any])?["Status"] as? String == "exited"
             }, "\((try? root.inspect("flaky")) ?? [:])")
-            usleep(1_000_000)
+            #expect(try holds(for: 1) { try root.inspect("flaky")["RestartCount"] as? Int == 3 }, "restarted past the limit")
             let inspected = try root.inspect("flaky")
             #expect(inspected["RestartCount"] as? Int == 3, "restarted past the limit")
             let state = inspected["State"] as? [String: Any] ?? [:]
@@ -490,8 +490,7 @@ extension Containers {
             // on-failure does not restart a success.
             _ = try root.runDetached(["--name", "fine", "--restart", "on-failure"], ["true"])
             #expect(try root.waitUntil(seconds: 5) { try root.status("fine")?.hasPrefix("Exited (0)") == true })
-            usleep(500_000)
-            #expect(try root.inspect("fine")["RestartCount"] as? Int == 0)
+            #expect(try holds(for: 0.5) { try root.inspect("fine")["RestartCount"] as? Int == 0 })
         }
 
         @Test("--restart always restarts a command that exits 0, and a stop is never fought")
