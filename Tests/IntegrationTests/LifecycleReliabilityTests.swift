@@ -108,7 +108,9 @@ extension Containers {
 
             // Every container is running and controllable, or exited.
             let listed = try root.list()
-            print("SIGKILL test: \(iterations) iterations, berth killed mid-command \(killedMidway) times, \(listed.count) containers left, \(listed.filter { $0["State"] as? String == "running" }.count) running")
+            let running = listed.filter { $0["State"] as? String == "running" }.count
+            print("SIGKILL test: \(iterations) iterations, berth killed mid-command \(killedMidway) times, "
+                  + "\(listed.count) containers left, \(running) running")
             #expect(killedMidway >= iterations / 10, "too few kills landed while berth was at work: \(killedMidway)")
             for entry in listed {
                 let id = entry["ID"] as? String ?? ""
@@ -233,7 +235,8 @@ extension Containers {
             let batches = Host.inVM ? 12 : 30, perBatch = Host.inVM ? 1000 : 4000
             let maxSize = Host.inVM ? "1m" : "4m"
             let pad = String(repeating: "x", count: 140)
-            let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
+            let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do "
+                + "seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
             let id = try root.runDetached(["--name", "paced", "--log-opt", "max-size=\(maxSize)"], ["sh", "-c", script])
             let follower = try StreamingCommand(fixture.berth, ["--root", root.path, "logs", "-f", "paced"])
             defer { follower.wait(seconds: 0) }
