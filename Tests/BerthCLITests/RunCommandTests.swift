@@ -205,7 +205,8 @@ final class TemporaryRootfs {
                 Issue.record("no help")
                 return
             }
-            #expect(text.hasPrefix("USAGE: berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n  or:  berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]\n"))
+            #expect(text.hasPrefix("USAGE: berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+                                   + "  or:  berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]\n"))
             for option in Run.spec.options {
                 #expect(text.contains("--" + option.long), "--\(option.long) missing from the help")
             }

@@ -118,6 +118,9 @@ private final class Flag: Sendable {
         let files = log.files
         let stopped = Flag()
         let writerError = Mutex<String?>(nil)
+        // The writer's pauses pace it like a container's output, so that the follower, polling
+        // every 10 ms, meets each state in turn (half a line, a rotation between two polls); what
+        // the test asserts, the whole output in order, does not depend on their length.
         let writer = Thread {
             do {
                 usleep(50_000)

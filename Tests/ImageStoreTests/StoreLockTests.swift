@@ -21,15 +21,31 @@ struct StoreLockTests {
             }
         }
         writer.start()
-        usleep(150_000)
+        // The writer is queued on the lock, not merely slow to start.
+        #expect(eventually { Self.blockedFlocks(on: lockPath) > 0 })
         #expect(!acquired.value)
         first.unlock()
+        // The release wakes the writer, which must find the second reader and queue again: this
+        // pause is the scenario, the time the writer would need to get through wrongly.
         usleep(50_000)
+        #expect(eventually { Self.blockedFlocks(on: lockPath) > 0 })
         #expect(!acquired.value)
         second.unlock()
-        let deadline = Date().addingTimeInterval(5)
-        while !acquired.value && Date() < deadline { usleep(10_000) }
-        #expect(acquired.value)
+        #expect(eventually { acquired.value })
+    }
+
+    /// How many flock requests of this process wait for the file, as the kernel lists them in
+    /// /proc/locks (`N: -> FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF`).
+    static func blockedFlocks(on path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else {
+            return 0
+        }
+        return table.split(separator: "\n").filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count >= 7 && fields[1] == "->" && fields[2] == "FLOCK" && fields[5] == "\(getpid())"
+                && fields[6].split(separator: ":").last == "\(info.st_ino)"
+        }.count
     }
 
     @Test("a lock file that cannot be created is a clear error")

@@ -63,9 +63,9 @@ extension Containers {
             process.waitUntilExit()
 
             // PDEATHSIG took the container with berth: no payload process survives.
-            usleep(200_000)
-            let ps = try Command.run("/bin/sh", ["-c", "ps -eo args | grep -c '^/bin/payload trap' || true"])
-            #expect(ps.output == "0")
+            #expect(try eventually {
+                try Command.run("/bin/sh", ["-c", "ps -eo args | grep -c '^/bin/payload trap' || true"]).output == "0"
+            })
             #expect(!((try? FileManager.default.contentsOfDirectory(atPath: state + "/run/containers")) ?? []).isEmpty)
 
             // The next command (any run) cleans the crashed container's cgroup and record.

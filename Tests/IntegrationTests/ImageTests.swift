@@ -497,7 +497,8 @@ extension Containers {
 
         // MARK: - Other tools read the store
 
-        @Test("skopeo reads berth's OCI layout", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo")))
+        @Test("skopeo reads berth's OCI layout", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"),
+                                                  "needs skopeo (apt-get install skopeo)"))
         func skopeo() throws {
             let store = try ImageStoreRoot(fixture)
             defer { store.destroy() }
@@ -510,7 +511,8 @@ extension Containers {
             #expect(object?["Os"] as? String == "linux")
         }
 
-        @Test("umoci lists berth's tags", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/umoci")))
+        @Test("umoci lists berth's tags", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/umoci"),
+                                                  "needs umoci (apt-get install umoci)"))
         func umoci() throws {
             let store = try ImageStoreRoot(fixture)
             defer { store.destroy() }
@@ -613,6 +615,7 @@ extension Containers {
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 try process.run()
+                // The random moment of the kill is the scenario, not a wait for a state.
                 usleep(UInt32.random(in: 0...300_000))
                 if process.isRunning {
                     kill(process.processIdentifier, SIGKILL)

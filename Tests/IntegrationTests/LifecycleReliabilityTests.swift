@@ -89,6 +89,7 @@ extension Containers {
                         : root.runArguments([], Self.forever)
                 }
                 let process = try Spawned(fixture.berth, ["--root", root.path] + args, stdout: "/dev/null", stderr: "/dev/null")
+                // The random moment of the kill is the scenario, not a wait for a state.
                 usleep(UInt32.random(in: 0...150_000, using: &generator))
                 let killMonitor = Int.random(in: 0..<4, using: &generator) == 0
                 let monitors = Kernel.processes(mentioning: root.path).filter { Kernel.comm($0) == "berth-monitor" }
@@ -107,7 +108,9 @@ extension Containers {
 
             // Every container is running and controllable, or exited.
             let listed = try root.list()
-            print("SIGKILL test: \(iterations) iterations, berth killed mid-command \(killedMidway) times, \(listed.count) containers left, \(listed.filter { $0["State"] as? String == "running" }.count) running")
+            let running = listed.filter { $0["State"] as? String == "running" }.count
+            print("SIGKILL test: \(iterations) iterations, berth killed mid-command \(killedMidway) times, "
+                  + "\(listed.count) containers left, \(running) running")
             #expect(killedMidway >= iterations / 10, "too few kills landed while berth was at work: \(killedMidway)")
             for entry in listed {
                 let id = entry["ID"] as? String ?? ""
@@ -232,7 +235,8 @@ extension Containers {
             let batches = Host.inVM ? 12 : 30, perBatch = Host.inVM ? 1000 : 4000
             let maxSize = Host.inVM ? "1m" : "4m"
             let pad = String(repeating: "x", count: 140)
-            let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
+            let script = "sleep 1; i=0; while [ $i -lt \(batches) ]; do "
+                + "seq $((i*\(perBatch)+1)) $((i*\(perBatch)+\(perBatch))) | sed 's/$/ \(pad)/'; i=$((i+1)); sleep 0.3; done"
             let id = try root.runDetached(["--name", "paced", "--log-opt", "max-size=\(maxSize)"], ["sh", "-c", script])
             let follower = try StreamingCommand(fixture.berth, ["--root", root.path, "logs", "-f", "paced"])
             defer { follower.wait(seconds: 0) }

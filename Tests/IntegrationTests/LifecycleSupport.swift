@@ -80,12 +80,7 @@ final class LifecycleRoot: Sendable {
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass; whether it held.
     func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
+        try eventually(within: seconds, poll: 0.05, condition)
     }
 
     /// Removes every container of the root (`rm -f` of `ps -aq`), then the processes that

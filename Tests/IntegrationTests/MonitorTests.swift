@@ -187,7 +187,8 @@ struct MonitorTests {
         let run = try Run(child: "echo started; exec sleep 60")
         let child = try run.childPID()
         try run.waitUntilMonitoring()
-        usleep(100_000)
+        // Once the child is sleep, its echo has reached the pipe.
+        try #require(eventually { (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) == "sleep\n" })
         kill(child, SIGKILL)
         try run.wait()
         #expect(run.exitArguments == "--exit-status 137")

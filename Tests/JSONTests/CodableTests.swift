@@ -129,7 +129,9 @@ struct CodableTests {
         scores: ["zeta": 1, "alpha": 2, "Mid": 3, "beta": 4, "b": 5, "a": 6, "é": 7, "z2": 8, "z10": 9],
         home: Address(street: "Main", floor: -1))
 
-    static let ownerJSON = #"{"first_name":"Ada","pet_count":2,"pets":[{"name":"Rex","color":"light-blue","level":10,"tags":["a","b"],"weight":12.5},{"name":"Tom","color":"red","level":1,"tags":[],"nickname":"T"}],"scores":{"Mid":3,"a":6,"alpha":2,"b":5,"beta":4,"z10":9,"z2":8,"zeta":1,"é":7},"home":{"street":"Main","floor":-1}}"#
+    static let ownerJSON = #"{"first_name":"Ada","pet_count":2,"pets":[{"name":"Rex","color":"light-blue","level":10,"tags":["a","b"],"#
+        + #""weight":12.5},{"name":"Tom","color":"red","level":1,"tags":[],"nickname":"T"}],"#
+        + #""scores":{"Mid":3,"a":6,"alpha":2,"b":5,"beta":4,"z10":9,"z2":8,"zeta":1,"é":7},"home":{"street":"Main","floor":-1}}"#
 
     @Suite("encoding")
     struct Encoding {
@@ -287,7 +289,8 @@ struct CodableTests {
         }
 
         @Test func arrayElementsAndOddKeys() throws {
-            #expect(decodeError(Owner.self, #"{"first_name":"a","pet_count":1,"pets":[{"name":"x","color":"red","level":1,"tags":[]},{"name":"y","color":"red","level":1,"tags":["ok",3]}],"scores":{}}"#)?.description
+            #expect(decodeError(Owner.self, #"{"first_name":"a","pet_count":1,"pets":[{"name":"x","color":"red","level":1,"tags":[]},"#
+                                + #"{"name":"y","color":"red","level":1,"tags":["ok",3]}],"scores":{}}"#)?.description
                 == "at pets[1].tags[1]: expected a string, found a number")
             #expect(decodeError([String: Int].self, #"{"org.opencontainers.image.title":"x"}"#)?.description
                 == #"at ["org.opencontainers.image.title"]: expected a number, found a string"#)

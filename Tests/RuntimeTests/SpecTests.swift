@@ -72,11 +72,20 @@ import Runtime
             }
         }
 
-        /// What `crun spec` and `runc spec` write today decodes (skipped when neither is installed).
-        @Test(arguments: ["crun", "runc"])
-        func runtimeGeneratedSpec(runtime: String) throws {
-            guard let json = try SpecTests.generatedSpec(by: runtime) else { return }
-            let spec = try SpecTests.decode(json)
+        /// What `crun spec` writes today decodes.
+        @Test(.enabled(if: SpecTests.installed("crun") != nil, "crun is not installed"))
+        func crunGeneratedSpec() throws {
+            try expectGeneratedSpecDecodes(by: "crun")
+        }
+
+        /// What `runc spec` writes today decodes.
+        @Test(.enabled(if: SpecTests.installed("runc") != nil, "runc is not installed"))
+        func runcGeneratedSpec() throws {
+            try expectGeneratedSpecDecodes(by: "runc")
+        }
+
+        private func expectGeneratedSpecDecodes(by runtime: String) throws {
+            let spec = try SpecTests.decode(try SpecTests.generatedSpec(by: runtime))
             #expect(spec.process?.args == ["sh"])
             #expect(spec.root?.path == "rootfs")
             #expect(spec.linux?.maskedPaths?.contains("/proc/kcore") == true)
@@ -135,10 +144,15 @@ import Runtime
         }
     }
 
-    /// Runs `<runtime> spec` in a temporary directory; nil when the runtime isn't installed.
-    static func generatedSpec(by runtime: String) throws -> String? {
-        guard let binary = ["/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/"]
-            .map({ $0 + runtime }).first(where: FileManager.default.isExecutableFile(atPath:)) else { return nil }
+    /// The runtime's executable, or nil when it isn't installed.
+    static func installed(_ runtime: String) -> String? {
+        ["/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/"]
+            .map({ $0 + runtime }).first(where: FileManager.default.isExecutableFile(atPath:))
+    }
+
+    /// Runs `<runtime> spec` in a temporary directory and returns the config.json it wrote.
+    static func generatedSpec(by runtime: String) throws -> String {
+        let binary = try #require(installed(runtime), "\(runtime) is not installed")
         let directory = NSTemporaryDirectory() + "berth-spec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -148,7 +162,8 @@ import Runtime
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        // An installed runtime that cannot write its default spec is a failure, not a skip.
+        try #require(process.terminationStatus == 0, "\(runtime) spec exited with \(process.terminationStatus)")
         return try String(contentsOfFile: directory + "/config.json", encoding: .utf8)
     }
 }

@@ -57,7 +57,8 @@ final class ImageArchiveReader {
         }
         guard (type == S_IFREG && archive_entry_hardlink(entry) == nil) || type == S_IFDIR else {
             let kind = archive_entry_hardlink(entry) != nil ? "a hard link" : "not a regular file"
-            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is \(kind); an image archive holds only regular files, directories and links between them")
+            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is \(kind); an image archive holds only "
+                                      + "regular files, directories and links between them")
         }
         return Entry(path: path, isDirectory: type == S_IFDIR, size: archive_entry_size(entry))
     }
@@ -89,7 +90,8 @@ final class ImageArchiveReader {
         var components = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         while components.first == "." { components.removeFirst() }
         guard !name.hasPrefix("/"), !components.contains(".."), !components.contains(".") else {
-            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is outside the archive (an absolute path or '..'); refusing it")
+            throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) is outside the archive "
+                                      + "(an absolute path or '..'); refusing it")
         }
         return components.joined(separator: "/")
     }
@@ -104,7 +106,8 @@ final class ImageArchiveReader {
             case ".": continue
             case "..":
                 guard !components.isEmpty, !target.hasPrefix("/") else {
-                    throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) links to \"\(target)\", outside the archive; refusing it")
+                    throw ImageStoreError(.rejected, "the archive entry \"\(name)\" in \(source) links to \"\(target)\", "
+                                              + "outside the archive; refusing it")
                 }
                 components.removeLast()
             default: components.append(String(part))

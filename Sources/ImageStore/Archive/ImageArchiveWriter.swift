@@ -63,7 +63,8 @@ final class ImageArchiveWriter {
             }
         }
         guard digester.count == Int64(st.st_size), digester.finalize() == digest else {
-            throw ImageStoreError(.corrupt, "blob \(digest) is damaged: its content no longer matches its digest (\(file)); the archive was not completed")
+            throw ImageStoreError(.corrupt, "blob \(digest) is damaged: its content no longer matches its digest (\(file)); "
+                                      + "the archive was not completed")
         }
     }
 

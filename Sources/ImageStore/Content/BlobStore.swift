@@ -100,14 +100,16 @@ public struct BlobStore: Sendable {
                     try writeAll(fd, part, path: temp)
                 }
                 if let expectedSize, digester.count > expectedSize {
-                    throw ImageStoreError(.corrupt, "blob \(expected?.description ?? "") is larger than the \(expectedSize) bytes its descriptor says")
+                    throw ImageStoreError(.corrupt, "blob \(expected?.description ?? "") is larger than the \(expectedSize) bytes "
+                                              + "its descriptor says")
                 }
             }
             guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot fsync \(temp)", errno: errno) }
         }
         let digest = digester.finalize()
         if let expected, digest != expected {
-            throw ImageStoreError(.corrupt, "blob digest mismatch: expected \(expected), got \(digest) (the content is damaged or not what was asked for)")
+            throw ImageStoreError(.corrupt, "blob digest mismatch: expected \(expected), got \(digest) "
+                                      + "(the content is damaged or not what was asked for)")
         }
         if let expectedSize, digester.count != expectedSize {
             throw ImageStoreError(.corrupt, "blob \(digest) has \(digester.count) bytes, its descriptor says \(expectedSize)")

@@ -82,7 +82,7 @@ final class CompressorThread {
         // Without this the last block is padded with zeros to 10240 bytes, which a gzip reader
         // would see as trailing garbage.
         archive_write_set_bytes_in_last_block(compressor, 1)
-        let write: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> la_ssize_t = { _, context, buffer, length in
+        let write: LibarchiveWriteCallback = { _, context, buffer, length in
             guard let context else { return -1 }
             return Unmanaged<CompressorThread>.fromOpaque(context).takeUnretainedValue().writeStored(buffer, length)
         }

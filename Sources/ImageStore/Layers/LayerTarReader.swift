@@ -55,7 +55,7 @@ final class LayerTarReader {
         archive_read_support_filter_bzip2(outer)
         archive_read_support_format_raw(outer)
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let readStored: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeRawPointer?>?) -> la_ssize_t = { _, context, out in
+        let readStored: LibarchiveReadCallback = { _, context, out in
             guard let context, let out else { return -1 }
             return Unmanaged<LayerTarReader>.fromOpaque(context).takeUnretainedValue().readStored(into: out)
         }
@@ -77,7 +77,7 @@ final class LayerTarReader {
 
         // Only tar: a layer is a tar by definition, and every other format parser is attack surface.
         archive_read_support_format_tar(inner)
-        let readUncompressed: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeRawPointer?>?) -> la_ssize_t = { _, context, out in
+        let readUncompressed: LibarchiveReadCallback = { _, context, out in
             guard let context, let out else { return -1 }
             return Unmanaged<LayerTarReader>.fromOpaque(context).takeUnretainedValue().readUncompressed(into: out)
         }

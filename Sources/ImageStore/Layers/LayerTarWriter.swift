@@ -56,7 +56,7 @@ final class LayerTarWriter {
         archive_write_set_format_option(tar, "pax", "xattrheader", "SCHILY")
         // The tar ends after its two zero blocks, not padded to a 10240-byte record.
         archive_write_set_bytes_in_last_block(tar, 1)
-        let writeTar: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> la_ssize_t = { _, context, buffer, length in
+        let writeTar: LibarchiveWriteCallback = { _, context, buffer, length in
             guard let context else { return -1 }
             return Unmanaged<LayerTarWriter>.fromOpaque(context).takeUnretainedValue().writeTar(buffer, length)
         }

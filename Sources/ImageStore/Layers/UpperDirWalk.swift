@@ -251,7 +251,8 @@ final class UpperDirWalk {
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             if name == prefix + "redirect" || name == prefix + "metacopy" {
                 throw LayerError(.unsupported, entry: entry,
-                                 "the upper dir was written with overlay's redirect_dir or metacopy on (\(name)); mount with redirect_dir=off,metacopy=off")
+                                 "the upper dir was written with overlay's redirect_dir or metacopy on (\(name)); "
+                                     + "mount with redirect_dir=off,metacopy=off")
             }
             if LayerXattrPolicy.isHostLabel(name) { continue }
             guard let value = target.value(name) else {

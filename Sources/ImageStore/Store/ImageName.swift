@@ -25,7 +25,8 @@ public struct ImageName: Sendable, Hashable, CustomStringConvertible {
         let idPrefix = isHex ? String(hex) : nil
         if prefixed {
             guard let idPrefix else {
-                throw ImageStoreError(.invalidReference, "invalid image id \"\(text)\": expected sha256: followed by \(minimumPrefixLength) to 64 lowercase hex characters")
+                throw ImageStoreError(.invalidReference, "invalid image id \"\(text)\": expected sha256: followed by "
+                                          + "\(minimumPrefixLength) to 64 lowercase hex characters")
             }
             return ImageName(text: text, reference: nil, idPrefix: idPrefix)
         }

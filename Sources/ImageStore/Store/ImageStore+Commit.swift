@@ -40,7 +40,8 @@ extension ImageStore {
         return try locked(.exclusive) {
             let (manifest, config, originalConfig) = try parentDocuments(parent)
             guard layout.blobs.contains(try layer.descriptor.parsedDigest()) else {
-                throw ImageStoreError(.conflict, "the committed layer of \(upperDirectory) was removed by a concurrent prune before the image was recorded; commit again")
+                throw ImageStoreError(.conflict, "the committed layer of \(upperDirectory) was removed by a concurrent prune "
+                                          + "before the image was recorded; commit again")
             }
             var newConfig = config
             newConfig.created = date

@@ -68,7 +68,8 @@ extension ImageStore {
         do {
             return try JSON.decode(T.self, from: try layout.blobs.read(digest), source: "\(what) \(digest)")
         } catch {
-            throw ImageStoreError(.corrupt, "cannot collect garbage: the \(what) \(digest.short) of an image that is kept cannot be read (\(error)); remove that image or restore the blob, then retry")
+            throw ImageStoreError(.corrupt, "cannot collect garbage: the \(what) \(digest.short) of an image that is kept cannot be "
+                                      + "read (\(error)); remove that image or restore the blob, then retry")
         }
     }
 

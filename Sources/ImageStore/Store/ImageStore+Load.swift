@@ -42,7 +42,8 @@ extension ImageStore {
                 let (manifest, _) = try readManifest(try image.entry.parsedDigest(), name: source)
                 for digest in try [manifest.config.parsedDigest()] + manifest.layers.map({ try $0.parsedDigest() })
                 where !layout.blobs.contains(digest) {
-                    throw ImageStoreError(.corrupt, "\(source) lacks blob \(digest) of image \(image.tags.first ?? image.entry.digest); nothing was loaded")
+                    throw ImageStoreError(.corrupt, "\(source) lacks blob \(digest) of image \(image.tags.first ?? image.entry.digest); "
+                                              + "nothing was loaded")
                 }
             }
             var summaries: [ImageSummary] = []
@@ -113,7 +114,8 @@ extension ImageStore {
                     }
                     contents.files[entry.path] = digest
                 } catch let error as ImageStoreError where error.code == .corrupt {
-                    throw ImageStoreError(.corrupt, "the archive entry \"\(entry.path)\" in \(source) does not match its name (\(error.message)); nothing was loaded")
+                    throw ImageStoreError(.corrupt, "the archive entry \"\(entry.path)\" in \(source) does not match its name "
+                                              + "(\(error.message)); nothing was loaded")
                 }
             }
         }
@@ -214,14 +216,16 @@ extension ImageStore {
         let configBytes = try layout.blobs.read(configDigest)
         let config = try decode(OCIImage.Configuration.self, configBytes, "the config \(item.config) of \(source)")
         guard config.rootfs.diffIDs.count == item.layers.count else {
-            throw ImageStoreError(.corrupt, "the config \(item.config) of \(source) lists \(config.rootfs.diffIDs.count) diff_ids for \(item.layers.count) layers; nothing was loaded")
+            throw ImageStoreError(.corrupt, "the config \(item.config) of \(source) lists \(config.rootfs.diffIDs.count) diff_ids "
+                                      + "for \(item.layers.count) layers; nothing was loaded")
         }
         var layers: [OCIImage.Descriptor] = []
         for (i, path) in item.layers.enumerated() {
             let digest = try stored(path)
             let mediaType = try layerMediaType(digest)
             if mediaType == OCIImage.MediaType.layer, config.rootfs.diffIDs[i] != digest.description {
-                throw ImageStoreError(.corrupt, "the layer \"\(path)\" of \(source) does not match diff_id \(config.rootfs.diffIDs[i]) of its config; nothing was loaded")
+                throw ImageStoreError(.corrupt, "the layer \"\(path)\" of \(source) does not match diff_id \(config.rootfs.diffIDs[i]) "
+                                          + "of its config; nothing was loaded")
             }
             layers.append(OCIImage.Descriptor(mediaType: mediaType, digest: digest, size: try blobSize(digest)))
         }

@@ -40,7 +40,8 @@ extension ImageStore {
             }
         }
         guard let first = matches.values.first else {
-            throw ImageStoreError(.notFound, "no image \(name.text) in the store: no tag by that name and no image id starting with \(prefix) (see berth images)")
+            throw ImageStoreError(.notFound, "no image \(name.text) in the store: no tag by that name and no image id starting with "
+                                      + "\(prefix) (see berth images)")
         }
         guard matches.count == 1 else {
             let ids = matches.values.map { $0.1.short }.sorted().joined(separator: ", ")

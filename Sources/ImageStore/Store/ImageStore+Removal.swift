@@ -30,7 +30,9 @@ extension ImageStore {
                 }
             } else {
                 guard allTags.count <= 1 || force else {
-                    throw ImageStoreError(.conflict, "image \(imageID(ofManifest: found.manifestDigest).short) is referenced by several tags (\(allTags.joined(separator: ", "))); remove them by tag or use -f")
+                    let image = imageID(ofManifest: found.manifestDigest).short
+                    throw ImageStoreError(.conflict, "image \(image) is referenced by several tags (\(allTags.joined(separator: ", "))); "
+                                              + "remove them by tag or use -f")
                 }
                 guard !used || force else {
                     throw ImageStoreError(.conflict, "image \(described) is used by a container; remove the container first or use -f")

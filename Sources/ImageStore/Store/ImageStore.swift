@@ -118,7 +118,8 @@ public struct ImageStore: Sendable {
                   name: String) throws -> (diffIDs: [Digest], chainIDs: [Digest]) {
         let diffIDs = try config.rootfs.diffIDs.map { try Digest.parse($0) }
         guard diffIDs.count == manifest.layers.count else {
-            throw ImageStoreError(.corrupt, "image \(name) is damaged: its manifest lists \(manifest.layers.count) layers, its config \(diffIDs.count) diff_ids")
+            throw ImageStoreError(.corrupt, "image \(name) is damaged: its manifest lists \(manifest.layers.count) layers, "
+                                      + "its config \(diffIDs.count) diff_ids")
         }
         return (diffIDs, ChainID.chain(diffIDs))
     }

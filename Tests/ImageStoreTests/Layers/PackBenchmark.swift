@@ -48,7 +48,8 @@ struct PackBenchmark {
             floor.append(try timed { _ = try LayerFixtures.sh("tar -C '\(upper)' -cf - . | gzip | sha256sum") })
         }
         let o = median(ours), n = median(oursNull), p = median(oursPlain), f = median(floor)
-        print(String(format: "layer pack benchmark: %5d files  pack|sha256sum %7.2f ms  pack>/dev/null %7.2f ms  uncompressed %7.2f ms  tar|gzip|sha256sum %7.2f ms  ratio %.2f  (blob %lld bytes, %@)",
+        print(String(format: "layer pack benchmark: %5d files  pack|sha256sum %7.2f ms  pack>/dev/null %7.2f ms  uncompressed %7.2f ms  "
+                         + "tar|gzip|sha256sum %7.2f ms  ratio %.2f  (blob %lld bytes, %@)",
                      files, o * 1000, n * 1000, p * 1000, f * 1000, o / f, blobBytes, String(ourDigest.prefix(12))))
     }
 

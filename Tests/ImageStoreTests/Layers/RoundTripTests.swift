@@ -88,7 +88,9 @@ struct RoundTripTests {
         try LayerFixtures.sh("tar -tvf '\(base)/layer.tar' > /dev/null")
         try LayerFixtures.sh("mkdir '\(base)/gnu' && tar --xattrs --xattrs-include='*' -C '\(base)/gnu' -xpf '\(base)/layer.tar'")
         try LayerFixtures.sh("cmp '\(upper)/sparse' '\(base)/gnu/sparse' && cmp '\(upper)/dense' '\(base)/gnu/dense'")
-        #expect(try LayerFixtures.sh("getfattr --version >/dev/null 2>&1 || true; python3 -c \"import os; print(os.getxattr('\(base)/gnu/xattr-file', 'user.comment').decode())\"") == "hello from the layer\n")
+        #expect(try LayerFixtures.sh("getfattr --version >/dev/null 2>&1 || true; "
+                                     + "python3 -c \"import os; print(os.getxattr('\(base)/gnu/xattr-file', 'user.comment').decode())\"")
+                == "hello from the layer\n")
     }
 
     @Test("the same tree packs to the same bytes, gzip included")

@@ -95,7 +95,8 @@ struct UnpackSemanticsTests {
     @Test("overlay's private xattrs in a tar are dropped; others are set")
     func overlayXattrsDropped() throws {
         let (base, _) = try unpack("""
-            file('f', b'x', xattrs={'trusted.overlay.redirect': '/etc/shadow', 'trusted.overlay.metacopy': '', 'user.overlay.opaque': 'y', 'user.kept': 'yes'})
+            file('f', b'x', xattrs={'trusted.overlay.redirect': '/etc/shadow', 'trusted.overlay.metacopy': '',
+                                    'user.overlay.opaque': 'y', 'user.kept': 'yes'})
             """)
         defer { LayerFixtures.remove(base) }
         let names = XattrTarget.path(Array((base + "/layer/f").utf8)).names() ?? []

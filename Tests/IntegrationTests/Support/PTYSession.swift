@@ -63,6 +63,7 @@ enum PTYSession {
         try handle.close()
 
         let collected = Collected()
+        let drained = DispatchSemaphore(value: 0)
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -70,6 +71,7 @@ enum PTYSession {
                 if n <= 0 { break }
                 collected.append(buffer[0..<n])
             }
+            drained.signal()
         }
         reader.start()
 
@@ -93,7 +95,9 @@ enum PTYSession {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        usleep(100_000)
+        // The reader ends at EIO, once the last holder of the terminal is gone; until then the
+        // output may still be on its way (and `master` must stay open).
+        _ = drained.wait(timeout: .now() + 10)
         return Result(status: process.terminationStatus, output: collected.text(from: 0))
     }
 
