@@ -12,11 +12,29 @@ func printError(_ message: String) {
 
 // json-bench [--quick] [--only KIND]: time per document of each way berth could read and write
 // its JSON, after the first calls (metadata, caches and allocator warm). json-startup measures
-// the first call.
+// the first call. json-bench --write DIR writes the documents as files, KIND-SIZE.json, for it.
 
 func usage() -> Never {
-    printError("usage: json-bench [--quick] [--only \(DocumentKind.allCases.map(\.rawValue).joined(separator: "|"))]\n")
+    printError("usage: json-bench [--quick] [--only \(DocumentKind.allCases.map(\.rawValue).joined(separator: "|"))] | --write DIR")
     exit(2)
+}
+
+/// Writes every document as DIR/KIND-SIZE.json (DIR/KIND.json for those of one size).
+func writeDocuments(to directory: String) -> Never {
+    for kind in DocumentKind.allCases {
+        for size in kind.sizes {
+            let path = directory + "/" + kind.rawValue + (kind.sizes.count > 1 ? "-" + size.rawValue : "") + ".json"
+            let bytes = kind.bytes(size)
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if fd >= 0 { close(fd) }
+            guard written == bytes.count else {
+                printError("json-bench: cannot write \(path)")
+                exit(1)
+            }
+        }
+    }
+    exit(0)
 }
 
 var quick = false
@@ -25,6 +43,9 @@ var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--quick": quick = true
+    case "--write":
+        guard let directory = arguments.popFirst() else { usage() }
+        writeDocuments(to: directory)
     case "--only":
         guard let name = arguments.popFirst(), let kind = DocumentKind(rawValue: name) else { usage() }
         only = kind
@@ -98,10 +119,11 @@ func pad(_ s: String, _ width: Int, right: Bool = true) -> String {
 }
 
 print("json-bench: \(quick ? "quick run, " : "")median time per document over \(rounds) rounds (batches of ≥ \(batchNanoseconds / 1_000_000) ms)")
-print("Foundation/ours: FoundationEssentials against the faster of berth's own ways; below 1 means Foundation is faster.")
+print("F/Codable, F/JSONValue: FoundationEssentials' time over that of berth's way; below 1 means Foundation is faster.")
 print("")
 let header = [pad("document", 13, right: false), pad("size", 7, right: false), pad("bytes", 8), pad("op", 7),
-              pad("ours-Codable", 13), pad("ours-JSONValue", 15), pad("Foundation", 12), pad("Foundation/ours", 16)]
+              pad("ours-Codable", 13), pad("ours-JSONValue", 15), pad("Foundation", 12), pad("F/Codable", 10),
+              pad("F/JSONValue", 12)]
 print(header.joined(separator: " "))
 
 do {
@@ -137,11 +159,14 @@ do {
                     for i in contenders.indices { try contenders[i].sample() }
                 }
                 func figure(_ coder: Coder) -> Double? { contenders.first { $0.coder == coder }?.median }
-                let ours = [figure(.codable), figure(.value)].compactMap { $0 }.min()
-                let ratio = figure(.foundation).flatMap { f in ours.map { format2(f / $0) + "×" } } ?? "-"
+                func ratio(_ ours: Coder) -> String {
+                    guard let f = figure(.foundation), let o = figure(ours) else { return "-" }
+                    return format2(f / o) + "×"
+                }
                 let line = [pad(kind.rawValue, 13, right: false), pad(kind.sizes.count > 1 ? size.rawValue : "-", 7, right: false),
                             pad(String(bytes.count), 8), pad(op, 7), pad(format(figure(.codable)), 13),
-                            pad(format(figure(.value)), 15), pad(format(figure(.foundation)), 12), pad(ratio, 16)]
+                            pad(format(figure(.value)), 15), pad(format(figure(.foundation)), 12),
+                            pad(ratio(.codable), 10), pad(ratio(.value), 12)]
                 print(line.joined(separator: " "))
             }
         }

@@ -15,8 +15,8 @@ func printError(_ message: String) {
 // against MODE `none` (the same binary, reading the files and decoding nothing), the difference
 // is what the first decode costs a berth command: the Swift runtime instantiating the generic
 // metadata and witness tables of the coder's containers, lazy globals, first allocations and
-// the page faults of code run once. With --time it also prints, in ns, how long the first decode
-// of the first FILE took and how long the same decode took right after (steady state).
+// the page faults of code run once. With --time it also prints, in ns, how long the decodes of
+// all the FILEs took the first time and how long the same decodes took right after.
 
 func fail(_ message: String) -> Never {
     printError("json-startup: \(message)")
@@ -61,15 +61,12 @@ let documents: [(DocumentKind, [UInt8])] = arguments.map { argument in
 guard let coder else { exit(0) }
 var weight = 0
 do {
-    var first: UInt64 = 0
-    for (n, (kind, bytes)) in documents.enumerated() {
-        let start = now()
-        weight &+= try coder.decode(kind, bytes).weight
-        if n == 0 { first = now() - start }
-    }
-    if timed, let (kind, bytes) = documents.first {
-        let start = now()
-        weight &+= try coder.decode(kind, bytes).weight
+    var start = now()
+    for (kind, bytes) in documents { weight &+= try coder.decode(kind, bytes).weight }
+    let first = now() - start
+    if timed {
+        start = now()
+        for (kind, bytes) in documents { weight &+= try coder.decode(kind, bytes).weight }
         print("first \(first) again \(now() - start)")
     }
 } catch {
