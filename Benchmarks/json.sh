@@ -42,6 +42,11 @@ trap 'rm -rf -- "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 echo "== build (release, static executable, scratch path $SCRATCH)"
+# The root package's pins, so this package resolves swift-crypto and the others to the versions
+# already checked out and built in the scratch path (a newer one would mean a rebuild of minutes).
+if [[ -f $REPO/Package.resolved ]]; then
+    cp -- "$REPO/Package.resolved" "$REPO/Benchmarks/json/Package.resolved"
+fi
 if ! swift build -c release --static-swift-stdlib -Xswiftc -static-executable \
     --package-path "$REPO/Benchmarks/json" --scratch-path "$SCRATCH" >"$TMP/build.log" 2>&1; then
     cat "$TMP/build.log" >&2
@@ -131,6 +136,22 @@ print(f"Foundation/ours-Codable: first pass {ratio('Foundation', 'ours-Codable',
       f"once {ratio('Foundation', 'ours-Codable', 2):.2f}x; Foundation/ours-JSONValue: first pass "
       f"{ratio('Foundation', 'ours-JSONValue', 0):.2f}x, once {ratio('Foundation', 'ours-JSONValue', 2):.2f}x")
 EOF
+    page_faults "$@"
+}
+
+# page_faults DOCUMENT...: the page faults of one process per mode (perf stat's mean), where perf
+# can count them: most of a first decode's cost is faulting in code pages of the 45 MB static
+# binary that run once, so the count says how much code each coder touches.
+page_faults() {
+    command -v perf >/dev/null && perf stat -e page-faults true >/dev/null 2>&1 || return 0
+    local mode line=() n
+    for mode in "${MODES[@]}"; do
+        n=$(perf stat -x, -e page-faults -r "$FIRST_RUNS" "$BIN/json-startup" "$mode" "$@" 2>&1 >/dev/null |
+            awk -F, '/page-faults/ {print $1}')
+        line+=("$mode $n")
+    done
+    local IFS=,
+    echo "page faults per process (perf stat, $FIRST_RUNS runs):${line[*]/#/ }"
 }
 
 startup config "one image config" "${CONFIG_SET[@]}"
