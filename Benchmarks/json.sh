@@ -4,8 +4,8 @@
 # which the static binary already links through swift-crypto. See Benchmarks/README.md, "JSON:
 # our parser against FoundationEssentials".
 #
-# 1. json-bench: steady-state time per document, decode and encode, each way side by side, with
-#    Foundation's time over the faster of ours.
+# 1. json-bench: steady-state CPU time per document, decode and encode, each way side by side,
+#    with Foundation's time over each of ours.
 # 2. Start-up: a fresh process that reads one image config (then the four documents `berth run`
 #    reads) with each coder, under hyperfine against the same binary decoding nothing and an
 #    empty static executable; the first decode's own time, measured inside the process; peak RSS.
