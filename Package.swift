@@ -11,6 +11,10 @@ let package = Package(
     products: [
         .executable(name: "berth", targets: ["berth"]),
         .library(name: "Runtime", targets: ["Runtime"]),
+        // For the JSON benchmark's package (Benchmarks/json), which measures these modules' JSON.
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "ImageStore", targets: ["ImageStore"]),
+        .library(name: "Containers", targets: ["Containers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
