@@ -20,7 +20,8 @@ extension ContainerRecord {
         // Records before version 2 had no version and kept the run command line instead.
         let version = o.int("BerthRecordVersion") ?? 1
         guard version <= Self.formatVersion else {
-            throw ContainerError(.unsupported, "the record is of format \(version), written by a newer berth (this one reads up to \(Self.formatVersion)): use that berth")
+            throw ContainerError(.unsupported, "the record is of format \(version), written by a newer berth "
+                                 + "(this one reads up to \(Self.formatVersion)): use that berth")
         }
         self.init(id: try o.string("Id"), name: try o.string("Name"), created: try o.string("Created"),
                   path: try o.string("Path"), args: o.strings("Args"), image: try o.string("Image"),

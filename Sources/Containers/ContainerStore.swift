@@ -49,7 +49,8 @@ public struct ContainerStore: Sendable {
         var record = record
         if !record.name.isEmpty, !ContainerNames.isValid(record.name) {
             throw ContainerError(.invalidArgument,
-                                 "invalid container name \"\(record.name)\": use two or more letters, digits, '_', '.' and '-', starting with a letter or digit")
+                                 "invalid container name \"\(record.name)\": use two or more letters, digits, '_', '.' and '-', "
+                                     + "starting with a letter or digit")
         }
         let dir = directory(of: record.id)
         guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
@@ -79,7 +80,8 @@ public struct ContainerStore: Sendable {
             if try link(name: requested, to: id) { return requested }
             let holder = (try? find(requested))?.shortID ?? "another container"
             throw ContainerError(.conflict,
-                                 "the container name \"\(requested)\" is already in use by \(holder): remove that container (berth rm \(requested)) or choose another name")
+                                 "the container name \"\(requested)\" is already in use by \(holder): "
+                                     + "remove that container (berth rm \(requested)) or choose another name")
         }
         for attempt in 0..<64 {
             // After many collisions (thousands of containers), a digit widens the space, as Docker does.

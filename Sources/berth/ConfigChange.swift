@@ -63,7 +63,8 @@ struct ConfigChange {
                 config.volumes = volumes
             }
         default:
-            throw UsageError("--change \"\(text)\": unsupported instruction \(keyword); use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR")
+            throw UsageError("--change \"\(text)\": unsupported instruction \(keyword); "
+                             + "use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR")
         }
     }
 

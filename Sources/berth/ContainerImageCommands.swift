@@ -24,7 +24,9 @@ struct DiffContainer: BerthCommand {
         let engine = try global.engine()
         engine.tidy()
         let record = try engine.find(container)
-        guard record.hasImage else { throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to diff") }
+        guard record.hasImage else {
+            throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to diff")
+        }
         let image = try engine.images().resolve(record.imageManifest)
         let changes = try LayerDiff.changes(upperDirectory: engine.store.upperDirectory(of: record.id),
                                             lower: LayerDiff.lowerLookup(layers: image.layerDirectories))
@@ -47,7 +49,8 @@ struct CommitContainer: BerthCommand {
             .value("author", short: "a", valueName: "name", help: "Author (e.g. \"Ada Lovelace <ada@example.com>\")."),
             .value("message", short: "m", valueName: "text", help: "Commit message."),
             .repeatable("change", short: "c", valueName: "instruction",
-                        help: "Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
+                        help: "Apply a Dockerfile instruction to the image's config "
+                            + "(CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
         ])
 
     let global: GlobalOptions
@@ -76,7 +79,9 @@ struct CommitContainer: BerthCommand {
         let engine = try global.engine()
         engine.tidy()
         let record = try engine.find(container)
-        guard record.hasImage else { throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to commit") }
+        guard record.hasImage else {
+            throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to commit")
+        }
         let store = try engine.images()
         let result = try store.commit(
             upperDirectory: engine.store.upperDirectory(of: record.id), parent: try parentManifest(record),

@@ -37,7 +37,8 @@ struct ImportImage: BerthCommand {
             .value("message", short: "m", valueName: "text", help: "A comment for the image's history."),
             .flag("allow-devices", help: "Keep device nodes found in a tar source."),
             .repeatable("change", short: "c", valueName: "instruction",
-                        help: "Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
+                        help: "Apply a Dockerfile instruction to the image's config "
+                            + "(CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
         ])
 
     let global: GlobalOptions

@@ -97,7 +97,7 @@ private struct LogOutput {
     mutating func flush() {
         var offset = 0
         while offset < buffer.count, !readerGone {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = buffer.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 readerGone = true

@@ -73,7 +73,8 @@ import Runtime
          "tmpfs mount at /t"),
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "user")])),
          "user namespace"),
-        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "network", path: "/run/netns/x")])),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
+                        linux: .init(namespaces: [.init(type: "network", path: "/run/netns/x")])),
          "joins the network namespace"),
     ])
     func whatBerthCannotDoIsRefused(spec: OCIRuntimeSpec, message: String) {

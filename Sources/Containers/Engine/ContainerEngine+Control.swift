@@ -35,7 +35,8 @@ extension ContainerEngine {
     public func openInit(_ record: ContainerRecord) throws -> Int32 {
         guard isRunning(record), record.state.pid > 0 else {
             if record.state.status == .restarting {
-                throw ContainerError(.invalidState, "container \(record.name) is restarting (waiting out its back-off): try again in a moment, or stop it")
+                throw ContainerError(.invalidState, "container \(record.name) is restarting (waiting out its back-off): "
+                                     + "try again in a moment, or stop it")
             }
             throw ContainerError(.invalidState, "container \(record.name) is not running: start it first (berth start \(record.name))")
         }
@@ -107,7 +108,8 @@ extension ContainerEngine {
         let state = state(of: record)
         if state.isUp {
             guard force else {
-                throw ContainerError(.invalidState, "container \(record.name) is \(state.status.rawValue): stop it first, or remove it with berth rm -f")
+                throw ContainerError(.invalidState, "container \(record.name) is \(state.status.rawValue): "
+                                     + "stop it first, or remove it with berth rm -f")
             }
             try stop(record, timeout: 0)
         }

@@ -26,7 +26,8 @@ extension ContainerStore {
     /// The launch configuration `record`'s container was created with.
     public func launchConfig(of record: ContainerRecord) throws -> ContainerConfig {
         guard record.formatVersion >= 2 else {
-            throw ContainerError(.unsupported, "container \(record.name) was created by an older berth and has no launch spec: remove it (berth rm \(record.name)) and run it again")
+            throw ContainerError(.unsupported, "container \(record.name) was created by an older berth and has no launch spec: "
+                                 + "remove it (berth rm \(record.name)) and run it again")
         }
         let path = launchSpecPath(of: record.id)
         let bytes: [UInt8]

@@ -67,7 +67,8 @@ extension ContainerConfig {
         bindMounts = try (spec.mounts ?? []).map { mount in
             guard mount.type == "bind" || (mount.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }),
                   let source = mount.source else {
-                throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount at \(mount.destination): berth takes bind mounts only")
+                throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount "
+                                   + "at \(mount.destination): berth takes bind mounts only")
             }
             return BindMount(source: source, destination: mount.destination,
                              readOnly: (mount.options ?? []).contains("ro"))
@@ -76,7 +77,8 @@ extension ContainerConfig {
         var namespaces: NamespaceSet = []
         for namespace in linux.namespaces ?? [] {
             guard namespace.path == nil else {
-                throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace at \(namespace.path ?? ""): berth creates its namespaces")
+                throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace "
+                                   + "at \(namespace.path ?? ""): berth creates its namespaces")
             }
             guard let known = NamespaceSet.ociNames.first(where: { $0.name == namespace.type }) else {
                 throw RuntimeError(.unsupported, "the container's spec asks for a \(namespace.type) namespace, which berth does not create")
