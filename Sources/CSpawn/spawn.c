@@ -8,7 +8,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "openat2_in_root.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -53,20 +53,8 @@ static void report(int fd, int step, int index, int error) {
 
 // MARK: - paths inside the root
 
-static long sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve) {
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (unsigned long long)flags;
-    how.resolve = resolve;
-    return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
 static int open_in_root(int rootfd, const char *path, int flags) {
-    int fd;
-    do {
-        fd = (int)sys_openat2(rootfd, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    } while (fd < 0 && errno == EAGAIN);
-    return fd;
+    return berth_openat2_in_root(rootfd, path, flags);
 }
 
 // Splits "/a/b/c" into the parent "/a/b" and the last component "c", each into a buffer of 4096.
