@@ -526,10 +526,16 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         }
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
     }
+    // Raw system calls, not glibc's wrappers: those make every thread of the process change
+    // ids too (POSIX wants one set for all threads), taking a lock and signalling the threads
+    // of the list copied from the parent. Another thread of the parent may have held that lock
+    // at clone, and then the child waits for it forever. The child has one thread, so the
+    // kernel's per-thread change is the whole change. (These are the 32-bit-id calls on
+    // x86_64 and aarch64, the only ones berth builds for.)
     if (c->set_user) {
-        if (setgroups(c->n_groups, c->groups) < 0) FAIL(BERTH_STEP_SETGROUPS, -1);
-        if (setresgid(c->gid, c->gid, c->gid) < 0) FAIL(BERTH_STEP_SETGID, -1);
-        if (setresuid(c->uid, c->uid, c->uid) < 0) FAIL(BERTH_STEP_SETUID, -1);
+        if (syscall(SYS_setgroups, c->n_groups, c->groups) < 0) FAIL(BERTH_STEP_SETGROUPS, -1);
+        if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0) FAIL(BERTH_STEP_SETGID, -1);
+        if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) FAIL(BERTH_STEP_SETUID, -1);
     }
     if (c->set_capabilities) {
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
@@ -561,7 +567,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     }
 
     if (c->use_init) {
-        pid_t child = fork();
+        // A raw clone, not fork(): glibc's fork runs the atfork handlers and takes malloc's
+        // locks, and a lock another thread of the parent held at our clone stays held here
+        // forever. Without a new stack the child runs on a copy of this one, as after fork.
+        pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
         if (child < 0) FAIL(BERTH_STEP_INIT_FORK, -1);
         if (child > 0) {
             // The init keeps stdio only: berth's other fds (error pipe, locks) would otherwise
