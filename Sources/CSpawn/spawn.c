@@ -390,7 +390,25 @@ static int set_capabilities(const struct berth_spawn_config *c) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
+int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name) {
+    // An empty PATH entry means the working directory, spelled ".": one byte more than it
+    // takes in PATH, which the bound must count.
+    size_t dlen = dir_length == 0 ? 1 : dir_length;
+    size_t nlen = strlen(name);
+    if (dlen >= size || nlen >= size - dlen || size - dlen - nlen < 2) {   // '/' and NUL
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (dir_length == 0) buffer[0] = '.';
+    else memcpy(buffer, dir, dir_length);
+    buffer[dlen] = '/';
+    memcpy(buffer + dlen + 1, name, nlen + 1);
+    return (int)(dlen + 1 + nlen);
+}
+
 // execvp without allocation: tries each PATH entry, remembering EACCES the way execvp does.
+// An entry too long to join with the name is skipped; when every entry was, the answer is
+// ENAMETOOLONG rather than a "not found" that no lookup established.
 static void exec_command(const struct berth_spawn_config *c) {
     const char *file = c->argv[0];
     char *const *argv = (char *const *)c->argv;
@@ -400,18 +418,12 @@ static void exec_command(const struct berth_spawn_config *c) {
         return;
     }
     const char *p = c->path && *c->path ? c->path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t flen = strlen(file);
-    int seen_eacces = 0;
+    int seen_eacces = 0, tried = 0;
     char buf[4096];
     while (1) {
         const char *end = strchrnul(p, ':');
-        size_t dlen = (size_t)(end - p);
-        if (dlen + 1 + flen + 1 <= sizeof buf) {
-            size_t at = 0;
-            if (dlen == 0) buf[at++] = '.';   // an empty entry means the working directory
-            else { memcpy(buf, p, dlen); at = dlen; }
-            buf[at++] = '/';
-            memcpy(buf + at, file, flen + 1);
+        if (berth_join_path(buf, sizeof buf, p, (size_t)(end - p), file) >= 0) {
+            tried = 1;
             execve(buf, argv, envp);
             switch (errno) {
             case EACCES: seen_eacces = 1; break;
@@ -422,7 +434,7 @@ static void exec_command(const struct berth_spawn_config *c) {
         if (*end == 0) break;
         p = end + 1;
     }
-    errno = seen_eacces ? EACCES : ENOENT;
+    errno = seen_eacces ? EACCES : tried ? ENOENT : ENAMETOOLONG;
 }
 
 static void reset_signals(void) {

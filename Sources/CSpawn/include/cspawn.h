@@ -186,6 +186,12 @@ int berth_release(struct berth_spawn_result *result);
 /// fills `error`). Returns -errno if reading failed.
 int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error);
 
+/// Writes `dir` (its first `dir_length` bytes; none means the working directory, ".") + "/" +
+/// `name` and a NUL into `buffer` of `size` bytes, for the child's PATH search. Returns the
+/// length, or -1 with ENAMETOOLONG when it does not fit (nothing is written then).
+/// Async-signal-safe.
+int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name);
+
 /// The name of a step, for messages ("pivot_root").
 const char *berth_step_name(int step);
 
