@@ -10,9 +10,13 @@
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -24,6 +28,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -687,21 +692,119 @@ int berth_release(struct berth_spawn_result *result) {
     return n == 1 ? 0 : -saved;
 }
 
-int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error) {
+// Milliseconds left until `deadline`, for poll: never negative, and capped where int ends.
+static int remaining_ms(const struct timespec *deadline) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    if (ms < 0) return 0;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static struct timespec deadline_after(int timeout_ms) {
+    struct timespec d;
+    clock_gettime(CLOCK_MONOTONIC, &d);
+    d.tv_sec += timeout_ms / 1000;
+    d.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (d.tv_nsec >= 1000000000) { d.tv_sec++; d.tv_nsec -= 1000000000; }
+    return d;
+}
+
+// Waits until `fd` is readable or hung up. 1: ready; 0: the deadline passed; -errno.
+static int wait_readable(int fd, const struct timespec *deadline) {
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int n = poll(&p, 1, deadline ? remaining_ms(deadline) : -1);
+        if (n > 0) return 1;
+        if (n == 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error, int timeout_ms) {
+    // A mount whose source never answers (a hung NFS or FUSE server) holds the child inside a
+    // system call, and the pipe then stays silent and open: only a deadline ends that wait. The
+    // poll is the one call this adds to a start; on success it returns with the exec's EOF.
+    struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
     size_t got = 0;
     char *buf = (char *)error;
+    int rc = 0;
     while (got < sizeof *error) {
+        int ready = wait_readable(result->error_fd, timeout_ms >= 0 ? &deadline : NULL);
+        if (ready <= 0) { rc = ready == 0 ? -ETIMEDOUT : ready; break; }
         ssize_t n = read(result->error_fd, buf + got, sizeof *error - got);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) { int saved = errno; close(result->error_fd); result->error_fd = -1; return -saved; }
+        if (n < 0) { rc = -errno; break; }
         if (n == 0) break;
         got += (size_t)n;
     }
     close(result->error_fd);
     result->error_fd = -1;
+    if (rc < 0) return rc;
     if (got == 0) return 0;
     if (got < sizeof *error) { error->step = BERTH_STEP_NONE; error->index = -1; error->error = EPROTO; }
     return 1;
+}
+
+int berth_kill_and_reap(struct berth_spawn_result *result, int timeout_ms) {
+    if (result->pidfd >= 0) syscall(SYS_pidfd_send_signal, result->pidfd, SIGKILL, NULL, 0);
+    else kill(result->pid, SIGKILL);
+    // SIGKILL ends a process even inside a hung NFS or FUSE call (those waits are killable),
+    // but not one in an uninterruptible sleep; berth then goes on and leaves the zombie to
+    // whoever reaps its orphans. A pidfd turns readable when the process has ended.
+    int fd = result->pidfd >= 0 ? result->pidfd : (int)syscall(SYS_pidfd_open, result->pid, 0);
+    int rc = 0;
+    if (fd >= 0) {
+        struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+        int ready = wait_readable(fd, &deadline);
+        if (ready <= 0) rc = ready == 0 ? -ETIMEDOUT : ready;
+        if (fd != result->pidfd) close(fd);
+    }
+    if (rc == 0) {
+        int status;
+        while (waitpid(result->pid, &status, 0) < 0 && errno == EINTR) {}
+    }
+    if (result->release_fd >= 0) { close(result->release_fd); result->release_fd = -1; }
+    if (result->error_fd >= 0) { close(result->error_fd); result->error_fd = -1; }
+    if (result->pidfd >= 0) { close(result->pidfd); result->pidfd = -1; }
+    return rc;
+}
+
+const char *berth_blocked_syscall(pid_t pid) {
+    // /proc/PID/syscall starts with the number of the call the process is blocked in, or says
+    // "running". Only read after a deadline, so it costs a start nothing.
+    char path[64], text[64];
+    int len = snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    if (len < 0 || (size_t)len >= sizeof path) return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return NULL;
+    text[n] = 0;
+    char *end;
+    long nr = strtol(text, &end, 10);
+    if (end == text) return NULL;
+    switch (nr) {
+    case SYS_mount: return "mount";
+    case SYS_umount2: return "umount2";
+    case SYS_pivot_root: return "pivot_root";
+    case SYS_openat2: return "openat2";
+    case SYS_openat: return "openat";
+    case SYS_newfstatat: return "stat";
+    case SYS_fstat: return "fstat";
+    case SYS_mkdirat: return "mkdirat";
+    case SYS_mknodat: return "mknodat";
+    case SYS_symlinkat: return "symlinkat";
+    case SYS_chdir: return "chdir";
+    case SYS_fsconfig: return "fsconfig";
+    case SYS_fsmount: return "fsmount";
+    case SYS_move_mount: return "move_mount";
+    case SYS_read: return "read";
+    case SYS_execve: return "execve";
+    case SYS_setns: return "setns";
+    default: return NULL;
+    }
 }
 
 const char *berth_step_name(int step) {
