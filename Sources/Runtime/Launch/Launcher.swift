@@ -160,8 +160,9 @@ public struct Launcher: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
-        let ms = seconds.multipliedReportingOverflow(by: 1000).partialValue + attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(ms, 0))
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? 0 : .max }
+        return Int32(clamping: max(whole + attoseconds / 1_000_000_000_000_000, 0))
     }
 
     /// The one sentence for a setup that passed its deadline: the child cannot say which step it
