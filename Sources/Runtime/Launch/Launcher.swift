@@ -158,6 +158,7 @@ public struct Launcher: Sendable {
     /// the wait for one in an uninterruptible sleep.
     static let reapTimeoutMilliseconds: Int32 = 10_000
 
+    /// `duration` as poll's milliseconds: never negative, at most what an Int32 holds.
     static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
