@@ -117,6 +117,55 @@ extension Containers {
     }
 }
 
+extension Containers {
+    /// The launcher's deadline on a child whose setup does not finish: a real container's, held
+    /// back by its cgroup's CPU quota (1 ms per second) while it runs a hundred bind mounts, so
+    /// it is still in its setup when the deadline passes.
+    @Suite("Setup deadline")
+    struct SetupDeadline {
+        let fixture = Fixture.shared
+
+        @Test("a setup that outlasts the deadline is stopped, reported in one sentence, and leaves nothing behind",
+              .timeLimit(.minutes(1)))
+        func slowSetupTimesOut() throws {
+            if let setupError = fixture.setupError { throw FixtureError(message: setupError) }
+            let source = fixture.workspace.appendingPathComponent("deadline-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: source) }
+            var config = ContainerConfig(id: ContainerID.generate(), rootfs: fixture.rootfs, args: ["/bin/true"],
+                                         env: ["PATH=/bin:/usr/bin"])
+            config.bindMounts = (0..<100).map { BindMount(source: source, destination: "/slow/\($0)", readOnly: true) }
+            config.resources = ResourceLimits(cpu: CPUBandwidth(quotaMicros: 1000, periodMicros: 1_000_000))
+            let launcher = Launcher(cgroups: makeCgroupDriver(), cgroupParent: fixture.cgroupParent,
+                                    seccompCache: nil, logger: Logger(label: "test"), setupTimeout: .seconds(1))
+            let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+            guard devNull >= 0 else { throw FixtureError(message: "open /dev/null failed") }
+            defer { close(devNull) }
+            let cgroup = launcher.cgroupPath(for: config.id)
+            defer { try? launcher.cgroups.destroy(cgroup) }
+
+            let started = ContinuousClock.now
+            var thrown: (any Error)?
+            do {
+                let container = try launcher.launch(config, io: LaunchIO(stdin: devNull, stdout: devNull, stderr: devNull))
+                _ = ThreadedSpawn.end(container, within: .seconds(10), kill: true)
+            } catch {
+                thrown = error
+            }
+            let elapsed = ContinuousClock.now - started
+            let error = try #require(thrown as? RuntimeError, "the launch should have failed at its deadline")
+            #expect(error.message.hasPrefix("the container's setup did not finish within 1 second and was stopped"),
+                    "\(error)")
+            #expect(elapsed >= .seconds(1) && elapsed < .seconds(20), "gave up after \(elapsed)")
+            for dir in ThreadedSpawn.cgroupDirectories(of: cgroup) {
+                #expect(!FileManager.default.fileExists(atPath: dir), "left behind: \(dir)")
+            }
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(source), "the container's mounts are gone with it")
+        }
+    }
+}
+
 /// Threads that keep malloc's arenas, a pthread mutex and glibc's thread list (the lock setuid
 /// and thread creation share) busy until stopped, or at most `atMost`.
 final class Churn {
