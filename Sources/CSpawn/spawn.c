@@ -5,15 +5,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -25,9 +27,11 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init.h"
+#include "openat2_in_root.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -53,20 +57,8 @@ static void report(int fd, int step, int index, int error) {
 
 // MARK: - paths inside the root
 
-static long sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve) {
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (unsigned long long)flags;
-    how.resolve = resolve;
-    return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
 static int open_in_root(int rootfd, const char *path, int flags) {
-    int fd;
-    do {
-        fd = (int)sys_openat2(rootfd, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    } while (fd < 0 && errno == EAGAIN);
-    return fd;
+    return berth_openat2_in_root(rootfd, path, flags);
 }
 
 // Splits "/a/b/c" into the parent "/a/b" and the last component "c", each into a buffer of 4096.
@@ -402,7 +394,25 @@ static int set_capabilities(const struct berth_spawn_config *c) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
+int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name) {
+    // An empty PATH entry means the working directory, spelled ".": one byte more than it
+    // takes in PATH, which the bound must count.
+    size_t dlen = dir_length == 0 ? 1 : dir_length;
+    size_t nlen = strlen(name);
+    if (dlen >= size || nlen >= size - dlen || size - dlen - nlen < 2) {   // '/' and NUL
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (dir_length == 0) buffer[0] = '.';
+    else memcpy(buffer, dir, dir_length);
+    buffer[dlen] = '/';
+    memcpy(buffer + dlen + 1, name, nlen + 1);
+    return (int)(dlen + 1 + nlen);
+}
+
 // execvp without allocation: tries each PATH entry, remembering EACCES the way execvp does.
+// An entry too long to join with the name is skipped; when every entry was, the answer is
+// ENAMETOOLONG rather than a "not found" that no lookup established.
 static void exec_command(const struct berth_spawn_config *c) {
     const char *file = c->argv[0];
     char *const *argv = (char *const *)c->argv;
@@ -412,18 +422,12 @@ static void exec_command(const struct berth_spawn_config *c) {
         return;
     }
     const char *p = c->path && *c->path ? c->path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t flen = strlen(file);
-    int seen_eacces = 0;
+    int seen_eacces = 0, tried = 0;
     char buf[4096];
     while (1) {
         const char *end = strchrnul(p, ':');
-        size_t dlen = (size_t)(end - p);
-        if (dlen + 1 + flen + 1 <= sizeof buf) {
-            size_t at = 0;
-            if (dlen == 0) buf[at++] = '.';   // an empty entry means the working directory
-            else { memcpy(buf, p, dlen); at = dlen; }
-            buf[at++] = '/';
-            memcpy(buf + at, file, flen + 1);
+        if (berth_join_path(buf, sizeof buf, p, (size_t)(end - p), file) >= 0) {
+            tried = 1;
             execve(buf, argv, envp);
             switch (errno) {
             case EACCES: seen_eacces = 1; break;
@@ -434,7 +438,7 @@ static void exec_command(const struct berth_spawn_config *c) {
         if (*end == 0) break;
         p = end + 1;
     }
-    errno = seen_eacces ? EACCES : ENOENT;
+    errno = seen_eacces ? EACCES : tried ? ENOENT : ENAMETOOLONG;
 }
 
 static void reset_signals(void) {
@@ -538,10 +542,16 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         }
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
     }
+    // Raw system calls, not glibc's wrappers: those make every thread of the process change
+    // ids too (POSIX wants one set for all threads), taking a lock and signalling the threads
+    // of the list copied from the parent. Another thread of the parent may have held that lock
+    // at clone, and then the child waits for it forever. The child has one thread, so the
+    // kernel's per-thread change is the whole change. (These are the 32-bit-id calls on
+    // x86_64 and aarch64, the only ones berth builds for.)
     if (c->set_user) {
-        if (setgroups(c->n_groups, c->groups) < 0) FAIL(BERTH_STEP_SETGROUPS, -1);
-        if (setresgid(c->gid, c->gid, c->gid) < 0) FAIL(BERTH_STEP_SETGID, -1);
-        if (setresuid(c->uid, c->uid, c->uid) < 0) FAIL(BERTH_STEP_SETUID, -1);
+        if (syscall(SYS_setgroups, c->n_groups, c->groups) < 0) FAIL(BERTH_STEP_SETGROUPS, -1);
+        if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0) FAIL(BERTH_STEP_SETGID, -1);
+        if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) FAIL(BERTH_STEP_SETUID, -1);
     }
     if (c->set_capabilities) {
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) FAIL(BERTH_STEP_KEEPCAPS, -1);
@@ -573,7 +583,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     }
 
     if (c->use_init) {
-        pid_t child = fork();
+        // A raw clone, not fork(): glibc's fork runs the atfork handlers and takes malloc's
+        // locks, and a lock another thread of the parent held at our clone stays held here
+        // forever. Without a new stack the child runs on a copy of this one, as after fork.
+        pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
         if (child < 0) FAIL(BERTH_STEP_INIT_FORK, -1);
         if (child > 0) {
             // The init keeps stdio only: berth's other fds (error pipe, locks) would otherwise
@@ -694,21 +707,119 @@ int berth_release(struct berth_spawn_result *result) {
     return n == 1 ? 0 : -saved;
 }
 
-int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error) {
+// Milliseconds left until `deadline`, for poll: never negative, and capped where int ends.
+static int remaining_ms(const struct timespec *deadline) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    if (ms < 0) return 0;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static struct timespec deadline_after(int timeout_ms) {
+    struct timespec d;
+    clock_gettime(CLOCK_MONOTONIC, &d);
+    d.tv_sec += timeout_ms / 1000;
+    d.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (d.tv_nsec >= 1000000000) { d.tv_sec++; d.tv_nsec -= 1000000000; }
+    return d;
+}
+
+// Waits until `fd` is readable or hung up. 1: ready; 0: the deadline passed; -errno.
+static int wait_readable(int fd, const struct timespec *deadline) {
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int n = poll(&p, 1, deadline ? remaining_ms(deadline) : -1);
+        if (n > 0) return 1;
+        if (n == 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error, int timeout_ms) {
+    // A mount whose source never answers (a hung NFS or FUSE server) holds the child inside a
+    // system call, and the pipe then stays silent and open: only a deadline ends that wait. The
+    // poll is the one call this adds to a start; on success it returns with the exec's EOF.
+    struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
     size_t got = 0;
     char *buf = (char *)error;
+    int rc = 0;
     while (got < sizeof *error) {
+        int ready = wait_readable(result->error_fd, timeout_ms >= 0 ? &deadline : NULL);
+        if (ready <= 0) { rc = ready == 0 ? -ETIMEDOUT : ready; break; }
         ssize_t n = read(result->error_fd, buf + got, sizeof *error - got);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) { int saved = errno; close(result->error_fd); result->error_fd = -1; return -saved; }
+        if (n < 0) { rc = -errno; break; }
         if (n == 0) break;
         got += (size_t)n;
     }
     close(result->error_fd);
     result->error_fd = -1;
+    if (rc < 0) return rc;
     if (got == 0) return 0;
     if (got < sizeof *error) { error->step = BERTH_STEP_NONE; error->index = -1; error->error = EPROTO; }
     return 1;
+}
+
+int berth_kill_and_reap(struct berth_spawn_result *result, int timeout_ms) {
+    if (result->pidfd >= 0) syscall(SYS_pidfd_send_signal, result->pidfd, SIGKILL, NULL, 0);
+    else kill(result->pid, SIGKILL);
+    // SIGKILL ends a process even inside a hung NFS or FUSE call (those waits are killable),
+    // but not one in an uninterruptible sleep; berth then goes on and leaves the zombie to
+    // whoever reaps its orphans. A pidfd turns readable when the process has ended.
+    int fd = result->pidfd >= 0 ? result->pidfd : (int)syscall(SYS_pidfd_open, result->pid, 0);
+    int rc = 0;
+    if (fd >= 0) {
+        struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+        int ready = wait_readable(fd, &deadline);
+        if (ready <= 0) rc = ready == 0 ? -ETIMEDOUT : ready;
+        if (fd != result->pidfd) close(fd);
+    }
+    if (rc == 0) {
+        int status;
+        while (waitpid(result->pid, &status, 0) < 0 && errno == EINTR) {}
+    }
+    if (result->release_fd >= 0) { close(result->release_fd); result->release_fd = -1; }
+    if (result->error_fd >= 0) { close(result->error_fd); result->error_fd = -1; }
+    if (result->pidfd >= 0) { close(result->pidfd); result->pidfd = -1; }
+    return rc;
+}
+
+const char *berth_blocked_syscall(pid_t pid) {
+    // /proc/PID/syscall starts with the number of the call the process is blocked in, or says
+    // "running". Only read after a deadline, so it costs a start nothing.
+    char path[64], text[64];
+    int len = snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    if (len < 0 || (size_t)len >= sizeof path) return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return NULL;
+    text[n] = 0;
+    char *end;
+    long nr = strtol(text, &end, 10);
+    if (end == text) return NULL;
+    switch (nr) {
+    case SYS_mount: return "mount";
+    case SYS_umount2: return "umount2";
+    case SYS_pivot_root: return "pivot_root";
+    case SYS_openat2: return "openat2";
+    case SYS_openat: return "openat";
+    case SYS_newfstatat: return "stat";
+    case SYS_fstat: return "fstat";
+    case SYS_mkdirat: return "mkdirat";
+    case SYS_mknodat: return "mknodat";
+    case SYS_symlinkat: return "symlinkat";
+    case SYS_chdir: return "chdir";
+    case SYS_fsconfig: return "fsconfig";
+    case SYS_fsmount: return "fsmount";
+    case SYS_move_mount: return "move_mount";
+    case SYS_read: return "read";
+    case SYS_execve: return "execve";
+    case SYS_setns: return "setns";
+    default: return NULL;
+    }
 }
 
 const char *berth_step_name(int step) {

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -16,21 +15,16 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
+#include "openat2_in_root.h"
+
 int berth_open_in_root(const char *root, const char *path, int flags) {
     int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return -1;
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (unsigned long long)(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-    } while (fd < 0 && errno == EAGAIN);
+    int fd = berth_openat2_in_root(rootfd, path, flags);
     int saved = errno;
     close(rootfd);
     errno = saved;
-    return (int)fd;
+    return fd;
 }
 
 int berth_pidfd_send_signal(int pidfd, int sig) {

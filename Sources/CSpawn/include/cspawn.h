@@ -183,8 +183,25 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
 int berth_release(struct berth_spawn_result *result);
 
 /// Waits until the child has exec'd the command (returns 0) or reported a failure (returns 1 and
-/// fills `error`). Returns -errno if reading failed.
-int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error);
+/// fills `error`), for at most `timeout_ms` milliseconds (negative: no deadline). Returns
+/// -ETIMEDOUT when the deadline passed with the child still in its setup (it is left running:
+/// end it with berth_kill_and_reap), or another -errno if reading failed.
+int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error, int timeout_ms);
+
+/// Kills the child (SIGKILL) and reaps it, waiting at most `timeout_ms` for it to end, and
+/// closes every fd of `result`. Returns 0, or -ETIMEDOUT when it did not end in time (a process
+/// in an uninterruptible sleep): it is then left unreaped.
+int berth_kill_and_reap(struct berth_spawn_result *result, int timeout_ms);
+
+/// The name of the system call the process `pid` is blocked in ("mount"), for saying why a
+/// setup did not finish; NULL when it is running, unknown, or /proc does not say.
+const char *berth_blocked_syscall(pid_t pid);
+
+/// Writes `dir` (its first `dir_length` bytes; none means the working directory, ".") + "/" +
+/// `name` and a NUL into `buffer` of `size` bytes, for the child's PATH search. Returns the
+/// length, or -1 with ENAMETOOLONG when it does not fit (nothing is written then).
+/// Async-signal-safe.
+int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name);
 
 /// The name of a step, for messages ("pivot_root").
 const char *berth_step_name(int step);

@@ -11,7 +11,8 @@ extern "C" {
 #endif
 
 /// openat2(RESOLVE_IN_ROOT): opens `path` as if `root` were "/", so no symlink or ".." in the
-/// image can lead outside it. Returns an fd (O_CLOEXEC added) or -1 with errno.
+/// image can lead outside it. Returns an fd (O_CLOEXEC added) or -1 with errno (EAGAIN when
+/// renames or mounts elsewhere kept racing the lookup through every retry).
 int berth_open_in_root(const char *root, const char *path, int flags);
 
 /// pidfd_send_signal(2). Returns 0 or -1 with errno.

@@ -40,12 +40,18 @@ public struct Launcher: Sendable {
     /// Where compiled seccomp programs are cached; nil compiles every time.
     public let seccompCache: String?
     public let logger: Logger
+    /// How long the child's setup (mounts, the overlay root, the exec itself) may take before the
+    /// launch is given up. Generous: a large image on a slow disk must still start; what it ends
+    /// is a setup held forever by a mount source that never answers.
+    public let setupTimeout: Duration
 
-    public init(cgroups: any CgroupDriver, cgroupParent: String, seccompCache: String?, logger: Logger) {
+    public init(cgroups: any CgroupDriver, cgroupParent: String, seccompCache: String?, logger: Logger,
+                setupTimeout: Duration = .seconds(60)) {
         self.cgroups = cgroups
         self.cgroupParent = cgroupParent
         self.seccompCache = seccompCache
         self.logger = logger
+        self.setupTimeout = setupTimeout
     }
 
     public func cgroupPath(for id: String) -> CgroupPath { CgroupPath("\(cgroupParent)/\(id)") }
@@ -118,12 +124,10 @@ public struct Launcher: Sendable {
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result,
                              cgroup: CgroupPath, operations: [MountOperation]) throws -> LaunchedContainer {
         func abandon() {
-            kill(result.pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(result.pid, &status, 0) < 0 && errno == EINTR {}
-            if result.release_fd >= 0 { close(result.release_fd) }
-            if result.error_fd >= 0 { close(result.error_fd) }
-            if result.pidfd >= 0 { close(result.pidfd) }
+            if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
+                logger.warning("the container's process did not end after SIGKILL; left unreaped",
+                               metadata: ["container": "\(config.id.prefix(12))", "pid": "\(result.pid)"])
+            }
         }
         if result.joined_cgroup == 0 {
             do { try cgroups.attach(pid: result.pid, to: cgroup) } catch { abandon(); throw error }
@@ -134,14 +138,44 @@ public struct Launcher: Sendable {
             throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
         }
         var failure = berth_child_error()
-        let outcome = berth_wait_exec(&result, &failure)
+        let outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
         if outcome != 0 {
+            // Asked before the kill, while the process still sits where it was held.
+            let blocked = outcome == -ETIMEDOUT ? berth_blocked_syscall(result.pid).map { String(cString: $0) } : nil
             abandon()
+            if outcome == -ETIMEDOUT {
+                throw Self.setupTimedOut(after: setupTimeout, blockedIn: blocked)
+            }
             if outcome < 0 {
                 throw RuntimeError(.systemError, "cannot learn whether the container started", errno: -outcome)
             }
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// SIGKILL ends even a process held by a hung NFS or FUSE mount at once; this only bounds
+    /// the wait for one in an uninterruptible sleep.
+    static let reapTimeoutMilliseconds: Int32 = 10_000
+
+    /// `duration` as poll's milliseconds: never negative, at most what an Int32 holds.
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? 0 : .max }
+        return Int32(clamping: max(whole + attoseconds / 1_000_000_000_000_000, 0))
+    }
+
+    /// The one sentence for a setup that passed its deadline: the child cannot say which step it
+    /// was in (it is stuck), but /proc can say which system call held it.
+    static func setupTimedOut(after timeout: Duration, blockedIn call: String?) -> RuntimeError {
+        let seconds = timeout.components.seconds
+        let limit = seconds >= 1 && timeout.components.attoseconds == 0
+            ? "\(seconds) second\(seconds == 1 ? "" : "s")"
+            : "\(milliseconds(timeout)) ms"
+        let held = call.map { " (it was waiting in \($0)(2))" } ?? ""
+        return RuntimeError(.systemError,
+                            "the container's setup did not finish within \(limit) and was stopped\(held); "
+                                + "a mount whose source does not answer, such as a hung NFS or FUSE server, can hold it")
     }
 }
