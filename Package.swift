@@ -29,6 +29,13 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         // File-system calls Swift's Glibc module leaves out (xattrs, pipe2), for the layer code.
         .target(name: "CFileSystem", cSettings: strictC),
+        // The one set of file helpers (whole writes, atomic replace, listing, fd-based tree
+        // removal, overlay lookup) that ImageStore, Runtime and Containers share.
+        .target(
+            name: "FileSystem",
+            dependencies: ["CFileSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strictSwift
+        ),
         // JSON without Foundation: image configs and OCI specs are read on berth's hot paths.
         .target(name: "JSON", swiftSettings: strictSwift),
         // Content-addressed OCI image layout, layers unpacked for overlayfs, commit, GC.
@@ -36,7 +43,7 @@ let package = Package(
         .target(
             name: "ImageStore",
             dependencies: [
-                "CLibarchive", "CFileSystem", "JSON",
+                "CLibarchive", "CFileSystem", "FileSystem", "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -45,7 +52,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CSpawn", "CFileSystem", "CLibcap", "CLibseccomp",
+                "CSpawn", "CFileSystem", "FileSystem", "CLibcap", "CLibseccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -54,7 +61,7 @@ let package = Package(
         // Container records, names and their lifecycle on disk (DESIGN.md's `Containers`).
         .target(
             name: "Containers",
-            dependencies: ["CSpawn", "CFileSystem", "JSON", "Runtime"],
+            dependencies: ["CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime"],
             swiftSettings: strictSwift
         ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs
@@ -87,6 +94,7 @@ let package = Package(
             // ICU, and the ACL and crypto code of archive_write_disk and the zip reader).
             linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z")]
         ),
+        .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
