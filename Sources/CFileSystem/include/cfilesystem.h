@@ -30,8 +30,4 @@ struct berth_identity {
 /// do not report it (before 5.8). 0 or -1 with errno.
 int berth_identify(int fd, struct berth_identity *identity);
 
-/// rm -rf `path`: depth first, without following symlinks or entering another mounted
-/// filesystem. Entries that cannot be removed are skipped; the caller checks that `path` is gone.
-int berth_remove_tree(const char *path);
-
 #endif
