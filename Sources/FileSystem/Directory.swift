@@ -18,10 +18,15 @@ public enum Directory {
 
     /// The names in the directory at `path` (without `.` and `..`), sorted.
     public static func names(atPath path: String) throws(FileSystemError) -> [String] {
+        try entries(atPath: path).map { String(decoding: $0.name, as: UTF8.self) }.sorted()
+    }
+
+    /// The entries of the directory at `path`, in the filesystem's order.
+    public static func entries(atPath path: String) throws(FileSystemError) -> [Entry] {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError("open", path) }
         defer { close(fd) }
-        return try entries(fd, path: path).map { String(decoding: $0.name, as: UTF8.self) }.sorted()
+        return try entries(fd, path: path)
     }
 
     /// The names in the directory open as `fd`, as bytes (a name need not be UTF-8), sorted
