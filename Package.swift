@@ -35,6 +35,13 @@ let package = Package(
         .target(name: "CFileSystem", cSettings: strictC),
         // berth's one error type, which every module throws and the CLI prints as one sentence.
         .target(name: "BerthErrors", swiftSettings: strictSwift),
+        // The one set of file helpers (whole writes, atomic replace, listing, fd-based tree
+        // removal, overlay lookup) that ImageStore, Runtime and Containers share.
+        .target(
+            name: "FileSystem",
+            dependencies: ["CFileSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strictSwift
+        ),
         // JSON without Foundation: image configs and OCI specs are read on berth's hot paths.
         .target(name: "JSON", swiftSettings: strictSwift),
         // Content-addressed OCI image layout, layers unpacked for overlayfs, commit, GC.
@@ -42,7 +49,7 @@ let package = Package(
         .target(
             name: "ImageStore",
             dependencies: [
-                "BerthErrors", "CLibarchive", "CFileSystem", "JSON",
+                "BerthErrors", "CLibarchive", "CFileSystem", "FileSystem", "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -51,7 +58,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "BerthErrors", "CSpawn", "CFileSystem", "CLibcap", "CLibseccomp",
+                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "CLibcap", "CLibseccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -62,7 +69,7 @@ let package = Package(
         .target(
             name: "Containers",
             dependencies: [
-                "BerthErrors", "CSpawn", "CFileSystem", "JSON", "Runtime", "ImageStore",
+                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime", "ImageStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -96,6 +103,7 @@ let package = Package(
             // ICU, and the ACL and crypto code of archive_write_disk and the zip reader).
             linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z")]
         ),
+        .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),

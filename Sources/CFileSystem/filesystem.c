@@ -12,18 +12,21 @@ int berth_syncfs(int fd) {
     return syncfs(fd);
 }
 
-#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    // nftw already knows a directory (visited after its contents): rmdir it straight away rather
-    // than let remove(3) try unlink first. A failure shows when the top cannot go; keep removing
-    // what can be removed.
-    if (type == FTW_DP || type == FTW_DNR) rmdir(path);
-    else unlink(path);
+const int berth_o_path = O_PATH;
+
+int berth_identify(int fd, struct berth_identity *identity) {
+    struct statx stx;
+    // AT_STATX_DONT_SYNC: the identity of a local directory, never worth a round trip to a
+    // network filesystem's server.
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID, &stx) != 0)
+        return -1;
+    identity->device = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    identity->inode = stx.stx_ino;
+    identity->mode = stx.stx_mode;
+    // Kernels before 5.8 do not report a mount id: 0 then, and st_dev alone tells mounts apart.
+    identity->mount = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
     return 0;
-}
-
-int berth_remove_tree(const char *path) {
-    // Depth first, never following a symlink, never entering another filesystem.
-    return nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

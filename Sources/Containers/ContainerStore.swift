@@ -1,3 +1,4 @@
+import FileSystem
 import JSON
 import Runtime
 #if canImport(Glibc)
@@ -65,8 +66,9 @@ public struct ContainerStore: Sendable {
         }
         record.name = try reserveName(record.name, for: record.id)
         do {
-            try writeLaunchSpec(launch, durable: !record.hostConfig.autoRemove)
-            try write(record)
+            // The record's directory sync makes the launch spec's rename durable too.
+            try writeLaunchSpec(launch, durability: record.hostConfig.autoRemove ? .none : .contents)
+            try write(record, durable: !record.hostConfig.autoRemove)
         } catch {
             unlink(namesDirectory + "/" + record.name)
             throw error
@@ -125,19 +127,12 @@ public struct ContainerStore: Sendable {
 
     public func load(id: String) throws -> ContainerRecord {
         let path = directory(of: id) + "/config.json"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw ContainerError(.notFound, "no such container: \(id)") }
-            throw ContainerError.system("cannot read \(path)")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw ContainerError.system("cannot read \(path)") }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readFile(path)
+        } catch {
+            if error.errno == ENOENT { throw ContainerError(.notFound, "no such container: \(id)") }
+            throw ContainerError.system("cannot read \(path)", errno: error.errno)
         }
         do {
             return try ContainerRecord(json: try JSON.parse(bytes))
@@ -170,31 +165,21 @@ public struct ContainerStore: Sendable {
 
     // MARK: changing
 
-    /// Replaces the container's record (atomically: a reader sees the old one or the new one).
-    public func write(_ record: ContainerRecord) throws {
+    /// Replaces the container's record atomically (a reader sees the old one or the new one).
+    ///
+    /// `durable` (fsync'd, with its directory) is for what makes the container: its creation and
+    /// its settings. The changes of its state (running, its pid, its end, the restart counts) are
+    /// written without: every reader checks that state against the kernel anyway, so a power cut
+    /// can lose no more than the exit code of a run that had just ended, and a start or a run
+    /// does not wait for the disk two more times.
+    public func write(_ record: ContainerRecord, durable: Bool) throws {
         let path = directory(of: record.id) + "/config.json"
-        let bytes = JSON.serialize(record.json)
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ContainerError.system("cannot write \(temp)") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let err = errno
-                close(fd)
-                unlink(temp)
-                throw ContainerError.system("cannot write \(temp)", errno: err)
-            }
-            offset += n
-        }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let err = errno
-            unlink(temp)
-            if err == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }
-            throw ContainerError.system("cannot replace \(path)", errno: err)
+        do {
+            try AtomicFile.replace(path, with: JSON.serialize(record.json), mode: 0o600, durable: durable)
+        } catch {
+            // The directory is gone: the container was removed meanwhile.
+            if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }
+            throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
         }
     }
 
@@ -263,22 +248,7 @@ public struct ContainerStore: Sendable {
     }
 }
 
-func readLink(_ path: String) -> String? {
-    var buffer = [CChar](repeating: 0, count: 256)
-    let n = readlink(path, &buffer, buffer.count - 1)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
+func readLink(_ path: String) -> String? { FileIO.readLink(path) }
 
-func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
+/// The names in a directory; none when it cannot be read (a store being set up).
+func listDirectory(_ path: String) -> [String] { (try? Directory.names(atPath: path)) ?? [] }

@@ -1,22 +1,14 @@
-import CFileSystem
-#if canImport(Glibc)
-import Glibc
-#endif
+import FileSystem
 
-/// rm -rf for a container's directory: depth first, never following a symlink, and never
-/// entering another filesystem (should something be mounted inside, it is left alone rather than
-/// emptied).
+/// rm -rf for a container's directory: FileTree's fd-based walk (never following a link a
+/// container planted, never entering a mount), its failure said as the container store says it.
 enum TreeRemoval {
     /// Removes `path` and everything below it; a path that does not exist is already removed.
-    static func remove(_ path: String) throws {
-        var st = stat()
-        if lstat(path, &st) != 0 {
-            if errno == ENOENT { return }
-            throw ContainerError.system("cannot remove \(path)")
-        }
-        _ = berth_remove_tree(path)
-        if lstat(path, &st) == 0 {
-            throw ContainerError(.systemError, "cannot remove \(path) completely: something in it is busy or mounted")
+    static func remove(_ path: String) throws(ContainerError) {
+        do {
+            try FileTree.remove(path)
+        } catch {
+            throw ContainerError(.systemError, "cannot remove \(path) completely: \(error)")
         }
     }
 }

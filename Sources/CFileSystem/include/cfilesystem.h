@@ -13,8 +13,21 @@ int berth_pipe_cloexec(int fds[2]);
 /// syncfs(2): flushes the filesystem that holds `fd`, and only that one. 0 or -1 with errno.
 int berth_syncfs(int fd);
 
-/// rm -rf `path`: depth first, without following symlinks or entering another mounted
-/// filesystem. Entries that cannot be removed are skipped; the caller checks that `path` is gone.
-int berth_remove_tree(const char *path);
+/// O_PATH (behind _GNU_SOURCE): an fd that names a file without opening it, for a directory whose
+/// permissions do not let it be opened for reading yet.
+extern const int berth_o_path;
+
+/// What tells one directory from another, and one mount from another: st_dev alone does not tell
+/// a bind mount of the same filesystem apart, the mount id does.
+struct berth_identity {
+    unsigned long long device;
+    unsigned long long inode;
+    unsigned long long mount;
+    unsigned int mode;
+};
+
+/// statx(fd, AT_EMPTY_PATH) for the fields of `berth_identity`; `mount` is 0 on kernels that
+/// do not report it (before 5.8). 0 or -1 with errno.
+int berth_identify(int fd, struct berth_identity *identity);
 
 #endif

@@ -92,7 +92,7 @@ extension ContainerEngine {
         if record.restartCount != 0 || record.backOffStep != 0 {
             record.restartCount = 0
             record.backOffStep = 0
-            try store.write(record)
+            try store.write(record, durable: false)
         }
         try startDetached(record)
     }

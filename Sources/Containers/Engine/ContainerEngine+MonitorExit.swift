@@ -25,7 +25,7 @@ extension ContainerEngine {
             let ranSeconds = (Timestamp.parse(record.state.finishedAt ?? "") ?? 0) - (Timestamp.parse(record.state.startedAt ?? "") ?? 0)
             record.backOffStep = RestartPolicy.backOffStep(after: record.backOffStep, ranSeconds: ranSeconds)
             record.state.status = .restarting
-            try? store.write(record)
+            try? store.write(record, durable: false)
             reapEndedChildren()
             // A stop, kill or rm during the back-off marks the container: the wait ends at once.
             if !waitForStopRequest(id, milliseconds: policy.delayMilliseconds(step: record.backOffStep)) {
@@ -38,7 +38,7 @@ extension ContainerEngine {
                     // The container stays down; its log says why.
                     logger.error("cannot restart the container", metadata: ["container": "\(record.shortID)", "error": "\(error)"])
                     record.state.status = .exited
-                    try? store.write(record)
+                    try? store.write(record, durable: false)
                     lease.release()
                     throw error
                 }
@@ -50,7 +50,7 @@ extension ContainerEngine {
         if record.hostConfig.autoRemove {
             try? store.remove(record)
         } else {
-            try? store.write(record)
+            try? store.write(record, durable: false)
         }
         reapEndedChildren()
         if cgroupRemoved { lease.release() } else { lease.keepForRecovery() }

@@ -149,7 +149,7 @@ extension ContainerEngine {
             fdsToClose = []
 
             record.state = ContainerState(status: .running, pid: container.pid, startedAt: Timestamp.now())
-            try store.write(record)
+            try store.write(record, durable: false)
             let lockFD = lease.inheritableLockFD()
             // The monitor says "ok" once it is set up: until then the container is not started.
             if let ready {

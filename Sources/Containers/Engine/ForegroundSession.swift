@@ -24,14 +24,14 @@ extension ContainerEngine {
             let outcome = try ForegroundSession(engine: self, config: created.config, interactive: interactive,
                                                 cgroupParent: record.hostConfig.cgroupParent).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
-                try? store.write(record)
+                try? store.write(record, durable: false)
             }
             record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.
             if record.hostConfig.autoRemove {
                 try store.remove(record)
             } else {
-                try? store.write(record)
+                try? store.write(record, durable: false)
             }
             return outcome
         } catch {

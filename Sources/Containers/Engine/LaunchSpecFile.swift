@@ -1,3 +1,4 @@
+import FileSystem
 import JSON
 import Runtime
 #if canImport(Glibc)
@@ -11,16 +12,21 @@ import Glibc
 extension ContainerStore {
     public func launchSpecPath(of id: String) -> String { directory(of: id) + "/launch.json" }
 
-    /// Writes the spec (atomically; `durable` makes it survive a power cut, which a container
-    /// removed at its end does not need).
-    public func writeLaunchSpec(_ config: ContainerConfig, durable: Bool) throws {
+    /// Writes the spec atomically, as durably as `durability` says (a container removed at its
+    /// end needs none).
+    public func writeLaunchSpec(_ config: ContainerConfig, durability: AtomicFile.Durability) throws {
         let bytes: [UInt8]
         do {
             bytes = try JSON.encode(config.ociSpec)
         } catch {
             throw ContainerError(.systemError, "cannot encode the launch spec of container \(config.id.prefix(12)): \(error)")
         }
-        try replaceFile(launchSpecPath(of: config.id), bytes, durable: durable)
+        let path = launchSpecPath(of: config.id)
+        do {
+            try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability)
+        } catch {
+            throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
+        }
     }
 
     /// The launch configuration `record`'s container was created with.
@@ -32,9 +38,10 @@ extension ContainerStore {
         let path = launchSpecPath(of: record.id)
         let bytes: [UInt8]
         do {
-            bytes = try readFile(path)
-        } catch let error as ContainerError where error.errno == ENOENT {
-            throw ContainerError(.notFound, "container \(record.name) was removed meanwhile")
+            bytes = try FileIO.readFile(path)
+        } catch {
+            if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.name) was removed meanwhile") }
+            throw ContainerError.system("cannot read \(path)", errno: error.errno)
         }
         do {
             let spec = try JSON.decode(OCIRuntimeSpec.self, from: bytes, source: path)

@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -155,40 +156,33 @@ public struct BlobStore: Sendable {
     }
 }
 
+// The store's use of the FileSystem helpers, their failures said as ImageStoreErrors.
+
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-    guard LayerFS.writeAll(fd: fd, bytes) else {
-        throw ImageStoreError(.systemError, "cannot write \(path)", errno: errno)
+    do {
+        try FileIO.writeAll(fd, bytes, path: path)
+    } catch {
+        throw ImageStoreError(.systemError, "cannot write \(path)", errno: error.errno)
     }
 }
 
 /// fsync of a directory, so a rename into it survives a crash.
 func syncDirectory(_ path: String) throws {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot open \(path) to sync it", errno: errno) }
-    defer { close(fd) }
-    guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot sync \(path)", errno: errno) }
+    do {
+        try Directory.sync(path)
+    } catch {
+        throw ImageStoreError(.systemError, "cannot sync \(path)", errno: error.errno)
+    }
 }
 
-func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-}
+/// The names in a directory, sorted; none when it cannot be read.
+func listDirectory(_ path: String) -> [String] { (try? Directory.names(atPath: path)) ?? [] }
 
 /// mkdir -p.
 func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-    var partial = ""
-    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-        partial += "/" + component
-        if mkdir(partial, mode) != 0 && errno != EEXIST {
-            throw ImageStoreError(.systemError, "cannot create directory \(partial)", errno: errno)
-        }
+    do {
+        try Directory.make(path, mode: mode)
+    } catch {
+        throw ImageStoreError(.systemError, "cannot create directory \(error.path)", errno: error.errno)
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 import CLibarchive
 #if canImport(Glibc)
 import Glibc
@@ -143,8 +144,10 @@ final class CompressorThread {
 
     private func writeStored(_ buffer: UnsafeRawPointer?, _ length: Int) -> la_ssize_t {
         let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-        guard LayerFS.writeAll(fd: fd, bytes) else {
-            failure = LayerError.system("write the layer stream", entry: nil)
+        do {
+            try FileIO.writeAll(fd, bytes, path: "")
+        } catch {
+            failure = LayerError.system("write the layer stream", entry: nil, errno: error.errno)
             return -1
         }
         storedBytes += Int64(length)

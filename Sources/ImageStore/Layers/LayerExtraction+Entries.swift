@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,8 +46,10 @@ extension LayerExtraction {
         // holes, so a 100 MB sparse file stays a few blocks on disk.
         var end: Int64 = 0
         while let (block, offset) = try reader.nextBlock(entry: path.display) {
-            guard LayerFS.writeAll(fd: fd, block, at: off_t(offset)) else {
-                throw LayerError.system("write file", entry: path.display)
+            do {
+                try FileIO.writeAll(fd, block, at: offset, path: path.display)
+            } catch {
+                throw LayerError.system("write file", entry: path.display, errno: error.errno)
             }
             end = max(end, offset + Int64(block.count))
         }
@@ -169,7 +172,13 @@ extension LayerExtraction {
             pendingDirectories = pendingDirectories.filter { !$0.key.starts(with: path.components) }
             linkCursor.reset()
         }
-        try LayerTreeRemoval.remove(parent, path.name, entry: path.display)
+        // Never through a link: a tar that replaces a directory by a file must not make the
+        // unpacker delete through a link it planted earlier.
+        do {
+            try FileTree.remove(path.name, in: parent, path: path.display)
+        } catch {
+            throw LayerError.system("remove existing \"\(error.path)\" (\(error.call))", entry: path.display, errno: error.errno)
+        }
     }
 
     private func isWhiteoutDevice(_ st: stat) -> Bool {

@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// The few system-call helpers the layer code shares: byte names as C strings, the Linux flags Glibc
-/// hides behind `_GNU_SOURCE`, device numbers, and EINTR-safe I/O.
+/// hides behind `_GNU_SOURCE`, and device numbers (whole writes
+/// and reads are FileSystem's `FileIO`).
 ///
 /// Kept in one namespace so that the store's own helpers (same module, written separately) cannot
 /// collide with them.
@@ -64,36 +65,6 @@ enum LayerFS {
     }
 
     static func fileType(_ mode: mode_t) -> mode_t { mode & S_IFMT }
-
-    /// Writes all of `buffer` at `offset`; false with errno set on failure.
-    static func writeAll(fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: off_t) -> Bool {
-        var done = 0
-        while done < buffer.count {
-            guard let base = buffer.baseAddress else { return true }
-            let n = pwrite(fd, base + done, buffer.count - done, offset + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            done += n
-        }
-        return true
-    }
-
-    /// Writes all of `buffer` at the file position (pipes and sockets have none to pwrite at).
-    static func writeAll(fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < buffer.count {
-            guard let base = buffer.baseAddress else { return true }
-            let n = write(fd, base + done, buffer.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            done += n
-        }
-        return true
-    }
 
     /// lstat relative to a directory fd; nil with errno set when the name does not resolve.
     static func lstatAt(_ dir: Int32, _ name: [UInt8]) -> stat? {

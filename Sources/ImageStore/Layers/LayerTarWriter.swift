@@ -1,3 +1,4 @@
+import FileSystem
 import CLibarchive
 #if canImport(Glibc)
 import Glibc
@@ -94,8 +95,11 @@ final class LayerTarWriter {
         let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
         uncompressedBytes += Int64(length)
         observer.uncompressed?(bytes)
-        guard LayerFS.writeAll(fd: compressor?.input ?? fd, bytes) else {
-            failure = LayerError.system(compressor == nil ? "write the layer stream" : "write to the compression thread", entry: nil)
+        do {
+            try FileIO.writeAll(compressor?.input ?? fd, bytes, path: "")
+        } catch {
+            failure = LayerError.system(compressor == nil ? "write the layer stream" : "write to the compression thread",
+                                        entry: nil, errno: error.errno)
             return -1
         }
         if compressor == nil {

@@ -1,3 +1,4 @@
+import FileSystem
 import JSON
 #if canImport(Glibc)
 import Glibc
@@ -127,38 +128,18 @@ public struct OCILayout: Sendable {
     }
 
     private func writeAtomically(_ file: String, _ bytes: [UInt8]) throws {
-        let temp = file + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot create \(temp)", errno: errno) }
-        var done = false
-        defer { if !done { unlink(temp) } }
         do {
-            defer { close(fd) }
-            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
-            guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot fsync \(temp)", errno: errno) }
+            try AtomicFile.replace(file, with: bytes, durable: true)
+        } catch {
+            throw ImageStoreError(.systemError, "cannot replace \(file) (\(error.call) \(error.path))", errno: error.errno)
         }
-        guard rename(temp, file) == 0 else { throw ImageStoreError(.systemError, "cannot replace \(file)", errno: errno) }
-        done = true
-        try syncDirectory(path)
     }
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        let err = errno
-        throw ImageStoreError(err == ENOENT ? .notFound : .systemError, "cannot read \(path)", errno: err)
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw ImageStoreError(.systemError, "cannot read \(path)", errno: errno)
-        }
-        if n == 0 { return bytes }
-        bytes += chunk[0..<n]
+    do {
+        return try FileIO.readFile(path)
+    } catch {
+        throw ImageStoreError(error.errno == ENOENT ? .notFound : .systemError, "cannot read \(path)", errno: error.errno)
     }
 }

@@ -1,4 +1,5 @@
 import CFileSystem
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,17 +85,7 @@ extension ImageStore {
     /// Removes `path` (a file or a whole tree) without following links; errors are ignored, since
     /// what stays is removed again by the next open.
     func removeTree(_ path: String) {
-        guard let slash = path.lastIndex(of: "/") else { return }
-        let parent = String(path[..<slash])
-        let name = Array(path[path.index(after: slash)...].utf8)
-        let fd = open(parent.isEmpty ? "/" : parent, LayerFS.directoryFlags)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        do {
-            try LayerTreeRemoval.remove(fd, name, entry: path)
-        } catch {
-            // Left for the next open to retry.
-        }
+        try? FileTree.remove(path)
     }
 
     /// Removes everything interrupted operations left: all of `tmp/` (blobs being ingested,

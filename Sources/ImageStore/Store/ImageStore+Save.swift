@@ -1,3 +1,4 @@
+import FileSystem
 import JSON
 #if canImport(Glibc)
 import Glibc
@@ -67,21 +68,17 @@ extension ImageStore {
     /// `save` to a file, atomically: a temporary file beside `path`, renamed over it once the
     /// archive is complete and on disk, so a failed or interrupted save leaves no half archive.
     public func save(_ names: [String], toFile path: String) throws {
-        // A new file, never one that is there already: berth runs as root, and a link planted
-        // at a guessable name in a shared directory must not be followed.
-        let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageStoreError(.systemError, "cannot create \(temp)", errno: errno) }
-        var done = false
-        defer { if !done { unlink(temp) } }
+        // A new file, never one that is there already (O_EXCL, O_NOFOLLOW): berth runs as root,
+        // and a link planted at a guessable name in a shared directory must not be followed.
         do {
-            defer { close(fd) }
-            try save(names, to: fd, target: path)
-            guard fsync(fd) == 0 else { throw ImageStoreError(.systemError, "cannot fsync \(temp)", errno: errno) }
+            try AtomicFile.replace(path, durability: .full) { fd, _ in try save(names, to: fd, target: path) }
+        } catch let error as FileSystemError {
+            let doing = switch error.call {
+            case "rename": "cannot move the archive to \(path)"
+            case "open" where error.path.hasPrefix(path + ".tmp-"): "cannot create \(error.path)"
+            default: "cannot \(error.call) \(error.path)"
+            }
+            throw ImageStoreError(.systemError, doing, errno: error.errno)
         }
-        guard rename(temp, path) == 0 else { throw ImageStoreError(.systemError, "cannot move the archive to \(path)", errno: errno) }
-        done = true
-        let slash = path.lastIndex(of: "/")
-        try syncDirectory(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,16 +81,8 @@ struct CgroupRemoval {
     }
 
     private func childDirectories(of directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var children: [String] = []
-        while let entry = readdir(stream) {
-            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { children.append(directory + "/" + name) }
-        }
-        return children
+        // cgroupfs fills in d_type: the child cgroups are the directories, without a stat each.
+        let entries = (try? Directory.entries(atPath: directory)) ?? []
+        return entries.filter { $0.type == UInt8(DT_DIR) }.map { directory + "/" + String(decoding: $0.name, as: UTF8.self) }
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,21 +32,11 @@ enum ControlFile {
     static func read(_ path: String) throws(Errno) -> String {
         let fd = try open(path, O_RDONLY | O_CLOEXEC)
         defer { _ = close(fd) }
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let result: (count: Int, errno: Int32) = chunk.withUnsafeMutableBytes { buffer in
-                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-                return (n, n < 0 ? Glibc.errno : 0)
-            }
-            if result.count < 0 {
-                if result.errno == EINTR { continue }
-                throw Errno(rawValue: result.errno)
-            }
-            if result.count == 0 { break }
-            contents.append(contentsOf: chunk[0..<result.count])
+        do {
+            return String(decoding: try FileIO.readAll(fd, path: path), as: UTF8.self)
+        } catch {
+            throw Errno(rawValue: error.errno)
         }
-        return String(decoding: contents, as: UTF8.self)
     }
 
     /// Whether `path` exists; used only on failure paths to tell "cgroup gone" from

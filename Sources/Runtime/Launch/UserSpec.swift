@@ -1,5 +1,5 @@
-import CFileSystem
 import CSpawn
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,33 +74,17 @@ public enum UserSpec {
         return nil
     }
 
-    /// Reads a file from the topmost layer that has it. A layer that deleted it (an overlay
-    /// whiteout, which does not open as a file) ends the search: the file is gone. So does a
-    /// layer where a directory above it is opaque (made anew there: the lower layers' content
-    /// of that directory is hidden).
+    /// Reads a file as the overlay of `roots` (topmost first) shows it, by FileSystem's overlay
+    /// rule: a layer that deleted it (a whiteout) or whose directory above it is opaque (made
+    /// anew there) hides the lower layers' copies. The file is read inside the one layer that
+    /// shows it, its links resolved inside that layer's root, never out of it.
     private static func readInRoots(_ roots: [String], _ path: String) throws -> String {
-        for root in roots.dropLast() {
-            do {
-                return try readInRoot(root, path)
-            } catch let error as RuntimeError where error.errno == ENOENT {
-                if hasOpaqueAncestor(path, in: root) { throw error }
-                continue
-            }
+        switch OverlayLookup(layers: roots).find(path) {
+        case .visible(let layer, _), .behindNonDirectory(let layer, _):
+            return try readInRoot(roots[layer], path)
+        case .absent:
+            throw RuntimeError(.notFound, "cannot read \(path) in the container's root", errno: ENOENT)
         }
-        return try readInRoot(roots.last ?? "/nonexistent", path)
-    }
-
-    /// Whether a directory on the way to `path` (an absolute path) is marked opaque in the layer
-    /// `root` (overlayfs' trusted.overlay.opaque = "y").
-    private static func hasOpaqueAncestor(_ path: String, in root: String) -> Bool {
-        var ancestor = root
-        for component in path.split(separator: "/").dropLast() {
-            ancestor += "/" + component
-            var value: [UInt8] = [0, 0]
-            let n = CFileSystem.lgetxattr(ancestor, "trusted.overlay.opaque", &value, value.count)
-            if n == 1, value[0] == UInt8(ascii: "y") { return true }
-        }
-        return false
     }
 
     /// Reads a file of the image without following its symlinks out of the root.
@@ -108,6 +92,10 @@ public enum UserSpec {
         let fd = berth_open_in_root(rootfs, path, O_RDONLY)
         guard fd >= 0 else { throw RuntimeError.system("cannot read \(path) in the container's root") }
         defer { close(fd) }
-        return try readAll(fd: fd, path: path)
+        do {
+            return String(decoding: try FileIO.readAll(fd, path: path), as: UTF8.self)
+        } catch {
+            throw RuntimeError.system("cannot read \(path) in the container's root", errno: error.errno)
+        }
     }
 }

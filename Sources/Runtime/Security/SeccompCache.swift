@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,28 +41,15 @@ struct SeccompCache {
 
     /// Writes the program atomically, creating the directory when it is missing.
     func store(_ program: [UInt8], key: String) throws {
-        try Self.makeDirectories(directory)
-        let final = path(key: key)
-        // Unique per thread, so concurrent writers never share a temp file.
-        let temporary = final + ".\(getpid()).\(pthread_self()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw RuntimeError.system("open \(temporary)") }
-        var keep = false
-        defer { if !keep { unlink(temporary) } }
-        let contents = program + Self.check(program, key: key)
         do {
-            defer { close(fd) }
-            var done = 0
-            while done < contents.count {
-                let count = contents.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + done }, contents.count - done) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { throw RuntimeError.system("write \(temporary)") }
-                done += count
-            }
-            guard fsync(fd) == 0 else { throw RuntimeError.system("fsync \(temporary)") }
+            // 0700: the cache decides what the kernel enforces, so only we read or write it.
+            try Directory.make(directory, mode: 0o700)
+            // The content is synced before the rename (a name never leads to half a program); the
+            // rename itself may be lost in a power cut, which only costs a compilation.
+            try AtomicFile.replace(path(key: key), with: program + Self.check(program, key: key), durability: .contents)
+        } catch {
+            throw RuntimeError.system("\(error.call) \(error.path)", errno: error.errno)
         }
-        guard rename(temporary, final) == 0 else { throw RuntimeError.system("rename \(temporary) to \(final)") }
-        keep = true
     }
 
     /// The trailer: FNV-1a 64 over the key and the program, little-endian. Keying it means a
@@ -71,17 +59,5 @@ struct SeccompCache {
         hash.combine(key)
         for byte in program { hash.combine(byte: byte) }
         return (0..<8).map { UInt8(truncatingIfNeeded: hash.value >> UInt64($0 * 8)) }
-    }
-
-    /// `mkdir -p` with mode 0700: the cache decides what the kernel enforces, so only we read
-    /// or write it.
-    private static func makeDirectories(_ path: String) throws {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw RuntimeError.system("mkdir \(prefix)")
-            }
-        }
     }
 }

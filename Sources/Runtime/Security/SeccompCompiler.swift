@@ -1,4 +1,5 @@
 import CLibseccomp
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,14 +85,11 @@ enum SeccompCompiler {
         close(fds[1])
         fds[1] = -1
 
-        var program: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw RuntimeError.system("seccomp: reading the BPF program") }
-            if count == 0 { break }
-            program.append(contentsOf: chunk[0..<count])
+        let program: [UInt8]
+        do {
+            program = try FileIO.readAll(fds[0], path: "the seccomp pipe")
+        } catch {
+            throw RuntimeError.system("seccomp: reading the BPF program", errno: error.errno)
         }
         // A program longer than the kernel allows may also have been cut short by the pipe.
         guard !program.isEmpty, program.count % 8 == 0, program.count <= maxProgramBytes else {

@@ -94,15 +94,7 @@ public struct RuntimeDirectory: Sendable {
     /// Removes what containers of crashed berth processes left behind. Returns their ids.
     @discardableResult
     public func removeLeftovers(cgroups: any CgroupDriver, logger: Logger) -> [String] {
-        guard let dir = opendir(containers) else { return [] }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
+        let names = listDirectory(containers)
 
         var removed: [String] = []
         for id in names {
@@ -186,28 +178,9 @@ public final class ContainerLease: @unchecked Sendable {
 /// Removes a record's files (strays such as a crashed writer's temp file too), the lock last,
 /// so a crash in between still leaves a lock-less record that a later cleanup recognises.
 private func removeRecord(_ dir: String) {
-    if let handle = opendir(dir) {
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." && name != "lock" { unlink(dir + "/" + name) }
-        }
-        closedir(handle)
-    }
+    for name in listDirectory(dir) where name != "lock" { unlink(dir + "/" + name) }
     unlink(dir + "/lock")
     rmdir(dir)
-}
-
-/// mkdir -p.
-func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-    var partial = ""
-    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-        partial += "/" + component
-        if mkdir(partial, mode) != 0 && errno != EEXIST {
-            throw RuntimeError.system("cannot create directory \(partial)")
-        }
-    }
 }
 
 extension RuntimeDirectory {

@@ -1,64 +1,41 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
+// The runtime's use of the FileSystem helpers, with their failures said as RuntimeErrors.
+
 /// Reads a small file (a cgroup or /proc value) in one go. Throws with the path on failure.
 func readSmallFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw RuntimeError.system("cannot read \(path)") }
-    defer { close(fd) }
-    return try readAll(fd: fd, path: path)
-}
-
-func readAll(fd: Int32, path: String) throws -> String {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw RuntimeError.system("cannot read \(path)")
-        }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// Writes `contents` to a new file next to `path` and renames it into place, so a reader sees
-/// the old file or the new one, never half of one. `durable` adds an fsync first, for state that
-/// must survive a power loss; runtime records (which die with the machine's cgroups) skip it.
-func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-    let temp = path + ".tmp-\(getpid())"
-    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw RuntimeError.system("cannot create \(temp)") }
-    var ok = false
-    defer {
-        if !ok { unlink(temp) }
-    }
     do {
-        defer { close(fd) }
-        try writeAll(fd: fd, contents, path: temp)
-        guard !durable || fsync(fd) == 0 else { throw RuntimeError.system("cannot fsync \(temp)") }
+        return String(decoding: try FileIO.readFile(path), as: UTF8.self)
+    } catch {
+        throw RuntimeError.system("cannot read \(path)", errno: error.errno)
     }
-    guard rename(temp, path) == 0 else { throw RuntimeError.system("cannot rename \(temp) to \(path)") }
-    ok = true
 }
 
-func writeAll(fd: Int32, _ contents: String, path: String) throws {
-    let utf8 = Array(contents.utf8)
-    var offset = 0
-    while offset < utf8.count {
-        let n = utf8.withUnsafeBytes { buffer in
-            write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-        }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw RuntimeError.system("cannot write \(path)")
-        }
-        offset += n
+/// Replaces `path` with `contents` atomically (a reader sees the old file or the new one).
+/// `durable` makes it survive a power loss; runtime records (which die with the machine's
+/// cgroups) skip it.
+func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644, durable: Bool = true) throws {
+    do {
+        try AtomicFile.replace(path, with: Array(contents.utf8), mode: mode, durable: durable)
+    } catch {
+        throw RuntimeError.system("cannot \(error.call) \(error.path)", errno: error.errno)
     }
 }
+
+/// mkdir -p.
+func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    do {
+        try Directory.make(path, mode: mode)
+    } catch {
+        throw RuntimeError.system("cannot create directory \(error.path)", errno: error.errno)
+    }
+}
+
+/// The names in a directory; none when it cannot be read.
+func listDirectory(_ path: String) -> [String] { (try? Directory.names(atPath: path)) ?? [] }
 
 extension StringProtocol {
     /// The string without leading and trailing spaces, tabs and newlines (no Foundation here).
