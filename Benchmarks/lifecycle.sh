@@ -13,7 +13,8 @@
 #            min / median / max, target <= 2 MiB each.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth; berth-monitor must sit next to it);
-# TMPDIR (default /tmp): where the roots, bundles and state live.
+# TMPDIR (default /tmp): where the roots, bundles and state live; BERTH_BASELINE_BIN: another berth
+# (berth-monitor beside it) measured in the same run as "before", for run -d and exec.
 set -euo pipefail
 
 # shellcheck disable=SC2034  # read by lib.sh
@@ -67,6 +68,11 @@ cleanup() {
         # shellcheck disable=SC2086  # one argument per id
         [[ -z $ids ]] || "$BERTH" --root "$STATE" rm -f $ids >/dev/null 2>&1 </dev/null || true
     fi
+    if [[ -n ${BEFORE:-} && -d $STATE-before/containers ]]; then
+        ids=$("$BEFORE" --root "$STATE-before" ps -a -q --no-trunc 2>/dev/null </dev/null) || true
+        # shellcheck disable=SC2086  # one argument per id
+        [[ -z $ids ]] || "$BEFORE" --root "$STATE-before" rm -f $ids >/dev/null 2>&1 </dev/null || true
+    fi
     bench_remove_cgroup_parent "$CGROUP_PARENT"
     rm -rf --one-file-system -- "$TMP"
 }
@@ -92,17 +98,28 @@ c["process"]["args"] = ["sleep", "1000"]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 EOF
 "$BERTH" --root "$STATE" import "$ROOT" "$IMAGE" >/dev/null
+# BERTH_BASELINE_BIN: an earlier berth (berth-monitor beside it) measured in the same run as
+# "before", on a state root of its own.
+BEFORE=${BERTH_BASELINE_BIN:-}
+if [[ -n $BEFORE ]]; then
+    BEFORE=$(realpath -- "$BEFORE")
+    "$BEFORE" --root "$STATE-before" import "$ROOT" "$IMAGE" >/dev/null
+fi
 
 # Prepare steps (hyperfine -N runs them without a shell too): remove the last run's container.
 cat >"$TMP/reset-berth" <<EOF
 #!/bin/sh
 "$BERTH" --root "$STATE" rm -f bench-run >/dev/null 2>&1 </dev/null || true
 EOF
+cat >"$TMP/reset-before" <<EOF
+#!/bin/sh
+[ -z "$BEFORE" ] || "$BEFORE" --root "$STATE-before" rm -f bench-run >/dev/null 2>&1 </dev/null || true
+EOF
 cat >"$TMP/reset-crun" <<EOF
 #!/bin/sh
 crun --root "$CRUN_STATE" delete -f bench-crun-run >/dev/null 2>&1 || true
 EOF
-chmod +x "$TMP/reset-berth" "$TMP/reset-crun"
+chmod +x "$TMP/reset-berth" "$TMP/reset-before" "$TMP/reset-crun"
 
 HF=(hyperfine -N --runs "$RUNS" --warmup "$WARMUP")
 JSONS=()
@@ -122,12 +139,21 @@ CRUN_RUN_D="crun --root $CRUN_STATE run --detach --bundle $BUNDLE bench-crun-run
 for cmd in "$RUN_D" "$CRUN_RUN_D"; do
     sh -c "$cmd" </dev/null >"$TMP/trial.out" 2>&1 || die "trial run failed: $cmd"$'\n'"$(cat "$TMP/trial.out")"
 done
+BEFORE_ARGS=()
+if [[ -n $BEFORE ]]; then
+    RUN_D_BEFORE="$BEFORE --root $STATE-before run -d --name bench-run --cgroup-parent $CGROUP_PARENT --memory 64m $IMAGE sleep 1000"
+    sh -c "$RUN_D_BEFORE" </dev/null >"$TMP/trial.out" 2>&1 || die "trial run failed: $RUN_D_BEFORE"$'\n'"$(cat "$TMP/trial.out")"
+    "$TMP/reset-before"
+    BEFORE_ARGS=(--prepare "$TMP/reset-before" -n "before run -d" "$RUN_D_BEFORE")
+fi
 "$TMP/reset-berth"
 "$TMP/reset-crun"
 bench run-d \
     --prepare "$TMP/reset-berth" -n "berth run -d" "$RUN_D" \
+    ${BEFORE_ARGS[@]+"${BEFORE_ARGS[@]}"} \
     --prepare "$TMP/reset-crun" -n "crun run --detach" "$CRUN_RUN_D"
 "$TMP/reset-berth"
+"$TMP/reset-before"
 "$TMP/reset-crun"
 
 # 2. COUNT running containers, then ps.
@@ -154,7 +180,13 @@ CRUN_EXEC="crun --root $CRUN_STATE exec bench-crun-exec true"
 for cmd in "$EXEC" "$CRUN_EXEC"; do
     out=$(sh -c "$cmd" 2>&1 </dev/null) || die "trial run failed: $cmd"$'\n'"$out"
 done
-bench exec -n "berth exec" "$EXEC" -n "crun exec" "$CRUN_EXEC"
+BEFORE_EXEC=()
+if [[ -n $BEFORE ]]; then
+    "$BEFORE" --root "$STATE-before" run -d --name bench-exec --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 \
+        </dev/null >"$TMP/trial.out" 2>&1 || die "the baseline's run -d failed: $(cat "$TMP/trial.out")"
+    BEFORE_EXEC=(-n "before exec" "$BEFORE --root $STATE-before exec bench-exec true")
+fi
+bench exec -n "berth exec" "$EXEC" ${BEFORE_EXEC[@]+"${BEFORE_EXEC[@]}"} -n "crun exec" "$CRUN_EXEC"
 
 # 4. The monitors' resident memory: every berth-monitor whose command line names our state root.
 MON_PIDS=()

@@ -7,7 +7,8 @@
 # then medians, CPU per run, ratios and each runtime's peak RSS.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp): where the
-# roots, bundles and state live, so the filesystem under them can be chosen.
+# roots, bundles and state live, so the filesystem under them can be chosen; BERTH_BASELINE_BIN:
+# another berth measured in the same run as "before" (an earlier commit's, to compare a change).
 set -euo pipefail
 
 BENCH_NAME=start.sh
@@ -95,6 +96,15 @@ else
     NAMES+=(berth)
     CMDS+=("$BERTH_CMD")
 fi
+# BERTH_BASELINE_BIN: another berth (an earlier commit's) in the same run, as "before", so a change
+# is measured side by side with what it changes.
+if [[ -n ${BERTH_BASELINE_BIN:-} ]]; then
+    mkdir -p "$BERTH_STATE-before"
+    BEFORE_CMD="$BERTH_BASELINE_BIN --root $BERTH_STATE-before run --rootfs $ROOT --memory 64m -- /bin/true"
+    out=$(sh -c "$BEFORE_CMD" 2>&1) || die "the baseline berth failed its trial run: $BEFORE_CMD"$'\n'"$out"
+    NAMES+=(before)
+    CMDS+=("$BEFORE_CMD")
+fi
 NAMES+=(crun runc)
 CMDS+=("$CRUN_CMD" "$RUNC_CMD")
 
@@ -141,9 +151,9 @@ for n, r in results.items():
     cpu = (r["user"] + r["system"]) * 1e3
     print(f"{n:8} {med[n]:10.2f} {cpu:11.2f} {int(rss[n]) / 1024:7.1f} MiB")
 print()
-for other in ("crun", "runc", "floor"):
+for other in ("crun", "runc", "floor", "before"):
     if "berth" in med and other in med:
         print(f"berth/{other:5} {med['berth'] / med[other]:6.2f}x  (median wall time)")
-    else:
+    elif other != "before":
         print(f"berth/{other:5}    n/a  (berth not benchmarked)")
 EOF
