@@ -156,6 +156,20 @@ bench run-d \
 "$TMP/reset-before"
 "$TMP/reset-crun"
 
+# 1b. With a baseline: exec into the one container each root holds, so both look up and tidy
+# the same number of containers (exec tidies every record of its root first).
+if [[ -n $BEFORE ]]; then
+    for b in "$BERTH --root $STATE" "$BEFORE --root $STATE-before"; do
+        $b run -d --name bench-exec --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 </dev/null >"$TMP/trial.out" 2>&1 ||
+            die "run -d bench-exec failed: $(cat "$TMP/trial.out")"
+    done
+    bench exec-1 -n "berth exec (1 container)" "$BERTH --root $STATE exec bench-exec true" \
+        -n "before exec (1 container)" "$BEFORE --root $STATE-before exec bench-exec true"
+    for b in "$BERTH --root $STATE" "$BEFORE --root $STATE-before"; do
+        $b rm -f bench-exec </dev/null >/dev/null 2>&1 || true
+    done
+fi
+
 # 2. COUNT running containers, then ps.
 echo
 echo "== starting $COUNT detached containers (sleep 1000)"
@@ -180,13 +194,7 @@ CRUN_EXEC="crun --root $CRUN_STATE exec bench-crun-exec true"
 for cmd in "$EXEC" "$CRUN_EXEC"; do
     out=$(sh -c "$cmd" 2>&1 </dev/null) || die "trial run failed: $cmd"$'\n'"$out"
 done
-BEFORE_EXEC=()
-if [[ -n $BEFORE ]]; then
-    "$BEFORE" --root "$STATE-before" run -d --name bench-exec --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 \
-        </dev/null >"$TMP/trial.out" 2>&1 || die "the baseline's run -d failed: $(cat "$TMP/trial.out")"
-    BEFORE_EXEC=(-n "before exec" "$BEFORE --root $STATE-before exec bench-exec true")
-fi
-bench exec -n "berth exec" "$EXEC" ${BEFORE_EXEC[@]+"${BEFORE_EXEC[@]}"} -n "crun exec" "$CRUN_EXEC"
+bench exec -n "berth exec" "$EXEC" -n "crun exec" "$CRUN_EXEC"
 
 # 4. The monitors' resident memory: every berth-monitor whose command line names our state root.
 MON_PIDS=()

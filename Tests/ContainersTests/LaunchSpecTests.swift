@@ -59,3 +59,25 @@ import Testing
         #expect(error?.message.contains("written by a newer berth") == true, "\(error?.message ?? "")")
     }
 }
+
+@Suite("launch spec, damaged") struct DamagedLaunchSpecTests {
+    @Test(arguments: [
+        (#"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},"root":{"path":"/"},"surprise":1}"#,
+         "surprise is not a member berth writes"),
+        (#"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/","user":{"uid":-1,"gid":0}},"root":{"path":"/"}}"#,
+         "process.user.uid is not a whole number in range"),
+        (#"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"/"}}"#, "process.user is missing"),
+        (#"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},"root":{"path":"/"},"#
+            + #""linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOPE","syscalls":[]}}}"#, "unknown action \"SCMP_ACT_NOPE\""),
+        ("{not json", "launch spec of container"),
+    ])
+    func isRefusedWithWhatIsWrong(text: String, message: String) throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let record = try store.create(makeRecord(name: "damaged"))
+        try text.write(toFile: store.launchSpecPath(of: record.id), atomically: true, encoding: .utf8)
+        let error = #expect(throws: ContainerError.self) { try store.launchConfig(of: record) }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+    }
+}

@@ -15,12 +15,7 @@ extension ContainerStore {
     /// Writes the spec atomically, as durably as `durability` says (a container removed at its
     /// end needs none).
     public func writeLaunchSpec(_ config: ContainerConfig, durability: AtomicFile.Durability) throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try JSON.encode(config.ociSpec)
-        } catch {
-            throw ContainerError(.systemError, "cannot encode the launch spec of container \(config.id.prefix(12)): \(error)")
-        }
+        let bytes = JSON.serialize(config.ociSpec.launchJSON)
         let path = launchSpecPath(of: config.id)
         do {
             try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability)
@@ -44,7 +39,7 @@ extension ContainerStore {
             throw ContainerError.system("cannot read \(path)", errno: error.errno)
         }
         do {
-            let spec = try JSON.decode(OCIRuntimeSpec.self, from: bytes, source: path)
+            let spec = try OCIRuntimeSpec(launchJSON: try JSON.parse(bytes))
             return try ContainerConfig(id: record.id, oci: spec)
         } catch {
             throw ContainerError(.corrupt, "the launch spec of container \(record.name) is damaged (\(path)): \(error)")
