@@ -87,6 +87,32 @@ extension Containers {
             #expect(root.leftovers().isEmpty, "\(root.leftovers())")
         }
 
+        @Test("-e NAME takes the caller's value once, at creation: a later start keeps it")
+        func environmentIsResolvedAtCreation() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let engine = try engine(root)
+            setenv("BERTH_ENGINE_TEST_VALUE", "first", 1)
+            defer { unsetenv("BERTH_ENGINE_TEST_VALUE") }
+            var request = ContainerRequest(root: .image(LifecycleRoot.image))
+            request.cgroupParent = fixture.cgroupParent
+            request.env = ["BERTH_ENGINE_TEST_VALUE", "BERTH_ENGINE_TEST_UNSET"]
+            request.command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+            let created = try engine.create(request)
+            #expect(created.record.config.env.contains("BERTH_ENGINE_TEST_VALUE=first"))
+            #expect(!created.record.config.env.contains { $0.hasPrefix("BERTH_ENGINE_TEST_UNSET") })
+
+            setenv("BERTH_ENGINE_TEST_VALUE", "second", 1)
+            try engine.start(created.record)
+            var record = try engine.find(created.record.id)
+            #expect(try engine.exec(record, ExecRequest(command: ["sh", "-c", "test \"$BERTH_ENGINE_TEST_VALUE\" = first"])) == 0)
+            try engine.restart(record, timeout: 10)
+            record = try engine.find(created.record.id)
+            #expect(try engine.exec(record, ExecRequest(command: ["sh", "-c", "test \"$BERTH_ENGINE_TEST_VALUE\" = first"])) == 0)
+            try engine.remove(record, force: true)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
         @Test("a foreground container through the engine: its exit code, its record while it runs, nothing after")
         func foregroundRun() throws {
             let root = try LifecycleRoot(fixture)
