@@ -33,6 +33,12 @@ public enum ContainerNames {
         return adjective + "_" + surname
     }
 
+    /// Whether `name` is written like a full container id (64 lowercase hexadecimal characters):
+    /// such a name is refused, since lookups take a full id first.
+    public static func looksLikeID(_ name: String) -> Bool {
+        name.utf8.count == 64 && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
     /// Docker's rule for a chosen name: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`. It is also a file name in
     /// the store, so the rule keeps it one.
     public static func isValid(_ name: String) -> Bool {

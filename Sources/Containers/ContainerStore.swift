@@ -48,6 +48,10 @@ public struct ContainerStore: Sendable {
     /// A container removed at its end (`--rm`) is not written durably: a crash removes it anyway.
     public func create(_ record: ContainerRecord, launch: ContainerConfig) throws -> ContainerRecord {
         var record = record
+        if ContainerNames.looksLikeID(record.name) {
+            throw ContainerError(.invalidArgument,
+                                 "invalid container name \"\(record.name)\": 64 hexadecimal characters read as a container's id; choose another name")
+        }
         if !record.name.isEmpty, !ContainerNames.isValid(record.name) {
             throw ContainerError(.invalidArgument,
                                  "invalid container name \"\(record.name)\": use two or more letters, digits, '_', '.' and '-', "
@@ -146,13 +150,15 @@ public struct ContainerStore: Sendable {
     /// The container `text` names: a name, a full id, or a unique prefix of an id (Docker's rule).
     public func find(_ text: String) throws -> ContainerRecord {
         let trimmed = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        let isHex = !trimmed.isEmpty && trimmed.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        // Docker's order: a full id, then a name, then an id prefix, so that no name can take
+        // over another container's id.
+        if isHex, trimmed.utf8.count == 64, let record = try? load(id: trimmed) { return record }
         if ContainerNames.isValid(trimmed), let id = readLink(namesDirectory + "/" + trimmed),
            let record = try? load(id: id), record.name == trimmed {
             return record
         }
-        let isHex = !trimmed.isEmpty && trimmed.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
         guard isHex else { throw ContainerError(.notFound, "no such container: \(text)") }
-        if trimmed.utf8.count == 64, let record = try? load(id: trimmed) { return record }
         let matches = listDirectory(containersDirectory).filter { $0.hasPrefix(trimmed) }
         if matches.count > 1 {
             throw ContainerError(.conflict, "container id prefix \(trimmed) matches \(matches.count) containers: give more of the id")

@@ -23,6 +23,11 @@ struct GlobalOptions {
         root = parsed.string("root")
         logLevel = parsed.string("log-level") ?? "warning"
         debug = parsed.flag("debug")
+        // An empty root would be the current directory, silently (issue 11): say so instead.
+        if root?.isEmpty == true { throw UsageError("--root is empty: give berth's state directory, or leave --root out") }
+        if root == nil, let env = getenv("BERTH_ROOT"), env.pointee == 0 {
+            throw UsageError("BERTH_ROOT is set but empty: give berth's state directory, or unset it")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw UsageError("unknown log level \"\(logLevel)\": use trace, debug, info, notice, warning or error")
         }
@@ -31,7 +36,7 @@ struct GlobalOptions {
     /// The state root: --root, else $BERTH_ROOT, else /var/lib/berth.
     var stateRoot: String {
         if let root { return absolutePath(root) }
-        if let env = getenv("BERTH_ROOT"), env.pointee != 0 { return absolutePath(String(cString: env)) }
+        if let env = getenv("BERTH_ROOT") { return absolutePath(String(cString: env)) }
         return "/var/lib/berth"
     }
 

@@ -181,6 +181,8 @@ final class TemporaryRootfs {
             (["begin", "--rootfs", "/r", "sh"], "unknown command \"begin\" for berth (see berth --help)"),
             (["--log-level", "loud", "run", "--rootfs", "/r", "sh"],
              "unknown log level \"loud\": use trace, debug, info, notice, warning or error"),
+            // Issue 11: an empty --root was the current directory, silently.
+            (["--root", "", "run", "--rootfs", "/r", "sh"], "--root is empty: give berth's state directory, or leave --root out"),
         ])
         func rejected(arguments: [String], message: String) {
             let error = #expect(throws: UsageError.self) { try Berth.parse(arguments) }

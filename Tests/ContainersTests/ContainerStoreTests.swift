@@ -92,6 +92,32 @@ func randomID() -> String {
         #expect(error?.code == .invalidArgument)
     }
 
+    /// Issue 11: `run --name <another container's id>` took that id over.
+    @Test func aNameThatIsAContainerIdIsRefused() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let first = try store.create(makeRecord())
+        let error = #expect(throws: ContainerError.self) { try store.create(makeRecord(name: first.id)) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("read as a container's id") == true, "\(error?.message ?? "")")
+        #expect(try store.find(first.id) == first)
+    }
+
+    /// A full id names its container even where a name is spelled the same (a store from before
+    /// such names were refused): Docker's order, full id, then name, then id prefix.
+    @Test func aFullIdComesBeforeAName() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let first = try store.create(makeRecord())
+        var second = try store.create(makeRecord(name: "second"))
+        unlink(root.path + "/container-names/second")
+        try #require(symlink(second.id, root.path + "/container-names/" + first.id) == 0)
+        second.name = first.id
+        try store.write(second, durable: false)
+        #expect(try store.find(first.id).id == first.id)
+        #expect(try store.find(String(second.id.prefix(12))).id == second.id)
+    }
+
     @Test func anAmbiguousPrefixIsAnError() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)
