@@ -36,8 +36,10 @@ public enum LayerDiff {
 
         mutating func walk(_ dir: Int32, _ parent: String, belowOpaque: Bool) throws(LayerError) {
             for name in try DirectoryListing.names(dir, entry: parent.isEmpty ? "/" : parent) {
-                guard let st = LayerFS.lstatAt(dir, name) else { continue }
                 let path = parent + "/" + String(decoding: name, as: UTF8.self)
+                // diff says what commit would: such a file cannot be stored.
+                try Whiteout.refuseReservedName(name, entry: path)
+                guard let st = LayerFS.lstatAt(dir, name) else { continue }
                 let isDirectory = LayerFS.fileType(st.st_mode) == S_IFDIR
                 var child: Int32 = -1
                 defer { if child >= 0 { close(child) } }

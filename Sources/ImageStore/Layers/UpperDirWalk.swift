@@ -54,6 +54,7 @@ final class UpperDirWalk {
         let display = parent.isEmpty ? "/" : String(decoding: LayerPath.join(parent), as: UTF8.self)
         for name in try DirectoryListing.names(dir, entry: display) {
             let path = parent + [name]
+            try Whiteout.refuseReservedName(name, entry: show(path))
             guard let st = LayerFS.lstatAt(dir, name) else {
                 // Gone since the listing (a container still running): nothing to pack.
                 if errno == ENOENT { continue }

@@ -31,4 +31,14 @@ enum Whiteout {
 
     /// `.wh.<name>`.
     static func tarName(hiding name: [UInt8]) -> [UInt8] { prefix + name }
+
+    /// Refuses a file of a container's own named `.wh.*`: in a layer that name means a deletion
+    /// (or an opaque directory), so packing it would silently delete files instead of storing
+    /// this one (issue 11).
+    static func refuseReservedName(_ name: [UInt8], entry: String) throws(LayerError) {
+        guard name.starts(with: prefix) else { return }
+        throw LayerError(.unsupported, entry: entry,
+                         "a file named .wh.* cannot be stored in an image layer, where such names mean deletions: "
+                             + "rename or remove it first")
+    }
 }

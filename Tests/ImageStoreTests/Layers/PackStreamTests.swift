@@ -35,6 +35,24 @@ struct PackStreamTests {
         #expect(error?.entry == "dir/file")
     }
 
+    /// Issue 11: `echo notes > /etc/.wh.group` then commit gave an image without /etc/group, and
+    /// `touch /etc/.wh..wh..opq` one with an empty /etc.
+    @Test("a container's own file named .wh.* is refused by pack and by diff, naming it, not turned into a deletion",
+          arguments: [".wh.group", ".wh..wh..opq"])
+    func filesNamedLikeWhiteouts(name: String) throws {
+        let base = try LayerFixtures.makeTemporaryDirectory("whname")
+        defer { LayerFixtures.remove(base) }
+        try LayerFixtures.sh("mkdir -p '\(base)/upper/etc' && echo notes > '\(base)/upper/etc/\(name)' && echo x > '\(base)/upper/etc/a'")
+        let packError = #expect(throws: LayerError.self) { try LayerFixtures.pack(base + "/upper", to: base + "/l.tar") }
+        #expect(packError?.code == .unsupported)
+        #expect(packError?.entry == "etc/" + name)
+        #expect(packError?.description.contains("cannot be stored in an image layer") == true, "\(packError?.description ?? "")")
+        let diffError = #expect(throws: LayerError.self) {
+            try LayerDiff.changes(upperDirectory: base + "/upper", lower: { _ in nil })
+        }
+        #expect(diffError?.entry == "/etc/" + name)
+    }
+
     @Test("a write error is an error, not a crash or a short tar")
     func writeError() throws {
         let base = try LayerFixtures.makeTemporaryDirectory("writeerror")
