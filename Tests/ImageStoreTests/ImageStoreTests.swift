@@ -167,6 +167,25 @@ struct ImageStoreTests {
         _ = try LayerFixtures.sh("skopeo inspect 'oci:\(s.store.layout.path):test/tree:v1'")
     }
 
+    /// Issue 11: `run alpha@sha256:<digest of beta:1>` ran beta, and `rmi -f nonexistent@sha256:…`
+    /// removed every name of that image.
+    @Test("a digest reference names an image only in its own repository")
+    func digestReferencesKeepTheirRepository() throws {
+        let s = try Scratch()
+        try s.importTree("beta:1")
+        let manifest = try s.store.resolve("beta:1").manifestDigest
+        #expect(try s.store.resolve("beta@\(manifest)").manifestDigest == manifest)
+        #expect(try s.store.resolve(try ImageReference.parse("beta@\(manifest)")).manifestDigest == manifest)
+        for other in ["alpha@\(manifest)", "nonexistent@\(manifest)"] {
+            let error = #expect(throws: ImageStoreError.self) { try s.store.resolve(other) }
+            #expect(error?.code == .notFound)
+            #expect(error?.description.contains("has no image with that digest") == true, "\(error?.description ?? "")")
+            #expect(throws: ImageStoreError.self) { try s.store.resolve(try ImageReference.parse(other)) }
+            #expect(throws: ImageStoreError.self) { try s.store.removeImage(other, force: true, inUse: { [] }) }
+        }
+        #expect(try s.store.images().map(\.reference) == ["beta:1"])
+    }
+
     @Test("tag and untag; a missing reference is .notFound with a sentence")
     func tags() throws {
         let s = try Scratch()

@@ -70,8 +70,8 @@ public struct OCILayout: Sendable {
     public func resolve(_ reference: ImageReference) throws -> OCIImage.Descriptor {
         let manifests = try index().manifests
         if let digest = reference.digest {
-            guard let found = manifests.first(where: { $0.digest == digest.description }) else {
-                throw ImageStoreError(.notFound, "no image \(reference) in the store")
+            guard let found = Self.entry(digest, of: reference, in: manifests) else {
+                throw ImageStoreError(.notFound, "no image \(reference) in the store: \(reference.name) has no image with that digest")
             }
             return found
         }
@@ -80,6 +80,15 @@ public struct OCILayout: Sendable {
             throw ImageStoreError(.notFound, "no image \(name) in the store (see berth images)")
         }
         return found
+    }
+
+    /// The index entry with `digest` under `reference`'s repository: a digest reference names an
+    /// image only in its own repository (Docker's rule), never whichever image has that digest.
+    static func entry(_ digest: Digest, of reference: ImageReference, in manifests: [OCIImage.Descriptor]) -> OCIImage.Descriptor? {
+        manifests.first { entry in
+            guard entry.digest == digest.description, let tag = entry.annotations?[OCIImage.refNameAnnotation] else { return false }
+            return (try? ImageReference.parse(tag))?.name == reference.name
+        }
     }
 
     /// Points `reference` at `manifest`, replacing what the tag named before. An image that loses

@@ -15,7 +15,11 @@ extension ImageStore {
         let entries = try layout.index().manifests
         if let reference = name.reference {
             let text = reference.description
-            if let digest = reference.digest, let entry = entries.first(where: { $0.digest == digest.description }) {
+            if let digest = reference.digest {
+                guard let entry = OCILayout.entry(digest, of: reference, in: entries) else {
+                    throw ImageStoreError(.notFound, "no image \(text) in the store: "
+                                              + "\(reference.name) has no image with that digest (see berth images)")
+                }
                 return FoundImage(descriptor: entry, manifestDigest: digest, tag: nil)
             }
             if let entry = entries.first(where: { $0.annotations?[OCIImage.refNameAnnotation] == text }) {
