@@ -150,17 +150,31 @@ int jsonlog_open(struct jsonlog *log, const char *path, unsigned long long max_s
     return 0;
 }
 
-// Writes all of `len` bytes, or as much as the file takes; what it refuses is dropped.
+// Writes all of `len` bytes (whole records), or as much as the file takes; what it refuses is
+// dropped. A write cut short (a full disk) can end inside a record: the file is cut back to the
+// last whole record, so that it stays valid JSON lines and the next record, once there is room
+// again, starts a line of its own.
 static void write_out(struct jsonlog *log, const unsigned char *bytes, size_t len) {
+    const unsigned char *start = bytes;
     while (len > 0 && log->fd >= 0) {
         ssize_t n = write(log->fd, bytes, len);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return;
+            break;
         }
         log->size += (unsigned long long)n;
         bytes += n;
         len -= (size_t)n;
+    }
+    if (len == 0 || bytes == start || log->fd < 0) return;
+    size_t written = (size_t)(bytes - start);
+    size_t whole = written;
+    while (whole > 0 && start[whole - 1] != '\n') whole--;
+    if (whole == written) return;
+    off_t end = lseek(log->fd, 0, SEEK_END);
+    off_t cut = end - (off_t)(written - whole);
+    if (end >= 0 && cut >= 0 && ftruncate(log->fd, cut) == 0) {
+        log->size -= (unsigned long long)(written - whole);
     }
 }
 

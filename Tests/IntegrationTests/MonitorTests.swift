@@ -52,10 +52,19 @@ struct MonitorTests {
         let monitorPID: pid_t
         private var status: Int32?
 
-        init(child: String, options: [String] = []) throws {
+        /// Whether the directory is a tmpfs of its own (`tmpfsBytes`), unmounted at the end.
+        private let mounted: Bool
+
+        init(child: String, options: [String] = [], tmpfsBytes: Int? = nil) throws {
             directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("berth-monitor-\(getpid())-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if let tmpfsBytes {
+                guard mount("tmpfs", directory, "tmpfs", 0, "size=\(tmpfsBytes),mode=0755") == 0 else {
+                    throw FixtureError(message: "mount a tmpfs on \(directory): \(String(cString: strerror(errno)))")
+                }
+            }
+            mounted = tmpfsBytes != nil
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
@@ -78,6 +87,7 @@ struct MonitorTests {
                 waitpid(monitorPID, &raw, 0)
             }
             if let pid = try? childPID(timeout: 0) { kill(pid, SIGKILL) }
+            if mounted { umount2(directory, Int32(MNT_DETACH)) }
             try? FileManager.default.removeItem(atPath: directory)
         }
 
@@ -238,6 +248,29 @@ struct MonitorTests {
         let expected = (2001 - all.count...2000).map { "line \($0)\n" }
         #expect(all == expected)
         #expect(newest.count > 0)
+    }
+
+    /// Issue 11: after a full disk the monitor left half a record and, once there was room
+    /// again, appended the next one to the same line. The log is on a 128 KiB tmpfs with a
+    /// 48 KiB filler; the child writes far more than fits, pauses so that the monitor meets the
+    /// full disk, removes the filler and writes again.
+    @Test(.enabled(if: getuid() == 0, "needs root to mount a small tmpfs"))
+    func aFullDiskLeavesWholeRecordsOnly() throws {
+        let run = try Run(child: #"""
+            head -c 49152 /dev/zero > filler
+            i=0; while [ $i -lt 3000 ]; do echo "before $i, a line long enough to need a few records per page"; i=$((i+1)); done
+            sleep 1
+            rm filler
+            i=0; while [ $i -lt 100 ]; do echo "after $i"; i=$((i+1)); done
+            """#, tmpfsBytes: 128 * 1024)
+        try run.wait()
+        #expect(run.exitArguments == "--exit-status 0")
+        // Every line a whole json-file record (records() throws on any other), the file ending
+        // with a newline, and the lines written once there was room logged again.
+        let records = try run.records()
+        #expect(records.contains { $0.log.hasPrefix("before ") })
+        #expect(records.contains { $0.log == "after 99\n" }, "\(records.suffix(3).map(\.log))")
+        #expect(records.count < 3100, "the disk was never full")
     }
 
     @Test func oneFileMeansTruncateInPlace() throws {
