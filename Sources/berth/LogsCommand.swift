@@ -55,6 +55,9 @@ struct ContainerLogs: BerthCommand {
                 if output.readerGone { return true }
                 guard let now = try? engine.store.load(id: record.id) else { return true }
                 return engine.state(of: now).status != .running
+            }, linesLost: {
+                output.flush()
+                Output.error("logs -f: the log rotated past files before they could be read; lines from them may be missing")
             }, emit: { output.add($0) })
         } else {
             try log.read(tail: tail) { output.add($0) }

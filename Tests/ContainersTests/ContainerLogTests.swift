@@ -50,6 +50,20 @@ private struct LogFiles: Sendable {
         if FileManager.default.fileExists(atPath: path + ".1") { try FileManager.default.removeItem(atPath: path + ".1") }
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
     }
+
+    /// The monitor's rotation with `files` files in all: path.(files-2) → path.(files-1), …,
+    /// path → path.1, then a new, empty path.
+    func rotate(keeping files: Int) throws {
+        let fm = FileManager.default
+        for n in stride(from: files - 1, through: 1, by: -1) {
+            let from = n == 1 ? path : "\(path).\(n - 1)"
+            let to = "\(path).\(n)"
+            guard fm.fileExists(atPath: from) else { continue }
+            if fm.fileExists(atPath: to) { try fm.removeItem(atPath: to) }
+            try fm.moveItem(atPath: from, toPath: to)
+        }
+        try write("")
+    }
 }
 
 private func texts(_ entries: [ContainerLog.Entry]) -> [String] {
@@ -151,6 +165,67 @@ private final class Flag: Sendable {
         try followLog.follow(from: .beginning, until: { stopped.isSet }, emit: { got.append(String(decoding: $0.log, as: UTF8.self)) })
         #expect(writerError.withLock { $0 } == nil)
         #expect(got == (1...12).map { "line \($0)\n" })
+    }
+
+    /// Issue 11: with max-file=5, a log that rotated several times between two looks lost the
+    /// files in between (`.2`, `.3`, …): 46 557 of 60 000 lines. The follower here looks only
+    /// after each burst of three rotations, and must read every line once, in order.
+    @Test func followsAcrossManyRotationsBetweenTwoLooks() throws {
+        let log = try LogFixture()
+        try log.write(LogFixture.lines(1...2))
+        let files = log.files
+        let followLog = ContainerLog(path: log.path)
+        var got: [String] = []
+        var lost = 0
+        var next = 3
+        var bursts = 0
+        try followLog.follow(from: .beginning, until: {
+            // Between two looks: three rotations, each file holding two lines.
+            guard bursts < 4 else { return true }
+            bursts += 1
+            do {
+                for _ in 0..<3 {
+                    try files.append(LogFixture.lines(next...next + 1))
+                    next += 2
+                    try files.rotate(keeping: 5)
+                }
+                try files.append(LogFixture.lines(next...next))
+                next += 1
+            } catch {
+                Issue.record("writing the log: \(error)")
+                return true
+            }
+            return false
+        }, linesLost: { lost += 1 }, emit: { got.append(String(decoding: $0.log, as: UTF8.self)) })
+        #expect(got == (1..<next).map { "line \($0)\n" })
+        #expect(lost == 0)
+    }
+
+    @Test func aFollowerLeftBehindByDeletedFilesSaysSo() throws {
+        let log = try LogFixture()
+        try log.write(LogFixture.lines(1...1))
+        let files = log.files
+        let followLog = ContainerLog(path: log.path)
+        var got: [String] = []
+        var lost = 0
+        var done = false
+        try followLog.follow(from: .beginning, until: {
+            guard !done else { return true }
+            done = true
+            do {
+                // Five rotations with two files kept: lines 2 to 5 are deleted unread.
+                for n in 2...6 {
+                    try files.append(LogFixture.lines(n...n))
+                    try files.rotate(keeping: 2)
+                }
+                try files.append(LogFixture.lines(7...7))
+            } catch {
+                Issue.record("writing the log: \(error)")
+            }
+            return false
+        }, linesLost: { lost += 1 }, emit: { got.append(String(decoding: $0.log, as: UTF8.self)) })
+        #expect(lost == 1)
+        #expect(got.first == "line 1\n" && got.suffix(2) == ["line 6\n", "line 7\n"], "\(got)")
     }
 
     @Test func followFromTheTailSkipsOlderLines() throws {

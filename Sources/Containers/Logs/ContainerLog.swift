@@ -55,41 +55,53 @@ public struct ContainerLog: Sendable {
     /// e.g. "has the container stopped?"); what was written by then is read before returning.
     ///
     /// A rotation is noticed by `path` naming another file than the open one: the old file is
-    /// read to its end (the monitor writes nothing more to it once it has renamed it), then the
-    /// new one from its start. If the log rotates more than once between two looks, the files in
-    /// between are skipped, as with Docker's follower.
+    /// read to its end (the monitor writes nothing more to it once it has renamed it), then every
+    /// rotated file newer than it, oldest first, then the new one, so each line is read once and
+    /// in order however many rotations came between two looks. When the old file has itself been
+    /// rotated away (deleted), files between it and the oldest left may be gone unread:
+    /// `linesLost` is told so.
     public func follow(from start: Start = .last(0), until: () -> Bool,
-                       emit: (Entry) -> Void) throws(ContainerError) {
+                       linesLost: () -> Void = {}, emit: (Entry) -> Void) throws(ContainerError) {
         var current = try LogFileReader(path: path)
         try readStart(current: current, start: start, emit: emit)
         while true {
-            try readNew(&current, emit: emit)
+            try readNew(&current, linesLost: linesLost, emit: emit)
             if until() {
-                try readNew(&current, emit: emit)
+                try readNew(&current, linesLost: linesLost, emit: emit)
                 return
             }
             usleep(pollInterval)
         }
     }
 
-    /// Reads what `current` (the open `path`) has now, then switches to the file `path` names
-    /// whenever that is another one, reading each to its end.
-    private func readNew(_ current: inout LogFileReader?, emit: (Entry) -> Void) throws(ContainerError) {
+    /// Reads what `current` (the open `path`) has now, then, whenever `path` names another file,
+    /// the rotated files newer than `current` and the new `path`, each to its end.
+    private func readNew(_ current: inout LogFileReader?, linesLost: () -> Void,
+                         emit: (Entry) -> Void) throws(ContainerError) {
         try current?.rewindIfTruncated()
         try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
-        // Bounded: a log rotating faster than this loop reads is followed from its newest file.
+        // Bounded: a log that keeps rotating while this reads is caught up with in later polls.
         for _ in 0..<100 {
             guard let now = LogFileReader.identity(of: path), now != current?.identity else { return }
-            // `path` is another file now: the old one is complete. Read its end, then the new one.
+            // `path` is another file now: the old one is complete. Read its end (still open, even
+            // if it was deleted since), then the files that came after it.
             try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
-            // Rotated twice since the last look: the file in between is `path`.1 now (unless it
-            // is the one just read), and is read whole before the newest.
-            let previous = current?.identity
-            if let between = try LogFileReader(path: path + ".1"), between.identity != previous,
-               between.identity != LogFileReader.identity(of: path) {
-                try between.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+            // One look at the rotated files, each opened once, so a rotation during the reading
+            // cannot show a file twice; the newest file itself is the next round's `current`.
+            let newest = try LogFileReader(path: path)
+            var rotated: [LogFileReader] = []
+            for file in rotatedPaths() {
+                if let reader = try LogFileReader(path: file), reader.identity != newest?.identity { rotated.append(reader) }
             }
-            current = try LogFileReader(path: path)
+            if let old = current?.identity, let index = rotated.firstIndex(where: { $0.identity == old }) {
+                rotated.removeFirst(index + 1)
+            } else if current != nil, !rotated.isEmpty {
+                linesLost()
+            }
+            for file in rotated {
+                try file.readLines { if let entry = Entry(line: $0) { emit(entry) } }
+            }
+            current = newest
             try current?.readLines { if let entry = Entry(line: $0) { emit(entry) } }
         }
     }
