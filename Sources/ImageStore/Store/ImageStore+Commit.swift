@@ -33,10 +33,13 @@ extension ImageStore {
         if let reference, reference.digest != nil {
             throw ImageStoreError(.invalidReference, "cannot commit as \(reference): a tag cannot contain a digest")
         }
-        let layer = try locked(.shared) {
+        let (layer, pin) = try locked(.shared) { () throws -> ((descriptor: OCIImage.Descriptor, diffID: Digest), BlobPin) in
             _ = try parentDocuments(parent)
-            return try packLayer(upperDirectory, failure: "cannot commit \(upperDirectory)")
+            let layer = try packLayer(upperDirectory, failure: "cannot commit \(upperDirectory)")
+            // Kept from a prune until the exclusive step below records it (see BlobPin).
+            return (layer, try pinBlobs([try layer.descriptor.parsedDigest()]))
         }
+        defer { pin.release() }
         return try locked(.exclusive) {
             let (manifest, config, originalConfig) = try parentDocuments(parent)
             guard layout.blobs.contains(try layer.descriptor.parsedDigest()) else {

@@ -40,6 +40,8 @@ extension ImageStore {
             for chainID in ChainID.chain(diffIDs) { chains.insert(chainID.hex) }
         }
 
+        // Blobs a load or commit has stored and not recorded yet are kept too (see BlobPin).
+        blobs.formUnion(pinnedBlobs())
         var result = SweepResult()
         for digest in layout.blobs.all() where !blobs.contains(digest) {
             var st = stat()

@@ -34,7 +34,13 @@ extension ImageStore {
     /// failed or killed load leaves only unreferenced blobs, which prune removes.
     /// Returns one summary per tag loaded (`<none>:<none>` for an image loaded without one).
     public func load(from fd: Int32, source: String = "standard input") throws -> [ImageSummary] {
-        let contents = try locked(.shared) { try readArchive(fd, source: source) }
+        // The blobs are pinned before the shared lock goes, so a prune before the exclusive
+        // lock is taken keeps them.
+        let (contents, pin) = try locked(.shared) { () throws -> (ArchiveContents, BlobPin) in
+            let contents = try readArchive(fd, source: source)
+            return (contents, try pinBlobs(Array(Set(contents.files.values))))
+        }
+        defer { pin.release() }
         return try locked(.exclusive) {
             let images = try loadedImages(contents, source: source)
             var index = try layout.index()
