@@ -9,6 +9,39 @@ extension Containers {
     struct StoreRaces {
         let fixture = Fixture.shared
 
+        /// Issue 11: the upper dir's walk stat'ed a file, then opened it blocking; a container that
+        /// had swapped it for a FIFO meanwhile hung `commit` (and every command waiting for the
+        /// store's lock) within a few hundred tries.
+        @Test("commit of a container that keeps swapping a file for a FIFO never hangs")
+        func commitDuringFIFOSwaps() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            // Four loops, each swapping its own file between a FIFO and a regular file.
+            let swapper = "mkdir -p /swap && cd /swap && for n in 1 2 3 4; do "
+                + "(while :; do mkfifo p$n; mv -f p$n f$n; echo a > r$n; mv -f r$n f$n; done) & done; wait"
+            let id = try root.runDetached([], ["sh", "-c", swapper])
+            var hung = 0
+            var committed = 0
+            var refused: [String] = []
+            let deadline = Date().addingTimeInterval(90)
+            for round in 0..<200 where Date() < deadline {
+                // A commit takes well under a second; 20 s means it waits on the FIFO.
+                let r = try root.berth(["commit", id, "swap/commit:\(round)"], timeout: 20)
+                if r.status == 0 {
+                    committed += 1
+                } else if r.stderr.contains("kept being replaced") {
+                    refused.append(r.stderr)
+                } else {
+                    hung += 1
+                    Issue.record("commit \(round) exited \(r.status): \(r.stderr)")
+                }
+            }
+            #expect(hung == 0, "\(hung) commits did not finish within 20 s")
+            #expect(committed > 0, "no commit got through: \(refused.first ?? "")")
+            // The store is usable afterwards: nothing holds its lock.
+            #expect(try root.berth(["image", "prune", "-a"], timeout: 60).status == 0)
+        }
+
         @Test("rmi and load in a loop while image prune runs in another loop: every load succeeds")
         func loadDuringPrunes() throws {
             let root = try LifecycleRoot(fixture)

@@ -55,20 +55,38 @@ final class UpperDirWalk {
         for name in try DirectoryListing.names(dir, entry: display) {
             let path = parent + [name]
             try Whiteout.refuseReservedName(name, entry: show(path))
-            guard let st = LayerFS.lstatAt(dir, name) else {
+            try entry(dir, path)
+        }
+    }
+
+    /// Packs one entry as it is now. A container still running can replace a file between the
+    /// stat and the open (with a FIFO, whose open would wait for a writer forever, holding the
+    /// store's lock): the open never blocks, and an entry found changed is looked at again.
+    private func entry(_ dir: Int32, _ path: [[UInt8]]) throws(LayerError) {
+        for _ in 0..<5 {
+            guard let st = LayerFS.lstatAt(dir, path[path.count - 1]) else {
                 // Gone since the listing (a container still running): nothing to pack.
-                if errno == ENOENT { continue }
+                if errno == ENOENT { return }
                 throw LayerError.system("stat", entry: show(path))
             }
-            switch LayerFS.fileType(st.st_mode) {
-            case S_IFDIR: try directory(dir, path, st)
-            case S_IFREG: try regularFile(dir, path, st)
-            case S_IFLNK: try symlink(dir, path, st)
-            case S_IFCHR where st.st_rdev == 0: try whiteout(path, st)
-            case S_IFCHR, S_IFBLK, S_IFIFO: try special(dir, path, st)
-            default: continue
+            do {
+                switch LayerFS.fileType(st.st_mode) {
+                case S_IFDIR: try directory(dir, path, st)
+                case S_IFREG: if !(try regularFile(dir, path, st)) { continue }
+                case S_IFLNK: try symlink(dir, path, st)
+                case S_IFCHR where st.st_rdev == 0: try whiteout(path, st)
+                case S_IFCHR, S_IFBLK, S_IFIFO: try special(dir, path, st)
+                default: break
+                }
+            } catch let error where error.errno == ENOENT && error.entry == show(path) {
+                // Removed or renamed between the stat and reading it (its xattrs, its target, its
+                // directory), before anything of it was written: look again.
+                continue
             }
+            return
         }
+        throw LayerError(.systemError, entry: show(path),
+                         "kept being replaced while it was packed: stop the container, or commit again", errno: EAGAIN)
     }
 
     private func directory(_ parent: Int32, _ path: [[UInt8]], _ st: stat) throws(LayerError) {
@@ -82,20 +100,34 @@ final class UpperDirWalk {
         try walk(fd, path)
     }
 
-    private func regularFile(_ parent: Int32, _ path: [[UInt8]], _ st: stat) throws(LayerError) {
-        if try linkToFirst(path, st) { return }
+    /// False when the entry is no longer the file `st` describes (replaced since the stat).
+    private func regularFile(_ parent: Int32, _ path: [[UInt8]], _ st: stat) throws(LayerError) -> Bool {
         let display = show(path)
         // O_NOATIME: packing should not make every file look read; only the owner or root may ask.
+        // O_NONBLOCK: should the name be a FIFO by now, the open returns instead of waiting for a
+        // writer (reads of a regular file do not heed it).
         let name = path[path.count - 1]
-        var fd = LayerFS.withCName(name) { openat(parent, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | LayerFS.oNoAtime) }
-        if fd < 0, errno == EPERM { fd = LayerFS.withCName(name) { openat(parent, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) } }
-        guard fd >= 0 else { throw LayerError.system("open file", entry: display) }
+        let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK
+        var fd = LayerFS.withCName(name) { openat(parent, $0, flags | LayerFS.oNoAtime) }
+        if fd < 0, errno == EPERM { fd = LayerFS.withCName(name) { openat(parent, $0, flags) } }
+        guard fd >= 0 else {
+            // Replaced by a symbolic link (O_NOFOLLOW) or removed since the stat: look again.
+            if errno == ELOOP || errno == ENOENT { return false }
+            throw LayerError.system("open file", entry: display)
+        }
         defer { close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0 else { throw LayerError.system("stat file", entry: display) }
+        guard LayerFS.fileType(opened.st_mode) == S_IFREG, opened.st_ino == st.st_ino, opened.st_dev == st.st_dev else {
+            return false
+        }
+        if try linkToFirst(path, st) { return true }
         let xattrs = try readXattrs(.descriptor(fd), entry: display)
         let size = Int64(st.st_size)
         let segments = SparseMap.dataSegments(fd: fd, size: size)
         try write(path, st, xattrs: xattrs.kept, size: size, sparse: segments)
         try copyData(fd, size: size, segments: segments ?? [(0, size)], entry: display)
+        return true
     }
 
     private func symlink(_ parent: Int32, _ path: [[UInt8]], _ st: stat) throws(LayerError) {
