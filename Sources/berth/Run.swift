@@ -1,6 +1,9 @@
 import CommandLineParsing
 import Containers
 import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `berth run`: create a container from an image (or a root directory), run its command in the
 /// foreground, and keep it for `diff` and `commit` (or remove it, with `--rm`).
@@ -163,6 +166,21 @@ struct Run: BerthCommand {
         try validate()
     }
 
+    /// The kernel's PID_MAX_LIMIT on 64-bit machines: pids.max takes nothing larger.
+    static let maximumPids: Int64 = 4_194_304
+    /// Docker's smallest memory limit.
+    static let minimumMemory: Int64 = 6 * 1024 * 1024
+
+    /// A host name the UTS namespace takes (at most 64 bytes) and every tool reads back: letters,
+    /// digits, '-', '_' and '.'; no spaces, control characters or slashes.
+    static func isValidHostname(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 64 else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 46 || b == 95
+        }
+    }
+
     private func validate() throws(UsageError) {
         if rootfs == nil && image == nil {
             throw UsageError("no image given: berth run [options] IMAGE [COMMAND...], or berth run --rootfs DIR [options] -- COMMAND")
@@ -187,6 +205,24 @@ struct Run: BerthCommand {
             throw UsageError("--cpus must be a number of cores from 0.01 to 1024")
         }
         if let pidsLimit, pidsLimit < 1 { throw UsageError("--pids-limit must be at least 1") }
+        // Checked here, before anything is created (issue 11): the kernel's own bounds, and
+        // Docker's smallest memory limit (under 6 MiB a container is killed as it starts).
+        if let pidsLimit, pidsLimit > Self.maximumPids {
+            throw UsageError("--pids-limit \(pidsLimit) is more than the kernel allows (\(Self.maximumPids))")
+        }
+        if let memory, let bytes = try? ByteSize.parse(memory), bytes < Self.minimumMemory {
+            throw UsageError("--memory \(memory) is below the smallest limit a container can start with, 6m")
+        }
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let cpus, cores > 0, cpus > Double(cores) {
+            throw UsageError("--cpus \(cpus) is more than this machine has (\(cores))")
+        }
+        if let hostname, !Self.isValidHostname(hostname) {
+            throw UsageError("--hostname \"\(hostname)\" is not a host name: use letters, digits, '-', '_' and '.', at most 64 characters")
+        }
+        for entry in env where entry.hasPrefix("=") || entry.isEmpty {
+            throw UsageError("-e \"\(entry)\" names no variable: use NAME=value or NAME")
+        }
         if let workdir, !workdir.hasPrefix("/") {
             throw UsageError("--workdir must be an absolute path inside the container")
         }

@@ -181,6 +181,15 @@ final class TemporaryRootfs {
             (["begin", "--rootfs", "/r", "sh"], "unknown command \"begin\" for berth (see berth --help)"),
             (["--log-level", "loud", "run", "--rootfs", "/r", "sh"],
              "unknown log level \"loud\": use trace, debug, info, notice, warning or error"),
+            // Issue 11: limits and names checked before anything is created.
+            (["run", "--rootfs", "/r", "--pids-limit", "9223372036854775807", "sh"],
+             "--pids-limit 9223372036854775807 is more than the kernel allows (4194304)"),
+            (["run", "--rootfs", "/r", "--memory", "1k", "sh"], "--memory 1k is below the smallest limit a container can start with, 6m"),
+            (["run", "--rootfs", "/r", "--cpus", "1000", "sh"],
+             "--cpus 1000.0 is more than this machine has (\(sysconf(Int32(_SC_NPROCESSORS_ONLN))))"),
+            (["run", "--rootfs", "/r", "--hostname", "a\nb", "sh"],
+             "--hostname \"a\nb\" is not a host name: use letters, digits, '-', '_' and '.', at most 64 characters"),
+            (["run", "--rootfs", "/r", "-e", "=x", "sh"], "-e \"=x\" names no variable: use NAME=value or NAME"),
             // Issue 11: an empty --root was the current directory, silently.
             (["--root", "", "run", "--rootfs", "/r", "sh"], "--root is empty: give berth's state directory, or leave --root out"),
         ])

@@ -112,7 +112,12 @@ import Testing
             }
             let error = ChildFailureTests.error(BERTH_STEP_RLIMIT, index: 1, errno: EPERM, config: config)
             #expect(error.code == .invalidArgument)
-            #expect(error.description == "container setup failed: setrlimit resource 6: operation not permitted")
+            // Issue 11: the flag's own name, not "resource 6".
+            #expect(error.description == "--ulimit nproc=1:1 cannot be set (above the hard limit berth itself has: "
+                        + "`ulimit -H` shows it): operation not permitted")
+            let unlimited = ChildFailureTests.config { $0.rlimits = [ResourceLimit(resource: 7, soft: UInt64.max, hard: UInt64.max)] }
+            #expect(ChildFailureTests.error(BERTH_STEP_RLIMIT, index: 0, errno: EPERM, config: unlimited).description
+                        .hasPrefix("--ulimit nofile=unlimited:unlimited cannot be set"))
             let outside = ChildFailureTests.error(BERTH_STEP_RLIMIT, index: 5, errno: EINVAL, config: config)
             #expect(outside.description == "container setup failed: setrlimit: invalid argument")
         }

@@ -45,8 +45,16 @@ struct ChildFailure {
                                 "container setup failed: switch to user \(config.user.uid):\(config.user.gid) (\(stepName))",
                                 errno: errno)
         case BERTH_STEP_RLIMIT.rawValue:
-            let limit = config.rlimits.indices.contains(Int(index)) ? " resource \(config.rlimits[Int(index)].resource)" : ""
-            return RuntimeError(.invalidArgument, "container setup failed: setrlimit\(limit)", errno: errno)
+            guard config.rlimits.indices.contains(Int(index)) else {
+                return RuntimeError(.invalidArgument, "container setup failed: setrlimit", errno: errno)
+            }
+            let limit = config.rlimits[Int(index)]
+            let name = ResourceLimit.names.first { $0.value == limit.resource }?.key ?? "resource \(limit.resource)"
+            let value = { (v: UInt64) in v == UInt64.max ? "unlimited" : String(v) }
+            // Raising a hard limit needs CAP_SYS_RESOURCE, which berth may not have (EPERM).
+            let hint = errno == EPERM ? " (above the hard limit berth itself has: `ulimit -H` shows it)" : ""
+            return RuntimeError(.invalidArgument,
+                                "--ulimit \(name)=\(value(limit.soft)):\(value(limit.hard)) cannot be set\(hint)", errno: errno)
         default:
             return RuntimeError(.systemError, "container setup failed: \(stepName)", errno: errno)
         }
