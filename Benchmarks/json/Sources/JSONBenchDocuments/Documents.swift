@@ -191,9 +191,7 @@ public enum Documents {
                 autoRemove: false, binds: ["/srv/data:/srv/app/data:ro", "/var/log/app:/srv/app/log"],
                 memory: 512 * 1024 * 1024, nanoCpus: 1_500_000_000, pidsLimit: 200, readonlyRootfs: false,
                 networkMode: "none", privileged: false, cgroupParent: "berth", cgroup: "berth/" + id,
-                restartPolicy: RestartPolicy(name: "on-failure", maximumRetryCount: 5)),
-            runArguments: ["-d", "--name", "web-frontend", "--memory", "512m", "--cpus", "1.5",
-                           "registry.example/team/app:4.2.1"])
+                restartPolicy: RestartPolicy(name: "on-failure", maximumRetryCount: 5)))
         record.restartCount = 1
         return JSON.serialize(record.json)
     }

@@ -80,13 +80,15 @@ struct RecordDocument: Codable {
     var state: State
     var config: Settings
     var hostConfig: Host
-    var runArguments: [String]
+    var rootfs: String?
     var restartCount, backOffStep: Int
+    var berthRecordVersion: Int
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", name = "Name", created = "Created", path = "Path", args = "Args", image = "Image"
         case imageManifest = "ImageManifest", state = "State", config = "Config", hostConfig = "HostConfig"
-        case runArguments = "RunArguments", restartCount = "RestartCount", backOffStep = "BackOffStep"
+        case rootfs = "Rootfs", restartCount = "RestartCount", backOffStep = "BackOffStep"
+        case berthRecordVersion = "BerthRecordVersion"
     }
 }
 
@@ -109,7 +111,8 @@ extension RecordDocument {
                                                    maximumRetryCount: h.restartPolicy.maximumRetryCount),
                              logConfig: LogConfig(type: "json-file",
                                                   config: .init(maxSize: String(h.logMaxSize), maxFile: String(h.logMaxFiles)))),
-            runArguments: r.runArguments, restartCount: r.restartCount, backOffStep: r.backOffStep)
+            rootfs: r.rootfs, restartCount: r.restartCount, backOffStep: r.backOffStep,
+            berthRecordVersion: r.formatVersion)
     }
 
     /// The record, or nil where the hand-written reader would throw (an unknown status).
@@ -132,7 +135,7 @@ extension RecordDocument {
             config: ContainerSettings(image: config.image, hostname: config.hostname, user: config.user, env: config.env,
                                       cmd: config.cmd, entrypoint: config.entrypoint, workingDir: config.workingDir,
                                       tty: config.tty, openStdin: config.openStdin, stopSignal: config.stopSignal),
-            hostConfig: host, runArguments: runArguments)
+            hostConfig: host, rootfs: rootfs)
         r.restartCount = restartCount
         r.backOffStep = backOffStep
         return r
