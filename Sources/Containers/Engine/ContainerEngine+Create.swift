@@ -17,10 +17,12 @@ extension ContainerEngine {
         switch request.root {
         case .directory(let directory):
             let config = try request.directoryLaunchConfig(id: id)
+            let env = EnvironmentFlags.applying(EnvironmentFlags.resolve(request.env), to: [])
             var record = makeRecord(id: id, request: request, image: directory, path: config.args[0],
                                     args: Array(config.args.dropFirst()),
-                                    settings: settings(request, hostname: config.hostname ?? "", env: [],
-                                                       cmd: request.command, entrypoint: nil, defaults: nil))
+                                    settings: settings(request, hostname: config.hostname ?? "", env: env,
+                                                       cmd: request.command, entrypoint: nil, defaults: nil),
+                                    resources: config.resources)
             record.rootfs = config.rootfs
             // A --rootfs container is the run of its command: nothing of it is kept.
             record.hostConfig.autoRemove = true
@@ -48,17 +50,17 @@ extension ContainerEngine {
         // The image's Env with the -e flags over it: the container's own variables (Docker's
         // Config.Env, which a commit passes on), without the per-run defaults such as HOSTNAME.
         let env = EnvironmentFlags.applying(EnvironmentFlags.resolve(request.env), to: defaults?.env ?? [])
-        var record = makeRecord(
-            id: id, request: request, image: reference, path: path, args: Array(args.dropFirst()),
-            settings: settings(request, hostname: request.hostname ?? String(id.prefix(12)), env: env, cmd: cmd,
-                               entrypoint: entry, defaults: defaults))
-        record.image = resolved.configDigest.description
-        record.imageManifest = resolved.manifestDigest.description
+        let settings = settings(request, hostname: request.hostname ?? String(id.prefix(12)), env: env, cmd: cmd,
+                                entrypoint: entry, defaults: defaults)
         // The container's own layer is empty until it runs: the image's files are what -u reads.
         var config = try request.launchConfig(
             id: id, rootfs: store.rootfsDirectory(of: id), args: args,
-            image: ImageDefaults(env: env, workingDir: record.config.workingDir, user: record.config.user),
+            image: ImageDefaults(env: env, workingDir: settings.workingDir, user: settings.user),
             fileRoots: resolved.layerDirectories)
+        var record = makeRecord(id: id, request: request, image: reference, path: path, args: Array(args.dropFirst()),
+                                settings: settings, resources: config.resources)
+        record.image = resolved.configDigest.description
+        record.imageManifest = resolved.manifestDigest.description
         let created = try store.create(record, launch: config)
         config.overlay = overlay(for: created, layers: resolved.layerDirectories)
         return CreatedContainer(record: created, config: config)
@@ -76,11 +78,13 @@ extension ContainerEngine {
             openStdin: request.interactive, stopSignal: defaults?.stopSignal)
     }
 
+    /// The record of a container whose launch configuration is already checked: its limits are
+    /// those of `resources`, not parsed again.
     private func makeRecord(id: String, request: ContainerRequest, image: String, path: String, args: [String],
-                            settings: ContainerSettings) -> ContainerRecord {
+                            settings: ContainerSettings, resources: ResourceLimits) -> ContainerRecord {
         var host = HostSettings(
             autoRemove: request.autoRemove, binds: request.volumes,
-            memory: (try? request.memory.map(ByteSize.parse)) ?? 0,
+            memory: resources.memoryBytes ?? 0,
             nanoCpus: Int64((request.cpus ?? 0) * 1e9), pidsLimit: request.pidsLimit ?? 0,
             readonlyRootfs: request.readOnly, networkMode: request.network, privileged: request.privileged,
             cgroupParent: request.cgroupParent,

@@ -1,5 +1,6 @@
 import CFileSystem
 import CSpawn
+import FileSystem
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ extension ContainerEngine {
             child = try spawnDetached([programs.berth] + forwardedArguments + ["monitor-start", record.id, "--ready-fd", "3"],
                                       readyFD: ready[1])
         }
-        let answer = readAll(ready[0])
+        let answer = String(decoding: (try? FileIO.readAll(ready[0], path: "the monitor's ready pipe")) ?? [], as: UTF8.self)
         if answer == "ok" { return }
         // The process failed and is exiting: reap it rather than leave a zombie behind.
         var status: Int32 = 0
@@ -93,7 +94,8 @@ extension ContainerEngine {
     /// Says why the container could not be started on the ready pipe, for `startDetached`.
     public static func reportStartFailure(_ error: any Error, readyFD: Int32) {
         let failure = error as? ContainerError ?? ContainerError(.systemError, "\(error)")
-        writeAll(readyFD, "\(failure.code.rawValue) \(failure.description)")
+        // Nothing to do when the pipe is gone: the caller that would read it has gone too.
+        try? FileIO.writeAll(readyFD, Array("\(failure.code.rawValue) \(failure.description)".utf8), path: "the ready pipe")
     }
 
     func monitorPrograms() throws -> MonitorPrograms {
@@ -186,26 +188,4 @@ func execute(_ arguments: [String]) {
     cStrings.append(nil)
     execv(arguments[0], &cStrings)
     for p in cStrings { free(p) }
-}
-
-func writeAll(_ fd: Int32, _ text: String) {
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + offset }, bytes.count - offset) }
-        if n < 0 { if errno == EINTR { continue } else { return } }
-        offset += n
-    }
-}
-
-func readAll(_ fd: Int32) -> String {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue } else { break } }
-        if n == 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
