@@ -153,7 +153,7 @@ public struct ContainerStore: Sendable {
         let isHex = !trimmed.isEmpty && trimmed.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
         // Docker's order: a full id, then a name, then an id prefix, so that no name can take
         // over another container's id.
-        if isHex, trimmed.utf8.count == 64, let record = try? load(id: trimmed) { return record }
+        if ContainerNames.looksLikeID(trimmed), let record = try? load(id: trimmed) { return record }
         if ContainerNames.isValid(trimmed), let id = readLink(namesDirectory + "/" + trimmed),
            let record = try? load(id: id), record.name == trimmed {
             return record
