@@ -43,10 +43,20 @@ public struct ContainerStore: Sendable {
 
     // MARK: creating
 
+    /// When a new container's files reach the disk.
+    public enum CreationSync: Sendable {
+        /// Before `create` returns.
+        case immediate
+        /// When the caller calls `makeDurable`: a detached start waits for the disk while the
+        /// container is being launched rather than before (an fsync costs milliseconds).
+        case deferred
+    }
+
     /// Creates the container's directories, reserves its name (`record.name`, or a generated one
     /// when it is empty) and writes its launch spec and record. Returns the record as stored.
     /// A container removed at its end (`--rm`) is not written durably: a crash removes it anyway.
-    public func create(_ record: ContainerRecord, launch: ContainerConfig) throws -> ContainerRecord {
+    public func create(_ record: ContainerRecord, launch: ContainerConfig,
+                       sync: CreationSync = .immediate) throws -> ContainerRecord {
         var record = record
         if ContainerNames.looksLikeID(record.name) {
             throw ContainerError(.invalidArgument,
@@ -70,15 +80,33 @@ public struct ContainerStore: Sendable {
         }
         record.name = try reserveName(record.name, for: record.id)
         do {
-            // The record's directory sync makes the launch spec's rename durable too.
-            try writeLaunchSpec(launch, durability: record.hostConfig.autoRemove ? .none : .contents)
-            try write(record, durable: !record.hostConfig.autoRemove)
+            if sync == .deferred || record.hostConfig.autoRemove {
+                try writeLaunchSpec(launch, durability: .none)
+                try write(record, durable: false)
+            } else {
+                // The record's directory sync makes the launch spec's rename durable too.
+                try writeLaunchSpec(launch, durability: .contents)
+                try write(record, durable: true)
+            }
         } catch {
             unlink(namesDirectory + "/" + record.name)
             throw error
         }
         done = true
         return record
+    }
+
+    /// Makes a container created with `.deferred` sync durable, as `.immediate` would have: its
+    /// launch spec and record fsync'd, then their directory. Nothing for a `--rm` container.
+    public func makeDurable(_ record: ContainerRecord) throws {
+        guard !record.hostConfig.autoRemove else { return }
+        let dir = directory(of: record.id)
+        for path in [launchSpecPath(of: record.id), dir + "/config.json", dir] {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ContainerError.system("cannot open \(path) to write it to disk") }
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw ContainerError.system("cannot write \(path) to disk (fsync)") }
+        }
     }
 
     private func reserveName(_ requested: String, for id: String) throws -> String {

@@ -41,10 +41,10 @@ extension Run {
     func run() throws -> Int32 {
         let engine = try global.engine()
         engine.removeLeftovers()
-        let created = try engine.create(request)
+        let created = try engine.create(request, sync: detach ? .deferred : .immediate)
         if detach {
             do {
-                try engine.startDetached(created.record)
+                try engine.startDetached(created)
             } catch {
                 if autoRemove { try? engine.store.remove(created.record) }
                 throw error

@@ -39,6 +39,22 @@ func randomID() -> String {
 }
 
 @Suite("container store") struct ContainerStoreTests {
+    /// A deferred creation is readable at once (a detached start's monitor reads it while the
+    /// caller waits for the disk), and `makeDurable` fails plainly once the container is gone.
+    @Test func deferredCreationIsReadableAndMadeDurableLater() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let record = makeRecord(name: "later")
+        let created = try store.create(record, launch: ContainerConfig(id: record.id, rootfs: "/", args: ["/bin/true"], env: []),
+                                       sync: .deferred)
+        #expect(try store.find("later") == created)
+        #expect(try store.launchConfig(of: created).args == ["/bin/true"])
+        try store.makeDurable(created)
+        try store.remove(created)
+        let error = #expect(throws: ContainerError.self) { try store.makeDurable(created) }
+        #expect(error?.description.contains("launch.json") == true)
+    }
+
     @Test func createLoadFindRemove() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)

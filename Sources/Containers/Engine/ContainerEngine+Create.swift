@@ -6,13 +6,16 @@ import Runtime
 public struct CreatedContainer: Sendable {
     public var record: ContainerRecord
     public var config: ContainerConfig
+    /// False when created with `.deferred` sync: `startDetached(_:)` makes it durable.
+    public var isDurable: Bool = true
 }
 
 extension ContainerEngine {
     /// Creates a container: checks and resolves the request once (the image's config, `-e NAME`,
     /// the user, the limits), then writes its launch spec and record. Nothing is created when
-    /// the request is invalid. The container is `created` until it is started.
-    public func create(_ request: ContainerRequest) throws -> CreatedContainer {
+    /// the request is invalid. The container is `created` until it is started. With `.deferred`
+    /// sync the files reach the disk in `startDetached(_:)`, while the container launches.
+    public func create(_ request: ContainerRequest, sync: ContainerStore.CreationSync = .immediate) throws -> CreatedContainer {
         let id = ContainerID.generate()
         switch request.root {
         case .directory(let directory):
@@ -26,18 +29,19 @@ extension ContainerEngine {
             record.rootfs = config.rootfs
             // A --rootfs container is the run of its command: nothing of it is kept.
             record.hostConfig.autoRemove = true
-            return CreatedContainer(record: try store.create(record, launch: config), config: config)
+            return CreatedContainer(record: try store.create(record, launch: config, sync: sync), config: config,
+                                    isDurable: sync == .immediate)
         case .image(let reference):
             // The record is written while the image store's lock is held: from then on a prune
             // sees the container and keeps its layers.
             return try images().resolve(reference) { resolved in
-                try create(request, reference: reference, id: id, image: resolved)
+                try create(request, reference: reference, id: id, image: resolved, sync: sync)
             }
         }
     }
 
     private func create(_ request: ContainerRequest, reference: String, id: String,
-                        image resolved: ResolvedImage) throws -> CreatedContainer {
+                        image resolved: ResolvedImage, sync: ContainerStore.CreationSync) throws -> CreatedContainer {
         let defaults = resolved.config.config
         // --entrypoint replaces the image's entrypoint and drops its Cmd (Docker's rule).
         let entry: [String]? = request.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? defaults?.entrypoint
@@ -61,9 +65,9 @@ extension ContainerEngine {
                                 settings: settings, resources: config.resources)
         record.image = resolved.configDigest.description
         record.imageManifest = resolved.manifestDigest.description
-        let created = try store.create(record, launch: config)
+        let created = try store.create(record, launch: config, sync: sync)
         config.overlay = overlay(for: created, layers: resolved.layerDirectories)
-        return CreatedContainer(record: created, config: config)
+        return CreatedContainer(record: created, config: config, isDurable: sync == .immediate)
     }
 
     private func settings(_ request: ContainerRequest, hostname: String, env: [String], cmd: [String]?,

@@ -52,6 +52,33 @@ extension ContainerEngine {
     /// throws why it could not start (a `notExecutable`/`commandNotFound` error for a command
     /// that cannot run).
     public func startDetached(_ record: ContainerRecord) throws {
+        try startDetached(record, whileLaunching: {})
+    }
+
+    /// Starts a container just created, making its files durable (`create(_:sync:)`) while its
+    /// monitor process launches it: the wait for the disk overlaps the launch. When they cannot
+    /// be written to disk, the container is removed again.
+    public func startDetached(_ created: CreatedContainer) throws {
+        guard !created.isDurable else { return try startDetached(created.record) }
+        var syncFailure: (any Error)?
+        var synced = false
+        do {
+            try startDetached(created.record) {
+                synced = true
+                do { try store.makeDurable(created.record) } catch { syncFailure = error }
+            }
+        } catch {
+            // A container that failed to start stays, `created`, as with Docker: durably too.
+            if !synced { try? store.makeDurable(created.record) }
+            throw error
+        }
+        if let syncFailure {
+            try? remove(created.record, force: true)
+            throw syncFailure
+        }
+    }
+
+    private func startDetached(_ record: ContainerRecord, whileLaunching: () -> Void) throws {
         let programs = try monitorPrograms()
         var ready: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&ready) == 0 else { throw ContainerError.system("cannot create a pipe") }
@@ -62,6 +89,7 @@ extension ContainerEngine {
             child = try spawnDetached([programs.berth] + forwardedArguments + ["monitor-start", record.id, "--ready-fd", "3"],
                                       readyFD: ready[1])
         }
+        whileLaunching()
         let answer = String(decoding: (try? FileIO.readAll(ready[0], path: "the monitor's ready pipe")) ?? [], as: UTF8.self)
         if answer == "ok" { return }
         // The process failed and is exiting: reap it rather than leave a zombie behind.
