@@ -40,6 +40,7 @@ final class SpawnArguments {
         config.hostname = c.namespaces.contains(.uts) ? c.hostname.map(string) : nil
         config.loopback_up = c.namespaces.contains(.network) ? 1 : 0
         config.cwd = string(c.workingDirectory)
+        config.create_cwd = 1
         config.argv = stringArray(c.args)
         config.envp = stringArray(c.env)
         config.path = string(c.searchPath)
@@ -89,6 +90,7 @@ final class SpawnArguments {
             config.hostname = nil
             config.loopback_up = 0
             config.use_init = 0
+            config.create_cwd = 0
         }
     }
 
