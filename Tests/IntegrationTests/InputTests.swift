@@ -95,6 +95,54 @@ extension Containers {
             #expect(try store.tags() == ["busybox:1.35"])
         }
 
+        /// The hex of `printf %s "$1"` and of `printf %s "$V"` inside the container, one line each.
+        static let printBytes = ["sh", "-c", "printf %s \"$1\" | od -An -tx1; printf %s \"$V\" | od -An -tx1", "sh"]
+
+        /// Runs berth through /bin/sh, so arguments can hold bytes that are not UTF-8:
+        /// `$A` is a\xffb and `$V` is V=x\xfey\xff, set by the script before it runs berth.
+        private func berthWithBytes(_ root: String, _ args: String) throws -> Command.Result {
+            let script = "A=$(printf 'a\\377b'); V=$(printf 'V=x\\376y\\377'); exec \"$0\" --root \"$1\" \(args)"
+            return try Command.run("/bin/sh", ["-c", script, fixture.berth, root])
+        }
+
+        /// od's lines as plain hex.
+        private func hexLines(_ output: String) -> [String] {
+            output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        }
+
+        @Test("arguments and -e values that are not UTF-8 reach the container byte for byte: run, run -d, exec")
+        func bytesThatAreNotUTF8() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let command = Self.printBytes.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
+            let expected = ["61 ff 62", "78 fe 79 ff"]
+
+            let rootfs = try berthWithBytes(root.path, "run --rm --cgroup-parent \(fixture.cgroupParent) --rootfs \(fixture.rootfs) "
+                                                 + "-e \"$V\" -- \(command) \"$A\"")
+            #expect(rootfs.status == 0 && hexLines(rootfs.stdout) == expected, "\(rootfs.stdout) \(rootfs.stderr)")
+
+            let image = try berthWithBytes(root.path, "run --rm --cgroup-parent \(fixture.cgroupParent) -e \"$V\" "
+                                                + "\(LifecycleRoot.image) \(command) \"$A\"")
+            #expect(image.status == 0 && hexLines(image.stdout) == expected, "\(image.stdout) \(image.stderr)")
+
+            // Detached: the bytes go through launch.json and the monitor; the log shows od's text.
+            let detached = try berthWithBytes(root.path, "run -d --name bytes --cgroup-parent \(fixture.cgroupParent) -e \"$V\" "
+                                                   + "\(LifecycleRoot.image) \(command) \"$A\"")
+            #expect(detached.status == 0, "\(detached.stderr)")
+            #expect(root.waitUntil(seconds: 10) { (try? root.status("bytes"))??.hasPrefix("Exited") == true })
+            let logs = try root.berth(["logs", "bytes"])
+            #expect(hexLines(logs.stdout) == expected, "\(logs.stdout) \(logs.stderr)")
+
+            // -e NAME takes the caller's value as its bytes.
+            _ = try root.runDetached(["--name", "box"], ["sleep", "1000"])
+            let exec = try berthWithBytes(root.path, "exec -e \"$V\" box \(command) \"$A\"")
+            #expect(exec.status == 0 && hexLines(exec.stdout) == expected, "\(exec.stdout) \(exec.stderr)")
+            let inherited = try Command.run("/bin/sh", ["-c", "V=$(printf 'x\\376y\\377'); export V; exec \"$0\" --root \"$1\" exec -e V box "
+                                                            + "\(command) a", fixture.berth, root.path])
+            #expect(inherited.status == 0 && hexLines(inherited.stdout) == ["61", "78 fe 79 ff"],
+                    "\(inherited.stdout) \(inherited.stderr)")
+        }
+
         /// The hierarchies a container's cgroup is made in: v1's memory, cpu and pids, or the
         /// unified tree.
         private var hierarchies: [String] {
