@@ -13,8 +13,11 @@ extension CgroupTests {
         enum Version: String, CaseIterable { case v1, v2 }
 
         /// The driver, and the directories under the fixture's root that hold one copy of a cgroup.
-        func driver(_ version: Version, _ fs: FakeCgroupFS) -> (any CgroupDriver, [String]) {
-            version == .v1 ? (fs.v1Driver(), ["memory/", "cpu/", "pids/"]) : (fs.v2Driver(), [""])
+        func driver(_ fs: FakeCgroupFS) -> (any CgroupDriver, [String]) {
+            switch fs.layout {
+            case .legacy(let hierarchies): (fs.v1Driver(), hierarchies.map { $0 + "/" })
+            case .unified: (fs.v2Driver(), [""])
+            }
         }
 
         func fixture(_ version: Version) throws -> FakeCgroupFS {
@@ -24,7 +27,7 @@ extension CgroupTests {
         @Test(arguments: Version.allCases)
         func theLevelsMadeForAContainerGoWithIt(_ version: Version) throws {
             let fs = try fixture(version)
-            let (driver, bases) = driver(version, fs)
+            let (driver, bases) = driver(fs)
             let path = CgroupPath("a/b/abc")
             try driver.create(path, limits: ResourceLimits()).directoryFD.map { _ = close($0) }
             #expect(fs.marked == Set(bases.flatMap { [$0 + "a", $0 + "a/b"] }), "only the parent levels are marked")
@@ -35,7 +38,7 @@ extension CgroupTests {
         @Test(arguments: Version.allCases)
         func aLevelThatExistedStaysAndSoDoesWhatIsAboveIt(_ version: Version) throws {
             let fs = try fixture(version)
-            let (driver, bases) = driver(version, fs)
+            let (driver, bases) = driver(fs)
             for base in bases {
                 try fs.makeCgroup(relative: base + "a")
                 try fs.makeCgroup(relative: base + "a/b")
@@ -52,7 +55,7 @@ extension CgroupTests {
         @Test(arguments: Version.allCases)
         func aSharedLevelGoesWithTheLastContainerBelowIt(_ version: Version) throws {
             let fs = try fixture(version)
-            let (driver, bases) = driver(version, fs)
+            let (driver, bases) = driver(fs)
             let first = CgroupPath("a/b/one"), second = CgroupPath("a/b/two")
             try driver.create(first, limits: ResourceLimits()).directoryFD.map { _ = close($0) }
             try driver.create(second, limits: ResourceLimits()).directoryFD.map { _ = close($0) }
@@ -65,7 +68,7 @@ extension CgroupTests {
         @Test(arguments: Version.allCases)
         func berthsOwnParentIsNeverMarked(_ version: Version) throws {
             let fs = try fixture(version)
-            let (driver, bases) = driver(version, fs)
+            let (driver, bases) = driver(fs)
             let path = CgroupPath.container(id: "abc")
             try driver.create(path, limits: ResourceLimits()).directoryFD.map { _ = close($0) }
             #expect(fs.marked.isEmpty)
@@ -86,7 +89,7 @@ extension CgroupTests {
         @Test(arguments: Version.allCases)
         func aLevelRemovedDuringTheWalkIsMadeAgain(_ version: Version) throws {
             let fs = try fixture(version)
-            let (_, bases) = driver(version, fs)
+            let (_, bases) = driver(fs)
             for base in bases { try fs.makeCgroup(relative: base + "a") }
             let removal = OneRemoval()
             var syscalls = fs.syscalls
