@@ -519,13 +519,15 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) FAIL(BERTH_STEP_HOSTNAME, -1);
     if (c->loopback_up && loopback_up() < 0) FAIL(BERTH_STEP_LOOPBACK, -1);
 
-    // The working directory is created as root, before the user changes: Docker does the same.
-    if (c->cwd) {
+    // A new container's working directory is created as root, before the user changes: Docker
+    // does the same. An exec only enters it: a process joining a container changes nothing in it.
+    if (c->cwd && c->create_cwd) {
         // "/" is the container's root now; resolving in it keeps the walk the same as for mounts.
         int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0 || mkdir_in_root(rootfd, c->cwd, 0755) < 0 || chdir(c->cwd) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
+        if (rootfd < 0 || mkdir_in_root(rootfd, c->cwd, 0755) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
         close(rootfd);
     }
+    if (c->cwd && chdir(c->cwd) < 0) FAIL(BERTH_STEP_WORKDIR, -1);
 
     for (size_t i = 0; i < c->n_rlimits; i++) {
         struct rlimit rl = { .rlim_cur = c->rlimits[i].soft, .rlim_max = c->rlimits[i].hard };

@@ -13,7 +13,8 @@ enum Entry {
         // A closed stdout (`berth ps | head`) must not kill berth halfway through a write to the
         // store: writes to it fail with EPIPE instead, and the output code stops there.
         signal(SIGPIPE, SIG_IGN)
-        Glibc.exit(run(Array(CommandLine.arguments.dropFirst())))
+        // Each byte kept: a container's arguments need not be UTF-8 (`ArgumentBytes`).
+        Glibc.exit(run(ArgumentBytes.commandLineArguments()))
     }
 
     /// Runs berth on its arguments and returns the exit code.

@@ -30,12 +30,12 @@ struct ImportImage: BerthCommand {
         discussion: """
             SOURCE is a directory, a tar file (plain, gzip, xz or zstd) or - for a tar on stdin. \
             Entries that would land outside the image (../ paths, links out of it) are refused, \
-            as are device nodes in a tar unless --allow-devices is given.
+            as are device nodes unless --allow-devices is given.
             """,
         usage: "[OPTIONS] SOURCE REPOSITORY[:TAG]",
         options: [
             .value("message", short: "m", valueName: "text", help: "A comment for the image's history."),
-            .flag("allow-devices", help: "Keep device nodes found in a tar source."),
+            .flag("allow-devices", help: "Keep device nodes found in the source."),
             .repeatable("change", short: "c", valueName: "instruction",
                         help: "Apply a Dockerfile instruction to the image's config "
                             + "(CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),

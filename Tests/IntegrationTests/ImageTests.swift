@@ -736,8 +736,8 @@ extension Containers {
 
 /// Checks a failed command: its exit status, and exactly one stderr line `berth: ...` that
 /// names every string in `mentioning`.
-private func expectFailure(_ r: Command.Result, status: Int32, mentioning: [String], _ context: String = "",
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFailure(_ r: Command.Result, status: Int32, mentioning: [String], _ context: String = "",
+                   sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.status == status, "\(context): exit \(r.status), stderr \(r.stderr)", sourceLocation: sourceLocation)
     let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false)
         .filter { !$0.isEmpty }

@@ -29,6 +29,8 @@ final class FakeCgroupFS: Sendable {
     /// When set, killed processes never leave (a process stuck in the kernel).
     let immortal: Bool
     private let killedPIDs = Mutex<[pid_t]>([])
+    /// The cgroups berth marked as made by it (`CgroupAncestors`), as the xattr would.
+    private let markedPaths = Mutex<Set<String>>([])
 
     init(_ layout: Layout, omitting omitted: Set<String> = [], unwritable: Set<String> = [], immortal: Bool = false) throws {
         var template = Array("/tmp/berth-cgroup-fixture-XXXXXX".utf8CString)
@@ -57,11 +59,16 @@ final class FakeCgroupFS: Sendable {
         CgroupSyscalls(
             makeDirectory: { path throws(Errno) in try self.makeCgroup(path) },
             removeDirectory: { path throws(Errno) in try self.removeCgroup(path) },
-            kill: { pid in self.killedPIDs.withLock { $0.append(pid) } }
+            kill: { pid in self.killedPIDs.withLock { $0.append(pid) } },
+            mark: { path in _ = self.markedPaths.withLock { $0.insert(path) } },
+            isMarked: { path in self.markedPaths.withLock { $0.contains(path) } }
         )
     }
 
     var killed: [pid_t] { killedPIDs.withLock { $0 } }
+
+    /// The marked cgroups, relative to the root.
+    var marked: Set<String> { Set(markedPaths.withLock { $0 }.map { String($0.dropFirst(root.count + 1)) }) }
 
     func v2Driver() -> CgroupV2Driver {
         CgroupV2Driver(root: root, syscalls: syscalls, removalTimeout: .milliseconds(100))
@@ -146,6 +153,8 @@ final class FakeCgroupFS: Sendable {
         } catch {
             throw .ioError
         }
+        // The xattr goes with the directory.
+        _ = markedPaths.withLock { $0.remove(path) }
     }
 
     private func create(_ path: String, contents: String) {

@@ -102,7 +102,7 @@ extension CgroupTests {
             #expect(CgroupTestProcess.terminatingSignal(child.wait()) == SIGKILL)
             for hierarchy in hierarchies {
                 #expect(!HostCgroups.exists("\(hierarchy)/\(parent)/c1"))
-                #expect(HostCgroups.exists("\(hierarchy)/\(parent)"), "the parent stays for other containers")
+                #expect(!HostCgroups.exists("\(hierarchy)/\(parent)"), "the parent made for it goes with it")
             }
         }
 
@@ -180,7 +180,7 @@ extension CgroupTests {
             try driver.destroy(path)
             #expect(CgroupTestProcess.terminatingSignal(child.wait()) == SIGKILL)
             #expect(!HostCgroups.exists(leaf))
-            #expect(HostCgroups.exists("\(HostCgroups.root)/\(parent)"), "the parent stays for other containers")
+            #expect(!HostCgroups.exists("\(HostCgroups.root)/\(parent)"), "the parent made for it goes with it")
         }
 
         @Test func anOOMKillIsReported() throws {
@@ -240,7 +240,7 @@ extension CgroupTests {
             try driver.destroy(path)
             #expect(CgroupTestProcess.terminatingSignal(child.wait()) == SIGKILL)
             #expect(!HostCgroups.exists(leaf))
-            #expect(HostCgroups.exists("\(HostCgroups.hybridUnifiedRoot)/\(parent)"))
+            #expect(!HostCgroups.exists("\(HostCgroups.hybridUnifiedRoot)/\(parent)"), "the parent made for it goes with it")
         }
 
         @Test func aChildCgroupMadeInsideIsRemovedToo() throws {

@@ -133,7 +133,9 @@ struct berth_spawn_config {
     // -- identity and environment --
     const char *hostname;           // NULL: leave as is
     int loopback_up;                // bring `lo` up (new network namespace)
-    const char *cwd;                // inside the container; created if missing
+    const char *cwd;                // inside the container
+    int create_cwd;                 // nonzero: create `cwd` if missing (run, as Docker; exec must
+                                    // find it, as Docker's exec does)
     const char *const *argv;
     const char *const *envp;
     const char *path;               // PATH used to find argv[0] when it has no slash

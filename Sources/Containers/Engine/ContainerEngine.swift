@@ -34,6 +34,9 @@ public struct ContainerEngine: Sendable {
         self.runRoot = runRoot
         self.forwardedArguments = forwardedArguments
         self.logger = logger
+        // Every container's upper directory is under the state root: a root overlayfs cannot
+        // mount from is refused here, by every command, before a directory of it exists.
+        try ImageStore.checkRoot(stateRoot)
         store = try ContainerStore(root: stateRoot)
         runDirectory = RuntimeDirectory(path: runRoot)
         cgroups = makeCgroupDriver()

@@ -161,15 +161,16 @@ extension ContainerRequest {
 
 /// `-e` entries, as Docker reads them.
 public enum EnvironmentFlags {
-    /// `NAME=value` entries as (name, value); `NAME` alone takes the caller's value, and a `NAME`
-    /// the caller does not have is left out, as Docker does. Resolved once, when the container is
+    /// `NAME=value` entries as (name, value); `NAME` alone takes the caller's value (its bytes
+    /// kept, as `ArgumentBytes` carries them), and a `NAME` the caller does not have is left out,
+    /// as Docker does. Resolved once, when the container is
     /// created: a later start uses the values it got then.
     public static func resolve(_ entries: [String]) -> [(String, String)] {
         entries.compactMap { entry in
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
             if parts.count == 2 { return (name, String(parts[1])) }
-            return getenv(name).map { (name, String(cString: $0)) }
+            return ArgumentBytes.environmentValue(name).map { (name, $0) }
         }
     }
 

@@ -81,8 +81,7 @@ extension LayerExtraction {
     func deviceOrFifo(_ path: LayerPath, _ header: TarEntryHeader) throws(LayerError) {
         let device = LayerFS.makeDevice(major: header.deviceMajor, minor: header.deviceMinor)
         if header.type != S_IFIFO, device != 0, !options.allowDevices {
-            throw LayerError(.deviceNotAllowed, entry: path.display,
-                             "device node \(header.deviceMajor):\(header.deviceMinor) refused: this import does not allow devices")
+            throw LayerError.deviceRefused(major: header.deviceMajor, minor: header.deviceMinor, entry: path.display)
         }
         let parent = try cursor.directory(path.parent, create: true, entry: path.display)
         try remove(parent, path)

@@ -24,12 +24,16 @@ public struct LayerPacker: Sendable {
         /// Where overlayfs keeps its flags: "trusted.overlay.", or "user.overlay." for a mount
         /// with the userxattr option.
         public var overlayXattrPrefix: String
+        /// Whether device nodes other than overlay's whiteouts are packed (a commit keeps what
+        /// the container made) or refused, naming the file (an import without --allow-devices).
+        public var allowDevices: Bool
 
         public init(compression: LayerCompression = .gzip, compressionLevel: Int? = nil,
-                    overlayXattrPrefix: String = "trusted.overlay.") {
+                    overlayXattrPrefix: String = "trusted.overlay.", allowDevices: Bool = true) {
             self.compression = compression
             self.compressionLevel = compressionLevel
             self.overlayXattrPrefix = overlayXattrPrefix
+            self.allowDevices = allowDevices
         }
     }
 
@@ -51,7 +55,8 @@ public struct LayerPacker: Sendable {
         defer { close(root) }
         let writer = try LayerTarWriter(fd: output, compression: options.compression,
                                         level: options.compressionLevel, observer: observer)
-        let walk = UpperDirWalk(writer: writer, overlayXattrPrefix: options.overlayXattrPrefix)
+        let walk = UpperDirWalk(writer: writer, overlayXattrPrefix: options.overlayXattrPrefix,
+                                allowDevices: options.allowDevices)
         try walk.run(rootFD: root)
         try writer.close()
         return LayerPackResult(compression: options.compression, storedBytes: writer.storedBytes,

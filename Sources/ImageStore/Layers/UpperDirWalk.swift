@@ -27,9 +27,13 @@ final class UpperDirWalk {
         let inode: UInt64
     }
 
-    init(writer: LayerTarWriter, overlayXattrPrefix: String) {
+    /// Whether device nodes (other than overlay's whiteouts) are packed or refused.
+    private let allowDevices: Bool
+
+    init(writer: LayerTarWriter, overlayXattrPrefix: String, allowDevices: Bool = true) {
         self.writer = writer
         self.prefix = overlayXattrPrefix
+        self.allowDevices = allowDevices
         buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
         zeros = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
         zeros.initializeMemory(as: UInt8.self, repeating: 0, count: chunk)
@@ -69,12 +73,15 @@ final class UpperDirWalk {
                 if errno == ENOENT { return }
                 throw LayerError.system("stat", entry: show(path))
             }
-            do {
+            do throws(LayerError) {
                 switch LayerFS.fileType(st.st_mode) {
                 case S_IFDIR: try directory(dir, path, st)
                 case S_IFREG: if !(try regularFile(dir, path, st)) { continue }
                 case S_IFLNK: try symlink(dir, path, st)
                 case S_IFCHR where st.st_rdev == 0: try whiteout(path, st)
+                case S_IFCHR where !allowDevices, S_IFBLK where !allowDevices:
+                    throw LayerError.deviceRefused(major: LayerFS.major(st.st_rdev), minor: LayerFS.minor(st.st_rdev),
+                                                   entry: show(path))
                 case S_IFCHR, S_IFBLK, S_IFIFO: try special(dir, path, st)
                 default: break
                 }

@@ -101,7 +101,8 @@ extension ImageStore {
     /// Packs a directory (a container's upper dir, or an imported tree) into a gzip blob in
     /// `tmp/`, hashing it on the way out (both digests in the one pass), and moves it under its
     /// digest without reading it again. `failure` starts the message of a packing error.
-    func packLayer(_ directory: String, failure: String) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
+    func packLayer(_ directory: String, failure: String,
+                   allowDevices: Bool = true) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
         let work = try makeTemporaryDirectory("pack")
         defer { removeTree(work) }
         let packed = work + "/layer.tar.gz"
@@ -111,7 +112,9 @@ extension ImageStore {
         let result: LayerPackResult
         do {
             defer { close(out) }
-            result = try LayerPacker(options: .init(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix))
+            let options = LayerPacker.Options(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix,
+                                              allowDevices: allowDevices)
+            result = try LayerPacker(options: options)
                 .pack(directory: directory, to: out, observer: digests.observer)
         } catch {
             throw ImageStoreError(layer: error, failure)

@@ -7,9 +7,8 @@ import Glibc
 extension ImageStore {
     /// What an import may let in.
     public struct ImportOptions: Sendable {
-        /// Device nodes in an imported tar (other than whiteouts) are refused unless true: a
-        /// device node in an image is a door to the host's hardware for whoever runs it.
-        /// A directory import packs what the directory holds, devices included.
+        /// Device nodes in an imported tar or directory (other than whiteouts) are refused unless
+        /// true: a device node in an image is a door to the host's hardware for whoever runs it.
         public var allowDevices: Bool
 
         public init(allowDevices: Bool = false) {
@@ -106,7 +105,8 @@ extension ImageStore {
                 throw ImageStoreError(layer: error, "cannot import \(path)")
             }
         }
-        return try packLayer(tree, failure: "cannot import \(treeName(source))")
+        // A tar's devices were checked as it was unpacked; a directory's are checked as it is packed.
+        return try packLayer(tree, failure: "cannot import \(treeName(source))", allowDevices: options.allowDevices)
     }
 
     private func treeName(_ source: ImportSource) -> String {

@@ -43,6 +43,11 @@ extension ImageStore {
         defer { pin.release() }
         return try locked(.exclusive) {
             let images = try loadedImages(contents, source: source)
+            // An archive that lists no image would otherwise load nothing and say nothing.
+            guard !images.isEmpty else {
+                let list = contents.index != nil ? "index.json" : "manifest.json"
+                throw ImageStoreError(.rejected, "\(source) holds no images: its \(list) lists none; nothing was loaded")
+            }
             var index = try layout.index()
             for image in images {
                 let (manifest, _) = try readManifest(try image.entry.parsedDigest(), name: source)

@@ -1,3 +1,4 @@
+import FileSystem
 import JSON
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,7 @@ public struct ImageStore: Sendable {
     /// free: opening the store never waits for another berth's import or commit (whose leftovers,
     /// if it dies, the next open with the lock free removes).
     public init(root: String, unpackOptions: LayerUnpacker.Options = .init()) throws {
+        try Self.checkRoot(root)
         self.root = root
         self.unpackOptions = unpackOptions
         if access(root + "/oci/index.json", F_OK) == 0 {
@@ -51,6 +53,18 @@ public struct ImageStore: Sendable {
         try makeDirectories(root + "/layers")
         layout = try OCILayout(path: root + "/oci", temporaryDirectory: root + "/tmp")
         removeIncomplete()
+    }
+
+    /// Refuses a state root whose path overlayfs' mount options cannot carry (`OverlayOptionPath`):
+    /// the layers and every container's upper directory live under it, so a run on it would fail
+    /// only at the mount, after its container was made. Checked before anything is created.
+    public static func checkRoot(_ root: String) throws {
+        guard let character = OverlayOptionPath.unsafeCharacter(in: root) else { return }
+        let quoted = OverlayOptionPath.unsafeCharacters.map { "'\($0)'" }
+        let all = quoted.dropLast().joined(separator: ", ") + " or " + (quoted.last ?? "")
+        throw ImageStoreError(.invalidArgument,
+                              "the state root \(root) holds '\(character)', which overlayfs cannot take in a mount option: "
+                                  + "choose a state directory (--root or BERTH_ROOT) without \(all)")
     }
 
     /// The path a layer stack is unpacked at.

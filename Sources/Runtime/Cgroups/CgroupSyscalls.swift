@@ -1,11 +1,13 @@
+import CFileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 import SystemPackage
 
-/// The three cgroupfs operations a plain directory cannot imitate: mkdir (the kernel fills a new
+/// The cgroupfs operations a plain directory cannot imitate: mkdir (the kernel fills a new
 /// cgroup with its control files), rmdir (the kernel removes a cgroup that still holds them, or
-/// refuses while processes are inside) and killing the processes inside.
+/// refuses while processes are inside), killing the processes inside, and the mark berth sets on
+/// the parent levels it makes (`CgroupAncestors`; a trusted xattr, which needs root).
 ///
 /// The drivers take them as a value so the fixture tests can stand in for the kernel (youki's
 /// recording-fake pattern) while every control file is still read and written for real.
@@ -13,6 +15,8 @@ struct CgroupSyscalls: Sendable {
     var makeDirectory: @Sendable (String) throws(Errno) -> Void
     var removeDirectory: @Sendable (String) throws(Errno) -> Void
     var kill: @Sendable (pid_t) -> Void
+    var mark: @Sendable (String) -> Void
+    var isMarked: @Sendable (String) -> Bool
 
     static let live = CgroupSyscalls(
         makeDirectory: { path throws(Errno) in
@@ -24,6 +28,13 @@ struct CgroupSyscalls: Sendable {
         kill: { pid in
             // ESRCH (already gone) is the outcome we want; nothing else is actionable here.
             _ = Glibc.kill(pid, SIGKILL)
+        },
+        mark: { path in
+            // A failure leaves the level unmarked, so it is kept: nothing to report.
+            _ = setxattr(path, CgroupAncestors.markName, "1", 1, 0)
+        },
+        isMarked: { path in
+            getxattr(path, CgroupAncestors.markName, nil, 0) >= 0
         }
     )
 }

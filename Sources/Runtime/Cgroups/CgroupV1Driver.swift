@@ -31,11 +31,11 @@ public struct CgroupV1Driver: CgroupDriver {
     public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
         let components = try path.validatedComponents()
         try limits.validate()
-        var createdLeaves: [String] = []
+        var createdIn: [String] = []
         do {
             for controller in CgroupController.allCases {
                 let hierarchy = hierarchyDirectory(of: controller)
-                guard let leaf = try makeLeaf(components, in: hierarchy, createdLeaves: &createdLeaves) else {
+                guard let leaf = try makeLeaf(components, in: hierarchy, createdIn: &createdIn) else {
                     if limits.requires(controller) {
                         throw RuntimeError(
                             .unsupported,
@@ -47,8 +47,11 @@ public struct CgroupV1Driver: CgroupDriver {
                 try apply(limits, of: controller, in: leaf)
             }
         } catch {
-            // Ancestors stay: concurrent containers share them.
-            for leaf in createdLeaves.reversed() { try? syscalls.removeDirectory(leaf) }
+            // Only the levels made for this container go with it; a parent shared with others stays.
+            for hierarchy in createdIn.reversed() {
+                try? syscalls.removeDirectory(hierarchy + "/" + components.joined(separator: "/"))
+                ancestors.removeMarked(components, below: hierarchy)
+            }
             throw error
         }
         return CgroupPlacement(directoryFD: nil)
@@ -89,8 +92,11 @@ public struct CgroupV1Driver: CgroupDriver {
         // One deadline for all hierarchies. Killing through the first (memory) normally empties
         // the others too, since the same processes sit in each.
         let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout)
+        let components = try path.validatedComponents()
         for controller in CgroupController.allCases {
-            try removal.remove(hierarchyDirectory(of: controller) + relative)
+            let hierarchy = hierarchyDirectory(of: controller)
+            try removal.remove(hierarchy + relative)
+            ancestors.removeMarked(components, below: hierarchy)
         }
     }
 
@@ -98,25 +104,37 @@ public struct CgroupV1Driver: CgroupDriver {
 
     /// mkdir -p of `components` below `hierarchy`, which must already exist: on the tmpfs root a
     /// mkdir of the hierarchy itself would succeed and make a plain directory, not a cgroup.
-    /// Returns nil when the hierarchy is missing; records the leaf in `createdLeaves` if made here.
+    /// Returns nil when the hierarchy is missing; records the hierarchy in `createdIn` if the leaf is made here,
+    /// and marks the parent levels it makes (`CgroupAncestors`). A level that vanishes between its
+    /// mkdir and the next (another berth removing it as its last container ended) starts the
+    /// walk again.
     private func makeLeaf(_ components: [Substring], in hierarchy: String,
-                          createdLeaves: inout [String]) throws(RuntimeError) -> String? {
-        var directory = hierarchy
-        for (index, component) in components.enumerated() {
-            directory += "/" + component
-            do {
-                try syscalls.makeDirectory(directory)
-                if index == components.count - 1 { createdLeaves.append(directory) }
-            } catch .fileExists {
-                continue
-            } catch .noSuchFileOrDirectory where index == 0 {
-                return nil
-            } catch {
-                throw CgroupErrors.system("cannot create cgroup: mkdir \(directory)", error)
+                          createdIn: inout [String]) throws(RuntimeError) -> String? {
+        var attempt = 1
+        walk: while true {
+            var directory = hierarchy
+            for (index, component) in components.enumerated() {
+                directory += "/" + component
+                do {
+                    try syscalls.makeDirectory(directory)
+                    if index == components.count - 1 { createdIn.append(hierarchy) }
+                    if ancestors.marks(components, at: index) { ancestors.mark(directory) }
+                } catch .fileExists {
+                    continue
+                } catch .noSuchFileOrDirectory where index == 0 {
+                    return nil
+                } catch .noSuchFileOrDirectory where attempt < CgroupAncestors.attempts {
+                    attempt += 1
+                    continue walk
+                } catch {
+                    throw CgroupErrors.system("cannot create cgroup: mkdir \(directory)", error)
+                }
             }
+            return directory
         }
-        return directory
     }
+
+    private var ancestors: CgroupAncestors { CgroupAncestors(syscalls: syscalls) }
 
     private func apply(_ limits: ResourceLimits, of controller: CgroupController, in leaf: String) throws(RuntimeError) {
         switch controller {

@@ -30,27 +30,17 @@ public struct CgroupV2Driver: CgroupDriver {
         try limits.validate()
         let controllers = try controllersToEnable(for: limits)
 
-        // Delegation goes top-down: each level's cgroup.subtree_control hands the controllers to
-        // the level below. Only the leaf ever holds processes (the kernel's no-internal-process
-        // rule refuses controllers to a cgroup with processes in it). Ancestors are shared by
-        // concurrent containers, so they are created when missing and never removed here.
-        var directory = root
-        for component in components.dropLast() {
-            try enable(controllers, below: directory)
-            directory += "/" + component
-            try makeDirectory(directory)
-        }
-        try enable(controllers, below: directory)
-
-        let leaf = directory + "/" + components[components.count - 1]
-        let created = try makeDirectory(leaf)
+        let (leaf, created) = try makeLeaf(components, delegating: controllers)
         do {
             try apply(limits, in: leaf)
             return CgroupPlacement(directoryFD: try openDirectory(leaf))
         } catch {
-            // Only a leaf this call made is ours to take back; a stale one left by a crash
-            // belongs to the crash-recovery path.
-            if created { try? syscalls.removeDirectory(leaf) }
+            // Only a leaf this call made is ours to take back (with the parent levels made for
+            // it); a stale one left by a crash belongs to the crash-recovery path.
+            if created {
+                try? syscalls.removeDirectory(leaf)
+                ancestors.removeMarked(components, below: root)
+            }
             throw error
         }
     }
@@ -83,9 +73,40 @@ public struct CgroupV2Driver: CgroupDriver {
     public func destroy(_ path: CgroupPath) throws {
         let leaf = try directory(of: path)
         try CgroupRemoval(syscalls: syscalls, useKillFile: true, timeout: removalTimeout).remove(leaf)
+        ancestors.removeMarked(try path.validatedComponents(), below: root)
     }
 
     // MARK: - Steps of create
+
+    /// Makes the leaf and any missing level above it, delegating `controllers` at every level.
+    /// Delegation goes top-down: each level's cgroup.subtree_control hands the controllers to
+    /// the level below. Only the leaf ever holds processes (the kernel's no-internal-process
+    /// rule refuses controllers to a cgroup with processes in it). Ancestors may be shared by
+    /// concurrent containers: the levels made here are marked, and removed with the last
+    /// container below them (`CgroupAncestors`). A level that vanishes during the walk (another
+    /// berth removing it as its last container ended) starts the walk again.
+    /// Returns the leaf and whether this call made it.
+    private func makeLeaf(_ components: [Substring],
+                          delegating controllers: [CgroupController]) throws(RuntimeError) -> (String, Bool) {
+        var attempt = 1
+        while true {
+            do throws(RuntimeError) {
+                var directory = root
+                for (index, component) in components.dropLast().enumerated() {
+                    try enable(controllers, below: directory)
+                    directory += "/" + component
+                    if try makeDirectory(directory), ancestors.marks(components, at: index) { ancestors.mark(directory) }
+                }
+                try enable(controllers, below: directory)
+                let leaf = directory + "/" + components[components.count - 1]
+                return (leaf, try makeDirectory(leaf))
+            } catch let error where error.errno == ENOENT && attempt < CgroupAncestors.attempts {
+                attempt += 1
+            }
+        }
+    }
+
+    private var ancestors: CgroupAncestors { CgroupAncestors(syscalls: syscalls) }
 
     /// The controllers to hand down to the new cgroup. Every requested limit's controller must be
     /// available; memory and pids are added when available so OOM kills and task counts are

@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,9 +45,9 @@ public struct OverlayRoot: Sendable, Equatable {
                                "the image has \(lowerDirectories.count) layers; overlayfs stacks at most \(Self.maximumLayers)")
         }
         for path in lowerDirectories + [upperDirectory, workDirectory] {
-            // The option string separates layers with ':' and options with ','.
-            guard path.hasPrefix("/"), !path.contains(":"), !path.contains(",") else {
-                throw RuntimeError(.invalidArgument, "overlay directory \(path) must be an absolute path without ':' or ','")
+            // The option string separates layers with ':' and options with ',', and reads a backslash as an escape.
+            guard path.hasPrefix("/"), OverlayOptionPath.unsafeCharacter(in: path) == nil else {
+                throw RuntimeError(.invalidArgument, "overlay directory \(path) must be an absolute path without ':', ',' or '\\'")
             }
         }
     }

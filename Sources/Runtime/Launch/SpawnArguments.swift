@@ -39,9 +39,12 @@ final class SpawnArguments {
 
         config.hostname = c.namespaces.contains(.uts) ? c.hostname.map(string) : nil
         config.loopback_up = c.namespaces.contains(.network) ? 1 : 0
-        config.cwd = string(c.workingDirectory)
-        config.argv = stringArray(c.args)
-        config.envp = stringArray(c.env)
+        // The command, its environment and working directory go to the kernel as the bytes they
+        // came from (`ArgumentBytes`): a name that is not UTF-8 reaches the container unchanged.
+        config.cwd = byteString(c.workingDirectory)
+        config.create_cwd = 1
+        config.argv = byteStringArray(c.args)
+        config.envp = byteStringArray(c.env)
         config.path = string(c.searchPath)
         let limits = array(of: berth_rlimit.self, count: c.rlimits.count)
         for (i, l) in c.rlimits.enumerated() {
@@ -89,6 +92,7 @@ final class SpawnArguments {
             config.hostname = nil
             config.loopback_up = 0
             config.use_init = 0
+            config.create_cwd = 0
         }
     }
 
@@ -135,6 +139,22 @@ final class SpawnArguments {
     private func stringArray(_ strings: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
         let p = array(of: UnsafePointer<CChar>?.self, count: strings.count + 1)
         for (i, s) in strings.enumerated() { p[i] = string(s) }
+        p[strings.count] = nil
+        return UnsafePointer(p)
+    }
+
+    /// A C string of the bytes `s` stands for (`ArgumentBytes`).
+    private func byteString(_ s: String) -> UnsafePointer<CChar> {
+        let bytes = ArgumentBytes.bytes(s)
+        let p = array(of: CChar.self, count: bytes.count + 1)
+        for (i, byte) in bytes.enumerated() { p[i] = CChar(bitPattern: byte) }
+        p[bytes.count] = 0
+        return UnsafePointer(p)
+    }
+
+    private func byteStringArray(_ strings: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
+        let p = array(of: UnsafePointer<CChar>?.self, count: strings.count + 1)
+        for (i, s) in strings.enumerated() { p[i] = byteString(s) }
         p[strings.count] = nil
         return UnsafePointer(p)
     }
