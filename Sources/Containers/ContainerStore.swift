@@ -175,6 +175,12 @@ public struct ContainerStore: Sendable {
         }
     }
 
+    /// Whether the container still has its record. Only a record known to be missing counts as
+    /// gone: a record that cannot be read for another reason still names a container.
+    public func exists(id: String) -> Bool {
+        access(directory(of: id) + "/config.json", F_OK) == 0 || errno != ENOENT
+    }
+
     /// The container `text` names: a name, a full id, or a unique prefix of an id (Docker's rule).
     public func find(_ text: String) throws -> ContainerRecord {
         let trimmed = text.hasPrefix("/") ? String(text.dropFirst()) : text
