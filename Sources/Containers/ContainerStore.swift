@@ -175,6 +175,12 @@ public struct ContainerStore: Sendable {
         }
     }
 
+    /// Whether the container still has its record. Only a record known to be missing counts as
+    /// gone: a record that cannot be read for another reason still names a container.
+    public func exists(id: String) -> Bool {
+        access(directory(of: id) + "/config.json", F_OK) == 0 || errno != ENOENT
+    }
+
     /// The container `text` names: a name, a full id, or a unique prefix of an id (Docker's rule).
     public func find(_ text: String) throws -> ContainerRecord {
         let trimmed = text.hasPrefix("/") ? String(text.dropFirst()) : text
@@ -231,7 +237,8 @@ public struct ContainerStore: Sendable {
     public func logPath(of id: String) -> String { directory(of: id) + "/container.log" }
 
     /// Removes the container's record and files, and frees its name. The directory is first
-    /// renamed out of sight, so a crash midway leaves no half container in `ps`.
+    /// renamed out of sight, so a crash midway leaves no half container in `ps`. Throws "no such
+    /// container" when another command removed it first: only one removal reports success.
     public func remove(_ record: ContainerRecord) throws {
         let dir = directory(of: record.id)
         let doomed = containersDirectory + "/.removing-" + record.id
@@ -240,12 +247,21 @@ public struct ContainerStore: Sendable {
         // same tree at once (and failing on entries this one removed).
         let lock = lockTree(dir, wait: true) ?? lockTree(doomed, wait: true)
         defer { if let lock { close(lock) } }
-        if rename(dir, doomed) != 0 {
-            guard errno == ENOENT else { throw ContainerError.system("cannot remove container \(record.shortID)") }
+        guard rename(dir, doomed) == 0 else {
+            if errno == ENOENT { throw ContainerError(.notFound, "no such container: \(record.name)") }
+            throw ContainerError.system("cannot remove container \(record.shortID)")
         }
         let namePath = namesDirectory + "/" + record.name
         if readLink(namePath) == record.id { unlink(namePath) }
         try TreeRemoval.remove(doomed)
+    }
+
+    /// `remove` for a container that goes at its end (`--rm`): another command that removed it
+    /// first has done the same job.
+    public func removeIfPresent(_ record: ContainerRecord) throws {
+        do {
+            try remove(record)
+        } catch let error as ContainerError where error.code == .notFound {}
     }
 
     /// A flock on the directory at `path`, waiting for it or not; nil when there is no such

@@ -78,7 +78,20 @@ struct CommitContainer: BerthCommand {
         let target = try reference.map(ImageReference.parse)
         let engine = try global.engine()
         engine.tidy()
-        let record = try engine.find(container)
+        // Held to the end: an rm waits for the commit instead of deleting the upper directory
+        // under its walk (which would store a part of the changes), and a commit that waited
+        // for an rm says "no such container".
+        let (lock, record) = try engine.store.lockLifecycle(of: try engine.find(container))
+        defer { lock.release() }
+        do {
+            return try commit(record, as: target, engine: engine)
+        } catch {
+            // What is left unlocked: a --rm container's monitor removing it at its end.
+            throw engine.explainedFailure(error, of: record)
+        }
+    }
+
+    private func commit(_ record: ContainerRecord, as target: ImageReference?, engine: ContainerEngine) throws -> Int32 {
         guard record.hasImage else {
             throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to commit")
         }

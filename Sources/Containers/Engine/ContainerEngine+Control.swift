@@ -51,8 +51,14 @@ extension ContainerEngine {
     /// Docker's stop: the stop signal, `timeout` seconds, SIGKILL, then a wait for the monitor to
     /// record the end; a container still there after that has its whole cgroup killed. The
     /// container is marked as stopped on purpose first, so a restart policy never starts it
-    /// again behind the user's back.
+    /// again behind the user's back. A stop waits for a start, restart or stop of the same
+    /// container that another command is doing, then stops what that left.
     public func stop(_ record: ContainerRecord, timeout: Int) throws {
+        try whileLocked(record) { current in try stopLocked(current, timeout: timeout) }
+    }
+
+    /// `stop`, by a command that holds the container's lifecycle lock.
+    private func stopLocked(_ record: ContainerRecord, timeout: Int) throws {
         store.markStopping(record.id)
         guard isRunning(record) else { return }
         if timeout > 0 {
@@ -81,8 +87,15 @@ extension ContainerEngine {
     }
 
     /// Starts a created or exited container again, in the background, from its launch spec. A
-    /// start by hand gives the restart policy its full count again (Docker's rule).
+    /// start by hand gives the restart policy its full count again (Docker's rule). A container
+    /// that runs already, or that another command started meanwhile, is left as it is: that is
+    /// a success, as with `docker start`.
     public func start(_ record: ContainerRecord) throws {
+        try whileLocked(record) { current in try startLocked(current) }
+    }
+
+    /// `start`, by a command that holds the container's lifecycle lock.
+    private func startLocked(_ record: ContainerRecord) throws {
         guard !isRunning(record) else { return }
         guard record.hasImage else {
             throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory and cannot be started again")
@@ -97,23 +110,47 @@ extension ContainerEngine {
         try startDetached(record)
     }
 
-    /// Stops the container, then starts it again.
+    /// Stops the container, then starts it again. Two restarts at once are done one after the
+    /// other: each one's stop waits for no container that the other has just started.
     public func restart(_ record: ContainerRecord, timeout: Int) throws {
-        try stop(record, timeout: timeout)
-        try start(try store.load(id: record.id))
+        try whileLocked(record) { current in
+            try stopLocked(current, timeout: timeout)
+            try startLocked(try store.load(id: current.id))
+        }
     }
 
     /// Removes a container; a running (or restarting) one only with `force`, after stopping it.
+    /// Of two removals at once, one succeeds and the other says "no such container".
     public func remove(_ record: ContainerRecord, force: Bool) throws {
-        let state = state(of: record)
-        if state.isUp {
-            guard force else {
-                throw ContainerError(.invalidState, "container \(record.name) is \(state.status.rawValue): "
-                                     + "stop it first, or remove it with berth rm -f")
-            }
-            try stop(record, timeout: 0)
+        // Docker's rm -f kills at once, even while another command holds the lock for a polite
+        // stop or a restart (whose wait then ends too); the stop under the lock makes sure.
+        if force, state(of: record).isUp {
+            store.markStopping(record.id)
+            signalCurrent(record, SIGKILL)
         }
-        try store.remove(record)
+        try whileLocked(record) { current in
+            let state = state(of: current)
+            if state.isUp {
+                guard force else {
+                    throw ContainerError(.invalidState, "container \(current.name) is \(state.status.rawValue): "
+                                         + "stop it first, or remove it with berth rm -f")
+                }
+                try stopLocked(current, timeout: 0)
+            }
+            do {
+                try store.remove(current)
+            } catch let error as ContainerError where error.code == .notFound && current.hostConfig.autoRemove {
+                // A --rm container's monitor removed it at the end this stop brought: as asked.
+            }
+        }
+    }
+
+    /// Runs `body` on the container's record as it is once this command holds the container's
+    /// lifecycle lock (`ContainerStore.lockLifecycle`), and lets go of the lock after it.
+    private func whileLocked(_ record: ContainerRecord, _ body: (ContainerRecord) throws -> Void) throws {
+        let (lock, current) = try store.lockLifecycle(of: record)
+        defer { lock.release() }
+        try body(current)
     }
 }
 

@@ -25,15 +25,22 @@ extension ContainerEngine {
         let pidfd = try openInit(record)
         defer { close(pidfd) }
         let root = "/proc/\(record.state.pid)/root"
-        let config = try execConfig(record, request, root: root)
-        let stdio = try CallerStdio(terminal: request.tty, interactive: request.interactive, containerRoot: root)
+        let config: ContainerConfig
+        let stdio: CallerStdio
+        do {
+            config = try execConfig(record, request, root: root)
+            stdio = try CallerStdio(terminal: request.tty, interactive: request.interactive, containerRoot: root)
+        } catch {
+            throw explainedFailure(error, of: record, initPidfd: pidfd)
+        }
         defer { stdio.close() }
         let process: LaunchedContainer
         do {
             process = try launcher(cgroupParent: record.hostConfig.cgroupParent)
                 .exec(config, joining: pidfd, cgroup: CgroupPath(record.hostConfig.cgroup), io: stdio.io)
-        } catch let error as ContainerError where error.code == .systemError && !isRunning(record) {
-            throw ContainerError(.invalidState, "container \(record.name) stopped meanwhile", cause: error)
+        } catch {
+            // A stop or rm racing this exec ends the init while the process joins it.
+            throw explainedFailure(error, of: record, initPidfd: pidfd)
         }
         defer { if process.pidfd >= 0 { close(process.pidfd) } }
         let status = try ContainerSupervisor(container: process, terminal: stdio.terminal,

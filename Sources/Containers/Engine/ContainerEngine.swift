@@ -82,7 +82,7 @@ public struct ContainerEngine: Sendable {
         store.all().filter { record in
             guard record.hostConfig.autoRemove, record.state.status == .running,
                   state(of: record).status == .exited else { return true }
-            return (try? store.remove(record)) == nil
+            return (try? store.removeIfPresent(record)) == nil
         }
     }
 }

@@ -29,7 +29,7 @@ extension ContainerEngine {
             record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.
             if record.hostConfig.autoRemove {
-                try store.remove(record)
+                try store.removeIfPresent(record)
             } else {
                 try? store.write(record, durable: false)
             }
