@@ -97,13 +97,39 @@ extension Containers {
             struct BodyFailed: Error {}
             var frozenInBody = false
             #expect(throws: BodyFailed.self) {
-                try engine.whilePaused(record) { () throws -> Void in
+                try engine.whilePaused(record, for: "the test") { () throws -> Void in
                     frozenInBody = Kernel.isFrozen(cgroup: record.hostConfig.cgroup)
                     throw BodyFailed()
                 }
             }
             #expect(frozenInBody)
             #expect(!Kernel.isFrozen(cgroup: record.hostConfig.cgroup))
+        }
+
+        /// A container started by a berth that made no freezer cgroup (before this one): its
+        /// commit says how to go on, and --pause=false commits it.
+        @Test("commit of a running container without a freezer cgroup says to use --pause=false",
+              .enabled(if: Host.isCgroupV1, "needs cgroup v1 (the freezer is a hierarchy of its own there)"))
+        func commitWithoutAFreezerCgroup() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let (engine, record) = try running(root, "older")
+            let relative = record.hostConfig.cgroup.hasPrefix("/") ? String(record.hostConfig.cgroup.dropFirst()) : record.hostConfig.cgroup
+            let leaf = "/sys/fs/cgroup/freezer/" + relative
+            let parent = URL(fileURLWithPath: leaf).deletingLastPathComponent().path
+            // Out of its freezer cgroup, which can then go, as if it had never been made.
+            for pid in (Kernel.read(leaf + "/cgroup.procs") ?? "").split(separator: "\n") {
+                try String(pid).write(toFile: parent + "/cgroup.procs", atomically: false, encoding: .utf8)
+            }
+            try #require(rmdir(leaf) == 0, "cannot remove \(leaf): errno \(errno)")
+
+            let r = try root.berth(["commit", "older", "older/img:1"])
+            #expect(r.status == 1)
+            #expect(r.stderr == "berth: cannot pause container older for the commit (commit it running with --pause=false): "
+                + "cannot freeze cgroup /\(relative): it does not exist\n", "\(r.stderr)")
+            #expect(try root.berth(["commit", "--pause=false", "older", "older/img:1"]).status == 0)
+            #expect(!engine.isPaused(record))
+            #expect(try root.status("older")?.hasPrefix("Up ") == true)
         }
 
         @Test("pause and unpause: ps, inspect, exec refused, state errors, commit keeps a paused container paused")

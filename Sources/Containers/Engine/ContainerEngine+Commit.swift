@@ -34,7 +34,9 @@ extension ContainerEngine {
             throw ContainerError(.systemError, "the record of container \(record.shortID) names no valid image manifest")
         }
         let images = try images()
-        return try whilePaused(record, pause: request.pause) {
+        // A host or container that cannot be paused (no v1 freezer hierarchy; a container started
+        // by a berth that made no freezer cgroup) can still be committed running, by choice.
+        return try whilePaused(record, pause: request.pause, for: "the commit (commit it running with --pause=false)") {
             try images.commit(
                 upperDirectory: store.upperDirectory(of: record.id), parent: parent, as: request.target,
                 author: request.author, message: request.message,

@@ -46,14 +46,16 @@ extension ContainerEngine {
     /// Runs `body` with the container paused when `pause` is set and the container runs, and
     /// thaws it afterwards, also when `body` throws: what `commit` does, so the files it reads
     /// do not change under it (Docker's `commit --pause`). A container the user paused stays
-    /// paused; one that is not running is left alone.
-    public func whilePaused<T>(_ record: ContainerRecord, pause: Bool = true, _ body: () throws -> T) throws -> T {
+    /// paused; one that is not running is left alone. `purpose` completes the sentence of a
+    /// container that cannot be paused: "cannot pause container web for …".
+    public func whilePaused<T>(_ record: ContainerRecord, pause: Bool = true, for purpose: String,
+                               _ body: () throws -> T) throws -> T {
         guard pause, isRunning(record), record.state.status == .running, !isPaused(record) else { return try body() }
         let cgroup = CgroupPath(record.hostConfig.cgroup)
         do {
             try cgroups.freeze(cgroup)
         } catch let error as ContainerError {
-            throw error.context("cannot pause container \(record.name)")
+            throw error.context("cannot pause container \(record.name) for \(purpose)")
         }
         let outcome = Result { try body() }
         do {
