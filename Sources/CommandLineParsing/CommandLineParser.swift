@@ -72,7 +72,7 @@ struct CommandLineParser {
         return .commands(levels)
     }
 
-    /// `--name`, `--name value` or `--name=value`.
+    /// `--name`, `--name value` or `--name=value` (a flag's value is true or false).
     private mutating func parseLong(_ word: String, _ command: CommandSpec, _ path: String,
                                     into parsed: inout ParsedArguments) throws(UsageError) {
         let body = word.dropFirst(2)
@@ -84,8 +84,8 @@ struct CommandLineParser {
         let option = command.options[found]
         let inline = equals.map { String(body[body.index(after: $0)...]) }
         if !option.takesValue {
-            if inline != nil { throw UsageError("--\(option.long) does not take a value") }
-            parsed.given.append(.init(option: option.long, value: nil))
+            let value = try inline.map { text throws(UsageError) in try Self.boolean(text, for: "--" + option.long) }
+            parsed.given.append(.init(option: option.long, value: value))
         } else {
             let value = if let inline { inline } else { try nextWord(for: "--" + option.long) }
             parsed.given.append(.init(option: option.long, value: value))
@@ -95,7 +95,7 @@ struct CommandLineParser {
     /// Whether a group of short options asked for help (`-ih`).
     enum ShortOutcome { case parsed, help }
 
-    /// `-i`, `-it` (flags combined), `-m 64m` or `-m64m` (a value option ends the group).
+    /// `-i`, `-it` (flags combined), `-t=false`, `-m 64m` or `-m64m` (a value option ends the group).
     private mutating func parseShort(_ word: String, _ command: CommandSpec, _ path: String,
                                      into parsed: inout ParsedArguments) throws(UsageError) -> ShortOutcome {
         let letters = word.dropFirst()
@@ -109,6 +109,12 @@ struct CommandLineParser {
             }
             let option = command.options[found]
             guard option.takesValue else {
+                // `-p=false`: Docker's spelling of a boolean's value; it ends the group.
+                if position < letters.endIndex, letters[position] == "=" {
+                    let text = String(letters[letters.index(after: position)...])
+                    parsed.given.append(.init(option: option.long, value: try Self.boolean(text, for: "-" + String(letter))))
+                    break
+                }
                 parsed.given.append(.init(option: option.long, value: nil))
                 continue
             }
@@ -118,6 +124,15 @@ struct CommandLineParser {
             break
         }
         return .parsed
+    }
+
+    /// A flag's `=value`, as Docker (Go's strconv.ParseBool) takes it, recorded as "true" or "false".
+    private static func boolean(_ text: String, for spelling: String) throws(UsageError) -> String {
+        switch text {
+        case "1", "t", "T", "true", "TRUE", "True": return "true"
+        case "0", "f", "F", "false", "FALSE", "False": return "false"
+        default: throw UsageError("\(spelling) is a flag: give it alone or as \(spelling)=false, not \(spelling)=\(text)")
+        }
     }
 
     private mutating func nextWord(for option: String) throws(UsageError) -> String {

@@ -1,6 +1,7 @@
 /// One option a command accepts, described as data: its names, what it takes, and its help line.
 ///
-/// Options are spelt `--long`, and `-s` when they have a short name. A flag takes nothing; a value
+/// Options are spelt `--long`, and `-s` when they have a short name. A flag takes nothing, or
+/// Docker's `--long=false` / `-s=false` (also `=true`, `=0`, `=1`); a value
 /// option takes one word (`--name value`, `--name=value`, `-s value` or `-svalue`), the last one
 /// given winning; a repeatable option keeps every value, in order.
 public struct OptionSpec: Sendable {

@@ -5,7 +5,8 @@
 /// Plain arrays, no Dictionary or Set: a hashed collection makes the Swift runtime look up a
 /// `Hashable` conformance by scanning the binary's conformance records at start-up.
 public struct ParsedArguments: Sendable {
-    /// One option as given: its long name and, for a value option, the value.
+    /// One option as given: its long name and, for a value option, the value; a flag's is nil,
+    /// or "true" or "false" when it was spelt `--name=false`.
     public struct Given: Sendable, Equatable {
         public let option: String
         public let value: String?
@@ -25,10 +26,17 @@ public struct ParsedArguments: Sendable {
         self.command = command
     }
 
-    /// Whether the flag `--name` was given.
+    /// Whether the flag `--name` is on: given alone or as `--name=true`; off when absent or
+    /// given as `--name=false`. The last spelling counts.
     public func flag(_ name: String) -> Bool {
+        flag(name, default: false)
+    }
+
+    /// The flag `--name`, `defaultValue` when it was not given (`--pause`, on unless `--pause=false`).
+    public func flag(_ name: String, default defaultValue: Bool) -> Bool {
         assert(declares(name) { $0 == .flag }, "\(name) is not a flag of \(command.name)")
-        return given.contains { $0.option == name }
+        guard let last = given.last(where: { $0.option == name }) else { return defaultValue }
+        return last.value != "false"
     }
 
     /// The value of `--name` (the last one when it was given more than once), nil when absent.

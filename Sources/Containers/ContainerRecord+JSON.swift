@@ -38,8 +38,8 @@ extension ContainerRecord {
 extension ContainerState {
     var json: JSONValue {
         .object([
-            ("Status", .string(status.rawValue)), ("Running", .bool(status == .running)),
-            ("Paused", .bool(false)), ("Restarting", .bool(status == .restarting)), ("OOMKilled", .bool(oomKilled)),
+            ("Status", .string(statusName)), ("Running", .bool(status == .running)),
+            ("Paused", .bool(paused)), ("Restarting", .bool(status == .restarting)), ("OOMKilled", .bool(oomKilled)),
             ("Dead", .bool(false)), ("Pid", .number(JSONNumber(pid))),
             // Docker's 0 before the first end; null only for an end berth never saw.
             ("ExitCode", exitCode.map { .number(JSONNumber($0)) } ?? (status == .exited ? .null : .number(JSONNumber(0)))),
@@ -49,7 +49,10 @@ extension ContainerState {
 
     init(json: JSONValue?) throws(ContainerError) {
         let o = try RecordObject(json, "State")
-        guard let status = Status(rawValue: try o.string("Status")) else {
+        // "paused" is inspect's word for a running container, never written by berth itself;
+        // read as running so such a document still loads (the freezer says whether it is paused).
+        let name = try o.string("Status")
+        guard let status = name == "paused" ? .running : Status(rawValue: name) else {
             throw ContainerError(.systemError, "the record's State.Status is not created, running, restarting or exited")
         }
         let ended = status == .exited || status == .restarting

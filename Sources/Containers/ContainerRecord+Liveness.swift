@@ -12,14 +12,15 @@ extension ContainerRecord {
         return state
     }
 
-    /// `ps`'s STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago", "Exited (unknown)",
+    /// `ps`'s STATUS: "Up 3 seconds", "Up 2 minutes (Paused)", "Exited (0) 2 minutes ago", "Exited (unknown)",
     /// "Restarting (1) 1 second ago", "Created".
     public func statusText(_ state: ContainerState, now: Int) -> String {
         switch state.status {
         case .created:
             return "Created"
         case .running:
-            return "Up " + (state.startedAt.flatMap(Timestamp.parse).map { Timestamp.humanDuration(now - $0) } ?? "")
+            let up = "Up " + (state.startedAt.flatMap(Timestamp.parse).map { Timestamp.humanDuration(now - $0) } ?? "")
+            return state.paused ? up + " (Paused)" : up
         case .restarting, .exited:
             let word = state.status == .restarting ? "Restarting" : "Exited"
             guard let code = state.exitCode else { return word + " (unknown)" }

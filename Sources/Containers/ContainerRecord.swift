@@ -73,16 +73,23 @@ public struct ContainerState: Sendable, Equatable {
     public var oomKilled: Bool
     public var startedAt: String?
     public var finishedAt: String?
+    /// Running with its processes frozen (`berth pause`). Never recorded: the engine reads it
+    /// from the cgroup's freezer each time it checks the state against the kernel.
+    public var paused: Bool
 
     public init(status: Status = .created, pid: Int32 = 0, exitCode: Int32? = nil, oomKilled: Bool = false,
-                startedAt: String? = nil, finishedAt: String? = nil) {
+                startedAt: String? = nil, finishedAt: String? = nil, paused: Bool = false) {
         self.status = status
         self.pid = pid
         self.exitCode = exitCode
         self.oomKilled = oomKilled
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.paused = paused
     }
+
+    /// Docker's State.Status: "paused" for a paused running container, else the status.
+    public var statusName: String { paused ? "paused" : status.rawValue }
 
 }
 

@@ -33,6 +33,8 @@ enum Berth {
         ("start", StartContainers.self),
         ("restart", RestartContainers.self),
         ("kill", KillContainers.self),
+        ("pause", PauseContainers.self),
+        ("unpause", UnpauseContainers.self),
         ("exec", ExecCommand.self),
         ("logs", ContainerLogs.self),
         ("monitor-start", MonitorStart.self),
@@ -55,7 +57,7 @@ enum Berth {
         subcommands: [
             Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
+            PauseContainers.spec, UnpauseContainers.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",

@@ -46,7 +46,7 @@ struct ListContainers: BerthCommand {
                 Output.jsonLine([
                     ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
                     ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
-                    ("State", .string(state.status.rawValue)), ("Status", .string(status)), ("Names", .string(record.name)),
+                    ("State", .string(state.statusName)), ("Status", .string(status)), ("Names", .string(record.name)),
                 ])
             case .table:
                 table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, record.name])

@@ -48,6 +48,8 @@ struct CommitContainer: BerthCommand {
         options: [
             .value("author", short: "a", valueName: "name", help: "Author (e.g. \"Ada Lovelace <ada@example.com>\")."),
             .value("message", short: "m", valueName: "text", help: "Commit message."),
+            .flag("pause", short: "p",
+                  help: "Pause a running container while its files are read; on by default, --pause=false commits it running."),
             .repeatable("change", short: "c", valueName: "instruction",
                         help: "Apply a Dockerfile instruction to the image's config "
                             + "(CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)."),
@@ -59,6 +61,7 @@ struct CommitContainer: BerthCommand {
     let author: String?
     let message: String?
     let changes: [ConfigChange]
+    let pause: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
@@ -72,53 +75,18 @@ struct CommitContainer: BerthCommand {
         var changes: [ConfigChange] = []
         for text in parsed.strings("change") { changes.append(try ConfigChange.parse(text)) }
         self.changes = changes
+        pause = parsed.flag("pause", default: true)
     }
 
     func run() throws -> Int32 {
         let target = try reference.map(ImageReference.parse)
         let engine = try global.engine()
         engine.tidy()
-        // Held to the end: an rm waits for the commit instead of deleting the upper directory
-        // under its walk (which would store a part of the changes), and a commit that waited
-        // for an rm says "no such container".
-        let (lock, record) = try engine.store.lockLifecycle(of: try engine.find(container))
-        defer { lock.release() }
-        do {
-            return try commit(record, as: target, engine: engine)
-        } catch {
-            // What is left unlocked: a --rm container's monitor removing it at its end.
-            throw engine.explainedFailure(error, of: record)
+        let changes = changes
+        let request = CommitRequest(target: target, author: author, message: message, pause: pause) { execution in
+            for change in changes { change.apply(&execution) }
         }
-    }
-
-    private func commit(_ record: ContainerRecord, as target: ImageReference?, engine: ContainerEngine) throws -> Int32 {
-        guard record.hasImage else {
-            throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to commit")
-        }
-        let store = try engine.images()
-        let result = try store.commit(
-            upperDirectory: engine.store.upperDirectory(of: record.id), parent: try parentManifest(record),
-            as: target, author: author, message: message,
-            createdBy: ([record.path] + record.args).joined(separator: " "), date: Timestamp.now(),
-            configChanges: { config in
-                // Docker's rule: the container's settings become the image's, then --change.
-                var execution = config.config ?? OCIImage.ExecutionConfig()
-                execution.cmd = record.config.cmd
-                execution.entrypoint = record.config.entrypoint
-                execution.env = record.config.env
-                execution.workingDir = record.config.workingDir.isEmpty ? nil : record.config.workingDir
-                execution.user = record.config.user.isEmpty ? nil : record.config.user
-                for change in changes { change.apply(&execution) }
-                config.config = execution
-            })
-        Output.print(result.id.description)
+        Output.print(try engine.commit(try engine.find(container), request).id.description)
         return 0
-    }
-
-    private func parentManifest(_ record: ContainerRecord) throws -> Digest {
-        guard let digest = Digest(record.imageManifest) else {
-            throw ContainerError(.systemError, "the record of container \(record.shortID) names no valid image manifest")
-        }
-        return digest
     }
 }

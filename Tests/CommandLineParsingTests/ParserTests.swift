@@ -132,7 +132,10 @@ struct Expected: Sendable, CustomTestStringConvertible {
         (["exec", "-m"], "missing value for -m"),
         (["exec", "-im"], "missing value for -m"),
         (["--root"], "missing value for --root"),
-        (["exec", "--interactive=yes", "sh"], "--interactive does not take a value"),
+        (["exec", "--interactive=yes", "sh"], "--interactive is a flag: give it alone or as --interactive=false, not --interactive=yes"),
+        (["exec", "--tty=", "sh"], "--tty is a flag: give it alone or as --tty=false, not --tty="),
+        (["exec", "-t=no", "sh"], "-t is a flag: give it alone or as -t=false, not -t=no"),
+        (["exec", "-it=", "sh"], "-t is a flag: give it alone or as -t=false, not -t="),
     ])
     func rejects(words: [String], message: String) {
         let error = #expect(throws: UsageError.self) { try tool.parse(words) }
@@ -178,6 +181,25 @@ struct Expected: Sendable, CustomTestStringConvertible {
             #expect(!parsed.flag("tty"))
             let error = #expect(throws: UsageError.self) { try parsed.required("memory") }
             #expect(error?.message == "missing --memory")
+        }
+
+        /// Docker's booleans: `--flag=false`, `-f=false` (also true, 1, 0, t, f), the last spelling counting.
+        @Test(arguments: [
+            ([], false), (["--tty"], true), (["-t"], true), (["--tty=false"], false), (["--tty=true"], true),
+            (["-t=false"], false), (["-t=true"], true), (["-t=0"], false), (["--tty=1"], true), (["--tty=F"], false),
+            (["-it=false"], false), (["--tty", "--tty=false"], false), (["-t=false", "-t"], true),
+        ] as [([String], Bool)])
+        func flagValues(words: [String], on: Bool) throws {
+            let parsed = try exec(words)
+            #expect(parsed.flag("tty") == on)
+            #expect(parsed.flag("tty", default: true) == (words.isEmpty ? true : on))
+        }
+
+        @Test func aShortFlagsValueEndsItsGroup() throws {
+            let parsed = try exec(["-it=false"])
+            #expect(parsed.flag("interactive"))
+            #expect(!parsed.flag("tty"))
+            #expect(parsed.positionals == ["sh"])
         }
 
         @Test func theLastValueCounts() throws {

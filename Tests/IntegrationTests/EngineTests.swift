@@ -11,20 +11,11 @@ extension Containers {
     struct Engine {
         let fixture = Fixture.shared
 
-        /// An engine on `root`'s state, running the built berth and berth-monitor.
-        func engine(_ root: LifecycleRoot) throws -> ContainerEngine {
-            let directory = URL(fileURLWithPath: fixture.berth).deletingLastPathComponent().path
-            return try ContainerEngine(
-                stateRoot: root.path, runRoot: root.path + "/run", forwardedArguments: ["--root", root.path],
-                programs: MonitorPrograms(berth: fixture.berth, monitor: directory + "/berth-monitor"),
-                logger: Logger(label: "engine-test"))
-        }
-
         @Test("create, start, exec, stop, start, restart, kill, remove: through the engine's API alone")
         func fullLifecycle() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
-            let engine = try engine(root)
+            let engine = try root.engine()
 
             var request = ContainerRequest(root: .image(LifecycleRoot.image))
             request.name = "engine-web"
@@ -91,7 +82,7 @@ extension Containers {
         func environmentIsResolvedAtCreation() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
-            let engine = try engine(root)
+            let engine = try root.engine()
             setenv("BERTH_ENGINE_TEST_VALUE", "first", 1)
             defer { unsetenv("BERTH_ENGINE_TEST_VALUE") }
             var request = ContainerRequest(root: .image(LifecycleRoot.image))
@@ -117,7 +108,7 @@ extension Containers {
         func foregroundRun() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
-            let engine = try engine(root)
+            let engine = try root.engine()
             var request = ContainerRequest(root: .directory(fixture.rootfs))
             request.cgroupParent = fixture.cgroupParent
             request.command = ["/bin/sh", "-c", "exit 7"]

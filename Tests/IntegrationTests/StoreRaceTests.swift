@@ -26,7 +26,8 @@ extension Containers {
             let deadline = Date().addingTimeInterval(90)
             for round in 0..<200 where Date() < deadline {
                 // A commit takes well under a second; 20 s means it waits on the FIFO.
-                let r = try root.berth(["commit", id, "swap/commit:\(round)"], timeout: 20)
+                // --pause=false: a paused container swaps nothing, and the race is the point here.
+                let r = try root.berth(["commit", "--pause=false", id, "swap/commit:\(round)"], timeout: 20)
                 if r.status == 0 {
                     committed += 1
                 } else if r.stderr.contains("kept being replaced") {

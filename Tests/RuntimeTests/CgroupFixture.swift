@@ -108,7 +108,7 @@ final class FakeCgroupFS: Sendable {
             let delegated = (try? String(contentsOfFile: parent + "/cgroup.subtree_control", encoding: .utf8)) ?? ""
             let controllers = delegated.split(whereSeparator: { $0 == " " || $0 == "\n" })
                 .map { $0.hasPrefix("+") ? String($0.dropFirst()) : String($0) }
-            files += ["cgroup.subtree_control", "cgroup.events", "cgroup.kill"]
+            files += ["cgroup.subtree_control", "cgroup.events", "cgroup.kill", "cgroup.freeze"]
             if controllers.contains("memory") { files += ["memory.max", "memory.swap.max", "memory.events"] }
             if controllers.contains("cpu") { files += ["cpu.max"] }
             if controllers.contains("pids") { files += ["pids.max"] }
@@ -122,12 +122,13 @@ final class FakeCgroupFS: Sendable {
             }
             if controllers.contains("cpu") { files += ["cpu.cfs_period_us", "cpu.cfs_quota_us"] }
             if controllers.contains("pids") { files += ["pids.max"] }
+            if controllers.contains("freezer") { files += ["freezer.state"] }
         }
         for file in files where !omitted.contains(file) {
             if unwritable.contains(file) {
                 mkdir(path + "/" + file, 0o755)
             } else {
-                create(path + "/" + file, contents: "")
+                create(path + "/" + file, contents: Self.initialContents[file] ?? "")
             }
         }
     }
@@ -156,6 +157,9 @@ final class FakeCgroupFS: Sendable {
         // The xattr goes with the directory.
         _ = markedPaths.withLock { $0.remove(path) }
     }
+
+    /// What the kernel shows in a new cgroup's files where the drivers read it before writing.
+    private static let initialContents = ["freezer.state": "THAWED\n", "cgroup.freeze": "0\n"]
 
     private func create(_ path: String, contents: String) {
         _ = FileManager.default.createFile(atPath: path, contents: Data(contents.utf8))

@@ -30,6 +30,19 @@ final class RecordingCgroupDriver: CgroupDriver {
         return CgroupEvents(oomKills: 0)
     }
 
+    func freeze(_ path: CgroupPath) throws {
+        Issue.record("freeze must not be called")
+    }
+
+    func thaw(_ path: CgroupPath) throws {
+        Issue.record("thaw must not be called")
+    }
+
+    func isFrozen(_ path: CgroupPath) throws -> Bool {
+        Issue.record("isFrozen must not be called")
+        return false
+    }
+
     func destroy(_ path: CgroupPath) throws {
         let fails = state.withLock { state in
             state.destroyed.append(path)

@@ -18,12 +18,14 @@ extension ContainerEngine {
     /// `berth kill`: Docker's rule is that SIGKILL or the container's stop signal is a stop by
     /// the user, which its restart policy does not undo; other signals (HUP to reload) are not.
     public func kill(_ record: ContainerRecord, signal number: Int32) throws {
-        if number == SIGKILL || number == stopSignal(of: record), isRunning(record) {
+        let stops = number == SIGKILL || number == stopSignal(of: record)
+        if stops, isRunning(record) {
             store.markStopping(record.id)
             // A container waiting out its back-off then just stays down.
             if record.state.status == .restarting { return }
         }
         try signal(record, number)
+        if stops { thawAfterSignal(record) }
     }
 
     /// A pidfd for the container's init, to signal it or join its namespaces; refused unless
@@ -63,9 +65,11 @@ extension ContainerEngine {
         guard isRunning(record) else { return }
         if timeout > 0 {
             signalCurrent(record, stopSignal(of: record))
+            thawAfterSignal(record)
             if waitUntilReleased(record.id, milliseconds: timeout * 1000) { return }
         }
         signalCurrent(record, SIGKILL)
+        thawAfterSignal(record)
         if waitUntilReleased(record.id, milliseconds: 5_000) { return }
         // A process SIGKILL does not end (a half-started container, one in a frozen cgroup):
         // the cgroup's removal kills everything in it, and the monitor then sees its init end.
@@ -77,6 +81,17 @@ extension ContainerEngine {
     /// The signal `stop` sends first: the image's or `run`'s StopSignal, SIGTERM without one.
     public func stopSignal(of record: ContainerRecord) -> Int32 {
         record.config.stopSignal.flatMap(SignalName.number) ?? SIGTERM
+    }
+
+    /// Docker's rule for a paused container that is stopped or killed: thawed after the signal,
+    /// so it acts on it (a frozen task does not, except v2's for SIGKILL) and ends.
+    private func thawAfterSignal(_ record: ContainerRecord) {
+        guard hasFrozenCgroup(record) else { return }
+        do {
+            try cgroups.thaw(CgroupPath(record.hostConfig.cgroup))
+        } catch {
+            logger.warning("cannot unpause the container to stop it", metadata: ["container": "\(record.name)", "error": "\(error)"])
+        }
     }
 
     /// Signals the container's init as its record says now: a container being started has no

@@ -24,6 +24,10 @@ extension ContainerEngine {
     public func exec(_ record: ContainerRecord, _ request: ExecRequest) throws -> Int32 {
         let pidfd = try openInit(record)
         defer { close(pidfd) }
+        // Docker's refusal: the command would join the frozen cgroup and hang, frozen with it.
+        if hasFrozenCgroup(record) {
+            throw ContainerError(.invalidState, "container \(record.name) is paused: unpause it first (berth unpause \(record.name))")
+        }
         let root = "/proc/\(record.state.pid)/root"
         let config: ContainerConfig
         let stdio: CallerStdio

@@ -71,9 +71,11 @@ public struct ContainerEngine: Sendable {
     /// Whether the container's supervisor (its berth or monitor) is alive.
     public func isRunning(_ record: ContainerRecord) -> Bool { runDirectory.isHeld(id: record.id) }
 
-    /// The record's state checked against the kernel.
+    /// The record's state checked against the kernel, a running container's pause included.
     public func state(of record: ContainerRecord) -> ContainerState {
-        record.verified(isRunning: runDirectory.isHeld(id:))
+        var state = record.verified(isRunning: runDirectory.isHeld(id:))
+        state.paused = state.status == .running && hasFrozenCgroup(record)
+        return state
     }
 
     /// Every container, oldest first, after removing the `--rm` ones whose berth was killed

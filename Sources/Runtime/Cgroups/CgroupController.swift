@@ -3,6 +3,11 @@ enum CgroupController: String, CaseIterable, Sendable {
     case memory
     case cpu
     case pids
+    /// v1 only, for pause: on v2 every cgroup but the root has `cgroup.freeze`, no controller needed.
+    case freezer
+
+    /// The controllers a v2 cgroup can have enabled in its parent's cgroup.subtree_control.
+    static let unifiedCases: [CgroupController] = [.memory, .cpu, .pids]
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -10,6 +15,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .memory: "memory limit"
         case .cpu: "CPU limit"
         case .pids: "pids limit"
+        case .freezer: "freezer"
         }
     }
 
@@ -20,6 +26,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .memory: ["memory"]
         case .cpu: ["cpu", "cpu,cpuacct", "cpuacct,cpu"]
         case .pids: ["pids"]
+        case .freezer: ["freezer"]
         }
     }
 }
@@ -35,6 +42,7 @@ extension ResourceLimits {
         case .memory: memoryBytes != nil
         case .cpu: cpu != nil
         case .pids: pidsLimit != nil
+        case .freezer: false
         }
     }
 

@@ -75,8 +75,8 @@ public struct CgroupEvents: Sendable, Equatable {
 }
 
 /// A cgroup driver: the small interface both the v1 and v2 drivers sit behind (crun's
-/// cgroup-internal.h has the same four entries). Paths are resolved under the driver's
-/// `root`, so tests point it at a fixture directory.
+/// cgroup-internal.h has the same four lifecycle entries; the freezer's three are pause's).
+/// Paths are resolved under the driver's `root`, so tests point it at a fixture directory.
 public protocol CgroupDriver: Sendable {
     var mode: CgroupMode { get }
 
@@ -94,4 +94,15 @@ public protocol CgroupDriver: Sendable {
     /// Kills whatever still runs in the cgroup and removes it. Idempotent: a cgroup that is
     /// already gone is not an error.
     func destroy(_ path: CgroupPath) throws
+
+    /// Freezes every process in the cgroup (pause) and returns once the kernel reports them all
+    /// frozen. When they do not all freeze within the driver's deadline, the cgroup is thawed
+    /// again and the error says so: a freeze either holds or is undone.
+    func freeze(_ path: CgroupPath) throws
+
+    /// Thaws the cgroup's processes. A cgroup that is not frozen is left as it is.
+    func thaw(_ path: CgroupPath) throws
+
+    /// Whether the cgroup is frozen or being frozen: asked to stay frozen until thawed.
+    func isFrozen(_ path: CgroupPath) throws -> Bool
 }

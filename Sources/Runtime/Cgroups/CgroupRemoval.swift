@@ -15,12 +15,16 @@ struct CgroupRemoval {
     let useKillFile: Bool
     let deadline: ContinuousClock.Instant
     let timeout: Duration
+    /// Runs once, before the first kill: what the driver must do for a kill to take effect (v1
+    /// thaws a frozen cgroup). Only on the slow path, so an emptied cgroup costs nothing more.
+    let beforeKilling: (() -> Void)?
 
-    init(syscalls: CgroupSyscalls, useKillFile: Bool, timeout: Duration) {
+    init(syscalls: CgroupSyscalls, useKillFile: Bool, timeout: Duration, beforeKilling: (() -> Void)? = nil) {
         self.syscalls = syscalls
         self.useKillFile = useKillFile
         self.timeout = timeout
         self.deadline = ContinuousClock.now.advanced(by: timeout)
+        self.beforeKilling = beforeKilling
     }
 
     /// Kills everything in `directory` (and any child cgroup the container made) and removes it.
@@ -39,6 +43,7 @@ struct CgroupRemoval {
             } catch {
                 throw CgroupErrors.system("cannot remove cgroup: rmdir \(directory)", error)
             }
+            if !removedChildren { beforeKilling?() }
             killAll(in: directory)
             if !removedChildren {
                 // Only here, on the slow path, is a directory walk worth its cost: a container
@@ -51,16 +56,12 @@ struct CgroupRemoval {
             }
             guard ContinuousClock.now < deadline else {
                 throw RuntimeError(.systemError,
-                                   "cannot remove cgroup \(directory): processes still inside after \(milliseconds(timeout)) ms",
+                                   "cannot remove cgroup \(directory): processes still inside after \(timeout.wholeMilliseconds) ms",
                                    errno: EBUSY)
             }
             usleep(delayMicros)
             delayMicros = min(delayMicros * 2, 50_000)
         }
-    }
-
-    private func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Kills every process in `directory`. Runs on every retry, since a process may fork between

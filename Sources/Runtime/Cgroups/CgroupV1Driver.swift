@@ -4,8 +4,9 @@ import Glibc
 import SystemPackage
 
 /// The driver for cgroup v1 hosts (and hybrid ones, whose cgroup2 mount holds none of the
-/// controllers we need): the memory, cpu and pids controllers each on their own hierarchy under
-/// `root`, each holding its own copy of the container's cgroup.
+/// controllers we need): the memory, cpu, pids and freezer controllers each on their own hierarchy
+/// under `root`, each holding its own copy of the container's cgroup (the freezer's is what pause
+/// freezes).
 ///
 /// As runc does, the cgroup is made in every hierarchy present, limited or not, so accounting
 /// and `destroy` work the same for every container. A hierarchy that is missing is skipped
@@ -17,15 +18,18 @@ public struct CgroupV1Driver: CgroupDriver {
     let syscalls: CgroupSyscalls
     /// How long `destroy` waits for killed processes to leave before it gives up.
     let removalTimeout: Duration
+    /// How long `freeze` waits for every process to freeze before it thaws them and gives up.
+    let freezeTimeout: Duration
 
     public init(root: String = CgroupModeDetector.defaultRoot) {
         self.init(root: root, syscalls: .live, removalTimeout: .seconds(1))
     }
 
-    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration) {
+    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration, freezeTimeout: Duration = CgroupFreezing.timeout) {
         self.root = root
         self.syscalls = syscalls
         self.removalTimeout = removalTimeout
+        self.freezeTimeout = freezeTimeout
     }
 
     public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
@@ -90,8 +94,11 @@ public struct CgroupV1Driver: CgroupDriver {
     public func destroy(_ path: CgroupPath) throws {
         let relative = try relativeDirectory(of: path)
         // One deadline for all hierarchies. Killing through the first (memory) normally empties
-        // the others too, since the same processes sit in each.
-        let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout)
+        // the others too, since the same processes sit in each. A v1 frozen task does not act on
+        // SIGKILL until it is thawed, so a paused container is thawed before the first kill.
+        let freezerState = hierarchyDirectory(of: .freezer) + relative + "/freezer.state"
+        let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout,
+                                    beforeKilling: { try? ControlFile.write(FreezerState.thawed, to: freezerState) })
         let components = try path.validatedComponents()
         for controller in CgroupController.allCases {
             let hierarchy = hierarchyDirectory(of: controller)
@@ -149,6 +156,8 @@ public struct CgroupV1Driver: CgroupDriver {
         case .pids:
             guard let pids = limits.pidsLimit else { return }
             try write(String(pids), to: leaf + "/pids.max", for: .pids)
+        case .freezer:
+            return
         }
     }
 
@@ -195,7 +204,7 @@ public struct CgroupV1Driver: CgroupDriver {
     /// The hierarchy's mount point. cpu is looked up among its co-mount names (one access call
     /// in the usual case, where `cpu` exists); the first name is used when none exists, so error
     /// sentences name the usual place.
-    private func hierarchyDirectory(of controller: CgroupController) -> String {
+    func hierarchyDirectory(of controller: CgroupController) -> String {
         let names = controller.legacyHierarchyNames
         if names.count > 1 {
             for name in names where ControlFile.exists(root + "/" + name) {
@@ -206,7 +215,7 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     /// "/berth/<id>", to append to a hierarchy's directory.
-    private func relativeDirectory(of path: CgroupPath) throws(RuntimeError) -> String {
+    func relativeDirectory(of path: CgroupPath) throws(RuntimeError) -> String {
         "/" + (try path.validatedComponents()).joined(separator: "/")
     }
 }

@@ -14,15 +14,18 @@ public struct CgroupV2Driver: CgroupDriver {
     let syscalls: CgroupSyscalls
     /// How long `destroy` waits for killed processes to leave before it gives up.
     let removalTimeout: Duration
+    /// How long `freeze` waits for every process to freeze before it thaws them and gives up.
+    let freezeTimeout: Duration
 
     public init(root: String = CgroupModeDetector.defaultRoot) {
         self.init(root: root, syscalls: .live, removalTimeout: .seconds(1))
     }
 
-    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration) {
+    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration, freezeTimeout: Duration = CgroupFreezing.timeout) {
         self.root = root
         self.syscalls = syscalls
         self.removalTimeout = removalTimeout
+        self.freezeTimeout = freezeTimeout
     }
 
     public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
@@ -130,7 +133,7 @@ public struct CgroupV2Driver: CgroupDriver {
                     + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
                     + "(it may be disabled on the kernel command line) or run without a \(controller.limitName)")
         }
-        return CgroupController.allCases.filter { controller in
+        return CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)
                 || (controller != .cpu && available.contains(Substring(controller.rawValue)))
         }
@@ -211,7 +214,7 @@ public struct CgroupV2Driver: CgroupDriver {
         return fd
     }
 
-    private func directory(of path: CgroupPath) throws(RuntimeError) -> String {
+    func directory(of path: CgroupPath) throws(RuntimeError) -> String {
         root + "/" + (try path.validatedComponents()).joined(separator: "/")
     }
 }
