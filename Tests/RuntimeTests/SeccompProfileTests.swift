@@ -48,8 +48,10 @@ import Runtime
             #expect(Self.allowed(.default).contains(name))
         }
 
-        @Test func eachNameIsAllowedOnce() {
-            let names = SeccompProfile.default.rules.filter { $0.action == .allow && $0.conditions.isEmpty }.flatMap(\.names)
+        @Test(arguments: [CapabilitySet.containerDefault, .all, .empty])
+        func eachNameIsAllowedOnce(capabilities: CapabilitySet) {
+            let profile = SeccompProfile.default(for: capabilities)
+            let names = profile.rules.filter { $0.action == .allow && $0.conditions.isEmpty }.flatMap(\.names)
             #expect(names.count == Set(names).count)
         }
 
