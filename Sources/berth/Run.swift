@@ -56,7 +56,10 @@ struct Run: BerthCommand {
             .repeatable("cap-add", valueName: "cap", help: "Add a capability (e.g. NET_ADMIN, or ALL)."),
             .repeatable("cap-drop", valueName: "cap", help: "Drop a capability (e.g. NET_RAW, or ALL)."),
             .flag("privileged", help: "Give the container every capability, no seccomp filter and no masked paths."),
-            .repeatable("security-opt", valueName: "opt", help: "seccomp=unconfined, no-new-privileges[=true|false]."),
+            .repeatable("security-opt", valueName: "opt", help: """
+                seccomp=unconfined, seccomp=PROFILE.json (a Docker or OCI profile), systempaths=unconfined \
+                (no masked or read-only /proc and /sys paths), no-new-privileges[=true|false].
+                """),
             .repeatable("volume", short: "v", valueName: "bind", help: "Bind a host path: /host:/container[:ro|rw]."),
             .repeatable("ulimit", valueName: "ulimit",
                         help: "A resource limit: name=soft[:hard] (e.g. nofile=1024:2048)."),

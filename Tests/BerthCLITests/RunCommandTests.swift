@@ -427,7 +427,7 @@ final class TemporaryRootfs {
             #expect(config.seccomp != nil)
         }
 
-        @Test(arguments: ["apparmor=unconfined", "seccomp=/etc/profile.json", "seccomp", "no-new-privileges=maybe",
+        @Test(arguments: ["apparmor=unconfined", "seccomp", "seccomp=", "systempaths=yes", "no-new-privileges=maybe",
                           "label=disable"])
         func unsupportedSecurityOptIsAnError(option: String) throws {
             let root = try TemporaryRootfs()
@@ -436,7 +436,8 @@ final class TemporaryRootfs {
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.description
-                == "unsupported --security-opt \"\(option)\": use seccomp=unconfined or no-new-privileges[=true|false]")
+                == "unsupported --security-opt \"\(option)\": use seccomp=unconfined, seccomp=PROFILE.json, "
+                + "systempaths=unconfined or no-new-privileges[=true|false]")
         }
 
         @Test func capAddAndDropShapeTheSetAndTheSeccompProfile() throws {

@@ -41,10 +41,11 @@ import Runtime
                                         target: "/sys/fs/cgroup", flags: [.readOnly, .noSuid, .noDev, .noExec])
     static let expectedTail: [MountOperation] = [
         .init(.mask, target: "/proc/acpi"), .init(.mask, target: "/proc/asound"),
-        .init(.mask, target: "/proc/kcore"), .init(.mask, target: "/proc/keys"),
+        .init(.mask, target: "/proc/interrupts"), .init(.mask, target: "/proc/kcore"), .init(.mask, target: "/proc/keys"),
         .init(.mask, target: "/proc/latency_stats"), .init(.mask, target: "/proc/timer_list"),
         .init(.mask, target: "/proc/timer_stats"), .init(.mask, target: "/proc/sched_debug"),
         .init(.mask, target: "/proc/scsi"), .init(.mask, target: "/sys/firmware"),
+        .init(.mask, target: "/sys/devices/virtual/powercap"),
         .init(.readOnly, target: "/proc/bus"), .init(.readOnly, target: "/proc/fs"),
         .init(.readOnly, target: "/proc/irq"), .init(.readOnly, target: "/proc/sys"),
         .init(.readOnly, target: "/proc/sysrq-trigger"),
@@ -55,7 +56,7 @@ import Runtime
             let ops = MountPlan.operations(for: MountPlanTests.config(), cgroupMode: .unified, consolePath: nil)
             #expect(ops == MountPlanTests.expectedHead + [MountPlanTests.sysfs, MountPlanTests.cgroup2]
                 + MountPlanTests.expectedTail)
-            #expect(ops.count == 33)
+            #expect(ops.count == 35)
         }
 
         @Test func legacyHostHasNoCgroup2Mount() {
@@ -101,7 +102,7 @@ import Runtime
             #expect(mqueue.first?.optional == true)
             // Only mqueue changes.
             #expect(ops.filter(\.optional).map(\.target) == ["/dev/mqueue"])
-            #expect(ops.count == 33)
+            #expect(ops.count == 35)
         }
 
         @Test func consoleIsBoundOnlyWithATerminalPath() throws {

@@ -140,10 +140,14 @@ enum SeccompHelper {
         else if (!strcmp(op, "perf_event_open")) err = result(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
         else if (!strcmp(op, "userfaultfd")) err = result(syscall(SYS_userfaultfd, -1));
         else if (!strcmp(op, "kexec_load")) err = result(syscall(SYS_kexec_load, 0, 0, NULL, -1));
+        else if (!strcmp(op, "io_uring_setup")) err = result(syscall(SYS_io_uring_setup, 1, NULL));
+        else if (!strcmp(op, "chroot")) err = result(syscall(SYS_chroot, "/"));
+        else if (!strcmp(op, "nr")) err = result(syscall((long)arg, 0, 0, 0, 0, 0));
         else if (!strcmp(op, "uname")) { char buf[512]; err = result(syscall(SYS_uname, buf)); }
     #if defined(__x86_64__)
         else if (!strcmp(op, "i386-unshare")) err = int80(310, (long)arg);
         else if (!strcmp(op, "i386-getpid")) err = int80(20, 0);
+        else if (!strcmp(op, "i386-nr")) err = int80((long)arg, 0);
         else if (!strcmp(op, "x32-unshare")) err = result(syscall(0x40000000 | 272, arg));
     #endif
         else return 2;

@@ -128,20 +128,32 @@ extension ContainerRequest {
     }
 
     private func applySecurity(to config: inout ContainerConfig) throws {
-        var seccompEnabled = true
+        var seccomp = SeccompChoice.default
+        var systemPathsConfined = true
         for option in securityOpt {
             let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1,
                                      omittingEmptySubsequences: false).map(String.init)
             switch (parts[0], parts.count > 1 ? parts[1] : nil) {
-            case ("seccomp", "unconfined"?): seccompEnabled = false
+            case ("seccomp", "unconfined"?): seccomp = .unconfined
+            case ("seccomp", let path?) where !path.isEmpty: seccomp = .file(path)
+            case ("systempaths", "unconfined"?): systemPathsConfined = false
             case ("no-new-privileges", nil), ("no-new-privileges", "true"?): config.noNewPrivileges = true
             case ("no-new-privileges", "false"?): config.noNewPrivileges = false
             default:
-                throw RuntimeError(.invalidArgument,
-                                   "unsupported --security-opt \"\(option)\": use seccomp=unconfined or no-new-privileges[=true|false]")
+                throw RuntimeError(.invalidArgument, """
+                    unsupported --security-opt "\(option)": use seccomp=unconfined, seccomp=PROFILE.json, \
+                    systempaths=unconfined or no-new-privileges[=true|false]
+                    """)
             }
         }
+        if !systemPathsConfined {
+            config.maskedPaths = []
+            config.readOnlyPaths = []
+        }
         if privileged {
+            // As Docker: --privileged means no filter, even with a profile given (which is still
+            // read and checked first, so a bad file is an error either way).
+            if case .file(let path) = seccomp { _ = try SeccompProfileFile.load(path, capabilities: .held) }
             config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: .held)
             config.seccomp = nil
             config.maskedPaths = []
@@ -153,9 +165,19 @@ extension ContainerRequest {
         // explicitly that berth lacks still fails loudly at capset.
         if capAdd.contains(where: { $0.uppercased() == "ALL" }) { set = set.intersection(.held) }
         config.capabilities = ProcessCapabilities.forUser(uid: config.user.uid, set: set)
-        // Like Docker's profile, a granted capability lifts the denials that go with it
-        // (--cap-add SYS_ADMIN allows mount).
-        config.seccomp = seccompEnabled ? .default(for: set) : nil
+        // Like Docker's, the profile depends on the capabilities: a granted capability allows
+        // the calls that go with it (--cap-add SYS_ADMIN allows mount).
+        switch seccomp {
+        case .default: config.seccomp = .default(for: set)
+        case .unconfined: config.seccomp = nil
+        case .file(let path): config.seccomp = try SeccompProfileFile.load(path, capabilities: set)
+        }
+    }
+
+    /// What `--security-opt seccomp=` asked for.
+    private enum SeccompChoice {
+        case `default`, unconfined
+        case file(String)
     }
 }
 

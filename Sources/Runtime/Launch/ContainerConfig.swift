@@ -90,10 +90,14 @@ public struct ContainerConfig: Sendable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// runc's defaults (libcontainer/specconv/example.go): kernel interfaces that reveal the host
-    /// or let a container poke at it.
+    /// or let a container poke at it, /sys/devices/virtual/powercap among them (RAPL energy
+    /// counters: a side channel on what the host computes). Plus /proc/interrupts, which shows
+    /// the host's devices and per-CPU interrupt counts (another side channel).
+    /// `--security-opt systempaths=unconfined` and `--privileged` lift these and the read-only ones.
     public static let defaultMaskedPaths = [
-        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
         "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap",
     ]
     public static let defaultReadOnlyPaths = [
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",

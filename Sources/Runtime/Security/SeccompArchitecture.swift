@@ -1,3 +1,5 @@
+import CLibseccomp
+
 /// A system-call ABI a seccomp filter covers. The raw value is libseccomp's name ("x86_64");
 /// the OCI spec spells it `SCMP_ARCH_` + the upper-cased raw value.
 ///
@@ -11,6 +13,11 @@ public enum SeccompArchitecture: String, Sendable, Equatable, Hashable, CaseIter
     case s390, s390x
     case parisc, parisc64
     case riscv64
+
+    /// This machine's own ABI, as libseccomp sees it; nil for one this enum does not name.
+    public static let native: SeccompArchitecture? = allCases.first {
+        seccomp_arch_resolve_name($0.rawValue) == seccomp_arch_native()
+    }
 
     /// The ABIs a process on this machine's native ABI can also use; berth's default profile
     /// filters them all.

@@ -35,7 +35,14 @@ enum SeccompCompiler {
             // libseccomp refuses a rule that repeats the default action; it would change nothing.
             try add(rule, to: context)
         }
-        return try export(context)
+        let stub = profile.refusesUnknownCalls ? SeccompNewSyscallStub.program(for: profile) : []
+        let program = try stub + export(context)
+        guard program.count <= maxProgramBytes else { throw tooLong(program.count) }
+        return program
+    }
+
+    private static func tooLong(_ bytes: Int) -> RuntimeError {
+        RuntimeError(.invalidArgument, "seccomp profile compiles to \(bytes) bytes; the kernel takes at most \(maxProgramBytes)")
     }
 
     private static func add(_ rule: SeccompRule, to context: scmp_filter_ctx) throws {
@@ -93,8 +100,7 @@ enum SeccompCompiler {
         }
         // A program longer than the kernel allows may also have been cut short by the pipe.
         guard !program.isEmpty, program.count % 8 == 0, program.count <= maxProgramBytes else {
-            throw RuntimeError(.invalidArgument,
-                               "seccomp profile compiles to \(program.count) bytes; the kernel takes at most \(maxProgramBytes)")
+            throw tooLong(program.count)
         }
         return program
     }

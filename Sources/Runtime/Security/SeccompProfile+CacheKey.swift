@@ -10,7 +10,7 @@ extension SeccompProfile {
     /// what it emits for the same input. The fields are fed as numbers, not text: this runs on
     /// every container start, and building a description string costs ten times as much.
     public var cacheKey: String {
-        let format: UInt64 = 1
+        let format: UInt64 = 2
         var hash = FNV1a64()
         hash.combine("berth-seccomp")
         hash.combine(format)

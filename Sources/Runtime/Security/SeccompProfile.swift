@@ -20,6 +20,16 @@ public struct SeccompProfile: Sendable, Equatable, Hashable {
         self.rules = rules
     }
 
+    /// Whether a call no rule names is refused (an allowlist): then a call newer than the
+    /// profile answers ENOSYS instead, see `SeccompNewSyscallStub`. Under a default that allows,
+    /// logs or traces, a new call gets that default like any other.
+    var refusesUnknownCalls: Bool {
+        switch defaultAction {
+        case .allow, .log, .trace: return false
+        case .errno, .killProcess, .killThread, .trap: return true
+        }
+    }
+
     /// berth's default profile for a container with Docker's default capabilities; see
     /// `default(for:)` for what it denies and why.
     public static var `default`: SeccompProfile { .default(for: .containerDefault) }

@@ -143,6 +143,21 @@ int main(int argc, char **argv) {
         printf("nnp=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
         return 0;
     }
+    if (!strcmp(cmd, "syscalls")) {
+        // The calls the default seccomp profile refuses, each as NAME=ERRNO-NAME (or =ok), made
+        // raw so that no C library fallback hides the answer.
+        struct { const char *name; long nr; long a0, a1; } calls[] = {
+            { "io_uring_setup", SYS_io_uring_setup, 1, 0 }, { "userfaultfd", SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY: no CAP_SYS_PTRACE needed */, 0 },
+            { "keyctl", SYS_keyctl, 0, 0 }, { "bpf", SYS_bpf, -1, 0 },
+            { "perf_event_open", SYS_perf_event_open, 0, 0 }, { "clone3", SYS_clone3, 0, 0 },
+        };
+        for (unsigned i = 0; i < sizeof calls / sizeof *calls; i++) {
+            long rc = syscall(calls[i].nr, calls[i].a0, calls[i].a1, 0, 0, 0);
+            printf("%s%s=%s", i ? " " : "", calls[i].name, rc >= 0 ? "ok" : strerrorname_np(errno));
+        }
+        printf("\n");
+        return 0;
+    }
     if (!strcmp(cmd, "rlimit")) {
         struct rlimit rl;
         getrlimit(RLIMIT_NOFILE, &rl);
