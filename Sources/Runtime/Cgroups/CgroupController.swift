@@ -3,6 +3,8 @@ enum CgroupController: String, CaseIterable, Sendable {
     case memory
     case cpu
     case pids
+    /// v1 only: on v2 a device list is an eBPF program attached to the cgroup, no controller.
+    case devices
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -10,8 +12,17 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .memory: "memory limit"
         case .cpu: "CPU limit"
         case .pids: "pids limit"
+        case .devices: "device list"
         }
     }
+
+    /// What an error sentence tells the user to do when this controller's limit cannot be applied.
+    var withoutLimit: String {
+        self == .devices ? "run with --privileged (which opens every device)" : "run without a \(limitName)"
+    }
+
+    /// The controllers a v2 cgroup can have enabled in its parent's cgroup.subtree_control.
+    static let unifiedCases: [CgroupController] = [.memory, .cpu, .pids]
 
     /// Directories under a v1 root that may hold this controller's hierarchy. cpu is often
     /// co-mounted with cpuacct as `cpu,cpuacct`; most distributions add a `cpu` symlink, some don't.
@@ -20,6 +31,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .memory: ["memory"]
         case .cpu: ["cpu", "cpu,cpuacct", "cpuacct,cpu"]
         case .pids: ["pids"]
+        case .devices: ["devices"]
         }
     }
 }
@@ -35,6 +47,8 @@ extension ResourceLimits {
         case .memory: memoryBytes != nil
         case .cpu: cpu != nil
         case .pids: pidsLimit != nil
+        // A list that opens every device needs no device cgroup; any other must be enforced.
+        case .devices: devices.map { !$0.allowsEveryDevice } ?? false
         }
     }
 
@@ -51,5 +65,6 @@ extension ResourceLimits {
         if let pidsLimit, pidsLimit <= 0 {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")
         }
+        try devices?.validate()
     }
 }
