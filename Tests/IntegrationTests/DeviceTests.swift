@@ -30,11 +30,12 @@ extension Containers {
         let fixture = Fixture.shared
 
         /// A script that reports whether each path opens for reading ("PATH ok" or "PATH refused").
+        /// (`true`, not `:`: a failed redirection of a special builtin ends the shell.)
         static func tryOpening(_ paths: [String]) -> String {
-            paths.map { "if : < \($0) 2>/dev/null; then echo \($0) ok; else echo \($0) refused; fi" }.joined(separator: "; ")
+            paths.map { "if true < \($0) 2>/dev/null; then echo \($0) ok; else echo \($0) refused; fi" }.joined(separator: "; ")
         }
 
-        @Test("a mknod of the host's disk succeeds but opening it is refused; the default devices open")
+        @Test("a mknod of a host disk succeeds but opening it is refused; the default devices open")
         func defaultList() throws {
             let disk = try #require(HostDisk.first)
             let script = "mknod /dev/hostdisk b \(disk.major) \(disk.minor) && echo made; "
@@ -65,16 +66,16 @@ extension Containers {
             #expect(!r.output.contains("refused"), "\(r.output)")
         }
 
-        @Test("--device gives the host's disk; :r opens it for reading and not for writing")
+        @Test("--device gives a host disk; :r opens it for reading and not for writing")
         func deviceFlag() throws {
             let disk = try #require(HostDisk.first)
             let rwm = try fixture.run(["--device", disk.path + ":/dev/hostdisk"],
                                       ["/bin/sh", "-c", "ls -l /dev/hostdisk | cut -c1; " + Self.tryOpening(["/dev/hostdisk"])
-                                          + "; if : >> /dev/hostdisk; then echo write ok; fi"])
+                                          + "; if true >> /dev/hostdisk; then echo write ok; fi"])
             #expect(rwm.output == "b\n/dev/hostdisk ok\nwrite ok", "\(rwm.stderr)")
             let readOnly = try fixture.run(["--device", disk.path + ":/dev/hostdisk:r"],
                                            ["/bin/sh", "-c", Self.tryOpening(["/dev/hostdisk"])
-                                               + "; : >> /dev/hostdisk 2>&1 || true"])
+                                               + "; true 2>&1 >> /dev/hostdisk"])
             #expect(readOnly.output.hasPrefix("/dev/hostdisk ok\n"), "\(readOnly.stderr)")
             #expect(readOnly.output.hasSuffix("Operation not permitted"), "\(readOnly.output)")
         }
@@ -91,14 +92,36 @@ extension Containers {
               .enabled(if: Host.isCgroupV1, "needs cgroup v1 (this host)"))
         func v1List() throws {
             let disk = try #require(HostDisk.first)
-            // /proc/self/cgroup names the devices cgroup; the host's file is read from inside
-            // through a bind of the hierarchy.
+            // The container's devices cgroup, read from inside through a bind of the hierarchy: its
+            // directory is the container's id, which starts with the hostname.
             let r = try fixture.run(["--device", disk.path + ":/dev/hostdisk:r", "-v", "/sys/fs/cgroup/devices:/host-devices:ro"],
-                                    ["/bin/sh", "-c", "cat /host-devices$(grep :devices: /proc/self/cgroup | cut -d: -f3)/devices.list"])
+                                    ["/bin/sh", "-c", "cat /host-devices/\(fixture.cgroupParent)/$(hostname)*/devices.list"])
             #expect(r.output.split(separator: "\n").map(String.init) == [
                 "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
                 "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "b \(disk.major):\(disk.minor) r",
             ], "\(r.stderr)")
+        }
+
+        @Test("a stopped container started again keeps its --device and its list; exec runs under the list")
+        func startAndExecKeepTheList() throws {
+            let disk = try #require(HostDisk.first)
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let script = Self.tryOpening(["/dev/hostdisk"]) + "; true 2>&1 >> /dev/hostdisk; echo end"
+            _ = try root.runDetached(["--name", "given", "--device", disk.path + ":/dev/hostdisk:r"], ["sh", "-c", script])
+            #expect(try root.waitUntil(seconds: 10) { try root.status("given")?.hasPrefix("Exited (0)") == true })
+            let started = try root.berth(["start", "given"])
+            #expect(started.status == 0, "\(started.stderr)")
+            #expect(try root.waitUntil(seconds: 10) { try root.status("given")?.hasPrefix("Exited (0)") == true })
+            let logs = try root.berth(["logs", "given"])
+            let once = "/dev/hostdisk ok\nsh: can't create /dev/hostdisk: Operation not permitted\nend\n"
+            #expect(logs.stdout == once + once, "\(logs.stdout)")
+
+            _ = try root.runDetached(["--name", "plain"], ["sh", "-c", "while :; do sleep 0.1; done"])
+            let exec = try root.berth(["exec", "plain", "sh", "-c", "mknod /dev/hostdisk b \(disk.major) \(disk.minor) && "
+                                        + Self.tryOpening(["/dev/hostdisk", "/dev/null"])])
+            #expect(exec.output == "/dev/hostdisk refused\n/dev/null ok", "\(exec.stderr)")
+            #expect(try root.berth(["rm", "-f", "plain"]).status == 0)
         }
 
         @Test("a bad --device is one sentence and leaves no container",
