@@ -32,7 +32,8 @@ struct CgroupSyscalls: Sendable {
         }
     )
 
-    private static let attachLive: @Sendable (Int32, [BPFInstruction]) throws(DeviceProgramError) -> Void = { fd, program throws(DeviceProgramError) in
+    private static let attachLive: @Sendable (Int32, [BPFInstruction]) throws(DeviceProgramError) -> Void = {
+        fd, program throws(DeviceProgramError) in
         let bytes = program.flatMap(\.bytes)
         var log = [CChar](repeating: 0, count: 4096)
         let rc = bytes.withUnsafeBytes { code in
