@@ -54,12 +54,16 @@ extension CgroupTests {
             return status == 0
         }
 
-        @Test("v2: the default list's program refuses the disk and lets /dev/null open", .enabled(if: hasV2))
+        @Test("v2: the default list's program refuses the disk and /dev/kmsg and opens the default devices", .enabled(if: hasV2))
         func v2Default() throws {
             let driver = CgroupV2Driver(root: Self.v2Root)
             let disk = try #require(HostBlockDevice.first)
             #expect(try !opens(disk.path, rules: DeviceRule.containerDefault, with: driver, directories: [Self.v2Root]))
-            #expect(try opens("/dev/null", rules: DeviceRule.containerDefault, with: driver, directories: [Self.v2Root]))
+            for path in ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx"] {
+                #expect(try opens(path, rules: DeviceRule.containerDefault, with: driver, directories: [Self.v2Root]), "\(path)")
+            }
+            // A character device outside the list (c 1:11), which the host itself may open.
+            #expect(try !opens("/dev/kmsg", rules: DeviceRule.containerDefault, with: driver, directories: [Self.v2Root]))
         }
 
         @Test("v2: a rule for the disk opens it for reading; r does not open it for writing", .enabled(if: hasV2))

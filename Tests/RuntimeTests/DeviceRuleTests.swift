@@ -58,35 +58,48 @@ import Testing
 
     @Test func theProgramAllowingEverythingReturnsOneAtOnce() {
         let program = DeviceProgram.instructions(for: DeviceRule.allowAll)
-        #expect(program.count == 8)
-        #expect(program[6] == BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 1))
-        #expect(program[7] == BPFInstruction(DeviceProgram.exit))
+        #expect(program.count == 11)
+        #expect(program[9] == BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 1))
+        #expect(program[10] == BPFInstruction(DeviceProgram.exit))
     }
+
+    static let jumps = [DeviceProgram.jumpIfNotEqual, DeviceProgram.jumpIfEqual, DeviceProgram.jumpIfEqual32]
 
     @Test(arguments: [DeviceRule.containerDefault,
                       DeviceRule.containerDefault + [DeviceRule(allow: true, kind: .block, major: 8, minor: 0, access: .read),
                                                      DeviceRule(allow: false, kind: .char, major: 1, minor: 3, access: .write)],
-                      [DeviceRule(allow: true, kind: .char, major: 1, minor: 3)]])
+                      [DeviceRule(allow: true, kind: .char, major: 1, minor: 3)],
+                      [DeviceRule(allow: false, kind: .char)],
+                      DeviceRule.allowAll + [DeviceRule(allow: false, kind: .block, major: 4095, minor: 1)]])
     func everyJumpLandsInsideTheProgramWhichEndsInAnExit(rules: [DeviceRule]) {
         let program = DeviceProgram.instructions(for: rules)
-        for (index, instruction) in program.enumerated()
-        where instruction.code == DeviceProgram.jumpIfNotEqual || instruction.code == DeviceProgram.jumpIfEqual {
+        for (index, instruction) in program.enumerated() where Self.jumps.contains(instruction.code) {
             let target = index + 1 + Int(instruction.offset)
-            #expect(instruction.offset > 0 && target < program.count)
+            #expect(instruction.offset >= 0 && target < program.count)
         }
         #expect(program.last == BPFInstruction(DeviceProgram.exit))
         #expect(program.allSatisfy { $0.bytes.count == 8 })
     }
 
-    @Test func theDenyAllRuleIsTestedLastAndEndsTheProgram() {
+    @Test func theDefaultListIsOneCompareADevice() throws {
         let program = DeviceProgram.instructions(for: DeviceRule.containerDefault)
-        // The first rule is the last tested: a verdict of 0 with no test before it.
-        #expect(Array(program.suffix(2)) == [BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 0),
+        // null, zero, full, random, urandom, tty, console and ptmx: one 32-bit compare of
+        // major << 20 | minor each, jumping to the allow verdict at the end.
+        let allowBlock = program.count - 2
+        let compares = program.indices.filter { program[$0].code == DeviceProgram.jumpIfEqual32 }
+        let devices: [(UInt32, UInt32)] = [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)]
+        let keys: [Int32] = devices.map { Int32($0.0 << 20 | $0.1) }
+        #expect(compares.map { program[$0].immediate } == keys)
+        for index in compares { #expect(index + 1 + Int(program[index].offset) == allowBlock) }
+        // pts: any minor of major 136.
+        let pts = try #require(program.indices.first { program[$0].code == DeviceProgram.jumpIfEqual && program[$0].immediate == 136 })
+        #expect(program[pts].registers == DeviceProgram.major && pts + 1 + Int(program[pts].offset) == allowBlock)
+        // Nothing matched: the deny-all rule's verdict, then the allow block.
+        #expect(Array(program.suffix(4)) == [BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 0),
+                                             BPFInstruction(DeviceProgram.exit),
+                                             BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 1),
                                              BPFInstruction(DeviceProgram.exit)])
-        // pts (c 136:*) is tested first: type, then major, then the verdict.
-        #expect(program[6] == BPFInstruction(DeviceProgram.jumpIfNotEqual, dst: 3, offset: 3, immediate: DeviceProgram.charType))
-        #expect(program[7] == BPFInstruction(DeviceProgram.jumpIfNotEqual, dst: 4, offset: 2, immediate: 136))
-        #expect(program[8] == BPFInstruction(DeviceProgram.moveImmediate, dst: 0, immediate: 1))
+        #expect(program.count == 34)
     }
 }
 
@@ -98,9 +111,10 @@ extension CgroupTests {
             let fs = try FakeCgroupFS(.legacy(hierarchies: ["memory", "cpu", "pids", "devices"]))
             let driver = fs.v1Driver()
             _ = try driver.create(path, limits: ResourceLimits(devices: DeviceRule.containerDefault))
-            // The fixture keeps each file's last write: the deny-all first, c 136:* rwm last.
+            // A fixture file keeps every write of one open back to back: one write per rule.
             #expect(fs.read("devices/berth/abc/devices.deny") == "a")
-            #expect(fs.read("devices/berth/abc/devices.allow") == "c 136:* rwm")
+            #expect(fs.read("devices/berth/abc/devices.allow") == "c *:* mb *:* mc 1:3 rwmc 1:5 rwmc 1:7 rwmc 1:8 rwmc 1:9 rwm"
+                + "c 5:0 rwmc 5:1 rwmc 5:2 rwmc 136:* rwm")
             try driver.attach(pid: 42, to: path)
             #expect(fs.read("devices/berth/abc/cgroup.procs") == "42")
             try driver.destroy(path)
