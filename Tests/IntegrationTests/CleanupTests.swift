@@ -8,7 +8,8 @@ extension Containers {
         let fixture = Fixture.shared
 
         private func leftoverCgroups() -> [String] {
-            let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids"]
+            let bases = Host.isCgroupV2
+                ? ["/sys/fs/cgroup"] : ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/devices"]
             return bases.flatMap { base -> [String] in
                 let dir = base + "/" + fixture.cgroupParent
                 let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
