@@ -179,9 +179,9 @@ static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step)
         int pfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
         if (pfd < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
-        int rc = mknodat(pfd, name, S_IFCHR | op->mode, (dev_t)op->dev);
+        int rc = mknodat(pfd, name, op->mode, (dev_t)op->dev);
         int saved = errno;
-        if (rc == 0) fchmodat(pfd, name, op->mode, 0);   // mknod's mode passes through the umask
+        if (rc == 0) fchmodat(pfd, name, op->mode & 07777, 0);   // mknod's mode passes through the umask
         close(pfd);
         if (rc == 0 || saved == EEXIST) return 0;
         if (saved != EPERM || !op->source) { errno = saved; return -1; }

@@ -28,6 +28,7 @@ extension Run {
         request.privileged = privileged
         request.securityOpt = securityOpt
         request.volumes = volume
+        request.devices = device
         request.ulimits = ulimit
         request.cgroupParent = cgroupParent
         request.command = command

@@ -55,7 +55,9 @@ struct Run: BerthCommand {
             .flag("init", help: "Run a tiny init as pid 1 that reaps zombies and forwards signals."),
             .repeatable("cap-add", valueName: "cap", help: "Add a capability (e.g. NET_ADMIN, or ALL)."),
             .repeatable("cap-drop", valueName: "cap", help: "Drop a capability (e.g. NET_RAW, or ALL)."),
-            .flag("privileged", help: "Give the container every capability, no seccomp filter and no masked paths."),
+            .flag("privileged", help: "Give the container every capability and device, no seccomp filter and no masked paths."),
+            .repeatable("device", valueName: "device",
+                        help: "Give a host device: /dev/HOST[:/dev/CONTAINER][:rwm] (default rwm)."),
             .repeatable("security-opt", valueName: "opt", help: """
                 seccomp=unconfined, seccomp=PROFILE.json (a Docker or OCI profile), systempaths=unconfined \
                 (no masked or read-only /proc and /sys paths), no-new-privileges[=true|false].
@@ -100,6 +102,7 @@ struct Run: BerthCommand {
     let privileged: Bool
     let securityOpt: [String]
     let volume: [String]
+    let device: [String]
     let ulimit: [String]
     let cgroupParent: String
     /// The command and its arguments (for an image run, empty means the image's own).
@@ -157,6 +160,7 @@ struct Run: BerthCommand {
         privileged = parsed.flag("privileged")
         securityOpt = parsed.strings("security-opt")
         volume = parsed.strings("volume")
+        device = parsed.strings("device")
         ulimit = parsed.strings("ulimit")
         cgroupParent = parsed.string("cgroup-parent") ?? "berth"
         if rootfs == nil, let first = parsed.positionals.first {

@@ -361,9 +361,22 @@ final class TemporaryRootfs {
             #expect(config.resources == ResourceLimits(
                 memoryBytes: 64 * 1024 * 1024,
                 cpu: CPUBandwidth(quotaMicros: 150_000, periodMicros: 100_000),
-                pidsLimit: 100))
+                pidsLimit: 100, devices: DeviceRule.containerDefault))
             let half = try RunCommandTests.config(["--cpus", "0.5", "sh"], in: root)
-            #expect(half.resources == ResourceLimits(cpu: CPUBandwidth(quotaMicros: 50_000)))
+            #expect(half.resources == ResourceLimits(cpu: CPUBandwidth(quotaMicros: 50_000), devices: DeviceRule.containerDefault))
+        }
+
+        @Test func devicesBecomeNodesAndRules() throws {
+            let root = try TemporaryRootfs()
+            let config = try RunCommandTests.config(["--device", "/dev/null:/dev/mynull:rw", "sh"], in: root)
+            #expect(config.devices == [DeviceNode(path: "/dev/mynull", kind: .char, major: 1, minor: 3, fileMode: 0o666,
+                                                  access: [.read, .write])])
+            #expect(config.resources.devices == DeviceRule.containerDefault
+                + [DeviceRule(allow: true, kind: .char, major: 1, minor: 3, access: [.read, .write])])
+            let plan = MountPlan.operations(for: config, cgroupMode: .legacy, consolePath: nil)
+            #expect(plan.contains(.init(.device(major: 1, minor: 3, mode: 0o666, hostPath: nil), target: "/dev/mynull")))
+            let privileged = try RunCommandTests.config(["--privileged", "sh"], in: root)
+            #expect(privileged.resources.devices == DeviceRule.allowAll)
         }
 
         @Test func badMemoryIsReported() throws {

@@ -16,9 +16,12 @@ import Testing
         config.user = ProcessUser(uid: 65534, gid: 65534)
         config.capabilities = ProcessCapabilities.forUser(uid: 65534, set: .containerDefault)
         config.seccomp = .default(for: .containerDefault)
-        config.resources = ResourceLimits(memoryBytes: 1 << 26, cpu: nil, pidsLimit: 10)
+        config.devices = [DeviceNode(path: "/dev/disk0", kind: .block, major: 8, minor: 0, fileMode: 0o640, access: [.read, .mknod])]
+        config.resources = ResourceLimits(memoryBytes: 1 << 26, cpu: nil, pidsLimit: 10,
+                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule))
         let created = try store.create(record, launch: config)
         let back = try store.launchConfig(of: created)
+        #expect(back.devices == config.devices)
         #expect(back.args == config.args && back.env == config.env && back.user == config.user)
         #expect(back.capabilities == config.capabilities && back.seccomp == config.seccomp)
         #expect(back.resources == config.resources && back.rootfs == config.rootfs)

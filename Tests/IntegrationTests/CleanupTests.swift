@@ -8,7 +8,8 @@ extension Containers {
         let fixture = Fixture.shared
 
         private func leftoverCgroups() -> [String] {
-            let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer"].map { "/sys/fs/cgroup/" + $0 }
+            let bases = Host.isCgroupV2
+                ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer", "devices"].map { "/sys/fs/cgroup/" + $0 }
             return bases.flatMap { base -> [String] in
                 let dir = base + "/" + fixture.cgroupParent
                 let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []

@@ -123,6 +123,7 @@ final class FakeCgroupFS: Sendable {
             if controllers.contains("cpu") { files += ["cpu.cfs_period_us", "cpu.cfs_quota_us"] }
             if controllers.contains("pids") { files += ["pids.max"] }
             if controllers.contains("freezer") { files += ["freezer.state"] }
+            if controllers.contains("devices") { files += ["devices.allow", "devices.deny"] }
         }
         for file in files where !omitted.contains(file) {
             if unwritable.contains(file) {

@@ -17,7 +17,7 @@ import Runtime
         #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal)
         #expect(a.rlimits == b.rlimits && a.namespaces == b.namespaces && a.bindMounts == b.bindMounts)
         #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
-        #expect(a.resources == b.resources && a.capabilities == b.capabilities)
+        #expect(a.resources == b.resources && a.capabilities == b.capabilities && a.devices == b.devices)
         #expect(a.noNewPrivileges == b.noNewPrivileges && a.seccomp == b.seccomp && a.useInit == b.useInit)
     }
 
@@ -42,7 +42,10 @@ import Runtime
                              BindMount(source: "/logs", destination: "/var/log/app", readOnly: false)]
         config.maskedPaths = ["/proc/kcore"]
         config.readOnlyPaths = []
-        config.resources = ResourceLimits(memoryBytes: 64 << 20, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 64)
+        config.devices = [DeviceNode(path: "/dev/disk0", kind: .block, major: 8, minor: 0, fileMode: 0o640, access: .read),
+                          DeviceNode(path: "/dev/fuse", kind: .char, major: 10, minor: 229, fileMode: 0o666)]
+        config.resources = ResourceLimits(memoryBytes: 64 << 20, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 64,
+                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule))
         config.capabilities = ProcessCapabilities.forUser(uid: 1000, set: .containerDefault)
         config.noNewPrivileges = false
         config.seccomp = SeccompProfile(defaultAction: .errno(38), architectures: [.x86],
@@ -59,8 +62,9 @@ import Runtime
         var config = ContainerConfig(id: String(repeating: "c", count: 64), rootfs: "/r", args: ["sh"], env: [])
         config.capabilities = nil
         config.seccomp = nil
+        config.resources.devices = DeviceRule.allowAll
         let back = try Self.roundTrip(config)
-        #expect(back.capabilities == nil && back.seccomp == nil)
+        #expect(back.capabilities == nil && back.seccomp == nil && back.resources.devices == DeviceRule.allowAll)
         #expect(config.ociSpec.linux?.seccomp == nil)
     }
 
@@ -80,5 +84,28 @@ import Runtime
     func whatBerthCannotDoIsRefused(spec: OCIRuntimeSpec, message: String) {
         let error = #expect(throws: RuntimeError.self) { try ContainerConfig(id: "x", oci: spec) }
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aSpecWithoutADeviceListGetsTheDefaultAndItsOwnDevices() throws {
+        var spec = ContainerConfig(id: String(repeating: "d", count: 64), rootfs: "/r", args: ["sh"], env: []).ociSpec
+        spec.linux?.resources?.devices = nil
+        spec.linux?.devices = [.init(type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o666)]
+        let config = try ContainerConfig(id: String(repeating: "d", count: 64), oci: spec)
+        #expect(config.resources.devices == DeviceRule.containerDefault + [DeviceRule(allow: true, kind: .char, major: 10, minor: 229)])
+        #expect(config.devices == [DeviceNode(path: "/dev/fuse", kind: .char, major: 10, minor: 229, fileMode: 0o666)])
+    }
+
+    @Test(arguments: [
+        OCIRuntimeSpec.Linux.DeviceRule(allow: true, type: "x"),
+        OCIRuntimeSpec.Linux.DeviceRule(allow: true, type: "c", major: 1, minor: 3, access: "rwx"),
+        OCIRuntimeSpec.Linux.DeviceRule(allow: true, type: "c", major: 1 << 40),
+        OCIRuntimeSpec.Linux.DeviceRule(allow: true, type: "c", major: 5000),
+        OCIRuntimeSpec.Linux.DeviceRule(allow: true, type: "a", major: 8),
+    ])
+    func aDeviceRuleTheKernelWouldMisreadIsRefused(rule: OCIRuntimeSpec.Linux.DeviceRule) throws {
+        var spec = ContainerConfig(id: String(repeating: "e", count: 64), rootfs: "/r", args: ["sh"], env: []).ociSpec
+        spec.linux?.resources?.devices = [rule]
+        let error = #expect(throws: RuntimeError.self) { try ContainerConfig(id: String(repeating: "e", count: 64), oci: spec) }
+        #expect(error?.code == .invalidArgument)
     }
 }

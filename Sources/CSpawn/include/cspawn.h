@@ -60,7 +60,8 @@ enum berth_op_kind {
     /// Bind `source` (a host path) onto `target` (created as a file or directory to match the
     /// source); `flags` may add MS_RDONLY/MS_NOSUID/MS_NODEV/MS_NOEXEC, applied by a remount.
     BERTH_OP_BIND,
-    /// mknod(target, S_IFCHR | mode, dev); falls back to binding the host's `source` on EPERM.
+    /// mknod(target, mode, dev), `mode` holding the node's type (S_IFCHR or S_IFBLK); falls back
+    /// to binding the host's `source`, when given, on EPERM.
     BERTH_OP_DEVICE,
     /// symlink(source, target).
     BERTH_OP_SYMLINK,
@@ -81,7 +82,7 @@ struct berth_mount_op {
     const char *fstype;
     unsigned long flags;
     const char *data;
-    unsigned int mode;        // BERTH_OP_DEVICE: permission bits
+    unsigned int mode;        // BERTH_OP_DEVICE: the node's type and permission bits
     unsigned long long dev;   // BERTH_OP_DEVICE: makedev(major, minor)
     int optional;             // failures of this operation are ignored (e.g. mqueue unsupported)
 };

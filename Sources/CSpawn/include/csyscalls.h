@@ -40,6 +40,13 @@ int berth_open_pty_in(int ptmx, int *master, int *slave, char *name, size_t size
 /// Fills `buffer` from the kernel's random pool (getrandom(2)). 0 or -1 with errno.
 int berth_random_bytes(void *buffer, size_t length);
 
+/// Loads `count` eBPF instructions (struct bpf_insn) as a BPF_PROG_TYPE_CGROUP_DEVICE program and
+/// attaches it to the cgroup v2 directory `cgroup_fd`, replacing the program attached there
+/// before. 0, or -1 with errno; when the verifier refuses the program (EINVAL), `log` holds its
+/// reason if given.
+int berth_attach_device_program(int cgroup_fd, const void *instructions, unsigned int count,
+                                char *log, size_t log_size);
+
 /// Namespace flags (CLONE_NEW*), so Swift needs no _GNU_SOURCE.
 extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_newuts,
     berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser;

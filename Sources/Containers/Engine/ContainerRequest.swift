@@ -42,6 +42,8 @@ public struct ContainerRequest: Sendable {
     public var privileged = false
     public var securityOpt: [String] = []
     public var volumes: [String] = []
+    /// `--device` entries: /dev/HOST[:/dev/CONTAINER][:rwm].
+    public var devices: [String] = []
     public var ulimits: [String] = []
     public var cgroupParent = "berth"
     /// The command and its arguments; for an image, empty means the image's own.
@@ -80,10 +82,12 @@ extension ContainerRequest {
         config.env = environment(config, image: image.env, fileRoots: fileRoots)
         config.bindMounts = try volumes.map(BindMount.parse)
         config.rlimits = try ulimits.map(ResourceLimit.parse)
-        config.resources = ResourceLimits(
-            memoryBytes: try memory.map(ByteSize.parse),
-            cpu: cpus.map { CPUBandwidth(cpus: $0) },
-            pidsLimit: pidsLimit)
+        config.resources.memoryBytes = try memory.map(ByteSize.parse)
+        config.resources.cpu = cpus.map { CPUBandwidth(cpus: $0) }
+        config.resources.pidsLimit = pidsLimit
+        config.devices = try devices.map(DeviceNode.parse)
+        // Docker's: the default list and a rule for each --device, or every device when privileged.
+        config.resources.devices = privileged ? DeviceRule.allowAll : DeviceRule.containerDefault + config.devices.map(\.rule)
         try applySecurity(to: &config)
         return config
     }

@@ -118,23 +118,25 @@ extension OCIRuntimeSpec.Linux {
                 limits.append(("cpu", .object(c)))
             }
             if let pids = resources.pids { limits.append(("pids", .object([("limit", number(pids.limit))]))) }
+            if let devices = resources.devices { limits.append(("devices", .array(devices.map(\.launchJSON)))) }
             fields.append(("resources", .object(limits)))
         }
         if let seccomp { fields.append(("seccomp", seccomp.launchJSON)) }
         if let maskedPaths { fields.append(("maskedPaths", strings(maskedPaths))) }
         if let readonlyPaths { fields.append(("readonlyPaths", strings(readonlyPaths))) }
+        if let devices { fields.append(("devices", .array(devices.map(\.launchJSON)))) }
         return .object(fields)
     }
 
     init(launchJSON o: SpecObject) throws(SpecReadError) {
-        try o.only(["namespaces", "resources", "seccomp", "maskedPaths", "readonlyPaths"])
+        try o.only(["namespaces", "resources", "seccomp", "maskedPaths", "readonlyPaths", "devices"])
         self.init()
         namespaces = try o.objects("namespaces")?.map { namespace throws(SpecReadError) in
             try namespace.only(["type"])
             return Namespace(type: try namespace.string("type"))
         }
         if let limits = try o.object("resources") {
-            try limits.only(["memory", "cpu", "pids"])
+            try limits.only(["memory", "cpu", "pids", "devices"])
             var resources = Resources()
             if let memory = try limits.object("memory") {
                 try memory.only(["limit", "swap"])
@@ -149,11 +151,47 @@ extension OCIRuntimeSpec.Linux {
                 guard let limit = try pids.optionalInt64("limit") else { throw pids.missing("limit") }
                 resources.pids = Pids(limit: limit)
             }
+            resources.devices = try limits.objects("devices")?.map(DeviceRule.init(launchJSON:))
             self.resources = resources
         }
         seccomp = try o.object("seccomp").map(Seccomp.init(launchJSON:))
         maskedPaths = try o.strings("maskedPaths")
         readonlyPaths = try o.strings("readonlyPaths")
+        devices = try o.objects("devices")?.map(Device.init(launchJSON:))
+    }
+}
+
+extension OCIRuntimeSpec.Linux.DeviceRule {
+    var launchJSON: JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [("allow", .bool(allow))]
+        if let type { fields.append(("type", .string(type))) }
+        if let major { fields.append(("major", number(major))) }
+        if let minor { fields.append(("minor", number(minor))) }
+        if let access { fields.append(("access", .string(access))) }
+        return .object(fields)
+    }
+
+    init(launchJSON o: SpecObject) throws(SpecReadError) {
+        try o.only(["allow", "type", "major", "minor", "access"])
+        guard let allow = try o.bool("allow") else { throw o.missing("allow") }
+        self.init(allow: allow, type: try o.optionalString("type"), major: try o.optionalInt64("major"),
+                  minor: try o.optionalInt64("minor"), access: try o.optionalString("access"))
+    }
+}
+
+extension OCIRuntimeSpec.Linux.Device {
+    var launchJSON: JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [("type", .string(type)), ("path", .string(path))]
+        if let major { fields.append(("major", number(major))) }
+        if let minor { fields.append(("minor", number(minor))) }
+        if let fileMode { fields.append(("fileMode", number(fileMode))) }
+        return .object(fields)
+    }
+
+    init(launchJSON o: SpecObject) throws(SpecReadError) {
+        try o.only(["type", "path", "major", "minor", "fileMode"])
+        self.init(type: try o.string("type"), path: try o.string("path"), major: try o.optionalInt64("major"),
+                  minor: try o.optionalInt64("minor"), fileMode: try o.optionalUInt32("fileMode"))
     }
 }
 

@@ -5,9 +5,8 @@ enum CgroupController: String, CaseIterable, Sendable {
     case pids
     /// v1 only, for pause: on v2 every cgroup but the root has `cgroup.freeze`, no controller needed.
     case freezer
-
-    /// The controllers a v2 cgroup can have enabled in its parent's cgroup.subtree_control.
-    static let unifiedCases: [CgroupController] = [.memory, .cpu, .pids]
+    /// v1 only: on v2 a device list is an eBPF program attached to the cgroup, no controller.
+    case devices
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -16,8 +15,17 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .cpu: "CPU limit"
         case .pids: "pids limit"
         case .freezer: "freezer"
+        case .devices: "device list"
         }
     }
+
+    /// What an error sentence tells the user to do when this controller's limit cannot be applied.
+    var withoutLimit: String {
+        self == .devices ? "run with --privileged (which opens every device)" : "run without a \(limitName)"
+    }
+
+    /// The controllers a v2 cgroup can have enabled in its parent's cgroup.subtree_control.
+    static let unifiedCases: [CgroupController] = [.memory, .cpu, .pids]
 
     /// Directories under a v1 root that may hold this controller's hierarchy. cpu is often
     /// co-mounted with cpuacct as `cpu,cpuacct`; most distributions add a `cpu` symlink, some don't.
@@ -27,6 +35,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .cpu: ["cpu", "cpu,cpuacct", "cpuacct,cpu"]
         case .pids: ["pids"]
         case .freezer: ["freezer"]
+        case .devices: ["devices"]
         }
     }
 }
@@ -43,6 +52,8 @@ extension ResourceLimits {
         case .cpu: cpu != nil
         case .pids: pidsLimit != nil
         case .freezer: false
+        // A list that opens every device needs no device cgroup; any other must be enforced.
+        case .devices: devices.map { !$0.allowsEveryDevice } ?? false
         }
     }
 
@@ -59,5 +70,6 @@ extension ResourceLimits {
         if let pidsLimit, pidsLimit <= 0 {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")
         }
+        try devices?.validate()
     }
 }

@@ -10,13 +10,20 @@ public struct ResourceLimits: Sendable, Equatable {
     public var cpu: CPUBandwidth?
     /// Maximum number of tasks (processes and threads) in the container.
     public var pidsLimit: Int64?
+    /// The devices the container may open or create, applied when its cgroup is created, before
+    /// its first process runs. nil leaves the device cgroup as it is (the drivers' tests of the
+    /// other limits); a container's config always has a list (`ContainerConfig`'s default is
+    /// `DeviceRule.containerDefault`).
+    public var devices: [DeviceRule]?
 
-    public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil) {
+    public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil, devices: [DeviceRule]? = nil) {
         self.memoryBytes = memoryBytes
         self.cpu = cpu
         self.pidsLimit = pidsLimit
+        self.devices = devices
     }
 
+    /// No memory, CPU or pids limit (the device list is not a limit of an amount).
     public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil }
 }
 

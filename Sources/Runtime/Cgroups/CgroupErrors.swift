@@ -9,7 +9,7 @@ enum CgroupErrors {
         if error == .noSuchFileOrDirectory {
             return RuntimeError(.unsupported,
                                 "cannot set \(controller.limitName): \(file) does not exist, so this kernel's "
-                                    + "\(controller.rawValue) controller cannot apply it; run without a \(controller.limitName)")
+                                    + "\(controller.rawValue) controller cannot apply it; \(controller.withoutLimit)")
         }
         return RuntimeError(.systemError, "cannot set \(controller.limitName): write \(value) to \(file)",
                             errno: error.rawValue)

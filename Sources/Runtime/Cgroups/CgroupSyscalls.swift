@@ -1,4 +1,5 @@
 import CFileSystem
+import CSpawn
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,8 +7,9 @@ import SystemPackage
 
 /// The cgroupfs operations a plain directory cannot imitate: mkdir (the kernel fills a new
 /// cgroup with its control files), rmdir (the kernel removes a cgroup that still holds them, or
-/// refuses while processes are inside), killing the processes inside, and the mark berth sets on
-/// the parent levels it makes (`CgroupAncestors`; a trusted xattr, which needs root).
+/// refuses while processes are inside), killing the processes inside, attaching a v2 device
+/// program, and the mark berth sets on the parent levels it makes (`CgroupAncestors`; a trusted
+/// xattr, which needs root).
 ///
 /// The drivers take them as a value so the fixture tests can stand in for the kernel (youki's
 /// recording-fake pattern) while every control file is still read and written for real.
@@ -17,6 +19,9 @@ struct CgroupSyscalls: Sendable {
     var kill: @Sendable (pid_t) -> Void
     var mark: @Sendable (String) -> Void
     var isMarked: @Sendable (String) -> Bool
+    /// Loads the instructions as a device program and attaches it to the cgroup directory fd,
+    /// replacing the one there; the error's text is the verifier's log when it refused them.
+    var attachDeviceProgram: @Sendable (Int32, [BPFInstruction]) throws(DeviceProgramError) -> Void = Self.attachLive
 
     static let live = CgroupSyscalls(
         makeDirectory: { path throws(Errno) in
@@ -37,4 +42,23 @@ struct CgroupSyscalls: Sendable {
             getxattr(path, CgroupAncestors.markName, nil, 0) >= 0
         }
     )
+
+    private static let attachLive: @Sendable (Int32, [BPFInstruction]) throws(DeviceProgramError) -> Void = {
+        fd, program throws(DeviceProgramError) in
+        let bytes = program.flatMap(\.bytes)
+        var log = [CChar](repeating: 0, count: 4096)
+        let rc = bytes.withUnsafeBytes { code in
+            berth_attach_device_program(fd, code.baseAddress, UInt32(program.count), &log, log.count)
+        }
+        guard rc != 0 else { return }
+        let err = errno
+        let text = String(decoding: log.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        throw DeviceProgramError(errno: Errno(rawValue: err), verifierLog: text)
+    }
+}
+
+/// Why a device program was not attached: the errno, and the verifier's log when it refused.
+struct DeviceProgramError: Error {
+    var errno: Errno
+    var verifierLog: String
 }

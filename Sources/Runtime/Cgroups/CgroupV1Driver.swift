@@ -44,7 +44,7 @@ public struct CgroupV1Driver: CgroupDriver {
                         throw RuntimeError(
                             .unsupported,
                             "cannot set \(controller.limitName): no cgroup v1 \(controller.rawValue) hierarchy is mounted at "
-                                + "\(hierarchy); mount one there or run without a \(controller.limitName)")
+                                + "\(hierarchy); mount one there or \(controller.withoutLimit)")
                     }
                     continue
                 }
@@ -158,6 +158,9 @@ public struct CgroupV1Driver: CgroupDriver {
             try write(String(pids), to: leaf + "/pids.max", for: .pids)
         case .freezer:
             return
+        case .devices:
+            guard let rules = limits.devices else { return }
+            try applyDevices(rules, in: leaf)
         }
     }
 

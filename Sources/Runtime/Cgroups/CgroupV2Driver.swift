@@ -36,7 +36,15 @@ public struct CgroupV2Driver: CgroupDriver {
         let (leaf, created) = try makeLeaf(components, delegating: controllers)
         do {
             try apply(limits, in: leaf)
-            return CgroupPlacement(directoryFD: try openDirectory(leaf))
+            let fd = try openDirectory(leaf)
+            do {
+                // Before the clone: the child starts in this cgroup with its device program in force.
+                if let rules = limits.devices { try attachDevices(rules, to: fd, leaf: leaf) }
+            } catch {
+                close(fd)
+                throw error
+            }
+            return CgroupPlacement(directoryFD: fd)
         } catch {
             // Only a leaf this call made is ours to take back (with the parent levels made for
             // it); a stale one left by a crash belongs to the crash-recovery path.
@@ -126,12 +134,13 @@ public struct CgroupV2Driver: CgroupDriver {
         } catch {
             throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
         }
-        for controller in limits.requiredControllers where !available.contains(Substring(controller.rawValue)) {
+        for controller in limits.requiredControllers
+        where CgroupController.unifiedCases.contains(controller) && !available.contains(Substring(controller.rawValue)) {
             throw RuntimeError(
                 .unsupported,
                 "cannot set \(controller.limitName): the \(controller.rawValue) cgroup controller is not available "
                     + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
-                    + "(it may be disabled on the kernel command line) or run without a \(controller.limitName)")
+                    + "(it may be disabled on the kernel command line) or \(controller.withoutLimit)")
         }
         return CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)

@@ -15,6 +15,24 @@ enum ControlFile {
     static func write(_ value: String, to path: String) throws(Errno) {
         let fd = try open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         defer { _ = close(fd) }
+        try write(value, toOpen: fd)
+    }
+
+    /// Writes each value with a write(2) of its own through one open of the file, for files that
+    /// take one entry per write (devices.allow): an open and a close less per entry. Stops at the
+    /// first failure and returns which value failed, and why (an open that fails is the first's).
+    static func writeEach(_ values: some Collection<String>, to path: String) -> (failed: String, error: Errno)? {
+        guard let first = values.first else { return nil }
+        let fd: Int32
+        do { fd = try open(path, O_WRONLY | O_CLOEXEC) } catch { return (first, error) }
+        defer { _ = close(fd) }
+        for value in values {
+            do { try write(value, toOpen: fd) } catch { return (value, error) }
+        }
+        return nil
+    }
+
+    private static func write(_ value: String, toOpen fd: Int32) throws(Errno) {
         var value = value
         let result: (count: Int, errno: Int32) = value.withUTF8 { bytes in
             while true {

@@ -66,7 +66,10 @@ public struct ContainerConfig: Sendable {
     public var maskedPaths = ContainerConfig.defaultMaskedPaths
     public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths
 
-    public var resources = ResourceLimits()
+    /// Every container has a device list: the default one unless it is privileged or given devices.
+    public var resources = ResourceLimits(devices: DeviceRule.containerDefault)
+    /// Host devices made in the container's /dev (`--device`); their rules are in `resources.devices`.
+    public var devices: [DeviceNode] = []
     /// nil: keep every capability (privileged).
     public var capabilities: ProcessCapabilities?
     public var noNewPrivileges = true

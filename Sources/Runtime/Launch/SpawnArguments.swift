@@ -114,11 +114,11 @@ final class SpawnArguments {
         case let .bind(source):
             c.kind = Int32(BERTH_OP_BIND.rawValue)
             c.source = string(source)
-        case let .device(major, minor, mode, hostPath):
+        case let .device(major, minor, mode, hostPath, block):
             c.kind = Int32(BERTH_OP_DEVICE.rawValue)
-            c.mode = mode
+            c.mode = (block ? S_IFBLK : S_IFCHR) | (mode & 0o7777)
             c.dev = UInt64(makeDevice(major: major, minor: minor))
-            c.source = string(hostPath)
+            c.source = hostPath.map(string)
         case let .symlink(to):
             c.kind = Int32(BERTH_OP_SYMLINK.rawValue)
             c.source = string(to)

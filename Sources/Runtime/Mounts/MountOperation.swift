@@ -25,8 +25,9 @@ public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
         case mount(fstype: String, source: String, data: String?)
         /// A host path bound onto the target.
         case bind(source: String)
-        /// A character device node; `hostPath` is bound instead where mknod is not allowed.
-        case device(major: UInt32, minor: UInt32, mode: UInt32, hostPath: String)
+        /// A character (or `block`) device node; `hostPath`, when given, is bound instead where mknod
+        /// is not allowed.
+        case device(major: UInt32, minor: UInt32, mode: UInt32, hostPath: String?, block: Bool = false)
         /// A symbolic link at the target pointing to `to`.
         case symlink(to: String)
         /// Hide the target (/dev/null over a file, an empty read-only tmpfs over a directory).
@@ -56,8 +57,8 @@ public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
         case let .mount(fstype, source, data):
             return "mount \(fstype) \(source) on \(target)" + (data.map { " -o \($0)" } ?? "") + suffix
         case let .bind(source): return "bind \(source) on \(target)" + suffix
-        case let .device(major, minor, mode, _):
-            return "mknod \(target) c \(major) \(minor) mode \(String(mode, radix: 8))" + suffix
+        case let .device(major, minor, mode, _, block):
+            return "mknod \(target) \(block ? "b" : "c") \(major) \(minor) mode \(String(mode, radix: 8))" + suffix
         case let .symlink(to): return "symlink \(target) -> \(to)" + suffix
         case .mask: return "mask \(target)" + suffix
         case .readOnly: return "read-only \(target)" + suffix

@@ -21,6 +21,13 @@ public enum MountPlan {
             ops.append(.init(.device(major: node.major, minor: node.minor, mode: 0o666, hostPath: "/dev/" + node.name),
                              target: "/dev/" + node.name))
         }
+        // Host devices the container was given, as nodes of its own: the device list lets it open
+        // these and no others (made here, in the plan, so --debug shows them).
+        for node in config.devices {
+            ops.append(.init(.device(major: node.major, minor: node.minor, mode: node.fileMode, hostPath: nil,
+                                     block: node.kind == .block),
+                             target: node.path))
+        }
         // A private devpts instance: the container's ptys are invisible to the host and others.
         ops.append(.init(.mount(fstype: "devpts", source: "devpts",
                                 data: "newinstance,ptmxmode=0666,mode=0620,gid=5"),

@@ -26,10 +26,12 @@ extension ContainerConfig {
         let resources = OCIRuntimeSpec.Linux.Resources(
             memory: resources.memoryBytes.map { OCIRuntimeSpec.Linux.Memory(limit: $0, swap: $0) },
             cpu: resources.cpu.map { OCIRuntimeSpec.Linux.CPU(quota: $0.quotaMicros, period: UInt64($0.periodMicros)) },
-            pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) })
+            pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
+            devices: resources.devices.map { $0.map(\.oci) })
         let linux = OCIRuntimeSpec.Linux(
             namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) },
-            resources: resources, seccomp: seccomp?.oci, maskedPaths: maskedPaths, readonlyPaths: readOnlyPaths)
+            resources: resources, seccomp: seccomp?.oci, maskedPaths: maskedPaths, readonlyPaths: readOnlyPaths,
+            devices: devices.isEmpty ? nil : devices.map(\.oci))
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
             mounts: bindMounts.map { bind in
@@ -99,6 +101,11 @@ extension ContainerConfig {
                 return CPUBandwidth(quotaMicros: quota, periodMicros: period)
             },
             pidsLimit: limits?.pids?.limit)
+        // A spec without a device list gets the default one and its own devices, as runc gives it.
+        let listed = try limits?.devices?.map(DeviceRule.init(oci:))
+        devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
+        resources.devices = listed ?? DeviceRule.containerDefault + devices.map(\.rule)
+        try resources.devices?.validate()
         seccomp = try linux.seccomp.map(SeccompProfile.init(oci:))
     }
 }

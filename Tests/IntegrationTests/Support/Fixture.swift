@@ -58,7 +58,7 @@ final class Fixture: Sendable {
     private static func removeEverything() {
         let fixture = Fixture.shared
         try? FileManager.default.removeItem(at: fixture.workspace)
-        for controller in ["memory", "cpu", "pids", "freezer", ""] {
+        for controller in ["memory", "cpu", "pids", "freezer", "devices", ""] {
             let base = controller.isEmpty ? "/sys/fs/cgroup" : "/sys/fs/cgroup/\(controller)"
             rmdir(base + "/" + fixture.cgroupParent)
         }
