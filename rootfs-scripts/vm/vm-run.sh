@@ -68,8 +68,12 @@ ID=$$.$RANDOM
 WRAPPER=$SHARE/.vm-run.$ID.sh
 RCFILE=$SHARE/.vm-exit-code.$ID
 LOG=$(mktemp "${TMPDIR:-/tmp}/vm-run-console.XXXXXX")
+# A blank 8 MiB scratch disk, /dev/vda in the guest: the device-list tests need a block device
+# to refuse and to give with --device, as they find one on a host. Sparse, gone with the run.
+DISK=$(mktemp "${TMPDIR:-/tmp}/vm-run-disk.XXXXXX")
+truncate -s 8M "$DISK"
 # shellcheck disable=SC2317 # called by the trap
-cleanup() { rm -f "$WRAPPER" "$RCFILE" "$LOG"; }
+cleanup() { rm -f "$WRAPPER" "$RCFILE" "$LOG" "$DISK"; }
 trap cleanup EXIT
 # QEMU runs as a background job so these traps fire at once (bash runs traps only between
 # foreground commands); timeout passes the TERM on to QEMU.
@@ -142,7 +146,7 @@ timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
     -machine q35 -accel "${VM_ACCEL:-tcg,thread=multi,tb-size=512}" -cpu max -bios /usr/share/qemu/qboot.rom \
     -smp "$VM_CPUS" -m "$VM_MEM" -nographic -serial mon:stdio -no-reboot -nic "$VM_NIC" \
     -kernel "$KERNEL" -initrd "$VM_DIR/initramfs.cpio.gz" -append "$APPEND" \
-    "${VIRTFS[@]}" </dev/null >&3 &
+    -drive "file=$DISK,if=virtio,format=raw,cache=unsafe" "${VIRTFS[@]}" </dev/null >&3 &
 QPID=$!
 QEMU_RC=0
 wait "$QPID" || QEMU_RC=$?
