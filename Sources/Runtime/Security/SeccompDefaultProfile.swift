@@ -37,10 +37,12 @@ extension SeccompProfile {
         let others = entries.filter { $0.action != .allow || !$0.conditions.isEmpty }.map {
             SeccompRule(names: $0.names, action: $0.action, conditions: $0.conditions)
         }
-        return SeccompProfile(
+        var profile = SeccompProfile(
             defaultAction: .errno(UInt16(EPERM)),
             architectures: SeccompArchitecture.nativeCompanions,
             rules: [SeccompRule(names: allowed, action: .allow)] + others)
+        profile.compilesAsRanges = true
+        return profile
     }
 }
 
