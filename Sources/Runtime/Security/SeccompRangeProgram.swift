@@ -182,16 +182,15 @@ enum SeccompRangeProgram {
     }
 
     /// A binary search over the runs: `jge` the middle run's first number, the lower half right
-    /// after it, then the upper half. A conditional jump reaches 255 instructions; past that, it
-    /// goes through a `ja`.
+    /// after it, then the upper half. A conditional jump reaches 255 instructions: a part of the
+    /// search small enough is followed by its returns, one per answer, which its tests jump to
+    /// (one instruction per run); a larger one is split, its upper half reached through a `ja`
+    /// when the lower half is too long to jump over.
     private static func search(_ runs: ArraySlice<Run>) -> [Emitted] {
         typealias Instruction = SeccompNewSyscallStub.Instruction
-        guard runs.count > 1 else {
-            switch runs[runs.startIndex].answer {
-            case .action(let value): return [.instruction(Instruction(code: SeccompNewSyscallStub.ret, k: value))]
-            case .libseccomp: return [.toLibseccomp]
-            }
-        }
+        var answers: [Answer] = []
+        for run in runs where !answers.contains(run.answer) { answers.append(run.answer) }
+        if runs.count - 1 + answers.count <= 256 { return compactSearch(runs, answers: answers) }
         let middle = runs.startIndex + runs.count / 2
         let lower = search(runs[..<middle])
         let upper = search(runs[middle...])
@@ -202,5 +201,49 @@ enum SeccompRangeProgram {
         }
         test.jf = 1
         return [.instruction(test), .instruction(Instruction(code: SeccompNewSyscallStub.ja, k: UInt32(lower.count)))] + lower + upper
+    }
+
+    /// Where a test goes: another test of the search, or the return of an answer after it.
+    private enum Target {
+        case test(Int)
+        case answer(Int)
+    }
+
+    /// The tests in preorder (each lower half right after its test), then one return per answer.
+    private static func compactSearch(_ runs: ArraySlice<Run>, answers: [Answer]) -> [Emitted] {
+        typealias Instruction = SeccompNewSyscallStub.Instruction
+        var tests: [(first: UInt32, upper: Target, lower: Target)] = []
+        func build(_ runs: ArraySlice<Run>) -> Target {
+            guard runs.count > 1 else {
+                return .answer(answers.firstIndex(of: runs[runs.startIndex].answer) ?? 0)
+            }
+            let middle = runs.startIndex + runs.count / 2
+            let position = tests.count
+            tests.append((runs[middle].first, .test(0), .test(0)))
+            let lower = build(runs[..<middle])
+            let upper = build(runs[middle...])
+            tests[position] = (runs[middle].first, upper, lower)
+            return .test(position)
+        }
+        _ = build(runs)
+        func offset(from pc: Int, to target: Target) -> UInt8 {
+            switch target {
+            case .test(let index): return UInt8(index - pc - 1)
+            case .answer(let index): return UInt8(tests.count + index - pc - 1)
+            }
+        }
+        var emitted: [Emitted] = tests.enumerated().map { pc, test in
+            var instruction = Instruction(jump: SeccompNewSyscallStub.jge, k: test.first)
+            instruction.jt = offset(from: pc, to: test.upper)
+            instruction.jf = offset(from: pc, to: test.lower)
+            return .instruction(instruction)
+        }
+        for answer in answers {
+            switch answer {
+            case .action(let value): emitted.append(.instruction(Instruction(code: SeccompNewSyscallStub.ret, k: value)))
+            case .libseccomp: emitted.append(.toLibseccomp)
+            }
+        }
+        return emitted
     }
 }
