@@ -68,6 +68,20 @@ extension SeccompTests {
             #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
         }
 
+        /// Only berth's default profile takes the range form: read back from its OCI form (the
+        /// launch spec) it is recognised for the capabilities it was made for, not for others, and
+        /// a profile from a file is compiled directly.
+        @Test func onlyTheDefaultProfileIsCompiledAsRanges() throws {
+            let fromSpec = try SeccompProfile(oci: SeccompProfile.default.oci)
+            #expect(!fromSpec.compilesAsRanges)
+            #expect(fromSpec.recognizingTheDefault(for: .containerDefault).compilesAsRanges)
+            #expect(fromSpec.recognizingTheDefault(for: .containerDefault) == .default)
+            #expect(!fromSpec.recognizingTheDefault(for: .all).compilesAsRanges)
+            var edited = fromSpec
+            edited.rules[0].names.removeLast()
+            #expect(!edited.recognizingTheDefault(for: .containerDefault).compilesAsRanges)
+        }
+
         /// The interpreter itself sees the answers the behaviour tests see in a real process.
         @Test func theInterpreterReadsTheAnswersItShould() throws {
             #if arch(x86_64)

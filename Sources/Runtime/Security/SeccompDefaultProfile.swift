@@ -46,6 +46,17 @@ extension SeccompProfile {
     }
 }
 
+extension SeccompProfile {
+    /// This profile, allowed to compile as ranges (`compilesAsRanges`) when it is exactly the
+    /// default profile for `capabilities`: the OCI form it is kept in does not say so.
+    public func recognizingTheDefault(for capabilities: CapabilitySet) -> SeccompProfile {
+        guard !compilesAsRanges, defaultAction == .errno(UInt16(EPERM)) else { return self }
+        var marked = self
+        marked.compilesAsRanges = true
+        return marked == .default(for: capabilities) ? marked : self
+    }
+}
+
 /// The data behind `SeccompProfile.default(for:)`, one entry per line of Docker's profile.
 enum DefaultSeccompPolicy {
     /// Some system calls, the action they get, and when the entry is part of the profile: Docker's
