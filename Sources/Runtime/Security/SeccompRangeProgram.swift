@@ -25,6 +25,8 @@ import Glibc
 /// x86_64 table; numbers between x86_64's highest and bit 30 answer ENOSYS, as the stub does in
 /// the direct form (`SeccompNewSyscallStub`).
 enum SeccompRangeProgram {
+    typealias Instruction = SeccompBPF.Instruction
+
     enum Answer: Equatable {
         case action(UInt32)
         case libseccomp
@@ -154,21 +156,20 @@ enum SeccompRangeProgram {
     /// An instruction, or a jump to libseccomp's program at the end, whose offset is known only
     /// once everything before it is laid out.
     enum Emitted {
-        case instruction(SeccompNewSyscallStub.Instruction)
+        case instruction(Instruction)
         case toLibseccomp
     }
 
-    static func assemble(_ tables: [Table]) -> [SeccompNewSyscallStub.Instruction] {
-        typealias Instruction = SeccompNewSyscallStub.Instruction
-        let searches = tables.map { [Emitted.instruction(Instruction(load: SeccompNewSyscallStub.syscallNumber))] + search($0.runs[...]) }
-        var emitted = [Emitted.instruction(Instruction(load: SeccompNewSyscallStub.architecture))]
+    static func assemble(_ tables: [Table]) -> [Instruction] {
+        let searches = tables.map { [Emitted.instruction(Instruction(load: SeccompBPF.syscallNumber))] + search($0.runs[...]) }
+        var emitted = [Emitted.instruction(Instruction(load: SeccompBPF.architecture))]
         let header = 1 + 2 * tables.count + 1
         var start = header
         for (table, search) in zip(tables, searches) {
-            var test = Instruction(jump: SeccompNewSyscallStub.jeq, k: table.auditArch)
+            var test = Instruction(jump: SeccompBPF.jeq, k: table.auditArch)
             test.jf = 1
             emitted.append(.instruction(test))
-            emitted.append(.instruction(Instruction(code: SeccompNewSyscallStub.ja, k: UInt32(start - emitted.count - 1))))
+            emitted.append(.instruction(Instruction(code: SeccompBPF.ja, k: UInt32(start - emitted.count - 1))))
             start += search.count
         }
         emitted.append(.toLibseccomp)
@@ -176,7 +177,7 @@ enum SeccompRangeProgram {
         return emitted.enumerated().map { pc, item in
             switch item {
             case .instruction(let instruction): return instruction
-            case .toLibseccomp: return Instruction(code: SeccompNewSyscallStub.ja, k: UInt32(emitted.count - pc - 1))
+            case .toLibseccomp: return Instruction(code: SeccompBPF.ja, k: UInt32(emitted.count - pc - 1))
             }
         }
     }
@@ -187,20 +188,19 @@ enum SeccompRangeProgram {
     /// (one instruction per run); a larger one is split, its upper half reached through a `ja`
     /// when the lower half is too long to jump over.
     private static func search(_ runs: ArraySlice<Run>) -> [Emitted] {
-        typealias Instruction = SeccompNewSyscallStub.Instruction
         var answers: [Answer] = []
         for run in runs where !answers.contains(run.answer) { answers.append(run.answer) }
         if runs.count - 1 + answers.count <= 256 { return compactSearch(runs, answers: answers) }
         let middle = runs.startIndex + runs.count / 2
         let lower = search(runs[..<middle])
         let upper = search(runs[middle...])
-        var test = Instruction(jump: SeccompNewSyscallStub.jge, k: runs[middle].first)
+        var test = Instruction(jump: SeccompBPF.jge, k: runs[middle].first)
         if lower.count <= 255 {
             test.jt = UInt8(lower.count)
             return [.instruction(test)] + lower + upper
         }
         test.jf = 1
-        return [.instruction(test), .instruction(Instruction(code: SeccompNewSyscallStub.ja, k: UInt32(lower.count)))] + lower + upper
+        return [.instruction(test), .instruction(Instruction(code: SeccompBPF.ja, k: UInt32(lower.count)))] + lower + upper
     }
 
     /// Where a test goes: another test of the search, or the return of an answer after it.
@@ -211,7 +211,6 @@ enum SeccompRangeProgram {
 
     /// The tests in preorder (each lower half right after its test), then one return per answer.
     private static func compactSearch(_ runs: ArraySlice<Run>, answers: [Answer]) -> [Emitted] {
-        typealias Instruction = SeccompNewSyscallStub.Instruction
         var tests: [(first: UInt32, upper: Target, lower: Target)] = []
         func build(_ runs: ArraySlice<Run>) -> Target {
             guard runs.count > 1 else {
@@ -233,14 +232,14 @@ enum SeccompRangeProgram {
             }
         }
         var emitted: [Emitted] = tests.enumerated().map { pc, test in
-            var instruction = Instruction(jump: SeccompNewSyscallStub.jge, k: test.first)
+            var instruction = Instruction(jump: SeccompBPF.jge, k: test.first)
             instruction.jt = offset(from: pc, to: test.upper)
             instruction.jf = offset(from: pc, to: test.lower)
             return .instruction(instruction)
         }
         for answer in answers {
             switch answer {
-            case .action(let value): emitted.append(.instruction(Instruction(code: SeccompNewSyscallStub.ret, k: value)))
+            case .action(let value): emitted.append(.instruction(Instruction(code: SeccompBPF.ret, k: value)))
             case .libseccomp: emitted.append(.toLibseccomp)
             }
         }
