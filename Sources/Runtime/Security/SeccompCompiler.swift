@@ -10,6 +10,21 @@ enum SeccompCompiler {
     static let maxProgramBytes = 4096 * 8
 
     static func compile(_ profile: SeccompProfile) throws -> [UInt8] {
+        if profile.compilesAsRanges, let program = try SeccompRangeProgram.compile(profile) { return program }
+        return try compileDirectly(profile)
+    }
+
+    /// libseccomp's program for the whole profile, behind the ENOSYS stub for an allowlist.
+    static func compileDirectly(_ profile: SeccompProfile) throws -> [UInt8] {
+        let stub = profile.refusesUnknownCalls ? SeccompNewSyscallStub.program(for: profile) : []
+        let program = try stub + libseccompProgram(profile)
+        guard program.count <= maxProgramBytes else { throw tooLong(program.count) }
+        return program
+    }
+
+    /// libseccomp's program alone: it checks the ABI itself and ends in a return on every path,
+    /// so it can follow other instructions that jump to its start.
+    static func libseccompProgram(_ profile: SeccompProfile) throws -> [UInt8] {
         guard let context = seccomp_init(profile.defaultAction.libseccompValue) else {
             throw RuntimeError(.systemError, "seccomp_init failed", errno: ENOMEM)
         }
@@ -35,13 +50,10 @@ enum SeccompCompiler {
             // libseccomp refuses a rule that repeats the default action; it would change nothing.
             try add(rule, to: context)
         }
-        let stub = profile.refusesUnknownCalls ? SeccompNewSyscallStub.program(for: profile) : []
-        let program = try stub + export(context)
-        guard program.count <= maxProgramBytes else { throw tooLong(program.count) }
-        return program
+        return try export(context)
     }
 
-    private static func tooLong(_ bytes: Int) -> RuntimeError {
+    static func tooLong(_ bytes: Int) -> RuntimeError {
         RuntimeError(.invalidArgument, "seccomp profile compiles to \(bytes) bytes; the kernel takes at most \(maxProgramBytes)")
     }
 

@@ -37,10 +37,23 @@ extension SeccompProfile {
         let others = entries.filter { $0.action != .allow || !$0.conditions.isEmpty }.map {
             SeccompRule(names: $0.names, action: $0.action, conditions: $0.conditions)
         }
-        return SeccompProfile(
+        var profile = SeccompProfile(
             defaultAction: .errno(UInt16(EPERM)),
             architectures: SeccompArchitecture.nativeCompanions,
             rules: [SeccompRule(names: allowed, action: .allow)] + others)
+        profile.compilesAsRanges = true
+        return profile
+    }
+}
+
+extension SeccompProfile {
+    /// This profile, allowed to compile as ranges (`compilesAsRanges`) when it is exactly the
+    /// default profile for `capabilities`: the OCI form it is kept in does not say so.
+    public func recognizingTheDefault(for capabilities: CapabilitySet) -> SeccompProfile {
+        guard !compilesAsRanges, defaultAction == .errno(UInt16(EPERM)) else { return self }
+        var marked = self
+        marked.compilesAsRanges = true
+        return marked == .default(for: capabilities) ? marked : self
     }
 }
 

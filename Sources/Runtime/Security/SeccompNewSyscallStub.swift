@@ -25,6 +25,8 @@ import Glibc
 ///
 /// x32 calls share x86_64's arch value (with bit 30 in the number) and are left to libseccomp.
 enum SeccompNewSyscallStub {
+    typealias Instruction = SeccompBPF.Instruction
+
     /// The ABIs the stub covers and the highest number the profile names in each.
     static func limits(of profile: SeccompProfile) -> [(auditArch: UInt32, highest: UInt32)] {
         let x32 = seccomp_arch_resolve_name(SeccompArchitecture.x32.rawValue)
@@ -57,25 +59,25 @@ enum SeccompNewSyscallStub {
         for (auditArch, highest) in limits {
             let x86_64 = auditArch == seccomp_arch_resolve_name(SeccompArchitecture.x86_64.rawValue)
             blocks.append([
-                Instruction(jump: Self.jeq, k: auditArch),
-                Instruction(load: Self.syscallNumber),
-            ] + (x86_64 ? [Instruction(jump: Self.jge, k: 0x4000_0000)] : []) + [
-                Instruction(jump: Self.jgt, k: highest),
+                Instruction(jump: SeccompBPF.jeq, k: auditArch),
+                Instruction(load: SeccompBPF.syscallNumber),
+            ] + (x86_64 ? [Instruction(jump: SeccompBPF.jge, k: 0x4000_0000)] : []) + [
+                Instruction(jump: SeccompBPF.jgt, k: highest),
             ])
         }
         // Positions: [ld arch] blocks… [ja] [ret ENOSYS] | libseccomp at `end`.
         let length = 1 + blocks.reduce(0) { $0 + $1.count } + 2
         let enosys = length - 1
         let end = length
-        var instructions = [Instruction(load: Self.architecture)]
+        var instructions = [Instruction(load: SeccompBPF.architecture)]
         for block in blocks {
             let nextBlock = instructions.count + block.count
             for var instruction in block {
                 let pc = instructions.count
                 switch instruction.code {
-                case Self.jeq: instruction.jf = offset(from: pc, to: nextBlock)
-                case Self.jge: instruction.jt = offset(from: pc, to: end)
-                case Self.jgt:
+                case SeccompBPF.jeq: instruction.jf = offset(from: pc, to: nextBlock)
+                case SeccompBPF.jge: instruction.jt = offset(from: pc, to: end)
+                case SeccompBPF.jgt:
                     instruction.jt = offset(from: pc, to: enosys)
                     instruction.jf = offset(from: pc, to: end)
                 default: break
@@ -83,42 +85,11 @@ enum SeccompNewSyscallStub {
                 instructions.append(instruction)
             }
         }
-        instructions.append(Instruction(code: Self.ja, k: 1))
-        instructions.append(Instruction(code: Self.ret, k: SeccompAction.errno(UInt16(ENOSYS)).libseccompValue))
+        instructions.append(Instruction(code: SeccompBPF.ja, k: 1))
+        instructions.append(Instruction(code: SeccompBPF.ret, k: SeccompAction.errno(UInt16(ENOSYS)).libseccompValue))
         return instructions.flatMap(\.bytes)
     }
 
     /// A jump offset counts from the next instruction; the stub is far shorter than 255.
     private static func offset(from pc: Int, to target: Int) -> UInt8 { UInt8(target - pc - 1) }
-
-    // BPF opcodes (linux/bpf_common.h) and seccomp_data's offsets (linux/seccomp.h).
-    static let loadWordAbsolute: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS
-    static let ja: UInt16 = 0x05  // BPF_JMP | BPF_JA
-    static let jeq: UInt16 = 0x15  // BPF_JMP | BPF_JEQ | BPF_K
-    static let jgt: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
-    static let jge: UInt16 = 0x35  // BPF_JMP | BPF_JGE | BPF_K
-    static let ret: UInt16 = 0x06  // BPF_RET | BPF_K
-    static let syscallNumber: UInt32 = 0
-    static let architecture: UInt32 = 4
-
-    /// One `struct sock_filter`.
-    struct Instruction {
-        var code: UInt16
-        var jt: UInt8 = 0
-        var jf: UInt8 = 0
-        var k: UInt32
-
-        init(code: UInt16, k: UInt32) {
-            self.code = code
-            self.k = k
-        }
-
-        init(jump code: UInt16, k: UInt32) { self.init(code: code, k: k) }
-
-        init(load offset: UInt32) { self.init(code: SeccompNewSyscallStub.loadWordAbsolute, k: offset) }
-
-        var bytes: [UInt8] {
-            withUnsafeBytes(of: code) { Array($0) } + [jt, jf] + withUnsafeBytes(of: k) { Array($0) }
-        }
-    }
 }

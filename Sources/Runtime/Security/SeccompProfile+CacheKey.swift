@@ -10,7 +10,7 @@ extension SeccompProfile {
     /// what it emits for the same input. The fields are fed as numbers, not text: this runs on
     /// every container start, and building a description string costs ten times as much.
     public var cacheKey: String {
-        let format: UInt64 = 2
+        let format: UInt64 = 3
         var hash = FNV1a64()
         hash.combine("berth-seccomp")
         hash.combine(format)
@@ -20,6 +20,7 @@ extension SeccompProfile {
         }
         hash.combine(UInt64(seccomp_arch_native()))
         hash.combine(UInt64(defaultAction.libseccompValue))
+        hash.combine(UInt64(compilesAsRanges ? 1 : 0))
         hash.combine(UInt64(architectures.count))
         for architecture in architectures { hash.combine(architecture.rawValue) }
         hash.combine(UInt64(rules.count))

@@ -13,6 +13,14 @@ public struct SeccompProfile: Sendable, Equatable, Hashable {
     /// Checked against every call; for one system call, the rule whose conditions match decides.
     public var rules: [SeccompRule]
 
+    /// Whether the program may be built as a table of number ranges with libseccomp's program
+    /// behind it only for the calls with conditions (`SeccompRangeProgram`): a third of the size,
+    /// which the kernel checks on every container start. Set for berth's default profile, for
+    /// which a test proves the two forms equal for every number, ABI and tested argument; a
+    /// profile from a file is compiled directly (libseccomp's translations, such as x86's
+    /// socketcall for the socket calls, are not modelled by the table for arbitrary rules).
+    var compilesAsRanges = false
+
     public init(defaultAction: SeccompAction, architectures: [SeccompArchitecture],
                 rules: [SeccompRule]) {
         self.defaultAction = defaultAction

@@ -107,6 +107,11 @@ extension ContainerConfig {
         resources.devices = listed ?? DeviceRule.containerDefault + devices.map(\.rule)
         try resources.devices?.validate()
         seccomp = try linux.seccomp.map(SeccompProfile.init(oci:))
+        // The OCI form (the launch spec) can't say that the profile is berth's default, which
+        // compiles to the smaller program; the profile the capabilities give is recognised again.
+        if let profile = seccomp, let bounding = capabilities?.bounding {
+            seccomp = profile.recognizingTheDefault(for: bounding)
+        }
     }
 }
 
