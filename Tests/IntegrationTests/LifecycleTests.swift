@@ -546,7 +546,10 @@ extension Containers {
                 return (inspected["RestartCount"] as? Int ?? 0) >= restarts
                     && (inspected["State"] as? [String: Any])?["Status"] as? String == "restarting"
             }
-            #expect(try root.waitUntil(seconds: 15) { try inBackOff(atLeast: 5) }, "\((try? root.inspect("crashy")) ?? [:])")
+            // Under emulation each relaunch and each command below takes a second or more: one
+            // restart more makes the back-off 6.4 s, long enough for the checks to fall inside it.
+            #expect(try root.waitUntil(seconds: Host.inVM ? 90 : 15) { try inBackOff(atLeast: Host.inVM ? 6 : 5) },
+                    "\((try? root.inspect("crashy")) ?? [:])")
             let state = try root.state("crashy")
             #expect(state["Restarting"] as? Bool == true && state["Running"] as? Bool == false, "\(state)")
             #expect(state["ExitCode"] as? Int == 1 && state["Pid"] as? Int == 0, "\(state)")

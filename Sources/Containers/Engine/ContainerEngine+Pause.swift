@@ -1,4 +1,7 @@
 import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Pausing and unpausing containers: their cgroup frozen and thawed (the v1 freezer hierarchy,
 /// v2's cgroup.freeze). Nothing about a pause is recorded: the kernel's freezer state is the
@@ -38,6 +41,14 @@ extension ContainerEngine {
         isRunning(record) && hasFrozenCgroup(record)
     }
 
+    /// Whether the container's init still runs (or is not yet reaped): a missing cgroup then is
+    /// one its berth never made, not one its end removed.
+    private func hasLiveInit(_ record: ContainerRecord) -> Bool {
+        guard let pidfd = try? openInit(record) else { return false }
+        defer { close(pidfd) }
+        return !Self.hasEnded(pid: record.state.pid, pidfd: pidfd)
+    }
+
     /// The freezer's answer alone, for callers that know the container runs.
     func hasFrozenCgroup(_ record: ContainerRecord) -> Bool {
         (try? cgroups.isFrozen(CgroupPath(record.hostConfig.cgroup))) ?? false
@@ -54,12 +65,17 @@ extension ContainerEngine {
         let cgroup = CgroupPath(record.hostConfig.cgroup)
         do {
             try cgroups.freeze(cgroup)
+        } catch let error as ContainerError where error.code == .notFound && !hasLiveInit(record) {
+            // The container ended (and its cgroup went) since it was seen running: nothing to pause.
+            return try body()
         } catch let error as ContainerError {
             throw error.context("cannot pause container \(record.name) for \(purpose)")
         }
         let outcome = Result { try body() }
         do {
             try cgroups.thaw(cgroup)
+        } catch let error as ContainerError where error.code == .notFound {
+            // Killed meanwhile (rm -f, its monitor's end) and its cgroup removed: nothing stays paused.
         } catch let error as ContainerError {
             // body's own failure says more; the container staying paused is then logged.
             if case .failure = outcome {
