@@ -31,23 +31,36 @@ struct StopContainers: BerthCommand {
 }
 
 /// `berth start`.
-struct StartContainers: BerthCommand {
+struct StartContainers: ContainerNamesCommand {
     static let spec = CommandSpec(name: "start", abstract: "Start stopped containers in the background.",
                                   usage: "CONTAINER [CONTAINER...]")
 
     let global: GlobalOptions
     let names: [String]
 
+    static func act(on record: ContainerRecord, _ engine: ContainerEngine) throws { try engine.start(record) }
+}
+
+/// A command that takes only container names and does one engine call on each of them (start,
+/// pause, unpause): the names are required, each is printed once done, a failure is reported
+/// and the next one is still done.
+protocol ContainerNamesCommand: BerthCommand {
+    var global: GlobalOptions { get }
+    var names: [String] { get }
+    init(global: GlobalOptions, names: [String])
+    static func act(on record: ContainerRecord, _ engine: ContainerEngine) throws
+}
+
+extension ContainerNamesCommand {
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
-        self.global = global
-        names = parsed.positionals
-        if names.isEmpty { throw UsageError("start needs at least one container name or id") }
+        if parsed.positionals.isEmpty { throw UsageError("\(Self.spec.name) needs at least one container name or id") }
+        self.init(global: global, names: parsed.positionals)
     }
 
     func run() throws -> Int32 {
         let engine = try global.engine()
         engine.tidy()
-        return forEach(names) { name in try engine.start(try engine.find(name)) }
+        return forEach(names) { name in try Self.act(on: try engine.find(name), engine) }
     }
 }
 
