@@ -76,6 +76,38 @@ extension CgroupTests {
             #expect(fs.killed.first == 101)
         }
 
+        /// A process throttled to 1 ms a second takes seconds to unwind its exit: the quota goes
+        /// before the kill, in destroy and for a launch the launcher abandons.
+        @Test func v1DestroyAndReleaseHoldsLiftTheCPUQuota() throws {
+            let fs = try FakeCgroupFS(Self.withFreezer, immortal: true)
+            let driver = CgroupV1Driver(root: fs.root, syscalls: fs.syscalls, removalTimeout: .milliseconds(20))
+            let throttled = ResourceLimits(cpu: CPUBandwidth(quotaMicros: 1000, periodMicros: 1_000_000))
+            _ = try driver.create(path, limits: throttled)
+            #expect(fs.read("cpu/berth/abc/cpu.cfs_quota_us") == "1000")
+            driver.releaseHolds(on: path)
+            #expect(fs.read("cpu/berth/abc/cpu.cfs_quota_us") == "-1")
+            try fs.write("cpu/berth/abc/cpu.cfs_quota_us", "1000")
+            try driver.freeze(path)
+            try fs.write("memory/berth/abc/cgroup.procs", "101\n")
+            #expect(throws: RuntimeError.self) { try driver.destroy(path) }
+            #expect(fs.read("cpu/berth/abc/cpu.cfs_quota_us") == "-1")
+            #expect(fs.read("freezer/berth/abc/freezer.state") == "THAWED")
+        }
+
+        @Test func v2DestroyAndReleaseHoldsLiftTheCPUQuota() throws {
+            let fs = try FakeCgroupFS(.unified(), immortal: true)
+            let driver = CgroupV2Driver(root: fs.root, syscalls: fs.syscalls, removalTimeout: .milliseconds(20))
+            let throttled = ResourceLimits(cpu: CPUBandwidth(quotaMicros: 1000, periodMicros: 1_000_000))
+            try driver.create(path, limits: throttled).directoryFD.map { _ = close($0) }
+            #expect(fs.read("berth/abc/cpu.max") == "1000 1000000")
+            driver.releaseHolds(on: path)
+            #expect(fs.read("berth/abc/cpu.max") == "max")
+            try fs.write("berth/abc/cpu.max", "1000 1000000")
+            try fs.write("berth/abc/cgroup.procs", "101\n")
+            #expect(throws: RuntimeError.self) { try driver.destroy(path) }
+            #expect(fs.read("berth/abc/cpu.max") == "max")
+        }
+
         @Test func v2FreezeWaitsForTheKernelsFrozenEvent() throws {
             let fs = try FakeCgroupFS(.unified())
             let driver = fs.v2Driver()

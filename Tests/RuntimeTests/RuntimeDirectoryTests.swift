@@ -38,6 +38,10 @@ final class RecordingCgroupDriver: CgroupDriver {
         Issue.record("thaw must not be called")
     }
 
+    func releaseHolds(on path: CgroupPath) {
+        Issue.record("releaseHolds must not be called")
+    }
+
     func isFrozen(_ path: CgroupPath) throws -> Bool {
         Issue.record("isFrozen must not be called")
         return false

@@ -112,4 +112,9 @@ public protocol CgroupDriver: Sendable {
 
     /// Whether the cgroup is frozen or being frozen: asked to stay frozen until thawed.
     func isFrozen(_ path: CgroupPath) throws -> Bool
+
+    /// Lets processes about to be killed die at once: thaws them and lifts the CPU quota, since
+    /// a process throttled to a millisecond a second takes that long to unwind its exit (its
+    /// mounts, its memory). Best effort and only for a cgroup whose processes are all to die.
+    func releaseHolds(on path: CgroupPath)
 }

@@ -94,17 +94,26 @@ public struct CgroupV1Driver: CgroupDriver {
     public func destroy(_ path: CgroupPath) throws {
         let relative = try relativeDirectory(of: path)
         // One deadline for all hierarchies. Killing through the first (memory) normally empties
-        // the others too, since the same processes sit in each. A v1 frozen task does not act on
-        // SIGKILL until it is thawed, so a paused container is thawed before the first kill.
-        let freezerState = hierarchyDirectory(of: .freezer) + relative + "/freezer.state"
+        // the others too, since the same processes sit in each.
         let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout,
-                                    beforeKilling: { try? ControlFile.write(FreezerState.thawed, to: freezerState) })
+                                    beforeKilling: { releaseHolds(relative) })
         let components = try path.validatedComponents()
         for controller in CgroupController.allCases {
             let hierarchy = hierarchyDirectory(of: controller)
             try removal.remove(hierarchy + relative)
             ancestors.removeMarked(components, below: hierarchy)
         }
+    }
+
+    public func releaseHolds(on path: CgroupPath) {
+        guard let relative = try? relativeDirectory(of: path) else { return }
+        releaseHolds(relative)
+    }
+
+    /// A v1 frozen task does not act on SIGKILL until it is thawed.
+    private func releaseHolds(_ relative: String) {
+        try? ControlFile.write(FreezerState.thawed, to: hierarchyDirectory(of: .freezer) + relative + "/freezer.state")
+        try? ControlFile.write("-1", to: hierarchyDirectory(of: .cpu) + relative + "/cpu.cfs_quota_us")
     }
 
     // MARK: - Steps of create

@@ -83,8 +83,19 @@ public struct CgroupV2Driver: CgroupDriver {
 
     public func destroy(_ path: CgroupPath) throws {
         let leaf = try directory(of: path)
-        try CgroupRemoval(syscalls: syscalls, useKillFile: true, timeout: removalTimeout).remove(leaf)
+        try CgroupRemoval(syscalls: syscalls, useKillFile: true, timeout: removalTimeout,
+                          beforeKilling: { releaseHolds(leaf) }).remove(leaf)
         ancestors.removeMarked(try path.validatedComponents(), below: root)
+    }
+
+    public func releaseHolds(on path: CgroupPath) {
+        guard let leaf = try? directory(of: path) else { return }
+        releaseHolds(leaf)
+    }
+
+    /// SIGKILL ends a v2 frozen task; only the quota holds a dying one back.
+    private func releaseHolds(_ leaf: String) {
+        try? ControlFile.write("max", to: leaf + "/cpu.max")
     }
 
     // MARK: - Steps of create

@@ -90,7 +90,7 @@ public struct Launcher: Sendable {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "clone3-into-cgroup": "\(result.joined_cgroup != 0)"])
-            return try finishStart(config, result: &result, cgroup: path, operations: operations)
+            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations)
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -117,13 +117,16 @@ public struct Launcher: Sendable {
         guard rc == 0 else {
             throw RuntimeError(.systemError, "cannot create a process in the container", errno: -rc)
         }
-        return try finishStart(config, result: &result, cgroup: cgroup, operations: [])
+        return try finishStart(config, result: &result, cgroup: cgroup, ownsCgroup: false, operations: [])
     }
 
     /// Places the child (if clone3 did not), lets it run its setup, and waits for its exec.
-    private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result,
-                             cgroup: CgroupPath, operations: [MountOperation]) throws -> LaunchedContainer {
+    /// A child abandoned in its own new cgroup gets that cgroup's holds lifted first; an exec's
+    /// shares the container's, whose limits stay.
+    private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
+                             ownsCgroup: Bool, operations: [MountOperation]) throws -> LaunchedContainer {
         func abandon() {
+            if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
                 logger.warning("the container's process did not end after SIGKILL; left unreaped",
                                metadata: ["container": "\(config.id.prefix(12))", "pid": "\(result.pid)"])
