@@ -460,6 +460,15 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
     close(syncfd);
 
+    // v1: into the container's cgroups before anything else, so the limits and the device list
+    // hold for the whole setup. A single thread moving itself is the one migration the kernel
+    // makes without an RCU grace period (a parent's write of our pid waits for one).
+    for (size_t i = 0; i < c->n_cgroup_task_fds; i++) {
+        ssize_t w;
+        do { w = write(c->cgroup_task_fds[i], "0", 1); } while (w < 0 && errno == EINTR);
+        if (w != 1) FAIL(BERTH_STEP_JOIN_CGROUP, (int)i);
+    }
+
     // berth exec: all of the container's namespaces at once (setns with a pidfd, Linux 5.8).
     // Entering its mount namespace also puts us at its root.
     if (c->join_namespaces) {
@@ -680,7 +689,7 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     result->pidfd = pidfd;
     result->release_fd = syncp[1];
     result->error_fd = errp[0];
-    result->joined_cgroup = joined;
+    result->joined_cgroup = joined || config->n_cgroup_task_fds > 0;
     return 0;
 }
 
@@ -813,6 +822,7 @@ const char *berth_step_name(int step) {
     switch (step) {
     case BERTH_STEP_WAIT_PARENT: return "wait for berth";
     case BERTH_STEP_JOIN_NAMESPACES: return "setns";
+    case BERTH_STEP_JOIN_CGROUP: return "join the container's cgroup";
     case BERTH_STEP_SETSID: return "setsid";
     case BERTH_STEP_CONTROLLING_TTY: return "set the controlling terminal";
     case BERTH_STEP_STDIO: return "set up stdio";

@@ -21,6 +21,25 @@ extension CgroupTests {
             #expect(fs.read("pids/berth/abc/pids.max") == "64")
         }
 
+        /// The child joins by writing 0 to each hierarchy's `tasks` (no RCU grace period): one fd
+        /// per hierarchy, each the leaf's tasks file, for a new cgroup and for an exec's.
+        @Test func theChildGetsEachHierarchysTasksFile() throws {
+            let fs = try FakeCgroupFS(.legacy())
+            let driver = fs.v1Driver()
+            for placement in [try driver.create(path, limits: allLimits), try driver.placement(joining: path)] {
+                defer { placement.close() }
+                #expect(placement.taskFiles.count == 3)
+                for (fd, hierarchy) in zip(placement.taskFiles, ["memory", "cpu", "pids"]) {
+                    #expect(write(fd, "0", 1) == 1)
+                    #expect(fs.read(hierarchy + "/berth/abc/tasks") == "0")
+                    try fs.write(hierarchy + "/berth/abc/tasks", "")
+                }
+            }
+            try driver.destroy(path)
+            let error = try #require(throws: RuntimeError.self) { try driver.placement(joining: path) }
+            #expect(error.code == .notFound)
+        }
+
         @Test func withoutLimitsTheCgroupIsStillMadeEverywhere() throws {
             let fs = try FakeCgroupFS(.legacy())
             _ = try fs.v1Driver().create(path, limits: ResourceLimits())

@@ -10,6 +10,22 @@ extension CgroupTests {
         let path = CgroupPath.container(id: "abc")
         let allLimits = ResourceLimits(memoryBytes: 64 << 20, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 64)
 
+        /// An exec's process is cloned into the container's cgroup as the container's was.
+        @Test func anExecJoinsThroughTheCgroupsDirectory() throws {
+            let fs = try FakeCgroupFS(.unified())
+            let driver = fs.v2Driver()
+            try driver.create(path, limits: ResourceLimits()).close()
+            let placement = try driver.placement(joining: path)
+            defer { placement.close() }
+            let fd = try #require(placement.directoryFD)
+            var status = stat()
+            #expect(fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR)
+            #expect(placement.taskFiles.isEmpty)
+            try driver.destroy(path)
+            let error = try #require(throws: RuntimeError.self) { try driver.placement(joining: path) }
+            #expect(error.code == .notFound)
+        }
+
         @Test func createDelegatesControllersAndWritesLimits() throws {
             let fs = try FakeCgroupFS(.unified())
             let placement = try fs.v2Driver().create(path, limits: allLimits)

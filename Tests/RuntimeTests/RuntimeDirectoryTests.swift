@@ -25,6 +25,11 @@ final class RecordingCgroupDriver: CgroupDriver {
         Issue.record("attach must not be called")
     }
 
+    func placement(joining path: CgroupPath) throws -> CgroupPlacement {
+        Issue.record("placement must not be called")
+        return CgroupPlacement(directoryFD: nil)
+    }
+
     func events(of path: CgroupPath) throws -> CgroupEvents {
         Issue.record("events must not be called")
         return CgroupEvents(oomKills: 0)

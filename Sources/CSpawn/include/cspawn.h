@@ -22,6 +22,7 @@ extern "C" {
 enum berth_step {
     BERTH_STEP_NONE = 0,
     BERTH_STEP_WAIT_PARENT,
+    BERTH_STEP_JOIN_CGROUP,    // index = the tasks file
     BERTH_STEP_JOIN_NAMESPACES,
     BERTH_STEP_SETSID,
     BERTH_STEP_CONTROLLING_TTY,
@@ -102,6 +103,8 @@ struct berth_spawn_config {
                                     // here: see unshare_cgroup)
     int unshare_cgroup;             // unshare(CLONE_NEWCGROUP) once inside the container's cgroup
     int cgroup_fd;                  // >= 0: clone3(CLONE_INTO_CGROUP) into this cgroup v2 dir
+    const int *cgroup_task_fds;     // v1: `tasks` files the child writes "0" to, joining each
+    size_t n_cgroup_task_fds;       // hierarchy's cgroup itself, first thing once released
 
     // -- joining a running container (berth exec) instead of making one --
     unsigned long join_namespaces;  // nonzero: the CLONE_NEW* namespaces of join_pidfd's process to
@@ -171,7 +174,8 @@ struct berth_spawn_result {
     int pidfd;                      // -1 when the kernel gave none
     int release_fd;                 // write end of the sync pipe: berth_release() lets the child go on
     int error_fd;                   // read end of the error pipe: berth_wait_exec()
-    int joined_cgroup;              // nonzero: clone3 placed the child in cgroup_fd already
+    int joined_cgroup;              // nonzero: the child is (clone3 into cgroup_fd) or will be
+                                    // (cgroup_task_fds) in its cgroup without the parent's attach
 };
 
 /// A failure reported by the child.

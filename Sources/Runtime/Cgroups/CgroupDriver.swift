@@ -67,10 +67,23 @@ public struct CgroupPath: Sendable, Equatable, Hashable, CustomStringConvertible
 /// What the launcher needs to put the child into its cgroup.
 public struct CgroupPlacement: Sendable {
     /// An O_DIRECTORY fd of the v2 cgroup, for clone3's CLONE_INTO_CGROUP; nil on v1.
-    /// The caller owns it and closes it after the clone.
     public let directoryFD: Int32?
+    /// v1: the cgroup's `tasks` file in each hierarchy, open for writing. The child joins by
+    /// writing `0` to each, a single thread moving itself: the one migration for which the
+    /// kernel does not wait out an RCU grace period (6-16 ms here, against 0.25 ms). Empty when
+    /// the parent must attach the child instead.
+    public let taskFiles: [Int32]
 
-    public init(directoryFD: Int32?) { self.directoryFD = directoryFD }
+    public init(directoryFD: Int32?, taskFiles: [Int32] = []) {
+        self.directoryFD = directoryFD
+        self.taskFiles = taskFiles
+    }
+
+    /// The caller owns the fds and closes them after the clone.
+    public func close() {
+        if let directoryFD { _ = Glibc.close(directoryFD) }
+        for fd in taskFiles { _ = Glibc.close(fd) }
+    }
 }
 
 /// What the kernel recorded about a cgroup's life, read after the container exits.
@@ -94,6 +107,10 @@ public protocol CgroupDriver: Sendable {
 
     /// Moves `pid` into the cgroup (v1, or v2 when clone3 could not place the child itself).
     func attach(pid: pid_t, to path: CgroupPath) throws
+
+    /// What a new process needs to start inside the existing cgroup (`berth exec`), as `create`
+    /// gives for a new one.
+    func placement(joining path: CgroupPath) throws -> CgroupPlacement
 
     /// Reads the events recorded for the cgroup (OOM kills).
     func events(of path: CgroupPath) throws -> CgroupEvents

@@ -36,6 +36,7 @@ public struct CgroupV1Driver: CgroupDriver {
         let components = try path.validatedComponents()
         try limits.validate()
         var createdIn: [String] = []
+        var leaves: [String] = []
         do {
             for controller in CgroupController.allCases {
                 let hierarchy = hierarchyDirectory(of: controller)
@@ -49,6 +50,7 @@ public struct CgroupV1Driver: CgroupDriver {
                     continue
                 }
                 try apply(limits, of: controller, in: leaf)
+                leaves.append(leaf)
             }
         } catch {
             // Only the levels made for this container go with it; a parent shared with others stays.
@@ -58,7 +60,34 @@ public struct CgroupV1Driver: CgroupDriver {
             }
             throw error
         }
-        return CgroupPlacement(directoryFD: nil)
+        return CgroupPlacement(directoryFD: nil, taskFiles: Self.openTaskFiles(in: leaves) ?? [])
+    }
+
+    public func placement(joining path: CgroupPath) throws -> CgroupPlacement {
+        let relative = try relativeDirectory(of: path)
+        var leaves: [String] = []
+        for controller in CgroupController.allCases {
+            let hierarchy = hierarchyDirectory(of: controller)
+            guard ControlFile.exists(hierarchy) else { continue }
+            guard ControlFile.exists(hierarchy + relative) else { throw CgroupErrors.notFound("join", path) }
+            leaves.append(hierarchy + relative)
+        }
+        return CgroupPlacement(directoryFD: nil, taskFiles: Self.openTaskFiles(in: leaves) ?? [])
+    }
+
+    /// The `tasks` file of each leaf, open for writing; nil (and nothing left open) when one
+    /// cannot be opened, and the parent attaches the child as before.
+    private static func openTaskFiles(in leaves: [String]) -> [Int32]? {
+        var fds: [Int32] = []
+        for leaf in leaves {
+            let fd = open(leaf + "/tasks", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                for opened in fds { close(opened) }
+                return nil
+            }
+            fds.append(fd)
+        }
+        return fds
     }
 
     public func attach(pid: pid_t, to path: CgroupPath) throws {

@@ -56,6 +56,12 @@ public struct CgroupV2Driver: CgroupDriver {
         }
     }
 
+    public func placement(joining path: CgroupPath) throws -> CgroupPlacement {
+        let leaf = try directory(of: path)
+        guard ControlFile.exists(leaf) else { throw CgroupErrors.notFound("join", path) }
+        return CgroupPlacement(directoryFD: try openDirectory(leaf))
+    }
+
     public func attach(pid: pid_t, to path: CgroupPath) throws {
         let leaf = try directory(of: path)
         do {

@@ -78,7 +78,7 @@ public struct Launcher: Sendable {
         do {
             let args = SpawnArguments(
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
-                controllingTerminal: io.terminalPath != nil, cgroupFD: placement.directoryFD,
+                controllingTerminal: io.terminalPath != nil, placement: placement,
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
                 overlayShortNames: overlayShortNames, entry: entry)
             var result = berth_spawn_result()
@@ -86,11 +86,11 @@ public struct Launcher: Sendable {
                 var cfg = args.config
                 return berth_spawn(&cfg, &result)
             }
-            if let fd = placement.directoryFD { close(fd) }
+            placement.close()
             guard rc == 0 else {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
-            log.debug("cloned", metadata: ["pid": "\(result.pid)", "clone3-into-cgroup": "\(result.joined_cgroup != 0)"])
+            log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations)
         } catch {
             try? cgroups.destroy(path)
@@ -105,11 +105,14 @@ public struct Launcher: Sendable {
     public func exec(_ config: ContainerConfig, joining pidfd: Int32, cgroup: CgroupPath,
                      io: LaunchIO) throws -> LaunchedContainer {
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
+        let entry = try EntryProgram.sealedCopy()
+        let placement = try cgroups.placement(joining: cgroup)
+        defer { placement.close() }
         let args = SpawnArguments(
             container: config, operations: [], stdio: (io.stdin, io.stdout, io.stderr),
-            controllingTerminal: io.terminalPath != nil, cgroupFD: nil, unshareCgroup: false,
+            controllingTerminal: io.terminalPath != nil, placement: placement, unshareCgroup: false,
             seccomp: program, lastCap: Int32(CapabilityNames.kernelLastCap), overlayShortNames: nil,
-            entry: try EntryProgram.sealedCopy(), joining: pidfd)
+            entry: entry, joining: pidfd)
         var result = berth_spawn_result()
         let rc = withExtendedLifetime(args) {
             var cfg = args.config

@@ -11,11 +11,15 @@ final class SpawnArguments {
     private var allocations: [UnsafeMutableRawPointer] = []
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
-         controllingTerminal: Bool, cgroupFD: Int32?, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
+         controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
          overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil) {
         config.namespaces = c.namespaces.cloneFlags
         config.unshare_cgroup = unshareCgroup ? 1 : 0
-        config.cgroup_fd = cgroupFD ?? -1
+        config.cgroup_fd = placement.directoryFD ?? -1
+        let taskFiles = array(of: Int32.self, count: placement.taskFiles.count)
+        for (i, fd) in placement.taskFiles.enumerated() { taskFiles[i] = fd }
+        config.cgroup_task_fds = UnsafePointer(taskFiles)
+        config.n_cgroup_task_fds = placement.taskFiles.count
         config.stdio = stdio
         config.controlling_tty = controllingTerminal ? 1 : 0
 
