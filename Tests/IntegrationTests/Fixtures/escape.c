@@ -408,7 +408,7 @@ static void v_ptrace_outside(void) {
     long probe = ptrace(PTRACE_SEIZE, 0x7ffffff0, 0, 0);
     int e = errno;
     BLOCKED("no process outside the container is visible (pid namespace); ptrace itself: %s (%s)", err(e),
-            reached(probe) ? "reaches the kernel" : blame(e, 0, CAP_SYS_PTRACE, "CAP_SYS_PTRACE"));
+            reached(probe) ? "allowed, no such pid" : blame(e, 0, CAP_SYS_PTRACE, "CAP_SYS_PTRACE"));
 }
 
 // Shocker (2014): a file handle of inode 2, the root of an ext4 or xfs filesystem, opened
@@ -611,6 +611,16 @@ static void v_cgroup_escape(void) {
     const char *procs = "/sys/fs/cgroup/cgroup.procs";
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     int e = errno;
+    if (fd < 0 && e == ENOENT) {
+        // None mounted (cgroup v1 here): a cgroup2 mount of its own would show the same root.
+        int me = 0;
+        const char *at = mount_cgroup(NULL, &me);
+        long probe = syscall(SYS_mount, (char *)1, "/dev/shm", (char *)1, 0, NULL);
+        char how[200] = ", a cgroup2 mount shows only that root";
+        if (!at) snprintf(how, sizeof how, ", mounting one: %s (%s)", err(me), blame(me, reached(probe), CAP_SYS_ADMIN, "CAP_SYS_ADMIN"));
+        BLOCKED("this process is at its cgroup namespace's root (nothing above it is visible); no cgroup filesystem "
+                "mounted%s", how);
+    }
     if (fd >= 0) {
         close(fd);
         BLOCKED("this process is at its cgroup namespace's root (nothing above it is visible); its own %s is writable",
@@ -677,8 +687,8 @@ static void v_runtime_binary(void) {
                 "stops a reopen)", e->d_name, target, path, err(er));
     }
     if (d) closedir(d);
-    BLOCKED("none of the %d processes in the container runs a binary from outside its root (no runtime binary "
-            "enters a run container; `escape watch` checks exec)", checked);
+    BLOCKED("none of the %d processes in the container runs a binary from outside its root (`escape watch` "
+            "catches one entering later)", checked);
 }
 
 static void v_tiocsti(void) {
