@@ -132,6 +132,15 @@ extension Containers {
             }
         }
 
+        @Test("a vector that never answers is a TIMEOUT line, one that crashes a CRASHED line; both fail the run")
+        func driverReportsNoVerdict() throws {
+            let r = try fixture.run([], ["/bin/escape", "selftest-timeout", "keyctl", "selftest-crash"])
+            let lines = r.stdout.split(separator: "\n").compactMap(EscapeLine.init)
+            #expect(lines.map(\.verdict) == ["BLOCKED", "TIMEOUT", "CRASHED"], "\(r.stdout)")
+            #expect(lines.last?.detail == "killed by SIGSEGV", "\(r.stdout)")
+            #expect(r.status == 1)
+        }
+
         @Test("an unknown vector is one sentence and a non-zero exit")
         func unknownVector() throws {
             let r = try fixture.run([], ["/bin/escape", "no-such-vector"])
