@@ -575,59 +575,78 @@ static void v_release_agent(void) {
     BLOCKED("no cgroup v1 hierarchy mountable: %s (%s)", err(e), blame(e, reached(probe), CAP_SYS_ADMIN, "CAP_SYS_ADMIN"));
 }
 
-// The cgroup.procs of the parent of this process's cgroup, in any cgroup filesystem it sees.
+// Whether DIR, the root of a cgroup filesystem's mount, is its hierarchy's real root: only there
+// does v1 show release_agent, and only there does v2 lack cgroup.events.
+static int hierarchy_root(const char *dir) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/release_agent", dir);
+    if (access(path, F_OK) == 0) return 1;
+    snprintf(path, sizeof path, "%s/cgroup.controllers", dir);
+    if (access(path, F_OK) != 0) return 0;
+    snprintf(path, sizeof path, "%s/cgroup.events", dir);
+    return access(path, F_OK) != 0;
+}
+
+// A write above the container's own cgroup: into the cgroup.procs of one that holds it, which
+// takes it out of its limits and its device list. The cgroup namespace makes the container's
+// own cgroup the root of every cgroup filesystem it mounts, unless it was never moved down in
+// that hierarchy: then the root is the host's (a v1 controller berth does not use).
 static void v_cgroup_escape(void) {
-    // Where we are, as this cgroup namespace shows it ("0::/" at its root).
-    char line[512], own[400] = "/";
+    // The namespace hides the path above when every line of /proc/self/cgroup says "/".
+    char line[512], shown[400] = "";
     FILE *f = fopen("/proc/self/cgroup", "r");
     while (f && fgets(line, sizeof line, f)) {
-        char *path = strrchr(line, ':');
-        if (path && (!strncmp(line, "0::", 3) || strstr(line, ":memory:"))) {
-            snprintf(own, sizeof own, "%s", path + 1);
-            own[strcspn(own, "\n")] = 0;
-        }
+        char *path = strchr(strchr(line, ':') ? strchr(line, ':') + 1 : line, ':');
+        if (path && strcmp(path + 1, "/\n") && !shown[0]) snprintf(shown, sizeof shown, "%s", line);
     }
     if (f) fclose(f);
-    if (strcmp(own, "/")) {
-        // The cgroup namespace does not hide the path: try what is above, where a mount shows it.
-        int e = 0;
-        const char *at = mount_cgroup(NULL, &e);
-        if (!at) at = mount_cgroup("memory", &e);
-        if (at) {
-            char path[600];
-            snprintf(path, sizeof path, "%s/cgroup.procs", at);
-            int fd = open(path, O_WRONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                close(fd);
-                ESCAPED("this cgroup is %s and the hierarchy's root cgroup.procs opens for writing", own);
-            }
-            e = errno;
-            BLOCKED("this cgroup is %s; open %s for writing failed: %s (%s)", own, path, err(e), blame(e, -1, -1, ""));
+    shown[strcspn(shown, "\n")] = 0;
+
+    // What there is to write: the cgroup filesystem mounted in the container (v2), then mounts of
+    // its own: cgroup2 and every v1 hierarchy the host has.
+    char names[17][40], line2[256];
+    unsigned count = 0;
+    snprintf(names[count++], sizeof names[0], "cgroup2");
+    FILE *c = fopen("/proc/cgroups", "r");
+    while (c && fgets(line2, sizeof line2, c) && count < 17) {
+        char name[32];
+        int hierarchy;
+        if (line2[0] != '#' && sscanf(line2, "%31s %d", name, &hierarchy) == 2 && hierarchy > 0)
+            snprintf(names[count++], sizeof names[0], "%s", name);
+    }
+    if (c) fclose(c);
+    char own_write[200] = "";
+    int mounted = 0, mount_errno = 0;
+    for (int i = -1; i < (int)count; i++) {
+        const char *at = "/sys/fs/cgroup", *what = "the mounted /sys/fs/cgroup";
+        if (i >= 0) {
+            at = mount_cgroup(i == 0 ? NULL : names[i], &mount_errno);
+            what = names[i];
+        } else if (access("/sys/fs/cgroup/cgroup.procs", F_OK) != 0) {
+            continue;
         }
-        BLOCKED("this cgroup is %s; no cgroup filesystem mountable: %s (%s)", own, err(e),
-                blame(e, -1, CAP_SYS_ADMIN, "CAP_SYS_ADMIN"));
+        if (!at) continue;
+        mounted++;
+        char procs[300];
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", at);
+        int above = hierarchy_root(at) || shown[0];
+        int fd = open(procs, O_WRONLY | O_CLOEXEC);
+        int e = errno;
+        if (fd >= 0) close(fd);
+        if (above && fd >= 0)
+            ESCAPED("%s: its root is above this process's cgroup (%s), and its cgroup.procs opens for writing", what,
+                    shown[0] ? shown : "the hierarchy's own root");
+        if (above) BLOCKED("%s: its root is above this process's cgroup, but open cgroup.procs for writing: %s (%s)", what,
+                           err(e), blame(e, -1, -1, ""));
+        if (i < 0) snprintf(own_write, sizeof own_write, "; its own cgroup.procs there: %s (%s)",
+                            fd >= 0 ? "writable" : err(e), fd >= 0 ? "not above" : blame(e, -1, -1, ""));
     }
-    // At the namespace's root: nothing above is named. Writing our own (v2's read-only mount):
-    const char *procs = "/sys/fs/cgroup/cgroup.procs";
-    int fd = open(procs, O_WRONLY | O_CLOEXEC);
-    int e = errno;
-    if (fd < 0 && e == ENOENT) {
-        // None mounted (cgroup v1 here): a cgroup2 mount of its own would show the same root.
-        int me = 0;
-        const char *at = mount_cgroup(NULL, &me);
-        long probe = syscall(SYS_mount, (char *)1, "/dev/shm", (char *)1, 0, NULL);
-        char how[200] = ", a cgroup2 mount shows only that root";
-        if (!at) snprintf(how, sizeof how, ", mounting one: %s (%s)", err(me), blame(me, reached(probe), CAP_SYS_ADMIN, "CAP_SYS_ADMIN"));
-        BLOCKED("this process is at its cgroup namespace's root (nothing above it is visible); no cgroup filesystem "
-                "mounted%s", how);
-    }
-    if (fd >= 0) {
-        close(fd);
-        BLOCKED("this process is at its cgroup namespace's root (nothing above it is visible); its own %s is writable",
-                procs);
-    }
-    BLOCKED("this process is at its cgroup namespace's root (nothing above it is visible); open %s for writing: %s (%s)",
-            procs, err(e), e == ENOENT ? "no cgroup filesystem mounted" : blame(e, -1, -1, ""));
+    if (mounted)
+        BLOCKED("every cgroup filesystem it sees or mounts (%d) has this process's own cgroup at its root (cgroup "
+                "namespace)%s", mounted, own_write);
+    long probe = syscall(SYS_mount, (char *)1, "/dev/shm", (char *)1, 0, NULL);
+    BLOCKED("no cgroup filesystem mounted, mounting one: %s (%s)", err(mount_errno),
+            blame(mount_errno, reached(probe), CAP_SYS_ADMIN, "CAP_SYS_ADMIN"));
 }
 
 // ---- the runtime's binary, fds, terminals ----
