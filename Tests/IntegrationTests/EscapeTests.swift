@@ -160,7 +160,7 @@ extension Containers {
             defer { root.removeAll() }
             let before = try Data(contentsOf: URL(fileURLWithPath: fixture.berth))
             _ = try root.runDetached(["--name", "watched"], ["/bin/escape", "watch", "20"] + onlyRunAs)
-            #expect(try root.waitUntil(seconds: 10) { try root.berth(["logs", "watched"]).stdout.contains("watching") })
+            #expect(try root.waitUntil(seconds: 30) { try root.berth(["logs", "watched"]).stdout.contains("watching") })
             for _ in 0..<5 { _ = try root.berth(["exec", "watched"] + command) }
             // No berth runs for a while (a running one keeps its binary busy): the watcher's turn.
             Thread.sleep(forTimeInterval: 2)

@@ -686,6 +686,16 @@ static int exe_outside(const char *pid, char *target, size_t size) {
     return stat(target, &named) < 0 || named.st_dev != real.st_dev || named.st_ino != real.st_ino;
 }
 
+// Why writing the file open as FD could change no binary of the host's (a runtime that seals
+// itself runs from a sealed or unlinked copy), or NULL when it could.
+static const char *private_copy(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) return "a sealed copy: every write fails";
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_nlink == 0) return "an unlinked copy: writing it changes no file of the host";
+    return NULL;
+}
+
 static void v_runtime_binary(void) {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -696,6 +706,10 @@ static void v_runtime_binary(void) {
         checked++;
         if (!exe_outside(e->d_name, target, sizeof target)) continue;
         snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
+        int copy = open(path, O_RDONLY | O_CLOEXEC);
+        const char *why = copy >= 0 ? private_copy(copy) : NULL;
+        if (copy >= 0) close(copy);
+        if (why) BLOCKED("pid %s runs %s from outside the container's root, %s", e->d_name, target, why);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         int er = errno;
         if (fd >= 0) {
@@ -851,8 +865,15 @@ static int watch(int seconds, const char *argv0) {
             char reopen[64];
             snprintf(reopen, sizeof reopen, "/proc/self/fd/%d", held);
             int last = 0;
-            for (int tries = 0; tries < 2000 && time(NULL) < end + 5; tries++) {
+            while (time(NULL) < end + 5) {
                 int fd = open(reopen, O_WRONLY | O_CLOEXEC);
+                const char *why = fd >= 0 ? private_copy(fd) : NULL;
+                if (why) {
+                    close(fd);
+                    printf("BLOCKED runtime-binary: held pid %s's %s (running \"%s\"), reopened it: %s\n", e->d_name, target,
+                           cmdline, why);
+                    return 0;
+                }
                 if (fd >= 0) {
                     close(fd);
                     printf("ESCAPED runtime-binary: held pid %s's binary %s (running \"%s\") and, once it exited, "
@@ -863,9 +884,11 @@ static int watch(int seconds, const char *argv0) {
                 if (last != ETXTBSY) break;
                 usleep(5000);
             }
-            printf("BLOCKED runtime-binary: held pid %s's %s (running \"%s\"), reopening it for writing failed: %s (%s)\n",
-                   e->d_name, target, cmdline, err(last), last == ETXTBSY ? "still running" : last == EROFS ? "read-only mount"
-                   : "sealed or not the host's file");
+            // Still busy at the deadline: something kept running it, so the attack had no turn.
+            printf("%s runtime-binary: held pid %s's %s (running \"%s\"), reopening it for writing failed: %s (%s)\n",
+                   last == ETXTBSY ? "TIMEOUT" : "BLOCKED", e->d_name, target, cmdline, err(last),
+                   last == ETXTBSY ? "still running somewhere at the deadline" : last == EROFS ? "read-only mount"
+                   : "the kernel refused it");
             return 0;
         }
         if (d) closedir(d);
