@@ -41,7 +41,7 @@ struct EscapeLine {
     let text: String
 
     init?(_ line: Substring) {
-        guard let space = line.firstIndex(of: " "), let colon = line.range(of: ": ") else { return nil }
+        guard let space = line.firstIndex(of: " "), let colon = line.range(of: ": "), colon.lowerBound > space else { return nil }
         verdict = String(line[..<space])
         vector = String(line[line.index(after: space)..<colon.lowerBound])
         detail = String(line[colon.upperBound...])
@@ -113,8 +113,8 @@ extension Containers {
         func mechanisms() throws {
             let r = try fixture.run(Self.disk, ["/bin/escape", "mknod-host-disk", "raw-block-read", "kmsg", "kcore",
                                                 "sysrq-trigger", "core-pattern", "io-uring", "keyctl", "bpf"])
-            let detail = Dictionary(uniqueKeysWithValues: r.stdout.split(separator: "\n").compactMap(EscapeLine.init)
-                .map { ($0.vector, $0.verdict + " " + $0.detail) })
+            let detail = Dictionary(r.stdout.split(separator: "\n").compactMap(EscapeLine.init)
+                .map { ($0.vector, $0.verdict + " " + $0.detail) }, uniquingKeysWith: { first, _ in first })
             for vector in ["mknod-host-disk", "raw-block-read", "kmsg"] {
                 #expect(detail[vector]?.hasPrefix("BLOCKED") == true && detail[vector]?.contains("EPERM (device cgroup)") == true,
                         "\(vector): \(detail[vector] ?? "no line")")

@@ -11,14 +11,15 @@
 // umounts and pivot_root act only on the container's own mounts (in a private mount namespace
 // when one can be made); TIOCSTI goes only into a pty the program itself opened.
 //
-// Usage: escape                 every vector
-//        escape NAME...         those vectors
-//        escape watch SECONDS [ARGV0]   the runtime-binary vector against processes entering the
-//                               container meanwhile (berth exec): waits for one whose binary is
-//                               outside the container's root, holds it, and once it has exited
-//                               tries to reopen that binary for writing (CVE-2019-5736's shape);
-//                               /escape-interp, which it writes, is the #!/proc/self/exe trick
-//        escape list            the vector names, one a line
+// Usage: escape           every vector (exit 1 when one gave no verdict)
+//        escape NAME...   those vectors (also selftest-timeout and selftest-crash)
+//        escape list      the vector names, one a line
+//        escape watch SECONDS [ARGV0]
+//            the runtime-binary vector against processes entering the container meanwhile
+//            (berth exec): waits for one whose binary is outside the container's root (run as
+//            ARGV0, when given), holds it, and once it has exited tries to reopen that binary
+//            for writing (CVE-2019-5736's shape); /escape-interp, which it writes, is the
+//            #!/proc/self/exe interpreter trick
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
