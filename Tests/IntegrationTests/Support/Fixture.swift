@@ -46,9 +46,12 @@ final class Fixture: Sendable {
             let script = repository.appendingPathComponent("rootfs-scripts/busybox.sh").path
             let built = try Command.run("/bin/bash", [script, rootfs])
             guard built.status == 0 else { return "busybox.sh failed: \(built.stderr)" }
-            let source = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/payload.c").path
-            let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/payload", source])
-            guard cc.status == 0 else { return "building the payload failed: \(cc.stderr)" }
+            // The payload, and the escape-attempt suite (EscapeTests).
+            for program in ["payload", "escape"] {
+                let source = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/\(program).c").path
+                let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/" + program, source])
+                guard cc.status == 0 else { return "building the \(program) failed: \(cc.stderr)" }
+            }
             return nil
         } catch {
             return "fixture setup failed: \(error)"
