@@ -44,12 +44,14 @@ final class Fixture: Sendable {
         do {
             try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
             let script = repository.appendingPathComponent("rootfs-scripts/busybox.sh").path
-            let built = try Command.run("/bin/bash", [script, rootfs])
-            guard built.status == 0 else { return "busybox.sh failed: \(built.stderr)" }
+            // Generous: in the emulated VM on a busy host, the 269 applet links alone took over a minute.
+            let built = try Command.run("/bin/bash", [script, rootfs], timeout: 600)
+            guard built.status == 0 else { return "busybox.sh failed (status \(built.status)): \(built.stderr)" }
             // The payload, and the escape-attempt suite (EscapeTests).
             for program in ["payload", "escape"] {
                 let source = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/\(program).c").path
-                let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/" + program, source])
+                let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/" + program, source],
+                                         timeout: 600)
                 guard cc.status == 0 else { return "building the \(program) failed: \(cc.stderr)" }
             }
             return nil
