@@ -68,8 +68,13 @@ public struct Launcher: Sendable {
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
         try config.overlay?.validate()
-        let overlayShortNames = config.overlay?.shortNamesIfNeeded()
+        try config.userNamespace?.validate()
+        // Idmapped layers are attached at short paths of their own: no links needed.
+        let overlayShortNames = config.userNamespace == nil ? config.overlay?.shortNamesIfNeeded() : nil
         let lastCap = Int32(CapabilityNames.kernelLastCap)
+        if let userNamespace = config.userNamespace, let overlay = config.overlay {
+            try Self.giveUpperDirectories(of: overlay, to: userNamespace)
+        }
 
         let path = cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
@@ -90,7 +95,8 @@ public struct Launcher: Sendable {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "clone3-into-cgroup": "\(result.joined_cgroup != 0)"])
-            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations)
+            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
+                                   idmappedSources: Self.idmappedSources(of: config))
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -124,7 +130,8 @@ public struct Launcher: Sendable {
     /// A child abandoned in its own new cgroup gets that cgroup's holds lifted first; an exec's
     /// shares the container's, whose limits stay.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
-                             ownsCgroup: Bool, operations: [MountOperation]) throws -> LaunchedContainer {
+                             ownsCgroup: Bool, operations: [MountOperation],
+                             idmappedSources: [String] = []) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -134,6 +141,14 @@ public struct Launcher: Sendable {
         }
         if result.joined_cgroup == 0 {
             do { try cgroups.attach(pid: result.pid, to: cgroup) } catch { abandon(); throw error }
+        }
+        if ownsCgroup, let userNamespace = config.userNamespace {
+            do {
+                try prepare(userNamespace, of: &result, idmapping: idmappedSources)
+            } catch {
+                abandon()
+                throw error
+            }
         }
         let released = berth_release(&result)
         guard released == 0 else {
@@ -155,6 +170,49 @@ public struct Launcher: Sendable {
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// The host directories the child gets as idmapped mounts: the image's layers, or the root
+    /// directory itself.
+    static func idmappedSources(of config: ContainerConfig) -> [String] {
+        guard config.userNamespace != nil else { return [] }
+        return config.overlay?.lowerDirectories ?? [config.rootfs]
+    }
+
+    /// The upper and work directories belong to the container's root: overlayfs, mounted inside
+    /// the user namespace, creates its files with the mounter's ids, which are the mapped ones.
+    /// The link directory is where the child attaches the idmapped layers. (The directories on
+    /// the way to them must be searchable by the container's root: the child looks them up.)
+    static func giveUpperDirectories(of overlay: OverlayRoot, to userNamespace: UserNamespace) throws {
+        try makeDirectories(overlay.linkDirectory, mode: 0o700)
+        for path in [overlay.upperDirectory, overlay.workDirectory]
+        where lchown(path, userNamespace.hostRootUID, userNamespace.hostRootGID) != 0 {
+            throw RuntimeError.system("cannot give \(path) to the container's root (uid \(userNamespace.hostRootUID))",
+                                      errno: errno)
+        }
+    }
+
+    /// Writes the child's id maps and hands it its idmapped mounts, while it waits for the release.
+    private func prepare(_ userNamespace: UserNamespace, of result: inout berth_spawn_result,
+                         idmapping sources: [String]) throws {
+        var failed: Int32 = 0
+        var index: Int32 = -1
+        let rc = userNamespace.uidMapText.withCString { uidMap in
+            userNamespace.gidMapText.withCString { gidMap in
+                withCStringArray(sources) { berth_prepare_user_namespace(&result, uidMap, gidMap, $0, sources.count, &failed, &index) }
+            }
+        }
+        guard rc != 0 else { return }
+        let source = sources.indices.contains(Int(index)) ? sources[Int(index)] : "?"
+        let what = switch failed {
+        case 0: "write the uid map \(userNamespace.uidMapText.split(separator: "\n").joined(separator: ", "))"
+        case 1: "write the gid map \(userNamespace.gidMapText.split(separator: "\n").joined(separator: ", "))"
+        case 2: "open the child's user namespace"
+        case 3: "clone a mount of \(source) (open_tree)"
+        case 4: "idmap the mount of \(source) (mount_setattr; its filesystem may not support idmapped mounts)"
+        default: "pass the idmapped mounts to the child"
+        }
+        throw RuntimeError(.systemError, "cannot set up the container's user namespace: \(what)", errno: -rc)
     }
 
     /// SIGKILL ends even a process held by a hung NFS or FUSE mount at once; this only bounds
@@ -180,5 +238,16 @@ public struct Launcher: Sendable {
         return RuntimeError(.systemError,
                             "the container's setup did not finish within \(limit) and was stopped\(held); "
                                 + "a mount whose source does not answer, such as a hung NFS or FUSE server, can hold it")
+    }
+}
+
+/// Calls `body` with a C array of `strings` (NULL-terminated), valid only during the call.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { fatalError("an array always has storage") }
+        return body(base)
     }
 }
