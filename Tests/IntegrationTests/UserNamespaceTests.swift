@@ -75,6 +75,14 @@ extension Containers {
             let mapping = try #require(host["BerthUserNamespace"] as? [String: Any])
             let uids = try #require(mapping["UidMappings"] as? [[String: Any]])
             #expect(uids.first?["HostID"] as? Int == Self.berthFirst && uids.first?["Size"] as? Int == 65536)
+
+            // A start again reads the mapping back from the launch spec: same range, same files.
+            #expect(try root.berth(["stop", "-t", "1", "u1"]).status == 0)
+            let restarted = try root.berth(["start", "u1"])
+            try #require(restarted.status == 0, "\(restarted.stderr)")
+            let again = try root.berth(["exec", "u1", "/bin/sh", "-c", "cat /made; stat -c %u /made; cat /proc/self/uid_map"])
+            #expect(again.output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+                        == ["x", "0", "0 \(Self.berthFirst) 65536"], "\(again.stderr)")
         }
 
         @Test("containers made at once get distinct ranges; a removed container's range is taken again")
@@ -139,7 +147,8 @@ extension Containers {
                                  "touch /sys/x 2>/dev/null && echo sys-rw || echo sys-ro; "
                                      + "echo 1 > /proc/sys/kernel/hostname 2>/dev/null && echo procsys-rw || echo procsys-ro; "
                                      + "wc -c < /proc/keys; ls /work /opt/swift >/dev/null 2>&1 || echo no-host; "
-                                     + "echo x > /dev/null && head -c 4 /dev/zero | wc -c; echo 1 > /proc/sysrq-trigger 2>/dev/null || echo no-sysrq"])
+                                     + "echo x > /dev/null && head -c 4 /dev/zero | wc -c; "
+                                     + "echo 1 > /proc/sysrq-trigger 2>/dev/null || echo no-sysrq"])
             #expect(paths.output == "sys-ro\nprocsys-ro\n0\nno-host\n4\nno-sysrq", "\(paths.stderr)")
             let pid1 = try run(["/bin/sh", "-c", "echo $$; hostname | wc -c; ip -o link | wc -l"])
             #expect(pid1.output == "1\n13\n1", "\(pid1.stderr)")
