@@ -130,6 +130,22 @@ extension Containers {
             #expect(listings[0] == listings[1])
         }
 
+        @Test("a directory a layer made opaque hides the layers below it in a user namespace too")
+        func opaqueDirectoryOfALayer() throws {
+            let root = try UsernsRoot(fixture)
+            defer { root.destroy() }
+            try root.store.importBusybox("bb:1")
+            let made = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--name", "op", "bb:1",
+                                       "/bin/sh", "-c", "rm -rf /etc && mkdir /etc && echo new > /etc/only"])
+            try #require(made.status == 0, "\(made.stderr)")
+            #expect(try root.berth(["commit", "op", "op:1"]).status == 0)
+            for mode in ["host", "auto"] {
+                let r = try root.berth(["run", "--rm", "--cgroup-parent", fixture.cgroupParent, "--userns=\(mode)", "op:1",
+                                        "ls", "/etc"])
+                #expect(r.output == "only", "\(mode): \(r.stderr)")
+            }
+        }
+
         @Test("the isolation and privilege checks hold in both modes", arguments: ["host", "auto"])
         func isolationInBothModes(mode: String) throws {
             let root = try UsernsRoot(fixture)
