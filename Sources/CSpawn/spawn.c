@@ -541,22 +541,23 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
     close(syncfd);
 
-    // A new user namespace, whose maps the parent has written: become its root at once, so that
-    // what the setup creates (mount points in the upper dir, the working directory) belongs to
-    // the container's root and not to the host's. Raw calls, as for the user below. Changing
-    // the ids clears the parent-death signal, so it is set again.
-    if (c->namespaces & CLONE_NEWUSER) {
-        if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
-            syscall(SYS_setresuid, 0, 0, 0) < 0)
-            FAIL(BERTH_STEP_USER_NAMESPACE, -1);
-        if (c->parent_death_signal) prctl(PR_SET_PDEATHSIG, c->parent_death_signal);
-    }
-
     // berth exec: all of the container's namespaces at once (setns with a pidfd, Linux 5.8).
     // Entering its mount namespace also puts us at its root.
     if (c->join_namespaces) {
         unsigned long flags = c->join_namespaces & ~(unsigned long)CLONE_NEWPID;
         if (flags && setns(c->join_pidfd, (int)flags) < 0) FAIL(BERTH_STEP_JOIN_NAMESPACES, -1);
+    }
+
+    // A user namespace, new (whose maps the parent has written) or joined: become its root at
+    // once, so that what the setup creates (mount points in the upper dir, the working
+    // directory) belongs to the container's root and not to the host's, whose ids are unmapped
+    // there. Raw calls, as for the user below. Changing the ids clears the parent-death signal,
+    // so it is set again.
+    if ((c->namespaces | c->join_namespaces) & CLONE_NEWUSER) {
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
+            syscall(SYS_setresuid, 0, 0, 0) < 0)
+            FAIL(BERTH_STEP_USER_NAMESPACE, -1);
+        if (c->parent_death_signal) prctl(PR_SET_PDEATHSIG, c->parent_death_signal);
     }
 
     // A session of our own, so the container's signals and terminal are its own.

@@ -22,14 +22,14 @@ extern "C" {
 enum berth_step {
     BERTH_STEP_NONE = 0,
     BERTH_STEP_WAIT_PARENT,
-    BERTH_STEP_USER_NAMESPACE,  // becoming root of the new user namespace
-    BERTH_STEP_RECEIVE_MOUNTS,  // the parent's idmapped mounts over the mount socket
     BERTH_STEP_JOIN_NAMESPACES,
+    BERTH_STEP_USER_NAMESPACE,  // becoming root of the (new or joined) user namespace
     BERTH_STEP_SETSID,
     BERTH_STEP_CONTROLLING_TTY,
     BERTH_STEP_STDIO,
     BERTH_STEP_UNSHARE_CGROUP,
     BERTH_STEP_MOUNT_PROPAGATION,
+    BERTH_STEP_RECEIVE_MOUNTS,  // the parent's idmapped mounts, over the socket
     BERTH_STEP_IDMAPPED_MOUNT,  // placing an idmapped layer or root (index = which)
     BERTH_STEP_OVERLAY_ROOT,
     BERTH_STEP_BIND_ROOT,
