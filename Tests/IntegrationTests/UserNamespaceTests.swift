@@ -190,6 +190,11 @@ extension Containers {
             #expect(bad.status == 125)
             #expect(bad.stderr.contains("unknown --userns value \"keep-id\": use host or auto"), "\(bad.stderr)")
 
+            let device = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--userns=auto",
+                                         "--device", "/dev/null:/dev/extra", "bb:1", "true"])
+            #expect(device.status != 0)
+            #expect(device.stderr.contains("--device cannot be combined with --userns=auto yet"), "\(device.stderr)")
+
             try "root:100000:65536\nberth:oops\n".write(toFile: root.subuid, atomically: true, encoding: .utf8)
             let malformed = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--userns=auto", "bb:1", "true"])
             #expect(malformed.status != 0)

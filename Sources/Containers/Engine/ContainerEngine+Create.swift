@@ -19,7 +19,11 @@ extension ContainerEngine {
     /// the request is invalid. The container is `created` until it is started. With `.deferred`
     /// sync the files reach the disk in `startDetached(_:)`, while the container launches.
     public func create(_ request: ContainerRequest, sync: ContainerStore.CreationSync = .immediate) throws -> CreatedContainer {
-        try withUserNamespace(request.userns ?? .host) { userNamespace in
+        if request.userns == .auto, !request.devices.isEmpty {
+            throw ContainerError(.unsupported, "--device cannot be combined with --userns=auto yet: a user namespace may not make "
+                                 + "device nodes; run the container with --userns=host")
+        }
+        return try withUserNamespace(request.userns ?? .host) { userNamespace in
             try create(request, userNamespace: userNamespace, sync: sync)
         }
     }
