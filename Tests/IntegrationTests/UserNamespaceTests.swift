@@ -30,13 +30,26 @@ extension Containers {
             }
         }
 
-        @Test("--userns=host (and no flag) keep the host's ids: the identity map")
+        @Test("--userns=host (and no flag) keep the host's ids: the identity map, nothing of a user namespace made")
         func hostMode() throws {
             for options in [["--userns=host"], []] {
                 let r = try fixture.run(options, ["/bin/cat", "/proc/self/uid_map"])
                 #expect(r.status == 0, "\(r.stderr)")
                 #expect(r.output.split(separator: " ") == ["0", "0", "4294967295"], "\(options)")
             }
+            let root = try UsernsRoot(fixture)
+            defer { root.destroy() }
+            try root.store.importBusybox("bb:1")
+            let r = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--name", "hm", "bb:1", "touch", "/made"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let record = try #require(try root.store.inspect("hm"))
+            let id = try #require(record["Id"] as? String)
+            let host = try #require(record["HostConfig"] as? [String: Any])
+            #expect(host["UsernsMode"] as? String == "" && host["BerthUserNamespace"] == nil)
+            #expect(try owner(root.store.path + "/containers/\(id)/upper/made") == "0:0")
+            #expect(!FileManager.default.fileExists(atPath: root.store.path + "/userns.lock"))
+            #expect(!FileManager.default.fileExists(atPath: root.store.path + "/containers/\(id)/links"))
+            #expect(try String(contentsOfFile: root.subuid, encoding: .utf8) == "root:100000:65536\n")
         }
 
         @Test("an image container: image owners inside, host-mapped owners in the upper dir, the init's uid on the host, exec inside")
