@@ -208,6 +208,17 @@ extension Containers {
             #expect(device.status != 0)
             #expect(device.stderr.contains("--device cannot be combined with --userns=auto yet"), "\(device.stderr)")
 
+            // A --rootfs the container's root could not reach from its user namespace.
+            let hidden = root.store.path + "-hidden"
+            try FileManager.default.createDirectory(atPath: hidden, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(atPath: hidden + "/rootfs", withIntermediateDirectories: false)
+            let unreachable = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--userns=auto",
+                                              "--rootfs", hidden + "/rootfs", "--", "true"])
+            #expect(unreachable.status == 125)
+            #expect(unreachable.stderr.contains("\(hidden) does not let the container's root (host uid 196608) reach "
+                                                    + "\(hidden)/rootfs from its user namespace"), "\(unreachable.stderr)")
+
             try "root:100000:65536\nberth:oops\n".write(toFile: root.subuid, atomically: true, encoding: .utf8)
             let malformed = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--userns=auto", "bb:1", "true"])
             #expect(malformed.status != 0)

@@ -72,8 +72,10 @@ public struct Launcher: Sendable {
         // Idmapped layers are attached at short paths of their own: no links needed.
         let overlayShortNames = config.userNamespace == nil ? config.overlay?.shortNamesIfNeeded() : nil
         let lastCap = Int32(CapabilityNames.kernelLastCap)
-        if let userNamespace = config.userNamespace, let overlay = config.overlay {
-            try Self.giveUpperDirectories(of: overlay, to: userNamespace)
+        if let userNamespace = config.userNamespace {
+            if let overlay = config.overlay { try Self.giveUpperDirectories(of: overlay, to: userNamespace) }
+            let reached = config.overlay.map { [$0.upperDirectory, $0.workDirectory, $0.linkDirectory] } ?? [config.rootfs]
+            try Self.checkSearchable(reached, by: userNamespace)
         }
 
         let path = cgroupPath(for: config.id)
@@ -189,6 +191,31 @@ public struct Launcher: Sendable {
         where lchown(path, userNamespace.hostRootUID, userNamespace.hostRootGID) != 0 {
             throw RuntimeError.system("cannot give \(path) to the container's root (uid \(userNamespace.hostRootUID))",
                                       errno: errno)
+        }
+    }
+
+    /// The child, root of its user namespace but an unprivileged host uid, looks up the root (or
+    /// the overlay's directories) by path: every directory on the way must let it pass. Said
+    /// here, naming the directory, rather than as a bare EACCES from the child's setup.
+    static func checkSearchable(_ paths: [String], by userNamespace: UserNamespace) throws {
+        var checked: Set<String> = []
+        for path in paths {
+            var directory = path
+            while let slash = directory.lastIndex(of: "/"), directory != "/" {
+                directory = slash == directory.startIndex ? "/" : String(directory[..<slash])
+                guard checked.insert(directory).inserted else { continue }
+                var st = stat()
+                guard stat(directory, &st) == 0 else { continue }   // the launch reports what is missing
+                let passes = st.st_mode & S_IXOTH != 0
+                    || (st.st_uid == userNamespace.hostRootUID && st.st_mode & S_IXUSR != 0)
+                    || (st.st_gid == userNamespace.hostRootGID && st.st_mode & S_IXGRP != 0)
+                guard passes else {
+                    throw RuntimeError(.invalidArgument,
+                                       "\(directory) does not let the container's root (host uid \(userNamespace.hostRootUID)) "
+                                           + "reach \(path) from its user namespace: allow others to search it "
+                                           + "(chmod o+x \(directory)) or use --userns=host")
+                }
+            }
         }
     }
 
