@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -257,9 +258,11 @@ static int overlay_new_api(const struct berth_spawn_config *c) {
         ok = syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "lowerdir+", c->overlay_lower[i], 0) == 0;
     ok = ok && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "upperdir", c->overlay_upper, 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "workdir", c->overlay_work, 0) == 0
-            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "redirect_dir", "off", 0) == 0
+            && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "redirect_dir",
+                       c->overlay_userxattr ? "nofollow" : "off", 0) == 0
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_STRING, "metacopy", "off", 0) == 0
             && (!c->overlay_volatile || syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_FLAG, "volatile", NULL, 0) == 0)
+            && (!c->overlay_userxattr || syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_SET_FLAG, "userxattr", NULL, 0) == 0)
             && syscall(SYS_fsconfig, fs, BERTH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
             && (mnt = (int)syscall(SYS_fsmount, fs, BERTH_FSMOUNT_CLOEXEC, 0)) >= 0
             && syscall(SYS_move_mount, mnt, "", AT_FDCWD, c->rootfs, BERTH_MOVE_MOUNT_F_EMPTY_PATH) == 0;
@@ -273,6 +276,8 @@ static int overlay_new_api(const struct berth_spawn_config *c) {
 // A commit packs the upper dir alone, so every change must be there in full: no directory renamed
 // by a redirect to a lower one, no file whose data stays below (whatever the kernel's defaults).
 #define OVERLAY_FIXED_OPTIONS ",redirect_dir=off,metacopy=off"
+// userxattr (a user namespace's overlay) refuses redirect_dir=off; nofollow makes no redirect either.
+#define OVERLAY_USERXATTR_OPTIONS ",redirect_dir=nofollow,metacopy=off,userxattr"
 
 static int append(char *buf, size_t size, size_t *at, const char *text) {
     size_t n = strlen(text);
@@ -316,7 +321,7 @@ static int overlay_option_string(const struct berth_spawn_config *c, int volatil
     }
     if (append(data, sizeof data, &at, ",upperdir=") < 0 || append(data, sizeof data, &at, c->overlay_upper) < 0 ||
         append(data, sizeof data, &at, ",workdir=") < 0 || append(data, sizeof data, &at, c->overlay_work) < 0 ||
-        append(data, sizeof data, &at, OVERLAY_FIXED_OPTIONS) < 0 ||
+        append(data, sizeof data, &at, c->overlay_userxattr ? OVERLAY_USERXATTR_OPTIONS : OVERLAY_FIXED_OPTIONS) < 0 ||
         (volatile_upper && append(data, sizeof data, &at, ",volatile") < 0))
         return -1;
     const char *base = c->overlay_lower_short ? c->overlay_lower_base : NULL;
@@ -339,6 +344,74 @@ static int mount_overlay_root(const struct berth_spawn_config *c) {
     if (overlay_option_string(c, c->overlay_volatile) == 0) return 0;
     if (c->overlay_volatile && errno == EINVAL) return overlay_option_string(c, 0);
     return -1;
+}
+
+// MARK: - idmapped mounts (a user namespace)
+
+// Constants of the new mount API that glibc 2.36 does not name.
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define BERTH_OPEN_TREE_CLONE 1
+#define BERTH_MOUNT_ATTR_IDMAP 0x00100000ULL
+struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+// How many mount fds travel in one message (the kernel takes at most 253).
+#define IDMAPPED_BATCH 64
+
+// Receives up to `max` fds in one message. Returns how many, or -1.
+static int receive_fds(int sock, int *fds, int max) {
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { char buf[CMSG_SPACE(sizeof(int) * IDMAPPED_BATCH)]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) { errno = EPROTO; return -1; }
+    int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    if (count > max) count = max;
+    memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)count);
+    return count;
+}
+
+// Attaches the parent's idmapped mounts in the container's mount namespace: the layers on a
+// private tmpfs over `overlay_lower_base` (they leave with the old root at pivot_root, the
+// overlay holding its own references), or the root directory itself over `rootfs`. The parent made
+// them: idmapping a mount of the host's filesystem needs CAP_SYS_ADMIN in the host's user
+// namespace, which the child no longer has. Moving a detached mount in needs only our own.
+static int place_idmapped_mounts(const struct berth_spawn_config *c, int sock, int *failed_step, int *index) {
+    *index = -1;
+    *failed_step = BERTH_STEP_IDMAPPED_MOUNT;
+    if (c->n_overlay_lower > 0 &&
+        mount("tmpfs", c->overlay_lower_base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=700,size=64k") < 0) return -1;
+    size_t placed = 0;
+    while (placed < c->n_idmapped) {
+        int fds[IDMAPPED_BATCH];
+        *failed_step = BERTH_STEP_RECEIVE_MOUNTS;
+        int got = receive_fds(sock, fds, IDMAPPED_BATCH);
+        if (got < 0) return -1;
+        *failed_step = BERTH_STEP_IDMAPPED_MOUNT;
+        for (int i = 0; i < got; i++, placed++) {
+            *index = (int)placed;
+            int rc = -1;
+            if (placed >= c->n_idmapped) {
+                errno = EPROTO;   // more than the parent was to send
+            } else {
+                const char *target = c->n_overlay_lower > 0 ? c->overlay_lower[placed] : c->rootfs;
+                rc = c->n_overlay_lower > 0 ? mkdir(target, 0700) : 0;
+                if (rc == 0) rc = (int)syscall(SYS_move_mount, fds[i], "", AT_FDCWD, target, BERTH_MOVE_MOUNT_F_EMPTY_PATH);
+            }
+            if (rc < 0) return -1;   // the fds left go with the child
+            close(fds[i]);
+        }
+    }
+    close(sock);
+    return 0;
 }
 
 // MARK: - the rest of the child's setup
@@ -446,7 +519,7 @@ static void reset_signals(void) {
 // The child, from its first instruction after clone to execve. The order matters and each
 // step says why it sits where it does.
 __attribute__((noreturn))
-static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd) {
+static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd, int mountfd) {
     // Handlers were the parent's (Swift's); the mask stays full until just before exec so that
     // nothing interrupts the setup. Die with the parent: a container must not outlive berth.
     reset_signals();
@@ -476,6 +549,18 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (flags && setns(c->join_pidfd, (int)flags) < 0) FAIL(BERTH_STEP_JOIN_NAMESPACES, -1);
     }
 
+    // A user namespace, new (whose maps the parent has written) or joined: become its root at
+    // once, so that what the setup creates (mount points in the upper dir, the working
+    // directory) belongs to the container's root and not to the host's, whose ids are unmapped
+    // there. Raw calls, as for the user below. Changing the ids clears the parent-death signal,
+    // so it is set again.
+    if ((c->namespaces | c->join_namespaces) & CLONE_NEWUSER) {
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
+            syscall(SYS_setresuid, 0, 0, 0) < 0)
+            FAIL(BERTH_STEP_USER_NAMESPACE, -1);
+        if (c->parent_death_signal) prctl(PR_SET_PDEATHSIG, c->parent_death_signal);
+    }
+
     // A session of our own, so the container's signals and terminal are its own.
     if (setsid() < 0) FAIL(BERTH_STEP_SETSID, -1);
     if (c->controlling_tty && ioctl(c->stdio[0], TIOCSCTTY, 0) < 0) FAIL(BERTH_STEP_CONTROLLING_TTY, -1);
@@ -489,6 +574,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     if (c->rootfs) {
         // Nothing we mount may propagate back to the host's mount table.
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL(BERTH_STEP_MOUNT_PROPAGATION, -1);
+        if (c->n_idmapped > 0) {
+            int step, index;
+            if (place_idmapped_mounts(c, mountfd, &step, &index) < 0) FAIL(step, index);
+        }
         if (c->n_overlay_lower > 0 && mount_overlay_root(c) < 0) FAIL(BERTH_STEP_OVERLAY_ROOT, -1);
         // pivot_root needs the new root to be a mount point (an overlay already is; binding it
         // onto itself is harmless and keeps one path for both).
@@ -629,6 +718,14 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
         return -saved;
     }
 
+    // The socket the parent's idmapped mounts travel over (a user namespace only).
+    int mountp[2] = { -1, -1 };
+    if (config->n_idmapped > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mountp) < 0) {
+        int saved = errno;
+        close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
+        return -saved;
+    }
+
     // A pid namespace can only be entered for one's children: berth exec's process is born in
     // the container's. This thread's own later children must not be (a program that embeds the
     // engine goes on making processes after the container is gone, and a dead pid namespace
@@ -640,6 +737,7 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
             int saved = errno;
             if (own_pid_ns >= 0) close(own_pid_ns);
             close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
+            if (mountp[0] >= 0) { close(mountp[0]); close(mountp[1]); }
             return -saved;
         }
     }
@@ -662,7 +760,8 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     if (pid == 0) {
         close(syncp[1]);
         close(errp[0]);
-        child_main(config, syncp[0], errp[1]);
+        if (mountp[0] >= 0) close(mountp[0]);
+        child_main(config, syncp[0], errp[1], mountp[1]);
     }
     int saved = errno;
     if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
@@ -680,9 +779,11 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     }
     close(syncp[0]);
     close(errp[1]);
+    if (mountp[1] >= 0) close(mountp[1]);
     if (pid < 0) {
         close(syncp[1]);
         close(errp[0]);
+        if (mountp[0] >= 0) close(mountp[0]);
         return -saved;
     }
     result->pid = pid;
@@ -690,7 +791,79 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
     result->release_fd = syncp[1];
     result->error_fd = errp[0];
     result->joined_cgroup = joined || config->n_cgroup_task_fds > 0;
+    result->mount_socket = mountp[0];
     return 0;
+}
+
+// Writes `text` to /proc/PID/NAME in one write(2), as the id map files require.
+static int write_proc_file(pid_t pid, const char *name, const char *text) {
+    char path[64];
+    int len = snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    if (len < 0 || (size_t)len >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t size = strlen(text);
+    ssize_t n = write(fd, text, size);
+    int saved = errno;
+    close(fd);
+    if (n == (ssize_t)size) return 0;
+    errno = n < 0 ? saved : EIO;
+    return -1;
+}
+
+static int send_fds(int sock, const int *fds, int count) {
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { char buf[CMSG_SPACE(sizeof(int) * IDMAPPED_BATCH)]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                          .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count) };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)count);
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *uid_map, const char *gid_map,
+                                 const char *const *sources, size_t n, int *failed, int *index) {
+    *index = -1;
+    *failed = 0;
+    if (write_proc_file(result->pid, "uid_map", uid_map) < 0) return -errno;
+    *failed = 1;
+    if (write_proc_file(result->pid, "gid_map", gid_map) < 0) return -errno;
+    if (n == 0) return 0;
+
+    // The mapping of an idmapped mount is a user namespace's: the child's, now that it has maps.
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)result->pid);
+    *failed = 2;
+    int userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0) return -errno;
+    int fds[IDMAPPED_BATCH], count = 0, rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        *index = (int)i;
+        *failed = 3;
+        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, sources[i], BERTH_OPEN_TREE_CLONE | O_CLOEXEC);
+        if (fd < 0) { rc = -errno; break; }
+        fds[count++] = fd;
+        struct berth_mount_attr attr = { .attr_set = BERTH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+        *failed = 4;
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) { rc = -errno; break; }
+        if (count == IDMAPPED_BATCH || i + 1 == n) {
+            *failed = 5;
+            if (send_fds(result->mount_socket, fds, count) < 0) rc = -errno;
+            for (int j = 0; j < count; j++) close(fds[j]);
+            count = 0;
+        }
+    }
+    for (int j = 0; j < count; j++) close(fds[j]);
+    close(userns);
+    if (rc == 0) { close(result->mount_socket); result->mount_socket = -1; }
+    return rc;
 }
 
 int berth_release(struct berth_spawn_result *result) {
@@ -778,6 +951,7 @@ int berth_kill_and_reap(struct berth_spawn_result *result, int timeout_ms) {
     if (result->release_fd >= 0) { close(result->release_fd); result->release_fd = -1; }
     if (result->error_fd >= 0) { close(result->error_fd); result->error_fd = -1; }
     if (result->pidfd >= 0) { close(result->pidfd); result->pidfd = -1; }
+    if (result->mount_socket >= 0) { close(result->mount_socket); result->mount_socket = -1; }
     return rc;
 }
 
@@ -811,6 +985,7 @@ const char *berth_blocked_syscall(pid_t pid) {
     case SYS_fsconfig: return "fsconfig";
     case SYS_fsmount: return "fsmount";
     case SYS_move_mount: return "move_mount";
+    case SYS_recvmsg: return "recvmsg";
     case SYS_read: return "read";
     case SYS_execve: return "execve";
     case SYS_setns: return "setns";
@@ -821,6 +996,9 @@ const char *berth_blocked_syscall(pid_t pid) {
 const char *berth_step_name(int step) {
     switch (step) {
     case BERTH_STEP_WAIT_PARENT: return "wait for berth";
+    case BERTH_STEP_USER_NAMESPACE: return "become root of the user namespace";
+    case BERTH_STEP_RECEIVE_MOUNTS: return "receive the idmapped mounts";
+    case BERTH_STEP_IDMAPPED_MOUNT: return "attach an idmapped mount";
     case BERTH_STEP_JOIN_NAMESPACES: return "setns";
     case BERTH_STEP_JOIN_CGROUP: return "join the container's cgroup";
     case BERTH_STEP_SETSID: return "setsid";

@@ -1,4 +1,5 @@
 import JSON
+import Runtime
 
 /// The record's JSON form, Docker's inspect keys, both ways. Reading is lenient where Docker's
 /// is (a missing list is empty, a missing flag false) and strict about what berth needs to act
@@ -100,7 +101,8 @@ extension HostSettings {
                     ("max-size", .string(String(logMaxSize))), ("max-file", .string(String(logMaxFiles))),
                 ])),
             ])),
-        ])
+            ("UsernsMode", .string(usernsMode)),
+        ] + (userNamespace.map { [("BerthUserNamespace", $0.json)] } ?? []))
     }
 
     init(json: JSONValue?) throws(ContainerError) {
@@ -116,10 +118,43 @@ extension HostSettings {
         let log = o.value("LogConfig")?["Config"]
         if let size = log?["max-size"]?.string.flatMap({ Int64($0) }) { logMaxSize = size }
         if let files = log?["max-file"]?.string.flatMap({ Int($0) }) { logMaxFiles = files }
+        usernsMode = o.value("UsernsMode")?.string ?? ""
+        userNamespace = try o.value("BerthUserNamespace").map(UserNamespace.init(json:))
     }
 }
 
 private func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+
+extension UserNamespace {
+    /// {"UidMappings": [{"ContainerID", "HostID", "Size"}], "GidMappings": […]}, the OCI spec's names.
+    var json: JSONValue {
+        func list(_ mappings: [IDMapping]) -> JSONValue {
+            .array(mappings.map { m in
+                .object([("ContainerID", .number(JSONNumber(Int64(m.containerID)))),
+                         ("HostID", .number(JSONNumber(Int64(m.hostID)))), ("Size", .number(JSONNumber(Int64(m.size))))])
+            })
+        }
+        return .object([("UidMappings", list(uidMappings)), ("GidMappings", list(gidMappings))])
+    }
+
+    init(json: JSONValue) throws(ContainerError) {
+        func list(_ name: String) throws(ContainerError) -> [IDMapping] {
+            guard case .array(let items)? = json[name] else {
+                throw ContainerError(.corrupt, "the record's BerthUserNamespace has no \(name)")
+            }
+            var mappings: [IDMapping] = []
+            for item in items {
+                guard let c = item["ContainerID"]?.int, let h = item["HostID"]?.int, let s = item["Size"]?.int,
+                      let container = UInt32(exactly: c), let host = UInt32(exactly: h), let size = UInt32(exactly: s) else {
+                    throw ContainerError(.corrupt, "the record's BerthUserNamespace has a malformed \(name) entry")
+                }
+                mappings.append(IDMapping(containerID: container, hostID: host, size: size))
+            }
+            return mappings
+        }
+        self.init(uidMappings: try list("UidMappings"), gidMappings: try list("GidMappings"))
+    }
+}
 
 /// One object of a record, with errors that say which member of which part is wrong.
 private struct RecordObject {

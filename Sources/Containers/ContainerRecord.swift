@@ -1,3 +1,5 @@
+import Runtime
+
 /// What berth keeps about one container in `containers/<id>/config.json`, shaped like Docker's
 /// `inspect` output (its key names), so `berth inspect` can print it as it is. The JSON form is
 /// written by hand (ContainerRecord+JSON.swift): a start writes it twice, and Codable's generic
@@ -142,6 +144,11 @@ public struct HostSettings: Sendable, Equatable {
     /// bytes (0: never), keep this many files.
     public var logMaxSize: Int64 = 10 * 1024 * 1024
     public var logMaxFiles: Int = 2
+    /// `--userns` as given ("" when not: the host's, as Docker records it).
+    public var usernsMode = ""
+    /// The container's own user namespace (`--userns=auto`): its range stays taken while the
+    /// record exists.
+    public var userNamespace: UserNamespace?
 
     public init(autoRemove: Bool, binds: [String], memory: Int64, nanoCpus: Int64, pidsLimit: Int64,
                 readonlyRootfs: Bool, networkMode: String, privileged: Bool, cgroupParent: String, cgroup: String,

@@ -28,7 +28,10 @@ struct DiffContainer: BerthCommand {
             throw ContainerError(.unsupported, "container \(record.name) runs in a --rootfs directory: it has no layer of its own to diff")
         }
         let image = try engine.images().resolve(record.imageManifest)
+        // A container with its own user namespace keeps overlay's marks in user.overlay.*.
+        let prefix = record.hostConfig.userNamespace == nil ? "trusted.overlay." : ImageStore.userNamespaceXattrPrefix
         let changes = try LayerDiff.changes(upperDirectory: engine.store.upperDirectory(of: record.id),
+                                            overlayXattrPrefix: prefix,
                                             lower: LayerDiff.lowerLookup(layers: image.layerDirectories))
         for change in changes { Output.print(change.description) }
         return 0

@@ -54,8 +54,13 @@ struct GlobalOptions {
 
     /// The container engine on this state root.
     func engine() throws -> ContainerEngine {
-        try ContainerEngine(stateRoot: stateRoot, runRoot: runRoot, forwardedArguments: forwardedArguments,
-                            logger: makeLogger())
+        var engine = try ContainerEngine(stateRoot: stateRoot, runRoot: runRoot, forwardedArguments: forwardedArguments,
+                                         logger: makeLogger())
+        // Tests point --userns=auto at files of their own instead of /etc/subuid and /etc/subgid.
+        if let uids = getenv("BERTH_SUBUID_FILE"), let gids = getenv("BERTH_SUBGID_FILE") {
+            engine.subordinateIDFiles = SubordinateIDFiles(uidFile: String(cString: uids), gidFile: String(cString: gids))
+        }
+        return engine
     }
 
     /// berth's logger, on stderr at the chosen level. The logging system is set up on the

@@ -22,6 +22,7 @@ extension Run {
         request.pidsLimit = pidsLimit
         request.readOnly = readOnly
         request.network = network
+        request.userns = userns
         request.useInit = useInit
         request.capAdd = capAdd
         request.capDrop = capDrop

@@ -52,6 +52,8 @@ struct Run: BerthCommand {
             .flag("read-only", help: "Mount the container's root filesystem read-only."),
             .value("network", valueName: "mode",
                    help: "Network: none (a new namespace with only lo) or host. (default: none)"),
+            .value("userns", valueName: "mode",
+                   help: "User namespace: host, or auto (root inside is an unprivileged range of /etc/subuid). (default: host)"),
             .flag("init", help: "Run a tiny init as pid 1 that reaps zombies and forwards signals."),
             .repeatable("cap-add", valueName: "cap", help: "Add a capability (e.g. NET_ADMIN, or ALL)."),
             .repeatable("cap-drop", valueName: "cap", help: "Drop a capability (e.g. NET_RAW, or ALL)."),
@@ -96,6 +98,7 @@ struct Run: BerthCommand {
     let pidsLimit: Int64?
     let readOnly: Bool
     let network: String
+    let userns: UserNamespaceMode?
     let useInit: Bool
     let capAdd: [String]
     let capDrop: [String]
@@ -154,6 +157,11 @@ struct Run: BerthCommand {
         pidsLimit = try parsed.int64("pids-limit")
         readOnly = parsed.flag("read-only")
         network = parsed.string("network") ?? "none"
+        do {
+            userns = try parsed.string("userns").map(UserNamespaceMode.init(flag:))
+        } catch {
+            throw UsageError(error.message)
+        }
         useInit = parsed.flag("init")
         capAdd = parsed.strings("cap-add")
         capDrop = parsed.strings("cap-drop")

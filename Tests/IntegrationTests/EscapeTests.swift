@@ -17,8 +17,7 @@ struct EscapeMode: CustomTestStringConvertible, Sendable {
 
     static let all: [EscapeMode] = [
         EscapeMode(name: "default settings", options: [], confined: true),
-        // --userns=auto goes here when it exists, one line (every vector must stay BLOCKED):
-        // EscapeMode(name: "--userns=auto", options: ["--userns=auto"], confined: true),
+        EscapeMode(name: "--userns=auto", options: ["--userns=auto"], confined: true),
         EscapeMode(name: "--privileged", options: ["--privileged"], confined: false, mustEscape: privilegedEscapes),
     ]
 
@@ -72,7 +71,16 @@ extension Containers {
         @Test("every vector is blocked in a confined container and each line says what stopped it; --privileged shows escapes",
               arguments: EscapeMode.all)
         func suite(mode: EscapeMode) throws {
-            let r = try fixture.run(mode.options + Self.disk, ["/bin/escape"], timeout: 240)
+            if let setupError = fixture.setupError { throw FixtureError(message: setupError) }
+            let state = try fixture.makeStateRoot()
+            // --userns=auto takes its range from subordinate id files of the test's own, never /etc's.
+            let subuid = state + "-subuid", subgid = state + "-subgid"
+            for file in [subuid, subgid] { try "root:100000:65536\n".write(toFile: file, atomically: true, encoding: .utf8) }
+            defer { for file in [subuid, subgid] { try? FileManager.default.removeItem(atPath: file) } }
+            let run = ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent, "--rootfs", fixture.rootfs]
+                + mode.options + Self.disk + ["--", "/bin/escape"]
+            let r = try Command.run("/usr/bin/env", ["BERTH_SUBUID_FILE=\(subuid)", "BERTH_SUBGID_FILE=\(subgid)", fixture.berth] + run,
+                                    timeout: 240)
             Self.check(r, mode: mode)
         }
 

@@ -24,11 +24,14 @@ enum berth_step {
     BERTH_STEP_WAIT_PARENT,
     BERTH_STEP_JOIN_CGROUP,    // index = the tasks file
     BERTH_STEP_JOIN_NAMESPACES,
+    BERTH_STEP_USER_NAMESPACE,  // becoming root of the (new or joined) user namespace
     BERTH_STEP_SETSID,
     BERTH_STEP_CONTROLLING_TTY,
     BERTH_STEP_STDIO,
     BERTH_STEP_UNSHARE_CGROUP,
     BERTH_STEP_MOUNT_PROPAGATION,
+    BERTH_STEP_RECEIVE_MOUNTS,  // the parent's idmapped mounts, over the socket
+    BERTH_STEP_IDMAPPED_MOUNT,  // placing an idmapped layer or root (index = which)
     BERTH_STEP_OVERLAY_ROOT,
     BERTH_STEP_BIND_ROOT,
     BERTH_STEP_OPEN_ROOT,
@@ -132,6 +135,16 @@ struct berth_spawn_config {
     const char *overlay_upper;
     const char *overlay_work;
     int overlay_volatile;           // nonzero: mount with "volatile" (an upper dir thrown away)
+    int overlay_userxattr;          // nonzero: "userxattr" (overlay mounted inside a user namespace
+                                    // keeps its whiteout and opaque marks in user.overlay.*)
+
+    // -- user namespace (CLONE_NEWUSER in `namespaces`) --
+    // Before the release the parent writes the child's uid_map and gid_map and sends
+    // `n_idmapped` detached idmapped mounts over a socket (berth_prepare_user_namespace).
+    // With an overlay they are its layers, attached at overlay_lower[i] (paths below
+    // overlay_lower_base, on a tmpfs the child mounts there); without, the one mount is the
+    // root directory itself.
+    size_t n_idmapped;
     const struct berth_mount_op *ops;
     size_t n_ops;
 
@@ -176,6 +189,8 @@ struct berth_spawn_result {
     int error_fd;                   // read end of the error pipe: berth_wait_exec()
     int joined_cgroup;              // nonzero: the child is (clone3 into cgroup_fd) or will be
                                     // (cgroup_task_fds) in its cgroup without the parent's attach
+    int mount_socket;               // the parent's end of the socket the idmapped mounts go
+                                    // over (config->n_idmapped > 0), else -1
 };
 
 /// A failure reported by the child.
@@ -192,6 +207,15 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
 
 /// Lets the child continue its setup. Returns 0 or -errno.
 int berth_release(struct berth_spawn_result *result);
+
+/// For a child cloned with CLONE_NEWUSER, before its release: writes `uid_map` and `gid_map`
+/// (the text of /proc/PID/uid_map, "inside outside count" lines), then makes a detached
+/// idmapped mount of each of the `n` host directories `sources` through the child's user
+/// namespace and sends them, in order, over `result->mount_socket` (closed afterwards).
+/// Returns 0, or -errno with `*failed` saying what failed (0: uid_map, 1: gid_map, 2: the
+/// user namespace, 3: open_tree, 4: mount_setattr, 5: sending) and `*index` which source.
+int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *uid_map, const char *gid_map,
+                                 const char *const *sources, size_t n, int *failed, int *index);
 
 /// Waits until the child has exec'd the command (returns 0) or reported a failure (returns 1 and
 /// fills `error`), for at most `timeout_ms` milliseconds (negative: no deadline). Returns

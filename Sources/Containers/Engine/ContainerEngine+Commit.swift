@@ -1,4 +1,5 @@
 import ImageStore
+import Runtime
 
 /// What `commit` is asked to record besides the container's files.
 public struct CommitRequest {
@@ -19,6 +20,16 @@ public struct CommitRequest {
         self.message = message
         self.pause = pause
         self.changes = changes
+    }
+}
+
+extension UserNamespace {
+    /// The same mappings, for the layer packer that shifts the upper dir's owners back.
+    var layerOwnerMap: LayerOwnerMap {
+        let ranges = { (mappings: [IDMapping]) in
+            mappings.map { LayerOwnerMap.Range(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) }
+        }
+        return LayerOwnerMap(uids: ranges(uidMappings), gids: ranges(gidMappings))
     }
 }
 
@@ -56,6 +67,7 @@ extension ContainerEngine {
                 upperDirectory: store.upperDirectory(of: record.id), parent: parent, as: request.target,
                 author: request.author, message: request.message,
                 createdBy: ([record.path] + record.args).joined(separator: " "), date: Timestamp.now(),
+                userNamespace: record.hostConfig.userNamespace.map(\.layerOwnerMap),
                 configChanges: { config in
                     // Docker's rule: the container's settings become the image's, then --change.
                     var execution = config.config ?? OCIImage.ExecutionConfig()

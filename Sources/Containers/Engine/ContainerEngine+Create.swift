@@ -1,5 +1,8 @@
 import ImageStore
 import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A container just created: its record, and the configuration to launch it with (for an image,
 /// with the overlay over the image's layers).
@@ -16,16 +19,28 @@ extension ContainerEngine {
     /// the request is invalid. The container is `created` until it is started. With `.deferred`
     /// sync the files reach the disk in `startDetached(_:)`, while the container launches.
     public func create(_ request: ContainerRequest, sync: ContainerStore.CreationSync = .immediate) throws -> CreatedContainer {
+        if request.userns == .auto, !request.devices.isEmpty {
+            throw ContainerError(.unsupported, "--device cannot be combined with --userns=auto yet: a user namespace may not make "
+                                 + "device nodes; run the container with --userns=host")
+        }
+        return try withUserNamespace(request.userns ?? .host) { userNamespace in
+            try create(request, userNamespace: userNamespace, sync: sync)
+        }
+    }
+
+    private func create(_ request: ContainerRequest, userNamespace: UserNamespace?,
+                        sync: ContainerStore.CreationSync) throws -> CreatedContainer {
         let id = ContainerID.generate()
         switch request.root {
         case .directory(let directory):
-            let config = try request.directoryLaunchConfig(id: id)
+            var config = try request.directoryLaunchConfig(id: id)
+            config.userNamespace = userNamespace
             let env = EnvironmentFlags.applying(EnvironmentFlags.resolve(request.env), to: [])
             var record = makeRecord(id: id, request: request, image: directory, path: config.args[0],
                                     args: Array(config.args.dropFirst()),
                                     settings: settings(request, hostname: config.hostname ?? "", env: env,
                                                        cmd: request.command, entrypoint: nil, defaults: nil),
-                                    resources: config.resources)
+                                    resources: config.resources, userNamespace: userNamespace)
             record.rootfs = config.rootfs
             // A --rootfs container is the run of its command: nothing of it is kept.
             record.hostConfig.autoRemove = true
@@ -35,13 +50,14 @@ extension ContainerEngine {
             // The record is written while the image store's lock is held: from then on a prune
             // sees the container and keeps its layers.
             return try images().resolve(reference) { resolved in
-                try create(request, reference: reference, id: id, image: resolved, sync: sync)
+                try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace, sync: sync)
             }
         }
     }
 
     private func create(_ request: ContainerRequest, reference: String, id: String,
-                        image resolved: ResolvedImage, sync: ContainerStore.CreationSync) throws -> CreatedContainer {
+                        image resolved: ResolvedImage, userNamespace: UserNamespace?,
+                        sync: ContainerStore.CreationSync) throws -> CreatedContainer {
         let defaults = resolved.config.config
         // --entrypoint replaces the image's entrypoint and drops its Cmd (Docker's rule).
         let entry: [String]? = request.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? defaults?.entrypoint
@@ -61,11 +77,17 @@ extension ContainerEngine {
             id: id, rootfs: store.rootfsDirectory(of: id), args: args,
             image: ImageDefaults(env: env, workingDir: settings.workingDir, user: settings.user),
             fileRoots: resolved.layerDirectories)
+        config.userNamespace = userNamespace
         var record = makeRecord(id: id, request: request, image: reference, path: path, args: Array(args.dropFirst()),
-                                settings: settings, resources: config.resources)
+                                settings: settings, resources: config.resources, userNamespace: userNamespace)
         record.image = resolved.configDigest.description
         record.imageManifest = resolved.manifestDigest.description
         let created = try store.create(record, launch: config, sync: sync)
+        // The container's root looks up its upper dir through the container's directory (the
+        // files in it stay root's own, 0600).
+        if userNamespace != nil, chmod(store.directory(of: id), 0o711) != 0 {
+            throw ContainerError.system("cannot open the container's directory to its user namespace")
+        }
         config.overlay = overlay(for: created, layers: resolved.layerDirectories)
         return CreatedContainer(record: created, config: config, isDurable: sync == .immediate)
     }
@@ -85,7 +107,8 @@ extension ContainerEngine {
     /// The record of a container whose launch configuration is already checked: its limits are
     /// those of `resources`, not parsed again.
     private func makeRecord(id: String, request: ContainerRequest, image: String, path: String, args: [String],
-                            settings: ContainerSettings, resources: ResourceLimits) -> ContainerRecord {
+                            settings: ContainerSettings, resources: ResourceLimits,
+                            userNamespace: UserNamespace?) -> ContainerRecord {
         var host = HostSettings(
             autoRemove: request.autoRemove, binds: request.volumes,
             memory: resources.memoryBytes ?? 0,
@@ -96,6 +119,8 @@ extension ContainerEngine {
             restartPolicy: request.restart)
         host.logMaxSize = request.logMaxSize
         host.logMaxFiles = request.logMaxFiles
+        host.usernsMode = request.userns?.rawValue ?? ""
+        host.userNamespace = userNamespace
         return ContainerRecord(id: id, name: request.name ?? "", created: Timestamp.now(), path: path, args: args,
                                image: image, imageManifest: "", config: settings, hostConfig: host)
     }

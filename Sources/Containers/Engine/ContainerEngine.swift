@@ -26,6 +26,8 @@ public struct ContainerEngine: Sendable {
     public let forwardedArguments: [String]
     /// berth and berth-monitor, for detached containers; nil finds them next to this executable.
     public let programs: MonitorPrograms?
+    /// The subordinate id files `--userns=auto` takes its ranges from (tests give their own).
+    public var subordinateIDFiles = SubordinateIDFiles.system
 
     public init(stateRoot: String, runRoot: String, forwardedArguments: [String] = [], programs: MonitorPrograms? = nil,
                 logger: Logger) throws {

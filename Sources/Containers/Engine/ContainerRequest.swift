@@ -36,6 +36,8 @@ public struct ContainerRequest: Sendable {
     public var readOnly = false
     /// "none" (a network namespace with only lo) or "host".
     public var network = "none"
+    /// `--userns`; nil: not given (the host's).
+    public var userns: UserNamespaceMode?
     public var useInit = false
     public var capAdd: [String] = []
     public var capDrop: [String] = []

@@ -103,6 +103,8 @@ extension OCIRuntimeSpec.Linux {
     var launchJSON: JSONValue {
         var fields: [(key: String, value: JSONValue)] = []
         if let namespaces { fields.append(("namespaces", .array(namespaces.map { .object([("type", .string($0.type))]) }))) }
+        if let uidMappings { fields.append(("uidMappings", .array(uidMappings.map(\.launchJSON)))) }
+        if let gidMappings { fields.append(("gidMappings", .array(gidMappings.map(\.launchJSON)))) }
         if let resources {
             var limits: [(key: String, value: JSONValue)] = []
             if let memory = resources.memory {
@@ -129,12 +131,15 @@ extension OCIRuntimeSpec.Linux {
     }
 
     init(launchJSON o: SpecObject) throws(SpecReadError) {
-        try o.only(["namespaces", "resources", "seccomp", "maskedPaths", "readonlyPaths", "devices"])
+        try o.only(["namespaces", "uidMappings", "gidMappings", "resources", "seccomp", "maskedPaths", "readonlyPaths",
+                    "devices"])
         self.init()
         namespaces = try o.objects("namespaces")?.map { namespace throws(SpecReadError) in
             try namespace.only(["type"])
             return Namespace(type: try namespace.string("type"))
         }
+        uidMappings = try o.objects("uidMappings")?.map(IDMapping.init(launchJSON:))
+        gidMappings = try o.objects("gidMappings")?.map(IDMapping.init(launchJSON:))
         if let limits = try o.object("resources") {
             try limits.only(["memory", "cpu", "pids", "devices"])
             var resources = Resources()
@@ -158,6 +163,17 @@ extension OCIRuntimeSpec.Linux {
         maskedPaths = try o.strings("maskedPaths")
         readonlyPaths = try o.strings("readonlyPaths")
         devices = try o.objects("devices")?.map(Device.init(launchJSON:))
+    }
+}
+
+extension OCIRuntimeSpec.Linux.IDMapping {
+    var launchJSON: JSONValue {
+        .object([("containerID", number(containerID)), ("hostID", number(hostID)), ("size", number(size))])
+    }
+
+    init(launchJSON o: SpecObject) throws(SpecReadError) {
+        try o.only(["containerID", "hostID", "size"])
+        self.init(containerID: try o.uint32("containerID"), hostID: try o.uint32("hostID"), size: try o.uint32("size"))
     }
 }
 

@@ -158,8 +158,11 @@ extension LayerExtraction {
     }
 
     func markOpaque(_ target: XattrTarget, entry: String) throws(LayerError) {
-        guard target.set(options.overlayXattrPrefix + "opaque", Array("y".utf8)) else {
-            throw LayerError.system("mark directory opaque (\(options.overlayXattrPrefix)opaque)", entry: entry)
+        // The user namespace's mark as well: an overlay mounted inside one (with userxattr,
+        // `run --userns=auto`) reads only user.overlay.*, and the same layer serves both.
+        let prefixes = options.overlayXattrPrefix == "user.overlay." ? ["user.overlay."] : [options.overlayXattrPrefix, "user.overlay."]
+        for prefix in prefixes where !target.set(prefix + "opaque", Array("y".utf8)) {
+            throw LayerError.system("mark directory opaque (\(prefix)opaque)", entry: entry)
         }
     }
 

@@ -27,9 +27,13 @@ public struct LayerPacker: Sendable {
         /// Whether device nodes other than overlay's whiteouts are packed (a commit keeps what
         /// the container made) or refused, naming the file (an import without --allow-devices).
         public var allowDevices: Bool
+        /// The upper dir of a container with its own user namespace: its owners are shifted back.
+        public var ownerMap: LayerOwnerMap?
 
         public init(compression: LayerCompression = .gzip, compressionLevel: Int? = nil,
-                    overlayXattrPrefix: String = "trusted.overlay.", allowDevices: Bool = true) {
+                    overlayXattrPrefix: String = "trusted.overlay.", allowDevices: Bool = true,
+                    ownerMap: LayerOwnerMap? = nil) {
+            self.ownerMap = ownerMap
             self.compression = compression
             self.compressionLevel = compressionLevel
             self.overlayXattrPrefix = overlayXattrPrefix
@@ -56,7 +60,7 @@ public struct LayerPacker: Sendable {
         let writer = try LayerTarWriter(fd: output, compression: options.compression,
                                         level: options.compressionLevel, observer: observer)
         let walk = UpperDirWalk(writer: writer, overlayXattrPrefix: options.overlayXattrPrefix,
-                                allowDevices: options.allowDevices)
+                                allowDevices: options.allowDevices, ownerMap: options.ownerMap)
         try walk.run(rootFD: root)
         try writer.close()
         return LayerPackResult(compression: options.compression, storedBytes: writer.storedBytes,

@@ -30,8 +30,12 @@ final class UpperDirWalk {
     /// Whether device nodes (other than overlay's whiteouts) are packed or refused.
     private let allowDevices: Bool
 
-    init(writer: LayerTarWriter, overlayXattrPrefix: String, allowDevices: Bool = true) {
+    /// A user namespace's upper dir: host owners written as the container's.
+    private let ownerMap: LayerOwnerMap?
+
+    init(writer: LayerTarWriter, overlayXattrPrefix: String, allowDevices: Bool = true, ownerMap: LayerOwnerMap? = nil) {
         self.writer = writer
+        self.ownerMap = ownerMap
         self.prefix = overlayXattrPrefix
         self.allowDevices = allowDevices
         buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
@@ -206,8 +210,8 @@ final class UpperDirWalk {
         setName(tarName, entry, archive_entry_copy_pathname)
         archive_entry_set_filetype(entry, UInt32(LayerFS.fileType(st.st_mode)))
         archive_entry_set_perm(entry, st.st_mode & 0o7777)
-        archive_entry_set_uid(entry, la_int64_t(st.st_uid))
-        archive_entry_set_gid(entry, la_int64_t(st.st_gid))
+        archive_entry_set_uid(entry, la_int64_t(ownerMap?.uid(ofHost: st.st_uid) ?? st.st_uid))
+        archive_entry_set_gid(entry, la_int64_t(ownerMap?.gid(ofHost: st.st_gid) ?? st.st_gid))
         // Whole seconds: the pax writer would add nanoseconds only to entries that need an extended
         // header anyway, so keeping them would make the bytes depend on unrelated attributes.
         archive_entry_set_mtime(entry, st.st_mtim.tv_sec, 0)

@@ -27,15 +27,19 @@ extension ImageStore {
     /// unpacks it on first use, which keeps commit at the cost of packing alone. An empty upper
     /// dir still makes a (empty) layer, as Docker does. `date` (RFC 3339) is passed in so tests are
     /// repeatable; `configChanges` edits the new config (Docker's `commit --change`).
+    ///
+    /// The upper dir of a container with its own user namespace (`userNamespace`) keeps overlay's
+    /// marks in user.overlay.* and its files are owned by host ids, written as the container's.
     public func commit(upperDirectory: String, parent: Digest, as reference: ImageReference?,
                        author: String?, message: String?, createdBy: String, date: String,
+                       userNamespace: LayerOwnerMap? = nil,
                        configChanges: ((inout OCIImage.Configuration) -> Void)? = nil) throws -> CommitResult {
         if let reference, reference.digest != nil {
             throw ImageStoreError(.invalidReference, "cannot commit as \(reference): a tag cannot contain a digest")
         }
         let (layer, pin) = try locked(.shared) { () throws -> ((descriptor: OCIImage.Descriptor, diffID: Digest), BlobPin) in
             _ = try parentDocuments(parent)
-            let layer = try packLayer(upperDirectory, failure: "cannot commit \(upperDirectory)")
+            let layer = try packLayer(upperDirectory, failure: "cannot commit \(upperDirectory)", userNamespace: userNamespace)
             // Kept from a prune until the exclusive step below records it (see BlobPin).
             return (layer, try pinBlobs([try layer.descriptor.parsedDigest()]))
         }
@@ -101,8 +105,11 @@ extension ImageStore {
     /// Packs a directory (a container's upper dir, or an imported tree) into a gzip blob in
     /// `tmp/`, hashing it on the way out (both digests in the one pass), and moves it under its
     /// digest without reading it again. `failure` starts the message of a packing error.
-    func packLayer(_ directory: String, failure: String,
-                   allowDevices: Bool = true) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
+    /// Where overlayfs mounted inside a user namespace (with userxattr) keeps its marks.
+    public static let userNamespaceXattrPrefix = "user.overlay."
+
+    func packLayer(_ directory: String, failure: String, allowDevices: Bool = true,
+                   userNamespace: LayerOwnerMap? = nil) throws -> (descriptor: OCIImage.Descriptor, diffID: Digest) {
         let work = try makeTemporaryDirectory("pack")
         defer { removeTree(work) }
         let packed = work + "/layer.tar.gz"
@@ -112,8 +119,10 @@ extension ImageStore {
         let result: LayerPackResult
         do {
             defer { close(out) }
-            let options = LayerPacker.Options(compression: .gzip, overlayXattrPrefix: unpackOptions.overlayXattrPrefix,
-                                              allowDevices: allowDevices)
+            let options = LayerPacker.Options(
+                compression: .gzip,
+                overlayXattrPrefix: userNamespace == nil ? unpackOptions.overlayXattrPrefix : Self.userNamespaceXattrPrefix,
+                allowDevices: allowDevices, ownerMap: userNamespace)
             result = try LayerPacker(options: options)
                 .pack(directory: directory, to: out, observer: digests.observer)
         } catch {

@@ -62,6 +62,9 @@ public struct ContainerConfig: Sendable {
     public var rlimits: [ResourceLimit] = []
 
     public var namespaces = NamespaceSet.containerDefault
+    /// nil: the host's user namespace (Docker's default); else one of the container's own, which
+    /// owns every other namespace it gets.
+    public var userNamespace: UserNamespace?
     public var bindMounts: [BindMount] = []
     public var maskedPaths = ContainerConfig.defaultMaskedPaths
     public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths

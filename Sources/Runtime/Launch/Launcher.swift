@@ -68,9 +68,16 @@ public struct Launcher: Sendable {
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
         try config.overlay?.validate()
-        let overlayShortNames = config.overlay?.shortNamesIfNeeded()
+        try config.userNamespace?.validate()
+        // Idmapped layers are attached at short paths of their own: no links needed.
+        let overlayShortNames = config.userNamespace == nil ? config.overlay?.shortNamesIfNeeded() : nil
         let lastCap = Int32(CapabilityNames.kernelLastCap)
         let entry = try EntryProgram.sealedCopy()
+        if let userNamespace = config.userNamespace {
+            if let overlay = config.overlay { try Self.giveUpperDirectories(of: overlay, to: userNamespace) }
+            let reached = config.overlay.map { [$0.upperDirectory, $0.workDirectory, $0.linkDirectory] } ?? [config.rootfs]
+            try Self.checkSearchable(reached, by: userNamespace)
+        }
 
         let path = cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
@@ -91,7 +98,8 @@ public struct Launcher: Sendable {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
-            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations)
+            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
+                                   idmappedSources: Self.idmappedSources(of: config))
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -128,7 +136,8 @@ public struct Launcher: Sendable {
     /// A child abandoned in its own new cgroup gets that cgroup's holds lifted first; an exec's
     /// shares the container's, whose limits stay.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
-                             ownsCgroup: Bool, operations: [MountOperation]) throws -> LaunchedContainer {
+                             ownsCgroup: Bool, operations: [MountOperation],
+                             idmappedSources: [String] = []) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -138,6 +147,14 @@ public struct Launcher: Sendable {
         }
         if result.joined_cgroup == 0 {
             do { try cgroups.attach(pid: result.pid, to: cgroup) } catch { abandon(); throw error }
+        }
+        if ownsCgroup, let userNamespace = config.userNamespace {
+            do {
+                try prepare(userNamespace, of: &result, idmapping: idmappedSources)
+            } catch {
+                abandon()
+                throw error
+            }
         }
         let released = berth_release(&result)
         guard released == 0 else {
@@ -159,6 +176,74 @@ public struct Launcher: Sendable {
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// The host directories the child gets as idmapped mounts: the image's layers, or the root
+    /// directory itself.
+    static func idmappedSources(of config: ContainerConfig) -> [String] {
+        guard config.userNamespace != nil else { return [] }
+        return config.overlay?.lowerDirectories ?? [config.rootfs]
+    }
+
+    /// The upper and work directories belong to the container's root: overlayfs, mounted inside
+    /// the user namespace, creates its files with the mounter's ids, which are the mapped ones.
+    /// The link directory is where the child attaches the idmapped layers. (The directories on
+    /// the way to them must be searchable by the container's root: the child looks them up.)
+    static func giveUpperDirectories(of overlay: OverlayRoot, to userNamespace: UserNamespace) throws {
+        try makeDirectories(overlay.linkDirectory, mode: 0o700)
+        for path in [overlay.upperDirectory, overlay.workDirectory]
+        where lchown(path, userNamespace.hostRootUID, userNamespace.hostRootGID) != 0 {
+            throw RuntimeError.system("cannot give \(path) to the container's root (uid \(userNamespace.hostRootUID))",
+                                      errno: errno)
+        }
+    }
+
+    /// The child, root of its user namespace but an unprivileged host uid, looks up the root (or
+    /// the overlay's directories) by path: every directory on the way must let it pass. Said
+    /// here, naming the directory, rather than as a bare EACCES from the child's setup.
+    static func checkSearchable(_ paths: [String], by userNamespace: UserNamespace) throws {
+        var checked: Set<String> = []
+        for path in paths {
+            var directory = path
+            while let slash = directory.lastIndex(of: "/"), directory != "/" {
+                directory = slash == directory.startIndex ? "/" : String(directory[..<slash])
+                guard checked.insert(directory).inserted else { continue }
+                var st = stat()
+                guard stat(directory, &st) == 0 else { continue }   // the launch reports what is missing
+                let passes = st.st_mode & S_IXOTH != 0
+                    || (st.st_uid == userNamespace.hostRootUID && st.st_mode & S_IXUSR != 0)
+                    || (st.st_gid == userNamespace.hostRootGID && st.st_mode & S_IXGRP != 0)
+                guard passes else {
+                    throw RuntimeError(.invalidArgument,
+                                       "\(directory) does not let the container's root (host uid \(userNamespace.hostRootUID)) "
+                                           + "reach \(path) from its user namespace: allow others to search it "
+                                           + "(chmod o+x \(directory)) or use --userns=host")
+                }
+            }
+        }
+    }
+
+    /// Writes the child's id maps and hands it its idmapped mounts, while it waits for the release.
+    private func prepare(_ userNamespace: UserNamespace, of result: inout berth_spawn_result,
+                         idmapping sources: [String]) throws {
+        var failed: Int32 = 0
+        var index: Int32 = -1
+        let rc = userNamespace.uidMapText.withCString { uidMap in
+            userNamespace.gidMapText.withCString { gidMap in
+                withCStringArray(sources) { berth_prepare_user_namespace(&result, uidMap, gidMap, $0, sources.count, &failed, &index) }
+            }
+        }
+        guard rc != 0 else { return }
+        let source = sources.indices.contains(Int(index)) ? sources[Int(index)] : "?"
+        let what = switch failed {
+        case 0: "write the uid map \(userNamespace.uidMapText.split(separator: "\n").joined(separator: ", "))"
+        case 1: "write the gid map \(userNamespace.gidMapText.split(separator: "\n").joined(separator: ", "))"
+        case 2: "open the child's user namespace"
+        case 3: "clone a mount of \(source) (open_tree)"
+        case 4: "idmap the mount of \(source) (mount_setattr; its filesystem may not support idmapped mounts)"
+        default: "pass the idmapped mounts to the child"
+        }
+        throw RuntimeError(.systemError, "cannot set up the container's user namespace: \(what)", errno: -rc)
     }
 
     /// SIGKILL ends even a process held by a hung NFS or FUSE mount at once; this only bounds
@@ -184,5 +269,16 @@ public struct Launcher: Sendable {
         return RuntimeError(.systemError,
                             "the container's setup did not finish within \(limit) and was stopped\(held); "
                                 + "a mount whose source does not answer, such as a hung NFS or FUSE server, can hold it")
+    }
+}
+
+/// Calls `body` with a C array of `strings` (NULL-terminated), valid only during the call.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { fatalError("an array always has storage") }
+        return body(base)
     }
 }

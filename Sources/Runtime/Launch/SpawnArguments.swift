@@ -13,7 +13,7 @@ final class SpawnArguments {
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
          overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil) {
-        config.namespaces = c.namespaces.cloneFlags
+        config.namespaces = c.namespaces.cloneFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = placement.directoryFD ?? -1
         let taskFiles = array(of: Int32.self, count: placement.taskFiles.count)
@@ -34,6 +34,18 @@ final class SpawnArguments {
             if let overlayShortNames {
                 config.overlay_lower_short = stringArray(overlayShortNames)
                 config.overlay_lower_base = string(overlay.linkDirectory)
+            }
+        }
+        if c.userNamespace != nil {
+            // The layers arrive as idmapped mounts (Launcher.idmappedSources), attached by the
+            // child at these short paths on a tmpfs over the link directory; without an overlay,
+            // the root directory itself is the one idmapped mount.
+            config.n_idmapped = c.overlay?.lowerDirectories.count ?? 1
+            if let overlay = c.overlay {
+                config.overlay_lower = stringArray(overlay.lowerDirectories.indices.map { "\(overlay.linkDirectory)/\($0)" })
+                config.overlay_lower_base = string(overlay.linkDirectory)
+                config.overlay_lower_short = nil
+                config.overlay_userxattr = 1
             }
         }
         let ops = array(of: berth_mount_op.self, count: operations.count)
@@ -87,7 +99,11 @@ final class SpawnArguments {
         // berth exec: a process in the namespaces of the container whose init `target` is.
         // Its root, mounts, hostname and network are the container's as they are.
         if let target {
-            config.join_namespaces = c.namespaces.setnsFlags
+            // The user namespace first (setns with a pidfd enters it before the others, whose
+            // owner it is).
+            config.join_namespaces = c.namespaces.setnsFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
+            config.n_idmapped = 0
+            config.overlay_userxattr = 0
             config.join_pidfd = target
             config.namespaces = 0
             config.unshare_cgroup = 0

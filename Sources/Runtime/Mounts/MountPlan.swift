@@ -47,8 +47,14 @@ public enum MountPlan {
 
         // sysfs read-only; in the host's network namespace it would show the host's interfaces,
         // which is what `--network host` asks for.
-        ops.append(.init(.mount(fstype: "sysfs", source: "sysfs", data: nil), target: "/sys",
-                         flags: hardened.union(.readOnly)))
+        // A user namespace may mount sysfs only with a network namespace of its own; without one
+        // the host's /sys is bound, read-only, as rootless podman does.
+        if config.userNamespace != nil, !config.namespaces.contains(.network) {
+            ops.append(.init(.bind(source: "/sys"), target: "/sys", flags: hardened.union(.readOnly)))
+        } else {
+            ops.append(.init(.mount(fstype: "sysfs", source: "sysfs", data: nil), target: "/sys",
+                             flags: hardened.union(.readOnly)))
+        }
         if cgroupMode == .unified, config.namespaces.contains(.cgroup) {
             ops.append(.init(.mount(fstype: "cgroup2", source: "cgroup2", data: nil), target: "/sys/fs/cgroup",
                              flags: hardened.union(.readOnly)))

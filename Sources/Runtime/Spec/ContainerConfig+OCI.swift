@@ -29,7 +29,9 @@ extension ContainerConfig {
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
             devices: resources.devices.map { $0.map(\.oci) })
         let linux = OCIRuntimeSpec.Linux(
-            namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) },
+            namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) }
+                + (userNamespace != nil ? [.init(type: "user")] : []),
+            uidMappings: userNamespace?.uidMappings, gidMappings: userNamespace?.gidMappings,
             resources: resources, seccomp: seccomp?.oci, maskedPaths: maskedPaths, readonlyPaths: readOnlyPaths,
             devices: devices.isEmpty ? nil : devices.map(\.oci))
         return OCIRuntimeSpec(
@@ -81,6 +83,15 @@ extension ContainerConfig {
             guard namespace.path == nil else {
                 throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace "
                                    + "at \(namespace.path ?? ""): berth creates its namespaces")
+            }
+            if namespace.type == "user" {
+                guard let uids = linux.uidMappings, let gids = linux.gidMappings else {
+                    throw RuntimeError(.invalidArgument,
+                                       "the container's spec asks for a user namespace without uidMappings and gidMappings")
+                }
+                userNamespace = UserNamespace(uidMappings: uids, gidMappings: gids)
+                try userNamespace?.validate()
+                continue
             }
             guard let known = NamespaceSet.ociNames.first(where: { $0.name == namespace.type }) else {
                 throw RuntimeError(.unsupported, "the container's spec asks for a \(namespace.type) namespace, which berth does not create")

@@ -40,7 +40,9 @@ enum TreeSnapshot {
         var directoryMtimes = true
         /// Whiteouts compare by type, device number and owner: their mode is not part of the format.
         var whiteoutModes = false
-        var xattrFilter: (String) -> Bool = { _ in true }
+        /// By default all but user.overlay.opaque: the unpacker's copy of trusted.overlay.opaque
+        /// for overlays mounted in a user namespace, not content of the layer.
+        var xattrFilter: (String) -> Bool = { $0 != "user.overlay.opaque" }
     }
 
     static func take(_ root: String, _ options: Options = Options()) throws -> [String: TreeNode] {
