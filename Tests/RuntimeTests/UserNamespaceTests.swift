@@ -78,7 +78,8 @@ import CSpawn
                                      linkDirectory: "/c/links")
         #expect(Launcher.idmappedSources(of: config) == ["/l/a", "/l/b"])
         let args = SpawnArguments(container: config, operations: [], stdio: (0, 1, 2), controllingTerminal: false,
-                                  placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil, lastCap: 40, overlayShortNames: nil, entry: -1)
+                                  placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil,
+                                  lastCap: 40, overlayShortNames: nil, entry: -1)
         let c = args.config
         #expect(c.n_idmapped == 2 && c.overlay_userxattr == 1)
         #expect(c.namespaces & berth_clone_newuser != 0)
@@ -89,7 +90,8 @@ import CSpawn
         config.userNamespace = nil
         #expect(Launcher.idmappedSources(of: config).isEmpty)
         let plain = SpawnArguments(container: config, operations: [], stdio: (0, 1, 2), controllingTerminal: false,
-                                   placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil, lastCap: 40, overlayShortNames: nil, entry: -1)
+                                   placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil,
+                                  lastCap: 40, overlayShortNames: nil, entry: -1)
         #expect(plain.config.n_idmapped == 0 && plain.config.namespaces & berth_clone_newuser == 0)
     }
 }
