@@ -11,7 +11,7 @@ extension Containers {
         func cloneIntoCgroup() throws {
             let r = try fixture.run(["--memory", "64m"], ["/bin/cat", "/proc/self/cgroup"], global: ["--debug"])
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stderr.contains("clone3-into-cgroup=true"))
+            #expect(r.stderr.contains("placed-without-attach=true"), "v2 places the child with clone3 (no v1 tasks files there)")
             #expect(r.output == "0::/")
         }
 
