@@ -39,6 +39,7 @@ let package = Package(
         fuzzTarget("oci-image", [.product(name: "ImageStore", package: berth), .product(name: "JSON", package: berth)]),
         fuzzTarget("layer-tar", [.product(name: "ImageStore", package: berth)]),
         fuzzTarget("run-flags", [.product(name: "Runtime", package: berth), .product(name: "Containers", package: berth)]),
+        fuzzTarget("user-spec", [.product(name: "Runtime", package: berth)]),
         fuzzTarget("seccomp-profile", [.product(name: "Runtime", package: berth), .product(name: "JSON", package: berth)]),
     ]
 )
