@@ -31,6 +31,20 @@ struct ImageReferenceTests {
         #expect(try ImageReference.parse("localhost:5000/a/b:c").description == "localhost:5000/a/b:c")
     }
 
+    /// Found by Fuzz/ (image-reference): the 255-character limit was on the whole text, so a long
+    /// name without a tag parsed and its stored form, with ":latest", did not.
+    @Test("a name of 255 characters, with or without a tag, parses again from its stored form")
+    func longestName() throws {
+        let name = "registry.example.com/" + String(repeating: "a", count: 255 - 21)
+        for text in [name, name + ":" + String(repeating: "t", count: 128),
+                     name + "@sha256:" + String(repeating: "0", count: 64)] {
+            let ref = try ImageReference.parse(text)
+            #expect(ref.name == name)
+            #expect(try ImageReference.parse(ref.description) == ref)
+        }
+        #expect(throws: ImageStoreError.self) { try ImageReference.parse(name + "a") }
+    }
+
     @Test("bad references say why", arguments: [
         ("", "it is empty"),
         ("BUSYBOX::x", "repository names must be lowercase"),

@@ -48,6 +48,9 @@ import Runtime
             ("", "use name=soft[:hard], e.g. nofile=1024:2048"),
             ("nofile=", "use name=soft[:hard], e.g. nofile=1024:2048"),
             ("=1024", "use name=soft[:hard], e.g. nofile=1024:2048"),
+            // Found by Fuzz/ (run-flags): a leading "=" was dropped and this read as nproc=5.
+            ("=nproc=5", "use name=soft[:hard], e.g. nofile=1024:2048"),
+            ("==nofile=1", "use name=soft[:hard], e.g. nofile=1024:2048"),
             ("files=1024", "unknown resource \"files\" (known: \(known))"),
             ("NOFILE=1024", "unknown resource \"NOFILE\" (known: \(known))"),
             ("nofile=abc", "\"abc\" is not a number"),

@@ -125,6 +125,22 @@ final class TemporaryDirectory {
             let groupError = #expect(throws: RuntimeError.self) { try UserSpec.resolve("0:wheel", rootfs: root.path) }
             #expect(groupError?.description == "group \"wheel\" is not in the container's /etc/group")
         }
+
+        /// Found by Fuzz/ (user-spec): the files were split as Swift characters, so a CRLF file
+        /// ("\r\n" is one character) was one line with its entries after the first unknown, and a
+        /// name matched any Unicode-equivalent spelling of it, where libc compares bytes.
+        @Test func theFilesAreReadByBytesAsLibcReadsThem() throws {
+            let root = try TemporaryDirectory("berth-ut-userspec")
+            try root.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\r\nalice:x:1000:1000::/home/alice:/bin/sh\r\n"
+                + "  e\u{301}ve:x:1002:1002::/home/eve:/bin/sh\n")
+            try root.write("etc/group", "root:x:0:\r\nwheel:x:10:alice\r\n")
+            #expect(try UserSpec.resolve("alice:wheel", rootfs: root.path) == ProcessUser(uid: 1000, gid: 10))
+            #expect(UserSpec.home(of: 1000, rootfs: root.path) == "/home/alice")
+            #expect(try UserSpec.resolve("e\u{301}ve", rootfs: root.path) == ProcessUser(uid: 1002, gid: 1002))
+            // The same name with a precomposed é is another name to libc.
+            let error = #expect(throws: RuntimeError.self) { try UserSpec.resolve("\u{e9}ve", rootfs: root.path) }
+            #expect(error?.code == .notFound)
+        }
     }
 
     /// An image's layers, topmost first, as `run` reads them before the overlay is mounted.

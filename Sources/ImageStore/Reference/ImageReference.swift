@@ -36,7 +36,6 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
             ImageStoreError(.invalidReference, "invalid image reference \"\(text)\": \(why)")
         }
         guard !text.isEmpty else { throw fail("it is empty") }
-        guard text.utf8.count <= 255 else { throw fail("it is longer than 255 characters") }
 
         var rest = Substring(text)
         var digest: Digest?
@@ -79,8 +78,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                 throw fail("\"\(component)\" is not a valid name component (lowercase letters and digits, separated by '.', '_', '__' or '-')")
             }
         }
-        if tag == nil && digest == nil { tag = "latest" }
-        return ImageReference(registry: registry, path: components.joined(separator: "/"), tag: tag, digest: digest)
+        // The distribution spec's limit is on the name alone: a limit on the whole text would
+        // accept a 250-character name without a tag and refuse its stored form, with ":latest".
+        let reference = ImageReference(registry: registry, path: components.joined(separator: "/"),
+                                       tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
+        guard reference.name.utf8.count <= 255 else { throw fail("the name is longer than 255 characters") }
+        return reference
     }
 
     /// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`, the distribution spec's path component.

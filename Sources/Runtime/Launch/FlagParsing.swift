@@ -5,11 +5,14 @@ import Glibc
 extension ResourceLimit {
     /// Docker's `--ulimit name=soft[:hard]` ("nofile=1024:2048", "nproc=512").
     public static func parse(_ text: String) throws -> ResourceLimit {
-        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        // Empty parts are kept: with split's default, which drops them, "=nproc=5" read as nproc=5.
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         func fail(_ why: String) -> RuntimeError {
             RuntimeError(.invalidArgument, "invalid ulimit \"\(text)\": \(why)")
         }
-        guard parts.count == 2 else { throw fail("use name=soft[:hard], e.g. nofile=1024:2048") }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw fail("use name=soft[:hard], e.g. nofile=1024:2048")
+        }
         guard let resource = names[parts[0]] else {
             throw fail("unknown resource \"\(parts[0])\" (known: \(names.keys.sorted().joined(separator: ", ")))")
         }

@@ -24,11 +24,11 @@ public enum UserSpec {
         if let number = UInt32(userPart) {
             uid = number
             // A known uid gets its primary group, as with a name.
-            if let entry = passwd.flatMap({ findEntry($0, where: { $0.count > 3 && $0[2] == userPart }) }) {
+            if let entry = passwd.flatMap({ findEntry($0, where: { $0.count > 3 && $0[2].elementsEqual(userPart.utf8) }) }) {
                 gid = UInt32(entry[3]) ?? 0
             }
         } else {
-            guard let entry = passwd.flatMap({ findEntry($0, where: { $0.first == userPart }) }),
+            guard let entry = passwd.flatMap({ findEntry($0, where: { $0[0].elementsEqual(userPart.utf8) }) }),
                   entry.count > 3, let u = UInt32(entry[2]), let g = UInt32(entry[3]) else {
                 throw RuntimeError(.notFound, "user \"\(userPart)\" is not in the container's /etc/passwd")
             }
@@ -41,7 +41,7 @@ public enum UserSpec {
                 gid = number
             } else {
                 let group = try? readInRoots(roots, "/etc/group")
-                guard let entry = group.flatMap({ findEntry($0, where: { $0.first == groupPart }) }),
+                guard let entry = group.flatMap({ findEntry($0, where: { $0[0].elementsEqual(groupPart.utf8) }) }),
                       entry.count > 2, let g = UInt32(entry[2]) else {
                     throw RuntimeError(.notFound, "group \"\(groupPart)\" is not in the container's /etc/group")
                 }
@@ -63,13 +63,22 @@ public enum UserSpec {
 
     public static func home(of uid: UInt32, roots: [String]) -> String? {
         guard let passwd = try? readInRoots(roots, "/etc/passwd") else { return nil }
-        return findEntry(passwd, where: { $0.count > 5 && $0[2] == String(uid) })?[5]
+        return findEntry(passwd, where: { $0.count > 5 && $0[2].elementsEqual(String(uid).utf8) })?[5]
     }
 
-    private static func findEntry(_ file: String, where match: ([String]) -> Bool) -> [String]? {
-        for line in file.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            if match(fields) { return fields }
+    /// The fields of the first entry of a passwd or group file that `match` accepts, read as libc
+    /// and runc read the file: by bytes, lines split at '\n' and trimmed of spaces (so a CRLF file
+    /// reads as its LF twin), fields at ':'. As Swift characters, "\r\n" is one character that no
+    /// split at "\n" sees (a CRLF file was one line, its entries after the first unknown), and
+    /// names compare up to Unicode equivalence, which libc's do not.
+    private static func findEntry(_ file: [UInt8], where match: ([ArraySlice<UInt8>]) -> Bool) -> [String]? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || (9...13).contains(byte) }
+        for line in file.split(separator: UInt8(ascii: "\n")) {
+            guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) }) else {
+                continue
+            }
+            let fields = line[first...last].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            if match(fields) { return fields.map { String(decoding: $0, as: UTF8.self) } }
         }
         return nil
     }
@@ -78,7 +87,7 @@ public enum UserSpec {
     /// rule: a layer that deleted it (a whiteout) or whose directory above it is opaque (made
     /// anew there) hides the lower layers' copies. The file is read inside the one layer that
     /// shows it, its links resolved inside that layer's root, never out of it.
-    private static func readInRoots(_ roots: [String], _ path: String) throws -> String {
+    private static func readInRoots(_ roots: [String], _ path: String) throws -> [UInt8] {
         switch OverlayLookup(layers: roots).find(path) {
         case .visible(let layer, _), .behindNonDirectory(let layer, _):
             return try readInRoot(roots[layer], path)
@@ -88,12 +97,12 @@ public enum UserSpec {
     }
 
     /// Reads a file of the image without following its symlinks out of the root.
-    private static func readInRoot(_ rootfs: String, _ path: String) throws -> String {
+    private static func readInRoot(_ rootfs: String, _ path: String) throws -> [UInt8] {
         let fd = berth_open_in_root(rootfs, path, O_RDONLY)
         guard fd >= 0 else { throw RuntimeError.system("cannot read \(path) in the container's root") }
         defer { close(fd) }
         do {
-            return String(decoding: try FileIO.readAll(fd, path: path), as: UTF8.self)
+            return try FileIO.readAll(fd, path: path)
         } catch {
             throw RuntimeError.system("cannot read \(path) in the container's root", errno: error.errno)
         }
