@@ -127,19 +127,20 @@ extension Containers {
             let root = try UsernsRoot(fixture)
             defer { root.destroy() }
             try root.store.importBusybox("bb:1")
-            let script = "mkdir /data && echo a > /data/a && chown 1000:1001 /data/a && echo b > /data/b"
+            // A directory of its own: other tests bind volumes at /data in the shared fixture root.
+            let script = "mkdir /committed && echo a > /committed/a && chown 1000:1001 /committed/a && echo b > /committed/b"
             for mode in ["auto", "host"] {
                 let r = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--userns=\(mode)",
                                         "--name", mode, "bb:1", "/bin/sh", "-c", script])
                 try #require(r.status == 0, "\(r.stderr)")
-                #expect(try root.berth(["diff", mode]).output == "A /data\nA /data/a\nA /data/b")
+                #expect(try root.berth(["diff", mode]).output == "A /committed\nA /committed/a\nA /committed/b")
                 #expect(try root.berth(["commit", mode, "\(mode):1"]).status == 0)
             }
             let listings = try ["auto", "host"].map { mode in
                 try root.berth(["run", "--rm", "--cgroup-parent", fixture.cgroupParent, "\(mode):1",
-                                "stat", "-c", "%n %u:%g %a", "/data", "/data/a", "/data/b"]).output
+                                "stat", "-c", "%n %u:%g %a", "/committed", "/committed/a", "/committed/b"]).output
             }
-            #expect(listings[0] == "/data 0:0 755\n/data/a 1000:1001 644\n/data/b 0:0 644")
+            #expect(listings[0] == "/committed 0:0 755\n/committed/a 1000:1001 644\n/committed/b 0:0 644")
             #expect(listings[0] == listings[1])
         }
 
