@@ -98,3 +98,25 @@ struct FixtureError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+extension Fixture {
+    /// Why `--userns=auto` cannot run here, or nil when it can: its idmapped mounts need a
+    /// filesystem (and kernel) that supports them, and the QEMU VM's test directory does not
+    /// (mount_setattr answers EINVAL there). Asked once, with berth itself, on the fixture's root.
+    static let userNamespacesUnavailable: String? = {
+        let fixture = Fixture.shared
+        if let setupError = fixture.setupError { return setupError }
+        do {
+            let state = try fixture.makeStateRoot()
+            let subuid = state + "-subuid", subgid = state + "-subgid"
+            for file in [subuid, subgid] { try "root:100000:65536\n".write(toFile: file, atomically: true, encoding: .utf8) }
+            let r = try Command.run("/usr/bin/env", [
+                "BERTH_SUBUID_FILE=\(subuid)", "BERTH_SUBGID_FILE=\(subgid)", fixture.berth, "--root", state, "run",
+                "--cgroup-parent", fixture.cgroupParent, "--rootfs", fixture.rootfs, "--userns=auto", "--", "/bin/true",
+            ])
+            return r.status == 0 ? nil : "--userns=auto cannot run here: \(r.stderr)"
+        } catch {
+            return "--userns=auto cannot run here: \(error)"
+        }
+    }()
+}
