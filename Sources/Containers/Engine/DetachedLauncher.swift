@@ -21,12 +21,8 @@ public struct MonitorPrograms: Sendable {
 
     /// berth and berth-monitor next to the running executable.
     public static func besideThisExecutable() throws -> MonitorPrograms {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { throw ContainerError.system("cannot find berth's own executable") }
-        let berth = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let directory = berth.lastIndex(of: "/").map { String(berth[..<$0]) } ?? "."
-        return try MonitorPrograms(berth: berth, monitor: directory + "/berth-monitor").checked()
+        guard let berth = RunningExecutable.path else { throw ContainerError.system("cannot find berth's own executable") }
+        return try MonitorPrograms(berth: berth, monitor: RunningExecutable.directory(of: berth) + "/berth-monitor").checked()
     }
 
     func checked() throws -> MonitorPrograms {

@@ -1,4 +1,5 @@
 import FileSystem
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +32,7 @@ struct SubordinateIDFile {
         }
         var entries: [Entry] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: " \t\r")
+            let trimmed = line.trimmingWhitespace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let fields = trimmed.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, !fields[0].isEmpty, let first = UInt32(fields[1]), let count = UInt32(fields[2]),
@@ -68,13 +69,5 @@ struct SubordinateIDFile {
         text = newText
         entries.append(entry)
         return entry
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        let skip: (Character) -> Bool = { set.contains($0) }
-        guard let start = firstIndex(where: { !skip($0) }), let end = lastIndex(where: { !skip($0) }) else { return "" }
-        return String(self[start...end])
     }
 }

@@ -13,11 +13,7 @@ enum EntryProgram {
     /// berth-entry's file: beside the running executable (berth, or a test bundle in the build
     /// directory), where the build puts it and an installation must too.
     static var path: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "."
-        return directory + "/berth-entry"
+        RunningExecutable.directory(of: RunningExecutable.path ?? "") + "/berth-entry"
     }
 
     private static let sealed = Mutex<Int32>(-1)

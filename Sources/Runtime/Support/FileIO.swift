@@ -39,7 +39,7 @@ func listDirectory(_ path: String) -> [String] { (try? Directory.names(atPath: p
 
 extension StringProtocol {
     /// The string without leading and trailing spaces, tabs and newlines (no Foundation here).
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""
