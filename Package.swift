@@ -64,12 +64,22 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // rtnetlink and nf_tables map elements spoken directly: one message per step of a
+        // container's network, no library state to fill first.
+        .target(name: "CNetlink", cSettings: strictC),
+        // Bridges, veth pairs, address leases, berth's nftables table, published ports, the
+        // name files: a network namespace (a pid) onto a network. Knows nothing else of containers.
+        .target(
+            name: "Network",
+            dependencies: ["BerthErrors", "CFileSystem", "CNetlink", "FileSystem", "JSON"],
+            swiftSettings: strictSwift
+        ),
         // The container engine (DESIGN.md's `Containers`): create, run, start, stop, kill, exec,
         // restart policies and removal, over records, names and logs on disk.
         .target(
             name: "Containers",
             dependencies: [
-                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime", "ImageStore",
+                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime", "ImageStore", "Network",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -100,6 +110,7 @@ let package = Package(
                 "Runtime",
                 "ImageStore",
                 "Containers",
+                "Network",
                 "JSON",
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
+        .testTarget(name: "NetworkTests", dependencies: ["Network"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(

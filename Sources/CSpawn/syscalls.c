@@ -99,3 +99,20 @@ void berth_cloexec_from(int first) {
     int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
     for (int fd = first; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
+
+int berth_enter_network_namespace(int netns_fd) {
+    int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own < 0) return -1;
+    if (setns(netns_fd, CLONE_NEWNET) < 0) {
+        int e = errno;
+        close(own);
+        errno = e;
+        return -1;
+    }
+    return own;
+}
+
+void berth_leave_network_namespace(int own_fd) {
+    if (setns(own_fd, CLONE_NEWNET) < 0) abort();
+    close(own_fd);
+}

@@ -1,4 +1,5 @@
 import JSON
+import Network
 import Runtime
 
 /// The record's JSON form, Docker's inspect keys, both ways. Reading is lenient where Docker's
@@ -102,6 +103,8 @@ extension HostSettings {
                 ])),
             ])),
             ("UsernsMode", .string(usernsMode)),
+            ("PortBindings", portBindingsJSON), ("PublishAllPorts", .bool(publishAllPorts)),
+            ("BerthNetworkAliases", strings(networkAliases)), ("BerthIPAddress", ipAddress.map(JSONValue.string) ?? .null),
         ] + (userNamespace.map { [("BerthUserNamespace", $0.json)] } ?? []))
     }
 
@@ -119,11 +122,48 @@ extension HostSettings {
         if let size = log?["max-size"]?.string.flatMap({ Int64($0) }) { logMaxSize = size }
         if let files = log?["max-file"]?.string.flatMap({ Int($0) }) { logMaxFiles = files }
         usernsMode = o.value("UsernsMode")?.string ?? ""
+        portBindings = Self.portRequests(o.value("PortBindings"))
+        publishAllPorts = o.value("PublishAllPorts")?.bool ?? false
+        networkAliases = o.strings("BerthNetworkAliases")
+        ipAddress = o.value("BerthIPAddress")?.string
         userNamespace = try o.value("BerthUserNamespace").map(UserNamespace.init(json:))
     }
 }
 
 private func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+
+extension HostSettings {
+    /// Docker's `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`; a host range is "8000-8010",
+    /// any free port "".
+    var portBindingsJSON: JSONValue {
+        var keys: [String] = []
+        var entries: [String: [JSONValue]] = [:]
+        for request in portBindings {
+            let key = request.containerKey
+            if entries[key] == nil { keys.append(key) }
+            let ports = request.hostPorts.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" } ?? ""
+            let address = request.hostAddress == .any ? "" : request.hostAddress.description
+            entries[key, default: []].append(.object([("HostIp", .string(address)), ("HostPort", .string(ports))]))
+        }
+        return .object(keys.map { ($0, .array(entries[$0] ?? [])) })
+    }
+
+    static func portRequests(_ json: JSONValue?) -> [PortRequest] {
+        guard let members = json?.object else { return [] }
+        var requests: [PortRequest] = []
+        for (key, value) in members {
+            let parts = key.split(separator: "/")
+            guard let port = parts.first.flatMap({ UInt16($0) }),
+                  let proto = PortProtocol(rawValue: parts.count > 1 ? String(parts[1]) : "tcp") else { continue }
+            for entry in value.array ?? [] {
+                let address = entry["HostIp"]?.string.flatMap { $0.isEmpty ? IPv4Address.any : IPv4Address($0) } ?? .any
+                let ports = entry["HostPort"]?.string.flatMap { $0.isEmpty ? nil : PortRequest.range($0) }
+                requests.append(PortRequest(hostAddress: address, hostPorts: ports, containerPort: port, proto: proto))
+            }
+        }
+        return requests
+    }
+}
 
 extension UserNamespace {
     /// {"UidMappings": [{"ContainerID", "HostID", "Size"}], "GidMappings": […]}, the OCI spec's names.

@@ -1,3 +1,4 @@
+import Network
 import Runtime
 
 /// What berth keeps about one container in `containers/<id>/config.json`, shaped like Docker's
@@ -144,6 +145,13 @@ public struct HostSettings: Sendable, Equatable {
     /// bytes (0: never), keep this many files.
     public var logMaxSize: Int64 = 10 * 1024 * 1024
     public var logMaxFiles: Int = 2
+    /// `-p` and `-P`'s ports (Docker's PortBindings: "80/tcp" → host address and port).
+    public var portBindings: [PortRequest] = []
+    public var publishAllPorts = false
+    /// `--network-alias` entries.
+    public var networkAliases: [String] = []
+    /// `--ip`, as given.
+    public var ipAddress: String?
     /// `--userns` as given ("" when not: the host's, as Docker records it).
     public var usernsMode = ""
     /// The container's own user namespace (`--userns=auto`): its range stays taken while the

@@ -47,6 +47,12 @@ enum Berth {
         ("save", SaveImages.self),
         ("load", LoadImages.self),
         ("image prune", PruneImages.self),
+        ("port", ContainerPorts.self),
+        ("network create", CreateNetwork.self),
+        ("network ls", ListNetworks.self),
+        ("network inspect", InspectNetworks.self),
+        ("network rm", RemoveNetworks.self),
+        ("network prune", PruneNetworks.self),
     ]
 
     static let spec = CommandSpec(
@@ -62,6 +68,10 @@ enum Berth {
             SaveImages.spec, LoadImages.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
                         subcommands: [PruneImages.spec]),
+            ContainerPorts.spec,
+            CommandSpec(name: "network", abstract: "Manage networks.", usage: "COMMAND",
+                        subcommands: [CreateNetwork.spec, ListNetworks.spec, InspectNetworks.spec, RemoveNetworks.spec,
+                                      PruneNetworks.spec]),
         ]
     )
 

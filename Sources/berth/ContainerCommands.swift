@@ -31,7 +31,7 @@ struct ListContainers: BerthCommand {
         let engine = try global.engine()
         engine.tidy()
         let now = Int(time(nil))
-        var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
+        var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"])
         // Newest first, as Docker lists them.
         for record in engine.list().reversed() {
             let state = engine.state(of: record)
@@ -39,6 +39,7 @@ struct ListContainers: BerthCommand {
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
             let status = record.statusText(state, now: now)
+            let ports = state.status == .running ? engine.portsText(record) : ""
             switch format {
             case .quiet:
                 Output.print(id)
@@ -46,10 +47,11 @@ struct ListContainers: BerthCommand {
                 Output.jsonLine([
                     ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
                     ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
-                    ("State", .string(state.statusName)), ("Status", .string(status)), ("Names", .string(record.name)),
+                    ("State", .string(state.statusName)), ("Status", .string(status)), ("Ports", .string(ports)),
+                    ("Names", .string(record.name)),
                 ])
             case .table:
-                table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, record.name])
+                table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, ports, record.name])
             }
         }
         if format == .table { Output.print(table.render()) }

@@ -22,6 +22,10 @@ extension Run {
         request.pidsLimit = pidsLimit
         request.readOnly = readOnly
         request.network = network
+        request.networkAliases = networkAliases
+        request.ipAddress = ipAddress
+        request.publish = publish
+        request.publishAll = publishAll
         request.userns = userns
         request.useInit = useInit
         request.capAdd = capAdd

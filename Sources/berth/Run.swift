@@ -50,8 +50,16 @@ struct Run: BerthCommand {
             .value("cpus", valueName: "n", help: "CPU limit in cores (e.g. 0.5)."),
             .value("pids-limit", valueName: "n", help: "Maximum number of processes and threads."),
             .flag("read-only", help: "Mount the container's root filesystem read-only."),
-            .value("network", valueName: "mode",
-                   help: "Network: none (a new namespace with only lo) or host. (default: none)"),
+            .value("network", valueName: "network", help: """
+                bridge (the default network: an address, outbound traffic, published ports), a network's name \
+                (berth network create; containers there reach each other by name), none (only lo), host (the \
+                host's), or container:NAME (another container's). (default: bridge)
+                """),
+            .repeatable("network-alias", valueName: "name", help: "Another name the container has on its user-defined network."),
+            .value("ip", valueName: "address", help: "The container's IPv4 address on its user-defined network."),
+            .repeatable("publish", short: "p", valueName: "ports",
+                        help: "Publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges as 8000-8010."),
+            .flag("publish-all", short: "P", help: "Publish every port the image EXPOSEs on a free host port."),
             .value("userns", valueName: "mode",
                    help: "User namespace: host, or auto (root inside is an unprivileged range of /etc/subuid). (default: host)"),
             .flag("init", help: "Run a tiny init as pid 1 that reaps zombies and forwards signals."),
@@ -98,6 +106,10 @@ struct Run: BerthCommand {
     let pidsLimit: Int64?
     let readOnly: Bool
     let network: String
+    let networkAliases: [String]
+    let ipAddress: String?
+    let publish: [String]
+    let publishAll: Bool
     let userns: UserNamespaceMode?
     let useInit: Bool
     let capAdd: [String]
@@ -156,7 +168,11 @@ struct Run: BerthCommand {
         cpus = try parsed.double("cpus")
         pidsLimit = try parsed.int64("pids-limit")
         readOnly = parsed.flag("read-only")
-        network = parsed.string("network") ?? "none"
+        network = parsed.string("network") ?? "bridge"
+        networkAliases = parsed.strings("network-alias")
+        ipAddress = parsed.string("ip")
+        publish = parsed.strings("publish")
+        publishAll = parsed.flag("publish-all")
         do {
             userns = try parsed.string("userns").map(UserNamespaceMode.init(flag:))
         } catch {
@@ -212,9 +228,7 @@ struct Run: BerthCommand {
         if rootfs != nil && command.isEmpty {
             throw UsageError("no command given: berth run --rootfs DIR [options] -- COMMAND [ARG...]")
         }
-        guard network == "none" || network == "host" else {
-            throw UsageError("unknown network \"\(network)\": use none or host")
-        }
+        if network.isEmpty { throw UsageError("--network needs a value: bridge, none, host, container:NAME or a network's name") }
         // The kernel's smallest CFS quota is 1 ms per 100 ms period.
         if let cpus, !(cpus >= 0.01 && cpus <= 1024) {
             throw UsageError("--cpus must be a number of cores from 0.01 to 1024")

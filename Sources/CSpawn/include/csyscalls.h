@@ -47,6 +47,16 @@ int berth_random_bytes(void *buffer, size_t length);
 int berth_attach_device_program(int cgroup_fd, const void *instructions, unsigned int count,
                                 char *log, size_t log_size);
 
+/// Moves the calling thread into the network namespace `netns_fd` (setns(2)): a process it
+/// clones then starts there (`--network container:NAME`). Returns an fd of the thread's own
+/// namespace to come back with (`berth_leave_network_namespace`), or -1 with errno.
+int berth_enter_network_namespace(int netns_fd);
+
+/// Moves the calling thread back into `own_fd`'s network namespace and closes it. It cannot
+/// fail for a namespace the thread was in: on failure berth aborts rather than go on in the
+/// wrong one.
+void berth_leave_network_namespace(int own_fd);
+
 /// Namespace flags (CLONE_NEW*), so Swift needs no _GNU_SOURCE.
 extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_newuts,
     berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser;

@@ -44,6 +44,7 @@ extension ContainerEngine {
             record.rootfs = config.rootfs
             // A --rootfs container is the run of its command: nothing of it is kept.
             record.hostConfig.autoRemove = true
+            try applyNetwork(request, id: id, exposedPorts: [], to: &config, host: &record.hostConfig)
             return CreatedContainer(record: try store.create(record, launch: config, sync: sync), config: config,
                                     isDurable: sync == .immediate)
         case .image(let reference):
@@ -82,6 +83,8 @@ extension ContainerEngine {
                                 settings: settings, resources: config.resources, userNamespace: userNamespace)
         record.image = resolved.configDigest.description
         record.imageManifest = resolved.manifestDigest.description
+        try applyNetwork(request, id: id, exposedPorts: defaults?.exposedPorts.map { Array($0.keys) } ?? [], to: &config,
+                         host: &record.hostConfig)
         let created = try store.create(record, launch: config, sync: sync)
         // The container's root looks up its upper dir through the container's directory (the
         // files in it stay root's own, 0600).

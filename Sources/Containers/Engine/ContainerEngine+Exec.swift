@@ -57,6 +57,9 @@ extension ContainerEngine {
         var config = try store.launchConfig(of: record)
         config.rootfs = root
         config.args = request.command
+        // The init of a `container:` container lives in the other's network namespace: joined
+        // like the rest (the host's stays the host's).
+        if record.hostConfig.networkMode.hasPrefix("container:") { config.namespaces.insert(.network) }
         config.useInit = false
         config.terminal = request.tty
         if let user = request.user {

@@ -1,4 +1,5 @@
 import JSON
+import Network
 
 extension ContainerEngine {
     /// The container as `docker inspect` shows it: the record with its state checked against the
@@ -18,6 +19,7 @@ extension ContainerEngine {
         // Docker's names start with a slash (its legacy container links).
         if let index = fields.firstIndex(where: { $0.key == "Name" }) { fields[index].value = .string("/" + record.name) }
         fields.append((key: "Mounts", value: .array(mounts)))
+        fields.append((key: "NetworkSettings", value: networkSettings(record, running: stored.state.status == .running)))
         if let rootfs = record.rootfs {
             fields.append((key: "GraphDriver", value: .object([
                 (key: "Name", value: "rootfs"), (key: "Data", value: .object([(key: "MergedDir", value: .string(rootfs))])),
@@ -33,5 +35,46 @@ extension ContainerEngine {
             ])))
         }
         return .object(fields)
+    }
+}
+
+extension ContainerEngine {
+    /// Docker's NetworkSettings: the address, gateway and published ports while it runs.
+    func networkSettings(_ record: ContainerRecord, running: Bool) -> JSONValue {
+        let current = running ? attachment(of: record) : nil
+        var ports: [(key: String, value: JSONValue)] = []
+        for binding in current?.1.ports ?? [] {
+            let key = "\(binding.containerPort)/\(binding.proto.rawValue)"
+            let entry: JSONValue = .object([(key: "HostIp", value: .string(binding.hostAddress.description)),
+                                            (key: "HostPort", value: .string(String(binding.hostPort)))])
+            if let index = ports.firstIndex(where: { $0.key == key }), case .array(let list) = ports[index].value {
+                ports[index].value = .array(list + [entry])
+            } else {
+                ports.append((key: key, value: .array([entry])))
+            }
+        }
+        var networks: [(key: String, value: JSONValue)] = []
+        var address = "", gateway = "", prefix = 0
+        if let (network, lease) = current, let addressing = network.addressing {
+            address = lease.address.description
+            gateway = addressing.gateway.description
+            prefix = addressing.subnet.prefixLength
+            networks.append((key: network.name, value: .object([
+                (key: "NetworkID", value: .string(network.id)), (key: "Aliases", value: .array(lease.aliases.map(JSONValue.string))),
+                (key: "IPAddress", value: .string(address)), (key: "IPPrefixLen", value: .number(JSONNumber(prefix))),
+                (key: "Gateway", value: .string(gateway)),
+            ])))
+        }
+        return .object([
+            (key: "Ports", value: .object(ports)), (key: "IPAddress", value: .string(address)),
+            (key: "IPPrefixLen", value: .number(JSONNumber(prefix))), (key: "Gateway", value: .string(gateway)),
+            (key: "Networks", value: .object(networks)),
+        ])
+    }
+
+    /// `ps`'s PORTS: `0.0.0.0:8080->80/tcp, ...` while it runs.
+    public func portsText(_ record: ContainerRecord) -> String {
+        guard let (_, lease) = attachment(of: record) else { return "" }
+        return lease.ports.map(\.description).joined(separator: ", ")
     }
 }

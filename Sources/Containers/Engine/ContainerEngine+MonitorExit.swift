@@ -17,6 +17,7 @@ extension ContainerEngine {
         let cgroup = CgroupPath(record.hostConfig.cgroup)
         let oomKilled = exitStatus == 128 + SIGKILL && ((try? cgroups.events(of: cgroup).oomKills) ?? 0) > 0
         let cgroupRemoved = (try? cgroups.destroy(cgroup)) != nil
+        leaveNetwork(record)
         record.state = record.state.ended(exitCode: exitStatus, oomKilled: oomKilled)
 
         let policy = record.hostConfig.restartPolicy

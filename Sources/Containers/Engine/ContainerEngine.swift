@@ -56,6 +56,7 @@ public struct ContainerEngine: Sendable {
     /// containers whose supervisor is gone.
     public func removeLeftovers() {
         runDirectory.removeLeftovers(cgroups: cgroups, logger: logger)
+        reconcileNetworks()
     }
 
     /// `removeLeftovers`, and also the container directories of interrupted creations and

@@ -34,8 +34,17 @@ public struct ContainerRequest: Sendable {
     public var cpus: Double?
     public var pidsLimit: Int64?
     public var readOnly = false
-    /// "none" (a network namespace with only lo) or "host".
-    public var network = "none"
+    /// "bridge" (the default network), "none" (a network namespace with only lo), "host",
+    /// "container:NAME" (another container's network namespace) or a network's name.
+    public var network = "bridge"
+    /// `--network-alias`: more names the container has on a user-defined network.
+    public var networkAliases: [String] = []
+    /// `--ip`: the container's address on its network.
+    public var ipAddress: String?
+    /// `-p` entries, as given.
+    public var publish: [String] = []
+    /// `-P`: every port the image EXPOSEs, on a free host port.
+    public var publishAll = false
     /// `--userns`; nil: not given (the host's).
     public var userns: UserNamespaceMode?
     public var useInit = false
@@ -79,7 +88,6 @@ extension ContainerRequest {
         config.readOnlyRootfs = readOnly
         config.useInit = useInit
         if let dir = workdir ?? image.workingDir, !dir.isEmpty { config.workingDirectory = dir }
-        if network == "host" { config.namespaces.remove(.network) }
         if let spec = user ?? image.user, !spec.isEmpty { config.user = try UserSpec.resolve(spec, roots: fileRoots) }
         config.env = environment(config, image: image.env, fileRoots: fileRoots)
         config.bindMounts = try volumes.map(BindMount.parse)

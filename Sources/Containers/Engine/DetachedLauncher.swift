@@ -142,11 +142,14 @@ extension ContainerEngine {
     func becomeMonitor(_ record: ContainerRecord, config: ContainerConfig, lease: ContainerLease,
                        programs: MonitorPrograms, ready: Int32?) throws -> Never {
         var record = record
+        var config = config
         var fdsToClose: [Int32] = []
         defer { for fd in fdsToClose { close(fd) } }
         let launcher = launcher(cgroupParent: record.hostConfig.cgroupParent)
         var cgroupRemoved = true
+        var joinNetwork: ((pid_t) throws -> Void)?
         do {
+            joinNetwork = try prepareNetwork(of: record, config: &config)
             let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
             guard devNull >= 0 else { throw ContainerError.system("cannot open /dev/null") }
             fdsToClose.append(devNull)
@@ -168,7 +171,7 @@ extension ContainerEngine {
                 _ = fcntl(stdout.read, F_SETFD, 0)
                 _ = fcntl(stderr.read, F_SETFD, 0)
             }
-            let container = try launcher.launch(config, io: io)
+            let container = try launcher.launch(config, io: io, beforeRelease: joinNetwork)
             cgroupRemoved = false
             if container.pidfd >= 0 { close(container.pidfd) }
             for fd in fdsToClose { close(fd) }
@@ -194,6 +197,7 @@ extension ContainerEngine {
             throw ContainerError.system("cannot run the container's monitor \(programs.monitor)", errno: err)
         } catch {
             if !cgroupRemoved { _ = removeCgroup(launcher.cgroupPath(for: record.id)) }
+            if joinNetwork != nil { leaveNetwork(record) }
             lease.release()
             throw error
         }

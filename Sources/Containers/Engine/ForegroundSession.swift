@@ -21,8 +21,12 @@ extension ContainerEngine {
     public func runForeground(_ created: CreatedContainer, interactive: Bool) throws -> ContainerOutcome {
         var record = created.record
         do {
-            let outcome = try ForegroundSession(engine: self, config: created.config, interactive: interactive,
-                                                cgroupParent: record.hostConfig.cgroupParent).run { pid in
+            var config = created.config
+            let joinNetwork = try prepareNetwork(of: record, config: &config)
+            defer { if joinNetwork != nil { leaveNetwork(record) } }
+            let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive,
+                                                cgroupParent: record.hostConfig.cgroupParent,
+                                                beforeRelease: joinNetwork).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
                 try? store.write(record, durable: false)
             }
@@ -54,6 +58,8 @@ struct ForegroundSession {
     let config: ContainerConfig
     let interactive: Bool
     let cgroupParent: String
+    /// Puts the child on its network before its setup runs.
+    let beforeRelease: ((pid_t) throws -> Void)?
 
     /// Runs the container to its end. `started` is told the container's pid once it runs.
     func run(started: (pid_t) -> Void) throws -> ContainerOutcome {
@@ -67,7 +73,7 @@ struct ForegroundSession {
         defer { stdio.close() }
         let container: LaunchedContainer
         do {
-            container = try launcher.launch(config, io: stdio.io)
+            container = try launcher.launch(config, io: stdio.io, beforeRelease: beforeRelease)
         } catch {
             stdio.restoreTerminal()
             throw error

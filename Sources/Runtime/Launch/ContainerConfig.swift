@@ -62,6 +62,10 @@ public struct ContainerConfig: Sendable {
     public var rlimits: [ResourceLimit] = []
 
     public var namespaces = NamespaceSet.containerDefault
+    /// A network namespace to start in (`/proc/PID/ns/net` of another container's init, for
+    /// `--network container:NAME`) instead of a new one; `namespaces` then lacks `.network`.
+    /// Resolved at each start, never part of the launch spec.
+    public var networkNamespacePath: String?
     /// nil: the host's user namespace (Docker's default); else one of the container's own, which
     /// owns every other namespace it gets.
     public var userNamespace: UserNamespace?

@@ -61,7 +61,11 @@ public struct Launcher: Sendable {
         MountPlan.operations(for: config, cgroupMode: cgroups.mode, consolePath: io.terminalPath)
     }
 
-    public func launch(_ config: ContainerConfig, io: LaunchIO) throws -> LaunchedContainer {
+    /// `beforeRelease` runs with the child's pid once it exists, in its namespaces and cgroup,
+    /// and before its setup starts: what the container needs from outside before its command
+    /// runs (its network). When it throws, the launch is undone.
+    public func launch(_ config: ContainerConfig, io: LaunchIO,
+                       beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         var log = logger
         log[metadataKey: "container"] = "\(config.id.prefix(12))"
         // Work that can fail without side effects comes first.
@@ -89,9 +93,11 @@ public struct Launcher: Sendable {
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
                 overlayShortNames: overlayShortNames, entry: entry)
             var result = berth_spawn_result()
-            let rc = withExtendedLifetime(args) {
-                var cfg = args.config
-                return berth_spawn(&cfg, &result)
+            let rc = try Self.inNetworkNamespace(config.networkNamespacePath) {
+                withExtendedLifetime(args) {
+                    var cfg = args.config
+                    return berth_spawn(&cfg, &result)
+                }
             }
             placement.close()
             guard rc == 0 else {
@@ -99,7 +105,7 @@ public struct Launcher: Sendable {
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
-                                   idmappedSources: Self.idmappedSources(of: config))
+                                   idmappedSources: Self.idmappedSources(of: config), beforeRelease: beforeRelease)
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -137,7 +143,8 @@ public struct Launcher: Sendable {
     /// shares the container's, whose limits stay.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
                              ownsCgroup: Bool, operations: [MountOperation],
-                             idmappedSources: [String] = []) throws -> LaunchedContainer {
+                             idmappedSources: [String] = [],
+                             beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -155,6 +162,9 @@ public struct Launcher: Sendable {
                 abandon()
                 throw error
             }
+        }
+        if let beforeRelease {
+            do { try beforeRelease(result.pid) } catch { abandon(); throw error }
         }
         let released = berth_release(&result)
         guard released == 0 else {
@@ -176,6 +186,19 @@ public struct Launcher: Sendable {
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// Runs `body` (the clone) with this thread in the network namespace at `path`, so the child
+    /// starts there; nil runs it where the thread is.
+    static func inNetworkNamespace<R>(_ path: String?, _ body: () -> R) throws -> R {
+        guard let path else { return body() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError.system("cannot open the network namespace \(path) to join") }
+        defer { close(fd) }
+        let own = berth_enter_network_namespace(fd)
+        guard own >= 0 else { throw RuntimeError.system("cannot join the network namespace \(path)") }
+        defer { berth_leave_network_namespace(own) }
+        return body()
     }
 
     /// The host directories the child gets as idmapped mounts: the image's layers, or the root

@@ -14,6 +14,10 @@ public struct RuntimeDirectory: Sendable {
 
     private var containers: String { path + "/containers" }
 
+    /// The running container's own directory: files it needs only while it runs (its name
+    /// files) go here, and go with its record.
+    public func directory(of id: String) -> String { containers + "/" + id }
+
     /// Records a container before any of its resources exist, and holds its lock.
     public func register(id: String, cgroup: CgroupPath) throws -> ContainerLease {
         let dir = containers + "/" + id

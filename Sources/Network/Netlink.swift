@@ -1,0 +1,126 @@
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A netlink socket in one network namespace: links, addresses and routes (rtnetlink), or
+/// nf_tables map elements. Each call is one request and its answer.
+final class Netlink {
+    let fd: Int32
+    /// The namespace it speaks to, for messages ("the host", "the container").
+    let place: String
+
+    /// A route socket in the namespace `netnsFD` refers to (-1: berth's own).
+    init(protocol family: Int32 = Int32(BERTH_NETLINK_ROUTE), netnsFD: Int32 = -1, place: String = "the host") throws {
+        let rc = berth_netlink_open(family, netnsFD)
+        guard rc >= 0 else { throw NetworkError.system("cannot open a netlink socket in \(place)", errno: -rc) }
+        fd = rc
+        self.place = place
+    }
+
+    deinit { close(fd) }
+
+    private func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
+        if rc < 0 { throw NetworkError.system("cannot \(what()) in \(place)", errno: -rc) }
+    }
+
+    /// The index of the link `name`, or nil when there is none.
+    func linkIndex(_ name: String) throws -> Int32? {
+        let rc = berth_link_index(fd, name)
+        if rc == -ENODEV { return nil }
+        try check(rc, "look up the link \(name)")
+        return rc
+    }
+
+    /// Creates a bridge; false when one of that name was there already.
+    func createBridge(_ name: String, mtu: UInt32) throws -> Bool {
+        let rc = berth_bridge_create(fd, name, mtu)
+        if rc == -EEXIST { return false }
+        try check(rc, "create the bridge \(name)")
+        return true
+    }
+
+    func createVeth(_ hostName: String, peer: String, peerNamespace: Int32, mtu: UInt32) throws {
+        try check(berth_veth_create(fd, hostName, peer, peerNamespace, mtu), "create the veth pair \(hostName)")
+    }
+
+    func setLink(_ index: Int32, master: Int32 = 0, up: Bool, name: String) throws {
+        try check(berth_link_set(fd, index, master, up ? 1 : 0), "set up the link \(name)")
+    }
+
+    /// Deletes the link; false when there was none.
+    @discardableResult
+    func deleteLink(_ name: String) throws -> Bool {
+        let rc = berth_link_delete(fd, name)
+        if rc == -ENODEV { return false }
+        try check(rc, "delete the link \(name)")
+        return true
+    }
+
+    /// Adds `address`/`prefixLength` to the link; an address that is there already is fine.
+    func addAddress(_ address: IPv4Address, prefixLength: Int, to index: Int32, name: String) throws {
+        let rc = address.bytes.withUnsafeBufferPointer { berth_address_add(fd, index, $0.baseAddress, Int32(prefixLength)) }
+        if rc == -EEXIST { return }
+        try check(rc, "give \(name) the address \(address)/\(prefixLength)")
+    }
+
+    func addresses(of index: Int32) throws -> [(IPv4Address, Int)] {
+        var out = [berth_address](repeating: berth_address(), count: 64)
+        let rc = berth_addresses(fd, index, &out, Int32(out.count))
+        try check(rc, "list the addresses of link \(index)")
+        return out.prefix(Int(rc)).map {
+            (IPv4Address(bytes: $0.address), Int($0.prefix_length))
+        }
+    }
+
+    func addDefaultRoute(via gateway: IPv4Address) throws {
+        try check(gateway.bytes.withUnsafeBufferPointer { berth_route_add_default(fd, $0.baseAddress) },
+                  "add the default route through \(gateway)")
+    }
+
+    /// The main table's IPv4 routes, each with the name of its interface where it has one.
+    func routes() throws -> [(IPv4Subnet, Int32)] {
+        var out = [berth_route](repeating: berth_route(), count: 1024)
+        let rc = berth_routes(fd, &out, Int32(out.count))
+        try check(rc, "list the routes")
+        return out.prefix(Int(rc)).map {
+            (IPv4Subnet(network: IPv4Address(bytes: $0.destination), prefixLength: Int($0.prefix_length)), $0.interface_index)
+        }
+    }
+
+    func links(named prefix: String) throws -> [String] {
+        var names = [(CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar,
+                      CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar)](
+            repeating: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), count: 4096)
+        let rc = berth_links_named(fd, prefix, &names, Int32(names.count))
+        try check(rc, "list the links")
+        return names.prefix(Int(rc)).map { name in
+            withUnsafeBytes(of: name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        }
+    }
+
+    static func linkName(_ index: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
+        guard if_indextoname(UInt32(index), &buffer) != nil else { return "link \(index)" }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether the nf_tables chain exists (inet family).
+    func chainExists(table: String, chain: String) throws -> Bool {
+        let rc = berth_nft_chain_exists(fd, UInt8(BERTH_NFPROTO_INET), table, chain)
+        if rc == -ENOENT { return false }
+        try check(rc, "look up the nftables chain \(table) \(chain)")
+        return true
+    }
+
+    /// Adds (or deletes) map elements, all or none: keys and data laid end to end.
+    func changeMap(add: Bool, table: String, map: String, keys: [UInt8], keyLength: Int, data: [UInt8], dataLength: Int,
+                   count: Int) -> Int32 {
+        keys.withUnsafeBufferPointer { k in
+            data.withUnsafeBufferPointer { d in
+                berth_nft_map_change(fd, add ? 1 : 0, UInt8(BERTH_NFPROTO_INET), table, map, k.baseAddress, Int32(keyLength),
+                                     d.baseAddress, Int32(dataLength), Int32(count))
+            }
+        }
+    }
+}
