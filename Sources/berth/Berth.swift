@@ -8,6 +8,8 @@ protocol BerthCommand: Sendable {
     func run() throws -> Int32
     /// Whether the command supervises a process (and so takes signals from a signalfd).
     static var supervisesProcess: Bool { get }
+    /// The exit code of a failure that is not the user's command line (see the default below).
+    static var failureCode: Int32 { get }
 }
 
 extension BerthCommand {

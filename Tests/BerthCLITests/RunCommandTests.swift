@@ -114,7 +114,7 @@ final class TemporaryRootfs {
 
         @Test func defaults() throws {
             let run = try RunCommandTests.run(["--rootfs", "/r", "sh"])
-            #expect(run.network == "none")
+            #expect(run.network == "bridge")
             #expect(run.cgroupParent == "berth")
             #expect(!run.privileged && !run.readOnly && !run.useInit)
             #expect(run.memory == nil && run.cpus == nil && run.pidsLimit == nil)
@@ -154,8 +154,8 @@ final class TemporaryRootfs {
             (["run", "--rootfs", "/r"], noCommand),
             (["run", "--rootfs", "/r", "--"], noCommand),
             (["run", "--rootfs", "/r", "-it"], noCommand),
-            (["run", "--rootfs", "/r", "--network", "bridge", "sh"], "unknown network \"bridge\": use none or host"),
-            (["run", "--rootfs", "/r", "--network", "HOST", "sh"], "unknown network \"HOST\": use none or host"),
+            (["run", "--rootfs", "/r", "--network", "", "sh"],
+             "--network needs a value: bridge, none, host, container:NAME or a network's name"),
             (["run", "--rootfs", "/r", "--cpus", "0", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--cpus=-1", "sh"], "--cpus must be a number of cores from 0.01 to 1024"),
             (["run", "--rootfs", "/r", "--pids-limit=-5", "sh"], "--pids-limit must be at least 1"),

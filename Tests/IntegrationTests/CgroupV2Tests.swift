@@ -34,7 +34,7 @@ extension Containers {
             let state = try fixture.makeStateRoot()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: fixture.berth)
-            process.arguments = ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent,
+            process.arguments = ["--root", state, "run", "--network", "none", "--cgroup-parent", fixture.cgroupParent,
                                  "--rootfs", fixture.rootfs, "--memory", "32m", "--pids-limit", "8", "--",
                                  "/bin/payload", "trap"]
             let out = Pipe()

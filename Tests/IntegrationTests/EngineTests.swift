@@ -17,7 +17,7 @@ extension Containers {
             defer { root.removeAll() }
             let engine = try root.engine()
 
-            var request = ContainerRequest(root: .image(LifecycleRoot.image))
+            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
             request.name = "engine-web"
             request.cgroupParent = fixture.cgroupParent
             request.env = ["GREETING=hello"]
@@ -85,7 +85,7 @@ extension Containers {
             let engine = try root.engine()
             setenv("BERTH_ENGINE_TEST_VALUE", "first", 1)
             defer { unsetenv("BERTH_ENGINE_TEST_VALUE") }
-            var request = ContainerRequest(root: .image(LifecycleRoot.image))
+            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
             request.cgroupParent = fixture.cgroupParent
             request.env = ["BERTH_ENGINE_TEST_VALUE", "BERTH_ENGINE_TEST_UNSET"]
             request.command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
@@ -109,7 +109,7 @@ extension Containers {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
             let engine = try root.engine()
-            var request = ContainerRequest(root: .directory(fixture.rootfs))
+            var request = ContainerRequest(root: .directory(fixture.rootfs), network: "none")
             request.cgroupParent = fixture.cgroupParent
             request.command = ["/bin/sh", "-c", "exit 7"]
             let created = try engine.create(request)
@@ -125,7 +125,7 @@ extension Containers {
         func rootfsContainerIsAContainer() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
-            let spawned = try Spawned(fixture.berth, ["--root", root.path, "run", "--cgroup-parent", fixture.cgroupParent,
+            let spawned = try Spawned(fixture.berth, ["--root", root.path, "run", "--network", "none", "--cgroup-parent", fixture.cgroupParent,
                                                       "--name", "plain", "--rootfs", fixture.rootfs, "--",
                                                       "sh", "-c", "trap 'exit 5' TERM; while :; do sleep 0.1; done"],
                                       stdout: root.path + "/out", stderr: root.path + "/err")

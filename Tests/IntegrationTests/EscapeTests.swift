@@ -80,7 +80,7 @@ extension Containers {
             let subuid = state + "-subuid", subgid = state + "-subgid"
             for file in [subuid, subgid] { try "root:100000:65536\n".write(toFile: file, atomically: true, encoding: .utf8) }
             defer { for file in [subuid, subgid] { try? FileManager.default.removeItem(atPath: file) } }
-            let run = ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent, "--rootfs", fixture.rootfs]
+            let run = ["--root", state, "run", "--network", "none", "--cgroup-parent", fixture.cgroupParent, "--rootfs", fixture.rootfs]
                 + mode.options + Self.disk + ["--", "/bin/escape"]
             let r = try Command.run("/usr/bin/env", ["BERTH_SUBUID_FILE=\(subuid)", "BERTH_SUBGID_FILE=\(subgid)", fixture.berth] + run,
                                     timeout: 240)

@@ -23,7 +23,7 @@ final class LifecycleRoot: Sendable {
 
     /// `berth --root ROOT ARGS...`, its output through files (see `FileCommand`).
     func berth(_ args: [String], stdin: String? = nil, timeout: Double = 60) throws -> Command.Result {
-        try FileCommand.run(fixture.berth, ["--root", path] + args, stdin: stdin, timeout: timeout)
+        try FileCommand.run(fixture.berth, ["--root", path] + Fixture.offline(args), stdin: stdin, timeout: timeout)
     }
 
     /// The arguments of `berth run -d` under the fixture's cgroup parent.

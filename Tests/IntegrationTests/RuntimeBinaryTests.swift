@@ -58,7 +58,7 @@ extension Containers {
 
             let root = try fixture.makeStateRoot()
             func copy(_ args: [String], timeout: Double = 60) throws -> Command.Result {
-                try Command.run(berth, ["--root", root] + args, timeout: timeout)
+                try Command.run(berth, ["--root", root] + Fixture.offline(args), timeout: timeout)
             }
             #expect(try copy(["import", fixture.rootfs, "payload:1"]).status == 0)
             let started = try copy(["run", "-d"] + (underInit ? ["--init"] : []) + ["--name", "attack",

@@ -110,7 +110,6 @@ extension ContainerEngine {
                 config.namespaces.remove(.network)
                 host.networkMode = "container:" + other
             } else {
-                if choice == .host { config.namespaces.remove(.network) }
                 host.networkMode = request.network
             }
         }

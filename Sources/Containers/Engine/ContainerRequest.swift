@@ -60,7 +60,10 @@ public struct ContainerRequest: Sendable {
     /// The command and its arguments; for an image, empty means the image's own.
     public var command: [String] = []
 
-    public init(root: Root) { self.root = root }
+    public init(root: Root, network: String = "bridge") {
+        self.root = root
+        self.network = network
+    }
 }
 
 /// What an image's config gives a container unless a flag says otherwise.
@@ -88,6 +91,7 @@ extension ContainerRequest {
         config.readOnlyRootfs = readOnly
         config.useInit = useInit
         if let dir = workdir ?? image.workingDir, !dir.isEmpty { config.workingDirectory = dir }
+        if network == "host" { config.namespaces.remove(.network) }
         if let spec = user ?? image.user, !spec.isEmpty { config.user = try UserSpec.resolve(spec, roots: fileRoots) }
         config.env = environment(config, image: image.env, fileRoots: fileRoots)
         config.bindMounts = try volumes.map(BindMount.parse)

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -103,6 +106,55 @@ static int exe_attack(int seconds, const char *stop) {
         usleep(500);
     }
     printf("DONE\n");
+    return 0;
+}
+
+// A server for the network tests: tells each tcp client or udp sender the address it came
+// from ("peer=IP"), so a test sees what reached the container.
+static int serve(const char *proto, int port) {
+    int udp = !strcmp(proto, "udp");
+    int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || (!udp && listen(fd, 64) < 0)) { perror("serve"); return 1; }
+    printf("listening %s %d\n", proto, port);
+    for (;;) {
+        struct sockaddr_in peer;
+        socklen_t len = sizeof peer;
+        char reply[128], got[64] = "";
+        if (udp) {
+            ssize_t n = recvfrom(fd, got, sizeof got - 1, 0, (struct sockaddr *)&peer, &len);
+            if (n < 0) continue;
+            got[n] = 0;
+            int m = snprintf(reply, sizeof reply, "peer=%s got=%s\n", inet_ntoa(peer.sin_addr), got);
+            sendto(fd, reply, (size_t)m, 0, (struct sockaddr *)&peer, len);
+        } else {
+            int c = accept(fd, (struct sockaddr *)&peer, &len);
+            if (c < 0) continue;
+            int m = snprintf(reply, sizeof reply, "peer=%s\n", inet_ntoa(peer.sin_addr));
+            if (write(c, reply, (size_t)m) < 0) perror("write");
+            close(c);
+        }
+    }
+}
+
+// The client: prints the server's answer, or why there was none (within 3 seconds).
+static int ask(const char *proto, const char *ip, int port) {
+    int udp = !strcmp(proto, "udp");
+    int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    struct timeval limit = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) { printf("failed: %s\n", strerror(errno)); return 1; }
+    if (udp && send(fd, "ping", 4, 0) < 0) { printf("failed: %s\n", strerror(errno)); return 1; }
+    char buffer[256];
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    if (n <= 0) { printf("failed: %s\n", n < 0 ? strerror(errno) : "closed"); return 1; }
+    buffer[n] = 0;
+    printf("%s", buffer);
     return 0;
 }
 
@@ -221,6 +273,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "exit") && argc > 2) return atoi(argv[2]);
+    if (!strcmp(cmd, "serve") && argc > 3) return serve(argv[2], atoi(argv[3]));
+    if (!strcmp(cmd, "ask") && argc > 4) return ask(argv[2], argv[3], atoi(argv[4]));
     if (!strcmp(cmd, "exe-attack") && argc > 3) return exe_attack(atoi(argv[2]), argv[3]);
     fprintf(stderr, "payload: unknown command %s\n", cmd);
     return 2;

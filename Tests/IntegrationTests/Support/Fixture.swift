@@ -82,7 +82,7 @@ final class Fixture: Sendable {
         if let setupError { throw FixtureError(message: setupError) }
         let state = try root ?? makeStateRoot()
         let args = ["--root", state] + global + ["run", "--cgroup-parent", cgroupParent, "--rootfs", rootfs]
-            + options + ["--"] + command
+            + Self.networkDefault(options) + ["--"] + command
         return try Command.run(berth, args, stdin: stdin, timeout: timeout)
     }
 
@@ -90,7 +90,20 @@ final class Fixture: Sendable {
     /// must still pass `--cgroup-parent cgroupParent` itself.
     func berth(_ args: [String], root: String, stdin: String? = nil, timeout: Double = 60) throws -> Command.Result {
         if let setupError { throw FixtureError(message: setupError) }
-        return try Command.run(berth, ["--root", root] + args, stdin: stdin, timeout: timeout)
+        return try Command.run(berth, ["--root", root] + Self.offline(args), stdin: stdin, timeout: timeout)
+    }
+
+    /// A test that is not about networks runs its containers with `--network none`: the default
+    /// bridge would make a bridge, rules and a subnet for every test's state root. The network
+    /// suites say `--network` themselves (inside a stand-in host of their own).
+    static func networkDefault(_ options: [String]) -> [String] {
+        options.contains { $0 == "--network" || $0.hasPrefix("--network=") } ? options : ["--network", "none"] + options
+    }
+
+    /// `args` of a `run` or `create` with `networkDefault`'s rule applied; others as they are.
+    static func offline(_ args: [String]) -> [String] {
+        guard let command = args.first, command == "run" || command == "create" else { return args }
+        return [command] + networkDefault(Array(args.dropFirst()))
     }
 }
 
