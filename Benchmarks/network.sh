@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# network.sh [--runs N] [--quick] — what a container's network adds to its start: `berth run --rm
+# IMAGE /bin/true` with --network none, on the default bridge, and on the bridge with -p 8080:80;
+# and the same three with Debian's podman (runc, its CNI bridge and portmap) on the same busybox
+# files, side by side in one hyperfine run. See Benchmarks/README.md.
+#
+# Runs in a network namespace of its own (a stand-in host: only lo), so neither berth's bridge and
+# nftables table nor podman's CNI bridge and iptables chains touch the host's network.
+#
+# Prints hyperfine's table, then medians, CPU per run, bridge − none and -p − bridge in ms
+# (targets: at most 5 ms and 2 ms), and podman's figures beside berth's.
+#
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
+set -euo pipefail
+
+BENCH_NAME=network.sh
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    echo "usage: $0 [--runs N] [--quick]" >&2
+    echo "  --runs N   timed runs per command (default 100, after 10 warm-up runs)" >&2
+    echo "  --quick    smoke run for CI: 10 runs, 2 warm-up runs" >&2
+    exit 2
+}
+
+ARGS=("$@")
+bench_parse_runs 100 10 "$@"
+[[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, mounts, networks)"
+bench_locate_berth
+
+# A stand-in host: a fresh network namespace (lo up), entered once by re-executing this script.
+if [[ -z ${BERTH_BENCH_IN_NETNS:-} ]]; then
+    exec unshare --net env BERTH_BENCH_IN_NETNS=1 BERTH_BIN="$BERTH" "$0" ${ARGS[@]+"${ARGS[@]}"}
+fi
+ip link set lo up
+
+for tool in hyperfine podman python3; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ -x $BERTH ]] || die "berth binary not found at $BERTH (build it, or set BERTH_BIN)"
+
+TMP=$(mktemp -d -t berth-network.XXXXXX)
+ROOT=$TMP/rootfs
+STATE=$TMP/berth-state
+PODMAN_ROOT=$TMP/podman-root
+PODMAN_RUN=$TMP/podman-run
+CGROUP_PARENT=berth-bench-network-$$
+
+cleanup() {
+    local id
+    if [[ -d $STATE/containers ]]; then
+        for id in $("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null); do
+            "$BERTH" --root "$STATE" rm -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    podman --root "$PODMAN_ROOT" --runroot "$PODMAN_RUN" rm -af >/dev/null 2>&1 || true
+    umount -R "$PODMAN_ROOT" 2>/dev/null || true
+    bench_remove_cgroup_parent "$CGROUP_PARENT"
+    rm -rf --one-file-system -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$REPO/rootfs-scripts/busybox.sh" "$ROOT" >/dev/null
+"$BERTH" --root "$STATE" import "$ROOT" bench/busybox:1 >/dev/null
+PODMAN="podman --root $PODMAN_ROOT --runroot $PODMAN_RUN --runtime /usr/sbin/runc --cgroup-manager cgroupfs --events-backend none"
+tar -C "$ROOT" -c . | $PODMAN import - bench/busybox:1 >/dev/null
+# Root here cannot raise rlimits past their hard limits (no CAP_SYS_RESOURCE): podman's defaults would fail.
+PODMAN_RUN_FLAGS="--rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+
+NAMES=(berth-none berth-bridge berth-publish podman-none podman-bridge podman-publish)
+CMDS=(
+    "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT --network none bench/busybox:1 /bin/true"
+    "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT bench/busybox:1 /bin/true"
+    "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT -p 8080:80 bench/busybox:1 /bin/true"
+    "$PODMAN run $PODMAN_RUN_FLAGS --network none bench/busybox:1 /bin/true"
+    "$PODMAN run $PODMAN_RUN_FLAGS bench/busybox:1 /bin/true"
+    "$PODMAN run $PODMAN_RUN_FLAGS -p 8080:80 bench/busybox:1 /bin/true"
+)
+for i in "${!NAMES[@]}"; do
+    out=$(sh -c "${CMDS[$i]}" 2>&1) || die "${NAMES[$i]} failed its trial run: ${CMDS[$i]}"$'\n'"$out"
+done
+
+# podman takes hundreds of ms a run: fewer of its runs keep the whole under a few minutes.
+PODMAN_RUNS=$(( RUNS < 20 ? RUNS : 20 ))
+HF_ARGS=(-N --warmup "$WARMUP" --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
+echo
+echo "== hyperfine: berth $RUNS runs, podman $PODMAN_RUNS runs, $WARMUP warm-up, /bin/true in a busybox image"
+hyperfine "${HF_ARGS[@]}" --runs "$RUNS" -n "${NAMES[0]}" "${CMDS[0]}" -n "${NAMES[1]}" "${CMDS[1]}" -n "${NAMES[2]}" "${CMDS[2]}"
+cp "$TMP/result.json" "$TMP/berth.json"
+cat "$TMP/result.md"
+HF_ARGS=(-N --warmup 2 --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
+hyperfine "${HF_ARGS[@]}" --runs "$PODMAN_RUNS" -n "${NAMES[3]}" "${CMDS[3]}" -n "${NAMES[4]}" "${CMDS[4]}" -n "${NAMES[5]}" "${CMDS[5]}"
+cat "$TMP/result.md"
+
+left=$("$BERTH" --root "$STATE" ps -a -q | wc -l)
+((left == 0)) || echo "network.sh: $left container(s) left behind by run --rm" >&2
+veths=$(ip -o link show | grep -c ': vb' || true)
+((veths == 0)) || echo "network.sh: $veths veth(s) left behind" >&2
+
+python3 - "$TMP/berth.json" "$TMP/result.json" <<'PY'
+import json, statistics, sys
+results = {}
+for path in sys.argv[1:]:
+    results.update({r["command"]: r for r in json.load(open(path))["results"]})
+med = {n: statistics.median(r["times"]) * 1e3 for n, r in results.items()}
+print()
+print("== summary")
+print(f"{'':15} {'median ms':>10} {'cpu ms/run':>11}")
+for n, r in results.items():
+    print(f"{n:15} {med[n]:10.2f} {(r['user'] + r['system']) * 1e3:11.2f}")
+print()
+bridge = med["berth-bridge"] - med["berth-none"]
+publish = med["berth-publish"] - med["berth-bridge"]
+print(f"berth bridge - none   {bridge:+7.2f} ms  (target at most 5 ms: {'ok' if bridge <= 5 else 'missed'})")
+print(f"berth -p - bridge     {publish:+7.2f} ms  (target at most 2 ms: {'ok' if publish <= 2 else 'missed'})")
+print(f"podman bridge - none  {med['podman-bridge'] - med['podman-none']:+7.2f} ms")
+print(f"podman -p - bridge    {med['podman-publish'] - med['podman-bridge']:+7.2f} ms")
+for mode in ("none", "bridge", "publish"):
+    print(f"berth/podman {mode:8} {med['berth-' + mode] / med['podman-' + mode]:6.3f}x  (median wall time)")
+PY
