@@ -748,15 +748,24 @@ func expectFailure(_ r: Command.Result, status: Int32, mentioning: [String], _ c
     }
 }
 
-/// Parses berth's table output (columns separated by two or more spaces) into one dictionary per row.
+/// Parses berth's table output into one dictionary per row: each column starts where its
+/// header does (a cell may be empty, as ps's PORTS of a stopped container is).
 private func table(_ output: String) -> [[String: String]] {
-    let lines = output.split(separator: "\n").map(String.init)
+    let lines = output.split(separator: "\n").map { Array(String($0)) }
     guard let header = lines.first else { return [] }
-    let columns = header.split(separator: /\s{2,}/).map(String.init)
+    var starts: [Int] = []
+    for (i, c) in header.enumerated() where c != " " && (i == 0 || (i >= 2 && header[i - 1] == " " && header[i - 2] == " ")) {
+        starts.append(i)
+    }
+    let names = starts.enumerated().map { k, start in
+        String(header[start..<(k + 1 < starts.count ? starts[k + 1] : header.count)]).trimmingCharacters(in: .whitespaces)
+    }
     return lines.dropFirst().map { line in
-        let cells = line.split(separator: /\s{2,}/).map(String.init)
         var row: [String: String] = [:]
-        for (column, cell) in zip(columns, cells) { row[column] = cell }
+        for (k, start) in starts.enumerated() where start < line.count {
+            let end = k + 1 < starts.count ? min(starts[k + 1], line.count) : line.count
+            row[names[k]] = String(line[start..<end]).trimmingCharacters(in: .whitespaces)
+        }
         return row
     }
 }

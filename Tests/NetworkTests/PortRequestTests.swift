@@ -15,12 +15,13 @@ struct PortRequestTests {
         #expect(range.map(\.containerPort) == [9000, 9001, 9002])
         #expect(range.map(\.hostPorts) == [8000...8000, 8001...8001, 8002...8002])
         #expect(try PortRequest.parse("8000-8010:80") == [PortRequest(hostPorts: 8000...8010, containerPort: 80, proto: .tcp)])
+        #expect(try PortRequest.parse(":80") == [PortRequest(hostPorts: nil, containerPort: 80, proto: .tcp)])
     }
 
     @Test("malformed -p values are refused, naming what is wrong", arguments: [
         ("", "not a port"), ("0", "not a port"), ("65536", "not a port"), ("80/sctp", "sctp"), ("80/icmp", "unknown protocol"),
         ("1:2:3:4", "too many colons"), ("300.1.1.1:80:80", "not an IPv4 address"), ("[::1]:80:80", "IPv6"),
-        ("8000-8001:80-82", "has 2 ports"), ("90-80:80", "not a port"), ("a:80", "not a port"), (":80", "not a port"),
+        ("8000-8001:80-82", "has 2 ports"), ("90-80:80", "not a port"), ("a:80", "not a port"), ("1.2.3.4:80", "not a port"),
     ])
     func malformed(text: String, why: String) {
         #expect {
