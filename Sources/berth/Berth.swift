@@ -47,6 +47,14 @@ enum Berth {
         ("save", SaveImages.self),
         ("load", LoadImages.self),
         ("image prune", PruneImages.self),
+        ("version", VersionCommand.self),
+        ("info", InfoCommand.self),
+        ("create", CreateContainer.self),
+        ("wait", WaitContainers.self),
+        ("rename", RenameContainer.self),
+        ("top", TopContainer.self),
+        ("update", UpdateContainers.self),
+        ("export", ExportContainer.self),
     ]
 
     static let spec = CommandSpec(
@@ -55,11 +63,12 @@ enum Berth {
         usage: "[OPTIONS] COMMAND",
         options: GlobalOptions.options,
         subcommands: [
-            Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
+            Run.spec, CreateContainer.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            PauseContainers.spec, UnpauseContainers.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
+            PauseContainers.spec, UnpauseContainers.spec, WaitContainers.spec, RenameContainer.spec, TopContainer.spec,
+            UpdateContainers.spec, ExportContainer.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
-            SaveImages.spec, LoadImages.spec,
+            SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
                         subcommands: [PruneImages.spec]),
         ]
@@ -90,6 +99,8 @@ enum Berth {
         case .commands(let levels):
             // The parser returns berth's level first, then one per (sub)command.
             let global = try GlobalOptions(levels[0])
+            // Only berth's own options: --version, or help when they ask for nothing else.
+            guard levels.count > 1 else { return .help(global.version ? VersionCommand.oneLine : spec.helpText()) }
             let command = levels[levels.count - 1]
             let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
             if path == Run.spec.name { return .run(try Run(global: global, command)) }

@@ -113,11 +113,17 @@ struct Run: BerthCommand {
 
     /// Reads run's options and checks what can be checked without the host.
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        try self.init(global: global, parsed, detach: parsed.flag("detach"))
+    }
+
+    /// `create`'s reading of the same options: its container starts detached (`detach`), and
+    /// its spec has no -d.
+    init(global: GlobalOptions, _ parsed: ParsedArguments, detach: Bool) throws(UsageError) {
         self.global = global
         rootfs = parsed.string("rootfs")
         name = parsed.string("name")
         autoRemove = parsed.flag("rm")
-        detach = parsed.flag("detach")
+        self.detach = detach
         let restartText = parsed.string("restart") ?? "no"
         guard let restart = RestartPolicy.parse(restartText) else {
             throw UsageError("unknown --restart policy \"\(restartText)\": use no, on-failure[:max-retries], always or unless-stopped")
@@ -156,7 +162,7 @@ struct Run: BerthCommand {
         cpus = try parsed.double("cpus")
         pidsLimit = try parsed.int64("pids-limit")
         readOnly = parsed.flag("read-only")
-        network = parsed.string("network") ?? "none"
+        network = parsed.string("network") ?? ContainerRequest.defaultNetwork
         do {
             userns = try parsed.string("userns").map(UserNamespaceMode.init(flag:))
         } catch {
