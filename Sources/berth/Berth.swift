@@ -8,6 +8,8 @@ protocol BerthCommand: Sendable {
     func run() throws -> Int32
     /// Whether the command supervises a process (and so takes signals from a signalfd).
     static var supervisesProcess: Bool { get }
+    /// The exit code when the command fails (a requirement, so a command's own is the one used).
+    static var failureCode: Int32 { get }
 }
 
 extension BerthCommand {

@@ -81,7 +81,7 @@ extension Containers {
                 (["create"], "berth: no image given"),
                 (["create", "-d", LifecycleRoot.image], "berth: unknown option \"-d\" for berth create"),
                 (["create", "--rootfs", fixture.rootfs, "--", "true"], "berth: create needs an image"),
-                (["create", "--name", "-bad", LifecycleRoot.image], "berth: invalid container name \"-bad\""),
+                (["create", "--name", "-bad", LifecycleRoot.image, "true"], "berth: invalid container name \"-bad\""),
                 (["create", "--name", "taken", LifecycleRoot.image, "true"], "berth: the container name \"taken\" is already in use"),
                 (["create", "--pids-limit", "0", LifecycleRoot.image], "berth: --pids-limit must be at least 1"),
                 (["create", "no/such:image"], "berth: "),
@@ -114,7 +114,7 @@ extension Containers {
             #expect(try root.inspect("new")["Id"] as? String == id)
             #expect(try root.inspect(id)["Name"] as? String == "/new" || (try root.inspect(id)["Name"] as? String) == "new")
             #expect(root.reservedNames == ["new"])
-            let old = try root.berth(["inspect", "old"])
+            let old = try root.berth(["top", "old"])
             #expect(old.status == 1 && old.stderr == "berth: no such container: old\n", "\(old.stderr)")
             #expect(try root.berth(["exec", "new", "true"]).status == 0)
             // The monitor records the end under the new name.
@@ -181,7 +181,7 @@ extension Containers {
             let names = try Self.names(tar)
             #expect(names.contains("new") && names.contains("bin/busybox") && names.contains("bin/sh"))
             #expect(!names.contains("bin/payload"), "a deleted file was exported")
-            #expect(names.filter { $0.hasPrefix("home/") }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } == ["home/only"],
+            #expect(names.filter { $0.hasPrefix("home/") && $0 != "home/" } == ["home/only"],
                     "the opaque directory shows the image's files: \(names.filter { $0.hasPrefix("home") })")
             #expect(!names.contains { $0.contains(".wh.") || $0.hasPrefix("upper") || $0.hasPrefix("work") })
             #expect(Set(names).count == names.count, "a path was written twice")
@@ -190,10 +190,10 @@ extension Containers {
             #expect(Kernel.entries(root.path).filter { $0.contains("berth-export") }.isEmpty)
 
             // The same tar on stdout.
-            let out = try root.berth(["export", "changed"])
-            #expect(out.status == 0)
             let piped = root.path + "/piped.tar"
-            try Data(out.stdout.utf8).write(to: URL(fileURLWithPath: piped))
+            let out = try Spawned(fixture.berth, ["--root", root.path, "export", "changed"], stdout: piped,
+                                  stderr: root.path + "/piped.err")
+            #expect(out.wait(seconds: 60) == 0, "\(Kernel.read(root.path + "/piped.err") ?? "")")
             #expect(try Self.names(piped).sorted() == names.sorted())
         }
 
