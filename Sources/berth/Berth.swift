@@ -101,8 +101,10 @@ enum Berth {
         case .commands(let levels):
             // The parser returns berth's level first, then one per (sub)command.
             let global = try GlobalOptions(levels[0])
-            // Only berth's own options: --version, or help when they ask for nothing else.
-            guard levels.count > 1 else { return .help(global.version ? VersionCommand.oneLine : spec.helpText()) }
+            // --version answers alone, whatever follows it (as docker's); berth's other options
+            // without a command ask for its help.
+            if global.version { return .help(VersionCommand.oneLine) }
+            guard levels.count > 1 else { return .help(spec.helpText()) }
             let command = levels[levels.count - 1]
             let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
             if path == Run.spec.name { return .run(try Run(global: global, command)) }

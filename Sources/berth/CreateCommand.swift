@@ -13,7 +13,7 @@ struct CreateContainer: BerthCommand {
             starts it in the background. Options come before the command, as with run.
             """,
         usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-        options: Run.spec.options.filter { $0.long != "detach" },
+        options: Run.spec.options.filter { $0.long != "detach" && $0.long != "rootfs" },
         stopsAtFirstPositional: true)
 
     /// Docker's code for a container that could not be made, as `run`'s.
@@ -23,9 +23,6 @@ struct CreateContainer: BerthCommand {
     let options: Run
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
-        if parsed.string("rootfs") != nil {
-            throw UsageError("create needs an image: a --rootfs container is not kept, so it cannot be started later")
-        }
         options = try Run(global: global, parsed, detach: true)
     }
 

@@ -120,7 +120,8 @@ struct Run: BerthCommand {
     /// its spec has no -d.
     init(global: GlobalOptions, _ parsed: ParsedArguments, detach: Bool) throws(UsageError) {
         self.global = global
-        rootfs = parsed.string("rootfs")
+        // create's spec has no --rootfs: its containers are kept, so they need an image.
+        rootfs = parsed.command.options.contains { $0.long == "rootfs" } ? parsed.string("rootfs") : nil
         name = parsed.string("name")
         autoRemove = parsed.flag("rm")
         self.detach = detach

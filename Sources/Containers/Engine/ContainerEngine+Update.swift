@@ -29,10 +29,6 @@ extension ContainerEngine {
     public func update(_ record: ContainerRecord, _ update: ResourceUpdate) throws {
         let (lock, current) = try store.lockLifecycle(of: record)
         defer { lock.release() }
-        guard current.hasImage else {
-            throw ContainerError(.unsupported, "container \(current.name) runs in a --rootfs directory: only its run's own "
-                                 + "limits apply, give them to berth run")
-        }
         var config = try store.launchConfig(of: current)
         if isRunning(current), current.state.status == .running {
             do {
