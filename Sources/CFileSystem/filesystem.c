@@ -30,3 +30,14 @@ int berth_identify(int fd, struct berth_identity *identity) {
     identity->mount = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
     return 0;
 }
+
+#include <sys/vfs.h>
+
+int berth_filesystem_magic(const char *path, unsigned long long *magic) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0)
+        return -1;
+    // f_type is signed on some architectures: the magic is its 32 low bits.
+    *magic = (unsigned long long)(unsigned int)fs.f_type;
+    return 0;
+}

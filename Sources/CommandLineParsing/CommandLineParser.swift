@@ -20,6 +20,8 @@ extension CommandSpec {
     ///   its payload unparsed.
     /// - Options belong to the command they follow: the root's come before the subcommand.
     /// - `-h`/`--help` anywhere among a command's options answers with that command's help.
+    /// - A command with subcommands given none answers with its help; given options but no
+    ///   subcommand, it returns its own level last (`berth --version`).
     public func parse(_ words: [String]) throws(UsageError) -> ParseResult {
         var parser = CommandLineParser(words: words)
         return try parser.parse(self, path: name)
@@ -66,7 +68,9 @@ struct CommandLineParser {
             parsed.positionals.append(word)
             if command.stopsAtFirstPositional { optionsEnded = true }
         }
-        if !command.subcommands.isEmpty { return .help(command.helpText(path: path)) }
+        // A command with subcommands given none: its help, unless it was given options, which
+        // its caller reads alone (`berth --version`).
+        if !command.subcommands.isEmpty, parsed.given.isEmpty { return .help(command.helpText(path: path)) }
         parsed.words = Array(words[start...])
         levels.append(parsed)
         return .commands(levels)

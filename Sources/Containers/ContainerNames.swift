@@ -47,4 +47,18 @@ public enum ContainerNames {
         func alnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
         return alnum(bytes[0]) && bytes.dropFirst().allSatisfy { alnum($0) || $0 == 95 || $0 == 46 || $0 == 45 }
     }
+
+    /// Refuses a chosen name that breaks the rule, or that reads as a container's id, with the
+    /// sentence `run --name`, `create --name` and `rename` give.
+    public static func check(_ name: String) throws {
+        if looksLikeID(name) {
+            throw ContainerError(.invalidArgument,
+                                 "invalid container name \"\(name)\": 64 hexadecimal characters read as a container's id; choose another name")
+        }
+        guard isValid(name) else {
+            throw ContainerError(.invalidArgument,
+                                 "invalid container name \"\(name)\": use two or more letters, digits, '_', '.' and '-', "
+                                     + "starting with a letter or digit")
+        }
+    }
 }

@@ -58,15 +58,7 @@ public struct ContainerStore: Sendable {
     public func create(_ record: ContainerRecord, launch: ContainerConfig,
                        sync: CreationSync = .immediate) throws -> ContainerRecord {
         var record = record
-        if ContainerNames.looksLikeID(record.name) {
-            throw ContainerError(.invalidArgument,
-                                 "invalid container name \"\(record.name)\": 64 hexadecimal characters read as a container's id; choose another name")
-        }
-        if !record.name.isEmpty, !ContainerNames.isValid(record.name) {
-            throw ContainerError(.invalidArgument,
-                                 "invalid container name \"\(record.name)\": use two or more letters, digits, '_', '.' and '-', "
-                                     + "starting with a letter or digit")
-        }
+        if !record.name.isEmpty { try ContainerNames.check(record.name) }
         let dir = directory(of: record.id)
         guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
@@ -109,7 +101,7 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    private func reserveName(_ requested: String, for id: String) throws -> String {
+    func reserveName(_ requested: String, for id: String) throws -> String {
         if !requested.isEmpty {
             if try link(name: requested, to: id) { return requested }
             let holder = (try? find(requested))?.shortID ?? "another container"
@@ -127,7 +119,7 @@ public struct ContainerStore: Sendable {
 
     /// Creates the name's symlink; false when a live container has it. A link left by a crash
     /// (its container never got a record, or is gone) is taken over.
-    private func link(name: String, to id: String) throws -> Bool {
+    func link(name: String, to id: String) throws -> Bool {
         let path = namesDirectory + "/" + name
         for _ in 0..<2 {
             if symlink(id, path) == 0 { return true }
@@ -293,7 +285,9 @@ public struct ContainerStore: Sendable {
             }
         }
         for name in listDirectory(namesDirectory) {
-            if let id = readLink(namesDirectory + "/" + name), isStale(id) { unlink(namesDirectory + "/" + name) }
+            if let id = readLink(namesDirectory + "/" + name), isStale(id) || isLeftOverName(name, of: id) {
+                unlink(namesDirectory + "/" + name)
+            }
         }
     }
 }

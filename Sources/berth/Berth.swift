@@ -8,7 +8,7 @@ protocol BerthCommand: Sendable {
     func run() throws -> Int32
     /// Whether the command supervises a process (and so takes signals from a signalfd).
     static var supervisesProcess: Bool { get }
-    /// The exit code of a failure that is not the user's command line (see the default below).
+    /// The exit code when the command fails (a requirement, so a command's own is the one used).
     static var failureCode: Int32 { get }
 }
 
@@ -55,6 +55,14 @@ enum Berth {
         ("network inspect", InspectNetworks.self),
         ("network rm", RemoveNetworks.self),
         ("network prune", PruneNetworks.self),
+        ("version", VersionCommand.self),
+        ("info", InfoCommand.self),
+        ("create", CreateContainer.self),
+        ("wait", WaitContainers.self),
+        ("rename", RenameContainer.self),
+        ("top", TopContainer.self),
+        ("update", UpdateContainers.self),
+        ("export", ExportContainer.self),
     ]
 
     static let spec = CommandSpec(
@@ -63,11 +71,12 @@ enum Berth {
         usage: "[OPTIONS] COMMAND",
         options: GlobalOptions.options,
         subcommands: [
-            Run.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
+            Run.spec, CreateContainer.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            PauseContainers.spec, UnpauseContainers.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
+            PauseContainers.spec, UnpauseContainers.spec, WaitContainers.spec, RenameContainer.spec, TopContainer.spec,
+            UpdateContainers.spec, ExportContainer.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
-            SaveImages.spec, LoadImages.spec,
+            SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
                         subcommands: [PruneImages.spec]),
             ContainerPorts.spec,
@@ -102,6 +111,10 @@ enum Berth {
         case .commands(let levels):
             // The parser returns berth's level first, then one per (sub)command.
             let global = try GlobalOptions(levels[0])
+            // --version answers alone, whatever follows it (as docker's); berth's other options
+            // without a command ask for its help.
+            if global.version { return .help(VersionCommand.oneLine) }
+            guard levels.count > 1 else { return .help(spec.helpText()) }
             let command = levels[levels.count - 1]
             let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
             if path == Run.spec.name { return .run(try Run(global: global, command)) }

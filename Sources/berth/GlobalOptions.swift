@@ -13,16 +13,20 @@ struct GlobalOptions {
         .value("log-level", valueName: "level",
                help: "Log level: trace, debug, info, notice, warning, error. (default: warning)"),
         .flag("debug", help: "Log what berth does and print each container's setup plan."),
+        .flag("version", short: "v", help: "Print berth's version in one line and exit."),
     ]
 
     let root: String?
     let logLevel: String
     let debug: Bool
+    /// `berth --version`: the one line of `VersionCommand.oneLine`, no command.
+    let version: Bool
 
     init(_ parsed: ParsedArguments) throws(UsageError) {
         root = parsed.string("root")
         logLevel = parsed.string("log-level") ?? "warning"
         debug = parsed.flag("debug")
+        version = parsed.flag("version")
         // An empty root would be the current directory, silently (issue 11): say so instead.
         if root?.isEmpty == true { throw UsageError("--root is empty: give berth's state directory, or leave --root out") }
         if root == nil, let env = getenv("BERTH_ROOT"), env.pointee == 0 {

@@ -32,7 +32,7 @@ struct StopContainers: BerthCommand {
 
 /// `berth start`.
 struct StartContainers: ContainerNamesCommand {
-    static let spec = CommandSpec(name: "start", abstract: "Start stopped containers in the background.",
+    static let spec = CommandSpec(name: "start", abstract: "Start created or stopped containers in the background.",
                                   usage: "CONTAINER [CONTAINER...]")
 
     let global: GlobalOptions

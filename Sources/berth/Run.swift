@@ -125,11 +125,18 @@ struct Run: BerthCommand {
 
     /// Reads run's options and checks what can be checked without the host.
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        try self.init(global: global, parsed, detach: parsed.flag("detach"))
+    }
+
+    /// `create`'s reading of the same options: its container starts detached (`detach`), and
+    /// its spec has no -d.
+    init(global: GlobalOptions, _ parsed: ParsedArguments, detach: Bool) throws(UsageError) {
         self.global = global
-        rootfs = parsed.string("rootfs")
+        // create's spec has no --rootfs: its containers are kept, so they need an image.
+        rootfs = parsed.command.options.contains { $0.long == "rootfs" } ? parsed.string("rootfs") : nil
         name = parsed.string("name")
         autoRemove = parsed.flag("rm")
-        detach = parsed.flag("detach")
+        self.detach = detach
         let restartText = parsed.string("restart") ?? "no"
         guard let restart = RestartPolicy.parse(restartText) else {
             throw UsageError("unknown --restart policy \"\(restartText)\": use no, on-failure[:max-retries], always or unless-stopped")
@@ -168,7 +175,7 @@ struct Run: BerthCommand {
         cpus = try parsed.double("cpus")
         pidsLimit = try parsed.int64("pids-limit")
         readOnly = parsed.flag("read-only")
-        network = parsed.string("network") ?? "bridge"
+        network = parsed.string("network") ?? ContainerRequest.defaultNetwork
         networkAliases = parsed.strings("network-alias")
         ipAddress = parsed.string("ip")
         publish = parsed.strings("publish")

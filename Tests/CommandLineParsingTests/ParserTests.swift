@@ -227,6 +227,15 @@ struct Expected: Sendable, CustomTestStringConvertible {
             #expect(text.hasPrefix("USAGE: \(path) "))
         }
 
+        /// `berth --version`: the root's own options, no subcommand; the caller reads them alone.
+        @Test func rootOptionsWithoutASubcommandAreTheRootsAlone() throws {
+            guard case .commands(let levels) = try tool.parse(["-V"]) else {
+                Issue.record("-V alone asked for help")
+                return
+            }
+            #expect(levels.count == 1 && levels[0].flag("verbose"))
+        }
+
         @Test func inThePayloadItIsThePayloads() throws {
             #expect(try help(["exec", "sh", "-h"]) == nil)
             #expect(try help(["exec", "--", "--help"]) == nil)

@@ -28,7 +28,7 @@ final class LifecycleRoot: Sendable {
 
     /// The arguments of `berth run -d` under the fixture's cgroup parent.
     func runArguments(_ options: [String], _ command: [String]) -> [String] {
-        ["run", "-d", "--cgroup-parent", fixture.cgroupParent] + options + [Self.image] + command
+        ["run", "-d", "--cgroup-parent", fixture.cgroupParent] + Fixture.networkDefault(options) + [Self.image] + command
     }
 
     /// `berth run -d OPTIONS busybox:1.35 COMMAND...`; the container's full id.

@@ -266,7 +266,7 @@ struct UsernsRoot {
 
     func berth(_ args: [String], timeout: Double = 60) throws -> Command.Result {
         try Command.run("/usr/bin/env", ["BERTH_SUBUID_FILE=\(subuid)", "BERTH_SUBGID_FILE=\(subgid)",
-                                         store.fixture.berth, "--root", store.path] + args, timeout: timeout)
+                                         store.fixture.berth, "--root", store.path] + Fixture.offline(args), timeout: timeout)
     }
 
     /// The first host uid of a container's user namespace, from its record.

@@ -47,6 +47,15 @@ final class RecordingCgroupDriver: CgroupDriver {
         Issue.record("releaseHolds must not be called")
     }
 
+    func update(_ path: CgroupPath, limits: ResourceLimits) throws {
+        Issue.record("update must not be called")
+    }
+
+    func processes(in path: CgroupPath) throws -> [pid_t] {
+        Issue.record("processes must not be called")
+        return []
+    }
+
     func isFrozen(_ path: CgroupPath) throws -> Bool {
         Issue.record("isFrozen must not be called")
         return false

@@ -30,4 +30,8 @@ struct berth_identity {
 /// do not report it (before 5.8). 0 or -1 with errno.
 int berth_identify(int fd, struct berth_identity *identity);
 
+/// statfs(2)'s f_type of the filesystem holding `path` (its magic number: EXT4_SUPER_MAGIC,
+/// XFS_SUPER_MAGIC, ...), for `berth info`. 0 or -1 with errno.
+int berth_filesystem_magic(const char *path, unsigned long long *magic);
+
 #endif

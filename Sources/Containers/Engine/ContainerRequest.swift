@@ -36,7 +36,7 @@ public struct ContainerRequest: Sendable {
     public var readOnly = false
     /// "bridge" (the default network), "none" (a network namespace with only lo), "host",
     /// "container:NAME" (another container's network namespace) or a network's name.
-    public var network = "bridge"
+    public var network = ContainerRequest.defaultNetwork
     /// `--network-alias`: more names the container has on a user-defined network.
     public var networkAliases: [String] = []
     /// `--ip`: the container's address on its network.
@@ -60,7 +60,7 @@ public struct ContainerRequest: Sendable {
     /// The command and its arguments; for an image, empty means the image's own.
     public var command: [String] = []
 
-    public init(root: Root, network: String = "bridge") {
+    public init(root: Root, network: String = ContainerRequest.defaultNetwork) {
         self.root = root
         self.network = network
     }

@@ -14,7 +14,8 @@ import Glibc
 /// through a link it swaps in.
 final class UpperDirWalk {
     private let writer: LayerTarWriter
-    private let prefix: String
+    /// Where overlay keeps its marks in the layer being read (a merged walk sets it per layer).
+    var prefix: String
     /// The first path seen of each (device, inode) with more than one link.
     private var firstLinks: [HardlinkKey: [UInt8]] = [:]
     private let chunk = 1 << 20
@@ -31,7 +32,7 @@ final class UpperDirWalk {
     private let allowDevices: Bool
 
     /// A user namespace's upper dir: host owners written as the container's.
-    private let ownerMap: LayerOwnerMap?
+    var ownerMap: LayerOwnerMap?
 
     init(writer: LayerTarWriter, overlayXattrPrefix: String, allowDevices: Bool = true, ownerMap: LayerOwnerMap? = nil) {
         self.writer = writer
@@ -70,7 +71,7 @@ final class UpperDirWalk {
     /// Packs one entry as it is now. A container still running can replace a file between the
     /// stat and the open (with a FIFO, whose open would wait for a writer forever, holding the
     /// store's lock): the open never blocks, and an entry found changed is looked at again.
-    private func entry(_ dir: Int32, _ path: [[UInt8]]) throws(LayerError) {
+    func entry(_ dir: Int32, _ path: [[UInt8]]) throws(LayerError) {
         for _ in 0..<5 {
             guard let st = LayerFS.lstatAt(dir, path[path.count - 1]) else {
                 // Gone since the listing (a container still running): nothing to pack.
@@ -194,7 +195,7 @@ final class UpperDirWalk {
         try write(tarName, marker, xattrs: [])
     }
 
-    private func write(_ path: [[UInt8]], _ st: stat, xattrs: [(String, [UInt8])], size: Int64 = 0,
+    func write(_ path: [[UInt8]], _ st: stat, xattrs: [(String, [UInt8])], size: Int64 = 0,
                        sparse: [(offset: Int64, length: Int64)]? = nil, symlink: [UInt8]? = nil,
                        hardlink: [UInt8]? = nil) throws(LayerError) {
         try write(LayerPath.join(path), st, xattrs: xattrs, size: size, sparse: sparse, symlink: symlink, hardlink: hardlink)
@@ -282,14 +283,14 @@ final class UpperDirWalk {
 
     // MARK: xattrs
 
-    private struct FileXattrs {
+    struct FileXattrs {
         var kept: [(String, [UInt8])] = []
         var opaque = false
     }
 
     /// The xattrs that belong in the layer, sorted by name (listxattr's order is the filesystem's),
     /// and whether overlay marked the directory opaque. Refuses redirect and metacopy (see LayerPacker).
-    private func readXattrs(_ target: XattrTarget, entry: String) throws(LayerError) -> FileXattrs {
+    func readXattrs(_ target: XattrTarget, entry: String) throws(LayerError) -> FileXattrs {
         guard let names = target.names() else { throw LayerError.system("list xattrs", entry: entry) }
         var result = FileXattrs()
         for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
@@ -311,6 +312,6 @@ final class UpperDirWalk {
         return result
     }
 
-    private func show(_ path: [[UInt8]]) -> String { show(LayerPath.join(path)) }
+    func show(_ path: [[UInt8]]) -> String { show(LayerPath.join(path)) }
     private func show(_ tarName: [UInt8]) -> String { String(decoding: tarName, as: UTF8.self) }
 }

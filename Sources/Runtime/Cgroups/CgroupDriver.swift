@@ -130,6 +130,14 @@ public protocol CgroupDriver: Sendable {
     /// Whether the cgroup is frozen or being frozen: asked to stay frozen until thawed.
     func isFrozen(_ path: CgroupPath) throws -> Bool
 
+    /// Changes the memory, CPU and pids limits of an existing cgroup (`berth update`); a limit
+    /// that is nil stays as it is. A memory limit below what the processes use and the kernel
+    /// cannot reclaim is refused (`.invalidState`), leaving the limits as they were.
+    func update(_ path: CgroupPath, limits: ResourceLimits) throws
+
+    /// The pids of the processes in the cgroup (`berth top`), in the kernel's order.
+    func processes(in path: CgroupPath) throws -> [pid_t]
+
     /// Lets processes about to be killed die at once: thaws them and lifts the CPU quota, since
     /// a process throttled to a millisecond a second takes that long to unwind its exit (its
     /// mounts, its memory). Best effort and only for a cgroup whose processes are all to die.

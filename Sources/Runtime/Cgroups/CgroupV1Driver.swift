@@ -181,7 +181,7 @@ public struct CgroupV1Driver: CgroupDriver {
 
     private var ancestors: CgroupAncestors { CgroupAncestors(syscalls: syscalls) }
 
-    private func apply(_ limits: ResourceLimits, of controller: CgroupController, in leaf: String) throws(RuntimeError) {
+    func apply(_ limits: ResourceLimits, of controller: CgroupController, in leaf: String) throws(RuntimeError) {
         switch controller {
         case .memory:
             guard let bytes = limits.memoryBytes else { return }

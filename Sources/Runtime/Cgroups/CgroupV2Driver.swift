@@ -141,7 +141,7 @@ public struct CgroupV2Driver: CgroupDriver {
     /// accounted for every container. cpu is enabled only for a CPU limit: it is the one the kernel
     /// may refuse (real-time tasks outside the root with RT group scheduling), and cpu.stat is
     /// there without it.
-    private func controllersToEnable(for limits: ResourceLimits) throws(RuntimeError) -> [CgroupController] {
+    func controllersToEnable(for limits: ResourceLimits) throws(RuntimeError) -> [CgroupController] {
         let file = root + "/cgroup.controllers"
         let available: [Substring]
         do {
@@ -168,7 +168,7 @@ public struct CgroupV2Driver: CgroupDriver {
     /// Enables `controllers` for the children of `directory`. Reads first: the usual case is
     /// that they are already on (systemd, an earlier container), and a write takes the kernel's
     /// global cgroup lock even when it changes nothing.
-    private func enable(_ controllers: [CgroupController], below directory: String) throws(RuntimeError) {
+    func enable(_ controllers: [CgroupController], below directory: String) throws(RuntimeError) {
         let file = directory + "/cgroup.subtree_control"
         let enabled: [Substring]
         do {
@@ -200,7 +200,7 @@ public struct CgroupV2Driver: CgroupDriver {
         }
     }
 
-    private func apply(_ limits: ResourceLimits, in leaf: String) throws(RuntimeError) {
+    func apply(_ limits: ResourceLimits, in leaf: String) throws(RuntimeError) {
         if let bytes = limits.memoryBytes {
             try write(String(bytes), to: leaf + "/memory.max", for: .memory)
             // memory.swap.max counts swap alone, so 0 keeps the container at `bytes` in total.
