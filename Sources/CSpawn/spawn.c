@@ -149,11 +149,14 @@ static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_N
 
 // A bind mount ignores MS_RDONLY & co. on creation; they take effect through a remount of the
 // new mount, which must be reopened (the old fd names the directory below it).
+// A propagation asked for (bind-propagation) is set last, on the new mount alone: every mount
+// in the namespace was made private first, so a shared one starts a peer group of its own.
 static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags) {
     if (mount_on(rootfd, target, source, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
     unsigned long extra = flags & remountable;
-    if (!extra) return 0;
-    return mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL);
+    if (extra && mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL) < 0) return -1;
+    if (!(flags & (MS_PRIVATE | MS_SLAVE | MS_SHARED))) return 0;
+    return mount_on(rootfd, target, NULL, NULL, flags & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_REC), NULL);
 }
 
 static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step) {

@@ -47,6 +47,11 @@ enum Berth {
         ("save", SaveImages.self),
         ("load", LoadImages.self),
         ("image prune", PruneImages.self),
+        ("volume create", CreateVolume.self),
+        ("volume ls", ListVolumes.self),
+        ("volume inspect", InspectVolumes.self),
+        ("volume rm", RemoveVolumes.self),
+        ("volume prune", PruneVolumes.self),
     ]
 
     static let spec = CommandSpec(
@@ -62,6 +67,9 @@ enum Berth {
             SaveImages.spec, LoadImages.spec,
             CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
                         subcommands: [PruneImages.spec]),
+            CommandSpec(name: "volume", abstract: "Manage volumes.", usage: "COMMAND",
+                        subcommands: [CreateVolume.spec, ListVolumes.spec, InspectVolumes.spec, RemoveVolumes.spec,
+                                      PruneVolumes.spec]),
         ]
     )
 
