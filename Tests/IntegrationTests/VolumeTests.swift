@@ -15,6 +15,11 @@ extension Containers {
         /// mtime), a subdirectory and a link; app:1's config declares VOLUME /srv/app.
         static func root(_ fixture: Fixture) throws -> ImageStoreRoot {
             let store = try ImageStoreRoot(fixture)
+            try addImages(store)
+            return store
+        }
+
+        static func addImages(_ store: ImageStoreRoot) throws {
             try store.importBusybox("busybox:1")
             let source = try store.busyboxCopy(files: ["srv/app/config": "from the image\n", "srv/app/sub/data": "deep\n"])
             chown(source + "/srv/app", 1000, 1000)
@@ -28,7 +33,6 @@ extension Containers {
             guard plain.status == 0 else { throw FixtureError(message: "import: \(plain.stderr)") }
             let declared = try store.berth(["import", "--change", "VOLUME /srv/app", source, "appvol:1"])
             guard declared.status == 0 else { throw FixtureError(message: "import: \(declared.stderr)") }
-            return store
         }
 
         /// The volumes' names, from `volume ls -q`.
@@ -178,6 +182,24 @@ extension Containers {
             let ended = eventually(within: 20, poll: 0.1) { (try? Self.volumeNames(store).sorted()) == ["covering", "named"] }
             #expect(ended, "the anonymous volumes of --rm containers go with them: \((try? Self.volumeNames(store)) ?? [])")
             #expect(Self.volumeDirectory(store) == ["covering", "named"])
+        }
+
+        @Test("--userns=auto: a new volume is the container root's, and copy-up maps the image's owners",
+              .enabled(if: !Host.inVM || Fixture.userNamespacesUnavailable == nil,
+                       "needs idmapped mounts on the test directory, which the VM's does not support"))
+        func userNamespace() throws {
+            let root = try UsernsRoot(fixture)
+            defer { root.destroy() }
+            try Self.addImages(root.store)
+            let r = try root.berth(["run", "--rm", "--cgroup-parent", fixture.cgroupParent, "--userns=auto",
+                                    "-v", "fresh:/fresh", "-v", "appdata:/srv/app", "app:1", "sh", "-c",
+                                    "touch /fresh/x && stat -c %u:%g /fresh/x /srv/app/config && echo more >> /srv/app/config"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == "0:0\n1000:1000\n", "\(r.stdout)")
+            let first = UserNamespaces.berthFirst
+            var st = stat()
+            #expect(lstat(root.store.path + "/volumes/fresh/_data", &st) == 0 && st.st_uid == first && st.st_gid == first)
+            #expect(lstat(root.store.path + "/volumes/appdata/_data/config", &st) == 0 && st.st_uid == first + 1000)
         }
 
         // MARK: - tmpfs, read-only, binds

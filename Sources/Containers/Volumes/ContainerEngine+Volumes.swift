@@ -82,7 +82,14 @@ extension ContainerEngine {
             let (volume, isNew) = try volumes.create(name, labels: labels)
             if name == nil, isNew { claim.madeAnonymous.append(volume.name) }
             if let layers, !mount.noCopy, volumes.isEmpty(volume.name) {
-                try VolumeCopyUp(layers: layers).fill(volume.name, in: volumes, from: mount.destination)
+                try VolumeCopyUp(layers: layers, userNamespace: config.userNamespace)
+                    .fill(volume.name, in: volumes, from: mount.destination)
+            }
+            // A volume this container made, and nothing copied into it, is its root's (as with
+            // userns-remap): in a user namespace, host root's directory would be read-only to it.
+            if isNew, let userNamespace = config.userNamespace, volumes.isEmpty(volume.name),
+               chown(volume.mountpoint, userNamespace.hostRootUID, userNamespace.hostRootGID) != 0 {
+                throw ContainerError.system("cannot give the volume \(volume.name) to the container's root")
             }
             config.bindMounts.append(BindMount(source: volume.mountpoint, destination: mount.destination,
                                                readOnly: mount.readOnly))

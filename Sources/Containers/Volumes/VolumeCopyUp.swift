@@ -1,4 +1,5 @@
 import FileSystem
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,10 +10,24 @@ import Glibc
 /// root). Done by berth before the launch, from the image's layer directories read with
 /// overlay's rule (`OverlayLookup`): each path is looked at with lstat and a symbolic link is
 /// copied as a link, never followed, so nothing outside the layers is read.
+///
+/// For a container in a user namespace (`--userns=auto`) the copies are owned by the host ids
+/// the image's ids map to, so its root owns what the image's root owns (Docker's userns-remap
+/// does the same); an id outside the mapping is kept.
 struct VolumeCopyUp {
     let lookup: OverlayLookup
+    let userNamespace: UserNamespace?
 
-    init(layers: [String]) { lookup = OverlayLookup(layers: layers) }
+    init(layers: [String], userNamespace: UserNamespace? = nil) {
+        lookup = OverlayLookup(layers: layers)
+        self.userNamespace = userNamespace
+    }
+
+    /// The host id of the container's `id` under `mappings`; `id` itself when unmapped.
+    static func hostID(_ id: UInt32, in mappings: [IDMapping]) -> UInt32 {
+        guard let m = mappings.first(where: { id >= $0.containerID && id - $0.containerID < $0.size }) else { return id }
+        return m.hostID + (id - m.containerID)
+    }
 
     /// Fills the volume `name` of `store` with the image's `path`, when the image has a directory
     /// there and the volume is still empty. The copy is made beside `_data` and renamed over
@@ -113,7 +128,9 @@ struct VolumeCopyUp {
     /// Owner, then mode (a chown clears set-id bits), then times: a directory's last, after
     /// its entries are made.
     private func applyMetadata(_ st: stat, to target: String, isLink: Bool) throws {
-        guard lchown(target, st.st_uid, st.st_gid) == 0 else { throw FileSystemError("lchown", target) }
+        let uid = userNamespace.map { Self.hostID(st.st_uid, in: $0.uidMappings) } ?? st.st_uid
+        let gid = userNamespace.map { Self.hostID(st.st_gid, in: $0.gidMappings) } ?? st.st_gid
+        guard lchown(target, uid, gid) == 0 else { throw FileSystemError("lchown", target) }
         if !isLink, chmod(target, st.st_mode & 0o7777) != 0 { throw FileSystemError("chmod", target) }
         let times = [st.st_atim, st.st_mtim]
         guard utimensat(AT_FDCWD, target, times, AT_SYMLINK_NOFOLLOW) == 0 else { throw FileSystemError("utimensat", target) }
