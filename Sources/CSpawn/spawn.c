@@ -162,10 +162,13 @@ static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED
 // the container's. Every mount in the namespace was made private first, so a shared bind
 // starts a peer group of the container's own; nothing propagates from or to the host.
 static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int *index) {
+    size_t first = 0;
+    while (first < n && !(ops[first].kind == BERTH_OP_BIND && (ops[first].flags & propagation_types))) first++;
+    if (first == n) return 0;   // the usual case: no system call at all
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return -1;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t i = first; i < n && rc == 0; i++) {
         if (ops[i].kind != BERTH_OP_BIND || !(ops[i].flags & propagation_types)) continue;
         *index = (int)i;
         rc = mount_on(rootfd, ops[i].target, NULL, NULL, ops[i].flags & (propagation_types | MS_REC), NULL);

@@ -11,8 +11,6 @@ struct CreateVolume: BerthCommand {
             .value("driver", short: "d", valueName: "driver", help: "Only local, the default."),
         ])
 
-    static var failureCode: Int32 { 1 }
-
     let global: GlobalOptions
     let name: String?
     let labels: [(String, String)]

@@ -237,6 +237,21 @@ extension Containers {
             #expect(try FileManager.default.contentsOfDirectory(atPath: host).isEmpty)
         }
 
+        @Test("bind-propagation: a shared bind is shared in the container's mount table, a default one private")
+        func propagation() throws {
+            let store = try Self.root(fixture)
+            defer { store.destroy() }
+            let host = store.path + "-bind"
+            try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+            let r = try store.run(["--rm", "--mount", "type=bind,src=\(host),dst=/shared,bind-propagation=rshared",
+                                   "-v", host + ":/private", "busybox:1", "grep", "-E", " /(shared|private) ", "/proc/self/mountinfo"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2, "\(r.stdout)")
+            #expect(lines.first { $0.contains(" /shared ") }?.contains(" shared:") == true, "\(r.stdout)")
+            #expect(lines.first { $0.contains(" /private ") }?.contains("shared:") == false, "\(r.stdout)")
+        }
+
         @Test("a missing bind source: -v makes the directory, --mount refuses it")
         func missingBindSource() throws {
             let store = try Self.root(fixture)
