@@ -21,6 +21,7 @@ import Testing
         chmod(bottom + "/srv/app/sub", 0o750)
         chmod(top + "/srv/app", 0o705)
         try fm.createSymbolicLink(atPath: top + "/srv/app/escape", withDestinationPath: root + "/outside")
+        link(bottom + "/srv/app/sub/data", bottom + "/srv/app/data-link")
         var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 5), timespec(tv_sec: 1_234_567_890, tv_nsec: 0)]
         utimensat(AT_FDCWD, bottom + "/srv/app/sub/data", &times, 0)
         return [top, bottom]
@@ -41,6 +42,9 @@ import Testing
         #expect(lstat(data + "/sub/data", &st) == 0 && st.st_mtim.tv_sec == 1_234_567_890)
         #expect(lstat(data + "/escape", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "a link stays a link")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: data + "/escape") == root.path + "/outside")
+        var linked = stat()
+        #expect(lstat(data + "/data-link", &linked) == 0 && lstat(data + "/sub/data", &st) == 0)
+        #expect(linked.st_ino == st.st_ino && st.st_nlink == 2, "hard links stay one file")
         let names = try FileManager.default.contentsOfDirectory(atPath: root.path + "/volumes/app").sorted()
         #expect(names == ["_data", "volume.json"], "no copy directory stays: \(names)")
     }

@@ -49,7 +49,8 @@ struct VolumeCopyUp {
         var done = false
         defer { if !done { try? TreeRemoval.remove(copy) } }
         do {
-            try copyDirectory(path, to: copy, depth: 0)
+            var linked: [FileIdentity: String] = [:]
+            try copyDirectory(path, to: copy, depth: 0, linked: &linked)
             try applyMetadata(st, to: copy, isLink: false)
         } catch let error as FileSystemError {
             throw ContainerError(.systemError, "cannot copy the image's \(path) into the volume \(name): \(error)")
@@ -72,7 +73,15 @@ struct VolumeCopyUp {
         return names.sorted()
     }
 
-    private func copyDirectory(_ path: String, to destination: String, depth: Int) throws {
+    /// A file's device and inode: the files of a layer linked to one another (st_nlink > 1) are
+    /// linked in the copy too, once the first of them is copied.
+    private struct FileIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    private func copyDirectory(_ path: String, to destination: String, depth: Int,
+                               linked: inout [FileIdentity: String]) throws {
         // Far deeper than a real image's tree; a layer can't make the walk recurse for ever.
         guard depth < 1024 else { throw FileSystemError("copy", path, errno: ELOOP) }
         for name in candidateNames(path) {
@@ -83,9 +92,15 @@ struct VolumeCopyUp {
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 guard mkdir(target, 0o700) == 0 else { throw FileSystemError("mkdir", target) }
-                try copyDirectory(child, to: target, depth: depth + 1)
+                try copyDirectory(child, to: target, depth: depth + 1, linked: &linked)
             case S_IFREG:
+                let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                if st.st_nlink > 1, let first = linked[identity] {
+                    guard link(first, target) == 0 else { throw FileSystemError("link", target) }
+                    continue
+                }
                 try copyFile(source, to: target)
+                if st.st_nlink > 1 { linked[identity] = target }
             case S_IFLNK:
                 guard let to = FileIO.readLink(source) else { throw FileSystemError("readlink", source) }
                 guard symlink(to, target) == 0 else { throw FileSystemError("symlink", target) }
