@@ -202,6 +202,30 @@ extension Containers {
             #expect(lstat(root.store.path + "/volumes/appdata/_data/config", &st) == 0 && st.st_uid == first + 1000)
         }
 
+        @Test("a --rm container whose berth was killed: the next ps removes it and its anonymous volume")
+        func killedRunsVolumes() throws {
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: fixture.berth)
+            process.arguments = ["--root", store.path, "run", "--cgroup-parent", fixture.cgroupParent, "--rootfs", fixture.rootfs,
+                                 "-v", "/anonymous", "-v", "named:/named", "--", "/bin/payload", "trap"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            _ = out.fileHandleForReading.availableData   // "ready": the container runs
+            #expect(try Self.volumeNames(store).count == 2)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let gone = try eventually(within: 20, poll: 0.1) {
+                _ = try store.berth(["ps", "-a"])
+                return try Self.volumeNames(store) == ["named"]
+            }
+            #expect(gone, "\((try? Self.volumeNames(store)) ?? [])")
+            #expect(store.containers.isEmpty)
+        }
+
         // MARK: - tmpfs, read-only, binds
 
         @Test("--tmpfs and --mount type=tmpfs: the size is enforced, the mode and noexec set")
