@@ -156,6 +156,29 @@ static int bind_on(int rootfd, const char *source, const char *target, unsigned 
     return mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL);
 }
 
+static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED;
+
+// The propagation a bind asked for (bind-propagation), set on the bind alone once the root is
+// the container's. Every mount in the namespace was made private first, so a shared bind
+// starts a peer group of the container's own; nothing propagates from or to the host.
+static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int *index) {
+    size_t first = 0;
+    while (first < n && !(ops[first].kind == BERTH_OP_BIND && (ops[first].flags & propagation_types))) first++;
+    if (first == n) return 0;   // the usual case: no system call at all
+    int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    int rc = 0;
+    for (size_t i = first; i < n && rc == 0; i++) {
+        if (ops[i].kind != BERTH_OP_BIND || !(ops[i].flags & propagation_types)) continue;
+        *index = (int)i;
+        rc = mount_on(rootfd, ops[i].target, NULL, NULL, ops[i].flags & (propagation_types | MS_REC), NULL);
+    }
+    int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return rc;
+}
+
 static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step) {
     struct stat st;
     *failed_step = BERTH_STEP_MOUNT_TARGET;
@@ -600,6 +623,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0) FAIL(BERTH_STEP_UMOUNT_OLD_ROOT, -1);
         if (umount2(".", MNT_DETACH) < 0) FAIL(BERTH_STEP_UMOUNT_OLD_ROOT, -1);
         if (chdir("/") < 0) FAIL(BERTH_STEP_PIVOT_ROOT, -1);
+        // After the step above, which made every mount of the new root a slave (and a shared
+        // mount without a master a private one).
+        int propagation_index = -1;
+        if (set_bind_propagation(c->ops, c->n_ops, &propagation_index) < 0) FAIL(BERTH_STEP_MOUNT, propagation_index);
         // Read-only last, after every mount point inside it has been created.
         if (c->rootfs_readonly &&
             mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)

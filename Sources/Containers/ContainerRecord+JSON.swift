@@ -13,7 +13,7 @@ extension ContainerRecord {
             ("ImageManifest", .string(imageManifest)), ("State", state.json), ("Config", config.json),
             ("HostConfig", hostConfig.json), ("Rootfs", rootfs.map(JSONValue.string) ?? .null),
             ("RestartCount", .number(JSONNumber(restartCount))), ("BackOffStep", .number(JSONNumber(backOffStep))),
-            ("BerthRecordVersion", .number(JSONNumber(formatVersion))),
+            ("BerthRecordVersion", .number(JSONNumber(formatVersion))), ("Mounts", .array(mounts.map(\.json))),
         ])
     }
 
@@ -34,6 +34,7 @@ extension ContainerRecord {
         formatVersion = version
         restartCount = o.int("RestartCount") ?? 0
         backOffStep = o.int("BackOffStep") ?? 0
+        mounts = o.value("Mounts")?.array?.compactMap(MountPoint.init(json:)) ?? []
     }
 }
 

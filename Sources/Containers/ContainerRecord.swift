@@ -32,6 +32,8 @@ public struct ContainerRecord: Sendable, Equatable {
     public var restartCount: Int
     /// The restarts since the container last ran for ten seconds: the back-off's step.
     public var backOffStep: Int
+    /// Its binds, volumes and tmpfs mounts (Docker's `Mounts`).
+    public var mounts: [MountPoint] = []
 
     public init(id: String, name: String, created: String, path: String, args: [String], image: String,
                 imageManifest: String, state: ContainerState = .init(), config: ContainerSettings,

@@ -63,6 +63,11 @@ enum Berth {
         ("top", TopContainer.self),
         ("update", UpdateContainers.self),
         ("export", ExportContainer.self),
+        ("volume create", CreateVolume.self),
+        ("volume ls", ListVolumes.self),
+        ("volume inspect", InspectVolumes.self),
+        ("volume rm", RemoveVolumes.self),
+        ("volume prune", PruneVolumes.self),
     ]
 
     static let spec = CommandSpec(
@@ -83,6 +88,9 @@ enum Berth {
             CommandSpec(name: "network", abstract: "Manage networks.", usage: "COMMAND",
                         subcommands: [CreateNetwork.spec, ListNetworks.spec, InspectNetworks.spec, RemoveNetworks.spec,
                                       PruneNetworks.spec]),
+            CommandSpec(name: "volume", abstract: "Manage volumes.", usage: "COMMAND",
+                        subcommands: [CreateVolume.spec, ListVolumes.spec, InspectVolumes.spec, RemoveVolumes.spec,
+                                      PruneVolumes.spec]),
         ]
     )
 

@@ -72,16 +72,18 @@ struct RemoveContainers: BerthCommand {
         name: "rm", abstract: "Remove one or more containers.", usage: "[OPTIONS] CONTAINER [CONTAINER...]",
         options: [
             .flag("force", short: "f", help: "Kill a running container first."),
-            .flag("volumes", short: "v", help: "Accepted for Docker's sake: berth's containers have no anonymous volumes."),
+            .flag("volumes", short: "v", help: "Remove the container's anonymous volumes too (named ones stay)."),
         ])
 
     let global: GlobalOptions
     let force: Bool
+    let volumes: Bool
     let names: [String]
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         force = parsed.flag("force")
+        volumes = parsed.flag("volumes")
         names = parsed.positionals
         if names.isEmpty { throw UsageError("rm needs at least one container name or id") }
     }
@@ -89,6 +91,6 @@ struct RemoveContainers: BerthCommand {
     func run() throws -> Int32 {
         let engine = try global.engine()
         engine.tidy()
-        return forEach(names) { name in try engine.remove(try engine.find(name), force: force) }
+        return forEach(names) { name in try engine.remove(try engine.find(name), force: force, volumes: volumes) }
     }
 }

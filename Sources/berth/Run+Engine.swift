@@ -33,6 +33,8 @@ extension Run {
         request.privileged = privileged
         request.securityOpt = securityOpt
         request.volumes = volume
+        request.mounts = mount
+        request.tmpfs = tmpfs
         request.devices = device
         request.ulimits = ulimit
         request.cgroupParent = cgroupParent
@@ -52,7 +54,10 @@ extension Run {
             do {
                 try engine.startDetached(created)
             } catch {
-                if autoRemove { try? engine.store.remove(created.record) }
+                if autoRemove {
+                    try? engine.store.remove(created.record)
+                    engine.removeAnonymousVolumes(of: created.record)
+                }
                 throw error
             }
             Output.print(created.record.id)

@@ -72,7 +72,17 @@ struct Run: BerthCommand {
                 seccomp=unconfined, seccomp=PROFILE.json (a Docker or OCI profile), systempaths=unconfined \
                 (no masked or read-only /proc and /sys paths), no-new-privileges[=true|false].
                 """),
-            .repeatable("volume", short: "v", valueName: "bind", help: "Bind a host path: /host:/container[:ro|rw]."),
+            .repeatable("volume", short: "v", valueName: "volume", help: """
+                Bind a host path, /host:/container[:ro|rw] (a missing host directory is made), mount a named \
+                volume, NAME:/container[:ro|rw|nocopy] (made on first use and filled with what the image has \
+                there), or an anonymous volume, /container.
+                """),
+            .repeatable("mount", valueName: "mount", help: """
+                Docker's mount: type=bind|volume|tmpfs,src=SOURCE,dst=/container[,readonly] and \
+                bind-propagation=, volume-nocopy, tmpfs-size=, tmpfs-mode= (a bind's source must exist).
+                """),
+            .repeatable("tmpfs", valueName: "mount",
+                        help: "Mount a tmpfs: /container[:options], e.g. size=16m,mode=1777,exec (default noexec,nosuid,nodev)."),
             .repeatable("ulimit", valueName: "ulimit",
                         help: "A resource limit: name=soft[:hard] (e.g. nofile=1024:2048)."),
             .value("cgroup-parent", valueName: "path",
@@ -117,6 +127,8 @@ struct Run: BerthCommand {
     let privileged: Bool
     let securityOpt: [String]
     let volume: [String]
+    let mount: [String]
+    let tmpfs: [String]
     let device: [String]
     let ulimit: [String]
     let cgroupParent: String
@@ -191,6 +203,8 @@ struct Run: BerthCommand {
         privileged = parsed.flag("privileged")
         securityOpt = parsed.strings("security-opt")
         volume = parsed.strings("volume")
+        mount = parsed.strings("mount")
+        tmpfs = parsed.strings("tmpfs")
         device = parsed.strings("device")
         ulimit = parsed.strings("ulimit")
         cgroupParent = parsed.string("cgroup-parent") ?? "berth"

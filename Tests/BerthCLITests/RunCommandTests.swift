@@ -397,8 +397,16 @@ final class TemporaryRootfs {
             ])
             #expect(config.rlimits == [ResourceLimit(resource: 7, soft: 10, hard: 20)])
 
+            // --mount and --tmpfs; a named volume is the engine's to make, so the config has no bind for it.
+            let mounts = try RunCommandTests.config([
+                "--mount", "type=bind,src=\(root.path),dst=/m,readonly,bind-propagation=rslave", "--tmpfs", "/t:size=1m,exec",
+                "-v", "named:/n", "sh",
+            ], in: root)
+            #expect(mounts.bindMounts == [BindMount(source: root.path, destination: "/m", readOnly: true, propagation: .rslave)])
+            #expect(mounts.tmpfsMounts == [TmpfsMount(destination: "/t", flags: [.noSuid, .noDev], options: ["size=1048576"])])
+
             let badVolume = #expect(throws: RuntimeError.self) { try RunCommandTests.config(["-v", "/tmp:data", "sh"], in: root) }
-            #expect(badVolume?.description == "invalid volume \"/tmp:data\": the container path must be absolute")
+            #expect(badVolume?.description == "invalid volume \"/tmp:data\": the container path \"data\" must be absolute")
             let badUlimit = #expect(throws: RuntimeError.self) { try RunCommandTests.config(["--ulimit", "nofile", "sh"], in: root) }
             #expect(badUlimit?.description == "invalid ulimit \"nofile\": use name=soft[:hard], e.g. nofile=1024:2048")
         }

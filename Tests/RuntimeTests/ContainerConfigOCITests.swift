@@ -16,6 +16,7 @@ import Runtime
         #expect(a.args == b.args && a.env == b.env && a.workingDirectory == b.workingDirectory)
         #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal)
         #expect(a.rlimits == b.rlimits && a.namespaces == b.namespaces && a.bindMounts == b.bindMounts)
+        #expect(a.tmpfsMounts == b.tmpfsMounts)
         #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
         #expect(a.resources == b.resources && a.capabilities == b.capabilities && a.devices == b.devices)
         #expect(a.noNewPrivileges == b.noNewPrivileges && a.seccomp == b.seccomp && a.useInit == b.useInit)
@@ -73,8 +74,8 @@ import Runtime
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: nil), "no root filesystem"),
         (OCIRuntimeSpec(process: .init(args: ["sh"], rlimits: [.init(type: "RLIMIT_SPOONS", hard: 1, soft: 1)]), root: .init(path: "/r")),
          "unknown rlimit \"RLIMIT_SPOONS\""),
-        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), mounts: [.init(destination: "/t", type: "tmpfs", source: "tmpfs")]),
-         "tmpfs mount at /t"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), mounts: [.init(destination: "/n", type: "nfs", source: "host:/x")]),
+         "nfs mount at /n"),
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "user")])),
          "user namespace"),
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),

@@ -35,6 +35,8 @@ extension ContainerEngine {
         case .directory(let directory):
             var config = try request.directoryLaunchConfig(id: id)
             config.userNamespace = userNamespace
+            let claim = try attachMounts(request, imageVolumes: [], layers: nil, to: &config)
+            defer { claim.release() }
             let env = EnvironmentFlags.applying(EnvironmentFlags.resolve(request.env), to: [])
             var record = makeRecord(id: id, request: request, image: directory, path: config.args[0],
                                     args: Array(config.args.dropFirst()),
@@ -42,11 +44,12 @@ extension ContainerEngine {
                                                        cmd: request.command, entrypoint: nil, defaults: nil),
                                     resources: config.resources, userNamespace: userNamespace)
             record.rootfs = config.rootfs
+            record.mounts = claim.points
             // A --rootfs container is the run of its command: nothing of it is kept.
             record.hostConfig.autoRemove = true
             try applyNetwork(request, id: id, exposedPorts: [], to: &config, host: &record.hostConfig)
-            return CreatedContainer(record: try store.create(record, launch: config, sync: sync), config: config,
-                                    isDurable: sync == .immediate)
+            return CreatedContainer(record: try creatingVolumes(claim) { try store.create(record, launch: config, sync: sync) },
+                                    config: config, isDurable: sync == .immediate)
         case .image(let reference):
             // The record is written while the image store's lock is held: from then on a prune
             // sees the container and keeps its layers.
@@ -79,13 +82,17 @@ extension ContainerEngine {
             image: ImageDefaults(env: env, workingDir: settings.workingDir, user: settings.user),
             fileRoots: resolved.layerDirectories)
         config.userNamespace = userNamespace
+        let claim = try attachMounts(request, imageVolumes: defaults?.volumes.map { Array($0.keys) } ?? [],
+                                     layers: resolved.layerDirectories, to: &config)
+        defer { claim.release() }
         var record = makeRecord(id: id, request: request, image: reference, path: path, args: Array(args.dropFirst()),
                                 settings: settings, resources: config.resources, userNamespace: userNamespace)
         record.image = resolved.configDigest.description
         record.imageManifest = resolved.manifestDigest.description
         try applyNetwork(request, id: id, exposedPorts: defaults?.exposedPorts.map { Array($0.keys) } ?? [], to: &config,
                          host: &record.hostConfig)
-        let created = try store.create(record, launch: config, sync: sync)
+        record.mounts = claim.points
+        let created = try creatingVolumes(claim) { try store.create(record, launch: config, sync: sync) }
         // The container's root looks up its upper dir through the container's directory (the
         // files in it stay root's own, 0600).
         if userNamespace != nil, chmod(store.directory(of: id), 0o711) != 0 {

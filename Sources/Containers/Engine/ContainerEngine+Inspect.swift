@@ -18,7 +18,8 @@ extension ContainerEngine {
         }
         // Docker's names start with a slash (its legacy container links).
         if let index = fields.firstIndex(where: { $0.key == "Name" }) { fields[index].value = .string("/" + record.name) }
-        fields.append((key: "Mounts", value: .array(mounts)))
+        // A record from before `Mounts` was kept: its binds are all it had.
+        if record.mounts.isEmpty, let index = fields.firstIndex(where: { $0.key == "Mounts" }) { fields[index].value = .array(mounts) }
         fields.append((key: "NetworkSettings", value: networkSettings(record, running: stored.state.status == .running)))
         if let rootfs = record.rootfs {
             fields.append((key: "GraphDriver", value: .object([

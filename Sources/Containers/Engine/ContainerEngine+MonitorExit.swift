@@ -50,6 +50,7 @@ extension ContainerEngine {
         // start or rm) reads this end, and nothing it writes next is overwritten.
         if record.hostConfig.autoRemove {
             try? store.remove(record)
+            removeAnonymousVolumes(of: record)
         } else {
             try? store.write(record, durable: false)
         }

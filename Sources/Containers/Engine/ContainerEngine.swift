@@ -87,7 +87,10 @@ public struct ContainerEngine: Sendable {
         store.all().filter { record in
             guard record.hostConfig.autoRemove, record.state.status == .running,
                   state(of: record).status == .exited else { return true }
-            return (try? store.removeIfPresent(record)) == nil
+            guard (try? store.removeIfPresent(record)) != nil else { return true }
+            // Its anonymous volumes go with it, as the end its killed berth never reached would have done.
+            removeAnonymousVolumes(of: record)
+            return false
         }
     }
 }

@@ -52,7 +52,12 @@ public struct ContainerRequest: Sendable {
     public var capDrop: [String] = []
     public var privileged = false
     public var securityOpt: [String] = []
+    /// `-v` entries: /host:/ctr[:modes], NAME:/ctr[:modes] or /ctr (see `MountRequest`).
     public var volumes: [String] = []
+    /// `--mount` entries: type=bind|volume|tmpfs,src=…,dst=…[,…].
+    public var mounts: [String] = []
+    /// `--tmpfs` entries: /ctr[:options].
+    public var tmpfs: [String] = []
     /// `--device` entries: /dev/HOST[:/dev/CONTAINER][:rwm].
     public var devices: [String] = []
     public var ulimits: [String] = []
@@ -94,7 +99,7 @@ extension ContainerRequest {
         if network == "host" { config.namespaces.remove(.network) }
         if let spec = user ?? image.user, !spec.isEmpty { config.user = try UserSpec.resolve(spec, roots: fileRoots) }
         config.env = environment(config, image: image.env, fileRoots: fileRoots)
-        config.bindMounts = try volumes.map(BindMount.parse)
+        try applyHostMounts(try mountRequests(), to: &config)
         config.rlimits = try ulimits.map(ResourceLimit.parse)
         config.resources.memoryBytes = try memory.map(ByteSize.parse)
         config.resources.cpu = cpus.map { CPUBandwidth(cpus: $0) }

@@ -34,12 +34,16 @@ extension ContainerEngine {
             // With --rm the end is not recorded: the record goes anyway.
             if record.hostConfig.autoRemove {
                 try store.removeIfPresent(record)
+                removeAnonymousVolumes(of: record)
             } else {
                 try? store.write(record, durable: false)
             }
             return outcome
         } catch {
-            if record.hostConfig.autoRemove { try? store.remove(record) }
+            if record.hostConfig.autoRemove {
+                try? store.remove(record)
+                removeAnonymousVolumes(of: record)
+            }
             throw error
         }
     }

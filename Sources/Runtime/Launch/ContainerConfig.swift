@@ -27,16 +27,52 @@ public struct ResourceLimit: Sendable, Equatable {
     }
 }
 
-/// A host path bound into the container (`-v /host:/ctr:ro`).
+/// A host path bound into the container (`-v /host:/ctr:ro`, a volume's data directory).
 public struct BindMount: Sendable, Equatable {
     public var source: String
     public var destination: String
     public var readOnly: Bool
+    /// The bind's propagation (`bind-propagation`); nil: private, as every mount of the container.
+    public var propagation: MountPropagation?
 
-    public init(source: String, destination: String, readOnly: Bool) {
+    public init(source: String, destination: String, readOnly: Bool, propagation: MountPropagation? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
+        self.propagation = propagation
+    }
+}
+
+/// Docker's `bind-propagation` values: mount(2)'s MS_PRIVATE, MS_SLAVE and MS_SHARED, and their
+/// recursive forms.
+public enum MountPropagation: String, Sendable, CaseIterable {
+    case `private`, rprivate, shared, rshared, slave, rslave
+
+    /// The flags that set it on a mount.
+    public var flags: MountFlags {
+        switch self {
+        case .private: .propagationPrivate
+        case .rprivate: [.propagationPrivate, .recursive]
+        case .shared: .propagationShared
+        case .rshared: [.propagationShared, .recursive]
+        case .slave: .propagationSlave
+        case .rslave: [.propagationSlave, .recursive]
+        }
+    }
+}
+
+/// A tmpfs mounted in the container (`--tmpfs`, `--mount type=tmpfs`).
+public struct TmpfsMount: Sendable, Equatable {
+    public var destination: String
+    /// mount(2)'s flags: read-only, nosuid, nodev, noexec.
+    public var flags: MountFlags
+    /// tmpfs' own options ("size=16777216", "mode=1777"), in order.
+    public var options: [String]
+
+    public init(destination: String, flags: MountFlags, options: [String]) {
+        self.destination = destination
+        self.flags = flags
+        self.options = options
     }
 }
 
@@ -70,6 +106,7 @@ public struct ContainerConfig: Sendable {
     /// owns every other namespace it gets.
     public var userNamespace: UserNamespace?
     public var bindMounts: [BindMount] = []
+    public var tmpfsMounts: [TmpfsMount] = []
     public var maskedPaths = ContainerConfig.defaultMaskedPaths
     public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths
 

@@ -38,8 +38,9 @@ extension ResourceLimit {
 }
 
 extension BindMount {
-    /// Docker's `-v /host/path:/container/path[:ro|rw]`. The host path must exist: berth does not
-    /// create it (named volumes come with the image store).
+    /// A plain bind, `/host/path:/container/path[:ro|rw]`, whose host path must exist. `berth
+    /// run`'s `-v` is read by Containers' `MountRequest`, which knows volumes too and makes a
+    /// missing host directory, as Docker does.
     public static func parse(_ text: String) throws -> BindMount {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func fail(_ why: String) -> RuntimeError {

@@ -10,11 +10,26 @@ public struct MountFlags: OptionSet, Sendable, Hashable {
     public static let noDev = MountFlags(rawValue: 0x4)         // MS_NODEV
     public static let noExec = MountFlags(rawValue: 0x8)        // MS_NOEXEC
     public static let strictAtime = MountFlags(rawValue: 1 << 24) // MS_STRICTATIME
+    // Propagation, set on a bind after it is made (never on the container's other mounts).
+    public static let recursive = MountFlags(rawValue: 0x4000)          // MS_REC
+    public static let propagationPrivate = MountFlags(rawValue: 1 << 18) // MS_PRIVATE
+    public static let propagationSlave = MountFlags(rawValue: 1 << 19)   // MS_SLAVE
+    public static let propagationShared = MountFlags(rawValue: 1 << 20)  // MS_SHARED
+
+    /// The names of the flags, as mount(8) and the OCI spec's options write them.
+    public static let optionNames: [(MountFlags, String)] = [
+        (.readOnly, "ro"), (.noSuid, "nosuid"), (.noDev, "nodev"), (.noExec, "noexec"), (.strictAtime, "strictatime"),
+    ]
 
     var names: [String] {
-        [(MountFlags.readOnly, "ro"), (.noSuid, "nosuid"), (.noDev, "nodev"), (.noExec, "noexec"),
-         (.strictAtime, "strictatime")].compactMap { contains($0.0) ? $0.1 : nil }
+        var names = Self.optionNames.compactMap { contains($0.0) ? $0.1 : nil }
+        if let propagation = MountPropagation.allCases.first(where: { $0.flags == intersection(.propagation) }) {
+            names.append(propagation.rawValue)
+        }
+        return names
     }
+
+    static let propagation: MountFlags = [.recursive, .propagationPrivate, .propagationSlave, .propagationShared]
 }
 
 /// One step of a container's filesystem setup, run in order by the child (bubblewrap's idea:

@@ -60,10 +60,21 @@ public enum MountPlan {
                              flags: hardened.union(.readOnly)))
         }
 
-        for bind in config.bindMounts {
-            ops.append(.init(.bind(source: bind.source), target: bind.destination,
-                             flags: bind.readOnly ? [.readOnly] : []))
+        // The user's binds, volumes and tmpfs, a parent before what is mounted below it (Docker
+        // sorts them so too): stable, so mounts of one depth keep the order they were given in.
+        var userMounts = config.bindMounts.map { bind -> MountOperation in
+            var flags: MountFlags = bind.propagation?.flags ?? []
+            if bind.readOnly { flags.insert(.readOnly) }
+            return MountOperation(.bind(source: bind.source), target: bind.destination, flags: flags)
         }
+        userMounts += config.tmpfsMounts.map { tmpfs in
+            MountOperation(.mount(fstype: "tmpfs", source: "tmpfs",
+                                  data: tmpfs.options.isEmpty ? nil : tmpfs.options.joined(separator: ",")),
+                           target: tmpfs.destination, flags: tmpfs.flags)
+        }
+        let depth = { (op: MountOperation) in op.target.split(separator: "/").count }
+        let ordered = userMounts.enumerated().sorted { a, b in (depth(a.element), a.offset) < (depth(b.element), b.offset) }
+        ops += ordered.map { $0.element }
 
         // Last, because they lie inside the filesystems mounted above.
         ops += config.maskedPaths.map { .init(.mask, target: $0) }

@@ -38,7 +38,10 @@ extension ContainerConfig {
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
             mounts: bindMounts.map { bind in
                 OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                     options: ["rbind", bind.readOnly ? "ro" : "rw"])
+                                     options: ["rbind", bind.readOnly ? "ro" : "rw"] + (bind.propagation.map { [$0.rawValue] } ?? []))
+            } + tmpfsMounts.map { tmpfs in
+                OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
+                                     options: tmpfs.flags.names + tmpfs.options)
             },
             annotations: useInit ? [Self.initAnnotation: "true"] : nil,
             linux: linux)
@@ -68,14 +71,22 @@ extension ContainerConfig {
         capabilities = try process.capabilities.map(ProcessCapabilities.init(oci:))
         noNewPrivileges = process.noNewPrivileges ?? false
         useInit = spec.annotations?[Self.initAnnotation] == "true"
-        bindMounts = try (spec.mounts ?? []).map { mount in
-            guard mount.type == "bind" || (mount.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }),
+        for mount in spec.mounts ?? [] {
+            let options = mount.options ?? []
+            if mount.type == "tmpfs" {
+                let flags = MountFlags.optionNames.filter { options.contains($0.1) }.reduce(MountFlags()) { $0.union($1.0) }
+                let known = Set(MountFlags.optionNames.map(\.1) + ["rw"])
+                tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags,
+                                              options: options.filter { !known.contains($0) }))
+                continue
+            }
+            guard mount.type == "bind" || options.contains(where: { $0 == "bind" || $0 == "rbind" }),
                   let source = mount.source else {
                 throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount "
-                                   + "at \(mount.destination): berth takes bind mounts only")
+                                   + "at \(mount.destination): berth takes bind and tmpfs mounts only")
             }
-            return BindMount(source: source, destination: mount.destination,
-                             readOnly: (mount.options ?? []).contains("ro"))
+            bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.contains("ro"),
+                                        propagation: options.lazy.compactMap(MountPropagation.init(rawValue:)).first))
         }
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
