@@ -112,7 +112,7 @@ EOF
 # the container would give, minus the busybox loop.
 declare -A UPPER
 for n in "${SIZES[@]}"; do
-    "$BERTH" --root "$STATE" run --name "c$n" --cgroup-parent "$CGROUP_PARENT" bench/busybox:1 /bin/true
+    "$BERTH" --root "$STATE" run --name "c$n" --network none --cgroup-parent "$CGROUP_PARENT" bench/busybox:1 /bin/true
     id=$(basename "$(readlink "$STATE/container-names/c$n")")
     UPPER[$n]=$STATE/containers/$id/upper
     [[ -d ${UPPER[$n]} ]] || die "container c$n has no upper dir at ${UPPER[$n]}"

@@ -76,7 +76,7 @@ mkdir -p "$CRUN_STATE"
 bench_crun_bundle "$BUNDLE" "$ROOT"
 "$BERTH" --root "$STATE" import "$ROOT" bench/busybox:1 >/dev/null
 
-FLAGS="--cgroup-parent $CGROUP_PARENT --memory 64m"
+FLAGS="--cgroup-parent $CGROUP_PARENT --network none --memory 64m"
 NAMES=(overlay rootfs crun)
 CMDS=(
     "$BERTH --root $STATE run --rm $FLAGS bench/busybox:1 /bin/true"

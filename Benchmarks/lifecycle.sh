@@ -82,7 +82,7 @@ trap 'exit 130' INT TERM
 # berth run -d: stdout and stderr always go to files. The monitor inherits the CLI's stdout and
 # stderr, so `id=$(berth run -d ...)` would wait for the monitor, i.e. for the container's end.
 berth_run_detached() {
-    "$BERTH" --root "$STATE" run -d --cgroup-parent "$CGROUP_PARENT" "$@" \
+    "$BERTH" --root "$STATE" run -d --network none --cgroup-parent "$CGROUP_PARENT" "$@" \
         >"$TMP/run.out" 2>"$TMP/run.err" </dev/null ||
         die "berth run -d $*: $(cat "$TMP/run.err")"
     cat "$TMP/run.out"
@@ -133,7 +133,7 @@ bench() {  # bench LABEL hyperfine-args...: one hyperfine run, its JSON kept for
 }
 
 # 1. run -d until the container's process has exec'd, against crun run --detach.
-RUN_D="$BERTH --root $STATE run -d --name bench-run --cgroup-parent $CGROUP_PARENT --memory 64m $IMAGE sleep 1000"
+RUN_D="$BERTH --root $STATE run -d --name bench-run --network none --cgroup-parent $CGROUP_PARENT --memory 64m $IMAGE sleep 1000"
 CRUN_RUN_D="crun --root $CRUN_STATE run --detach --bundle $BUNDLE bench-crun-run"
 # Trial runs; their output goes to a file, never into $(...): the detached process keeps it open.
 for cmd in "$RUN_D" "$CRUN_RUN_D"; do
@@ -141,7 +141,7 @@ for cmd in "$RUN_D" "$CRUN_RUN_D"; do
 done
 BEFORE_ARGS=()
 if [[ -n $BEFORE ]]; then
-    RUN_D_BEFORE="$BEFORE --root $STATE-before run -d --name bench-run --cgroup-parent $CGROUP_PARENT --memory 64m $IMAGE sleep 1000"
+    RUN_D_BEFORE="$BEFORE --root $STATE-before run -d --name bench-run --network none --cgroup-parent $CGROUP_PARENT --memory 64m $IMAGE sleep 1000"
     sh -c "$RUN_D_BEFORE" </dev/null >"$TMP/trial.out" 2>&1 || die "trial run failed: $RUN_D_BEFORE"$'\n'"$(cat "$TMP/trial.out")"
     "$TMP/reset-before"
     BEFORE_ARGS=(--prepare "$TMP/reset-before" -n "before run -d" "$RUN_D_BEFORE")
@@ -160,7 +160,7 @@ bench run-d \
 # the same number of containers (exec tidies every record of its root first).
 if [[ -n $BEFORE ]]; then
     for b in "$BERTH --root $STATE" "$BEFORE --root $STATE-before"; do
-        $b run -d --name bench-exec --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 </dev/null >"$TMP/trial.out" 2>&1 ||
+        $b run -d --name bench-exec --network none --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 </dev/null >"$TMP/trial.out" 2>&1 ||
             die "run -d bench-exec failed: $(cat "$TMP/trial.out")"
     done
     bench exec-1 -n "berth exec (1 container)" "$BERTH --root $STATE exec bench-exec true" \

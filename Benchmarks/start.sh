@@ -79,7 +79,7 @@ bench_crun_bundle "$BUNDLE" "$ROOT"
 # 3 ms floor made it noise). One fixed container id per runtime is enough, since "run" without
 # --detach deletes the container when it exits (checked for crun 1.8.1 and runc 1.1.5).
 FLOOR_CMD="unshare --fork --pid --mount --uts --ipc --net --cgroup chroot $ROOT /bin/true"
-BERTH_CMD="$BERTH --root $BERTH_STATE run --rootfs $ROOT --memory 64m -- /bin/true"
+BERTH_CMD="$BERTH --root $BERTH_STATE run --rootfs $ROOT --network none --memory 64m -- /bin/true"
 CRUN_CMD="crun --root $CRUN_STATE run --bundle $BUNDLE bench-crun"
 RUNC_CMD="runc --root $RUNC_STATE run --bundle $BUNDLE bench-runc"
 

@@ -105,9 +105,11 @@ extension Containers {
         func reuse() throws {
             let store = try Self.root(fixture)
             defer { store.destroy() }
-            let first = try store.run(["--name", "writer", "busybox:1", "sh", "-c", "echo kept > /data/note"])
-            let write = try store.run(["--name", "writer2", "-v", "notes:/data", "busybox:1", "sh", "-c", "echo kept > /data/note"])
-            #expect(first.status != 0, "without the volume /data does not exist")
+            // A directory of its own: other tests bind volumes at /data in the shared fixture root.
+            let first = try store.run(["--name", "writer", "busybox:1", "sh", "-c", "echo kept > /kept-notes/note"])
+            let write = try store.run(["--name", "writer2", "-v", "notes:/kept-notes", "busybox:1", "sh", "-c",
+                                       "echo kept > /kept-notes/note"])
+            #expect(first.status != 0, "without the volume /kept-notes does not exist")
             #expect(write.status == 0, "\(write.stderr)")
             #expect(try Self.volumeNames(store) == ["notes"], "made on first use")
             let read = try store.run(["--rm", "--mount", "type=volume,src=notes,dst=/elsewhere", "busybox:1", "cat", "/elsewhere/note"])
@@ -116,7 +118,7 @@ extension Containers {
             #expect(mounts.count == 1)
             #expect(mounts.first?["Type"] as? String == "volume" && mounts.first?["Name"] as? String == "notes")
             #expect(mounts.first?["Source"] as? String == store.path + "/volumes/notes/_data")
-            #expect(mounts.first?["Destination"] as? String == "/data" && mounts.first?["RW"] as? Bool == true)
+            #expect(mounts.first?["Destination"] as? String == "/kept-notes" && mounts.first?["RW"] as? Bool == true)
             #expect(mounts.first?["Driver"] as? String == "local")
             #expect(try store.berth(["rm", "-v", "writer2", "writer"]).status == 0)
             #expect(try Self.volumeNames(store) == ["notes"], "rm -v never removes a named volume")
