@@ -20,6 +20,8 @@ struct CNIConfiguration {
     var cniVersion: String
     var name: String
     var plugins: [Plugin]
+    /// The list's `disableCheck`: its plugins' CHECK is known to fail spuriously, so it is not run.
+    var disableCheck = false
     /// The file as given, kept in the network's directory.
     var text: [UInt8]
 
@@ -76,7 +78,8 @@ struct CNIConfiguration {
             let ipamType = object["ipam"]?["type"]?.string
             plugins.append(Plugin(type: type, config: object, capabilities: capabilities, ipamType: ipamType))
         }
-        return CNIConfiguration(cniVersion: version, name: name, plugins: plugins, text: bytes)
+        let disableCheck = root["disableCheck"]?.bool == true || root["disableCheck"]?.string == "true"
+        return CNIConfiguration(cniVersion: version, name: name, plugins: plugins, disableCheck: disableCheck, text: bytes)
     }
 
     /// Every plugin executable the list needs (IPAM plugins too) that is not in `directories`.

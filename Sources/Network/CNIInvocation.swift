@@ -37,7 +37,7 @@ struct CNIInvocation {
         let result = try Subprocess.run(path, [], environment: environment, input: stdin)
         let output = try? JSON.parse(result.output)
         guard result.status == 0 else {
-            let verb = command == .add ? "add the container to" : command == .del ? "remove the container from" : "check"
+            let verb = command == .add ? "add the container to" : command == .del ? "remove the container from" : "check it on"
             throw NetworkError(.systemError, "CNI plugin \(type) cannot \(verb) network \(network): \(Self.message(output, result))")
         }
         return result.output.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 }) ? nil : output

@@ -62,6 +62,36 @@ extension Networking {
         }
     }
 
+    /// CHECK for every container on the CNI network `network` (the plugins in order, each with
+    /// the cached result): one error per container whose networking is not as its ADD left it.
+    /// Nothing is run when the conflist sets `disableCheck`.
+    public func checkCNI(_ network: NetworkDefinition) throws -> [NetworkError] {
+        guard network.driver == .cni else { return [] }
+        let directory = store.path(of: network.name)
+        return try FileLock.withLock(directory + "/.lock") {
+            var failures: [NetworkError] = []
+            for lease in LeaseDirectory(path: directory + "/leases").all() {
+                guard let cache = try StoreFile.read(CNICache.self, CNICache.file(lease.container, network: directory)),
+                      let config = try? CNIConfiguration.parse(JSON.serialize(cache.config), file: "the cached configuration"),
+                      !config.disableCheck else { continue }
+                let netns = CNICache.netnsPath(lease.container, network: directory)
+                let invocation = CNIInvocation(command: .check, containerID: lease.container,
+                                               netns: CNICache.isPinned(netns) ? netns : "", ifName: cache.ifName,
+                                               args: cache.argPairs)
+                for index in config.plugins.indices {
+                    let stdin = config.stdin(for: index, previousResult: cache.result, runtimeConfig: cache.runtimeConfig.object ?? [])
+                    do {
+                        _ = try invocation.run(config.plugins[index].type, network: network.name, stdin: stdin)
+                    } catch let error as NetworkError {
+                        failures.append(error.context("container \(lease.name)"))
+                        break
+                    }
+                }
+            }
+            return failures
+        }
+    }
+
     // MARK: steps
 
     private func cniConfiguration(of network: NetworkDefinition) throws -> CNIConfiguration {

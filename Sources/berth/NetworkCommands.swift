@@ -105,14 +105,18 @@ struct ListNetworks: BerthCommand {
 
 /// `berth network inspect`.
 struct InspectNetworks: BerthCommand {
-    static let spec = CommandSpec(name: "inspect", abstract: "Show networks as JSON.", usage: "NETWORK [NETWORK...]")
+    static let spec = CommandSpec(
+        name: "inspect", abstract: "Show networks as JSON.", usage: "[OPTIONS] NETWORK [NETWORK...]",
+        options: [.flag("check", help: "On a CNI network, run its plugins' CHECK for each container; exit 1 when one fails.")])
 
     let global: GlobalOptions
     let names: [String]
+    let check: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         names = parsed.positionals
+        check = parsed.flag("check")
         if names.isEmpty { throw UsageError("network inspect needs at least one network") }
     }
 
@@ -126,6 +130,11 @@ struct InspectNetworks: BerthCommand {
             do {
                 let network = try networking.store.find(name)
                 results.append(Self.json(network, members: networking.members(of: network)))
+                if check {
+                    let failures = try networking.checkCNI(network)
+                    failures.forEach { Output.error($0) }
+                    failed = failed || !failures.isEmpty
+                }
             } catch {
                 Output.error(error)
                 failed = true
