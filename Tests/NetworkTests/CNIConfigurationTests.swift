@@ -30,7 +30,8 @@ struct CNIConfigurationTests {
 
     @Test("a single plugin's .conf is a list of one")
     func singleConf() throws {
-        let configuration = try Self.parse(#"{"cniVersion": "0.4.0", "name": "one", "type": "ptp", "ipam": {"type": "host-local", "subnet": "10.5.0.0/16"}}"#)
+        let configuration = try Self.parse(
+            #"{"cniVersion": "0.4.0", "name": "one", "type": "ptp", "ipam": {"type": "host-local", "subnet": "10.5.0.0/16"}}"#)
         #expect(configuration.plugins.map(\.type) == ["ptp"])
         #expect(configuration.addressing == ("10.5.0.0/16", ""))
     }
