@@ -16,6 +16,9 @@ struct CNIInvocation {
     var args: [(String, String)] = []
     var directories: [String] = CNIConfiguration.pluginDirectories
 
+    /// Seconds a plugin may take (the spec sets none; an IPAM plugin waiting on a daemon could wait forever).
+    static let timeout = 120
+
     var environment: [String] {
         let extra = args.map { "\($0.0)=\($0.1)" }
         return [
@@ -34,7 +37,7 @@ struct CNIInvocation {
             throw NetworkError(.notFound, "CNI plugin \(type) of network \(network) is not in \(directories.joined(separator: ":")): "
                                + "install it (Debian: containernetworking-plugins) or set BERTH_CNI_PATH")
         }
-        let result = try Subprocess.run(path, [], environment: environment, input: stdin)
+        let result = try Subprocess.run(path, [], environment: environment, input: stdin, timeout: Self.timeout)
         let output = try? JSON.parse(result.output)
         guard result.status == 0 else {
             let verb = command == .add ? "add the container to" : command == .del ? "remove the container from" : "check it on"
