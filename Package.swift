@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
-        .testTarget(name: "NetworkTests", dependencies: ["Network"], swiftSettings: strictSwift),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(

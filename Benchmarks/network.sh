@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # network.sh [--runs N] [--quick] — what a container's network adds to its start: `berth run --rm
-# IMAGE /bin/true` with --network none, on the default bridge, and on the bridge with -p 8080:80;
-# and the same three with Debian's podman (runc, its CNI bridge and portmap) on the same busybox
+# IMAGE /bin/true` with --network none, on the default bridge, on the bridge with -p 8080:80 and
+# on a CNI network (Debian's bridge + host-local + portmap plugins); and the first three with Debian's podman (runc, its CNI bridge and portmap) on the same busybox
 # files, side by side in one hyperfine run. See Benchmarks/README.md.
 #
 # Runs in a network namespace of its own (a stand-in host: only lo), so neither berth's bridge and
 # nftables table nor podman's CNI bridge and iptables chains touch the host's network.
 #
 # Prints hyperfine's table, then medians, CPU per run, bridge − none and -p − bridge in ms
-# (targets: at most 5 ms and 2 ms), and podman's figures beside berth's.
+# (targets: at most 5 ms and 2 ms), cni − bridge, and podman's figures beside berth's.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
 set -euo pipefail
@@ -38,6 +38,9 @@ ip link set lo up
 for tool in hyperfine podman python3; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
+for plugin in bridge host-local portmap; do
+    [[ -x /usr/lib/cni/$plugin ]] || die "the CNI plugin $plugin is not in /usr/lib/cni (apt-get install containernetworking-plugins)"
+done
 [[ -x $BERTH ]] || die "berth binary not found at $BERTH (build it, or set BERTH_BIN)"
 
 TMP=$(mktemp -d -t berth-network.XXXXXX)
@@ -64,12 +67,20 @@ trap 'exit 130' INT TERM
 
 "$REPO/rootfs-scripts/busybox.sh" "$ROOT" >/dev/null
 "$BERTH" --root "$STATE" import "$ROOT" bench/busybox:1 >/dev/null
+cat >"$TMP/bench.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "berth-bench", "plugins": [
+  {"type": "bridge", "bridge": "cni-bench", "isGateway": true, "ipMasq": true,
+   "ipam": {"type": "host-local", "dataDir": "$TMP/cni-ipam", "ranges": [[{"subnet": "10.99.250.0/24"}]],
+            "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+EOF
+"$BERTH" --root "$STATE" network create --driver cni --config "$TMP/bench.conflist" cnibench >/dev/null
 PODMAN="podman --root $PODMAN_ROOT --runroot $PODMAN_RUN --runtime /usr/sbin/runc --cgroup-manager cgroupfs --events-backend none"
 tar -C "$ROOT" -c . | $PODMAN import - bench/busybox:1 >/dev/null
 # Root here cannot raise rlimits past their hard limits (no CAP_SYS_RESOURCE): podman's defaults would fail.
 PODMAN_RUN_FLAGS="--rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 
-NAMES=(berth-none berth-bridge berth-publish podman-none podman-bridge podman-publish)
+NAMES=(berth-none berth-bridge berth-publish podman-none podman-bridge podman-publish berth-cni)
 CMDS=(
     "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT --network none bench/busybox:1 /bin/true"
     "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT bench/busybox:1 /bin/true"
@@ -77,6 +88,7 @@ CMDS=(
     "$PODMAN run $PODMAN_RUN_FLAGS --network none bench/busybox:1 /bin/true"
     "$PODMAN run $PODMAN_RUN_FLAGS bench/busybox:1 /bin/true"
     "$PODMAN run $PODMAN_RUN_FLAGS -p 8080:80 bench/busybox:1 /bin/true"
+    "$BERTH --root $STATE run --rm --cgroup-parent $CGROUP_PARENT --network cnibench bench/busybox:1 /bin/true"
 )
 for i in "${!NAMES[@]}"; do
     out=$(sh -c "${CMDS[$i]}" 2>&1) || die "${NAMES[$i]} failed its trial run: ${CMDS[$i]}"$'\n'"$out"
@@ -87,7 +99,8 @@ PODMAN_RUNS=$(( RUNS < 20 ? RUNS : 20 ))
 HF_ARGS=(-N --warmup "$WARMUP" --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
 echo
 echo "== hyperfine: berth $RUNS runs, podman $PODMAN_RUNS runs, $WARMUP warm-up, /bin/true in a busybox image"
-hyperfine "${HF_ARGS[@]}" --runs "$RUNS" -n "${NAMES[0]}" "${CMDS[0]}" -n "${NAMES[1]}" "${CMDS[1]}" -n "${NAMES[2]}" "${CMDS[2]}"
+hyperfine "${HF_ARGS[@]}" --runs "$RUNS" -n "${NAMES[0]}" "${CMDS[0]}" -n "${NAMES[1]}" "${CMDS[1]}" -n "${NAMES[2]}" "${CMDS[2]}" \
+    -n "${NAMES[6]}" "${CMDS[6]}"
 cp "$TMP/result.json" "$TMP/berth.json"
 cat "$TMP/result.md"
 HF_ARGS=(-N --warmup 2 --export-json "$TMP/result.json" --export-markdown "$TMP/result.md")
@@ -98,6 +111,8 @@ left=$("$BERTH" --root "$STATE" ps -a -q | wc -l)
 ((left == 0)) || echo "network.sh: $left container(s) left behind by run --rm" >&2
 veths=$(ip -o link show | grep -c ': vb' || true)
 ((veths == 0)) || echo "network.sh: $veths veth(s) left behind" >&2
+addresses=$(find "$TMP/cni-ipam" -name '[0-9]*.[0-9]*' 2>/dev/null | wc -l)
+((addresses == 0)) || echo "network.sh: $addresses CNI address(es) left held in host-local" >&2
 
 python3 - "$TMP/berth.json" "$TMP/result.json" <<'PY'
 import json, statistics, sys
@@ -115,6 +130,7 @@ bridge = med["berth-bridge"] - med["berth-none"]
 publish = med["berth-publish"] - med["berth-bridge"]
 print(f"berth bridge - none   {bridge:+7.2f} ms  (target at most 5 ms: {'ok' if bridge <= 5 else 'missed'})")
 print(f"berth -p - bridge     {publish:+7.2f} ms  (target at most 2 ms: {'ok' if publish <= 2 else 'missed'})")
+print(f"berth cni - bridge    {med['berth-cni'] - med['berth-bridge']:+7.2f} ms  (the CNI plugins' execs)")
 print(f"podman bridge - none  {med['podman-bridge'] - med['podman-none']:+7.2f} ms")
 print(f"podman -p - bridge    {med['podman-publish'] - med['podman-bridge']:+7.2f} ms")
 for mode in ("none", "bridge", "publish"):

@@ -12,13 +12,18 @@ public struct Lease: Codable, Sendable, Equatable {
     public var name: String
     public var aliases: [String]
     public var address: IPv4Address
-    /// The host's end of the container's veth pair (bridge networks).
+    /// The host's end of the container's veth pair (bridge networks; on CNI networks the one the
+    /// plugins name, for information).
     public var veth: String
     public var ports: [PortBinding]
     /// The container's /etc/hosts on the host: rewritten as others join and leave the network.
     public var hostsFile: String?
     /// The hostname the container's own entry in its /etc/hosts names.
     public var hostname: String
+    /// The prefix length and gateway of the address, on CNI networks (the plugins' result says
+    /// them); bridge networks' are the network's.
+    public var prefixLength: Int?
+    public var gateway: IPv4Address?
 }
 
 /// The leases of one network.

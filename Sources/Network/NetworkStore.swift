@@ -39,8 +39,10 @@ public struct NetworkStore: Sendable {
         public var subnet: String?
         public var gateway: String?
         public var labels: [String: String] = [:]
-        /// The conflist's text (`--driver cni --config FILE`).
+        /// The conflist's text (`--driver cni --config FILE`); read from `cniConfigFile` when nil.
         public var cniConfig: [UInt8]?
+        /// The conflist's path, read when `cniConfig` is nil and named in errors.
+        public var cniConfigFile: String?
         public var created: String
 
         public init(name: String, created: String) {
@@ -58,9 +60,66 @@ public struct NetworkStore: Sendable {
         guard !NetworkDefinition.reservedNames.contains(request.name) else {
             throw NetworkError(.conflict, "network name \"\(request.name)\" is reserved: pick another name")
         }
+        if request.driver == .cni { return try makeCNI(request) }
         return try FileLock.withLock(lockPath) {
             try make(request.name, subnetText: request.subnet, gatewayText: request.gateway, labels: request.labels,
                      created: request.created, isDefault: false)
+        }
+    }
+
+    /// A CNI network: its conflist checked (it parses, names its plugins, each of them is
+    /// installed) and kept in the network's directory, which its containers' ADD and DEL read.
+    private func makeCNI(_ request: CreateRequest) throws -> NetworkDefinition {
+        let file = request.cniConfigFile ?? "the CNI configuration"
+        guard request.subnet == nil, request.gateway == nil else {
+            throw NetworkError(.invalidArgument, "--subnet and --gateway do not apply to --driver cni: the conflist's ipam "
+                               + "gives the addresses")
+        }
+        var text = request.cniConfig
+        if text == nil, let path = request.cniConfigFile {
+            do {
+                text = try FileIO.readFile(path)
+            } catch {
+                throw NetworkError(.notFound, "cannot read the CNI configuration \(path)", errno: error.errno)
+            }
+        }
+        guard let text else {
+            throw NetworkError(.invalidArgument, "--driver cni needs --config FILE: the CNI network configuration list to use")
+        }
+        let configuration = try CNIConfiguration.parse(text, file: file)
+        let missing = configuration.missingPlugins()
+        guard missing.isEmpty else {
+            throw NetworkError(.notFound, "CNI plugin\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) of \(file) "
+                               + "not found in \(CNIConfiguration.pluginDirectories.joined(separator: ":")): install "
+                               + "\(missing.count > 1 ? "them" : "it") (Debian: containernetworking-plugins) or set BERTH_CNI_PATH")
+        }
+        let (subnetText, gateway) = configuration.addressing
+        return try FileLock.withLock(lockPath) {
+            if access(path(of: request.name) + "/network.json", F_OK) == 0 {
+                throw NetworkError(.conflict, "network with name \(request.name) already exists: pick another name or remove it")
+            }
+            for other in definitions() {
+                if other.driver == .cni && other.cniNetworkName == configuration.name {
+                    throw NetworkError(.conflict, "CNI network name \(configuration.name) of \(file) is already network "
+                                       + "\(other.name)'s: its plugins would share their state, so give the conflist another name")
+                }
+                if let subnet = IPv4Subnet(subnetText), let theirs = IPv4Subnet(other.subnet), theirs.overlaps(subnet) {
+                    throw NetworkError(.conflict, "subnet \(subnet) of \(file) overlaps network \(other.name)'s: pick another subnet")
+                }
+            }
+            let definition = NetworkDefinition(
+                name: request.name, id: Self.randomID(), driver: .cni, subnet: subnetText, gateway: gateway,
+                bridge: configuration.bridgeName, mtu: configuration.mtu, created: request.created, labels: request.labels,
+                isDefault: false, cniNetworkName: configuration.name)
+            try publish(definition, extra: [(CNIConfiguration.fileName, text)])
+            return definition
+        }
+    }
+
+    /// The definitions in the store now (the default network's only once it was made).
+    private func definitions() -> [NetworkDefinition] {
+        ((try? Directory.names(atPath: directory)) ?? []).compactMap { name in
+            name.hasPrefix(".") ? nil : try? StoreFile.read(NetworkDefinition.self, path(of: name) + "/network.json")
         }
     }
 
@@ -128,11 +187,8 @@ public struct NetworkStore: Sendable {
         if access(target + "/network.json", F_OK) == 0 {
             throw NetworkError(.conflict, "network with name \(name) already exists: pick another name or remove it")
         }
-        let taken = ((try? Directory.names(atPath: directory)) ?? []).compactMap { other -> (String, IPv4Subnet)? in
-            guard !other.hasPrefix("."),
-                  let definition = try? StoreFile.read(NetworkDefinition.self, path(of: other) + "/network.json"),
-                  let subnet = definition.addressing?.subnet else { return nil }
-            return (definition.name, subnet)
+        let taken = definitions().compactMap { definition -> (String, IPv4Subnet)? in
+            IPv4Subnet(definition.subnet).map { (definition.name, $0) }
         }
         let routes = try Netlink().routes().filter { $0.0.prefixLength > 0 }
         let subnet: IPv4Subnet

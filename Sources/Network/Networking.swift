@@ -61,6 +61,7 @@ public struct Networking: Sendable {
     /// Puts the process `pid`'s network namespace on `network`: called between the container's
     /// clone and its release, so its command starts with eth0 up. Undone whole when it fails.
     public func attach(_ endpoint: Endpoint, to network: NetworkDefinition, pid: pid_t) throws -> Attachment {
+        if network.driver == .cni { return try attachCNI(endpoint, to: network, pid: pid) }
         guard network.driver == .bridge, let (subnet, gateway) = network.addressing else {
             throw NetworkError(.unsupported, "network \(network.name) has no bridge to attach to")
         }
@@ -80,13 +81,8 @@ public struct Networking: Sendable {
                               hostsFile: endpoint.filesDirectory + "/hosts", hostname: endpoint.hostname)
             // Ports are picked and the lease taken under one lock of the whole store, so two
             // containers on different networks cannot take one host port.
-            try FileLock.withLock(store.directory + "/.ports.lock") {
-                if !endpoint.ports.isEmpty {
-                    let hostPorts = HostPorts(published: allLeases().flatMap(\.ports))
-                    for request in endpoint.ports {
-                        lease.ports.append(try hostPorts.resolve(request, alsoTaken: lease.ports))
-                    }
-                }
+            try FileLock.withLock(portsLockPath) {
+                lease.ports = try resolvePorts(endpoint.ports)
                 lease.address = try take(&lease, requested: endpoint.address, subnet: subnet, gateway: gateway, leases: leases)
             }
             do {
@@ -108,6 +104,7 @@ public struct Networking: Sendable {
     /// Takes the network off the container: its ports, its veth, its lease, its name in the
     /// others' /etc/hosts. What is already gone is skipped.
     public func detach(container: String, from network: NetworkDefinition) throws {
+        if network.driver == .cni { return try detachCNI(container: container, from: network) }
         let leases = LeaseDirectory(path: store.path(of: network.name) + "/leases")
         try FileLock.withLock(store.path(of: network.name) + "/.lock") {
             for lease in leases.all() where lease.container == container {
@@ -124,7 +121,12 @@ public struct Networking: Sendable {
         for name in names where !name.hasPrefix(".") {
             let leases = LeaseDirectory(path: store.path(of: name) + "/leases")
             let stale = leases.all().filter { !isRunning($0.container) }
-            guard !stale.isEmpty, let network = try? store.find(name) else { continue }
+            let staleCNI = CNICache.containers(in: store.path(of: name)).filter { !isRunning($0) }
+            guard !stale.isEmpty || !staleCNI.isEmpty, let network = try? store.find(name) else { continue }
+            if network.driver == .cni {
+                reconcileCNI(network, isRunning: isRunning)
+                continue
+            }
             try? FileLock.withLock(store.path(of: name) + "/.lock") {
                 // Looked at again under the lock: the container may have started meanwhile.
                 for lease in leases.all() where !isRunning(lease.container) {
@@ -152,6 +154,18 @@ public struct Networking: Sendable {
     }
 
     // MARK: steps
+
+    /// Held while host ports are picked and recorded, across every network.
+    var portsLockPath: String { store.directory + "/.ports.lock" }
+
+    /// The bindings for `requests`: their ports, or free ones (call it holding `portsLockPath`).
+    func resolvePorts(_ requests: [PortRequest]) throws -> [PortBinding] {
+        guard !requests.isEmpty else { return [] }
+        let hostPorts = HostPorts(published: allLeases().flatMap(\.ports))
+        var bindings: [PortBinding] = []
+        for request in requests { bindings.append(try hostPorts.resolve(request, alsoTaken: bindings)) }
+        return bindings
+    }
 
     private func allLeases() -> [Lease] {
         let names = (try? Directory.names(atPath: store.directory)) ?? []
@@ -242,7 +256,7 @@ public struct Networking: Sendable {
 
     /// The members' /etc/hosts: on the default network only the joining container's (it names
     /// only itself), on others everyone's.
-    private func updateNames(_ leases: LeaseDirectory, network: NetworkDefinition, joining: String?) {
+    func updateNames(_ leases: LeaseDirectory, network: NetworkDefinition, joining: String?) {
         let members = leases.all()
         for lease in members where !network.isDefault || lease.container == joining {
             guard let file = lease.hostsFile else { continue }

@@ -18,7 +18,10 @@ enum Subprocess {
         }
     }
 
-    static func run(_ path: String, _ arguments: [String], environment: [String] = [], input: [UInt8]) throws -> Result {
+    /// `timeout` (seconds): a program still running then is killed (a CNI plugin waiting on a
+    /// daemon that never answers must not hang a container's start).
+    static func run(_ path: String, _ arguments: [String], environment: [String] = [], input: [UInt8],
+                    timeout: Int = 300) throws -> Result {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&inPipe) == 0 else { throw NetworkError.system("cannot run \(path): pipe") }
         guard berth_pipe_cloexec(&outPipe) == 0 else {
@@ -63,24 +66,30 @@ enum Subprocess {
             }
         }
         close(inPipe[1])
-        let (output, errorOutput) = readBoth(outPipe[0], errPipe[0])
+        let (output, errorOutput, timedOut) = readBoth(outPipe[0], errPipe[0], deadline: time(nil) + timeout)
         close(outPipe[0])
         close(errPipe[0])
+        if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        if timedOut {
+            return Result(status: exit, output: [], errorOutput: Array("it did not finish within \(timeout) seconds and was killed".utf8))
+        }
         return Result(status: exit, output: output, errorOutput: errorOutput)
     }
 
-    /// Reads two pipes to their ends, whichever has data first.
-    private static func readBoth(_ a: Int32, _ b: Int32) -> ([UInt8], [UInt8]) {
+    /// Reads two pipes to their ends, whichever has data first, until `deadline` (true: it passed).
+    private static func readBoth(_ a: Int32, _ b: Int32, deadline: time_t) -> ([UInt8], [UInt8], Bool) {
         var out: [[UInt8]] = [[], []]
         var open = [true, true]
         var buffer = [UInt8](repeating: 0, count: 16384)
         while open[0] || open[1] {
             var fds = [pollfd(fd: open[0] ? a : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: open[1] ? b : -1, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 {
+            let left = deadline - time(nil)
+            if left <= 0 { return (out[0], out[1], true) }
+            if poll(&fds, 2, Int32(min(left, 60)) * 1000) < 0 {
                 if errno == EINTR { continue }
                 break
             }
@@ -89,6 +98,6 @@ enum Subprocess {
                 if n > 0 { out[i] += buffer[0..<n] } else if n == 0 || errno != EINTR { open[i] = false }
             }
         }
-        return (out[0], out[1])
+        return (out[0], out[1], false)
     }
 }

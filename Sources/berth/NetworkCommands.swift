@@ -3,18 +3,21 @@ import Containers
 import JSON
 import Network
 
-/// `berth network create`: a bridge network containers join with `--network NAME`.
+/// `berth network create`: a bridge or CNI network containers join with `--network NAME`.
 struct CreateNetwork: BerthCommand {
     static let spec = CommandSpec(
         name: "create", abstract: "Create a network.",
         discussion: """
             A bridge network: a Linux bridge, an IPv4 subnet (one no route of the host's covers, unless \
             --subnet is given), outbound traffic masqueraded. Containers on it reach each other by name \
-            and --network-alias; networks do not reach each other.
+            and --network-alias; networks do not reach each other. With --driver cni, the CNI plugins \
+            a configuration list names (--config FILE.conflist, plugins in /usr/lib/cni, /opt/cni/bin or \
+            BERTH_CNI_PATH) make the network, and its ipam gives the addresses.
             """,
         usage: "[OPTIONS] NAME",
         options: [
-            .value("driver", short: "d", valueName: "driver", help: "bridge (default: bridge)"),
+            .value("driver", short: "d", valueName: "driver", help: "bridge or cni (default: bridge)"),
+            .value("config", valueName: "file", help: "The CNI network configuration list (--driver cni)."),
             .value("subnet", valueName: "cidr", help: "The IPv4 subnet, e.g. 10.89.0.0/24."),
             .value("gateway", valueName: "address", help: "The bridge's address in the subnet (default: the first)."),
             .repeatable("label", valueName: "key=value", help: "A label on the network."),
@@ -33,7 +36,15 @@ struct CreateNetwork: BerthCommand {
         var request = NetworkStore.CreateRequest(name: name, created: Timestamp.now())
         switch parsed.string("driver") ?? "bridge" {
         case "bridge": request.driver = .bridge
-        case let other: throw UsageError("unknown --driver \"\(other)\": use bridge")
+        case "cni": request.driver = .cni
+        case let other: throw UsageError("unknown --driver \"\(other)\": use bridge or cni")
+        }
+        request.cniConfigFile = parsed.string("config")
+        if request.driver == .cni && request.cniConfigFile == nil {
+            throw UsageError("--driver cni needs --config FILE: the CNI network configuration list (.conflist)")
+        }
+        if request.driver != .cni && request.cniConfigFile != nil {
+            throw UsageError("--config is for --driver cni: a bridge network takes --subnet and --gateway")
         }
         request.subnet = parsed.string("subnet")
         request.gateway = parsed.string("gateway")
@@ -94,14 +105,18 @@ struct ListNetworks: BerthCommand {
 
 /// `berth network inspect`.
 struct InspectNetworks: BerthCommand {
-    static let spec = CommandSpec(name: "inspect", abstract: "Show networks as JSON.", usage: "NETWORK [NETWORK...]")
+    static let spec = CommandSpec(
+        name: "inspect", abstract: "Show networks as JSON.", usage: "[OPTIONS] NETWORK [NETWORK...]",
+        options: [.flag("check", help: "On a CNI network, run its plugins' CHECK for each container; exit 1 when one fails.")])
 
     let global: GlobalOptions
     let names: [String]
+    let check: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         names = parsed.positionals
+        check = parsed.flag("check")
         if names.isEmpty { throw UsageError("network inspect needs at least one network") }
     }
 
@@ -115,6 +130,11 @@ struct InspectNetworks: BerthCommand {
             do {
                 let network = try networking.store.find(name)
                 results.append(Self.json(network, members: networking.members(of: network)))
+                if check {
+                    let failures = try networking.checkCNI(network)
+                    failures.forEach { Output.error($0) }
+                    failed = failed || !failures.isEmpty
+                }
             } catch {
                 Output.error(error)
                 failed = true
@@ -130,7 +150,7 @@ struct InspectNetworks: BerthCommand {
         let containers: [(key: String, value: JSONValue)] = members.map { lease in
             (key: lease.container, value: .object([
                 (key: "Name", value: .string(lease.name)),
-                (key: "IPv4Address", value: .string("\(lease.address)/\(prefix)")),
+                (key: "IPv4Address", value: .string("\(lease.address)/\(lease.prefixLength ?? prefix)")),
                 (key: "Aliases", value: .array(lease.aliases.map(JSONValue.string))),
             ]))
         }

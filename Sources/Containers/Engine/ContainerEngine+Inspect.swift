@@ -56,10 +56,11 @@ extension ContainerEngine {
         }
         var networks: [(key: String, value: JSONValue)] = []
         var address = "", gateway = "", prefix = 0
-        if let (network, lease) = current, let addressing = network.addressing {
+        if let (network, lease) = current {
+            // A CNI network's plugins say the prefix and gateway per container.
             address = lease.address.description
-            gateway = addressing.gateway.description
-            prefix = addressing.subnet.prefixLength
+            gateway = (lease.gateway ?? network.addressing?.gateway)?.description ?? ""
+            prefix = lease.prefixLength ?? network.addressing?.subnet.prefixLength ?? 0
             networks.append((key: network.name, value: .object([
                 (key: "NetworkID", value: .string(network.id)), (key: "Aliases", value: .array(lease.aliases.map(JSONValue.string))),
                 (key: "IPAddress", value: .string(address)), (key: "IPPrefixLen", value: .number(JSONNumber(prefix))),

@@ -193,14 +193,16 @@ extension ContainerEngine {
         }.map(\.name)
     }
 
-    /// Removes a network no running container is on: its bridge, its rules and its definition.
+    /// Removes a network no running container is on: its bridge, its rules and its definition (a
+    /// CNI network's bridge and rules are its plugins', left as they made them).
     public func removeNetwork(_ name: String) throws -> NetworkDefinition {
         let store = try networks()
         let network = try store.find(name)
         try store.remove(network, inUseBy: network.isDefault ? [] : users(of: network))
         let networking = Networking(store: store)
         try networking.removeBridge(of: network)
-        try networking.rewriteFirewall(removing: [network])
+        // A CNI network's rules are its plugins', gone with its containers' DELs.
+        if network.driver == .bridge { try networking.rewriteFirewall(removing: [network]) }
         return network
     }
 
