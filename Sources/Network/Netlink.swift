@@ -13,6 +13,11 @@ final class Netlink {
     /// A route socket in the namespace `netnsFD` refers to (-1: berth's own).
     init(protocol family: Int32 = Int32(BERTH_NETLINK_ROUTE), netnsFD: Int32 = -1, place: String = "the host") throws {
         let rc = berth_netlink_open(family, netnsFD)
+        if rc == -EPROTONOSUPPORT && family == Int32(BERTH_NETLINK_NETFILTER) {
+            throw NetworkError(.unsupported, "this kernel has no nftables (nf_tables), which berth's bridge networks need: "
+                               + "load its modules (modprobe nf_tables nft_nat nft_fib_inet nft_masq), or use --network none or host",
+                               errno: -rc)
+        }
         guard rc >= 0 else { throw NetworkError.system("cannot open a netlink socket in \(place)", errno: -rc) }
         fd = rc
         self.place = place

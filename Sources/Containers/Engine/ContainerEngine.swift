@@ -54,16 +54,19 @@ public struct ContainerEngine: Sendable {
 
     /// Removes what killed berth processes left behind: the cgroups and runtime records of
     /// containers whose supervisor is gone.
+    /// Their network leases, ports and veths too: looked for only when a supervisor is found
+    /// dead, so a `run` among many running containers reads no leases.
     public func removeLeftovers() {
-        runDirectory.removeLeftovers(cgroups: cgroups, logger: logger)
-        reconcileNetworks()
+        if !runDirectory.removeLeftovers(cgroups: cgroups, logger: logger).isEmpty { reconcileNetworks() }
     }
 
     /// `removeLeftovers`, and also the container directories of interrupted creations and
-    /// removals: what the commands that list or look up containers do first.
+    /// removals and every lease of a container that no longer runs: what the commands that list
+    /// or look up containers do first.
     public func tidy() {
         store.removeIncomplete()
-        removeLeftovers()
+        runDirectory.removeLeftovers(cgroups: cgroups, logger: logger)
+        reconcileNetworks()
     }
 
     // MARK: looking up

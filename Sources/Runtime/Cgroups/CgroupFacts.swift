@@ -1,4 +1,7 @@
 import FileSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `berth info` says about the host's cgroups: the version in use and, for each controller
 /// berth uses, whether it can use it and, when not, why. Read from the cgroup mount and
@@ -57,7 +60,8 @@ public struct CgroupFacts: Sendable, Equatable {
         // cgroup, or, when it runs in the root, any child of the root.
         let children = ((try? Directory.names(atPath: root)) ?? []).filter { ControlFile.exists(root + "/" + $0 + "/cgroup.procs") }
         let probe = ownCgroup != "/" && !ownCgroup.isEmpty ? root + ownCgroup : children.first.map { root + "/" + $0 }
-        if let probe, ControlFile.exists(probe + "/cgroup.freeze") {
+        // With no cgroup but the root to look at (an init without systemd), the kernel's version says.
+        if probe.map({ ControlFile.exists($0 + "/cgroup.freeze") }) ?? Self.kernelHasCgroupFreeze() {
             result.append(Controller(name: "freezer", missing: nil, note: "cgroup.freeze"))
         } else {
             result.append(Controller(name: "freezer", missing: "no cgroup.freeze in \(probe ?? root): pausing containers on "
@@ -65,6 +69,16 @@ public struct CgroupFacts: Sendable, Equatable {
         }
         result.append(Controller(name: "devices", missing: nil, note: "eBPF device program"))
         return result
+    }
+
+    /// Linux 5.2 or later: the release uname(2) reports, "6.12.8-...".
+    static func kernelHasCgroupFreeze() -> Bool {
+        var names = utsname()
+        guard uname(&names) == 0 else { return false }
+        let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        let numbers = release.split(separator: ".").prefix(2).map { Int($0.prefix(while: \.isNumber)) ?? 0 }
+        guard numbers.count == 2 else { return false }
+        return numbers[0] > 5 || (numbers[0] == 5 && numbers[1] >= 2)
     }
 
     private static func legacyControllers(root: String, layout: Layout, procCgroups: String) -> [Controller] {

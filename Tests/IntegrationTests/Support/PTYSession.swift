@@ -31,7 +31,7 @@ enum PTYSession {
         let state = try fixture.makeStateRoot()
         return try run(fixture: fixture,
                        arguments: ["--root", state, "run", "--cgroup-parent", fixture.cgroupParent,
-                                   "--rootfs", fixture.rootfs] + options + ["--"] + command,
+                                   "--rootfs", fixture.rootfs] + Fixture.networkDefault(options) + ["--"] + command,
                        steps: steps, size: size, timeout: timeout)
     }
 
