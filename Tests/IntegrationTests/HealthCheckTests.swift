@@ -128,8 +128,10 @@ extension Containers {
             #expect(checkedStop.status == 0, "\(checkedStop.stderr)")
             #expect(checkedTime < plainTime + 1.5, "stop took \(checkedTime) s with a check running, \(plainTime) s without")
             #expect(try root.state("checked")["Status"] as? String == "exited")
-            #expect(root.waitUntil(seconds: 10) { Kernel.processes(mentioning: root.path).allSatisfy { !Kernel.commandLine($0).contains("health-check") } },
-                    "a health-check helper outlived its container")
+            let helpersGone = root.waitUntil(seconds: 10) {
+                Kernel.processes(mentioning: root.path).allSatisfy { !Kernel.commandLine($0).contains("health-check") }
+            }
+            #expect(helpersGone, "a health-check helper outlived its container")
             let removed = try root.berth(["rm", "checked", "plain"])
             #expect(removed.status == 0, "\(removed.stderr)")
             #expect(root.leftovers().isEmpty, "\(root.leftovers())")
