@@ -53,19 +53,24 @@ enum HealthFlags {
 struct HealthCheckCommand: BerthCommand {
     static let spec = CommandSpec(
         name: "health-check", abstract: "Run a container's health check once (run by its monitor).",
-        usage: "CONTAINER", hidden: true)
+        usage: "[--loop] CONTAINER",
+        options: [.flag("loop", help: "Run it on its interval until the container ends (a foreground run's checks).")],
+        hidden: true)
 
     let global: GlobalOptions
     let id: String
+    let loop: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         guard parsed.positionals.count == 1 else { throw UsageError("health-check takes one container id") }
         id = parsed.positionals[0]
+        loop = parsed.flag("loop")
     }
 
     func run() throws -> Int32 {
-        try global.engine().runHealthCheck(id: id)
+        let engine = try global.engine()
+        if loop { try engine.runHealthChecks(id: id) } else { try engine.runHealthCheck(id: id) }
         return 0
     }
 }

@@ -105,6 +105,23 @@ extension Containers {
             #expect(after?["FailingStreak"] as? Int == 0)
         }
 
+        @Test("a foreground run's checks run beside it, inside the container, and end with it")
+        func foregroundRun() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            // The command succeeds only when a check ran inside the container while it ran.
+            let r = try root.berth(["run", "--cgroup-parent", fixture.cgroupParent, "--name", "fg", "--health-cmd",
+                                    "touch /tmp/checked", "--health-interval", "200ms", LifecycleRoot.image,
+                                    "sh", "-c", "for i in $(seq 50); do test -e /tmp/checked && exit 0; sleep 0.1; done; exit 1"])
+            #expect(r.status == 0, "no check ran during the foreground run: \(r.stderr)")
+            let results = log(try health(root, "fg"))
+            #expect(results.first?["ExitCode"] as? Int == 0, "\(results)")
+            let helpersGone = root.waitUntil(seconds: 10) {
+                Kernel.processes(mentioning: root.path).allSatisfy { !Kernel.commandLine($0).contains("health-check") }
+            }
+            #expect(helpersGone, "the foreground run's check loop outlived its container")
+        }
+
         @Test("stop while a long check runs is as fast as without a check, and leaves nothing behind")
         func stopDuringACheck() throws {
             let root = try LifecycleRoot(fixture)

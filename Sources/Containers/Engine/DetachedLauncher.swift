@@ -96,7 +96,7 @@ extension ContainerEngine {
 
     /// Runs `programs.berth` with `arguments` as a detached process: its own session, stdio on
     /// /dev/null, the ready pipe as fd 3 and no other fd, default signal handling.
-    private func spawnDetached(_ arguments: [String], readyFD: Int32) throws -> pid_t {
+    func spawnDetached(_ arguments: [String], readyFD: Int32) throws -> pid_t {
         var argv = arguments.map { strdup($0) }
         argv.append(nil)
         defer { for p in argv { free(p) } }
