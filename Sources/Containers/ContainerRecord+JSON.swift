@@ -72,7 +72,7 @@ extension ContainerSettings {
             ("Env", strings(env)), ("Cmd", cmd.map(strings) ?? .null), ("Entrypoint", entrypoint.map(strings) ?? .null),
             ("WorkingDir", .string(workingDir)), ("Tty", .bool(tty)), ("OpenStdin", .bool(openStdin)),
             ("StopSignal", stopSignal.map(JSONValue.string) ?? .null),
-        ])
+        ] + (healthcheck.map { [("Healthcheck", $0.json)] } ?? []))
     }
 
     init(json: JSONValue?) throws(ContainerError) {
@@ -83,6 +83,7 @@ extension ContainerSettings {
                   entrypoint: o.value("Entrypoint") == nil ? nil : o.strings("Entrypoint"),
                   workingDir: o.value("WorkingDir")?.string ?? "", tty: o.value("Tty")?.bool ?? false,
                   openStdin: o.value("OpenStdin")?.bool ?? false, stopSignal: o.value("StopSignal")?.string)
+        healthcheck = HealthCheck(json: o.value("Healthcheck"))
     }
 }
 

@@ -112,6 +112,8 @@ public struct ContainerSettings: Sendable, Equatable {
     public var openStdin: Bool
     /// The signal `stop` sends first (the image's StopSignal; SIGTERM when nil).
     public var stopSignal: String?
+    /// The health check (the image's HEALTHCHECK with run's flags over it); nil for none.
+    public var healthcheck: HealthCheck?
 
     public init(image: String, hostname: String, user: String, env: [String], cmd: [String]?,
                 entrypoint: [String]?, workingDir: String, tty: Bool, openStdin: Bool, stopSignal: String? = nil) {

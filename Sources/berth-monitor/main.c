@@ -6,7 +6,10 @@
 //   2. watches the init through a pidfd, and reaps any other child it may have;
 //   3. copies the container's output (pipes, or a pty master) into a json-file log, rotated by
 //      size, with fixed buffers: memory stays the same whatever the container writes;
-//   4. once the init has exited and its output is drained, execs EXIT-PROGRAM ARG... with
+//   4. with --health-interval, runs the container's health check (HEALTH-ARG..., which is
+//      `berth health-check ID`) that long after the previous one ended, one at a time, as a
+//      child with only stdio open (never the lock fd, so a check never holds the container up);
+//   5. once the init has exited and its output is drained, execs EXIT-PROGRAM ARG... with
 //      `--exit-status N` appended (N: the exit code, or 128 + the signal that killed it).
 //
 // It is C, not Swift, so that one per container costs little memory (the loop allocates
@@ -86,6 +89,38 @@ struct watched {
     int status;   // encoded, valid once exited
 };
 
+// The health check: the helper running now (0: none), and when the next one is due.
+struct health {
+    unsigned long long interval_ms;   // 0: the container has no check
+    char **argv;
+    pid_t running;
+    long long due_ms;
+};
+
+static struct health health;
+
+// Starts the health check helper. Between fork and exec only async-signal-safe calls: the
+// dispositions and mask this process changed go back to the defaults, and every fd but stdio
+// (all /dev/null) is closed, the lock fd above all.
+static void start_health_check(const sigset_t *original_mask) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < _NSIG; sig++) sigaction(sig, &dfl, NULL);
+        sigprocmask(SIG_SETMASK, original_mask, NULL);
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+            for (int fd = 3; fd < 65536; fd++) close(fd);
+        }
+        execv(health.argv[0], health.argv);
+        _exit(127);
+    }
+    // A failed fork is tried again at the next interval.
+    health.running = pid > 0 ? pid : 0;
+    if (pid <= 0) health.due_ms = now_ms() + (long long)health.interval_ms;
+}
+
 // Notes the init's end and reaps every other child that has ended (a process the berth child
 // forked before it exec'd us, say). The init itself is left a zombie (WNOWAIT): while the
 // container's record names its pid, that pid must not be free for another process to take, so
@@ -106,6 +141,10 @@ static void reap(struct watched *init) {
         // The init's zombie may come first and hide the rest: they wait with it for the end.
         if (info.si_pid == init->pid) break;
         waitid(P_PID, (id_t)info.si_pid, &info, WEXITED | WNOHANG);
+        if (health.running != 0 && info.si_pid == health.running) {
+            health.running = 0;
+            health.due_ms = now_ms() + (long long)health.interval_ms;
+        }
     }
 }
 
@@ -146,7 +185,7 @@ static void drain_signalfd(int fd) {
 }
 
 // The event loop: returns once the init has exited and its output is drained.
-static void run(struct watched *init, int pidfd, int sigfd) {
+static void run(struct watched *init, int pidfd, int sigfd, const sigset_t *original_mask) {
     // The init may have exited before the monitor started: its output is still to be read.
     long long exited_at = init->exited ? now_ms() : 0;
     long long last_data = exited_at;
@@ -174,6 +213,13 @@ static void run(struct watched *init, int pidfd, int sigfd) {
             if (exited_at + DRAIN_LIMIT_MS < deadline) deadline = exited_at + DRAIN_LIMIT_MS;
             if (now >= deadline) return;
             timeout = (int)(deadline - now);
+        } else if (health.interval_ms != 0 && health.running == 0) {
+            long long wait = health.due_ms - now_ms();
+            if (wait <= 0) {
+                start_health_check(original_mask);
+                continue;
+            }
+            timeout = wait > 60 * 60 * 1000 ? 60 * 60 * 1000 : (int)wait;
         }
 
         int ready = poll(fds, (nfds_t)count, timeout);
@@ -258,7 +304,10 @@ int main(int argc, char **argv) {
 
     struct watched init = { .pid = opts.pid, .exited = 0, .status = 0 };
     reap(&init);   // it may be gone already
-    run(&init, pidfd, sigfd);
+    health.interval_ms = opts.health_interval_ms;
+    health.argv = opts.health_argv;
+    health.due_ms = now_ms() + (long long)health.interval_ms;
+    run(&init, pidfd, sigfd, &original_mask);
 
     for (int s = 0; s < 2; s++) stream_finish(&streams[s], &log_file);
     jsonlog_close(&log_file);

@@ -1,7 +1,8 @@
 // berth-monitor's command line:
 //
 //   berth-monitor --pid PID [--stdout FD] [--stderr FD] [--pty FD] [--ready-fd FD] --log PATH
-//                 [--log-max-size BYTES] [--log-max-files N] [--] EXIT-PROGRAM [ARG...]
+//                 [--log-max-size BYTES] [--log-max-files N]
+//                 [--health-interval MS --health-arg WORD...] [--] EXIT-PROGRAM [ARG...]
 //
 // Parsed by hand rather than with getopt_long: GNU getopt permutes arguments, and the words of
 // EXIT-PROGRAM must reach it untouched.
@@ -46,6 +47,7 @@ int parse_options(int argc, char **argv, struct monitor_options *opts, char *why
     opts->log_max_size = 10ULL * 1024 * 1024;
     opts->log_max_files = 2;
 
+    int health_argc = 0;
     int i = 1;
     while (i < argc) {
         const char *arg = argv[i];
@@ -92,6 +94,18 @@ int parse_options(int argc, char **argv, struct monitor_options *opts, char *why
                 return -1;
             }
             opts->log_max_files = (unsigned)number;
+        } else if (strcmp(arg, "--health-interval") == 0) {
+            if (parse_number(value, 365ULL * 24 * 3600 * 1000, &number) != 0 || number == 0) {
+                snprintf(why, why_size, "--health-interval needs a number of milliseconds (got \"%s\")", value);
+                return -1;
+            }
+            opts->health_interval_ms = number;
+        } else if (strcmp(arg, "--health-arg") == 0) {
+            if (health_argc == HEALTH_ARGS_MAX) {
+                snprintf(why, why_size, "more than %d --health-arg words", HEALTH_ARGS_MAX);
+                return -1;
+            }
+            opts->health_argv[health_argc++] = argv[i + 1];
         } else {
             snprintf(why, why_size, "unknown option %s", arg);
             return -1;
@@ -113,6 +127,10 @@ int parse_options(int argc, char **argv, struct monitor_options *opts, char *why
     }
     if (opts->stdout_fd >= 0 && opts->stdout_fd == opts->stderr_fd) {
         snprintf(why, why_size, "--stdout and --stderr must be different file descriptors");
+        return -1;
+    }
+    if ((opts->health_interval_ms != 0) != (health_argc != 0)) {
+        snprintf(why, why_size, "--health-interval and --health-arg go together");
         return -1;
     }
     if (i >= argc) {

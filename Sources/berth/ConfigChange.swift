@@ -3,7 +3,8 @@ import ImageStore
 import JSON
 
 /// `--change`/`-c` for commit and import: one Dockerfile instruction applied to the new image's
-/// config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL), as Docker takes
+/// config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL,
+/// HEALTHCHECK), as Docker takes
 /// them. CMD and ENTRYPOINT take the JSON form (`CMD ["sh","-c","x"]`) or the shell form
 /// (`CMD echo hi`, run by /bin/sh -c).
 struct ConfigChange {
@@ -45,6 +46,9 @@ struct ConfigChange {
             return ConfigChange { $0.user = rest }
         case "STOPSIGNAL":
             return ConfigChange { $0.stopSignal = rest }
+        case "HEALTHCHECK":
+            let check = try healthcheck(rest, text)
+            return ConfigChange { $0.healthcheck = check }
         case "EXPOSE":
             let ports = rest.split(separator: " ").map { $0.contains("/") ? String($0) : $0 + "/tcp" }
             for port in ports where UInt16(port.prefix(while: { $0 != "/" })) == nil {
@@ -64,12 +68,12 @@ struct ConfigChange {
             }
         default:
             throw UsageError("--change \"\(text)\": unsupported instruction \(keyword); "
-                             + "use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR")
+                             + "use CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR")
         }
     }
 
     /// The JSON form as it is; the shell form run by `/bin/sh -c`.
-    private static func command(_ rest: String, _ text: String) throws(UsageError) -> [String] {
+    static func command(_ rest: String, _ text: String) throws(UsageError) -> [String] {
         rest.hasPrefix("[") ? try jsonArray(rest, text) : ["/bin/sh", "-c", rest]
     }
 

@@ -38,7 +38,7 @@ struct ListContainers: BerthCommand {
             guard all || state.isUp else { continue }
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
-            let status = record.statusText(state, now: now)
+            let status = engine.statusText(record, state: state, now: now)
             let ports = state.status == .running ? engine.portsText(record) : ""
             switch format {
             case .quiet:

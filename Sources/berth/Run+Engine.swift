@@ -39,6 +39,7 @@ extension Run {
         request.ulimits = ulimit
         request.cgroupParent = cgroupParent
         request.command = command
+        request.healthCheck = healthCheck
         return request
     }
 

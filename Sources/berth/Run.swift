@@ -87,7 +87,7 @@ struct Run: BerthCommand {
                         help: "A resource limit: name=soft[:hard] (e.g. nofile=1024:2048)."),
             .value("cgroup-parent", valueName: "path",
                    help: "The cgroup under which the container's cgroup is created. (default: berth)"),
-        ],
+        ] + HealthFlags.options,
         stopsAtFirstPositional: true
     )
 
@@ -134,6 +134,8 @@ struct Run: BerthCommand {
     let cgroupParent: String
     /// The command and its arguments (for an image run, empty means the image's own).
     let command: [String]
+    /// `--health-*`: over the image's HEALTHCHECK; nil when none is given.
+    let healthCheck: HealthCheck?
 
     /// Reads run's options and checks what can be checked without the host.
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
@@ -208,6 +210,7 @@ struct Run: BerthCommand {
         device = parsed.strings("device")
         ulimit = parsed.strings("ulimit")
         cgroupParent = parsed.string("cgroup-parent") ?? "berth"
+        healthCheck = try HealthFlags.parse(parsed)
         if rootfs == nil, let first = parsed.positionals.first {
             image = first
             command = Array(parsed.positionals.dropFirst())

@@ -56,6 +56,11 @@ final class RecordingCgroupDriver: CgroupDriver {
         return []
     }
 
+    func stats(of path: CgroupPath) throws -> CgroupStats {
+        Issue.record("stats must not be called")
+        return CgroupStats(cpuNanoseconds: nil, memoryBytes: 0, memoryLimit: nil, blockReadBytes: nil, blockWriteBytes: nil, pids: 0)
+    }
+
     func isFrozen(_ path: CgroupPath) throws -> Bool {
         Issue.record("isFrozen must not be called")
         return false

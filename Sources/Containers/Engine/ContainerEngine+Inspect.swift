@@ -20,6 +20,7 @@ extension ContainerEngine {
         if let index = fields.firstIndex(where: { $0.key == "Name" }) { fields[index].value = .string("/" + record.name) }
         // A record from before `Mounts` was kept: its binds are all it had.
         if record.mounts.isEmpty, let index = fields.firstIndex(where: { $0.key == "Mounts" }) { fields[index].value = .array(mounts) }
+        addingHealth(to: &fields, of: record, state: stored.state)
         fields.append((key: "NetworkSettings", value: networkSettings(record, running: stored.state.status == .running)))
         if let rootfs = record.rootfs {
             fields.append((key: "GraphDriver", value: .object([

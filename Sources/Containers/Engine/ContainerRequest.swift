@@ -64,6 +64,8 @@ public struct ContainerRequest: Sendable {
     public var cgroupParent = "berth"
     /// The command and its arguments; for an image, empty means the image's own.
     public var command: [String] = []
+    /// `--health-*` flags, each field over the image's HEALTHCHECK (zero and an empty test: not given).
+    public var healthCheck: HealthCheck?
 
     public init(root: Root, network: String = ContainerRequest.defaultNetwork) {
         self.root = root

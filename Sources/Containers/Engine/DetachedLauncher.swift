@@ -96,7 +96,7 @@ extension ContainerEngine {
 
     /// Runs `programs.berth` with `arguments` as a detached process: its own session, stdio on
     /// /dev/null, the ready pipe as fd 3 and no other fd, default signal handling.
-    private func spawnDetached(_ arguments: [String], readyFD: Int32) throws -> pid_t {
+    func spawnDetached(_ arguments: [String], readyFD: Int32) throws -> pid_t {
         var argv = arguments.map { strdup($0) }
         argv.append(nil)
         defer { for p in argv { free(p) } }
@@ -177,6 +177,8 @@ extension ContainerEngine {
             for fd in fdsToClose { close(fd) }
             fdsToClose = []
 
+            // Each start begins `starting`: what earlier runs found says nothing of this one.
+            store.resetHealth(of: record.id)
             record.state = ContainerState(status: .running, pid: container.pid, startedAt: Timestamp.now())
             try store.write(record, durable: false)
             let lockFD = lease.inheritableLockFD()
@@ -188,7 +190,8 @@ extension ContainerEngine {
             let arguments = [programs.monitor, "--pid", String(container.pid)] + outputArguments
                 + ["--log", store.logPath(of: record.id),
                    "--log-max-size", String(record.hostConfig.logMaxSize),
-                   "--log-max-files", String(record.hostConfig.logMaxFiles), "--", programs.berth]
+                   "--log-max-files", String(record.hostConfig.logMaxFiles)]
+                + healthArguments(of: record, programs: programs) + ["--", programs.berth]
                 + forwardedArguments + ["monitor-exit", record.id, "--lock-fd", String(lockFD)]
             execute(arguments)
             // Only a failed exec gets here: the container must not outlive its monitor.

@@ -20,6 +20,9 @@ extension ContainerEngine {
     /// end, a kept one stays `exited` (or `created`, when it never ran, as with Docker).
     public func runForeground(_ created: CreatedContainer, interactive: Bool) throws -> ContainerOutcome {
         var record = created.record
+        var healthChecks: pid_t?
+        // Its end is not waited for: it ends with the container, and a zombie goes with berth.
+        defer { if let healthChecks { _ = waitpid(healthChecks, nil, WNOHANG) } }
         do {
             var config = created.config
             let joinNetwork = try prepareNetwork(of: record, config: &config)
@@ -29,6 +32,7 @@ extension ContainerEngine {
                                                 beforeRelease: joinNetwork).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
                 try? store.write(record, durable: false)
+                healthChecks = startHealthChecks(of: record)
             }
             record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.

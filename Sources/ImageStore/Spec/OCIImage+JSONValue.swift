@@ -173,6 +173,11 @@ extension OCIImage.Configuration {
                 entrypoint: try c.strings("Entrypoint"), cmd: try c.strings("Cmd"), volumes: try c.keySet("Volumes"),
                 workingDir: try c.string("WorkingDir"), labels: try c.stringMap("Labels"),
                 stopSignal: try c.string("StopSignal"))
+            execution?.healthcheck = try c.object("Healthcheck").map { h throws(OCIImage.DocumentError) in
+                OCIImage.Healthcheck(test: try h.strings("Test"), interval: try h.int64("Interval"),
+                                     timeout: try h.int64("Timeout"), startPeriod: try h.int64("StartPeriod"),
+                                     retries: try h.int64("Retries").map { Int(clamping: $0) })
+            }
         }
         var fs = OCIImage.RootFS(diffIDs: [])
         fs.type = try rootfs.requiredString("type")

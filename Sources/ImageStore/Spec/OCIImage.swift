@@ -123,11 +123,13 @@ public enum OCIImage {
         public var workingDir: String?
         public var labels: [String: String]?
         public var stopSignal: String?
+        /// Docker's HEALTHCHECK (not in the OCI spec, kept by every tool that builds images).
+        public var healthcheck: Healthcheck?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", exposedPorts = "ExposedPorts", env = "Env", entrypoint = "Entrypoint"
             case cmd = "Cmd", volumes = "Volumes", workingDir = "WorkingDir", labels = "Labels"
-            case stopSignal = "StopSignal"
+            case stopSignal = "StopSignal", healthcheck = "Healthcheck"
         }
 
         public init(user: String? = nil, exposedPorts: [String: EmptyObject]? = nil, env: [String]? = nil,
@@ -142,6 +144,29 @@ public enum OCIImage {
             self.workingDir = workingDir
             self.labels = labels
             self.stopSignal = stopSignal
+        }
+    }
+
+    /// Docker's `Healthcheck`: the test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`)
+    /// and its timing in nanoseconds (absent or zero: Docker's defaults).
+    public struct Healthcheck: Codable, Sendable, Equatable {
+        public var test: [String]?
+        public var interval: Int64?
+        public var timeout: Int64?
+        public var startPeriod: Int64?
+        public var retries: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", retries = "Retries"
+        }
+
+        public init(test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, startPeriod: Int64? = nil,
+                    retries: Int? = nil) {
+            self.test = test
+            self.interval = interval
+            self.timeout = timeout
+            self.startPeriod = startPeriod
+            self.retries = retries
         }
     }
 

@@ -138,6 +138,9 @@ public protocol CgroupDriver: Sendable {
     /// The pids of the processes in the cgroup (`berth top`), in the kernel's order.
     func processes(in path: CgroupPath) throws -> [pid_t]
 
+    /// What the cgroup's processes use now: CPU time, memory, block I/O, pids (`berth stats`).
+    func stats(of path: CgroupPath) throws -> CgroupStats
+
     /// Lets processes about to be killed die at once: thaws them and lifts the CPU quota, since
     /// a process throttled to a millisecond a second takes that long to unwind its exit (its
     /// mounts, its memory). Best effort and only for a cgroup whose processes are all to die.

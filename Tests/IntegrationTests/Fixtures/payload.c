@@ -191,6 +191,11 @@ int main(int argc, char **argv) {
             memset(p, 1, 1 << 20);
         }
         printf("done %zu\n", mib);
+        // `memhog N hold`: keeps the memory until killed (for `berth stats`).
+        if (argc > 3 && !strcmp(argv[3], "hold")) {
+            fflush(stdout);
+            for (;;) pause();
+        }
         return 0;
     }
     if (!strcmp(cmd, "forkbomb") && argc > 2) {
