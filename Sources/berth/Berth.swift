@@ -64,6 +64,9 @@ enum Berth {
         ("update", UpdateContainers.self),
         ("export", ExportContainer.self),
         ("cp", CopyCommand.self),
+        ("container prune", PruneContainers.self),
+        ("system df", SystemDiskUsage.self),
+        ("system prune", PruneSystem.self),
         ("volume create", CreateVolume.self),
         ("volume ls", ListVolumes.self),
         ("volume inspect", InspectVolumes.self),
@@ -92,6 +95,9 @@ enum Berth {
             CommandSpec(name: "volume", abstract: "Manage volumes.", usage: "COMMAND",
                         subcommands: [CreateVolume.spec, ListVolumes.spec, InspectVolumes.spec, RemoveVolumes.spec,
                                       PruneVolumes.spec]),
+            CommandSpec(name: "container", abstract: "Manage containers.", usage: "COMMAND", subcommands: [PruneContainers.spec]),
+            CommandSpec(name: "system", abstract: "Manage berth's disk space.", usage: "COMMAND",
+                        subcommands: [SystemDiskUsage.spec, PruneSystem.spec]),
         ]
     )
 
