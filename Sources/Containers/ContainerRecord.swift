@@ -112,6 +112,8 @@ public struct ContainerSettings: Sendable, Equatable {
     public var openStdin: Bool
     /// The signal `stop` sends first (the image's StopSignal; SIGTERM when nil).
     public var stopSignal: String?
+    /// `--label`/`--label-file`: what `ps --filter label=` matches.
+    public var labels: [String: String] = [:]
 
     public init(image: String, hostname: String, user: String, env: [String], cmd: [String]?,
                 entrypoint: [String]?, workingDir: String, tty: Bool, openStdin: Bool, stopSignal: String? = nil) {

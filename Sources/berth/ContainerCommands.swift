@@ -12,16 +12,24 @@ struct ListContainers: BerthCommand {
         name: "ps", abstract: "List containers.",
         options: [
             .flag("all", short: "a", help: "Show all containers (default: only running ones)."),
+            .repeatable("filter", short: "f", valueName: "filter",
+                        help: "Only containers matching KEY=VALUE: status, name, label (KEY or KEY=VALUE), ancestor, id, exited."),
         ] + ListFormat.options(quietHelp: "Only show container ids."))
 
     let global: GlobalOptions
     let all: Bool
+    let filter: ContainerFilter
     let format: ListFormat
     let noTrunc: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        all = parsed.flag("all")
+        do throws(ContainerError) {
+            filter = try ContainerFilter(parsed.strings("filter"))
+        } catch {
+            throw UsageError(error.message)
+        }
+        all = parsed.flag("all") || filter.selectsStopped
         format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         if let extra = parsed.positionals.first { throw UsageError("ps takes no arguments (got \"\(extra)\")") }
@@ -35,7 +43,7 @@ struct ListContainers: BerthCommand {
         // Newest first, as Docker lists them.
         for record in engine.list().reversed() {
             let state = engine.state(of: record)
-            guard all || state.isUp else { continue }
+            guard all || state.isUp, filter.matches(record, state) else { continue }
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
             let status = record.statusText(state, now: now)

@@ -87,6 +87,8 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
+            .repeatable("filter", short: "f", valueName: "filter",
+                        help: "Only images matching KEY=VALUE: dangling (true or false), reference (a pattern), label."),
         ] + ListFormat.options(quietHelp: "Only show image ids."))
 
     let global: GlobalOptions
@@ -94,10 +96,12 @@ struct ListImages: BerthCommand {
     let format: ListFormat
     let noTrunc: Bool
     let filter: String?
+    let filters: ImageFilter
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        all = parsed.flag("all")
+        filters = try ImageFilter(parsed.strings("filter"))
+        all = parsed.flag("all") || filters.wantsDangling
         format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         guard parsed.positionals.count <= 1 else { throw UsageError("images takes at most one REPOSITORY[:TAG]") }
@@ -113,6 +117,8 @@ struct ListImages: BerthCommand {
         for image in try store.images(includeUntagged: all) {
             let (repository, tag) = splitReference(image.reference)
             if let filter, filter != repository, filter != image.reference { continue }
+            guard filters.matches(image, labels: { (try? store.resolve(image.manifest.description))?.config.config?.labels ?? [:] })
+            else { continue }
             let id = noTrunc ? image.id.description : image.id.short
             switch format {
             case .quiet:

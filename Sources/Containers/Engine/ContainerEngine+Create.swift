@@ -108,10 +108,12 @@ extension ContainerEngine {
         case .image(let reference): reference
         case .directory(let directory): directory
         }
-        return ContainerSettings(
+        var settings = ContainerSettings(
             image: image, hostname: hostname, user: request.user ?? defaults?.user ?? "", env: env, cmd: cmd,
             entrypoint: entrypoint, workingDir: request.workdir ?? defaults?.workingDir ?? "", tty: request.tty,
             openStdin: request.interactive, stopSignal: defaults?.stopSignal)
+        settings.labels = request.labels
+        return settings
     }
 
     /// The record of a container whose launch configuration is already checked: its limits are
