@@ -92,6 +92,25 @@ extension Containers {
             #expect(bad.status == 125 && bad.stderr == "berth: unknown filter \"size\": use one of dangling, reference, label\n")
         }
 
+        @Test("logs --since and --until: by the entries' own times, by durations, and a bad bound refused")
+        func logsSinceUntil() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            _ = try root.runDetached(["--name", "talker"], ["sh", "-c", "echo early; sleep 1; echo late"])
+            #expect(try root.waitForExit("talker") == "0")
+            let stamped = try root.berth(["logs", "-t", "talker"])
+            let lines = stamped.stdout.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+            try #require(lines.count == 2 && lines.allSatisfy { $0.count == 2 }, "\(stamped.stdout)")
+            let (early, late) = (lines[0][0], lines[1][0])
+            #expect(try root.berth(["logs", "--since", late, "talker"]).stdout == "late\n")
+            #expect(try root.berth(["logs", "--until", early, "talker"]).stdout == "early\n")
+            #expect(try root.berth(["logs", "--since", early, "--until", late, "talker"]).stdout == "early\nlate\n")
+            #expect(try root.berth(["logs", "--since", "1h", "talker"]).stdout == "early\nlate\n")
+            #expect(try root.berth(["logs", "--until", "1h", "talker"]).stdout == "")
+            let bad = try root.berth(["logs", "--since", "yesterday", "talker"])
+            #expect(bad.status == 125 && bad.stderr.hasPrefix("berth: --since \"yesterday\": give a duration"), "\(bad.stderr)")
+        }
+
         @Test("--env-file: NAME=value as written, NAME from berth's environment, comments skipped; -e wins")
         func envFile() throws {
             let root = try LifecycleRoot(fixture)
