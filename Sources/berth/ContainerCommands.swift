@@ -40,6 +40,7 @@ struct ListContainers: BerthCommand {
         engine.tidy()
         let now = Int(time(nil))
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"])
+        let templated = format.templateOutput(headers: ["ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"])
         // Newest first, as Docker lists them.
         for record in engine.list().reversed() {
             let state = engine.state(of: record)
@@ -51,8 +52,8 @@ struct ListContainers: BerthCommand {
             switch format {
             case .quiet:
                 Output.print(id)
-            case .json:
-                Output.jsonLine([
+            case .json, .template:
+                try emitRow(templated, [
                     ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
                     ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
                     ("State", .string(state.statusName)), ("Status", .string(status)), ("Ports", .string(ports)),
@@ -62,6 +63,7 @@ struct ListContainers: BerthCommand {
                 table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, ports, record.name])
             }
         }
+        templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
     }
