@@ -40,7 +40,7 @@ struct ListContainers: BerthCommand {
         engine.tidy()
         let now = Int(time(nil))
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"])
-        let templated = format.templateOutput(headers: ["ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"])
+        let templated = format.templateOutput(headers: ["ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"])
         // Newest first, as Docker lists them.
         for record in engine.list().reversed() {
             let state = engine.state(of: record)
