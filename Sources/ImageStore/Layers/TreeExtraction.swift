@@ -45,7 +45,9 @@ public struct TreeExtraction: Sendable {
     @discardableResult
     public func extract(from input: Int32, into directory: Int32) throws(LayerError) -> Int {
         let reader = try LayerTarReader(fd: input, observer: LayerStreamObserver())
-        let options = LayerUnpacker.Options(allowDevices: true, preserveOwnership: owner != .caller,
+        // A device node from a container is not made on the host: whoever can write into a
+        // container would otherwise plant a door to the host's disks in a host directory.
+        let options = LayerUnpacker.Options(allowDevices: owner != .caller, preserveOwnership: owner != .caller,
                                             overlayXattrPrefix: overlayXattrPrefix)
         let extraction = LayerExtraction(rootFD: directory, options: options, reader: reader)
         var entries = 0
