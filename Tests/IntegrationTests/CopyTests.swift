@@ -204,12 +204,12 @@ extension Containers {
             #expect(!FileManager.default.fileExists(atPath: host + "/etc"), "the root's names went beside the destination")
         }
 
-        @Test("a stopped container's named volume is read and written at its mount point")
+        @Test("a named volume is read and written at its mount point; a stopped container's tmpfs is refused, a running one's used")
         func copyVolumeOfStoppedContainer() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
             let volume = "cp-\(UUID().uuidString.prefix(8).lowercased())"
-            _ = try root.create(["--name", "box", "-v", volume + ":/data"], ["sleep", "1000"])
+            _ = try root.create(["--name", "box", "-v", volume + ":/data", "--tmpfs", "/scratch"], ["sleep", "1000"])
             defer { _ = try? root.berth(["rm", "-f", "box"]); _ = try? root.berth(["volume", "rm", volume]) }
             let host = try scratch(root)
             try write("in the volume\n", host + "/v")
@@ -217,8 +217,14 @@ extension Containers {
             #expect(read(root.path + "/volumes/\(volume)/_data/v") == "in the volume\n")
             #expect(try root.berth(["cp", "box:/data/v", host + "/back"]).status == 0)
             #expect(read(host + "/back") == "in the volume\n")
+            let stopped = try root.berth(["cp", host + "/v", "box:/scratch/v"])
+            #expect(stopped.status == 1 && stopped.stderr == "berth: /scratch/v is on the tmpfs at /scratch of container box, "
+                        + "which holds nothing while the container is stopped: start it first\n", "\(stopped.stderr)")
             #expect(try root.berth(["start", "box"]).status == 0)
             #expect(try exec(root, "box", "cat /data/v") == "in the volume")
+            // Running, the tmpfs is the container's own and is copied into like any directory.
+            #expect(try root.berth(["cp", host + "/v", "box:/scratch/v"]).status == 0)
+            #expect(try exec(root, "box", "cat /scratch/v") == "in the volume")
         }
 
         @Test("cp refuses an unknown container, a missing file or directory, two container paths, and a bad destination")

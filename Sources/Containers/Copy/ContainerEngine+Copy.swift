@@ -27,6 +27,7 @@ extension ContainerEngine {
         defer { lock.release() }
         try withFiles(of: current) { files in
             let request = CopyPath(path)
+            try refuseTmpfs(files, ContainerFiles.components(request.bytes), path, in: current)
             let resolved: ContainerFiles.Resolved
             do throws(ContainerFiles.ResolutionFailure) {
                 resolved = try files.resolve(request.bytes, followLast: followLink || request.wantsDirectory)
@@ -34,6 +35,7 @@ extension ContainerEngine {
                 throw notFound(path, in: current)
             }
             guard case .existing(let components, let st) = resolved else { throw notFound(path, in: current) }
+            try refuseTmpfs(files, components, path, in: current)
             let isDirectory = st.st_mode & S_IFMT == S_IFDIR
             if request.wantsDirectory, !isDirectory {
                 throw ContainerError(.invalidArgument, "\(path) in container \(current.name) is not a directory")
@@ -78,6 +80,7 @@ extension ContainerEngine {
         let prefix = userNamespace == nil ? "trusted.overlay." : ImageStore.userNamespaceXattrPrefix
         try withFiles(of: current) { files in
             let request = CopyPath(path)
+            try refuseTmpfs(files, ContainerFiles.components(request.bytes), path, in: current)
             let resolved: ContainerFiles.Resolved
             do throws(ContainerFiles.ResolutionFailure) {
                 resolved = try files.resolve(request.bytes, followLast: true)
@@ -123,6 +126,7 @@ extension ContainerEngine {
                 directory = parent
                 top = .rename(name)
             }
+            try refuseTmpfs(files, directory, path, in: current)
             try withDirectory(files, directory, in: current) { fd in
                 let extraction = TreeExtraction(top: top, owner: owner, overlayXattrPrefix: prefix)
                 guard let host else {
@@ -138,6 +142,13 @@ extension ContainerEngine {
                 }
             }
         }
+    }
+
+    private func refuseTmpfs(_ files: ContainerFiles, _ components: [[UInt8]], _ path: String,
+                             in record: ContainerRecord) throws {
+        guard let mount = files.tmpfs(holding: components) else { return }
+        throw ContainerError(.unsupported, "\(path) is on the tmpfs at \(mount.destination) of container \(record.name), "
+                             + "which holds nothing while the container is stopped: start it first")
     }
 
     private func notFound(_ path: String, in record: ContainerRecord) -> ContainerError {

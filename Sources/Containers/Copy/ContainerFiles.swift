@@ -32,6 +32,15 @@ struct ContainerFiles {
     /// destination that holds a path decides where the path lives.
     let mounts: [MountPoint]
 
+    /// The tmpfs mount of a stopped container that `components` lies under, if any: nothing is
+    /// there until the container starts (and what is copied there would be hidden by it).
+    func tmpfs(holding components: [[UInt8]]) -> MountPoint? {
+        // ".." taken lexically: the mount point itself may not exist yet in a stopped container.
+        var components = components
+        while let up = components.firstIndex(of: Self.dotDot) { components.removeSubrange(max(0, up - 1)...up) }
+        return mounts.first { $0.type == "tmpfs" && components.starts(with: Self.components(Array($0.destination.utf8))) }
+    }
+
     /// Where a resolved path lives on the host.
     enum Place {
         /// `components` below a directory (opened with `fd` when one is given).
