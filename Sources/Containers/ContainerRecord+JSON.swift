@@ -72,6 +72,7 @@ extension ContainerSettings {
             ("Env", strings(env)), ("Cmd", cmd.map(strings) ?? .null), ("Entrypoint", entrypoint.map(strings) ?? .null),
             ("WorkingDir", .string(workingDir)), ("Tty", .bool(tty)), ("OpenStdin", .bool(openStdin)),
             ("StopSignal", stopSignal.map(JSONValue.string) ?? .null),
+            ("Labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
         ] + (healthcheck.map { [("Healthcheck", $0.json)] } ?? []))
     }
 
@@ -84,6 +85,7 @@ extension ContainerSettings {
                   workingDir: o.value("WorkingDir")?.string ?? "", tty: o.value("Tty")?.bool ?? false,
                   openStdin: o.value("OpenStdin")?.bool ?? false, stopSignal: o.value("StopSignal")?.string)
         healthcheck = HealthCheck(json: o.value("Healthcheck"))
+        for (key, value) in o.value("Labels")?.object ?? [] { labels[key] = value.string ?? "" }
     }
 }
 

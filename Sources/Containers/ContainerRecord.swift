@@ -114,6 +114,8 @@ public struct ContainerSettings: Sendable, Equatable {
     public var stopSignal: String?
     /// The health check (the image's HEALTHCHECK with run's flags over it); nil for none.
     public var healthcheck: HealthCheck?
+    /// `--label`/`--label-file`: what `ps --filter label=` matches.
+    public var labels: [String: String] = [:]
 
     public init(image: String, hostname: String, user: String, env: [String], cmd: [String]?,
                 entrypoint: [String]?, workingDir: String, tty: Bool, openStdin: Bool, stopSignal: String? = nil) {

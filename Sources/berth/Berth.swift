@@ -65,6 +65,10 @@ enum Berth {
         ("top", TopContainer.self),
         ("update", UpdateContainers.self),
         ("export", ExportContainer.self),
+        ("cp", CopyCommand.self),
+        ("container prune", PruneContainers.self),
+        ("system df", SystemDiskUsage.self),
+        ("system prune", PruneSystem.self),
         ("volume create", CreateVolume.self),
         ("volume ls", ListVolumes.self),
         ("volume inspect", InspectVolumes.self),
@@ -81,7 +85,7 @@ enum Berth {
             Run.spec, CreateContainer.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
             Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
             PauseContainers.spec, UnpauseContainers.spec, WaitContainers.spec, RenameContainer.spec, TopContainer.spec,
-            UpdateContainers.spec, ExportContainer.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
+            UpdateContainers.spec, ExportContainer.spec, CopyCommand.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             HealthCheckCommand.spec, StatsCommand.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
@@ -94,6 +98,9 @@ enum Berth {
             CommandSpec(name: "volume", abstract: "Manage volumes.", usage: "COMMAND",
                         subcommands: [CreateVolume.spec, ListVolumes.spec, InspectVolumes.spec, RemoveVolumes.spec,
                                       PruneVolumes.spec]),
+            CommandSpec(name: "container", abstract: "Manage containers.", usage: "COMMAND", subcommands: [PruneContainers.spec]),
+            CommandSpec(name: "system", abstract: "Manage berth's disk space.", usage: "COMMAND",
+                        subcommands: [SystemDiskUsage.spec, PruneSystem.spec]),
         ]
     )
 

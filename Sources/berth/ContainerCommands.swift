@@ -12,16 +12,24 @@ struct ListContainers: BerthCommand {
         name: "ps", abstract: "List containers.",
         options: [
             .flag("all", short: "a", help: "Show all containers (default: only running ones)."),
+            .repeatable("filter", short: "f", valueName: "filter",
+                        help: "Only containers matching KEY=VALUE: status, name, label (KEY or KEY=VALUE), ancestor, id, exited."),
         ] + ListFormat.options(quietHelp: "Only show container ids."))
 
     let global: GlobalOptions
     let all: Bool
+    let filter: ContainerFilter
     let format: ListFormat
     let noTrunc: Bool
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        all = parsed.flag("all")
+        do throws(ContainerError) {
+            filter = try ContainerFilter(parsed.strings("filter"))
+        } catch {
+            throw UsageError(error.message)
+        }
+        all = parsed.flag("all") || filter.selectsStopped
         format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         if let extra = parsed.positionals.first { throw UsageError("ps takes no arguments (got \"\(extra)\")") }
@@ -32,10 +40,11 @@ struct ListContainers: BerthCommand {
         engine.tidy()
         let now = Int(time(nil))
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"])
+        let templated = format.templateOutput(headers: ["ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"])
         // Newest first, as Docker lists them.
         for record in engine.list().reversed() {
             let state = engine.state(of: record)
-            guard all || state.isUp else { continue }
+            guard all || state.isUp, filter.matches(record, state) else { continue }
             let id = noTrunc ? record.id : record.shortID
             let command = commandText(record)
             let status = engine.statusText(record, state: state, now: now)
@@ -43,8 +52,8 @@ struct ListContainers: BerthCommand {
             switch format {
             case .quiet:
                 Output.print(id)
-            case .json:
-                Output.jsonLine([
+            case .json, .template:
+                try emitRow(templated, [
                     ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
                     ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
                     ("State", .string(state.statusName)), ("Status", .string(status)), ("Ports", .string(ports)),
@@ -54,6 +63,7 @@ struct ListContainers: BerthCommand {
                 table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, ports, record.name])
             }
         }
+        templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
     }

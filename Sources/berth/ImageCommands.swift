@@ -87,6 +87,8 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
+            .repeatable("filter", short: "f", valueName: "filter",
+                        help: "Only images matching KEY=VALUE: dangling (true or false), reference (a pattern), label."),
         ] + ListFormat.options(quietHelp: "Only show image ids."))
 
     let global: GlobalOptions
@@ -94,10 +96,12 @@ struct ListImages: BerthCommand {
     let format: ListFormat
     let noTrunc: Bool
     let filter: String?
+    let filters: ImageFilter
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        all = parsed.flag("all")
+        filters = try ImageFilter(parsed.strings("filter"))
+        all = parsed.flag("all") || filters.wantsDangling
         format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         guard parsed.positionals.count <= 1 else { throw UsageError("images takes at most one REPOSITORY[:TAG]") }
@@ -109,16 +113,19 @@ struct ListImages: BerthCommand {
         let store = try ImageStore(root: global.stateRoot)
         let now = Int(time(nil))
         var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
+        let templated = format.templateOutput(headers: ["ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"])
         var seen: Set<Digest> = []
         for image in try store.images(includeUntagged: all) {
             let (repository, tag) = splitReference(image.reference)
             if let filter, filter != repository, filter != image.reference { continue }
+            guard filters.matches(image, labels: { (try? store.resolve(image.manifest.description))?.config.config?.labels ?? [:] })
+            else { continue }
             let id = noTrunc ? image.id.description : image.id.short
             switch format {
             case .quiet:
                 if seen.insert(image.id).inserted { Output.print(id) }
-            case .json:
-                Output.jsonLine([
+            case .json, .template:
+                try emitRow(templated, [
                     ("Repository", .string(repository)), ("Tag", .string(tag)), ("ID", .string(id)),
                     ("CreatedAt", .string(image.created ?? "")), ("CreatedSince", .string(Timestamp.ago(image.created, now: now))),
                     ("Size", .string(humanSize(image.size))), ("Layers", .number(JSONNumber(image.layerCount))),
@@ -127,6 +134,7 @@ struct ListImages: BerthCommand {
                 table.add([repository, tag, id, Timestamp.ago(image.created, now: now), humanSize(image.size)])
             }
         }
+        templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
     }
@@ -155,6 +163,7 @@ struct ImageHistory: BerthCommand {
         let store = try ImageStore(root: global.stateRoot)
         let now = Int(time(nil))
         var table = Table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"])
+        let templated = format.templateOutput(headers: ["ID": "IMAGE", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY"])
         for entry in try store.history(image) {
             let id = entry.id.map { noTrunc ? $0.description : $0.short } ?? "<missing>"
             var createdBy = entry.createdBy ?? ""
@@ -162,8 +171,8 @@ struct ImageHistory: BerthCommand {
             switch format {
             case .quiet:
                 Output.print(id)
-            case .json:
-                Output.jsonLine([
+            case .json, .template:
+                try emitRow(templated, [
                     ("ID", .string(id)), ("CreatedAt", .string(entry.created ?? "")),
                     ("CreatedSince", .string(Timestamp.ago(entry.created, now: now))),
                     ("CreatedBy", .string(createdBy)), ("Size", .string(humanSize(entry.size))),
@@ -173,6 +182,7 @@ struct ImageHistory: BerthCommand {
                 table.add([id, Timestamp.ago(entry.created, now: now), createdBy, humanSize(entry.size), entry.comment ?? ""])
             }
         }
+        templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
     }

@@ -10,16 +10,21 @@ import Glibc
 struct Inspect: BerthCommand {
     static let spec = CommandSpec(
         name: "inspect", abstract: "Show containers or images as JSON.", usage: "[OPTIONS] NAME [NAME...]",
-        options: [.value("type", valueName: "type", help: "container or image (default: whichever the name names, a container first).")])
+        options: [
+            .value("type", valueName: "type", help: "container or image (default: whichever the name names, a container first)."),
+            .value("format", short: "f", valueName: "template", help: "A Go template for each one: {{.State.Pid}}, {{json .Config}}."),
+        ])
 
     let global: GlobalOptions
     let names: [String]
     let type: String?
+    let template: GoTemplate?
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         names = parsed.positionals
         type = parsed.string("type")
+        template = try parsed.string("format").map { text throws(UsageError) in try GoTemplate(text) }
         if names.isEmpty { throw UsageError("inspect needs at least one container or image") }
         if let type, type != "container", type != "image" {
             throw UsageError("unknown --type \"\(type)\": use container or image")
@@ -47,7 +52,11 @@ struct Inspect: BerthCommand {
                 failed = true
             }
         }
-        Output.print(String(decoding: JSON.serialize(.array(results), pretty: true), as: UTF8.self))
+        guard let template else {
+            Output.print(String(decoding: JSON.serialize(.array(results), pretty: true), as: UTF8.self))
+            return failed ? 1 : 0
+        }
+        for result in results { Output.print(try template.render(result)) }
         return failed ? 1 : 0
     }
 

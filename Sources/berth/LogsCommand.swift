@@ -12,18 +12,27 @@ struct ContainerLogs: BerthCommand {
             .flag("follow", short: "f", help: "Keep printing new output until the container stops."),
             .value("tail", valueName: "lines", help: "Only the last N lines, or all (the default)."),
             .flag("timestamps", short: "t", help: "Prefix each line with the time it was written."),
+            .value("since", valueName: "time",
+                   help: "Only what was written since: a duration back from now (10m, 1h30m) or a time (RFC 3339, Unix)."),
+            .value("until", valueName: "time", help: "Only what was written before: a duration back from now or a time."),
         ])
 
     let global: GlobalOptions
     let follow: Bool
     let tail: Int?
     let timestamps: Bool
+    let range: LogTimeRange
     let name: String
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         follow = parsed.flag("follow")
         timestamps = parsed.flag("timestamps")
+        do throws(ContainerError) {
+            range = try LogTimeRange(since: parsed.string("since"), until: parsed.string("until"))
+        } catch {
+            throw UsageError(error.message)
+        }
         switch parsed.string("tail") {
         case nil, "all":
             tail = nil
@@ -52,15 +61,15 @@ struct ContainerLogs: BerthCommand {
             try log.follow(from: tail.map(ContainerLog.Start.last) ?? .beginning, until: {
                 output.flush()
                 // `berth logs -f web | grep -m1 ready` ends when grep does.
-                if output.readerGone { return true }
+                if output.readerGone || range.isOver() { return true }
                 guard let now = try? engine.store.load(id: record.id) else { return true }
                 return engine.state(of: now).status != .running
             }, linesLost: {
                 output.flush()
                 Output.error("logs -f: the log rotated past files before they could be read; lines from them may be missing")
-            }, emit: { output.add($0) })
+            }, emit: { if range.contains($0.time) { output.add($0) } })
         } else {
-            try log.read(tail: tail) { output.add($0) }
+            try log.read(tail: tail) { if range.contains($0.time) { output.add($0) } }
         }
         output.flush()
         return 0

@@ -73,22 +73,35 @@ struct ListNetworks: BerthCommand {
         options: [
             .flag("quiet", short: "q", help: "Only the ids."),
             .flag("no-trunc", help: "Full ids."),
+            .value("format", valueName: "format", help: "table, json (one object per line), or a Go template ({{.Name}})."),
         ])
 
     let global: GlobalOptions
     let quiet: Bool
     let noTrunc: Bool
+    let format: ListFormat
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         quiet = parsed.flag("quiet")
         noTrunc = parsed.flag("no-trunc")
+        format = try ListFormat(parsed)
         if let extra = parsed.positionals.first { throw UsageError("network ls takes no arguments (got \"\(extra)\")") }
     }
 
     func run() throws -> Int32 {
         let networks = try global.engine().networks().list()
         var table = Table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"])
+        if format == .json || format.templateOutput() != nil {
+            let templated = format.templateOutput(headers: ["ID": "NETWORK ID"])
+            var rows = networks.map { (noTrunc ? $0.id : String($0.id.prefix(12)), $0.name, $0.driver.rawValue) }
+            rows += [("host", "host", "host"), ("none", "none", "null")]
+            for (id, name, driver) in rows {
+                try emitRow(templated, [("ID", .string(id)), ("Name", .string(name)), ("Driver", .string(driver)), ("Scope", "local")])
+            }
+            templated?.finish()
+            return 0
+        }
         for network in networks {
             let id = noTrunc ? network.id : String(network.id.prefix(12))
             if quiet { Output.print(id) } else { table.add([id, network.name, network.driver.rawValue, "local"]) }

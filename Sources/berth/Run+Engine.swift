@@ -15,6 +15,7 @@ extension Run {
         request.tty = tty
         request.hostname = hostname
         request.env = env
+        request.labels = labels
         request.workdir = workdir
         request.user = user
         request.memory = memory

@@ -43,6 +43,9 @@ struct Run: BerthCommand {
             .value("hostname", valueName: "name", help: "Container hostname (default: the short id)."),
             .repeatable("env", short: "e", valueName: "var",
                         help: "Set an environment variable (NAME=value, or NAME to pass berth's own)."),
+            .repeatable("env-file", valueName: "file", help: "Read environment variables from a file (NAME=value lines)."),
+            .repeatable("label", short: "l", valueName: "label", help: "Set a label on the container (KEY=value, or KEY)."),
+            .repeatable("label-file", valueName: "file", help: "Read labels from a file (KEY=value lines)."),
             .value("workdir", short: "w", valueName: "dir", help: "Working directory inside the container."),
             .value("user", short: "u", valueName: "user", help: "User to run as: uid[:gid] or name[:group]."),
             .value("memory", short: "m", valueName: "size",
@@ -108,6 +111,7 @@ struct Run: BerthCommand {
     let interactive: Bool
     let tty: Bool
     let hostname: String?
+    let labels: [String: String]
     let env: [String]
     let workdir: String?
     let user: String?
@@ -182,7 +186,15 @@ struct Run: BerthCommand {
         interactive = parsed.flag("interactive")
         tty = parsed.flag("tty")
         hostname = parsed.string("hostname")
-        env = parsed.strings("env")
+        do throws(ContainerError) {
+            // Docker's order: the files' variables first, so an -e of the same name wins.
+            var fromFiles: [String] = []
+            for file in parsed.strings("env-file") { fromFiles += try KeyValueFile.read(file, kind: .environment) }
+            env = fromFiles + parsed.strings("env")
+            labels = try KeyValueFile.labels(files: parsed.strings("label-file"), flags: parsed.strings("label"))
+        } catch {
+            throw UsageError(error.message)
+        }
         workdir = parsed.string("workdir")
         user = parsed.string("user")
         memory = parsed.string("memory")

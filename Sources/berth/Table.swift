@@ -34,14 +34,17 @@ struct Table {
 }
 
 /// How a list command prints: `--format table|json` and `-q`.
-enum ListFormat {
+enum ListFormat: Equatable {
     case table, json, quiet
+    /// A Go template (`{{.ID}}`, `table {{.Names}}\t{{.Status}}`): see `GoTemplate`.
+    case template(GoTemplate)
 
     /// The options every list command takes; `-q` prints `quietHelp`'s ids.
     static func options(quietHelp: String) -> [OptionSpec] {
         [
             .flag("quiet", short: "q", help: quietHelp),
-            .value("format", valueName: "format", help: "table or json (one object per line)."),
+            .value("format", valueName: "format",
+                   help: "table, json (one object per line), or a Go template ({{.ID}}, {{json .}}, table {{.Names}}\\t{{.Status}})."),
             .flag("no-trunc", help: "Do not truncate ids and commands."),
         ]
     }
@@ -55,9 +58,22 @@ enum ListFormat {
         switch format ?? "table" {
         case "table": self = .table
         case "json", "{{json .}}": self = .json
-        default: throw UsageError("unknown --format \"\(format ?? "")\": use table or json")
+        case let text where text.contains("{{"): self = .template(try GoTemplate(text))
+        default: throw UsageError("unknown --format \"\(format ?? "")\": use table, json or a Go template such as {{.ID}}")
         }
     }
+
+    /// The output of a template format, nil for the others.
+    func templateOutput(headers: [String: String] = [:]) -> TemplateOutput? {
+        guard case .template(let template) = self else { return nil }
+        return TemplateOutput(template, headers: headers)
+    }
+}
+
+/// One row of a list in `--format json` or through a template.
+func emitRow(_ templated: TemplateOutput?, _ object: [(String, JSONValue)]) throws(UsageError) {
+    guard let templated else { return Output.jsonLine(object) }
+    try templated.add(object)
 }
 
 extension Output {

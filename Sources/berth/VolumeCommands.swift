@@ -64,11 +64,12 @@ struct ListVolumes: BerthCommand {
         let engine = try global.engine()
         engine.volumes.removeIncomplete()
         var table = Table(["DRIVER", "VOLUME NAME"])
+        let templated = format.templateOutput(headers: ["Name": "VOLUME NAME"])
         for volume in engine.volumes.all() {
             switch format {
             case .quiet: Output.print(volume.name)
-            case .json:
-                Output.jsonLine([
+            case .json, .template:
+                try emitRow(templated, [
                     ("Driver", .string(volume.driver)), ("Name", .string(volume.name)),
                     ("Mountpoint", .string(volume.mountpoint)), ("Scope", "local"),
                     ("Labels", .string(volume.labels.map { "\($0.0)=\($0.1)" }.joined(separator: ","))),
@@ -76,6 +77,7 @@ struct ListVolumes: BerthCommand {
             case .table: table.add([volume.driver, volume.name])
             }
         }
+        templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
     }

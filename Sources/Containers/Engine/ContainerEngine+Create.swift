@@ -113,6 +113,7 @@ extension ContainerEngine {
             entrypoint: entrypoint, workingDir: request.workdir ?? defaults?.workingDir ?? "", tty: request.tty,
             openStdin: request.interactive, stopSignal: defaults?.stopSignal)
         settings.healthcheck = HealthCheck.resolved(image: defaults?.healthcheck, flags: request.healthCheck)
+        settings.labels = request.labels
         return settings
     }
 

@@ -28,6 +28,8 @@ public struct ContainerRequest: Sendable {
     public var hostname: String?
     /// `-e` entries: `NAME=value`, or `NAME` for the caller's own value (resolved at creation).
     public var env: [String] = []
+    /// `--label`/`--label-file`, kept in the record's Config.Labels.
+    public var labels: [String: String] = [:]
     public var workdir: String?
     public var user: String?
     public var memory: String?

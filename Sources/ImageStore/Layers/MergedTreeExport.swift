@@ -16,11 +16,16 @@ public enum MergedTreeExport {
         public let overlayXattrPrefix: String
         /// That container's upper dir is owned by host ids: written as the container's.
         public let ownerMap: LayerOwnerMap?
+        /// The directory already open (a running container's root through /proc): the walk
+        /// starts from a copy of this fd instead of opening `directory`, which only names it.
+        public let descriptor: Int32?
 
-        public init(directory: String, overlayXattrPrefix: String = "trusted.overlay.", ownerMap: LayerOwnerMap? = nil) {
+        public init(directory: String, overlayXattrPrefix: String = "trusted.overlay.", ownerMap: LayerOwnerMap? = nil,
+                    descriptor: Int32? = nil) {
             self.directory = directory
             self.overlayXattrPrefix = overlayXattrPrefix
             self.ownerMap = ownerMap
+            self.descriptor = descriptor
         }
     }
 
@@ -29,19 +34,46 @@ public enum MergedTreeExport {
     /// some state each file had.
     @discardableResult
     public static func write(layers: [Layer], to output: Int32) throws(LayerError) -> Int {
+        try write(layers: layers, at: [], to: output)
+    }
+
+    /// The tar of what the merged tree shows at `path` (components below the root, each parent a
+    /// directory in the merged view; `berth cp`): the entry is named by its last component, a
+    /// directory's contents below it. No component is followed as a link: the caller resolves
+    /// links inside the container's root first. An empty `path` is the whole tree, as `write`.
+    @discardableResult
+    public static func write(layers: [Layer], at path: [[UInt8]], to output: Int32) throws(LayerError) -> Int {
         let writer = try LayerTarWriter(fd: output, compression: .none, level: nil, observer: LayerStreamObserver())
         let walk = UpperDirWalk(writer: writer, overlayXattrPrefix: layers.first?.overlayXattrPrefix ?? "trusted.overlay.")
         var roots: [(layer: Int, fd: Int32)] = []
         defer { for root in roots { close(root.fd) } }
         for (index, layer) in layers.enumerated() {
-            let fd = open(layer.directory, LayerFS.directoryFlags)
+            let fd = layer.descriptor.map { fcntl($0, F_DUPFD_CLOEXEC, 0) } ?? open(layer.directory, LayerFS.directoryFlags)
             guard fd >= 0 else { throw LayerError.system("open layer directory \(layer.directory)", entry: nil) }
             roots.append((index, fd))
             walk.prefix = layer.overlayXattrPrefix
             // An opaque root hides every layer below it.
             if try walk.readXattrs(.descriptor(fd), entry: "/").opaque { break }
         }
-        try MergedWalk(walk: walk, layers: layers).directory(roots, [])
+        let merged = MergedWalk(walk: walk, layers: layers)
+        if let name = path.last {
+            var parents = roots
+            var opened: [Int32] = []
+            defer { for fd in opened { close(fd) } }
+            for component in path.dropLast() {
+                parents = try merged.shown(component, in: parents)
+                opened += parents.map(\.fd)
+                guard !parents.isEmpty else {
+                    throw LayerError(.systemError, entry: walk.show(path), "no such directory in the merged tree", errno: ENOENT)
+                }
+            }
+            try merged.entry(name, [], parents)
+            guard walk.entries > 0 else {
+                throw LayerError(.systemError, entry: walk.show(path), "no such file in the merged tree", errno: ENOENT)
+            }
+        } else {
+            try merged.directory(roots, [])
+        }
         try writer.close()
         return walk.entries
     }
@@ -73,7 +105,30 @@ private struct MergedWalk {
         walk.ownerMap = layers[layer].ownerMap
     }
 
-    private func entry(_ name: [UInt8], _ parent: [[UInt8]], _ directories: [(layer: Int, fd: Int32)]) throws(LayerError) {
+    /// The directory `name` in each of `directories` (one directory of the merged view, topmost
+    /// first) that the merged view shows, opened without following links; empty when the merged
+    /// view has no directory there. The caller closes the fds.
+    func shown(_ name: [UInt8], in directories: [(layer: Int, fd: Int32)]) throws(LayerError) -> [(layer: Int, fd: Int32)] {
+        var shown: [(layer: Int, fd: Int32)] = []
+        var complete = false
+        defer { if !complete { for opened in shown { close(opened.fd) } } }
+        for directory in directories {
+            guard let st = LayerFS.lstatAt(directory.fd, name) else {
+                if errno == ENOENT { continue }
+                throw LayerError.system("stat", entry: walk.show([name]))
+            }
+            guard LayerFS.fileType(st.st_mode) == S_IFDIR else { break }
+            let fd = LayerFS.withCName(name) { openat(directory.fd, $0, LayerFS.directoryFlags) }
+            guard fd >= 0 else { throw LayerError.system("open directory", entry: walk.show([name])) }
+            shown.append((directory.layer, fd))
+            use(directory.layer)
+            if try walk.readXattrs(.descriptor(fd), entry: walk.show([name])).opaque { break }
+        }
+        complete = true
+        return shown
+    }
+
+    func entry(_ name: [UInt8], _ parent: [[UInt8]], _ directories: [(layer: Int, fd: Int32)]) throws(LayerError) {
         let path = parent + [name]
         var shown: [(layer: Int, fd: Int32)] = []
         defer { for directory in shown { close(directory.fd) } }

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// `--format` with Go templates (issue 14) on ps, images, inspect, network ls and volume ls.
+extension Containers {
+    @Suite("Formats")
+    struct Formats {
+        let fixture = Fixture.shared
+
+        @Test("field references, json, literal text and the table prefix; an unknown field or a broken template refused")
+        func templates() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let id = try root.runDetached(["--name", "web", "--label", "tier=front"], ["sleep", "1000"])
+            let volume = "fmt-\(UUID().uuidString.prefix(8).lowercased())"
+            #expect(try root.berth(["volume", "create", volume]).status == 0)
+            defer { _ = try? root.berth(["volume", "rm", volume]) }
+
+            #expect(try root.berth(["ps", "--format", "{{.Names}}"]).stdout == "web\n")
+            #expect(try root.berth(["ps", "--format", "name={{.Names}} id={{.ID}}"]).stdout == "name=web id=\(id.prefix(12))\n")
+            let table = try root.berth(["ps", "--format", "table {{.ID}}\\t{{.Names}}"]).stdout
+            #expect(table == "CONTAINER ID   NAMES\n\(id.prefix(12))   web\n", "\(table)")
+            let json = try root.berth(["ps", "--format", "{{json .Names}}"]).stdout
+            #expect(json == "\"web\"\n")
+
+            #expect(try root.berth(["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout == LifecycleRoot.image + "\n")
+            let pid = try root.state("web")["Pid"] as? Int
+            #expect(try root.berth(["inspect", "-f", "{{.State.Pid}}", "web"]).stdout == "\(pid ?? -1)\n")
+            #expect(try root.berth(["inspect", "--format", "{{.Name}} {{json .Config.Labels}}", "web"]).stdout
+                        .hasSuffix("web {\"tier\":\"front\"}\n"))
+            #expect(try root.berth(["volume", "ls", "--format", "{{.Name}}"]).stdout == volume + "\n")
+            let networks = try root.berth(["network", "ls", "--format", "{{.Name}}/{{.Driver}}"]).stdout
+            #expect(networks.hasSuffix("host/host\nnone/null\n"), "\(networks)")
+
+            let unknown = try root.berth(["ps", "--format", "{{.Nope}}"])
+            #expect(unknown.status == 125 && unknown.stderr == "berth: bad --format template: no field .Nope (at \"Nope\")\n",
+                    "\(unknown.status) \(unknown.stderr)")
+            let deep = try root.berth(["inspect", "-f", "{{.State.Nope}}", "web"])
+            #expect(deep.status == 125 && deep.stderr.contains("no field .State.Nope"), "\(deep.stderr)")
+            let open = try root.berth(["ps", "--format", "{{.Names"])
+            #expect(open.status == 125 && open.stderr.contains("is not closed with }}"), "\(open.stderr)")
+            let function = try root.berth(["images", "--format", "{{upper .Repository}}"])
+            #expect(function.status == 125 && function.stderr.contains("{{upper .Repository}} is not supported"), "\(function.stderr)")
+        }
+    }
+}
