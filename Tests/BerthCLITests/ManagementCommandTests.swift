@@ -1,0 +1,106 @@
+import CommandLineParsing
+import Testing
+@testable import berth
+
+/// Docker's management commands: `berth container ls` is `berth ps`, reached through the same
+/// command type, and `berth --help` lists the nouns apart.
+@Suite("management commands") struct ManagementCommandTests {
+    /// The command type a whole command line asks for.
+    static func type(of arguments: [String]) throws -> Any.Type {
+        switch try Berth.parse(arguments) {
+        case .run(let run): return Swift.type(of: run)
+        case .command(let command): return Swift.type(of: command)
+        case .help: throw UsageError("\(arguments) gave help")
+        }
+    }
+
+    /// The smallest arguments each command accepts, so that parsing reaches its type.
+    static func arguments(for path: String) -> [String] {
+        switch path.split(separator: " ").last ?? "" {
+        case "run": ["--rootfs", "/r", "sh"]
+        case "create": ["busybox"]
+        case "cp": ["a:/x", "/y"]
+        case "exec": ["a", "sh"]
+        case "rename", "tag": ["a", "b"]
+        case "ps", "ls", "images", "info", "stats", "prune", "df": []
+        case "update": ["--pids-limit", "10", "a"]
+        case "export", "save": ["-o", "/x", "a"]
+        case "load": ["-i", "/x"]
+        case "import": ["/r", "i"]
+        default: ["a"]
+        }
+    }
+
+    @Test("every alias runs its short form's type", arguments: Berth.aliases.map(\.path))
+    func aliasResolvesToItsShortForm(path: String) throws {
+        let alias = try #require(Berth.aliases.first { $0.path == path })
+        let shortForm = try #require(Berth.commands.first { $0.path == alias.shortForm }, "\(alias.shortForm) is no command")
+        let words = path.split(separator: " ").map(String.init)
+        #expect(try Self.type(of: words + Self.arguments(for: path)) == shortForm.type)
+        #expect(try Self.type(of: [alias.shortForm] + Self.arguments(for: alias.shortForm)) == shortForm.type)
+    }
+
+    @Test("an alias has its short form's options and says its own name")
+    func aliasKeepsOptions() throws {
+        guard case .help(let text) = try Berth.parse(["container", "ls", "--help"]) else {
+            Issue.record("no help")
+            return
+        }
+        #expect(text.hasPrefix("USAGE: berth container ls "))
+        for option in ListContainers.spec.options {
+            #expect(text.contains("--" + option.long), "--\(option.long) missing from container ls's help")
+        }
+        let ls = try #require(Berth.spec.subcommands.first { $0.name == "container" }?.subcommands.first { $0.name == "ls" })
+        #expect(ls.options.map(\.long) == ListContainers.spec.options.map(\.long))
+    }
+
+    @Test("each noun lists Docker's subcommands", arguments: [
+        ("container", ["run", "create", "ls", "ps", "rm", "start", "stop", "restart", "kill", "pause", "unpause",
+                       "wait", "rename", "top", "update", "export", "cp", "exec", "logs", "stats", "inspect",
+                       "diff", "commit", "port", "prune"]),
+        ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "prune"]),
+        ("network", ["create", "ls", "inspect", "rm", "prune"]),
+        ("volume", ["create", "ls", "inspect", "rm", "prune"]),
+        ("system", ["df", "prune", "info"]),
+    ])
+    func nounsSubcommands(noun: String, expected: [String]) throws {
+        let spec = try #require(Berth.spec.subcommands.first { $0.name == noun })
+        #expect(Set(spec.subcommands.map(\.name)) == Set(expected))
+        guard case .help(let text) = try Berth.parse([noun, "--help"]) else {
+            Issue.record("no help for \(noun)")
+            return
+        }
+        for name in expected {
+            #expect(text.contains("\n  \(name) "), "\(name) missing from berth \(noun) --help")
+        }
+    }
+
+    @Test("berth --help lists the management commands apart, and no hidden command")
+    func helpGroups() throws {
+        guard case .help(let text) = try Berth.parse(["--help"]) else {
+            Issue.record("no help")
+            return
+        }
+        let management = try #require(text.range(of: "MANAGEMENT COMMANDS:\n"))
+        let commands = try #require(text.range(of: "\nCOMMANDS:\n"))
+        #expect(management.upperBound < commands.lowerBound)
+        let managementBlock = text[management.upperBound..<commands.lowerBound]
+        let commandsBlock = text[commands.upperBound...]
+        let listed = { (block: Substring) in
+            block.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+                .compactMap { $0.split(separator: " ").first.map(String.init) }
+        }
+        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system"])
+        let others = listed(commandsBlock)
+        for name in ["run", "ps", "images", "info", "completion"] { #expect(others.contains(name)) }
+        for hidden in ["monitor-start", "monitor-exit", "health-check"] {
+            #expect(!text.contains(hidden), "\(hidden) is listed")
+        }
+        #expect(!text.contains("SUBCOMMANDS:"))
+    }
+
+    @Test func unknownSubcommandOfANounIsAUsageError() {
+        let error = #expect(throws: UsageError.self) { try Berth.parse(["container", "frobnicate"]) }
+        #expect(error?.message == "unknown command \"frobnicate\" for berth container (see berth container --help)")
+    }
+}
