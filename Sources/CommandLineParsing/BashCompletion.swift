@@ -21,9 +21,9 @@ enum BashCompletion {
         ]
         for node in nodes {
             lines.append("    \(ShellCompletion.quoted(node.path)))")
-            lines.append("        commands=\(ShellCompletion.list(node.commands)) options=\(ShellCompletion.list(node.options))")
-            lines.append("        values=\(ShellCompletion.list(node.valueOptions)) files=\(ShellCompletion.list(node.fileOptions))"
-                         + " dirs=\(ShellCompletion.list(node.directoryOptions))")
+            lines.append("        subcommands=\(ShellCompletion.list(node.commands)) optionwords=\(ShellCompletion.list(node.options))")
+            lines.append("        valuewords=\(ShellCompletion.list(node.valueOptions)) filewords=\(ShellCompletion.list(node.fileOptions))"
+                         + " dirwords=\(ShellCompletion.list(node.directoryOptions))")
             lines.append("        names=\(node.words.map(ShellCompletion.identifier) ?? "") names_repeat=\(node.wordsRepeat ? 1 : 0)"
                          + " payload=\(node.spec.stopsAtFirstPositional ? 1 : 0) ;;")
         }
@@ -39,9 +39,9 @@ enum BashCompletion {
     private static func body(function: String, program: String) -> [String] {
         #"""
         FUNCTION() {
-            local cur=${COMP_WORDS[COMP_CWORD]} path=PROGRAM word option= skip=0 positionals=0 i j
-            local commands options values files dirs names names_repeat payload globals=()
-            FUNCTION_spec "$path"
+            local cur=${COMP_WORDS[COMP_CWORD]} command=PROGRAM word option= skip=0 positionals=0 i j
+            local subcommands optionwords valuewords filewords dirwords names names_repeat payload globals=()
+            FUNCTION_spec "$command"
             COMPREPLY=()
             [[ $cur == = ]] && cur=
             for ((i = 1; i < COMP_CWORD; i++)); do
@@ -54,20 +54,20 @@ enum BashCompletion {
                 case $word in
                 --) ;;
                 --*=*) ;;
-                --*) [[ " $values " == *" $word "* ]] && skip=1 option=$word ;;
+                --*) [[ " $valuewords " == *" $word "* ]] && skip=1 option=$word ;;
                 -*)
                     # A group of short options (-it, -m64m): a value option takes the next word only at its end.
                     for ((j = 1; j < ${#word}; j++)); do
-                        if [[ " $values " == *" -${word:j:1} "* ]]; then
+                        if [[ " $valuewords " == *" -${word:j:1} "* ]]; then
                             ((j == ${#word} - 1)) && skip=1 option=-${word:j:1}
                             break
                         fi
                     done ;;
                 *)
-                    if [[ " $commands " == *" $word "* ]]; then
-                        [[ $path == PROGRAM ]] && globals=("${COMP_WORDS[@]:1:i-1}")
-                        path="$path $word"
-                        FUNCTION_spec "$path"
+                    if [[ " $subcommands " == *" $word "* ]]; then
+                        [[ $command == PROGRAM ]] && globals=("${COMP_WORDS[@]:1:i-1}")
+                        command="$command $word"
+                        FUNCTION_spec "$command"
                         positionals=0
                     else
                         positionals=$((positionals + 1))
@@ -75,10 +75,10 @@ enum BashCompletion {
                 esac
             done
             if ((skip)); then
-                if [[ " $files " == *" $option "* ]]; then
+                if [[ " $filewords " == *" $option "* ]]; then
                     compopt -o filenames 2>/dev/null
                     COMPREPLY=($(compgen -f -- "$cur"))
-                elif [[ " $dirs " == *" $option "* ]]; then
+                elif [[ " $dirwords " == *" $option "* ]]; then
                     compopt -o filenames 2>/dev/null
                     COMPREPLY=($(compgen -d -- "$cur"))
                 fi
@@ -86,9 +86,9 @@ enum BashCompletion {
             fi
             if ((payload && positionals)); then return 0; fi
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "$options" -- "$cur"))
-            elif [[ -n $commands ]]; then
-                COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+                COMPREPLY=($(compgen -W "$optionwords" -- "$cur"))
+            elif [[ -n $subcommands ]]; then
+                COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
             elif [[ -n $names ]] && ((positionals == 0 || names_repeat)); then
                 COMPREPLY=($(compgen -W "$(FUNCTION_names_$names "${COMP_WORDS[0]}" "${globals[@]}")" -- "$cur"))
             fi

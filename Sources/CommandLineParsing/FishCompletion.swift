@@ -37,9 +37,6 @@ enum FishCompletion {
                     set skip 0
                     continue
                 end
-                if test $positionals -gt 0; and test (PREFIX_spec $path payload) = 1
-                    return 1
-                end
                 switch $word
                     case '--*=*' '--'
                     case '-*'
@@ -51,6 +48,10 @@ enum FishCompletion {
                         else
                             set positionals (math $positionals + 1)
                         end
+                end
+                # After a payload command's first word, the rest is the payload's.
+                if test $positionals -gt 0; and test (PREFIX_spec $path payload) = 1
+                    return 1
                 end
             end
             echo $path
@@ -69,6 +70,7 @@ enum FishCompletion {
             let quotedArguments = arguments.map(ShellCompletion.quoted).joined(separator: " ")
             lines.append("function \(prefix)_names_\(ShellCompletion.identifier(placeholder))")
             lines.append("    set -l program (commandline -opc)[1]")
+            lines.append("    command -q -- $program; or return")
             lines.append("    $program \(quotedArguments) 2>/dev/null")
             lines.append("end")
         }

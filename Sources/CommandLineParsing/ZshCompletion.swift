@@ -8,10 +8,10 @@ enum ZshCompletion {
         lines.append("")
         lines += #"""
         FUNCTION() {
-            local cur=${words[CURRENT]} path=PROGRAM word option= skip=0 positionals=0 i j
-            local commands options values files dirs names names_repeat payload
+            local cur=${words[CURRENT]} command=PROGRAM word option= skip=0 positionals=0 i j
+            local subcommands optionwords valuewords filewords dirwords names names_repeat payload
             local -a globals
-            FUNCTION_spec "$path"
+            FUNCTION_spec "$command"
             for ((i = 2; i < CURRENT; i++)); do
                 word=${words[i]}
                 if ((skip)); then skip=0; option=; continue; fi
@@ -20,20 +20,20 @@ enum ZshCompletion {
                 case $word in
                 (--) ;;
                 (--*=*) ;;
-                (--*) [[ " $values " == *" $word "* ]] && skip=1 option=$word ;;
+                (--*) [[ " $valuewords " == *" $word "* ]] && skip=1 option=$word ;;
                 (-*)
                     # A group of short options (-it, -m64m): a value option takes the next word only at its end.
                     for ((j = 2; j <= ${#word}; j++)); do
-                        if [[ " $values " == *" -${word[j]} "* ]]; then
+                        if [[ " $valuewords " == *" -${word[j]} "* ]]; then
                             ((j == ${#word})) && skip=1 option=-${word[j]}
                             break
                         fi
                     done ;;
                 (*)
-                    if [[ " $commands " == *" $word "* ]]; then
-                        [[ $path == PROGRAM ]] && globals=("${(@)words[2,i-1]}")
-                        path="$path $word"
-                        FUNCTION_spec "$path"
+                    if [[ " $subcommands " == *" $word "* ]]; then
+                        [[ $command == PROGRAM ]] && globals=("${(@)words[2,i-1]}")
+                        command="$command $word"
+                        FUNCTION_spec "$command"
                         positionals=0
                     else
                         positionals=$((positionals + 1))
@@ -45,9 +45,9 @@ enum ZshCompletion {
                 compset -P '*='
             fi
             if ((skip)); then
-                if [[ " $files " == *" $option "* ]]; then
+                if [[ " $filewords " == *" $option "* ]]; then
                     _files
-                elif [[ " $dirs " == *" $option "* ]]; then
+                elif [[ " $dirwords " == *" $option "* ]]; then
                     _files -/
                 else
                     return 1
@@ -56,9 +56,9 @@ enum ZshCompletion {
             fi
             if ((payload && positionals)); then return 1; fi
             if [[ $cur == -* ]]; then
-                compadd -- ${=options}
-            elif [[ -n $commands ]]; then
-                compadd -- ${=commands}
+                compadd -- ${=optionwords}
+            elif [[ -n $subcommands ]]; then
+                compadd -- ${=subcommands}
             elif [[ -n $names ]] && ((positionals == 0 || names_repeat)); then
                 compadd -- ${(f)"$(FUNCTION_names_$names ${words[1]} "${(@)globals}")"}
             else
