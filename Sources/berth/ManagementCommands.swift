@@ -39,9 +39,11 @@ extension Berth {
     /// (`image prune`), each command's spec under its name there (`ls` for `ps`).
     static func noun(_ name: String) -> CommandSpec {
         let prefix = name + " "
-        let paths = aliases.map(\.path) + commands.map(\.path)
-        let subcommands = paths.filter { $0.hasPrefix(prefix) }.compactMap { path in
-            command(at: path).map { $0.spec.named(String(path.dropFirst(prefix.count))) }
+        var subcommands: [CommandSpec] = []
+        // A loop, not compactMap: an optional CommandSpec would cost a metadata instantiation at
+        // every start (see CommandSpec's indices).
+        for path in aliases.map(\.path) + commands.map(\.path) where path.hasPrefix(prefix) {
+            if let type = command(at: path) { subcommands.append(type.spec.named(String(path.dropFirst(prefix.count)))) }
         }
         let abstract = nouns.first { $0.name == name }?.abstract ?? ""
         return CommandSpec(name: name, abstract: abstract, usage: "COMMAND", subcommands: subcommands)
