@@ -31,13 +31,32 @@ import Testing
         }
     }
 
-    @Test("every alias runs its short form's type", arguments: Berth.aliases.map(\.path))
-    func aliasResolvesToItsShortForm(path: String) throws {
-        let alias = try #require(Berth.aliases.first { $0.path == path })
-        let shortForm = try #require(Berth.commands.first { $0.path == alias.shortForm }, "\(alias.shortForm) is no command")
+    /// Docker's management paths and the short forms they are, written out here apart from
+    /// berth's table so that a wrong entry there fails.
+    static let docker: [(path: String, shortForm: String)] = [
+        ("container run", "run"), ("container create", "create"), ("container ls", "ps"), ("container ps", "ps"),
+        ("container rm", "rm"), ("container start", "start"), ("container stop", "stop"),
+        ("container restart", "restart"), ("container kill", "kill"), ("container pause", "pause"),
+        ("container unpause", "unpause"), ("container wait", "wait"), ("container rename", "rename"),
+        ("container top", "top"), ("container update", "update"), ("container export", "export"),
+        ("container cp", "cp"), ("container exec", "exec"), ("container logs", "logs"), ("container stats", "stats"),
+        ("container inspect", "inspect"), ("container diff", "diff"), ("container commit", "commit"),
+        ("container port", "port"), ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"),
+        ("image history", "history"), ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"),
+        ("image import", "import"), ("system info", "info"),
+    ]
+
+    @Test func everyAliasIsDockers() {
+        #expect(Berth.aliases.map(\.path).sorted() == Self.docker.map(\.path).sorted())
+    }
+
+    @Test("every alias runs its short form's type", arguments: docker.map { [$0.path, $0.shortForm] })
+    func aliasResolvesToItsShortForm(pair: [String]) throws {
+        let (path, shortForm) = (pair[0], pair[1])
+        let expected = try #require(Berth.commands.first { $0.path == shortForm }, "\(shortForm) is no command")
         let words = path.split(separator: " ").map(String.init)
-        #expect(try Self.type(of: words + Self.arguments(for: path)) == shortForm.type)
-        #expect(try Self.type(of: [alias.shortForm] + Self.arguments(for: alias.shortForm)) == shortForm.type)
+        #expect(try Self.type(of: words + Self.arguments(for: path)) == expected.type, "berth \(path)")
+        #expect(try Self.type(of: [shortForm] + Self.arguments(for: shortForm)) == expected.type, "berth \(shortForm)")
     }
 
     @Test("an alias has its short form's options and says its own name")
