@@ -47,3 +47,12 @@ public struct CommandSpec: Sendable {
         subcommands.firstIndex { $0.name == name }
     }
 }
+
+extension CommandSpec {
+    /// The same command under another name: an alias's spec (`container ls` for `ps`), whose
+    /// usage line and errors then say the name the user typed.
+    public func named(_ name: String) -> CommandSpec {
+        CommandSpec(name: name, abstract: abstract, discussion: discussion, usage: usage, options: options,
+                    stopsAtFirstPositional: stopsAtFirstPositional, subcommands: subcommands, hidden: hidden)
+    }
+}

@@ -1,6 +1,6 @@
 extension CommandSpec {
     /// The help `-h`/`--help` prints: usage line, abstract, discussion, the options table and the
-    /// subcommands, wrapped to 80 columns. `path` is how the user reaches the command
+    /// subcommands (those with subcommands of their own listed apart), wrapped to 80 columns. `path` is how the user reaches the command
     /// ("berth run"); it defaults to the command's own name.
     public func helpText(path: String? = nil) -> String {
         let path = path ?? name
@@ -16,7 +16,18 @@ extension CommandSpec {
         let labelWidth = min((optionRows + commandRows).map(\.label.count).max() ?? 0, HelpLayout.maxLabelWidth)
         sections.append("OPTIONS:\n" + HelpLayout.table(optionRows, labelWidth: labelWidth))
         if !subcommands.isEmpty {
-            sections.append("SUBCOMMANDS:\n" + HelpLayout.table(commandRows, labelWidth: labelWidth))
+            // Docker's grouping: the commands that are groups of commands (its management
+            // commands, `container`, `image`) apart from the others, when there are both.
+            let visible = subcommands.filter { !$0.hidden }
+            let groups = visible.filter { !$0.subcommands.isEmpty }
+            if groups.isEmpty || groups.count == visible.count {
+                sections.append("SUBCOMMANDS:\n" + HelpLayout.table(commandRows, labelWidth: labelWidth))
+            } else {
+                let rows = { (specs: [CommandSpec]) in specs.map { (label: $0.name, text: $0.abstract) } }
+                sections.append("MANAGEMENT COMMANDS:\n" + HelpLayout.table(rows(groups), labelWidth: labelWidth))
+                sections.append("COMMANDS:\n" + HelpLayout.table(rows(visible.filter { $0.subcommands.isEmpty }),
+                                                                 labelWidth: labelWidth))
+            }
             sections.append("See '\(path) COMMAND --help' for a command's options.")
         }
         return sections.joined(separator: "\n\n")

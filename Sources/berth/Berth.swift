@@ -23,7 +23,8 @@ extension BerthCommand {
 /// The `berth` command: its global options and its subcommands, and the dispatch from a
 /// command line to the subcommand it asks for.
 enum Berth {
-    /// Every command, by its path below berth ("run", "image prune").
+    /// Every command, by its path below berth ("run", "image prune"); `aliases` adds the
+    /// management commands' other paths to them (`container ls`).
     static let commands: [(path: String, type: any BerthCommand.Type)] = [
         ("run", Run.self),
         ("ps", ListContainers.self),
@@ -74,6 +75,7 @@ enum Berth {
         ("volume inspect", InspectVolumes.self),
         ("volume rm", RemoveVolumes.self),
         ("volume prune", PruneVolumes.self),
+        ("completion", CompletionCommand.self),
     ]
 
     static let spec = CommandSpec(
@@ -89,18 +91,8 @@ enum Berth {
             HealthCheckCommand.spec, StatsCommand.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
-            CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
-                        subcommands: [PruneImages.spec]),
-            ContainerPorts.spec,
-            CommandSpec(name: "network", abstract: "Manage networks.", usage: "COMMAND",
-                        subcommands: [CreateNetwork.spec, ListNetworks.spec, InspectNetworks.spec, RemoveNetworks.spec,
-                                      PruneNetworks.spec]),
-            CommandSpec(name: "volume", abstract: "Manage volumes.", usage: "COMMAND",
-                        subcommands: [CreateVolume.spec, ListVolumes.spec, InspectVolumes.spec, RemoveVolumes.spec,
-                                      PruneVolumes.spec]),
-            CommandSpec(name: "container", abstract: "Manage containers.", usage: "COMMAND", subcommands: [PruneContainers.spec]),
-            CommandSpec(name: "system", abstract: "Manage berth's disk space.", usage: "COMMAND",
-                        subcommands: [SystemDiskUsage.spec, PruneSystem.spec]),
+            ContainerPorts.spec, CompletionCommand.spec,
+            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"),
         ]
     )
 
@@ -135,11 +127,11 @@ enum Berth {
             guard levels.count > 1 else { return .help(spec.helpText()) }
             let command = levels[levels.count - 1]
             let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
-            if path == Run.spec.name { return .run(try Run(global: global, command)) }
-            guard let found = commands.first(where: { $0.path == path }) else {
+            guard let found = Berth.command(at: path) else {
                 throw UsageError("unknown command \"\(path)\" (see berth --help)")
             }
-            return .command(try found.type.init(global: global, command))
+            if found == Run.self { return .run(try Run(global: global, command)) }
+            return .command(try found.init(global: global, command))
         }
     }
 }

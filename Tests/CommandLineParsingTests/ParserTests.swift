@@ -262,6 +262,42 @@ struct Expected: Sendable, CustomTestStringConvertible {
                 """)
         }
 
+        @Test func groupsOfCommandsAreListedApart() throws {
+            let group = CommandSpec(name: "image", abstract: "Manage images.", usage: "COMMAND",
+                                    subcommands: [CommandSpec(name: "ls", abstract: "List images.")])
+            let hidden = CommandSpec(name: "secret", abstract: "Not for people.", hidden: true)
+            let root = CommandSpec(name: "tool", abstract: "", usage: "COMMAND",
+                                   subcommands: [CommandSpec(name: "run", abstract: "Run."), group, hidden])
+            #expect(root.helpText().hasSuffix("""
+                MANAGEMENT COMMANDS:
+                  image       Manage images.
+
+                COMMANDS:
+                  run         Run.
+
+                See 'tool COMMAND --help' for a command's options.
+                """))
+            #expect(group.helpText(path: "tool image").contains("SUBCOMMANDS:\n  ls"))
+        }
+
+        @Test func aRenamedCommandParsesAsItsOriginalUnderItsNewName() throws {
+            let list = CommandSpec(name: "ps", abstract: "List.", options: [.flag("all", short: "a", help: "All.")])
+            let root = CommandSpec(name: "tool", abstract: "", usage: "COMMAND", subcommands: [
+                list, CommandSpec(name: "container", abstract: "", usage: "COMMAND", subcommands: [list.named("ls")]),
+            ])
+            guard case .commands(let levels) = try root.parse(["container", "ls", "-a"]) else {
+                Issue.record("no command")
+                return
+            }
+            #expect(levels.map(\.command.name) == ["tool", "container", "ls"])
+            #expect(levels[2].flag("all"))
+            guard case .help(let text) = try root.parse(["container", "ls", "-h"]) else {
+                Issue.record("no help")
+                return
+            }
+            #expect(text.hasPrefix("USAGE: tool container ls [OPTIONS]\n\nList."))
+        }
+
         @Test func subcommandHelpHasUsageDiscussionAndEveryOption() throws {
             let text = try #require(try help(["exec", "--help"]))
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
