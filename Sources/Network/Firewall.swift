@@ -17,16 +17,21 @@ struct Firewall {
     /// address . proto . port → container address . port, for ports published on one address.
     static let publishedOnMap = "published_on"
 
-    /// The chain that holds one network's rules; its presence says they are in force.
+    /// The chain that holds one network's masquerade rules; its presence says they are in force.
     static func chain(of network: NetworkDefinition) -> String { "net_" + network.bridge.replacingDashes }
+
+    /// The chain that keeps other networks from reaching this one.
+    static func forwardChain(of network: NetworkDefinition) -> String { "fwd_" + network.bridge.replacingDashes }
 
     /// Whether `network`'s rules are in force in this network namespace.
     static func isInstalled(_ network: NetworkDefinition, netfilter: Netlink) -> Bool {
         (try? netfilter.chainExists(table: table, chain: chain(of: network))) ?? false
     }
 
-    /// The whole table for `networks` in one transaction: the published-port maps are kept (their
-    /// elements are containers' ports), everything else is written again.
+    /// The table for `networks` in one transaction. The published-port maps are kept (their
+    /// elements are containers' ports); the chains every state root shares are written again
+    /// with the same rules; each network's chains are hooked in on their own, so writing them
+    /// never touches the chains of another state root's networks on the same host.
     static func script(for networks: [NetworkDefinition], removing removed: [NetworkDefinition] = []) -> String {
         var s = """
             add table inet berth
@@ -42,33 +47,31 @@ struct Firewall {
             add chain inet berth output { type nat hook output priority -100 ; policy accept ; }
             flush chain inet berth output
             add rule inet berth output fib daddr type local jump published_dnat
-            add chain inet berth postrouting { type nat hook postrouting priority srcnat ; policy accept ; }
-            flush chain inet berth postrouting
-            add chain inet berth forward { type filter hook forward priority filter ; policy accept ; }
-            flush chain inet berth forward
 
             """
         let bridges = networks.filter { $0.driver == .bridge }
         for network in bridges {
-            let chain = chain(of: network)
+            let chain = chain(of: network), forward = forwardChain(of: network)
             let device = "\"\(network.bridge)\""
             s += """
-                add chain inet berth \(chain)
+                add chain inet berth \(chain) { type nat hook postrouting priority srcnat ; policy accept ; }
                 flush chain inet berth \(chain)
                 add rule inet berth \(chain) ip saddr \(network.subnet) oifname != \(device) masquerade
                 add rule inet berth \(chain) oifname \(device) ip saddr 127.0.0.0/8 masquerade
                 add rule inet berth \(chain) oifname \(device) ip saddr \(network.subnet) ct status dnat masquerade
-                add rule inet berth postrouting jump \(chain)
+                add chain inet berth \(forward) { type filter hook forward priority filter ; policy accept ; }
+                flush chain inet berth \(forward)
 
                 """
             // Networks do not reach each other, as Docker's.
             for other in bridges where other.bridge != network.bridge {
-                s += "add rule inet berth forward iifname \(device) oifname \"\(other.bridge)\" drop\n"
+                s += "add rule inet berth \(forward) iifname \(device) oifname \"\(other.bridge)\" drop\n"
             }
         }
         for network in removed where network.driver == .bridge {
-            let chain = chain(of: network)
-            s += "add chain inet berth \(chain)\ndelete chain inet berth \(chain)\n"
+            for chain in [chain(of: network), forwardChain(of: network)] {
+                s += "add chain inet berth \(chain)\ndelete chain inet berth \(chain)\n"
+            }
         }
         return s
     }

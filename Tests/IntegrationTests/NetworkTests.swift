@@ -169,6 +169,35 @@ extension Containers {
             #expect(try host.shell("nft list ruleset | grep -c br_ || true").output == "0", "its rules too")
         }
 
+        @Test("two state roots on one host: each its own bridge and subnet, and one's network changes leave the other's rules")
+        func twoStateRoots() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let other = try fixture.makeStateRoot()
+            defer { _ = try? Command.run("/bin/rm", ["-rf", other]) }
+            func second(_ args: String) throws -> Command.Result {
+                try host.shell("\(fixture.berth) --root \(other) \(args)")
+            }
+            #expect(try second("import \(fixture.rootfs) \(StandInHost.image)").status == 0)
+            let server = try Spawned("/usr/bin/nsenter", ["--net=/run/netns/\(host.other)", host.payload, "serve", "tcp", "7171"],
+                                     stdout: "/dev/null", stderr: "/dev/null")
+            defer { kill(server.pid, SIGKILL); _ = server.wait(seconds: 5) }
+            try waitFor("the other host's server listens") {
+                try host.onOtherHost("\(host.payload) ask tcp 127.0.0.1 7171").status == 0
+            }
+            let ask = ["run", "--rm", StandInHost.image, "/bin/payload", "ask", "tcp", StandInHost.otherAddress, "7171"]
+            #expect(Self.peer(try host.berth(ask)) == StandInHost.address)
+            // The second root's default network, and a network it makes, rewrite berth's table.
+            let secondRun = try second("run --rm --cgroup-parent \(fixture.cgroupParent) \(StandInHost.image) ip -4 -o addr show eth0")
+            #expect(secondRun.status == 0, "\(secondRun.stderr)")
+            #expect(try second("network create apart").status == 0)
+            let bridges = try host.shell("ip -o link show type bridge | awk -F': ' '{print $2}'").output.split(separator: "\n")
+            #expect(bridges.count == 2, "each root's default bridge: \(bridges)")
+            #expect(Self.peer(try host.berth(ask)) == StandInHost.address, "the first root's masquerade is still there")
+            #expect(try second("network rm apart").status == 0)
+            #expect(Self.peer(try host.berth(ask)) == StandInHost.address)
+        }
+
         @Test("--network container:NAME shares the other's network namespace")
         func containerNetwork() throws {
             let host = try StandInHost(fixture)
