@@ -101,14 +101,15 @@ public struct Networking: Sendable {
         }
     }
 
-    /// Takes the network off the container: its ports, its veth, its lease, its name in the
-    /// others' /etc/hosts. What is already gone is skipped.
+    /// Takes the network off the container, which has ended: its ports, its lease, its name in
+    /// the others' /etc/hosts. Its veth pair goes with its network namespace (see `remove`).
+    /// What is already gone is skipped.
     public func detach(container: String, from network: NetworkDefinition) throws {
         if network.driver == .cni { return try detachCNI(container: container, from: network) }
         let leases = LeaseDirectory(path: store.path(of: network.name) + "/leases")
         try FileLock.withLock(store.path(of: network.name) + "/.lock") {
             for lease in leases.all() where lease.container == container {
-                try remove(lease, leases: leases)
+                try remove(lease, leases: leases, deletingVeth: false)
             }
             updateNames(leases, network: network, joining: nil)
         }
@@ -130,7 +131,7 @@ public struct Networking: Sendable {
             try? FileLock.withLock(store.path(of: name) + "/.lock") {
                 // Looked at again under the lock: the container may have started meanwhile.
                 for lease in leases.all() where !isRunning(lease.container) {
-                    try? remove(lease, leases: leases)
+                    try? remove(lease, leases: leases, deletingVeth: true)
                 }
                 updateNames(leases, network: network, joining: nil)
             }
@@ -172,10 +173,16 @@ public struct Networking: Sendable {
         return names.filter { !$0.hasPrefix(".") }.flatMap { LeaseDirectory(path: store.path(of: $0) + "/leases").all() }
     }
 
-    private func remove(_ lease: Lease, leases: LeaseDirectory) throws {
+    /// `deletingVeth`: false at a container's end, when its network namespace is going away
+    /// with its last process and the kernel destroys the veth pair with it, in a worker of its
+    /// own. Deleting it here would wait for that unregistration's RCU grace periods: 17-27 ms
+    /// per container on this machine kind (`ip link del` of a veth, measured), which was most of
+    /// what the bridge added to `run --rm`. A start of the same container deletes a leftover
+    /// of that name first (`connect`).
+    private func remove(_ lease: Lease, leases: LeaseDirectory, deletingVeth: Bool) throws {
         let netfilter = try Netlink(protocol: Int32(BERTH_NETLINK_NETFILTER))
         try Firewall.unpublish(lease.ports, netfilter: netfilter)
-        _ = try? Netlink().deleteLink(lease.veth)
+        if deletingVeth { _ = try? Netlink().deleteLink(lease.veth) }
         leases.release(lease.address)
     }
 

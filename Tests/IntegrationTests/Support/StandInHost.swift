@@ -70,9 +70,13 @@ struct StandInHost {
     var payload: String { fixture.rootfs + "/bin/payload" }
 
     /// The links berth made for containers (veth host ends), lease files, and published-port
-    /// elements: what must be gone once no container runs.
+    /// elements: what must be gone once no container runs. A veth pair goes with its container's
+    /// network namespace, which the kernel tears down in a worker of its own: waited for (10 s
+    /// at most).
     func leftovers() throws -> (veths: [String], leases: [String], elements: String) {
-        let links = try shell("ip -o link show | awk -F': ' '{print $2}' | grep '^vb' || true").output
+        let veths = "ip -o link show | awk -F': ' '{print $2}' | grep '^vb' || true"
+        _ = try eventually(within: 10, poll: 0.05) { try shell(veths).output.isEmpty }
+        let links = try shell(veths).output
         let leases = try Command.run("/bin/sh", ["-c", "ls \(root)/networks/*/leases/ 2>/dev/null | grep -E '^[0-9.]+$' || true"])
         let maps = try shell("nft list map inet berth published 2>/dev/null | grep -c 'elements =' || true; "
                              + "nft list map inet berth published_on 2>/dev/null | grep -c 'elements =' || true").output
