@@ -4,16 +4,17 @@ import JSON
 import Glibc
 #endif
 
-/// An exclusive flock on a file, held until `withLock`'s body returns. The kernel lets go of it
-/// when its holder dies, so a killed berth never leaves it taken.
-enum FileLock {
+extension FileLock {
+    /// Runs `body` holding the exclusive lock on `path`.
     static func withLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw NetworkError.system("cannot open the lock \(path)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw NetworkError.system("cannot lock \(path)") }
+        let fd: Int32
+        do {
+            fd = try acquire(path)
+        } catch {
+            throw NetworkError.system(error.call == "open" ? "cannot open the lock \(path)" : "cannot lock \(path)",
+                                      errno: error.errno)
         }
+        defer { close(fd) }
         return try body()
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -45,12 +46,13 @@ extension ContainerEngine {
     func withUserNamespace<R>(_ mode: UserNamespaceMode, _ body: (UserNamespace?) throws -> R) throws -> R {
         guard mode == .auto else { return try body(nil) }
         let lockPath = stateRoot + "/userns.lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ContainerError.system("cannot open \(lockPath)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ContainerError.system("cannot lock \(lockPath)") }
+        let fd: Int32
+        do {
+            fd = try FileLock.acquire(lockPath)
+        } catch {
+            throw ContainerError.system("cannot \(error.call == "open" ? "open" : "lock") \(lockPath)", errno: error.errno)
         }
+        defer { close(fd) }
         let taken: [UserNamespace] = store.all().compactMap { $0.hostConfig.userNamespace }
         let uid = try freeRange(in: subordinateIDFiles.uidFile, taken: taken.flatMap(\.uidMappings))
         let gid = try freeRange(in: subordinateIDFiles.gidFile, taken: taken.flatMap(\.gidMappings))

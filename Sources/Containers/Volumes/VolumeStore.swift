@@ -169,16 +169,11 @@ public struct VolumeStore: Sendable {
     private func lock(exclusive: Bool) throws -> Int32 {
         try makeRoot()
         let path = root + "/.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ContainerError.system("cannot open \(path)") }
-        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            guard errno == EINTR else {
-                let error = ContainerError.system("cannot lock \(path)")
-                close(fd)
-                throw error
-            }
+        do {
+            return try FileLock.acquire(path, shared: !exclusive)
+        } catch {
+            throw ContainerError.system("cannot \(error.call == "open" ? "open" : "lock") \(path)", errno: error.errno)
         }
-        return fd
     }
 }
 
