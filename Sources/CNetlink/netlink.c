@@ -236,12 +236,6 @@ int berth_link_set(int sock, int index, int master_index, int up) {
     return transact(sock, &r);
 }
 
-int berth_link_set_mtu(int sock, int index, unsigned mtu) {
-    struct request r;
-    if (link_message(&r, RTM_NEWLINK, 0, index) < 0 || put_u32(&r, IFLA_MTU, mtu) < 0) return -ENOBUFS;
-    return transact(sock, &r);
-}
-
 int berth_link_delete(int sock, const char *name) {
     if (strlen(name) >= IFNAMSIZ) return -EINVAL;
     struct request r;
@@ -267,39 +261,6 @@ int berth_address_add(int sock, int index, const uint8_t address[4], int prefix_
         if (put_attribute(&r, IFA_BROADCAST, broadcast, 4) < 0) return -ENOBUFS;
     }
     return transact(sock, &r);
-}
-
-struct address_list { int index; struct berth_address *out; int max; int count; };
-
-static int collect_address(struct nlmsghdr *m, void *context) {
-    struct address_list *list = context;
-    if (m->nlmsg_type != RTM_NEWADDR) return 0;
-    struct ifaddrmsg *info = NLMSG_DATA(m);
-    if (info->ifa_family != AF_INET || (int)info->ifa_index != list->index) return 0;
-    int length = (int)IFA_PAYLOAD(m);
-    for (struct rtattr *a = IFA_RTA(info); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
-        if (a->rta_type != IFA_LOCAL || RTA_PAYLOAD(a) != 4) continue;
-        if (list->count < list->max) {
-            memcpy(list->out[list->count].address, RTA_DATA(a), 4);
-            list->out[list->count].prefix_length = info->ifa_prefixlen;
-        }
-        list->count++;
-    }
-    return 0;
-}
-
-int berth_addresses(int sock, int index, struct berth_address *out, int max) {
-    struct request r;
-    memset(&r, 0, offsetof(struct request, bytes));
-    if (!begin_message(&r, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP)) return -ENOBUFS;
-    struct ifaddrmsg *info = reserve(&r, sizeof *info);
-    if (!info) return -ENOBUFS;
-    info->ifa_family = AF_INET;
-    struct address_list list = {index, out, max, 0};
-    int rc = send_request(sock, &r);
-    if (rc < 0) return rc;
-    rc = receive(sock, r.message->nlmsg_seq, collect_address, &list);
-    return rc < 0 ? rc : (list.count < max ? list.count : max);
 }
 
 int berth_route_add_default(int sock, const uint8_t gateway[4]) {
@@ -346,41 +307,6 @@ int berth_routes(int sock, struct berth_route *out, int max) {
     int rc = send_request(sock, &r);
     if (rc < 0) return rc;
     rc = receive(sock, r.message->nlmsg_seq, collect_route, &list);
-    return rc < 0 ? rc : (list.count < max ? list.count : max);
-}
-
-struct link_list { const char *prefix; char (*names)[16]; int max; int count; };
-
-static int collect_link(struct nlmsghdr *m, void *context) {
-    struct link_list *list = context;
-    if (m->nlmsg_type != RTM_NEWLINK) return 0;
-    struct ifinfomsg *info = NLMSG_DATA(m);
-    int length = (int)IFLA_PAYLOAD(m);
-    for (struct rtattr *a = IFLA_RTA(info); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
-        if (a->rta_type != IFLA_IFNAME) continue;
-        const char *name = RTA_DATA(a);
-        size_t size = strnlen(name, RTA_PAYLOAD(a));
-        if (size >= 16 || strncmp(name, list->prefix, strlen(list->prefix)) != 0) continue;
-        if (list->count < list->max) {
-            memcpy(list->names[list->count], name, size);
-            list->names[list->count][size] = 0;
-        }
-        list->count++;
-    }
-    return 0;
-}
-
-int berth_links_named(int sock, const char *prefix, char (*names)[16], int max) {
-    struct request r;
-    memset(&r, 0, offsetof(struct request, bytes));
-    if (!begin_message(&r, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP)) return -ENOBUFS;
-    struct ifinfomsg *info = reserve(&r, sizeof *info);
-    if (!info) return -ENOBUFS;
-    info->ifi_family = AF_UNSPEC;
-    struct link_list list = {prefix, names, max, 0};
-    int rc = send_request(sock, &r);
-    if (rc < 0) return rc;
-    rc = receive(sock, r.message->nlmsg_seq, collect_link, &list);
     return rc < 0 ? rc : (list.count < max ? list.count : max);
 }
 

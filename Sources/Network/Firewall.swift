@@ -89,11 +89,6 @@ struct Firewall {
         }
     }
 
-    /// Deletes berth's table: every rule and published port berth made goes with it.
-    static func removeTable() throws {
-        try apply("add table inet berth\ndelete table inet berth\n")
-    }
-
     // MARK: published ports
 
     /// Adds the bindings' map elements, all or none. A host port another container has taken

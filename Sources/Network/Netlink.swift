@@ -69,15 +69,6 @@ final class Netlink {
         try check(rc, "give \(name) the address \(address)/\(prefixLength)")
     }
 
-    func addresses(of index: Int32) throws -> [(IPv4Address, Int)] {
-        var out = [berth_address](repeating: berth_address(), count: 64)
-        let rc = berth_addresses(fd, index, &out, Int32(out.count))
-        try check(rc, "list the addresses of link \(index)")
-        return out.prefix(Int(rc)).map {
-            (IPv4Address(bytes: $0.address), Int($0.prefix_length))
-        }
-    }
-
     func addDefaultRoute(via gateway: IPv4Address) throws {
         try check(gateway.bytes.withUnsafeBufferPointer { berth_route_add_default(fd, $0.baseAddress) },
                   "add the default route through \(gateway)")
@@ -90,17 +81,6 @@ final class Netlink {
         try check(rc, "list the routes")
         return out.prefix(Int(rc)).map {
             (IPv4Subnet(network: IPv4Address(bytes: $0.destination), prefixLength: Int($0.prefix_length)), $0.interface_index)
-        }
-    }
-
-    func links(named prefix: String) throws -> [String] {
-        var names = [(CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar,
-                      CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar)](
-            repeating: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), count: 4096)
-        let rc = berth_links_named(fd, prefix, &names, Int32(names.count))
-        try check(rc, "list the links")
-        return names.prefix(Int(rc)).map { name in
-            withUnsafeBytes(of: name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
         }
     }
 

@@ -29,18 +29,11 @@ int berth_veth_create(int sock, const char *host_name, const char *peer_name, in
 // Puts link `index` under `master_index` (0: leave it) and sets it up (or down).
 int berth_link_set(int sock, int index, int master_index, int up);
 
-// Sets a link's MTU.
-int berth_link_set_mtu(int sock, int index, unsigned mtu);
-
 // Deletes the link `name` (-ENODEV when there is none).
 int berth_link_delete(int sock, const char *name);
 
 // Adds an IPv4 address with its prefix length to link `index` (EEXIST when it is there).
 int berth_address_add(int sock, int index, const uint8_t address[4], int prefix_length);
-
-// The IPv4 addresses of link `index` (each 4 bytes and a prefix length), at most `max`.
-struct berth_address { uint8_t address[4]; uint8_t prefix_length; };
-int berth_addresses(int sock, int index, struct berth_address *out, int max);
 
 // Adds the default route through `gateway`.
 int berth_route_add_default(int sock, const uint8_t gateway[4]);
@@ -48,9 +41,6 @@ int berth_route_add_default(int sock, const uint8_t gateway[4]);
 // The main table's IPv4 routes (destination, prefix length, interface index), at most `max`.
 struct berth_route { uint8_t destination[4]; uint8_t prefix_length; int interface_index; };
 int berth_routes(int sock, struct berth_route *out, int max);
-
-// The names of the links whose name starts with `prefix`, each in 16 bytes of `names`, at most `max`.
-int berth_links_named(int sock, const char *prefix, char (*names)[16], int max);
 
 // Adds (or deletes) elements of an nf_tables map in one transaction: `count` keys of `key_length`
 // bytes and data of `data_length` bytes, laid out one after another. Adding a key that is there
