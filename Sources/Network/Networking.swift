@@ -69,11 +69,10 @@ public struct Networking: Sendable {
         guard netns >= 0 else { throw NetworkError.system("cannot open the container's network namespace") }
         defer { close(netns) }
         let host = try Netlink()
-        let netfilter = try Netlink(protocol: Int32(BERTH_NETLINK_NETFILTER))
         let leases = LeaseDirectory(path: store.path(of: network.name) + "/leases")
         return try FileLock.withLock(store.path(of: network.name) + "/.lock") {
             let bridge = try ensureBridge(network, subnet: subnet, gateway: gateway, netlink: host)
-            if !Firewall.isInstalled(network, netfilter: netfilter) {
+            if try !Netlink.withNetfilter({ Firewall.isInstalled(network, netfilter: $0) }) {
                 try FileLock.withLock(store.lockPath) { try Firewall.apply(Firewall.script(for: try store.list())) }
             }
             var lease = Lease(container: endpoint.container, name: endpoint.name, aliases: endpoint.aliases, address: .any,
@@ -88,7 +87,7 @@ public struct Networking: Sendable {
             do {
                 try connect(lease, bridge: bridge, netns: netns, prefixLength: subnet.prefixLength, gateway: gateway,
                             mtu: UInt32(network.mtu), host: host)
-                try Firewall.publish(lease.ports, to: lease.address, netfilter: netfilter)
+                try Netlink.withNetfilter { try Firewall.publish(lease.ports, to: lease.address, netfilter: $0) }
                 updateNames(leases, network: network, joining: endpoint.container)
             } catch {
                 _ = try? host.deleteLink(lease.veth)
@@ -180,8 +179,7 @@ public struct Networking: Sendable {
     /// what the bridge added to `run --rm`. A start of the same container deletes a leftover
     /// of that name first (`connect`).
     private func remove(_ lease: Lease, leases: LeaseDirectory, deletingVeth: Bool) throws {
-        let netfilter = try Netlink(protocol: Int32(BERTH_NETLINK_NETFILTER))
-        try Firewall.unpublish(lease.ports, netfilter: netfilter)
+        if !lease.ports.isEmpty { try Netlink.withNetfilter { try Firewall.unpublish(lease.ports, netfilter: $0) } }
         if deletingVeth { _ = try? Netlink().deleteLink(lease.veth) }
         leases.release(lease.address)
     }

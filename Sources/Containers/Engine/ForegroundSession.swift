@@ -26,10 +26,15 @@ extension ContainerEngine {
         do {
             var config = created.config
             let joinNetwork = try prepareNetwork(of: record, config: &config)
-            defer { if joinNetwork != nil { leaveNetwork(record) } }
+            var onNetwork = joinNetwork != nil
+            let leaveNetworkOnce = { [record] in
+                if onNetwork { leaveNetwork(record) }
+                onNetwork = false
+            }
+            defer { leaveNetworkOnce() }
             let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive,
                                                 cgroupParent: record.hostConfig.cgroupParent,
-                                                beforeRelease: joinNetwork).run { pid in
+                                                beforeRelease: joinNetwork, ended: leaveNetworkOnce).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
                 try? store.write(record, durable: false)
                 healthChecks = startHealthChecks(of: record)
@@ -68,6 +73,10 @@ struct ForegroundSession {
     let cgroupParent: String
     /// Puts the child on its network before its setup runs.
     let beforeRelease: ((pid_t) throws -> Void)?
+    /// Takes it off its network as soon as it has ended, first of the cleanup: removing a
+    /// published port waits for an RCU grace period when berth's netfilter socket closes, and the
+    /// rest of the cleanup runs meanwhile.
+    var ended: () -> Void = {}
 
     /// Runs the container to its end. `started` is told the container's pid once it runs.
     func run(started: (pid_t) -> Void) throws -> ContainerOutcome {
@@ -97,6 +106,7 @@ struct ForegroundSession {
             throw error
         }
         stdio.restoreTerminal()
+        ended()
         let oomKilled = status == .signaled(SIGKILL)
             && ((try? engine.cgroups.events(of: container.cgroup).oomKills) ?? 0) > 0
         cgroupRemoved = engine.removeCgroup(container.cgroup)
