@@ -143,7 +143,8 @@ extension Containers {
             // 40 MiB in a shell variable; the loop keeps the shell (a last sleep would be exec'd, freeing it).
             let hold = "x=$(head -c 41943040 /dev/zero | tr '\\0' a); echo held > /held; while :; do sleep 1; done"
             _ = try root.runDetached(["--name", "hungry", "--memory", "256m"], ["sh", "-c", hold])
-            #expect(root.waitUntil(seconds: 20) { (try? root.berth(["exec", "hungry", "cat", "/held"]).output) == "held" })
+            // Building the 40 MiB string took over 20 s in the software-emulated VM on a busy host.
+            #expect(root.waitUntil(seconds: 90) { (try? root.berth(["exec", "hungry", "cat", "/held"]).output) == "held" })
             let r = try root.berth(["update", "--memory", "16m", "hungry"], timeout: 60)
             #expect(r.status == 1)
             #expect(r.stderr.hasPrefix("berth: cannot update container hungry: cannot lower the memory limit to 16 MiB: "
