@@ -322,37 +322,117 @@ static int batch_marker(struct request *r, uint16_t type) {
     return 0;
 }
 
-int berth_nft_map_change(int sock, int add, uint8_t family, const char *table, const char *map,
-                         const uint8_t *keys, int key_length, const uint8_t *data, int data_length, int count) {
-    struct request r;
-    memset(&r, 0, offsetof(struct request, bytes));
-    if (batch_marker(&r, NFNL_MSG_BATCH_BEGIN) < 0) return -ENOBUFS;
-    uint16_t type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM));
-    uint16_t flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-    if (!begin_message(&r, type, flags)) return -ENOBUFS;
-    uint32_t change_sequence = r.message->nlmsg_seq;
-    struct nfgenmsg *gen = reserve(&r, sizeof *gen);
+// The start of a request about set elements of `table`'s `set`: the batch's begin marker when
+// it changes something, the message header, the table and set names.
+static int set_element_message(struct request *r, int batch, uint16_t kind, uint16_t flags, uint8_t family,
+                               const char *table, const char *set) {
+    memset(r, 0, offsetof(struct request, bytes));
+    if (batch && batch_marker(r, NFNL_MSG_BATCH_BEGIN) < 0) return -ENOBUFS;
+    if (!begin_message(r, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | kind), flags)) return -ENOBUFS;
+    struct nfgenmsg *gen = reserve(r, sizeof *gen);
     if (!gen) return -ENOBUFS;
     gen->nfgen_family = family;
     gen->version = NFNETLINK_V0;
-    if (put_string(&r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || put_string(&r, NFTA_SET_ELEM_LIST_SET, map) < 0) return -ENOBUFS;
+    if (put_string(r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || put_string(r, NFTA_SET_ELEM_LIST_SET, set) < 0) return -ENOBUFS;
+    return 0;
+}
+
+static int put_u64_be(struct request *r, uint16_t type, uint64_t value) {
+    uint8_t bytes[8];
+    for (int i = 7; i >= 0; i--, value >>= 8) bytes[i] = (uint8_t)value;
+    return put_attribute(r, type, bytes, sizeof bytes);
+}
+
+int berth_nft_map_change(int sock, int change, uint8_t family, const char *table, const char *map,
+                         const uint8_t *keys, int key_length, const uint8_t *data, int data_length, int count) {
+    struct request r;
+    int add = change == BERTH_NFT_ADD, expire = change == BERTH_NFT_EXPIRE;
+    uint16_t flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : expire ? NLM_F_CREATE : 0);
+    if (set_element_message(&r, 1, add || expire ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, flags, family, table, map) < 0)
+        return -ENOBUFS;
+    uint32_t change_sequence = r.message->nlmsg_seq;
     if (begin_nest(&r, NFTA_SET_ELEM_LIST_ELEMENTS) < 0) return -ENOBUFS;
     for (int i = 0; i < count; i++) {
         if (begin_nest(&r, NFTA_LIST_ELEM) < 0) return -ENOBUFS;
         if (begin_nest(&r, NFTA_SET_ELEM_KEY) < 0) return -ENOBUFS;
         if (put_attribute(&r, NFTA_DATA_VALUE, keys + (size_t)i * (size_t)key_length, (size_t)key_length) < 0) return -ENOBUFS;
         end_nest(&r);
-        if (add && data_length > 0) {
+        if ((add || expire) && data_length > 0) {
             if (begin_nest(&r, NFTA_SET_ELEM_DATA) < 0) return -ENOBUFS;
             if (put_attribute(&r, NFTA_DATA_VALUE, data + (size_t)i * (size_t)data_length, (size_t)data_length) < 0) return -ENOBUFS;
             end_nest(&r);
         }
+        // The shortest life the kernel gives (one jiffy at least): the element stops matching
+        // then, and the set's own garbage collection frees it later.
+        if (expire && (put_u64_be(&r, NFTA_SET_ELEM_TIMEOUT, 1) < 0 || put_u64_be(&r, NFTA_SET_ELEM_EXPIRATION, 1) < 0))
+            return -ENOBUFS;
         end_nest(&r);
     }
     end_nest(&r);
     if (batch_marker(&r, NFNL_MSG_BATCH_END) < 0) return -ENOBUFS;
     int rc = send_request(sock, &r);
     return rc < 0 ? rc : receive(sock, change_sequence, NULL, NULL);
+}
+
+// The first attribute of `type` among the `length` bytes of attributes at `start`, or NULL.
+static const struct nlattr *attribute_in(const void *start, size_t length, uint16_t type) {
+    const uint8_t *at = start;
+    while (length >= NLA_HDRLEN) {
+        const struct nlattr *a = (const struct nlattr *)at;
+        if (a->nla_len < NLA_HDRLEN || a->nla_len > length) return NULL;
+        if ((a->nla_type & NLA_TYPE_MASK) == type) return a;
+        size_t step = NLA_ALIGN(a->nla_len);
+        if (step >= length) return NULL;
+        at += step;
+        length -= step;
+    }
+    return NULL;
+}
+
+static const void *payload(const struct nlattr *a) { return (const uint8_t *)a + NLA_HDRLEN; }
+static size_t payload_length(const struct nlattr *a) { return a->nla_len - NLA_HDRLEN; }
+
+// The answer to a GETSETELEM of one key: sets *(int *)context to 1 when its element has a timeout.
+static int found_timeout(struct nlmsghdr *m, void *context) {
+    size_t header = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+    if ((m->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM || m->nlmsg_len < header) return 0;
+    const struct nlattr *elements = attribute_in((uint8_t *)m + header, m->nlmsg_len - header, NFTA_SET_ELEM_LIST_ELEMENTS);
+    const struct nlattr *element = elements ? attribute_in(payload(elements), payload_length(elements), NFTA_LIST_ELEM) : NULL;
+    if (element && (attribute_in(payload(element), payload_length(element), NFTA_SET_ELEM_TIMEOUT)
+                    || attribute_in(payload(element), payload_length(element), NFTA_SET_ELEM_EXPIRATION)))
+        *(int *)context = 1;
+    return 0;
+}
+
+int berth_nft_map_element_expires(int sock, uint8_t family, const char *table, const char *map, const uint8_t *key,
+                                  int key_length) {
+    struct request r;
+    if (set_element_message(&r, 0, NFT_MSG_GETSETELEM, NLM_F_REQUEST | NLM_F_ACK, family, table, map) < 0) return -ENOBUFS;
+    if (begin_nest(&r, NFTA_SET_ELEM_LIST_ELEMENTS) < 0 || begin_nest(&r, NFTA_LIST_ELEM) < 0
+        || begin_nest(&r, NFTA_SET_ELEM_KEY) < 0) return -ENOBUFS;
+    if (put_attribute(&r, NFTA_DATA_VALUE, key, (size_t)key_length) < 0) return -ENOBUFS;
+    end_nest(&r);
+    end_nest(&r);
+    end_nest(&r);
+    int expires = 0;
+    uint32_t last = r.message->nlmsg_seq;
+    int rc = send_request(sock, &r);
+    if (rc < 0) return rc;
+    rc = receive(sock, last, found_timeout, &expires);
+    return rc < 0 ? rc : expires;
+}
+
+int berth_nft_set_exists(int sock, uint8_t family, const char *table, const char *set) {
+    struct request r;
+    memset(&r, 0, offsetof(struct request, bytes));
+    uint16_t type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSET);
+    if (!begin_message(&r, type, NLM_F_REQUEST | NLM_F_ACK)) return -ENOBUFS;
+    struct nfgenmsg *gen = reserve(&r, sizeof *gen);
+    if (!gen) return -ENOBUFS;
+    gen->nfgen_family = family;
+    gen->version = NFNETLINK_V0;
+    if (put_string(&r, NFTA_SET_TABLE, table) < 0 || put_string(&r, NFTA_SET_NAME, set) < 0) return -ENOBUFS;
+    return transact(sock, &r);
 }
 
 int berth_nft_chain_exists(int sock, uint8_t family, const char *table, const char *chain) {

@@ -8,14 +8,17 @@ import Glibc
 /// The table's shape (chains, the masquerade and isolation rules of each bridge network, the
 /// published-port maps) goes through libnftables' own front end, `nft -f -`, when a network is
 /// first used in a network namespace or the set of networks changes. Published ports are
-/// elements of two maps, added and removed per container by one netfilter message each: `nft`
+/// elements of two maps, added and expired per container by one netfilter message each: `nft`
 /// costs 2-3 ms a run (its libraries loaded, its cache filled), the message 0.05 ms.
 struct Firewall {
     static let table = "berth"
     /// proto . port → container address . port, for ports published on every host address.
-    static let publishedMap = "published"
+    static let publishedMap = "ports"
     /// address . proto . port → container address . port, for ports published on one address.
-    static let publishedOnMap = "published_on"
+    static let publishedOnMap = "ports_on"
+    /// The maps of berth before its elements could expire (without `flags timeout`), replaced
+    /// by the two above when berth's table is next written.
+    static let earlierMaps = ["published", "published_on"]
 
     /// The chain that holds one network's masquerade rules; its presence says they are in force.
     static func chain(of network: NetworkDefinition) -> String { "net_" + network.bridge.replacingDashes }
@@ -23,24 +26,36 @@ struct Firewall {
     /// The chain that keeps other networks from reaching this one.
     static func forwardChain(of network: NetworkDefinition) -> String { "fwd_" + network.bridge.replacingDashes }
 
-    /// Whether `network`'s rules are in force in this network namespace.
+    /// Whether `network`'s rules, and the published-port maps of this berth, are in force in
+    /// this network namespace.
     static func isInstalled(_ network: NetworkDefinition, netfilter: Netlink) -> Bool {
-        (try? netfilter.chainExists(table: table, chain: chain(of: network))) ?? false
+        ((try? netfilter.chainExists(table: table, chain: chain(of: network))) ?? false)
+            && ((try? netfilter.setExists(table: table, set: publishedMap)) ?? false)
+    }
+
+    /// Writes the table for `networks` (see `script`).
+    static func install(_ networks: [NetworkDefinition], removing removed: [NetworkDefinition] = []) throws {
+        let earlier = try Netlink.withNetfilter { netfilter in
+            earlierMaps.filter { (try? netfilter.setExists(table: table, set: $0)) ?? false }
+        }
+        try apply(script(for: networks, removing: removed, earlierMaps: earlier))
     }
 
     /// The table for `networks` in one transaction. The published-port maps are kept (their
     /// elements are containers' ports); the chains every state root shares are written again
     /// with the same rules; each network's chains are hooked in on their own, so writing them
     /// never touches the chains of another state root's networks on the same host.
-    static func script(for networks: [NetworkDefinition], removing removed: [NetworkDefinition] = []) -> String {
+    /// `earlierMaps`: those of `Firewall.earlierMaps` that exist, to delete.
+    static func script(for networks: [NetworkDefinition], removing removed: [NetworkDefinition] = [],
+                       earlierMaps earlier: [String] = []) -> String {
         var s = """
             add table inet berth
-            add map inet berth published { type inet_proto . inet_service : ipv4_addr . inet_service ; }
-            add map inet berth published_on { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service ; }
+            add map inet berth ports { type inet_proto . inet_service : ipv4_addr . inet_service ; flags timeout ; }
+            add map inet berth ports_on { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service ; flags timeout ; }
             add chain inet berth published_dnat
             flush chain inet berth published_dnat
-            add rule inet berth published_dnat dnat ip to ip daddr . meta l4proto . th dport map @published_on
-            add rule inet berth published_dnat dnat ip to meta l4proto . th dport map @published
+            add rule inet berth published_dnat dnat ip to ip daddr . meta l4proto . th dport map @ports_on
+            add rule inet berth published_dnat dnat ip to meta l4proto . th dport map @ports
             add chain inet berth prerouting { type nat hook prerouting priority dstnat ; policy accept ; }
             flush chain inet berth prerouting
             add rule inet berth prerouting fib daddr type local jump published_dnat
@@ -73,6 +88,8 @@ struct Firewall {
                 s += "add chain inet berth \(chain)\ndelete chain inet berth \(chain)\n"
             }
         }
+        // After the flush above, no rule refers to them any more.
+        for map in earlier { s += "delete map inet berth \(map)\n" }
         return s
     }
 
@@ -92,39 +109,63 @@ struct Firewall {
     // MARK: published ports
 
     /// Adds the bindings' map elements, all or none. A host port another container has taken
-    /// fails with EEXIST.
+    /// fails with EEXIST; one whose element is expiring (a container that has just ended) is
+    /// free again within a jiffy or two, so that is waited for.
     static func publish(_ bindings: [PortBinding], to address: IPv4Address, netfilter: Netlink) throws {
+        var added: [PortBinding] = []
         for (map, group) in grouped(bindings) {
             let (keys, keyLength) = keys(group, map: map)
             var data: [UInt8] = []
             for binding in group { data += address.bytes + port(binding.containerPort) }
-            let rc = netfilter.changeMap(add: true, table: table, map: map, keys: keys, keyLength: keyLength,
+            var rc = netfilter.changeMap(.add, table: table, map: map, keys: keys, keyLength: keyLength,
                                          data: data, dataLength: 8, count: group.count)
+            for _ in 0..<10 where rc == -EEXIST && group.allSatisfy({ isExpiring($0, map: map, netfilter: netfilter) }) {
+                usleep(2_000)
+                rc = netfilter.changeMap(.add, table: table, map: map, keys: keys, keyLength: keyLength,
+                                         data: data, dataLength: 8, count: group.count)
+            }
             if rc == -EEXIST {
-                try? unpublish(bindings, netfilter: netfilter)
+                try? unpublish(added, from: address, netfilter: netfilter)
                 throw NetworkError(.conflict, "a published port of \(group.map(\.description).joined(separator: ", ")) "
                                    + "is taken by another container: pick another host port")
             }
             if rc < 0 {
-                try? unpublish(bindings, netfilter: netfilter)
+                try? unpublish(added, from: address, netfilter: netfilter)
                 throw NetworkError.system("cannot publish ports in berth's nftables map \(map)", errno: -rc)
             }
+            added += group
         }
     }
 
-    /// Removes the bindings' map elements; those already gone are skipped.
-    static func unpublish(_ bindings: [PortBinding], netfilter: Netlink) throws {
+    /// Takes the bindings' map elements out of use: each is expired, or deleted where the kernel
+    /// cannot update an element's timeout. Elements already gone, or that map the port to
+    /// another container's address, are left alone.
+    static func unpublish(_ bindings: [PortBinding], from address: IPv4Address, netfilter: Netlink) throws {
         for (map, group) in grouped(bindings) {
             // One at a time: a batch stops at the first element that is not there.
             for binding in group {
                 let (key, keyLength) = keys([binding], map: map)
-                let rc = netfilter.changeMap(add: false, table: table, map: map, keys: key, keyLength: keyLength,
-                                             data: [], dataLength: 0, count: 1)
-                if rc < 0 && rc != -ENOENT {
-                    throw NetworkError.system("cannot remove the published port \(binding)", errno: -rc)
+                let data = address.bytes + port(binding.containerPort)
+                let rc = netfilter.changeMap(.expire, table: table, map: map, keys: key, keyLength: keyLength,
+                                             data: data, dataLength: 8, count: 1)
+                // EEXIST: the port maps to another container now.
+                if rc == -EEXIST || rc == 0 && (try? netfilter.mapElementExpires(table: table, map: map, key: key)) != false {
+                    continue
+                }
+                // A kernel that cannot update an element's timeout (an older one) left
+                // it as it was, or refused the timeout.
+                let deleted = netfilter.changeMap(.delete, table: table, map: map, keys: key, keyLength: keyLength,
+                                                  data: [], dataLength: 0, count: 1)
+                if deleted < 0 && deleted != -ENOENT {
+                    throw NetworkError.system("cannot remove the published port \(binding)", errno: -deleted)
                 }
             }
         }
+    }
+
+    private static func isExpiring(_ binding: PortBinding, map: String, netfilter: Netlink) -> Bool {
+        let (key, _) = keys([binding], map: map)
+        return (try? netfilter.mapElementExpires(table: table, map: map, key: key)) != false
     }
 
     private static func grouped(_ bindings: [PortBinding]) -> [(String, [PortBinding])] {

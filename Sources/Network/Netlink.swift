@@ -99,15 +99,52 @@ final class Netlink: Sendable {
         return true
     }
 
-    /// Adds (or deletes) map elements, all or none: keys and data laid end to end.
-    func changeMap(add: Bool, table: String, map: String, keys: [UInt8], keyLength: Int, data: [UInt8], dataLength: Int,
-                   count: Int) -> Int32 {
+    /// What `changeMap` does to the elements.
+    enum MapChange {
+        /// Adds them, all or none; a key that is there fails with EEXIST.
+        case add
+        /// Deletes them; a key that is not there fails with ENOENT.
+        case delete
+        /// Gives them the shortest timeout, after which they stop matching and the kernel frees
+        /// them: unlike a deletion, nothing waits for an RCU grace period (see `withNetfilter`).
+        case expire
+
+        var code: Int32 {
+            switch self {
+            case .add: Int32(BERTH_NFT_ADD)
+            case .delete: Int32(BERTH_NFT_DELETE)
+            case .expire: Int32(BERTH_NFT_EXPIRE)
+            }
+        }
+    }
+
+    /// Changes map elements in one transaction: keys and data laid end to end.
+    func changeMap(_ change: MapChange, table: String, map: String, keys: [UInt8], keyLength: Int, data: [UInt8],
+                   dataLength: Int, count: Int) -> Int32 {
         keys.withUnsafeBufferPointer { k in
             data.withUnsafeBufferPointer { d in
-                berth_nft_map_change(fd, add ? 1 : 0, UInt8(BERTH_NFPROTO_INET), table, map, k.baseAddress, Int32(keyLength),
+                berth_nft_map_change(fd, change.code, UInt8(BERTH_NFPROTO_INET), table, map, k.baseAddress, Int32(keyLength),
                                      d.baseAddress, Int32(dataLength), Int32(count))
             }
         }
+    }
+
+    /// Whether the map's element for `key` has a timeout; nil when there is none (or it expired).
+    func mapElementExpires(table: String, map: String, key: [UInt8]) throws -> Bool? {
+        let rc = key.withUnsafeBufferPointer {
+            berth_nft_map_element_expires(fd, UInt8(BERTH_NFPROTO_INET), table, map, $0.baseAddress, Int32(key.count))
+        }
+        if rc == -ENOENT { return nil }
+        try check(rc, "look up an element of the nftables map \(table) \(map)")
+        return rc == 1
+    }
+
+    /// Whether the nf_tables set or map exists (inet family).
+    func setExists(table: String, set: String) throws -> Bool {
+        let rc = berth_nft_set_exists(fd, UInt8(BERTH_NFPROTO_INET), table, set)
+        if rc == -ENOENT { return false }
+        try check(rc, "look up the nftables map \(table) \(set)")
+        return true
     }
 }
 

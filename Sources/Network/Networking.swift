@@ -73,7 +73,7 @@ public struct Networking: Sendable {
         return try FileLock.withLock(store.path(of: network.name) + "/.lock") {
             let bridge = try ensureBridge(network, subnet: subnet, gateway: gateway, netlink: host)
             if try !Netlink.withNetfilter({ Firewall.isInstalled(network, netfilter: $0) }) {
-                try FileLock.withLock(store.lockPath) { try Firewall.apply(Firewall.script(for: try store.list())) }
+                try FileLock.withLock(store.lockPath) { try Firewall.install(try store.list()) }
             }
             var lease = Lease(container: endpoint.container, name: endpoint.name, aliases: endpoint.aliases, address: .any,
                               veth: Self.vethName(endpoint.container), ports: [],
@@ -144,7 +144,7 @@ public struct Networking: Sendable {
 
     /// Deletes berth's nftables table and writes it again for the networks there are.
     public func rewriteFirewall(removing removed: [NetworkDefinition] = []) throws {
-        try FileLock.withLock(store.lockPath) { try Firewall.apply(Firewall.script(for: try store.list(), removing: removed)) }
+        try FileLock.withLock(store.lockPath) { try Firewall.install(try store.list(), removing: removed) }
     }
 
     /// Removes a network's bridge from the host (when the network itself is removed).
@@ -179,7 +179,7 @@ public struct Networking: Sendable {
     /// what the bridge added to `run --rm`. A start of the same container deletes a leftover
     /// of that name first (`connect`).
     private func remove(_ lease: Lease, leases: LeaseDirectory, deletingVeth: Bool) throws {
-        if !lease.ports.isEmpty { try Netlink.withNetfilter { try Firewall.unpublish(lease.ports, netfilter: $0) } }
+        if !lease.ports.isEmpty { try Netlink.withNetfilter { try Firewall.unpublish(lease.ports, from: lease.address, netfilter: $0) } }
         if deletingVeth { _ = try? Netlink().deleteLink(lease.veth) }
         leases.release(lease.address)
     }

@@ -265,7 +265,7 @@ extension Containers {
                                                                StandInHost.image, "sleep", "120"],
                                          stdout: "/dev/null", stderr: "/dev/null")
             try waitFor("the foreground container's port is published") {
-                try host.shell("nft list map inet berth published | grep -c 8282 || true").output == "1"
+                try host.shell("nft list map inet berth ports | grep -c 8282 || true").output == "1"
             }
             kill(foreground.pid, SIGKILL)
             _ = foreground.wait(seconds: 10)
@@ -287,6 +287,50 @@ extension Containers {
             #expect(r.status == 0, "\(r.stderr)")
             let left = try host.leftovers()
             #expect(left.veths.isEmpty && left.leases.isEmpty && left.elements == "0\n0", "\(left)")
+        }
+
+        /// A port's element expires at the container's end instead of being deleted (a deletion
+        /// costs an RCU grace period when berth's netfilter socket closes). The table of an
+        /// earlier berth, whose maps cannot expire elements, is replaced; and a map without
+        /// timeouts still gets its elements deleted.
+        @Test("published ports: an earlier berth's maps are replaced; elements expire, or are deleted where they cannot")
+        func publishedPortMaps() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let earlier = """
+                nft -f - <<'EOF'
+                add table inet berth
+                add map inet berth published { type inet_proto . inet_service : ipv4_addr . inet_service ; }
+                add map inet berth published_on { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service ; }
+                add chain inet berth published_dnat
+                add rule inet berth published_dnat dnat ip to meta l4proto . th dport map @published
+                add element inet berth published { tcp . 9999 : 10.255.0.2 . 80 }
+                EOF
+                """
+            #expect(try host.shell(earlier).status == 0)
+            let first = try host.berth(["run", "--rm", "-p", "8181:80", StandInHost.image, "true"])
+            #expect(first.status == 0, "\(first.stderr)")
+            let table = try host.shell("nft list table inet berth").stdout
+            #expect(!table.contains("published {") && !table.contains("published_on {") && !table.contains("9999"), "\(table)")
+            #expect(table.contains("map ports {") && table.contains("flags timeout"), "\(table)")
+            #expect(try host.leftovers().elements == "0\n0")
+
+            // A map without timeouts, as on a kernel that cannot update an element's: deleted.
+            let plain = """
+                nft -f - <<'EOF'
+                flush chain inet berth published_dnat
+                delete map inet berth ports
+                add map inet berth ports { type inet_proto . inet_service : ipv4_addr . inet_service ; }
+                add rule inet berth published_dnat dnat ip to meta l4proto . th dport map @ports
+                EOF
+                """
+            #expect(try host.shell(plain).status == 0)
+            let web = try host.berth(["run", "-d", "--name", "web", "-p", "8282:80", StandInHost.image, "/bin/payload", "serve", "tcp", "80"])
+            #expect(web.status == 0, "\(web.stderr)")
+            #expect(try host.shell("nft list map inet berth ports").stdout.contains("8282"))
+            #expect(try host.berth(["rm", "-f", "web"]).status == 0)
+            let left = try host.shell("nft list map inet berth ports").stdout
+            #expect(!left.contains("8282"), "deleted at once: \(left)")
         }
     }
 }

@@ -42,11 +42,23 @@ int berth_route_add_default(int sock, const uint8_t gateway[4]);
 struct berth_route { uint8_t destination[4]; uint8_t prefix_length; int interface_index; };
 int berth_routes(int sock, struct berth_route *out, int max);
 
-// Adds (or deletes) elements of an nf_tables map in one transaction: `count` keys of `key_length`
-// bytes and data of `data_length` bytes, laid out one after another. Adding a key that is there
-// fails with EEXIST and adds nothing; deleting a key that is not there fails with ENOENT.
-int berth_nft_map_change(int sock, int add, uint8_t family, const char *table, const char *map,
+enum { BERTH_NFT_ADD = 0, BERTH_NFT_DELETE = 1, BERTH_NFT_EXPIRE = 2 };
+
+// Changes elements of an nf_tables map in one transaction: `count` keys of `key_length` bytes and
+// data of `data_length` bytes, laid out one after another. ADD: a key that is there fails with
+// EEXIST and adds nothing. DELETE: a key that is not there fails with ENOENT. EXPIRE: the elements
+// get the shortest timeout (the map needs `flags timeout`; a kernel without element updates
+// leaves them as they were, which berth_nft_map_element_expires tells).
+int berth_nft_map_change(int sock, int change, uint8_t family, const char *table, const char *map,
                          const uint8_t *keys, int key_length, const uint8_t *data, int data_length, int count);
+
+// Whether the map's element for `key` has a timeout: 1, 0 when it has none, -ENOENT when there is
+// no such element (or it has expired).
+int berth_nft_map_element_expires(int sock, uint8_t family, const char *table, const char *map, const uint8_t *key,
+                                  int key_length);
+
+// Whether the nf_tables set (or map) `set` of `table` exists: 0, or -ENOENT.
+int berth_nft_set_exists(int sock, uint8_t family, const char *table, const char *set);
 
 // Whether the nf_tables chain `chain` of `table` exists: 0, or -ENOENT.
 int berth_nft_chain_exists(int sock, uint8_t family, const char *table, const char *chain);

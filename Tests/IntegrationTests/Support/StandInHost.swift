@@ -78,8 +78,11 @@ struct StandInHost {
         _ = try eventually(within: 10, poll: 0.05) { try shell(veths).output.isEmpty }
         let links = try shell(veths).output
         let leases = try Command.run("/bin/sh", ["-c", "ls \(root)/networks/*/leases/ 2>/dev/null | grep -E '^[0-9.]+$' || true"])
-        let maps = try shell("nft list map inet berth published 2>/dev/null | grep -c 'elements =' || true; "
-                             + "nft list map inet berth published_on 2>/dev/null | grep -c 'elements =' || true").output
+        // An ended container's elements expire (one or two jiffies) rather than go at once.
+        let elements = "nft list map inet berth ports 2>/dev/null | grep -c 'elements =' || true; "
+            + "nft list map inet berth ports_on 2>/dev/null | grep -c 'elements =' || true"
+        _ = try eventually(within: 2, poll: 0.01) { try shell(elements).output == "0\n0" }
+        let maps = try shell(elements).output
         func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
         return (lines(links), lines(leases.output), maps)
     }
