@@ -1,0 +1,105 @@
+import CommandLineParsing
+import Compose
+import Containers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth compose logs [-f] [SERVICE...]`: each instance's output, every line after its
+/// container's name. With -f, one thread follows each instance's log until it stops.
+struct ComposeLogs: ComposeCommand {
+    static let spec = CommandSpec(
+        name: "logs", abstract: "Show the output of the project's containers.", usage: "[OPTIONS] [SERVICE...]",
+        options: [
+            .flag("follow", short: "f", help: "Keep printing new output until the containers stop."),
+            .flag("no-prefix", help: "Leave out the container's name before each line."),
+        ])
+
+    let global: GlobalOptions
+    let compose: ComposeOptions
+    let follow: Bool
+    let prefixed: Bool
+    let services: [String]
+
+    init(global: GlobalOptions, compose: ComposeOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        self.compose = compose
+        follow = parsed.flag("follow")
+        prefixed = !parsed.flag("no-prefix")
+        services = parsed.positionals
+    }
+
+    func run() throws -> Int32 {
+        let compose = try composeEngine(global, compose)
+        _ = try compose.selected(services)
+        let engine = compose.engine
+        let instances = compose.instances(of: services)
+        let width = instances.map(\.record.name.count).max() ?? 0
+        let readers = instances.map { instance in
+            LogPrinter(log: ContainerLog(path: engine.store.logPath(of: instance.record.id)),
+                       prefix: prefixed ? instance.record.name.padding(to: width) + " | " : "")
+        }
+        guard follow else {
+            for reader in readers { try reader.log.read { reader.print($0) } }
+            return 0
+        }
+        let followers = zip(instances, readers).map { instance, reader in
+            Thread {
+                try? reader.log.follow(from: .beginning, until: {
+                    guard let now = try? engine.store.load(id: instance.record.id) else { return true }
+                    return engine.state(of: now).status != .running
+                }, emit: { reader.print($0) })
+            }
+        }
+        for follower in followers { follower.join() }
+        return 0
+    }
+}
+
+/// One container's log lines on their way out, with the container's name before each.
+private struct LogPrinter: Sendable {
+    let log: ContainerLog
+    let prefix: String
+
+    /// One write per line, so lines of several containers written at once never mix.
+    func print(_ entry: ContainerLog.Entry) {
+        let bytes = Array(prefix.utf8) + entry.log
+        let fd = entry.stream == .stderr ? STDERR_FILENO : STDOUT_FILENO
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            offset += n
+        }
+    }
+}
+
+/// A POSIX thread running one closure, for the followers (no Foundation, no Dispatch).
+private final class Thread: @unchecked Sendable {
+    private let body: @Sendable () -> Void
+    private var thread = pthread_t()
+    private var started = false
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        started = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Thread>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, context) == 0
+        // Not started: the retain for the thread is given back, and the work is done here.
+        if !started {
+            Unmanaged<Thread>.fromOpaque(context).release()
+            body()
+        }
+    }
+
+    func join() {
+        if started { pthread_join(thread, nil) }
+    }
+}
+
+private extension String {
+    func padding(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
