@@ -37,10 +37,11 @@ struct ComposeOptions: Sendable {
 
     /// The project, read and checked; its warnings (ignored keys, unset variables) go to stderr.
     func load() throws -> ComposeProject {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buffer, buffer.count) != nil else { throw ContainerError.system("cannot read the current directory") }
+        guard let cwd = getcwd(nil, 0) else { throw ContainerError.system("cannot read the current directory") }
+        let workingDirectory = String(cString: cwd)
+        free(cwd)
         let project = try ComposeProject.load(file: file, projectName: projectName,
-                                              workingDirectory: String(cString: buffer),
+                                              workingDirectory: workingDirectory,
                                               environment: ComposeProject.processEnvironment())
         for warning in project.warnings { Output.error("warning: " + warning) }
         return project

@@ -11,7 +11,7 @@ import Testing
             _ = try read(text)
             return "no error"
         } catch {
-            return error.message
+            return (error as? BerthError)?.message ?? "\(error)"
         }
     }
 
