@@ -158,7 +158,7 @@ struct ComposePs: ComposeCommand {
         let compose = try composeEngine(global, compose)
         let engine = compose.engine
         let now = Int(time(nil))
-        var table = Table(["NAME", "IMAGE", "SERVICE", "STATUS", "PORTS"])
+        var table = Table(["SERVICE", "NAME", "IMAGE", "STATUS", "PORTS"])
         for instance in compose.instances(of: services) {
             let record = instance.record
             let state = engine.state(of: record)
@@ -176,7 +176,7 @@ struct ComposePs: ComposeCommand {
                     ("Publishers", .string(ports)),
                 ])
             } else {
-                table.add([record.name, record.config.image, instance.service, status, ports])
+                table.add([instance.service, record.name, record.config.image, status, ports])
             }
         }
         if !quiet && !json { Output.print(table.render()) }

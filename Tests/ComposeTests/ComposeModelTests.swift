@@ -108,7 +108,7 @@ final class ProjectDirectory {
         #expect(web.restart == RestartPolicy(name: "unless-stopped"))
         #expect(web.labels == ["team": "web"])
         #expect(web.stopSignal == "SIGQUIT" && web.stopGracePeriod == 30_000_000_000 && web.stopTimeoutSeconds == 30)
-        #expect(web.replicas == 2)
+        #expect(web.replicas == 2 && web.instanceCount == 4, "two actives and two backups")
         #expect(web.workingDir == "/app" && web.user == "1000" && web.hostname == "web" && web.cgroupParent == "mine")
         #expect(web.initProcess && web.readOnly)
         #expect(web.berth == BerthSettings(port: 3000, proxy: ProxySettings(listenHost: "127.0.0.1", listenPort: 8080, backups: 2,

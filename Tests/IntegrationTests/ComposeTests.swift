@@ -83,9 +83,9 @@ extension Containers {
             let ps = try host.berth(["compose", "-f", project.file, "-p", "shop", "ps"])
             #expect(ps.status == 0)
             let lines = ps.stdout.split(separator: "\n").map(String.init)
-            #expect(lines.first?.hasPrefix("NAME") == true && lines.count == 4, "\(ps.stdout)")
-            #expect(lines.contains { $0.hasPrefix("shop-db-1") && $0.contains("(healthy)") && $0.contains(" db ") }, "\(ps.stdout)")
-            #expect(lines.contains { $0.hasPrefix("shop-web-2") && $0.contains(" web ") && $0.contains("Up ") }, "\(ps.stdout)")
+            #expect(lines.first?.hasPrefix("SERVICE") == true && lines.count == 4, "\(ps.stdout)")
+            #expect(lines.contains { $0.hasPrefix("db ") && $0.contains(" shop-db-1 ") && $0.contains("(healthy)") }, "\(ps.stdout)")
+            #expect(lines.contains { $0.hasPrefix("web ") && $0.contains(" shop-web-2 ") && $0.contains("Up ") }, "\(ps.stdout)")
             #expect(try host.berth(["volume", "ls"]).stdout.contains("shop_dbdata"))
             #expect(try host.berth(["network", "ls"]).stdout.contains("shop_default"))
             let inspect = try host.berth(["inspect", "shop-web-2"]).stdout

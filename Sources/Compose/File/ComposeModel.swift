@@ -58,6 +58,11 @@ public struct ServiceDefinition: Sendable, Equatable {
         self.image = image
     }
 
+    /// How many instances `up` keeps: the `deploy.replicas` active ones, then a proxied
+    /// service's backups (numbered after the actives: with 2 replicas and 2 backups, instances
+    /// 3 and 4 are the backups).
+    public var instanceCount: Int { replicas + (berth.proxy?.backups ?? 0) }
+
     /// The stop timeout in whole seconds, rounded up (Docker's default 10).
     public var stopTimeoutSeconds: Int {
         guard let period = stopGracePeriod else { return 10 }

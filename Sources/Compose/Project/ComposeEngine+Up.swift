@@ -15,7 +15,8 @@ extension ComposeEngine {
     /// `compose up -d`: the networks and volumes the chosen services use, then each service in
     /// dependency order, each waiting for its `service_healthy` dependencies to be healthy.
     /// An instance whose config hash is the file's is kept (started if it stopped); one whose
-    /// configuration changed is replaced; instances beyond `deploy.replicas` are removed.
+    /// configuration changed is replaced; instances beyond `instanceCount` (the replicas and a
+    /// proxied service's backups) are removed.
     public func up(_ services: [String] = [], progress: (String) -> Void = { _ in }) throws {
         let chosen = try selected(services)
         try makeNetworks(for: chosen, progress: progress)
@@ -71,7 +72,7 @@ extension ComposeEngine {
     private func converge(_ service: ServiceDefinition, progress: (String) -> Void) throws {
         let hash = project.configHash(of: service)
         let existing = instances(of: [service.name])
-        for number in stride(from: 1, through: service.replicas, by: 1) {
+        for number in stride(from: 1, through: service.instanceCount, by: 1) {
             let name = project.containerName(service.name, number)
             if let current = existing.first(where: { $0.number == number }) {
                 if current.configHash == hash {
@@ -88,7 +89,7 @@ extension ComposeEngine {
                 progress("Container \(name) \(InstanceChange.created.rawValue)")
             }
         }
-        for extra in existing where extra.number > service.replicas || extra.number < 1 {
+        for extra in existing where extra.number > service.instanceCount || extra.number < 1 {
             try remove(extra.record, timeout: service.stopTimeoutSeconds)
             progress("Container \(extra.record.name) \(InstanceChange.removed.rawValue)")
         }
