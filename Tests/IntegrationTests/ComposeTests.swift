@@ -89,8 +89,8 @@ extension Containers {
             #expect(try host.berth(["volume", "ls"]).stdout.contains("shop_dbdata"))
             #expect(try host.berth(["network", "ls"]).stdout.contains("shop_default"))
             let inspect = try host.berth(["inspect", "shop-web-2"]).stdout
-            #expect(inspect.contains("\"com.docker.compose.project\": \"shop\"") && inspect.contains("\"com.docker.compose.container-number\": \"2\""),
-                    "\(inspect)")
+            #expect(inspect.contains("\"com.docker.compose.project\": \"shop\"")
+                    && inspect.contains("\"com.docker.compose.container-number\": \"2\""), "\(inspect)")
 
             let logs = try host.berth(["compose", "-f", project.file, "-p", "shop", "logs", "web"])
             #expect(logs.stdout.contains("shop-web-1 | web says hello") && logs.stdout.contains("shop-web-2 | web says hello"),
@@ -164,6 +164,32 @@ extension Containers {
             #expect(asked.status == 0 && asked.stdout.hasPrefix("peer=") && client.contains(Self.peer(asked) + "/"),
                     "the server saw the client's own address: \(asked.stdout)\(asked.stderr) \(client)")
             #expect(try host.berth(["network", "ls"]).stdout.contains("names_back"))
+        }
+
+        @Test("logs -f follows every instance until they end, each line after its container's name")
+        func followLogs() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let project = try ProjectFile("""
+                name: talk
+                services:
+                  talker:
+                    image: \(StandInHost.image)
+                    command: ["sh", "-c", "echo one; sleep 2; echo two >&2"]
+                    deploy: { replicas: 2 }
+                    cgroup_parent: \(fixture.cgroupParent)
+                """)
+            defer { _ = try? host.berth(["compose", "-f", project.file, "down"]) }
+            #expect(try host.berth(["compose", "-f", project.file, "up", "-d"], timeout: 60).status == 0)
+            let started = Date()
+            let logs = try host.berth(["compose", "-f", project.file, "logs", "-f"], timeout: 30)
+            #expect(logs.status == 0)
+            #expect(Date().timeIntervalSince(started) < 20, "it ended with the containers")
+            for name in ["talk-talker-1", "talk-talker-2"] {
+                #expect(logs.stdout.contains("\(name) | one\n") && logs.stderr.contains("\(name) | two\n"), "\(logs.stdout)\(logs.stderr)")
+            }
+            let unknown = try host.berth(["compose", "-f", project.file, "logs", "nobody"])
+            #expect(unknown.status != 0 && unknown.stderr.contains("no such service: nobody"), "\(unknown.stderr)")
         }
 
         @Test("a malformed file: one line with the file, the line and the key, exit 125, nothing made")
