@@ -79,24 +79,37 @@ struct ComposeUp: ComposeCommand {
         discussion: """
             Services start in depends_on order; one that depends on another with condition: service_healthy \
             waits until that one's health check passes. Running instances whose configuration is the file's \
-            are kept, changed ones are replaced, and deploy.replicas sets how many run. berth's up always \
-            returns once the services run (as -d does): follow their output with berth compose logs -f.
+            are kept, changed ones are replaced, and deploy.replicas sets how many run. Without -d, up then \
+            prints the services' output until they end, or until Ctrl-C, which stops them.
             """,
         usage: "[OPTIONS] [SERVICE...]",
-        options: [.flag("detach", short: "d", help: "Return once the services run (berth's up always does).")])
+        options: [.flag("detach", short: "d", help: "Return once the services run, and leave them running.")])
 
     let global: GlobalOptions
     let compose: ComposeOptions
+    let detach: Bool
     let services: [String]
 
     init(global: GlobalOptions, compose: ComposeOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         self.compose = compose
+        detach = parsed.flag("detach")
         services = parsed.positionals
     }
 
     func run() throws -> Int32 {
-        try composeEngine(global, compose).up(services, progress: progressLine)
+        let compose = try composeEngine(global, compose)
+        try compose.up(services, progress: progressLine)
+        if detach { return 0 }
+        let chosen = try compose.selected(services)
+        let instances = compose.instances(of: chosen.map(\.name))
+        if ComposeAttachment.attach(InstanceLogs(instances, engine: compose.engine, prefixed: true)) {
+            Output.writeLine(STDERR_FILENO, "Gracefully stopping... (the services' stop_grace_period, then SIGKILL)")
+            for instance in instances.reversed() {
+                try compose.engine.stop(instance.record, timeout: compose.project.model.service(instance.service)?.stopTimeoutSeconds ?? 10)
+                progressLine("Container \(instance.record.name) Stopped")
+            }
+        }
         return 0
     }
 }

@@ -32,27 +32,48 @@ struct ComposeLogs: ComposeCommand {
     func run() throws -> Int32 {
         let compose = try composeEngine(global, compose)
         _ = try compose.selected(services)
-        let engine = compose.engine
-        let instances = compose.instances(of: services)
+        let logs = InstanceLogs(compose.instances(of: services), engine: compose.engine, prefixed: prefixed)
+        if follow { logs.follow() } else { try logs.print() }
+        return 0
+    }
+}
+
+/// The logs of some of a project's instances, printed or followed together.
+struct InstanceLogs: Sendable {
+    let instances: [ComposeEngine.Instance]
+    let engine: ContainerEngine
+    private let printers: [LogPrinter]
+
+    init(_ instances: [ComposeEngine.Instance], engine: ContainerEngine, prefixed: Bool) {
+        self.instances = instances
+        self.engine = engine
         let width = instances.map(\.record.name.count).max() ?? 0
-        let readers = instances.map { instance in
+        printers = instances.map { instance in
             LogPrinter(log: ContainerLog(path: engine.store.logPath(of: instance.record.id)),
                        prefix: prefixed ? instance.record.name.padding(to: width) + " | " : "")
         }
-        guard follow else {
-            for reader in readers { try reader.log.read { reader.print($0) } }
-            return 0
-        }
-        let followers = zip(instances, readers).map { instance, reader in
-            Thread {
-                try? reader.log.follow(from: .beginning, until: {
+    }
+
+    /// Everything logged so far, one instance after the other.
+    func print() throws {
+        for printer in printers { try printer.log.read { printer.print($0) } }
+    }
+
+    /// Follows every instance's log, one thread each, until each container stops or `stop`
+    /// says so; `ended` is called by each follower as it ends.
+    func follow(stop: @escaping @Sendable () -> Bool = { false }, ended: @escaping @Sendable () -> Void = {}) {
+        let engine = engine
+        let followers = zip(instances, printers).map { instance, printer in
+            FollowerThread {
+                try? printer.log.follow(from: .beginning, until: {
+                    if stop() { return true }
                     guard let now = try? engine.store.load(id: instance.record.id) else { return true }
                     return engine.state(of: now).status != .running
-                }, emit: { reader.print($0) })
+                }, emit: { printer.print($0) })
+                ended()
             }
         }
         for follower in followers { follower.join() }
-        return 0
     }
 }
 
@@ -75,7 +96,7 @@ private struct LogPrinter: Sendable {
 }
 
 /// A POSIX thread running one closure, for the followers (no Foundation, no Dispatch).
-private final class Thread: @unchecked Sendable {
+final class FollowerThread: @unchecked Sendable {
     private let body: @Sendable () -> Void
     private var thread = pthread_t()
     private var started = false
@@ -85,12 +106,12 @@ private final class Thread: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         started = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
-            Unmanaged<Thread>.fromOpaque(raw).takeRetainedValue().body()
+            Unmanaged<FollowerThread>.fromOpaque(raw).takeRetainedValue().body()
             return nil
         }, context) == 0
         // Not started: the retain for the thread is given back, and the work is done here.
         if !started {
-            Unmanaged<Thread>.fromOpaque(context).release()
+            Unmanaged<FollowerThread>.fromOpaque(context).release()
             body()
         }
     }

@@ -153,7 +153,7 @@ extension Containers {
                 networks: { back: {} }
                 """)
             defer { _ = try? host.berth(["compose", "-f", project.file, "down"]) }
-            let up = try host.berth(["compose", "-f", project.file, "up"], timeout: 120)
+            let up = try host.berth(["compose", "-f", project.file, "up", "-d"], timeout: 120)
             #expect(up.status == 0, "\(up.stderr)")
             let lookup = "for name in api backend; do awk -v n=$name '{for (i = 2; i <= NF; i++) if ($i == n) {print $1; exit}}' /etc/hosts; done"
             let addresses = try host.berth(["exec", "names-client-1", "sh", "-c", lookup]).stdout.split(separator: "\n").map(String.init)
@@ -180,6 +180,10 @@ extension Containers {
                     cgroup_parent: \(fixture.cgroupParent)
                 """)
             defer { _ = try? host.berth(["compose", "-f", project.file, "down"]) }
+            // Without -d, up prints the output until the services end.
+            let attached = try host.berth(["compose", "-f", project.file, "up"], timeout: 60)
+            #expect(attached.status == 0 && attached.stdout.contains("talk-talker-2 | one\n"), "\(attached.stdout)\(attached.stderr)")
+            #expect(attached.stderr.contains("talk-talker-1 | two\n"), "\(attached.stderr)")
             #expect(try host.berth(["compose", "-f", project.file, "up", "-d"], timeout: 60).status == 0)
             let started = Date()
             let logs = try host.berth(["compose", "-f", project.file, "logs", "-f"], timeout: 30)
@@ -190,6 +194,33 @@ extension Containers {
             }
             let unknown = try host.berth(["compose", "-f", project.file, "logs", "nobody"])
             #expect(unknown.status != 0 && unknown.stderr.contains("no such service: nobody"), "\(unknown.stderr)")
+        }
+
+        @Test("up without -d: Ctrl-C stops the services, and up returns")
+        func interruptedUp() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let project = try ProjectFile("""
+                name: long
+                services:
+                  sleeper:
+                    image: \(StandInHost.image)
+                    command: ["sh", "-c", "echo awake; exec sleep 300"]
+                    stop_grace_period: 1s
+                    cgroup_parent: \(fixture.cgroupParent)
+                """)
+            defer { _ = try? host.berth(["compose", "-f", project.file, "down"]) }
+            let output = project.directory + "/up.out"
+            let up = try Spawned("/usr/bin/nsenter", ["--net=/run/netns/\(host.name)", fixture.berth, "--root", host.root,
+                                                      "compose", "-f", project.file, "up"], stdout: output, stderr: output + ".err")
+            try waitFor("the service's output is attached", timeout: 30) {
+                (try? String(contentsOfFile: output, encoding: .utf8))?.contains("long-sleeper-1 | awake") == true
+            }
+            kill(up.pid, SIGINT)
+            let status = up.wait(seconds: 20)
+            #expect(status == 0, "\((try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "")")
+            let ps = try host.berth(["compose", "-f", project.file, "ps", "-a"]).stdout
+            #expect(ps.contains("long-sleeper-1") && ps.contains("Exited"), "\(ps)")
         }
 
         @Test("a malformed file: one line with the file, the line and the key, exit 125, nothing made")
