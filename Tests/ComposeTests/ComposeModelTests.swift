@@ -248,6 +248,8 @@ final class ProjectDirectory {
         #expect(project.model.networks == [NetworkDeclaration(key: "default", name: "odddir-1_default")])
         #expect(try dir.load(project: "given").name == "given")
         #expect(try dir.load(environment: ["COMPOSE_PROJECT_NAME": "fromenv"]).name == "fromenv")
+        let dotEnv = try ProjectDirectory("services:\n  web:\n    image: a\n", files: [".env": "COMPOSE_PROJECT_NAME=dotenv\n"])
+        #expect(try dotEnv.load().name == "dotenv")
         #expect(throws: BerthError.self) { try dir.load(project: "Not valid") }
         #expect(throws: BerthError.self) { try dir.load(file: "other.yaml") }
         #expect(ComposeProject.normalizedName("--My_App.2") == "my_app2")

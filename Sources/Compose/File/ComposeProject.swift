@@ -8,7 +8,7 @@ import Glibc
 /// A Compose project: a file read, checked and resolved, and the name its networks, volumes
 /// and containers carry. What `compose up`, `ps`, `down` and the proxy's deploy all start from.
 public struct ComposeProject: Sendable {
-    /// `-p`, else COMPOSE_PROJECT_NAME, else the file's `name:`, else its directory's name
+    /// `-p`, else COMPOSE_PROJECT_NAME (the environment's or the `.env` file's), else the file's `name:`, else its directory's name
     /// (normalised as Compose does).
     public var name: String
     /// The file's absolute path.
@@ -42,7 +42,7 @@ public struct ComposeProject: Sendable {
         }
         var interpolation = Interpolation(variables: variables, file: shown)
         let root = try interpolation.apply(try YAMLReader.read(bytes, file: shown), path: "")
-        let name = try resolveName(given: projectName ?? environment["COMPOSE_PROJECT_NAME"], root: root,
+        let name = try resolveName(given: projectName ?? variables["COMPOSE_PROJECT_NAME"], root: root,
                                    directory: directory, file: shown)
         var decoder = ComposeDecoder(file: shown, directory: directory, projectName: name, environment: variables)
         let model = try decoder.decode(root)
