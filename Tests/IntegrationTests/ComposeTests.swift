@@ -223,6 +223,32 @@ extension Containers {
             #expect(ps.contains("long-sleeper-1") && ps.contains("Exited"), "\(ps)")
         }
 
+        @Test("a service_healthy dependency that fails its check stops up before its dependents are made")
+        func unhealthyDependency() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let project = try ProjectFile("""
+                name: sick
+                services:
+                  db:
+                    image: \(StandInHost.image)
+                    command: ["sleep", "300"]
+                    healthcheck: { test: ["CMD", "false"], interval: 300ms, retries: 1 }
+                    stop_grace_period: 1s
+                    cgroup_parent: \(fixture.cgroupParent)
+                  web:
+                    image: \(StandInHost.image)
+                    command: ["sleep", "300"]
+                    depends_on: { db: { condition: service_healthy } }
+                    cgroup_parent: \(fixture.cgroupParent)
+                """)
+            defer { _ = try? host.berth(["compose", "-f", project.file, "down"]) }
+            let up = try host.berth(["compose", "-f", project.file, "up", "-d"], timeout: 60)
+            #expect(up.status != 0 && up.stderr.contains("berth: dependency sick-db-1 is unhealthy"), "\(up.stderr)")
+            let ps = try host.berth(["compose", "-f", project.file, "ps", "-a"]).stdout
+            #expect(ps.contains("sick-db-1") && !ps.contains("sick-web-1"), "\(ps)")
+        }
+
         @Test("a malformed file: one line with the file, the line and the key, exit 125, nothing made")
         func malformed() throws {
             let root = try fixture.makeStateRoot()
