@@ -109,7 +109,7 @@ let package = Package(
         // their projects carried out through the engine's API: networks, volumes, services.
         .target(
             name: "Compose",
-            dependencies: ["BerthErrors", "Containers", "Network", "CYAML", "FileSystem", "JSON"],
+            dependencies: ["BerthErrors", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
             swiftSettings: strictSwift
         ),
         // berth's command line, declared as data: no reflection and no Foundation, which cost

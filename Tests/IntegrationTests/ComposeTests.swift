@@ -259,6 +259,13 @@ extension Containers {
             #expect(try fixture.berth(["ps", "-aq"], root: root).output.isEmpty)
             #expect(try fixture.berth(["volume", "ls", "-q"], root: root).output.isEmpty)
 
+            // An image that is not there: named before anything of the project is made.
+            try project.write("services:\n  web:\n    image: nothere:1\n")
+            let missing = try fixture.berth(["compose", "-f", project.file, "-p", "p", "up", "-d"], root: root)
+            #expect(missing.status != 0 && missing.stderr.hasPrefix("berth: service web: ") && missing.stderr.contains("nothere"),
+                    "\(missing.stderr)")
+            #expect(!(try fixture.berth(["network", "ls"], root: root).stdout.contains("p_default")))
+
             try project.write("services:\n  web:\n    image: x\n    build: .\n    cap_add: [ALL]\n")
             let config = try fixture.berth(["compose", "-f", project.file, "-p", "p", "config"], root: root)
             #expect(config.status == 0)

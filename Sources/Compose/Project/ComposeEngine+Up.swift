@@ -1,5 +1,6 @@
 import BerthErrors
 import Containers
+import ImageStore
 import Network
 
 extension ComposeEngine {
@@ -19,6 +20,15 @@ extension ComposeEngine {
     /// proxied service's backups) are removed.
     public func up(_ services: [String] = [], progress: (String) -> Void = { _ in }) throws {
         let chosen = try selected(services)
+        // An image that is not there is found before anything is made for the project.
+        let images = try engine.images()
+        for service in chosen {
+            do {
+                _ = try images.resolve(service.image)
+            } catch let error as BerthError {
+                throw error.context("service \(service.name)")
+            }
+        }
         try makeNetworks(for: chosen, progress: progress)
         try makeVolumes(for: chosen, progress: progress)
         for service in chosen {
