@@ -143,6 +143,10 @@ final class ProjectDirectory {
         var changed = web
         changed.environment.append("NEW=1")
         #expect(project.configHash(of: changed) != project.configHash(of: web))
+        var scaled = web
+        scaled.replicas = 5
+        scaled.berth.proxy?.backups = 0
+        #expect(project.configHash(of: scaled) == project.configHash(of: web), "scaling replaces no instance")
         #expect(project.configHash(of: web) == (try dir.load()).configHash(of: web))
     }
 

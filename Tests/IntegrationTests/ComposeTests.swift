@@ -29,7 +29,7 @@ extension Containers {
             deinit { try? FileManager.default.removeItem(atPath: directory) }
         }
 
-        func composeText(web environment: String = "A=1") -> String {
+        func composeText(web environment: String = "A=1", replicas: Int = 2) -> String {
             """
             services:
               db:
@@ -45,7 +45,7 @@ extension Containers {
                 environment: [\(environment)]
                 volumes: ["dbdata:/data"]
                 depends_on: { db: { condition: service_healthy } }
-                deploy: { replicas: 2 }
+                deploy: { replicas: \(replicas) }
                 stop_grace_period: 1s
                 cgroup_parent: \(fixture.cgroupParent)
             volumes: { dbdata: {} }
@@ -113,6 +113,13 @@ extension Containers {
             #expect(after["shop-db-1"] == before["shop-db-1"])
             #expect(after["shop-web-1"] != nil && after["shop-web-1"] != before["shop-web-1"])
             #expect(try host.berth(["exec", "shop-web-1", "sh", "-c", "echo $A"]).output == "2")
+
+            // Scaled down: the extra instance goes, the others are kept.
+            try project.write(composeText(web: "A=2", replicas: 1))
+            let scaled = try host.berth(["compose", "-f", project.file, "-p", "shop", "up", "-d"], timeout: 120)
+            #expect(scaled.status == 0 && scaled.stderr.contains("Container shop-web-2 Removed"), "\(scaled.stderr)")
+            let afterScale = try ids(host, project.file)
+            #expect(afterScale.count == 2 && afterScale["shop-web-1"] == after["shop-web-1"], "\(afterScale)")
 
             // down keeps the named volume; down -v removes it.
             let down = try host.berth(["compose", "-f", project.file, "-p", "shop", "down"], timeout: 120)

@@ -56,8 +56,13 @@ extension ComposeProject {
 
     /// The hash of everything an instance of `service` is made from: the service as `config`
     /// prints it, and the names its network and volumes have on the host. FNV-1a, 64 bits.
+    /// The number of instances and `x-berth` (the proxy's business) are left out: scaling or
+    /// moving the proxy replaces no instance.
     public func configHash(of service: ServiceDefinition) -> String {
-        var text = JSON.serialize(service.json)
+        var made = service
+        made.replicas = 1
+        made.berth = BerthSettings()
+        var text = JSON.serialize(made.json)
         let network = model.networks.first { $0.key == service.network.name }?.name ?? ""
         text += Array("\n\(network)".utf8)
         for volume in model.volumes { text += Array("\n\(volume.key)=\(volume.name)".utf8) }
