@@ -36,10 +36,16 @@ struct ComposeOptions: Sendable {
     }
 
     /// The project, read and checked; its warnings (ignored keys, unset variables) go to stderr.
-    func load() throws -> ComposeProject {
+    /// With `byNameAlone`, `-p NAME` where no Compose file is found is the project of that
+    /// name (Docker Compose's `-p NAME down`).
+    func load(byNameAlone: Bool = false) throws -> ComposeProject {
         guard let cwd = getcwd(nil, 0) else { throw ContainerError.system("cannot read the current directory") }
         let workingDirectory = String(cString: cwd)
         free(cwd)
+        if byNameAlone, file == nil, let projectName,
+           !ComposeProject.defaultFileNames.contains(where: { access(workingDirectory + "/" + $0, F_OK) == 0 }) {
+            return try ComposeProject.named(projectName, workingDirectory: workingDirectory)
+        }
         let project = try ComposeProject.load(file: file, projectName: projectName,
                                               workingDirectory: workingDirectory,
                                               environment: ComposeProject.processEnvironment())
@@ -61,8 +67,8 @@ extension ComposeCommand {
     /// A malformed file is bad input: Docker's 125, as for a bad flag.
     static var failureCode: Int32 { 125 }
 
-    func composeEngine(_ global: GlobalOptions, _ compose: ComposeOptions) throws -> ComposeEngine {
-        let project = try compose.load()
+    func composeEngine(_ global: GlobalOptions, _ compose: ComposeOptions, byNameAlone: Bool = false) throws -> ComposeEngine {
+        let project = try compose.load(byNameAlone: byNameAlone)
         let engine = try global.engine()
         engine.tidy()
         return ComposeEngine(project: project, engine: engine)
@@ -132,7 +138,7 @@ struct ComposeDown: ComposeCommand {
     }
 
     func run() throws -> Int32 {
-        try composeEngine(global, compose).down(removingVolumes: volumes, progress: progressLine)
+        try composeEngine(global, compose, byNameAlone: true).down(removingVolumes: volumes, progress: progressLine)
         return 0
     }
 }
@@ -168,7 +174,7 @@ struct ComposePs: ComposeCommand {
     }
 
     func run() throws -> Int32 {
-        let compose = try composeEngine(global, compose)
+        let compose = try composeEngine(global, compose, byNameAlone: true)
         let engine = compose.engine
         let now = Int(time(nil))
         var table = Table(["SERVICE", "NAME", "IMAGE", "STATUS", "PORTS"])

@@ -128,7 +128,9 @@ extension Containers {
             #expect(!(try host.berth(["network", "ls"]).stdout.contains("shop_default")))
             #expect(try host.berth(["volume", "ls"]).stdout.contains("shop_dbdata"))
             #expect(try host.berth(["compose", "-f", project.file, "-p", "shop", "up", "-d"], timeout: 120).status == 0)
-            let downV = try host.berth(["compose", "-f", project.file, "-p", "shop", "down", "-v"], timeout: 120)
+            // -p alone, where there is no Compose file (the tests' directory), finds the project by its labels.
+            #expect(try host.berth(["compose", "-p", "shop", "ps"]).stdout.contains("shop-web-1"))
+            let downV = try host.berth(["compose", "-p", "shop", "down", "-v"], timeout: 120)
             #expect(downV.status == 0, "\(downV.stderr)")
             #expect(try host.berth(["ps", "-aq"]).output.isEmpty)
             #expect(!(try host.berth(["volume", "ls"]).stdout.contains("shop_dbdata")))

@@ -55,6 +55,17 @@ public struct ComposeProject: Sendable {
         return ComposeProject(name: name, file: path, directory: directory, model: model, warnings: warnings)
     }
 
+    /// A project known only by its name (`-p NAME` where there is no file): enough for what
+    /// finds the project's containers, networks and volumes by their labels (`down`, `ps`).
+    public static func named(_ name: String, workingDirectory: String) throws(BerthError) -> ComposeProject {
+        guard isValidProjectName(name) else {
+            throw BerthError(.invalidArgument, "invalid project name \"\(name)\": use lowercase letters, digits, '_' and '-', "
+                             + "starting with a letter or digit")
+        }
+        return ComposeProject(name: name, file: "", directory: workingDirectory,
+                              model: ComposeModel(services: [], networks: [], volumes: []), warnings: [])
+    }
+
     /// The file to read, absolute, and its name as errors show it (as given, or the default
     /// name found).
     static func locate(_ file: String?, in workingDirectory: String) throws(BerthError) -> (path: String, shown: String) {
