@@ -13,6 +13,8 @@ public enum YAMLReader {
     /// The document in `text`; an empty document is an empty mapping. `file` names the file in
     /// errors ("compose.yaml:7: ...").
     public static func read(_ text: [UInt8], file: String) throws(BerthError) -> YAMLNode {
+        // libyaml asserts that its input has an address, which an empty array need not have.
+        guard !text.isEmpty else { return YAMLNode(.mapping([]), line: 1) }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             throw BerthError(.systemError, "cannot start the YAML parser for \(file): out of memory")
