@@ -31,6 +31,10 @@ let package = Package(
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibarchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
+        // libyaml's parser, for Compose files: a C library of its own, not Yams (which needs
+        // Foundation and ICU).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
         // File-system calls Swift's Glibc module leaves out (xattrs, pipe2), for the layer code.
         .target(name: "CFileSystem", cSettings: strictC),
         // berth's one error type, which every module throws and the CLI prints as one sentence.
@@ -101,6 +105,13 @@ let package = Package(
                                                .unsafeFlags(["-ffreestanding", "-fno-stack-protector", "-fno-builtin"])],
                          linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-executable",
                                                           "-Xclang-linker", "-nostdlib"])]),
+        // Compose files (a YAML reader on libyaml that keeps lines, the compose-spec model) and
+        // their projects carried out through the engine's API: networks, volumes, services.
+        .target(
+            name: "Compose",
+            dependencies: ["BerthErrors", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
+            swiftSettings: strictSwift
+        ),
         // berth's command line, declared as data: no reflection and no Foundation, which cost
         // milliseconds and megabytes at every start (swift-argument-parser did both).
         .target(name: "CommandLineParsing", swiftSettings: strictSwift),
@@ -111,6 +122,7 @@ let package = Package(
                 "ImageStore",
                 "Containers",
                 "Network",
+                "Compose",
                 "JSON",
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +139,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "Containers", "BerthErrors", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",

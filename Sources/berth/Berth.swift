@@ -76,6 +76,11 @@ enum Berth {
         ("volume rm", RemoveVolumes.self),
         ("volume prune", PruneVolumes.self),
         ("completion", CompletionCommand.self),
+        ("compose up", ComposeUp.self),
+        ("compose down", ComposeDown.self),
+        ("compose ps", ComposePs.self),
+        ("compose logs", ComposeLogs.self),
+        ("compose config", ComposeConfig.self),
     ]
 
     static let spec = CommandSpec(
@@ -92,7 +97,7 @@ enum Berth {
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
             ContainerPorts.spec, CompletionCommand.spec,
-            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"),
+            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), ComposeOptions.spec,
         ]
     )
 
@@ -131,6 +136,10 @@ enum Berth {
                 throw UsageError("unknown command \"\(path)\" (see berth --help)")
             }
             if found == Run.self { return .run(try Run(global: global, command)) }
+            // compose's own options (-f, -p) are on the level between berth's and the command's.
+            if let composeCommand = found as? any ComposeCommand.Type, levels.count > 2 {
+                return .command(try composeCommand.init(global: global, compose: ComposeOptions(levels[levels.count - 2]), command))
+            }
             return .command(try found.init(global: global, command))
         }
     }

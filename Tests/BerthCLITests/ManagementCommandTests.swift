@@ -109,7 +109,7 @@ import Testing
             block.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
                 .compactMap { $0.split(separator: " ").first.map(String.init) }
         }
-        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system"])
+        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system", "compose"])
         let others = listed(commandsBlock)
         for name in ["run", "ps", "images", "info", "completion"] { #expect(others.contains(name)) }
         for hidden in ["monitor-start", "monitor-exit", "health-check"] {

@@ -111,7 +111,7 @@ extension ContainerEngine {
         var settings = ContainerSettings(
             image: image, hostname: hostname, user: request.user ?? defaults?.user ?? "", env: env, cmd: cmd,
             entrypoint: entrypoint, workingDir: request.workdir ?? defaults?.workingDir ?? "", tty: request.tty,
-            openStdin: request.interactive, stopSignal: defaults?.stopSignal)
+            openStdin: request.interactive, stopSignal: request.stopSignal ?? defaults?.stopSignal)
         settings.healthcheck = HealthCheck.resolved(image: defaults?.healthcheck, flags: request.healthCheck)
         settings.labels = request.labels
         return settings

@@ -68,6 +68,8 @@ public struct ContainerRequest: Sendable {
     public var command: [String] = []
     /// `--health-*` flags, each field over the image's HEALTHCHECK (zero and an empty test: not given).
     public var healthCheck: HealthCheck?
+    /// The signal `stop` sends first, over the image's StopSignal (Compose's `stop_signal`).
+    public var stopSignal: String?
 
     public init(root: Root, network: String = ContainerRequest.defaultNetwork) {
         self.root = root
