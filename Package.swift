@@ -84,6 +84,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Compose's proxied services: HAProxy driven through its runtime API, and deploys that
+        // move a service's instances to a new version without losing a request (issue 15).
+        .target(
+            name: "Compose",
+            dependencies: ["BerthErrors", "Containers", "Network", "FileSystem", "JSON"],
+            swiftSettings: strictSwift
+        ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs
         // its output (json-file) and execs berth's exit handler (issue 5). SwiftPM links it with
         // swiftc, which would add the Swift runtime (and libstdc++): 4-5 MiB of RSS per
@@ -110,8 +117,10 @@ let package = Package(
                 "Runtime",
                 "ImageStore",
                 "Containers",
+                "Compose",
                 "Network",
                 "JSON",
+                "FileSystem",
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
             ],

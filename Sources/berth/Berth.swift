@@ -76,6 +76,7 @@ enum Berth {
         ("volume rm", RemoveVolumes.self),
         ("volume prune", PruneVolumes.self),
         ("completion", CompletionCommand.self),
+        ("proxy-deploy", ProxyDeployCommand.self),
     ]
 
     static let spec = CommandSpec(
@@ -91,7 +92,7 @@ enum Berth {
             HealthCheckCommand.spec, StatsCommand.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
-            ContainerPorts.spec, CompletionCommand.spec,
+            ContainerPorts.spec, CompletionCommand.spec, ProxyDeployCommand.spec,
             noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"),
         ]
     )
