@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// Issue 15's zero-downtime deploys: a service of 2 actives and 2 backups (Fixtures/testapp.c)
+    /// behind the real HAProxy, in a stand-in host, under the open-loop load of
+    /// Fixtures/loadgen.c at 200 requests a second, through `berth proxy-deploy` (the engine's
+    /// calls on a service given as JSON). A request passes only with a complete 2xx.
+    @Suite("Deploys", .enabled(if: Host.hasNetworkTools && Host.hasHAProxy, "needs network tools and /usr/sbin/haproxy"))
+    struct Deploys {
+        let fixture = Fixture.shared
+
+        @Test("a deploy at 200 req/s: no failed request, and every request after it answered by the new version",
+              arguments: ["graceful", "die"])
+        func deployUnderLoad(sigterm: String) throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--sigterm", sigterm])
+            let v2 = try stage.spec("v2", app: ["--sigterm", sigterm])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 12)
+            Thread.sleep(forTimeInterval: 3)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy, app \(sigterm)s on SIGTERM", began: began, ended: ended)
+            #expect(result.sent > 2000, "\(result.summary)")
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(after.count > 200, "the load went on after the deploy")
+            #expect(after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            let status = try stage.proxy("status", v2)
+            #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
+        }
+
+        @Test("a new version that never listens: rolled back, the old one serving throughout, a non-zero result")
+        func neverHealthy() throws {
+            try rolledBack(["--boot-ms", "60000"], why: "did not pass GET /up")
+        }
+
+        @Test("a new version whose /up passes once then fails: never promoted, rolled back")
+        func flappingHealth() throws {
+            try rolledBack(["--fail-health-after", "1"], why: "checks did not see")
+        }
+
+        private func rolledBack(_ app: [String], why: String) throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let bad = try stage.spec("v2", app: app, startTimeout: 3)
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 10)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", bad)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            result.report("rolled-back deploy (\(app.joined(separator: " ")))", began: began, ended: ended)
+            #expect(deploy.status != 0)
+            #expect(deploy.stderr.contains("rolled back") && deploy.stderr.contains(why), "\(deploy.stderr)")
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            #expect(result.requests.allSatisfy { $0.version == "v1" || $0.result != "ok" }, "only v1 answered: \(result.summary)")
+            let status = try stage.proxy("status", v1)
+            #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
+            // The service's next deploy starts clean: no journal left.
+            #expect(!FileManager.default.fileExists(atPath: stage.host.root + "/compose/demo/journal/web.json"))
+        }
+
+        @Test("kill -9 of a serving instance: its requests retried elsewhere, none failed")
+        func killedInstance() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--delay-ms", "20"])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let status = try stage.proxy("status", v1)
+            let a1 = try #require(status.output.split(separator: "\n").first { $0.hasPrefix("a1 ") }?.split(separator: " ")[2])
+            let pid = try stage.host.berth(["inspect", "--format", "{{.State.Pid}}", String(a1)]).output
+            try #require(Int(pid) ?? 0 > 1, "a1's pid: \(pid)")
+            let load = try LoadRun(stage, seconds: 6)
+            Thread.sleep(forTimeInterval: 2)
+            let killed = LoadRun.nowMilliseconds
+            kill(pid_t(pid) ?? 0, SIGKILL)
+            let result = try load.finish()
+            result.report("kill -9 of a1", began: killed, ended: killed + 1000)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+        }
+    }
+}
+
+extension Host {
+    static let hasHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
+}
+
+/// A stand-in host with a project "demo" whose service "web" listens on 127.0.0.1:8080 there;
+/// `tearDown` takes the service down, ends HAProxy, and removes every container and both
+/// namespaces, also after a failure.
+struct DeployStage {
+    let host: StandInHost
+
+    init(_ fixture: Fixture) throws { host = try StandInHost(fixture) }
+
+    /// A service file for the app answering `version`: 2 actives, 2 backups, a 300 ms boot.
+    func spec(_ version: String, app: [String] = [], startTimeout: Int = 10) throws -> String {
+        let command = ["/bin/testapp", "--port", "3000", "--version", version, "--boot-ms", "300"] + app
+        let service: [String: Any] = [
+            "name": "web", "image": StandInHost.image, "command": command, "environment": [String](), "port": 3000,
+            "replicas": 2, "backups": 2, "healthPath": "/up",
+            "healthcheck": ["test": [String](), "intervalMilliseconds": 100, "timeoutMilliseconds": 1000, "retries": 3],
+            "stopGracePeriod": 10, "startTimeout": startTimeout, "network": "webnet",
+            "proxy": ["address": "127.0.0.1", "port": 8080], "cgroupParent": host.fixture.cgroupParent,
+        ]
+        let path = host.root + "/web-\(version)-\(UUID().uuidString.prefix(6)).json"
+        try JSONSerialization.data(withJSONObject: service).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func proxy(_ action: String, _ spec: String, timeout: Double = 120) throws -> Command.Result {
+        try host.berth(["proxy-deploy", action, "demo", spec], timeout: timeout)
+    }
+
+    func tearDown() {
+        if let spec = try? self.spec("down") { _ = try? proxy("down", spec, timeout: 60) }
+        // Whatever the down left: HAProxy's master (its workers end with it) by its pid file.
+        if let text = try? String(contentsOfFile: host.root + "/compose/demo/haproxy.pid", encoding: .utf8),
+           let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+            _ = try? Command.run("/bin/sh", ["-c", "kill -TERM \(pid); sleep 1; pkill -KILL -P \(pid); kill -KILL \(pid)"])
+        }
+        host.remove()
+    }
+}
+
+/// One run of the load generator in the stand-in host against the proxy, in the background.
+struct LoadRun {
+    let process: Process
+    let output: Pipe
+    let records: String
+    let seconds: Int
+
+    static var nowMilliseconds: Double { Date().timeIntervalSince1970 * 1000 }
+
+    init(_ stage: DeployStage, rate: Int = 200, seconds: Int) throws {
+        self.seconds = seconds
+        records = stage.host.root + "/load-\(UUID().uuidString.prefix(6)).txt"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["--net=/run/netns/\(stage.host.name)", stage.host.fixture.loadgen, "127.0.0.1", "8080",
+                             String(rate), String(seconds), "3000", records]
+        output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    /// Waits for the run's end (its own bound, and 10 s more here) and reads what it recorded.
+    func finish() throws -> LoadResult {
+        let deadline = Date().addingTimeInterval(Double(seconds) + 10)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let summary = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        let requests = lines.compactMap { line -> LoadResult.Request? in
+            let f = line.split(separator: " ")
+            guard f.count == 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
+            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: String(f[4]))
+        }
+        return LoadResult(summary: summary.trimmingCharacters(in: .whitespacesAndNewlines), requests: requests)
+    }
+}
+
+struct LoadResult {
+    struct Request {
+        /// When it was scheduled (Unix ms), its latency from then (ms), "ok" or the failure's kind.
+        let at: Double
+        let latency: Double
+        let result: String
+        let version: String
+    }
+
+    let summary: String
+    let requests: [Request]
+
+    var sent: Int { requests.count }
+    var failed: Int { requests.filter { $0.result != "ok" }.count }
+    /// The failures, by kind and time.
+    var failures: [String] { requests.filter { $0.result != "ok" }.prefix(10).map { "\($0.result)@\(Int($0.at))" } }
+
+    func p99(_ range: ClosedRange<Double>) -> Double {
+        let latencies = requests.filter { range.contains($0.at) && $0.result == "ok" }.map(\.latency).sorted()
+        return latencies.isEmpty ? 0 : latencies[latencies.count * 99 / 100]
+    }
+
+    /// The figures issue 15 asks for, in the test's output.
+    func report(_ what: String, began: Double, ended: Double) {
+        let first = requests.first?.at ?? began
+        let steady = p99(first...began), during = p99(began...ended)
+        func ms(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }
+        print("\(what): cycle \(Int(ended - began)) ms; p99 steady \(ms(steady)) ms, during \(ms(during)) ms; \(summary)")
+    }
+}
