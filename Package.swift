@@ -136,6 +136,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",

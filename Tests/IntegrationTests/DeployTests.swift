@@ -36,6 +36,64 @@ extension Containers {
             #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
         }
 
+        @Test("requests of 1.5 s across a deploy: each drain waits for them, none cut")
+        func slowRequests() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--delay-ms", "1500"])
+            let v2 = try stage.spec("v2", app: ["--delay-ms", "1500"])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 14)
+            Thread.sleep(forTimeInterval: 3)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy with 1.5 s requests", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+        }
+
+        @Test("berth killed mid-deploy: the next deploy puts the slots back, then finishes; no failed request")
+        func killedMidDeploy() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let v2 = try stage.spec("v2")
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 16)
+            Thread.sleep(forTimeInterval: 2)
+            let first = Process()
+            first.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            first.arguments = ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root,
+                               "proxy-deploy", "deploy", "demo", v2]
+            first.standardOutput = FileHandle.nullDevice
+            first.standardError = FileHandle.nullDevice
+            try first.run()
+            // In the middle of the backups' cycle (it takes 1-2 s).
+            Thread.sleep(forTimeInterval: 0.8)
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let journal = stage.host.root + "/compose/demo/journal/web.json"
+            #expect(FileManager.default.fileExists(atPath: journal), "the killed deploy left its journal")
+            let began = LoadRun.nowMilliseconds
+            let again = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(again.status == 0, "\(again.stderr)")
+            result.report("deploy after a killed one", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            let containers = try stage.host.berth(["ps", "-q"]).output.split(separator: "\n")
+            #expect(containers.count == 4, "one container per slot, no orphan: \(containers)")
+        }
+
         @Test("a new version that never listens: rolled back, the old one serving throughout, a non-zero result")
         func neverHealthy() throws {
             try rolledBack(["--boot-ms", "60000"], why: "did not pass GET /up")

@@ -147,6 +147,12 @@ public struct ProxyDeployer: Sendable {
             guard let id = slot.container, instances.isRunning(id), slot.version == journal.from else { return true }
             return stats.first { $0.proxy == record.service.name && $0.server == slot.server }?.status != "UP"
         }
+        // A berth killed between starting an instance and recording it left a container no slot names.
+        let known = Set(record.slots.compactMap(\.container))
+        for orphan in engine.list() where orphan.config.labels["berth.compose.project"] == directory.project
+            && orphan.config.labels["berth.compose.service"] == record.service.name && !known.contains(orphan.id) {
+            instances.stop(orphan.id, signal: nil, grace: 0)
+        }
         try moveGroup(broken, of: &record, to: journal.from, journal: &journal)
         record.service = journal.from
         try directory.write(record)

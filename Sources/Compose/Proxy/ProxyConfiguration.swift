@@ -26,7 +26,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
             "",
             "defaults",
             "    mode http",
-            "    timeout connect 2s",
+            // Instances are on a local bridge: a connection not made in 500 ms is to a gone
+            // instance (its address answers no ARP), and is retried on another at once.
+            "    timeout connect 500ms",
             "    timeout client 60s",
             "    timeout server 60s",
             "    timeout queue 10s",
