@@ -36,6 +36,68 @@ extension Containers {
             #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
         }
 
+        @Test("10 deploys in a row at 200 req/s: no failed request, the last version answering at the end")
+        func consecutiveDeploys() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 45)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            var cycles: [Int] = []
+            for n in 2...11 {
+                let start = LoadRun.nowMilliseconds
+                let deploy = try stage.proxy("deploy", try stage.spec("v\(n)"))
+                #expect(deploy.status == 0, "deploy \(n): \(deploy.stderr)")
+                cycles.append(Int(LoadRun.nowMilliseconds - start))
+                guard deploy.status == 0 else { break }
+            }
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            result.report("10 deploys (cycles \(cycles) ms)", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v11" }, "after the deploys: \(Set(after.map(\.version)))")
+        }
+
+        @Test("a new version that boots in 5 s: the old one serves until it is up, no failed request")
+        func slowBoot() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 20)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", try stage.spec("v2", app: ["--boot-ms", "5000"], startTimeout: 15))
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy of a 5 s boot", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+        }
+
+        @Test("a listen port already taken: up fails in one line, and no instance is left running")
+        func portTaken() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let squatter = try stage.host.shell("\(stage.host.fixture.rootfs)/bin/testapp --port 8080 >/dev/null 2>&1 & echo $!")
+            defer { _ = try? Command.run("/bin/kill", ["-KILL", squatter.output]) }
+            #expect(try waitForListener(stage))
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            #expect(up.status != 0)
+            #expect(up.stderr.contains("HAProxy did not start") && up.stderr.contains("8080"), "\(up.stderr)")
+            #expect(up.stderr.split(separator: "\n").count == 1, "\(up.stderr)")
+            #expect(try stage.host.berth(["ps", "-aq"]).output.isEmpty, "no instance left")
+        }
+
+        private func waitForListener(_ stage: DeployStage) throws -> Bool {
+            try eventually(within: 5) { try stage.host.shell("grep -q ':1F90 ' /proc/net/tcp").status == 0 }
+        }
+
         @Test("requests of 1.5 s across a deploy: each drain waits for them, none cut")
         func slowRequests() throws {
             let stage = try DeployStage(fixture)

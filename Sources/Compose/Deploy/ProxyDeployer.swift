@@ -38,6 +38,8 @@ public struct ProxyDeployer: Sendable {
     /// a deploy.
     public func up(_ service: ProxiedService) throws {
         try check(service)
+        // Before any instance starts: nothing to undo when HAProxy is not there.
+        try directory.proxy.checkInstalled()
         try directory.whileLocked("service-\(service.name)") {
             var record = try directory.record(service.name) ?? ServiceRecord(service: service)
             if record.service != service, record.slots.contains(where: { $0.container != nil }) {

@@ -45,9 +45,7 @@ public struct ProxyProcess: Sendable {
     /// running one reload it when `reload` (its listening sockets pass to the new worker; the
     /// old one finishes its sessions). Returns once the admin socket answers.
     public func apply(_ configuration: ProxyConfiguration, reload: Bool) throws {
-        guard access(executable, X_OK) == 0 else {
-            throw ProxyError(.notFound, "HAProxy is not installed (\(executable) is missing): install Debian's haproxy package")
-        }
+        try checkInstalled()
         try write(configuration)
         if let pid = runningPid {
             guard reload else { return }
@@ -78,10 +76,15 @@ public struct ProxyProcess: Sendable {
         try start()
     }
 
-    private func start() throws {
+    /// One clear error when HAProxy is missing.
+    public func checkInstalled() throws {
         guard access(executable, X_OK) == 0 else {
             throw ProxyError(.notFound, "HAProxy is not installed (\(executable) is missing): install Debian's haproxy package")
         }
+    }
+
+    private func start() throws {
+        try checkInstalled()
         unlink(socketPath)
         let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw ProxyError.system("cannot open \(logPath)") }
