@@ -3,14 +3,14 @@ import Compose
 import FileSystem
 import JSON
 
-/// `berth proxy-deploy up|deploy|down|status PROJECT SERVICE.json`: the deploy engine on a
+/// `berth proxy-deploy up|deploy|rollback|down|status PROJECT SERVICE.json`: the deploy engine on a
 /// service given as JSON (a `ProxiedService`), for the integration tests, which must run it
 /// inside a network namespace of their own, until `compose up` and `compose deploy` map a
 /// compose file onto the same calls. Hidden: not a user's command.
 struct ProxyDeployCommand: BerthCommand {
     static let spec = CommandSpec(
         name: "proxy-deploy", abstract: "Run the proxied-service engine on a service given as JSON (tests).",
-        usage: "up|deploy|down|status PROJECT SERVICE.json", hidden: true)
+        usage: "up|deploy|rollback|down|status PROJECT SERVICE.json", hidden: true)
 
     let global: GlobalOptions
     let action: String
@@ -19,8 +19,8 @@ struct ProxyDeployCommand: BerthCommand {
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
-        guard parsed.positionals.count == 3, ["up", "deploy", "down", "status"].contains(parsed.positionals[0]) else {
-            throw UsageError("proxy-deploy takes up|deploy|down|status, a project and a service's JSON file")
+        guard parsed.positionals.count == 3, ["up", "deploy", "rollback", "down", "status"].contains(parsed.positionals[0]) else {
+            throw UsageError("proxy-deploy takes up|deploy|rollback|down|status, a project and a service's JSON file")
         }
         action = parsed.positionals[0]
         project = parsed.positionals[1]
@@ -36,6 +36,9 @@ struct ProxyDeployCommand: BerthCommand {
         case "deploy":
             let outcome = try deployer.deploy(service)
             Output.print("deployed \(outcome.service): \(outcome.fromImage) -> \(outcome.toImage) in \(outcome.milliseconds) ms")
+        case "rollback":
+            let outcome = try deployer.rollback(service.name)
+            Output.print("rolled back \(outcome.service): \(outcome.fromImage) -> \(outcome.toImage) in \(outcome.milliseconds) ms")
         case "down":
             try deployer.down(service.name)
         default:

@@ -156,6 +156,46 @@ extension Containers {
             #expect(containers.count == 4, "one container per slot, no orphan: \(containers)")
         }
 
+        @Test("rollback after a deploy: back to the old version the same careful way, no failed request")
+        func rollback() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 12)
+            Thread.sleep(forTimeInterval: 1)
+            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            let began = LoadRun.nowMilliseconds
+            let back = try stage.proxy("rollback", v1)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(back.status == 0, "\(back.stderr)")
+            result.report("rollback", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v1" }, "after the rollback: \(Set(after.map(\.version)))")
+        }
+
+        @Test("HAProxy killed: the next deploy starts it again from the configuration berth wrote, and goes on")
+        func proxyRestarted() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let pidFile = stage.host.root + "/compose/demo/haproxy.pid"
+            let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try Command.run("/bin/sh", ["-c", "pkill -KILL -P \(pid); kill -KILL \(pid)"])
+            #expect(try eventually(within: 5) { try stage.host.shell("grep -q ':1F90 ' /proc/net/tcp").status != 0 })
+            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
+            try #require(deploy.status == 0, "\(deploy.stderr)")
+            let answer = try stage.host.shell("for i in 1 2 3 4; do wget -qO- http://127.0.0.1:8080/; done")
+            #expect(answer.output.split(separator: "\n") == ["v2", "v2", "v2", "v2"], "\(answer.stdout)\(answer.stderr)")
+            let newPid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(newPid != pid)
+        }
+
         @Test("a new version that never listens: rolled back, the old one serving throughout, a non-zero result")
         func neverHealthy() throws {
             try rolledBack(["--boot-ms", "60000"], why: "did not pass GET /up")

@@ -132,10 +132,23 @@ public struct ProxyDeployer: Sendable {
                 }
             }
             record.service = target
+            record.previous = from
             try directory.write(record)
             unlink(directory.journalPath(target.name))
             return Outcome(service: target.name, fromImage: from.image, toImage: target.image, milliseconds: Clock.now - began)
         }
+    }
+
+    /// Moves the service back to the version its last deploy replaced, by the same careful
+    /// cycle (a cold start of the old version: the replaced instances are not kept yet).
+    public func rollback(_ name: String) throws -> Outcome {
+        guard let record = try directory.record(name) else {
+            throw ProxyError(.notFound, "service \(name) is not up in project \(directory.project)")
+        }
+        guard let previous = record.previous else {
+            throw ProxyError(.invalidState, "service \(name) has no earlier version to roll back to: it was never deployed")
+        }
+        return try deploy(previous)
     }
 
     /// Finishes what a killed deploy left: every slot that is not running its journal's old

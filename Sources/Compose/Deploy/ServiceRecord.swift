@@ -11,6 +11,8 @@ import Glibc
 public struct ServiceRecord: Codable, Sendable, Equatable {
     public var service: ProxiedService
     public var slots: [Slot]
+    /// The version the last deploy moved away from: what `rollback` goes back to.
+    public var previous: ProxiedService?
 
     /// One server slot: `a1`…`aN` are the actives, `b1`…`bN` the backups.
     public struct Slot: Codable, Sendable, Equatable {

@@ -30,13 +30,17 @@ public struct ProxyProcess: Sendable {
     public var logPath: String { directory + "/haproxy.log" }
     public var admin: ProxyAdminSocket { ProxyAdminSocket(path: socketPath) }
 
-    /// The master's pid when it runs (the pid file names a live haproxy process).
+    /// The master's pid when it runs (the pid file names a live haproxy process). A killed
+    /// master whose parent is an init that does not reap stays a zombie: that is no proxy.
     public var runningPid: pid_t? {
         guard let bytes = try? FileIO.readFile(pidPath),
               let pid = pid_t(String(decoding: bytes, as: UTF8.self).trimmed), pid > 0,
-              kill(pid, 0) == 0,
-              let comm = try? FileIO.readFile("/proc/\(pid)/comm"),
-              String(decoding: comm, as: UTF8.self).trimmed == "haproxy"
+              let stat = try? FileIO.readFile("/proc/\(pid)/stat")
+        else { return nil }
+        // "PID (COMM) STATE ...": the name may hold spaces and parentheses, the state follows the last ")".
+        let text = String(decoding: stat, as: UTF8.self)
+        guard let end = text.lastIndex(of: ")"), String(text[text.index(after: end)...]).trimmed.first != "Z",
+              text.hasPrefix("\(pid) (haproxy)")
         else { return nil }
         return pid
     }
