@@ -193,13 +193,17 @@ public struct ProxyDeployer: Sendable {
         for index in group where record.slots[index].address != nil && record.slots[index].container != nil {
             try admin.setState(backend: backend, server: record.slots[index].server, .drain)
         }
-        _ = try? waitForStats(servers, of: record.service, within: version.stopGracePeriod) { $0.sessions + $0.queued == 0 }
+        // Bounded by the grace period, and not an error past it: maint lets the requests still in
+        // flight finish, and the stop below gives them the grace period again before SIGKILL.
+        let grace = group.compactMap { record.slots[$0].version?.stopGracePeriod }.max() ?? version.stopGracePeriod
+        _ = try? waitForStats(servers, of: record.service, within: grace) { $0.sessions + $0.queued == 0 }
         step("maint")
         for index in group { try admin.setState(backend: backend, server: record.slots[index].server, .maint) }
         step("stop")
         for index in group {
             if let id = record.slots[index].container {
-                instances.stop(id, signal: record.slots[index].version?.stopSignal, grace: version.stopGracePeriod)
+                instances.stop(id, signal: record.slots[index].version?.stopSignal,
+                               grace: record.slots[index].version?.stopGracePeriod ?? version.stopGracePeriod)
             }
             record.slots[index].container = nil
             record.slots[index].version = nil
