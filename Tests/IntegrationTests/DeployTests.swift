@@ -196,6 +196,61 @@ extension Containers {
             #expect(newPid != pid)
         }
 
+        @Test("two services on one HAProxy: the second's up reloads it without a failed request, and both deploy at once")
+        func twoServices() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let web = try stage.proxy("up", try stage.spec("v1"))
+            try #require(web.status == 0, "\(web.stderr)")
+            let webLoad = try LoadRun(stage, rate: 100, seconds: 14)
+            Thread.sleep(forTimeInterval: 1)
+            let api = try stage.proxy("up", try stage.spec("v1", name: "api", listen: 8081))
+            try #require(api.status == 0, "\(api.stderr)")
+            let apiLoad = try LoadRun(stage, rate: 100, seconds: 11, port: 8081)
+            Thread.sleep(forTimeInterval: 1.5)
+            let webV2 = try stage.spec("v2"), apiV2 = try stage.spec("v2", name: "api", listen: 8081)
+            let began = LoadRun.nowMilliseconds
+            // Both deploys at once: each holds only its own service's lock.
+            nonisolated(unsafe) var apiDeploy: Command.Result?
+            let apiDone = DispatchSemaphore(value: 0)
+            Thread {
+                apiDeploy = try? stage.proxy("deploy", apiV2)
+                apiDone.signal()
+            }.start()
+            let webDeploy = try stage.proxy("deploy", webV2)
+            #expect(apiDone.wait(timeout: .now() + 120) == .success, "api's deploy ended")
+            let ended = LoadRun.nowMilliseconds
+            let webResult = try webLoad.finish(), apiResult = try apiLoad.finish()
+            #expect(webDeploy.status == 0, "\(webDeploy.stderr)")
+            #expect(apiDeploy?.status == 0, "\(apiDeploy?.stderr ?? "")")
+            webResult.report("web, with api's up and deploy beside it", began: began, ended: ended)
+            apiResult.report("api, deployed with web", began: began, ended: ended)
+            #expect(webResult.failed == 0, "\(webResult.summary) \(webResult.failures)")
+            #expect(apiResult.failed == 0, "\(apiResult.summary) \(apiResult.failures)")
+            for result in [webResult, apiResult] {
+                let after = result.requests.filter { $0.at > ended }
+                #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after: \(Set(after.map(\.version)))")
+            }
+        }
+
+        @Test("up again adopts the running instances; up of another version is refused (that is a deploy)")
+        func upAgain() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let first = try stage.proxy("up", v1)
+            try #require(first.status == 0, "\(first.stderr)")
+            let before = try stage.proxy("status", v1).output
+            let again = try stage.proxy("up", v1)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try stage.proxy("status", v1).output == before, "the same containers at the same addresses")
+            let other = try stage.proxy("up", try stage.spec("v2"))
+            #expect(other.status != 0 && other.stderr.contains("deploy the new version"), "\(other.stderr)")
+            #expect(try stage.proxy("status", v1).output == before, "untouched")
+            let notUp = try stage.proxy("deploy", try stage.spec("v2", name: "api", listen: 8081))
+            #expect(notUp.status != 0 && notUp.stderr.contains("is not up"), "\(notUp.stderr)")
+        }
+
         @Test("a new version that never listens: rolled back, the old one serving throughout, a non-zero result")
         func neverHealthy() throws {
             try rolledBack(["--boot-ms", "60000"], why: "did not pass GET /up")
@@ -265,16 +320,17 @@ struct DeployStage {
     init(_ fixture: Fixture) throws { host = try StandInHost(fixture) }
 
     /// A service file for the app answering `version`: 2 actives, 2 backups, a 300 ms boot.
-    func spec(_ version: String, app: [String] = [], startTimeout: Int = 10) throws -> String {
+    func spec(_ version: String, app: [String] = [], startTimeout: Int = 10, name: String = "web",
+              listen: Int = 8080) throws -> String {
         let command = ["/bin/testapp", "--port", "3000", "--version", version, "--boot-ms", "300"] + app
         let service: [String: Any] = [
-            "name": "web", "image": StandInHost.image, "command": command, "environment": [String](), "port": 3000,
+            "name": name, "image": StandInHost.image, "command": command, "environment": [String](), "port": 3000,
             "replicas": 2, "backups": 2, "healthPath": "/up",
             "healthcheck": ["test": [String](), "intervalMilliseconds": 100, "timeoutMilliseconds": 1000, "retries": 3],
             "stopGracePeriod": 10, "startTimeout": startTimeout, "network": "webnet",
-            "proxy": ["address": "127.0.0.1", "port": 8080], "cgroupParent": host.fixture.cgroupParent,
+            "proxy": ["address": "127.0.0.1", "port": listen], "cgroupParent": host.fixture.cgroupParent,
         ]
-        let path = host.root + "/web-\(version)-\(UUID().uuidString.prefix(6)).json"
+        let path = host.root + "/\(name)-\(version)-\(UUID().uuidString.prefix(6)).json"
         try JSONSerialization.data(withJSONObject: service).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -284,7 +340,9 @@ struct DeployStage {
     }
 
     func tearDown() {
-        if let spec = try? self.spec("down") { _ = try? proxy("down", spec, timeout: 60) }
+        for name in ["api", "web"] {
+            if let spec = try? self.spec("down", name: name) { _ = try? proxy("down", spec, timeout: 60) }
+        }
         // Whatever the down left: HAProxy's master (its workers end with it) by its pid file.
         if let text = try? String(contentsOfFile: host.root + "/compose/demo/haproxy.pid", encoding: .utf8),
            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
@@ -303,12 +361,12 @@ struct LoadRun {
 
     static var nowMilliseconds: Double { Date().timeIntervalSince1970 * 1000 }
 
-    init(_ stage: DeployStage, rate: Int = 200, seconds: Int) throws {
+    init(_ stage: DeployStage, rate: Int = 200, seconds: Int, port: Int = 8080) throws {
         self.seconds = seconds
         records = stage.host.root + "/load-\(UUID().uuidString.prefix(6)).txt"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = ["--net=/run/netns/\(stage.host.name)", stage.host.fixture.loadgen, "127.0.0.1", "8080",
+        process.arguments = ["--net=/run/netns/\(stage.host.name)", stage.host.fixture.loadgen, "127.0.0.1", String(port),
                              String(rate), String(seconds), "3000", records]
         output = Pipe()
         process.standardOutput = output

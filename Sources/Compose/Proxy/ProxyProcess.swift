@@ -53,10 +53,14 @@ public struct ProxyProcess: Sendable {
         try write(configuration)
         if let pid = runningPid {
             guard reload else { return }
-            let before = try? admin.send("show info")
+            let before = workerPid()
             guard kill(pid, SIGUSR2) == 0 else { throw ProxyError.system("cannot signal HAProxy (pid \(pid)) to reload") }
-            // The new worker answers with a new pid on the socket.
-            try waitForSocket { answer in answer != before && configuration.backends.allSatisfy { b in answer.contains(b.name) } }
+            // The new worker answers on the socket with its own pid, and has every backend.
+            try waitForSocket {
+                guard let now = workerPid(), now != before else { return false }
+                let names = Set(((try? admin.stats()) ?? []).map(\.proxy))
+                return configuration.backends.allSatisfy { names.contains($0.name) }
+            }
             return
         }
         try start()
@@ -118,14 +122,20 @@ public struct ProxyProcess: Sendable {
         guard status == 0 else {
             throw ProxyError(.invalidArgument, "HAProxy did not start: \(lastLines(of: logPath))")
         }
-        try waitForSocket { $0.contains("Pid:") }
+        try waitForSocket { workerPid() != nil }
     }
 
-    /// Waits (5 s at most) until `show info` answers what `accepts` wants.
-    private func waitForSocket(_ accepts: (String) -> Bool) throws {
+    /// The pid of the worker that answers on the admin socket (`show info`'s "Pid:").
+    private func workerPid() -> String? {
+        guard let info = try? admin.send("show info") else { return nil }
+        return info.split(separator: "\n").first { $0.hasPrefix("Pid:") }.map { String($0.dropFirst(4)).trimmed }
+    }
+
+    /// Waits (5 s at most) until `ready` holds.
+    private func waitForSocket(_ ready: () -> Bool) throws {
         let deadline = Clock.now + 5_000
         while Clock.now < deadline {
-            if let answer = try? admin.send("show info"), accepts(answer) { return }
+            if ready() { return }
             Clock.sleep(milliseconds: 20)
         }
         throw ProxyError(.systemError, "HAProxy started but its admin socket \(socketPath) does not answer: "
