@@ -106,7 +106,9 @@ let package = Package(
                          linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-executable",
                                                           "-Xclang-linker", "-nostdlib"])]),
         // Compose files (a YAML reader on libyaml that keeps lines, the compose-spec model) and
-        // their projects carried out through the engine's API: networks, volumes, services.
+        // their projects carried out through the engine's API: networks, volumes, services; and
+        // proxied services: HAProxy driven through its runtime API, and deploys that move a
+        // service's instances to a new version without losing a request (issue 15).
         .target(
             name: "Compose",
             dependencies: ["BerthErrors", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
@@ -124,6 +126,7 @@ let package = Package(
                 "Network",
                 "Compose",
                 "JSON",
+                "FileSystem",
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
             ],

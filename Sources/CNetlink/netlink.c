@@ -209,7 +209,8 @@ int berth_bridge_create(int sock, const char *name, unsigned mtu) {
     return transact(sock, &r);
 }
 
-int berth_veth_create(int sock, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu) {
+int berth_veth_create(int sock, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
+                      const uint8_t *peer_mac) {
     struct request r;
     if (link_message(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0) < 0) return -ENOBUFS;
     if (put_string(&r, IFLA_IFNAME, host_name) < 0 || (mtu && put_u32(&r, IFLA_MTU, mtu) < 0)) return -ENOBUFS;
@@ -220,6 +221,7 @@ int berth_veth_create(int sock, const char *host_name, const char *peer_name, in
     peer->ifi_family = AF_UNSPEC;
     if (put_string(&r, IFLA_IFNAME, peer_name) < 0 || (mtu && put_u32(&r, IFLA_MTU, mtu) < 0)) return -ENOBUFS;
     if (peer_netns_fd >= 0 && put_u32(&r, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd) < 0) return -ENOBUFS;
+    if (peer_mac && put_attribute(&r, IFLA_ADDRESS, peer_mac, 6) < 0) return -ENOBUFS;
     end_nest(&r);
     end_nest(&r);
     end_nest(&r);

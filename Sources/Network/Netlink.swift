@@ -46,8 +46,15 @@ final class Netlink: Sendable {
         return true
     }
 
-    func createVeth(_ hostName: String, peer: String, peerNamespace: Int32, mtu: UInt32) throws {
-        try check(berth_veth_create(fd, hostName, peer, peerNamespace, mtu), "create the veth pair \(hostName)")
+    /// `peerAddress`: the peer's hardware address (nil: a random one).
+    func createVeth(_ hostName: String, peer: String, peerNamespace: Int32, mtu: UInt32, peerAddress: [UInt8]? = nil) throws {
+        let rc: Int32
+        if let mac = peerAddress {
+            rc = mac.withUnsafeBufferPointer { berth_veth_create(fd, hostName, peer, peerNamespace, mtu, $0.baseAddress) }
+        } else {
+            rc = berth_veth_create(fd, hostName, peer, peerNamespace, mtu, nil)
+        }
+        try check(rc, "create the veth pair \(hostName)")
     }
 
     func setLink(_ index: Int32, master: Int32 = 0, up: Bool, name: String) throws {

@@ -245,7 +245,13 @@ public struct Networking: Sendable {
     private func connect(_ lease: Lease, bridge: Int32, netns: Int32, prefixLength: Int, gateway: IPv4Address, mtu: UInt32,
                          host: Netlink) throws {
         _ = try? host.deleteLink(lease.veth)   // a leftover of an earlier start of this container
-        try host.createVeth(lease.veth, peer: "eth0", peerNamespace: netns, mtu: mtu)
+        // Docker's rule, 02:42 then the IPv4 address: an address given again (a deploy's new
+        // instance, moments after the old one's end) comes with the same hardware address, so
+        // the host's and the other members' neighbour entries for it stay true. A random one
+        // left them pointing at the gone container for seconds (until the entry's probes fail).
+        let v = lease.address.value
+        let mac: [UInt8] = [0x02, 0x42, UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
+        try host.createVeth(lease.veth, peer: "eth0", peerNamespace: netns, mtu: mtu, peerAddress: mac)
         guard let hostEnd = try host.linkIndex(lease.veth) else {
             throw NetworkError(.systemError, "the veth \(lease.veth) vanished as it was made")
         }

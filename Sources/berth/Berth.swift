@@ -81,6 +81,7 @@ enum Berth {
         ("compose ps", ComposePs.self),
         ("compose logs", ComposeLogs.self),
         ("compose config", ComposeConfig.self),
+        ("proxy-deploy", ProxyDeployCommand.self),
     ]
 
     static let spec = CommandSpec(
@@ -96,7 +97,7 @@ enum Berth {
             HealthCheckCommand.spec, StatsCommand.spec,
             ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
-            ContainerPorts.spec, CompletionCommand.spec,
+            ContainerPorts.spec, CompletionCommand.spec, ProxyDeployCommand.spec,
             noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), ComposeOptions.spec,
         ]
     )

@@ -23,8 +23,10 @@ int berth_link_index(int sock, const char *name);
 // A bridge named `name` (EEXIST when it is there).
 int berth_bridge_create(int sock, const char *name, unsigned mtu);
 
-// A veth pair: `host_name` stays here, its peer `peer_name` is created in `peer_netns_fd`.
-int berth_veth_create(int sock, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu);
+// A veth pair: `host_name` stays here, its peer `peer_name` is created in `peer_netns_fd` with
+// the hardware address `peer_mac` (6 bytes; NULL: the kernel's random one).
+int berth_veth_create(int sock, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
+                      const uint8_t *peer_mac);
 
 // Puts link `index` under `master_index` (0: leave it) and sets it up (or down).
 int berth_link_set(int sock, int index, int master_index, int up);

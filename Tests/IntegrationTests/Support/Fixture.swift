@@ -47,13 +47,18 @@ final class Fixture: Sendable {
             // Generous: in the emulated VM on a busy host, the 269 applet links alone took over a minute.
             let built = try Command.run("/bin/bash", [script, rootfs], timeout: 600)
             guard built.status == 0 else { return "busybox.sh failed (status \(built.status)): \(built.stderr)" }
-            // The payload, and the escape-attempt suite (EscapeTests).
-            for program in ["payload", "escape"] {
+            // The payload, the escape-attempt suite (EscapeTests) and the deploy tests' web app.
+            for program in ["payload", "escape", "testapp"] {
                 let source = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/\(program).c").path
                 let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", rootfs + "/bin/" + program, source],
                                          timeout: 600)
                 guard cc.status == 0 else { return "building the \(program) failed: \(cc.stderr)" }
             }
+            // The deploy tests' load generator runs on the (stand-in) host, not in a container.
+            let loadgen = repository.appendingPathComponent("Tests/IntegrationTests/Fixtures/loadgen.c").path
+            let cc = try Command.run("/usr/bin/gcc", ["-static", "-O2", "-o", workspace.appendingPathComponent("loadgen").path, loadgen],
+                                     timeout: 600)
+            guard cc.status == 0 else { return "building the load generator failed: \(cc.stderr)" }
             return nil
         } catch {
             return "fixture setup failed: \(error)"
@@ -68,6 +73,9 @@ final class Fixture: Sendable {
             rmdir(base + "/" + fixture.cgroupParent)
         }
     }
+
+    /// The deploy tests' open-loop load generator (Fixtures/loadgen.c), built static.
+    var loadgen: String { workspace.appendingPathComponent("loadgen").path }
 
     /// A fresh state root for one test.
     func makeStateRoot() throws -> String {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# deploy.sh [--runs N] [--quick] — issue 15's deploy figures: a service of 2 actives and 2 backups
+# (Tests/IntegrationTests/Fixtures/testapp.c, 300 ms boot) behind HAProxy, N deploys in a row
+# under the open-loop load of Fixtures/loadgen.c at 200 req/s (keep-alive and new connections
+# mixed). Prints each cycle's time and their median (goal: at most 4 s), p99 in the steady
+# state and during the cycles (goal: within 1.5x), and the failed requests (must be 0).
+#
+# Runs in a network namespace of its own (a stand-in host: only lo), so neither berth's bridge
+# nor HAProxy's listener touches the host's network. Drives the engine through the hidden
+# `berth proxy-deploy` (a service as JSON) until `compose deploy` is wired.
+#
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
+set -euo pipefail
+
+BENCH_NAME=deploy.sh
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    echo "usage: $0 [--runs N] [--quick]" >&2
+    echo "  --runs N   deploys in a row (default 10)" >&2
+    echo "  --quick    smoke run for CI: 2 deploys" >&2
+    exit 2
+}
+
+ARGS=("$@")
+bench_parse_runs 10 0 "$@"
+[[ $QUICK -eq 0 ]] || RUNS=2
+[[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, cgroups, mounts, networks)"
+bench_locate_berth
+[[ $RUNS -le 30 ]] || die "--runs: at most 30 deploys (the load is bounded to 120 s)"
+
+if [[ -z ${BERTH_BENCH_IN_NETNS:-} ]]; then
+    exec unshare --net env BERTH_BENCH_IN_NETNS=1 BERTH_BIN="$BERTH" "$0" ${ARGS[@]+"${ARGS[@]}"}
+fi
+ip link set lo up
+for tool in gcc /usr/sbin/haproxy; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ -x $BERTH ]] || die "$BERTH is not built (swift build -c release)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy-bench.XXXXXX")
+ROOT=$WORK/state
+CGROUP=berth-bench-deploy-$$
+cleanup() {
+    "$BERTH" --root "$ROOT" proxy-deploy down bench "$WORK/down.json" >/dev/null 2>&1 || true
+    if [[ -f $ROOT/compose/bench/haproxy.pid ]]; then
+        kill -KILL "$(cat "$ROOT/compose/bench/haproxy.pid")" 2>/dev/null || true
+    fi
+    "$BERTH" --root "$ROOT" rm -f $("$BERTH" --root "$ROOT" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+    bench_remove_cgroup_parent "$CGROUP" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+FIXTURES=$REPO/Tests/IntegrationTests/Fixtures
+mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc" "$WORK/rootfs/proc" "$WORK/rootfs/sys" "$WORK/rootfs/dev" "$WORK/rootfs/tmp"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$WORK/rootfs/etc/passwd"
+gcc -static -O2 -o "$WORK/rootfs/bin/testapp" "$FIXTURES/testapp.c"
+gcc -static -O2 -o "$WORK/loadgen" "$FIXTURES/loadgen.c"
+"$BERTH" --root "$ROOT" import "$WORK/rootfs" app:1 >/dev/null
+
+spec() { # spec VERSION FILE
+    cat >"$2" <<JSON
+{"name": "web", "image": "app:1", "port": 3000, "replicas": 2, "backups": 2, "healthPath": "/up",
+ "command": ["/bin/testapp", "--port", "3000", "--version", "$1", "--boot-ms", "300"], "environment": [],
+ "healthcheck": {"test": [], "intervalMilliseconds": 100, "timeoutMilliseconds": 1000, "retries": 3},
+ "stopGracePeriod": 10, "startTimeout": 15, "network": "benchnet",
+ "proxy": {"address": "127.0.0.1", "port": 8080}, "cgroupParent": "$CGROUP"}
+JSON
+}
+spec v0 "$WORK/v0.json"
+spec down "$WORK/down.json"
+"$BERTH" --root "$ROOT" proxy-deploy up bench "$WORK/v0.json"
+
+now_ms() { date +%s%3N; }
+SECONDS_OF_LOAD=$((RUNS * 4 + 6))
+[[ $SECONDS_OF_LOAD -le 120 ]] || SECONDS_OF_LOAD=120
+"$WORK/loadgen" 127.0.0.1 8080 200 "$SECONDS_OF_LOAD" 3000 "$WORK/records" >"$WORK/summary" &
+LOAD=$!
+sleep 3
+WINDOWS=()
+CYCLES=()
+for n in $(seq 1 "$RUNS"); do
+    spec "v$n" "$WORK/v$n.json"
+    began=$(now_ms)
+    "$BERTH" --root "$ROOT" proxy-deploy deploy bench "$WORK/v$n.json" >/dev/null
+    ended=$(now_ms)
+    CYCLES+=($((ended - began)))
+    WINDOWS+=("$began:$ended")
+    echo "deploy $n: $((ended - began)) ms"
+done
+LAST_END=$ended
+wait "$LOAD"
+
+median=$(printf '%s\n' "${CYCLES[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+# p99 of the passing requests scheduled inside a deploy window, and outside every one.
+p99() { # p99 during|steady
+    awk -v mode="$1" -v windows="${WINDOWS[*]}" '
+        BEGIN { n = split(windows, w, " "); for (i = 1; i <= n; i++) { split(w[i], b, ":"); lo[i] = b[1]; hi[i] = b[2] } }
+        $3 == "ok" { inside = 0; for (i = 1; i <= n; i++) if ($1 >= lo[i] && $1 <= hi[i]) inside = 1
+                     if ((mode == "during") == inside) print $2 }' "$WORK/records" |
+        sort -n | awk '{a[NR]=$1} END {k = int(NR * 0.99); if (k < 1) k = 1; if (NR) print a[k]; else print "n/a"}'
+}
+failed=$(awk '$3 != "ok"' "$WORK/records" | wc -l)
+stale=$(awk -v t="$LAST_END" -v v="v$RUNS" '$1 > t && $3 == "ok" && $5 != v' "$WORK/records" | wc -l)
+echo
+echo "load: $(cat "$WORK/summary")"
+echo "cycle median: $median ms over $RUNS deploys (goal: at most 4000 ms)"
+echo "p99 steady: $(p99 steady) ms, during the cycles: $(p99 during) ms (goal: within 1.5x)"
+echo "failed requests: $failed; answered by an older version after the last deploy: $stale"
+[[ $failed -eq 0 && $stale -eq 0 ]]

@@ -1,0 +1,90 @@
+/// One service run behind the proxy, as the deploy code needs it: what the lead's compose model
+/// maps a service with `x-berth.proxy` onto. Everything is given; nothing is read from a file.
+public struct ProxiedService: Codable, Sendable, Equatable {
+    /// The service's name: the proxy's backend, and the prefix of its containers' names.
+    public var name: String
+    public var image: String
+    /// Replaces the image's Cmd when not empty.
+    public var command: [String]
+    /// Replaces the image's entrypoint ("" clears it); nil keeps it.
+    public var entrypoint: String?
+    /// `NAME=value` entries.
+    public var environment: [String]
+    /// The app's port inside its container.
+    public var port: Int
+    /// Active instances; as many `backups` take the traffic while the actives are moved.
+    public var replicas: Int
+    public var backups: Int
+    /// What HAProxy's check and berth's direct probe GET; any 2xx passes.
+    public var healthPath: String
+    /// The container's own check (its monitor runs it), and the probe's timings.
+    public var healthcheck: ProxiedHealthcheck
+    /// "SIGTERM" when nil.
+    public var stopSignal: String?
+    /// Seconds a stopped instance has to finish its requests (the drain's bound too).
+    public var stopGracePeriod: Int
+    /// Seconds a new instance has to pass its probe before the deploy is rolled back.
+    public var startTimeout: Int
+    /// The berth network the instances join (made when missing).
+    public var network: String
+    public var proxy: ProxySettings
+    /// Where the instances' cgroups go ("berth" by default; tests give their own).
+    public var cgroupParent: String
+
+    public init(name: String, image: String, command: [String] = [], entrypoint: String? = nil,
+                environment: [String] = [], port: Int, replicas: Int = 1, backups: Int = 1,
+                healthPath: String = "/up", healthcheck: ProxiedHealthcheck = ProxiedHealthcheck(),
+                stopSignal: String? = nil, stopGracePeriod: Int = 10, startTimeout: Int = 30,
+                network: String, proxy: ProxySettings, cgroupParent: String = "berth") {
+        self.name = name
+        self.image = image
+        self.command = command
+        self.entrypoint = entrypoint
+        self.environment = environment
+        self.port = port
+        self.replicas = replicas
+        self.backups = backups
+        self.healthPath = healthPath
+        self.healthcheck = healthcheck
+        self.stopSignal = stopSignal
+        self.stopGracePeriod = stopGracePeriod
+        self.startTimeout = startTimeout
+        self.network = network
+        self.proxy = proxy
+        self.cgroupParent = cgroupParent
+    }
+
+    /// Whether two versions of the service run the same instances (the proxy's side may differ).
+    public func sameInstances(as other: ProxiedService) -> Bool {
+        image == other.image && command == other.command && entrypoint == other.entrypoint
+            && environment == other.environment && port == other.port && stopSignal == other.stopSignal
+            && healthcheck == other.healthcheck
+    }
+}
+
+/// A service's health check: `test` is the container's own (Docker's form; empty: none), the
+/// timings are the container check's and berth's direct probe's.
+public struct ProxiedHealthcheck: Codable, Sendable, Equatable {
+    public var test: [String]
+    public var intervalMilliseconds: Int
+    public var timeoutMilliseconds: Int
+    public var retries: Int
+
+    public init(test: [String] = [], intervalMilliseconds: Int = 1000, timeoutMilliseconds: Int = 2000, retries: Int = 3) {
+        self.test = test
+        self.intervalMilliseconds = intervalMilliseconds
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.retries = retries
+    }
+}
+
+/// Where the proxy listens for a service: one HAProxy frontend each.
+public struct ProxySettings: Codable, Sendable, Equatable {
+    public var address: String
+    public var port: Int
+
+    public init(address: String = "127.0.0.1", port: Int) {
+        self.address = address
+        self.port = port
+    }
+}

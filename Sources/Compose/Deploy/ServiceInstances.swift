@@ -1,0 +1,81 @@
+import Containers
+import Network
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A service's instances as containers: started detached on the service's network from the
+/// service's version, and stopped the way a deploy needs (the stop signal, the grace period,
+/// then SIGKILL), then removed.
+struct ServiceInstances {
+    let engine: ContainerEngine
+    let project: String
+
+    /// Makes the service's network when it does not exist yet.
+    func ensureNetwork(_ service: ProxiedService) throws {
+        let store = try engine.networks()
+        if (try? store.find(service.network)) != nil { return }
+        do {
+            _ = try engine.createNetwork(NetworkStore.CreateRequest(name: service.network, created: Timestamp.now()))
+        } catch {
+            // Another deploy of the project made it meanwhile.
+            if (try? store.find(service.network)) == nil { throw error }
+        }
+    }
+
+    /// Starts a new instance of `version` for `slot`; its container id and address.
+    func start(_ version: ProxiedService, slot: String) throws -> (id: String, address: String) {
+        var request = ContainerRequest(root: .image(version.image), network: version.network)
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        request.name = "\(project)-\(version.name)-\(slot)-\(suffix)"
+        request.command = version.command
+        request.entrypoint = version.entrypoint
+        request.env = version.environment
+        request.cgroupParent = version.cgroupParent
+        request.labels = ["berth.compose.project": project, "berth.compose.service": version.name,
+                          "berth.compose.slot": slot]
+        // A crashed instance comes back with back-off; HAProxy's checks keep it out meanwhile.
+        request.restart = RestartPolicy(name: "unless-stopped")
+        if !version.healthcheck.test.isEmpty {
+            let check = version.healthcheck
+            request.healthCheck = HealthCheck(test: check.test, interval: Int64(check.intervalMilliseconds) * 1_000_000,
+                                              timeout: Int64(check.timeoutMilliseconds) * 1_000_000, retries: check.retries)
+        }
+        let created = try engine.create(request)
+        do {
+            try engine.startDetached(created)
+            guard let (_, lease) = engine.attachment(of: try engine.find(created.record.id)) else {
+                throw ProxyError(.invalidState, "instance \(created.record.name) of \(version.name) has no address on network "
+                                 + "\(version.network)")
+            }
+            return (created.record.id, lease.address.description)
+        } catch {
+            try? engine.remove(created.record, force: true)
+            throw error
+        }
+    }
+
+    /// Stops an instance gracefully and removes it: the stop signal, up to `grace` seconds for
+    /// it to end, then SIGKILL. A container already gone is fine.
+    func stop(_ id: String, signal name: String?, grace: Int) {
+        guard let record = try? engine.find(id) else { return }
+        if engine.isRunning(record) {
+            let number = name.flatMap(SignalName.number) ?? SIGTERM
+            // Marked first, so its restart policy does not start it again when it ends.
+            engine.store.markStopping(record.id)
+            try? engine.signal(record, number)
+            let deadline = Clock.now + Int64(max(grace, 0)) * 1000
+            while Clock.now < deadline, let current = try? engine.find(id), engine.isRunning(current) {
+                Clock.sleep(milliseconds: 20)
+            }
+            try? engine.stop(record, timeout: 0)
+        }
+        try? engine.remove(record, force: true)
+    }
+
+    /// Whether the instance's container runs.
+    func isRunning(_ id: String) -> Bool {
+        guard let record = try? engine.find(id) else { return false }
+        return engine.state(of: record).status == .running
+    }
+}

@@ -1,0 +1,423 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// Issue 15's zero-downtime deploys: a service of 2 actives and 2 backups (Fixtures/testapp.c)
+    /// behind the real HAProxy, in a stand-in host, under the open-loop load of
+    /// Fixtures/loadgen.c at 200 requests a second, through `berth proxy-deploy` (the engine's
+    /// calls on a service given as JSON). A request passes only with a complete 2xx.
+    @Suite("Deploys", .enabled(if: Host.hasNetworkTools && Host.hasHAProxy, "needs network tools and /usr/sbin/haproxy"))
+    struct Deploys {
+        let fixture = Fixture.shared
+
+        @Test("a deploy at 200 req/s: no failed request, and every request after it answered by the new version",
+              arguments: ["graceful", "die"])
+        func deployUnderLoad(sigterm: String) throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--sigterm", sigterm])
+            let v2 = try stage.spec("v2", app: ["--sigterm", sigterm])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 12)
+            Thread.sleep(forTimeInterval: 3)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy, app \(sigterm)s on SIGTERM", began: began, ended: ended)
+            #expect(result.sent > 2000, "\(result.summary)")
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(after.count > 200, "the load went on after the deploy")
+            #expect(after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            let status = try stage.proxy("status", v2)
+            #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
+        }
+
+        @Test("10 deploys in a row at 200 req/s: no failed request, the last version answering at the end")
+        func consecutiveDeploys() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 45)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            var cycles: [Int] = []
+            for n in 2...11 {
+                let start = LoadRun.nowMilliseconds
+                let deploy = try stage.proxy("deploy", try stage.spec("v\(n)"))
+                #expect(deploy.status == 0, "deploy \(n): \(deploy.stderr)")
+                cycles.append(Int(LoadRun.nowMilliseconds - start))
+                guard deploy.status == 0 else { break }
+            }
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            result.report("10 deploys (cycles \(cycles) ms)", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v11" }, "after the deploys: \(Set(after.map(\.version)))")
+        }
+
+        @Test("a new version that boots in 5 s: the old one serves until it is up, no failed request")
+        func slowBoot() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 20)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", try stage.spec("v2", app: ["--boot-ms", "5000"], startTimeout: 15))
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy of a 5 s boot", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+        }
+
+        @Test("a listen port already taken: up fails in one line, and no instance is left running")
+        func portTaken() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let squatter = try stage.host.shell("\(stage.host.fixture.rootfs)/bin/testapp --port 8080 >/dev/null 2>&1 & echo $!")
+            defer { _ = try? Command.run("/bin/kill", ["-KILL", squatter.output]) }
+            #expect(try waitForListener(stage))
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            #expect(up.status != 0)
+            #expect(up.stderr.contains("HAProxy did not start") && up.stderr.contains("8080"), "\(up.stderr)")
+            #expect(up.stderr.split(separator: "\n").count == 1, "\(up.stderr)")
+            #expect(try stage.host.berth(["ps", "-aq"]).output.isEmpty, "no instance left")
+        }
+
+        private func waitForListener(_ stage: DeployStage) throws -> Bool {
+            try eventually(within: 5) { try stage.host.shell("grep -q ':1F90 ' /proc/net/tcp").status == 0 }
+        }
+
+        @Test("requests of 1.5 s across a deploy: each drain waits for them, none cut")
+        func slowRequests() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--delay-ms", "1500"])
+            let v2 = try stage.spec("v2", app: ["--delay-ms", "1500"])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 14)
+            Thread.sleep(forTimeInterval: 3)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            result.report("deploy with 1.5 s requests", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+        }
+
+        @Test("berth killed mid-deploy: the next deploy puts the slots back, then finishes; no failed request")
+        func killedMidDeploy() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let v2 = try stage.spec("v2")
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 16)
+            Thread.sleep(forTimeInterval: 2)
+            let first = Process()
+            first.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            first.arguments = ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root,
+                               "proxy-deploy", "deploy", "demo", v2]
+            first.standardOutput = FileHandle.nullDevice
+            first.standardError = FileHandle.nullDevice
+            try first.run()
+            // In the middle of the backups' cycle (it takes 1-2 s).
+            Thread.sleep(forTimeInterval: 0.8)
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let journal = stage.host.root + "/compose/demo/journal/web.json"
+            #expect(FileManager.default.fileExists(atPath: journal), "the killed deploy left its journal")
+            let began = LoadRun.nowMilliseconds
+            let again = try stage.proxy("deploy", v2)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(again.status == 0, "\(again.stderr)")
+            result.report("deploy after a killed one", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            let containers = try stage.host.berth(["ps", "-q"]).output.split(separator: "\n")
+            #expect(containers.count == 4, "one container per slot, no orphan: \(containers)")
+        }
+
+        @Test("rollback after a deploy: back to the old version the same careful way, no failed request")
+        func rollback() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 12)
+            Thread.sleep(forTimeInterval: 1)
+            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            let began = LoadRun.nowMilliseconds
+            let back = try stage.proxy("rollback", v1)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            #expect(back.status == 0, "\(back.stderr)")
+            result.report("rollback", began: began, ended: ended)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let after = result.requests.filter { $0.at > ended }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v1" }, "after the rollback: \(Set(after.map(\.version)))")
+        }
+
+        @Test("HAProxy killed: the next deploy starts it again from the configuration berth wrote, and goes on")
+        func proxyRestarted() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let up = try stage.proxy("up", try stage.spec("v1"))
+            try #require(up.status == 0, "\(up.stderr)")
+            let pidFile = stage.host.root + "/compose/demo/haproxy.pid"
+            let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try Command.run("/bin/sh", ["-c", "pkill -KILL -P \(pid); kill -KILL \(pid)"])
+            #expect(try eventually(within: 5) { try stage.host.shell("grep -q ':1F90 ' /proc/net/tcp").status != 0 })
+            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
+            try #require(deploy.status == 0, "\(deploy.stderr)")
+            let answer = try stage.host.shell("for i in 1 2 3 4; do wget -qO- http://127.0.0.1:8080/; done")
+            #expect(answer.output.split(separator: "\n") == ["v2", "v2", "v2", "v2"], "\(answer.stdout)\(answer.stderr)")
+            let newPid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(newPid != pid)
+        }
+
+        @Test("two services on one HAProxy: the second's up reloads it without a failed request, and both deploy at once")
+        func twoServices() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let web = try stage.proxy("up", try stage.spec("v1"))
+            try #require(web.status == 0, "\(web.stderr)")
+            let webLoad = try LoadRun(stage, rate: 100, seconds: 14)
+            Thread.sleep(forTimeInterval: 1)
+            let api = try stage.proxy("up", try stage.spec("v1", name: "api", listen: 8081))
+            try #require(api.status == 0, "\(api.stderr)")
+            let apiLoad = try LoadRun(stage, rate: 100, seconds: 11, port: 8081)
+            Thread.sleep(forTimeInterval: 1.5)
+            let webV2 = try stage.spec("v2"), apiV2 = try stage.spec("v2", name: "api", listen: 8081)
+            let began = LoadRun.nowMilliseconds
+            // Both deploys at once: each holds only its own service's lock.
+            nonisolated(unsafe) var apiDeploy: Command.Result?
+            let apiDone = DispatchSemaphore(value: 0)
+            Thread {
+                apiDeploy = try? stage.proxy("deploy", apiV2)
+                apiDone.signal()
+            }.start()
+            let webDeploy = try stage.proxy("deploy", webV2)
+            #expect(apiDone.wait(timeout: .now() + 120) == .success, "api's deploy ended")
+            let ended = LoadRun.nowMilliseconds
+            let webResult = try webLoad.finish(), apiResult = try apiLoad.finish()
+            #expect(webDeploy.status == 0, "\(webDeploy.stderr)")
+            #expect(apiDeploy?.status == 0, "\(apiDeploy?.stderr ?? "")")
+            webResult.report("web, with api's up and deploy beside it", began: began, ended: ended)
+            apiResult.report("api, deployed with web", began: began, ended: ended)
+            #expect(webResult.failed == 0, "\(webResult.summary) \(webResult.failures)")
+            #expect(apiResult.failed == 0, "\(apiResult.summary) \(apiResult.failures)")
+            for result in [webResult, apiResult] {
+                let after = result.requests.filter { $0.at > ended }
+                #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after: \(Set(after.map(\.version)))")
+            }
+        }
+
+        @Test("up again adopts the running instances; up of another version is refused (that is a deploy)")
+        func upAgain() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let first = try stage.proxy("up", v1)
+            try #require(first.status == 0, "\(first.stderr)")
+            let before = try stage.proxy("status", v1).output
+            let again = try stage.proxy("up", v1)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try stage.proxy("status", v1).output == before, "the same containers at the same addresses")
+            let other = try stage.proxy("up", try stage.spec("v2"))
+            #expect(other.status != 0 && other.stderr.contains("deploy the new version"), "\(other.stderr)")
+            #expect(try stage.proxy("status", v1).output == before, "untouched")
+            let notUp = try stage.proxy("deploy", try stage.spec("v2", name: "api", listen: 8081))
+            #expect(notUp.status != 0 && notUp.stderr.contains("is not up"), "\(notUp.stderr)")
+        }
+
+        @Test("a new version that never listens: rolled back, the old one serving throughout, a non-zero result")
+        func neverHealthy() throws {
+            try rolledBack(["--boot-ms", "60000"], why: "did not pass GET /up")
+        }
+
+        @Test("a new version whose /up passes once then fails: never promoted, rolled back")
+        func flappingHealth() throws {
+            try rolledBack(["--fail-health-after", "1"], why: "checks did not see")
+        }
+
+        private func rolledBack(_ app: [String], why: String) throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let bad = try stage.spec("v2", app: app, startTimeout: 3)
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let load = try LoadRun(stage, seconds: 10)
+            Thread.sleep(forTimeInterval: 2)
+            let began = LoadRun.nowMilliseconds
+            let deploy = try stage.proxy("deploy", bad)
+            let ended = LoadRun.nowMilliseconds
+            let result = try load.finish()
+            result.report("rolled-back deploy (\(app.joined(separator: " ")))", began: began, ended: ended)
+            #expect(deploy.status != 0)
+            #expect(deploy.stderr.contains("rolled back") && deploy.stderr.contains(why), "\(deploy.stderr)")
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            #expect(result.requests.allSatisfy { $0.version == "v1" || $0.result != "ok" }, "only v1 answered: \(result.summary)")
+            let status = try stage.proxy("status", v1)
+            #expect(status.output.split(separator: "\n").filter { $0.contains(" UP ") }.count == 4, "\(status.output)")
+            // The service's next deploy starts clean: no journal left.
+            #expect(!FileManager.default.fileExists(atPath: stage.host.root + "/compose/demo/journal/web.json"))
+        }
+
+        @Test("kill -9 of a serving instance: its requests retried elsewhere, none failed")
+        func killedInstance() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1", app: ["--delay-ms", "20"])
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let status = try stage.proxy("status", v1)
+            let a1 = try #require(status.output.split(separator: "\n").first { $0.hasPrefix("a1 ") }?.split(separator: " ")[2])
+            let pid = try stage.host.berth(["inspect", "--format", "{{.State.Pid}}", String(a1)]).output
+            try #require(Int(pid) ?? 0 > 1, "a1's pid: \(pid)")
+            let load = try LoadRun(stage, seconds: 6)
+            Thread.sleep(forTimeInterval: 2)
+            let killed = LoadRun.nowMilliseconds
+            kill(pid_t(pid) ?? 0, SIGKILL)
+            let result = try load.finish()
+            result.report("kill -9 of a1", began: killed, ended: killed + 1000)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+        }
+    }
+}
+
+extension Host {
+    static let hasHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
+}
+
+/// A stand-in host with a project "demo" whose service "web" listens on 127.0.0.1:8080 there;
+/// `tearDown` takes the service down, ends HAProxy, and removes every container and both
+/// namespaces, also after a failure.
+struct DeployStage {
+    let host: StandInHost
+
+    init(_ fixture: Fixture) throws { host = try StandInHost(fixture) }
+
+    /// A service file for the app answering `version`: 2 actives, 2 backups, a 300 ms boot.
+    func spec(_ version: String, app: [String] = [], startTimeout: Int = 10, name: String = "web",
+              listen: Int = 8080) throws -> String {
+        let command = ["/bin/testapp", "--port", "3000", "--version", version, "--boot-ms", "300"] + app
+        let service: [String: Any] = [
+            "name": name, "image": StandInHost.image, "command": command, "environment": [String](), "port": 3000,
+            "replicas": 2, "backups": 2, "healthPath": "/up",
+            "healthcheck": ["test": [String](), "intervalMilliseconds": 100, "timeoutMilliseconds": 1000, "retries": 3],
+            "stopGracePeriod": 10, "startTimeout": startTimeout, "network": "webnet",
+            "proxy": ["address": "127.0.0.1", "port": listen], "cgroupParent": host.fixture.cgroupParent,
+        ]
+        let path = host.root + "/\(name)-\(version)-\(UUID().uuidString.prefix(6)).json"
+        try JSONSerialization.data(withJSONObject: service).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func proxy(_ action: String, _ spec: String, timeout: Double = 120) throws -> Command.Result {
+        try host.berth(["proxy-deploy", action, "demo", spec], timeout: timeout)
+    }
+
+    func tearDown() {
+        for name in ["api", "web"] {
+            if let spec = try? self.spec("down", name: name) { _ = try? proxy("down", spec, timeout: 60) }
+        }
+        // Whatever the down left: HAProxy's master (its workers end with it) by its pid file.
+        if let text = try? String(contentsOfFile: host.root + "/compose/demo/haproxy.pid", encoding: .utf8),
+           let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+            _ = try? Command.run("/bin/sh", ["-c", "kill -TERM \(pid); sleep 1; pkill -KILL -P \(pid); kill -KILL \(pid)"])
+        }
+        host.remove()
+    }
+}
+
+/// One run of the load generator in the stand-in host against the proxy, in the background.
+struct LoadRun {
+    let process: Process
+    let output: Pipe
+    let records: String
+    let seconds: Int
+
+    static var nowMilliseconds: Double { Date().timeIntervalSince1970 * 1000 }
+
+    init(_ stage: DeployStage, rate: Int = 200, seconds: Int, port: Int = 8080) throws {
+        self.seconds = seconds
+        records = stage.host.root + "/load-\(UUID().uuidString.prefix(6)).txt"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["--net=/run/netns/\(stage.host.name)", stage.host.fixture.loadgen, "127.0.0.1", String(port),
+                             String(rate), String(seconds), "3000", records]
+        output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    /// Waits for the run's end (its own bound, and 10 s more here) and reads what it recorded.
+    func finish() throws -> LoadResult {
+        let deadline = Date().addingTimeInterval(Double(seconds) + 10)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let summary = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        let requests = lines.compactMap { line -> LoadResult.Request? in
+            let f = line.split(separator: " ")
+            guard f.count == 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
+            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: String(f[4]))
+        }
+        return LoadResult(summary: summary.trimmingCharacters(in: .whitespacesAndNewlines), requests: requests)
+    }
+}
+
+struct LoadResult {
+    struct Request {
+        /// When it was scheduled (Unix ms), its latency from then (ms), "ok" or the failure's kind.
+        let at: Double
+        let latency: Double
+        let result: String
+        let version: String
+    }
+
+    let summary: String
+    let requests: [Request]
+
+    var sent: Int { requests.count }
+    var failed: Int { requests.filter { $0.result != "ok" }.count }
+    /// The failures, by kind and time.
+    var failures: [String] { requests.filter { $0.result != "ok" }.prefix(10).map { "\($0.result)@\(Int($0.at))" } }
+
+    func p99(_ range: ClosedRange<Double>) -> Double {
+        let latencies = requests.filter { range.contains($0.at) && $0.result == "ok" }.map(\.latency).sorted()
+        return latencies.isEmpty ? 0 : latencies[latencies.count * 99 / 100]
+    }
+
+    /// The figures issue 15 asks for, in the test's output.
+    func report(_ what: String, began: Double, ended: Double) {
+        let first = requests.first?.at ?? began
+        let steady = p99(first...began), during = p99(began...ended)
+        func ms(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }
+        print("\(what): cycle \(Int(ended - began)) ms; p99 steady \(ms(steady)) ms, during \(ms(during)) ms; \(summary)")
+    }
+}
