@@ -69,7 +69,7 @@ struct ServiceRecordTests {
     @Test("replicas and backups become fixed slots a1…aN and b1…bN")
     func slots() {
         let service = ProxiedService(name: "web", image: "app:1", port: 3000, replicas: 2, backups: 2, network: "net",
-                                     proxy: ProxySettings(port: 8080))
+                                     proxy: ProxyListener(port: 8080))
         let record = ServiceRecord(service: service)
         #expect(record.slots.map(\.server) == ["a1", "a2", "b1", "b2"])
         #expect(record.slots.map(\.backup) == [false, false, true, true])

@@ -27,7 +27,7 @@ public struct ProxiedService: Codable, Sendable, Equatable {
     public var startTimeout: Int
     /// The berth network the instances join (made when missing).
     public var network: String
-    public var proxy: ProxySettings
+    public var proxy: ProxyListener
     /// Where the instances' cgroups go ("berth" by default; tests give their own).
     public var cgroupParent: String
 
@@ -35,7 +35,7 @@ public struct ProxiedService: Codable, Sendable, Equatable {
                 environment: [String] = [], port: Int, replicas: Int = 1, backups: Int = 1,
                 healthPath: String = "/up", healthcheck: ProxiedHealthcheck = ProxiedHealthcheck(),
                 stopSignal: String? = nil, stopGracePeriod: Int = 10, startTimeout: Int = 30,
-                network: String, proxy: ProxySettings, cgroupParent: String = "berth") {
+                network: String, proxy: ProxyListener, cgroupParent: String = "berth") {
         self.name = name
         self.image = image
         self.command = command
@@ -79,7 +79,7 @@ public struct ProxiedHealthcheck: Codable, Sendable, Equatable {
 }
 
 /// Where the proxy listens for a service: one HAProxy frontend each.
-public struct ProxySettings: Codable, Sendable, Equatable {
+public struct ProxyListener: Codable, Sendable, Equatable {
     public var address: String
     public var port: Int
 
