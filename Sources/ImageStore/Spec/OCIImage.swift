@@ -125,11 +125,15 @@ public enum OCIImage {
         public var stopSignal: String?
         /// Docker's HEALTHCHECK (not in the OCI spec, kept by every tool that builds images).
         public var healthcheck: Healthcheck?
+        /// Docker's SHELL: the shell form's command prefix (nil: `/bin/sh -c`).
+        public var shell: [String]?
+        /// Docker's ONBUILD: instructions a build FROM this image runs first, as written.
+        public var onBuild: [String]?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", exposedPorts = "ExposedPorts", env = "Env", entrypoint = "Entrypoint"
             case cmd = "Cmd", volumes = "Volumes", workingDir = "WorkingDir", labels = "Labels"
-            case stopSignal = "StopSignal", healthcheck = "Healthcheck"
+            case stopSignal = "StopSignal", healthcheck = "Healthcheck", shell = "Shell", onBuild = "OnBuild"
         }
 
         public init(user: String? = nil, exposedPorts: [String: EmptyObject]? = nil, env: [String]? = nil,
