@@ -30,6 +30,7 @@ struct BuildImage: BerthCommand {
             .value("iidfile", valueName: "path", help: "Write the image id to this file."),
             .value("progress", valueName: "type", help: "plain or auto (both print one line per step)."),
             .value("network", valueName: "mode", help: "The network of RUN steps: none (the default), bridge or host."),
+            .value("cgroup-parent", valueName: "path", help: "The cgroup parent of RUN steps' containers."),
             .flag("check", help: "Parse and check the Dockerfile only, without building."),
             .value("print", valueName: "what", help: "instructions: print the parsed instructions instead of building."),
             .value("format", valueName: "format", help: "With --print: json."),
@@ -48,6 +49,7 @@ struct BuildImage: BerthCommand {
     let quiet: Bool
     let iidfile: String?
     let network: String
+    let cgroupParent: String?
     let check: Bool
     let printInstructions: Bool
 
@@ -67,6 +69,7 @@ struct BuildImage: BerthCommand {
         iidfile = parsed.string("iidfile")
         network = parsed.string("network") ?? "none"
         check = parsed.flag("check")
+        cgroupParent = parsed.string("cgroup-parent")
         if let progress = parsed.string("progress"), !["plain", "auto", "tty"].contains(progress) {
             throw UsageError("--progress=\(progress) is not a progress type: use plain or auto")
         }
@@ -124,6 +127,7 @@ struct BuildImage: BerthCommand {
         request.labels = labels
         request.noCache = noCache
         request.network = network == "default" ? "bridge" : network
+        if let cgroupParent { request.cgroupParent = cgroupParent }
         let engine = try global.engine()
         engine.removeLeftovers()
         let quiet = quiet

@@ -14,6 +14,8 @@ public struct BuildRequest: Sendable {
     public var noCache = false
     /// The network of RUN steps: `none` unless asked (`--network`, `RUN --network=`).
     public var network = "none"
+    /// The cgroup parent of RUN steps' containers (`--cgroup-parent`).
+    public var cgroupParent = "berth"
 
     public init(dockerfile: Dockerfile, context: String?) {
         self.dockerfile = dockerfile

@@ -24,6 +24,7 @@ extension Builder {
         containerRequest.command = command
         containerRequest.entrypoint = ""
         containerRequest.env = state.runArguments
+        containerRequest.cgroupParent = request.cgroupParent
         let created = try engine.create(containerRequest)
         defer { try? engine.remove(created.record, force: true) }
         let outcome = try withOutput(progress.output) { try engine.runForeground(created, interactive: false) }

@@ -178,6 +178,11 @@ public struct WordExpansion: Sendable {
                 index += 1
                 return try braced()
             }
+            // `$1` is a positional parameter, which a Dockerfile never has: empty, as in Docker.
+            if characters[index].isASCII, characters[index].isNumber {
+                index += 1
+                return ""
+            }
             let name = readName()
             return name.isEmpty ? "$" : variables[name] ?? ""
         }

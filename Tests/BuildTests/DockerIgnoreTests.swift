@@ -1,0 +1,49 @@
+@testable import Build
+import Testing
+
+/// `.dockerignore` with Docker's pattern rules.
+@Suite(".dockerignore") struct DockerIgnoreTests {
+    @Test(arguments: [
+        ("*.log", "a.log", true), ("*.log", "sub/a.log", false), ("**/*.log", "sub/deep/a.log", true), ("**/*.log", "a.log", true),
+        ("build", "build/x/y", true), ("/build/", "build", true), ("b?t", "bat", true), ("[a-c]x", "dx", false),
+        ("# comment", "# comment", false), ("./dir/../x", "x", true), ("docs/**", "docs/a/b", true),
+    ])
+    func patterns(pattern: String, path: String, excluded: Bool) {
+        #expect(DockerIgnore.parse(pattern).excludes(path) == excluded)
+    }
+
+    @Test func lastMatchWinsWithExceptions() {
+        let ignore = DockerIgnore.parse("*.md\n!README.md\nREADME*.md\n!README-keep.md\n")
+        #expect(ignore.excludes("a.md"))
+        #expect(ignore.excludes("README.md"))
+        #expect(!ignore.excludes("README-keep.md"))
+        let dir = DockerIgnore.parse("logs\n!logs/keep.txt\n")
+        #expect(dir.excludes("logs/x.txt"))
+        #expect(!dir.excludes("logs/keep.txt"))
+        #expect(!dir.prunes("logs"))
+        #expect(DockerIgnore.parse("logs\n").prunes("logs"))
+    }
+
+    @Test func contextPaths() {
+        #expect(ContextSources.staysInside("a/../b"))
+        #expect(!ContextSources.staysInside("a/../../b"))
+        #expect(!ContextSources.staysInside("../x"))
+        #expect(ContextPath.clean("/a/./b//c/") == "a/b/c")
+    }
+
+    @Test func durationsAndPorts() throws {
+        #expect(try Duration.nanoseconds("1m30s", flag: "interval") == 90_000_000_000)
+        #expect(try Duration.nanoseconds("500ms", flag: "interval") == 500_000_000)
+        #expect(throws: BuildError.self) { try Duration.nanoseconds("5 s", flag: "interval") }
+        #expect(try Builder.exposedPort("80") == "80/tcp")
+        #expect(try Builder.exposedPort("53/UDP") == "53/udp")
+        #expect(throws: BuildError.self) { try Builder.exposedPort("70000") }
+    }
+
+    @Test func cacheKeysDifferByEveryPart() {
+        let a = BuildCache.key(parent: nil, ["RUN x", "y"])
+        #expect(a == BuildCache.key(parent: nil, ["RUN x", "y"]))
+        #expect(a != BuildCache.key(parent: nil, ["RUN xy"]))
+        #expect(a != BuildCache.key(parent: a, ["RUN x", "y"]))
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// `berth build` end to end (issue 16) on the fixture's busybox, offline: every RUN step
+    /// runs with `--network none` under the fixture's cgroup parent, in a state root of its own.
+    @Suite("Build")
+    struct Build {
+        let fixture = Fixture.shared
+
+        /// A state root with busybox imported, and a context directory beside it.
+        struct BuildRoot {
+            let store: ImageStoreRoot
+            let context: String
+
+            init(_ fixture: Fixture, files: [String: String]) throws {
+                store = try ImageStoreRoot(fixture)
+                let imported = try store.berth(["import", fixture.rootfs, "busybox:latest"])
+                guard imported.status == 0 else { throw FixtureError(message: "import: \(imported.stderr)") }
+                context = store.path + "-context"
+                try write(files)
+            }
+
+            func write(_ files: [String: String]) throws {
+                for (name, content) in files {
+                    let file = context + "/" + name
+                    try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
+                                                            withIntermediateDirectories: true)
+                    try content.write(toFile: file, atomically: false, encoding: .utf8)
+                }
+            }
+
+            func build(_ args: [String], stdin: String? = nil) throws -> Command.Result {
+                try store.berth(["build", "--cgroup-parent", store.fixture.cgroupParent, "--progress=plain"] + args,
+                                stdin: stdin, timeout: 120)
+            }
+
+            func run(_ args: [String]) throws -> Command.Result {
+                try store.run(["--rm", "--network", "none"] + args)
+            }
+
+            /// What must be gone after any build: containers, their mounts.
+            func leftovers() throws -> String {
+                let ps = try store.berth(["ps", "-a", "-q"])
+                let containers = (try? FileManager.default.contentsOfDirectory(atPath: store.path + "/containers")) ?? []
+                let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+                let ours = mounts.split(separator: "\n").filter { $0.contains(store.path + "/") }
+                return ps.output + containers.joined(separator: " ") + ours.joined(separator: "\n")
+            }
+
+            func destroy() {
+                store.destroy()
+                try? FileManager.default.removeItem(atPath: context)
+            }
+        }
+
+        static let multiStage = """
+            # syntax=docker/dockerfile:1
+            ARG BASE=busybox
+            FROM ${BASE} AS build
+            WORKDIR /src
+            COPY app.txt lib/ ./
+            RUN echo "built from $(cat app.txt)" > out.txt && cat lib.txt
+
+            FROM busybox:latest
+            ENV GREETING="hello there" \\
+                MODE=prod
+            WORKDIR /app
+            COPY --from=build /src/out.txt ./
+            COPY --chown=1000:1000 app.txt owned.txt
+            RUN adduser -D -u 1000 app 2>/dev/null || echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd
+            USER app
+            CMD ["sh", "-c", "echo $GREETING $MODE; id -u; pwd; cat out.txt; stat -c %u owned.txt"]
+            """
+
+        @Test("a multi-stage build runs with its files, env, workdir and user")
+        func multiStage() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": Self.multiStage, "app.txt": "v1\n", "lib/lib.txt": "the lib\n"])
+            defer { root.destroy() }
+            let iid = root.context + "-iid"
+            let built = try root.build(["-t", "me/app:1", "--iidfile", iid, root.context])
+            try #require(built.status == 0, "\(built.stderr)")
+            #expect(built.stderr.contains("#4 [build 4/4] RUN echo"), "\(built.stderr)")
+            #expect(built.stderr.contains("the lib"), "RUN output is streamed: \(built.stderr)")
+            #expect(built.stdout.contains("Successfully tagged me/app:1"))
+            let id = try String(contentsOfFile: iid, encoding: .utf8)
+            #expect(id.wholeMatch(of: /sha256:[0-9a-f]{64}/) != nil)
+
+            let ran = try root.run(["me/app:1"])
+            #expect(ran.status == 0, "\(ran.stderr)")
+            #expect(ran.stdout == "hello there prod\n1000\n/app\nbuilt from v1\n1000\n")
+            let leftovers = try root.leftovers()
+            #expect(leftovers.isEmpty, "\(leftovers)")
+            let history = try root.store.berth(["history", "--no-trunc", "me/app:1"])
+            #expect(history.stdout.contains("COPY --from=build /src/out.txt ./"), "\(history.stdout)")
+        }
+
+        @Test("an unchanged rebuild is all cache hits, fast, the same image; one changed file rebuilds from its COPY")
+        func cache() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": Self.multiStage, "app.txt": "v1\n", "lib/lib.txt": "lib\n"])
+            defer { root.destroy() }
+            let first = try root.build(["-q", "-t", "me/app:1", root.context])
+            try #require(first.status == 0, "\(first.stderr)")
+            let started = Date()
+            let second = try root.build(["-t", "me/app:1", root.context])
+            let elapsed = Date().timeIntervalSince(started)
+            try #require(second.status == 0, "\(second.stderr)")
+            let cached = second.stderr.split(separator: "\n").filter { $0.hasSuffix(" CACHED") }.count
+            #expect(cached == 10, "\(second.stderr)")
+            #expect(!second.stderr.contains("DONE 0"), "no step ran: \(second.stderr)")
+            #expect(elapsed < 1.0, "a cached rebuild took \(elapsed) s")
+            let again = try root.build(["-q", root.context])
+            #expect(again.output == first.output)
+
+            // lib/lib.txt feeds only the first stage's COPY: everything from there on runs again.
+            try root.write(["lib/lib.txt": "lib 2\n"])
+            let third = try root.build(["-t", "me/app:1", root.context])
+            try #require(third.status == 0, "\(third.stderr)")
+            #expect(third.stderr.contains("#2 CACHED"), "WORKDIR before the COPY is cached: \(third.stderr)")
+            #expect(!third.stderr.contains("#3 CACHED"), "the COPY of the changed file runs: \(third.stderr)")
+            #expect(third.stderr.contains("#7 CACHED"), "the second stage's steps before COPY --from: \(third.stderr)")
+            #expect(!third.stderr.contains("#8 CACHED"), "COPY --from of a rebuilt stage: \(third.stderr)")
+            #expect(third.stderr.contains("lib 2"))
+
+            let none = try root.build(["--no-cache", "-t", "me/app:1", root.context])
+            #expect(none.status == 0)
+            #expect(!none.stderr.contains("CACHED"), "\(none.stderr)")
+            #expect(try root.leftovers().isEmpty)
+        }
+
+        @Test(".dockerignore keeps files out of COPY, with exceptions")
+        func dockerignore() throws {
+            let root = try BuildRoot(fixture, files: [
+                "Dockerfile": "FROM busybox\nCOPY . /ctx/\nCMD [\"sh\", \"-c\", \"cd /ctx && find . -type f | sort\"]\n",
+                ".dockerignore": "*.log\n!keep.log\nsecrets/\n", "a.txt": "a", "drop.log": "x", "keep.log": "k",
+                "secrets/key": "s", "sub/b.txt": "b",
+            ])
+            defer { root.destroy() }
+            let built = try root.build(["-t", "ctx:1", root.context])
+            try #require(built.status == 0, "\(built.stderr)")
+            let ran = try root.run(["ctx:1"])
+            #expect(ran.stdout == "./.dockerignore\n./Dockerfile\n./a.txt\n./keep.log\n./sub/b.txt\n", "\(ran.stdout)")
+            try root.write(["Dockerfile": "FROM busybox\nCOPY drop.log /\n"])
+            let refused = try root.build([root.context])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("Dockerfile:2: COPY drop.log is not in the build context (or .dockerignore excludes it)"),
+                    "\(refused.stderr)")
+        }
+
+        @Test("a failing RUN says its step and exit code and leaves no image, tag or container")
+        func failingRun() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": "FROM busybox\nRUN echo first\nRUN echo oops; exit 3\nCMD [\"true\"]\n"])
+            defer { root.destroy() }
+            let before = try root.store.berth(["images", "-a", "-q"]).output
+            let built = try root.build(["-t", "bad:1", root.context])
+            #expect(built.status == 1)
+            #expect(built.stderr.contains("berth: Dockerfile:3: RUN failed: process \"/bin/sh -c echo oops; exit 3\" did not complete "
+                                          + "successfully: exit code 3"), "\(built.stderr)")
+            #expect(built.stderr.contains("oops"))
+            #expect(try root.store.berth(["images", "-q", "bad"]).output.isEmpty)
+            let leftovers = try root.leftovers()
+            #expect(leftovers.isEmpty, "\(leftovers)")
+            // Only the step that worked is kept, as a cache entry's image.
+            let after = try root.store.berth(["images", "-a", "-q"]).output.split(separator: "\n")
+            #expect(after.count == before.split(separator: "\n").count + 1)
+        }
+
+        @Test("HEALTHCHECK, EXPOSE, VOLUME, LABEL, STOPSIGNAL, ENTRYPOINT and --label in berth inspect")
+        func configInInspect() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": """
+                FROM busybox
+                EXPOSE 8080 53/udp
+                VOLUME /data
+                LABEL org.example.name="the app" version=1
+                STOPSIGNAL SIGINT
+                HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD wget -q -O- http://localhost:8080/ || exit 1
+                ENTRYPOINT ["/bin/echo"]
+                CMD ["hi"]
+                """])
+            defer { root.destroy() }
+            let built = try root.build(["-t", "cfg:1", "--label", "extra=yes", root.context])
+            try #require(built.status == 0, "\(built.stderr)")
+            let inspected = try root.store.berth(["inspect", "cfg:1"])
+            let object = try #require((try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [[String: Any]])?.first)
+            let config = try #require(object["Config"] as? [String: Any])
+            #expect((config["ExposedPorts"] as? [String: Any])?.keys.sorted() == ["53/udp", "8080/tcp"])
+            #expect((config["Volumes"] as? [String: Any])?.keys.sorted() == ["/data"])
+            #expect(config["Labels"] as? [String: String] == ["org.example.name": "the app", "version": "1", "extra": "yes"])
+            #expect(config["StopSignal"] as? String == "SIGINT")
+            #expect(config["Entrypoint"] as? [String] == ["/bin/echo"])
+            #expect(config["Cmd"] as? [String] == ["hi"])
+            let health = try #require(config["Healthcheck"] as? [String: Any])
+            #expect(health["Test"] as? [String] == ["CMD-SHELL", "wget -q -O- http://localhost:8080/ || exit 1"])
+            #expect(health["Interval"] as? Int == 5_000_000_000)
+            #expect(health["Timeout"] as? Int == 2_000_000_000)
+            #expect(health["Retries"] as? Int == 4)
+            #expect(try root.run(["cfg:1"]).stdout == "hi\n")
+        }
+
+        @Test("heredocs, ARG and --build-arg, ONBUILD, a Dockerfile from stdin")
+        func heredocsArgsOnbuild() throws {
+            let root = try BuildRoot(fixture, files: [:])
+            defer { root.destroy() }
+            let base = """
+                FROM busybox
+                ARG WHO=nobody
+                ENV LEVEL=base
+                RUN <<EOF
+                echo "script for $WHO" > /who
+                echo second line >> /who
+                EOF
+                COPY <<-CONF /etc/app.conf
+                \tlevel=${LEVEL}
+                \tCONF
+                ONBUILD RUN echo triggered > /trigger
+                """
+            let built = try root.build(["-t", "base:1", "--build-arg", "WHO=ada", "-"], stdin: base)
+            try #require(built.status == 0, "\(built.stderr)")
+            #expect(try root.run(["base:1", "cat", "/who", "/etc/app.conf"]).stdout == "script for ada\nsecond line\nlevel=base\n")
+            #expect(try root.run(["base:1", "ls", "/trigger"]).status != 0, "the trigger runs only in a child build")
+            let child = try root.build(["-t", "child:1", "-"], stdin: "FROM base:1\nRUN cat /trigger\n")
+            try #require(child.status == 0, "\(child.stderr)")
+            #expect(try root.run(["child:1", "cat", "/trigger"]).stdout == "triggered\n")
+            let other = try root.build(["-", "--build-arg", "WHO=bob"], stdin: base)
+            #expect(!other.stderr.contains("#4 CACHED"), "a changed ARG misses the RUN that sees it: \(other.stderr)")
+            #expect(try root.leftovers().isEmpty)
+        }
+    }
+}
