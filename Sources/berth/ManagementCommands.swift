@@ -26,7 +26,7 @@ extension Berth {
         ("container commit", "commit"), ("container port", "port"),
         ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"), ("image history", "history"),
         ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"), ("image import", "import"),
-        ("system info", "info"),
+        ("image build", "build"), ("system info", "info"),
     ]
 
     /// The command type a path below berth names ("ps", "container ls"), nil for none.

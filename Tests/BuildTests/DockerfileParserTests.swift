@@ -82,7 +82,8 @@ import Testing
     }
 
     @Test func stagesMetaArgsAndTargets() throws {
-        let file = try Dockerfile.parse("ARG V=1.0\nARG IMG=busybox\nFROM ${IMG}:$V AS Build\nRUN a\nFROM scratch\nCOPY --from=build /a /a\nFROM x AS unused\n")
+        let file = try Dockerfile.parse(
+            "ARG V=1.0\nARG IMG=busybox\nFROM ${IMG}:$V AS Build\nRUN a\nFROM scratch\nCOPY --from=build /a /a\nFROM x AS unused\n")
         let plan = try StagePlan(file, buildArgs: ["V": "2.0"])
         #expect(plan.stages.map(\.base) == ["busybox:2.0", "scratch", "x"])
         #expect(plan.stages[0].name == "build")
@@ -90,7 +91,8 @@ import Testing
         #expect(needed.map(\.index) == [2])
         #expect(plan.stagesNeeded(for: plan.stages[1]).map(\.index) == [0, 1])
         #expect(throws: BuildError.self) { try plan.target("nope") }
-        #expect(throws: BuildError(.invalidArgument, "Dockerfile:1: RUN before the first FROM: a Dockerfile starts with FROM (only ARG may come before it)")) {
+        let early = "Dockerfile:1: RUN before the first FROM: a Dockerfile starts with FROM (only ARG may come before it)"
+        #expect(throws: BuildError(.invalidArgument, early)) {
             try StagePlan(try Dockerfile.parse("RUN x\n"), buildArgs: [:])
         }
     }

@@ -48,7 +48,8 @@ public struct StagePlan: Sendable {
             default:
                 guard !stages.isEmpty else {
                     throw BuildError.dockerfile(dockerfile.file, line: instruction.line,
-                                                "\(instruction.name) before the first FROM: a Dockerfile starts with FROM (only ARG may come before it)")
+                                                "\(instruction.name) before the first FROM: a Dockerfile starts with FROM "
+                                                    + "(only ARG may come before it)")
                 }
                 stages[stages.count - 1].instructions.append(instruction)
             }
