@@ -1,4 +1,7 @@
 @testable import Build
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// `.dockerignore` with Docker's pattern rules.
@@ -45,5 +48,33 @@ import Testing
         #expect(a == BuildCache.key(parent: nil, ["RUN x", "y"]))
         #expect(a != BuildCache.key(parent: nil, ["RUN xy"]))
         #expect(a != BuildCache.key(parent: a, ["RUN x", "y"]))
+    }
+}
+
+/// COPY's sources in a real context directory (no root needed).
+@Suite("Build context sources") struct ContextSourcesTests {
+    @Test func globsIgnoreLinksAndTheContextsBounds() throws {
+        let base = "/tmp/berth-context-test-\(getpid())"
+        defer { _ = system("rm -rf '\(base)'") }
+        #expect(system("mkdir -p '\(base)/ctx/sub' && cd '\(base)/ctx' && echo a > a.txt && echo b > b.txt && echo l > x.log "
+                       + "&& echo s > sub/s.txt && ln -s /etc outside && ln -s a.txt alias") == 0)
+        let context = ContextSources(root: base + "/ctx", ignore: DockerIgnore.parse("*.log\n"))
+        #expect(try context.resolve(["*.txt"]).sorted() == ["a.txt", "b.txt"])
+        #expect(try context.resolve(["*"]).sorted() == ["a.txt", "alias", "b.txt", "outside", "sub"])
+        #expect(try context.resolve(["sub/../a.txt", "alias"]) == ["a.txt", "alias"])
+        #expect(throws: BuildError.self) { try context.resolve(["x.log"]) }
+        #expect(throws: BuildError.self) { try context.resolve(["../ctx/a.txt/../../x"]) }
+        #expect(throws: BuildError.self) { try context.resolve(["outside/passwd"]) }
+        #expect(throws: BuildError.self) { try context.resolve(["*.none"]) }
+        #expect(context.walk("").sorted() == ["", "a.txt", "alias", "b.txt", "outside", "sub", "sub/s.txt"])
+
+        let before = try context.digest(["a.txt", "sub"])
+        #expect(system("touch -d '2001-01-01' '\(base)/ctx/a.txt'") == 0)
+        #expect(try context.digest(["a.txt", "sub"]) == before, "times do not matter")
+        #expect(system("echo A > '\(base)/ctx/a.txt'") == 0)
+        #expect(try context.digest(["a.txt", "sub"]) != before, "bytes do")
+        let contents = try context.digest(["a.txt", "sub"])
+        #expect(system("chmod 600 '\(base)/ctx/sub/s.txt'") == 0)
+        #expect(try context.digest(["a.txt", "sub"]) != contents, "modes do")
     }
 }

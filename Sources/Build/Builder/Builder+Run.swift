@@ -26,7 +26,12 @@ extension Builder {
         containerRequest.env = state.runArguments
         containerRequest.cgroupParent = request.cgroupParent
         let created = try engine.create(containerRequest)
-        defer { try? engine.remove(created.record, force: true) }
+        defer {
+            try? engine.remove(created.record, force: true)
+            // The image's VOLUMEs were mounted as anonymous volumes: what the step wrote there is
+            // not part of its layer (Docker's rule) and the volumes go with the step.
+            engine.removeAnonymousVolumes(of: created.record)
+        }
         let outcome = try withOutput(progress.output) { try engine.runForeground(created, interactive: false) }
         guard outcome.exitCode == 0 else {
             throw BuildError(.invalidArgument, "failed: process \"\(command.joined(separator: " "))\" did not complete successfully: "

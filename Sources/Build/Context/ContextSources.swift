@@ -31,6 +31,16 @@ public struct ContextSources: Sendable {
                 found += matches.filter { !ignore.excludes($0) }
                 continue
             }
+            // A link on the way would lead out of the context: links are copied, never followed.
+            let parts = clean.split(separator: "/")
+            for depth in parts.indices.dropLast() {
+                let parent = parts[...depth].joined(separator: "/")
+                var st = stat()
+                if lstat(path(parent), &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
+                    throw BuildError(.invalidArgument, "\(source) goes through the link \(parent) of the build context, which is "
+                                     + "never followed: name the link's target in the context instead")
+                }
+            }
             var st = stat()
             guard lstat(path(clean), &st) == 0, clean.isEmpty || !ignore.excludes(clean) else {
                 throw BuildError(.notFound, "\(source) is not in the build context (or .dockerignore excludes it)")
