@@ -78,15 +78,13 @@ extension Builder {
     /// the meta arg of the same name.
     mutating func declareArgs(_ instruction: Instruction, state: inout StageState) throws {
         let expansion = WordExpansion(variables: state.variables, escape: request.dockerfile.escape)
-        let plan = try StagePlan(request.dockerfile, buildArgs: request.buildArgs)
         for (name, defaultValue) in try ArgDeclaration.parse(instruction, expansion: expansion, file: request.dockerfile.file) {
             usedBuildArgs.insert(name)
-            let value = request.buildArgs[name] ?? defaultValue ?? plan.metaArgs[name]
+            let value = request.buildArgs[name] ?? defaultValue ?? metaArgs[name]
             state.args.removeAll { $0.name == name }
             state.args.append((name, value))
         }
         // An ARG makes no image: the values it gives enter the key of every RUN after it.
-        stepsCached += 1
     }
 
     /// `ENV`'s and `LABEL`'s pairs: `KEY=value ...`, or the old `KEY value` form (ENV only).

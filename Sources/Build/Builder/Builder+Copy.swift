@@ -128,8 +128,7 @@ extension Builder {
 
     /// The stage or image `--from` names: a finished stage of this build, or an image.
     func sourceImage(_ name: String) throws -> (Digest, [String]) {
-        let plan = try StagePlan(request.dockerfile, buildArgs: request.buildArgs)
-        if let stage = plan.stage(named: name) {
+        if let stage = stagePlan?.stage(named: name) {
             guard let state = finished[stage.index] else {
                 throw BuildError(.invalidArgument, "--from=\(name) names a stage that is not built before this one")
             }

@@ -23,6 +23,10 @@ public struct Builder {
     /// The finished stages, by index: what `COPY --from` and `FROM stage` read.
     var finished: [Int: StageState] = [:]
     var usedBuildArgs = Set<String>()
+    /// The meta args' values (ARGs before the first FROM), for an `ARG NAME` in a stage.
+    var metaArgs: [String: String] = [:]
+    /// The stages, for `COPY --from` and `FROM stage`.
+    var stagePlan: StagePlan?
 
     public init(engine: ContainerEngine, request: BuildRequest, progress: BuildProgress) throws {
         self.engine = engine
@@ -35,6 +39,8 @@ public struct Builder {
     /// Runs the build; the result is tagged with the request's tags (untagged without one).
     public mutating func build() throws -> BuildResult {
         let plan = try StagePlan(request.dockerfile, buildArgs: request.buildArgs)
+        stagePlan = plan
+        metaArgs = plan.metaArgs
         let target = try plan.target(request.target)
         let stages = plan.stagesNeeded(for: target)
         usedBuildArgs = Set(plan.metaArgs.keys)
