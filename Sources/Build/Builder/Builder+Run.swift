@@ -9,7 +9,7 @@ import Glibc
 /// the step's layer. The container is removed at the end of the step, also when it failed.
 extension Builder {
     mutating func run(_ instruction: Instruction, state: inout StageState) throws {
-        let command = runCommand(instruction, shell: state.shell)
+        let command = Self.runCommand(instruction, shell: state.shell)
         let arguments = state.runArguments.filter { !Self.predefinedArgs.contains(String($0.prefix { $0 != "=" })) }
         // Docker's form: the ARGs a RUN sees are part of what it is, so a changed one misses.
         let prefix = arguments.isEmpty ? "" : "|\(arguments.count) " + arguments.joined(separator: " ") + " "
@@ -42,7 +42,7 @@ extension Builder {
 
     /// The command of a RUN: the exec form as it is; the shell form (and a lone heredoc, the
     /// script itself) run by the stage's shell; heredocs after a command are the shell's own.
-    func runCommand(_ instruction: Instruction, shell: [String]) -> [String] {
+    static func runCommand(_ instruction: Instruction, shell: [String]) -> [String] {
         if let json = instruction.json { return json }
         if let heredoc = instruction.heredocs.first, instruction.heredocs.count == 1,
            instruction.text.trimmingSpace().hasPrefix("<<"), !instruction.text.contains(" ") {

@@ -101,8 +101,12 @@ public struct Builder {
             state.args = []
             state.cmdSet = false
         } else {
-            let resolved = try wrap(request.dockerfile.file, stage.from) { try images.resolve(stage.base) }
-            state = StageState(manifest: resolved.manifestDigest, config: resolved.config)
+            do {
+                let resolved = try images.resolve(stage.base)
+                state = StageState(manifest: resolved.manifestDigest, config: resolved.config)
+            } catch let error as BuildError {
+                throw BuildError(error.code, "\(request.dockerfile.file):\(stage.from.line): FROM \(stage.base): \(error.message)")
+            }
         }
         // Meta args are visible in the stage only once declared again without a value; the
         // predefined proxy args always are.
@@ -148,7 +152,17 @@ public struct Builder {
         }
     }
 
+    /// Flags Docker's reference has that berth parses but does not carry out yet: refused, never
+    /// ignored (an ignored `--exclude` would copy what it excludes).
+    static let unsupportedFlags: [String: Set<String>] = [
+        "RUN": ["mount", "security"], "COPY": ["parents", "exclude"], "ADD": ["checksum", "keep-git-dir", "exclude"],
+        "HEALTHCHECK": ["start-interval"],
+    ]
+
     mutating func carryOut(_ instruction: Instruction, stage: StagePlan.Stage, state: inout StageState) throws {
+        if let flag = instruction.flags.first(where: { Self.unsupportedFlags[instruction.name]?.contains($0.name) == true }) {
+            throw BuildError(.unsupported, "--\(flag.name) is not supported by berth yet: build without it")
+        }
         switch instruction.name {
         case "RUN": try run(instruction, state: &state)
         case "COPY", "ADD": try copy(instruction, state: &state)
