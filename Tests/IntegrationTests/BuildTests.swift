@@ -165,6 +165,33 @@ extension Containers {
             #expect(after.count == before.split(separator: "\n").count + 1)
         }
 
+        @Test("a build killed during a RUN leaves a container the next build removes")
+        func killedBuild() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": "FROM busybox\nRUN sleep 30\n"])
+            defer { root.destroy() }
+            let args = ["--root", root.store.path, "build", "--cgroup-parent", fixture.cgroupParent, root.context]
+            let build = Process()
+            build.executableURL = URL(fileURLWithPath: fixture.berth)
+            build.arguments = args
+            build.standardOutput = FileHandle.nullDevice
+            build.standardError = FileHandle.nullDevice
+            try build.run()
+            // Until the step's container exists (10 s at most), then the builder dies at once.
+            var waited = 0
+            while waited < 100, (try root.store.berth(["ps", "-a", "-q"])).output.isEmpty {
+                usleep(100_000)
+                waited += 1
+            }
+            #expect(!(try root.store.berth(["ps", "-a", "-q"])).output.isEmpty, "the RUN step's container was never made")
+            kill(build.processIdentifier, SIGKILL)
+            build.waitUntilExit()
+            try root.write(["Dockerfile": "FROM busybox\nCMD [\"true\"]\n"])
+            let next = try root.build([root.context])
+            #expect(next.status == 0, "\(next.stderr)")
+            let leftovers = try root.leftovers()
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+
         @Test("HEALTHCHECK, EXPOSE, VOLUME, LABEL, STOPSIGNAL, ENTRYPOINT and --label in berth inspect")
         func configInInspect() throws {
             let root = try BuildRoot(fixture, files: ["Dockerfile": """

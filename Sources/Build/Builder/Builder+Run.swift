@@ -25,6 +25,7 @@ extension Builder {
         containerRequest.entrypoint = ""
         containerRequest.env = state.runArguments
         containerRequest.cgroupParent = request.cgroupParent
+        containerRequest.labels = [Self.builderLabel: String(getpid())]
         let created = try engine.create(containerRequest)
         defer {
             try? engine.remove(created.record, force: true)
@@ -38,6 +39,20 @@ extension Builder {
                              + "exit code \(outcome.exitCode)")
         }
         try storeStep(&state, createdBy: createdBy, layer: engine.store.upperDirectory(of: created.record.id), key: key)
+    }
+
+    /// The label that marks a RUN step's container with its builder's pid.
+    static let builderLabel = "io.berth.build.pid"
+
+    /// Removes the RUN containers of builds that were killed before their step's cleanup ran
+    /// (their builder's pid is gone); those of running builds stay.
+    static func removeAbandonedSteps(_ engine: ContainerEngine) {
+        for record in engine.list() {
+            guard let text = record.config.labels[builderLabel], let pid = Int32(text), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? engine.remove(record, force: true)
+            engine.removeAnonymousVolumes(of: record)
+        }
     }
 
     /// The command of a RUN: the exec form as it is; the shell form (and a lone heredoc, the

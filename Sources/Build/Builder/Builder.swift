@@ -39,6 +39,7 @@ public struct Builder {
     /// Runs the build; the result is tagged with the request's tags (untagged without one).
     public mutating func build() throws -> BuildResult {
         let plan = try StagePlan(request.dockerfile, buildArgs: request.buildArgs)
+        Self.removeAbandonedSteps(engine)
         stagePlan = plan
         metaArgs = plan.metaArgs
         let target = try plan.target(request.target)
