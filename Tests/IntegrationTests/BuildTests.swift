@@ -147,6 +147,25 @@ extension Containers {
                     "\(refused.stderr)")
         }
 
+        @Test("COPY into a directory that is a link in the image writes through it and keeps the link; ADD unpacks a tar")
+        func copyThroughLinks() throws {
+            let root = try BuildRoot(fixture, files: ["a.txt": "a\n", "tree/d/f.txt": "f\n"])
+            defer { root.destroy() }
+            let tar = try Command.run("/bin/tar", ["-czf", root.context + "/tree.tar.gz", "-C", root.context + "/tree", "d"])
+            try #require(tar.status == 0)
+            try root.write(["Dockerfile": """
+                FROM busybox
+                RUN mkdir -p /usr/lib/real && ln -s /usr/lib/real /libx
+                COPY a.txt /libx/
+                COPY --chmod=600 a.txt /libx/nested/b.txt
+                ADD tree.tar.gz /opt/
+                CMD ["sh", "-c", "readlink /libx; ls /usr/lib/real; stat -c %a /usr/lib/real/nested/b.txt; cat /opt/d/f.txt"]
+                """])
+            let built = try root.build(["-t", "links:1", root.context])
+            try #require(built.status == 0, "\(built.stderr)")
+            #expect(try root.run(["links:1"]).stdout == "/usr/lib/real\na.txt\nnested\n600\nf\n")
+        }
+
         @Test("a failing RUN says its step and exit code and leaves no image, tag or container")
         func failingRun() throws {
             let root = try BuildRoot(fixture, files: ["Dockerfile": "FROM busybox\nRUN echo first\nRUN echo oops; exit 3\nCMD [\"true\"]\n"])

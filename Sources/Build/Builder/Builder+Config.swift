@@ -68,7 +68,8 @@ extension Builder {
             try metadata("SHELL " + Self.jsonText(shell), state: &state) { $0.execution.shell = shell }
         case "HEALTHCHECK":
             let check = try Self.healthcheck(instruction, shell: state.shell)
-            try metadata("HEALTHCHECK " + Self.describe(check), state: &state) { $0.execution.healthcheck = check }
+            let flags = instruction.flags.map { "--\($0.name)=\($0.value) " }.joined()
+            try metadata("HEALTHCHECK " + flags + instruction.text, state: &state) { $0.execution.healthcheck = check }
         default:
             throw BuildError(.unsupported, "\(instruction.name) is not supported")
         }
@@ -139,15 +140,6 @@ extension Builder {
             check.retries = count
         }
         return check
-    }
-
-    static func describe(_ check: OCIImage.Healthcheck) -> String {
-        var parts: [String] = []
-        if let interval = check.interval { parts.append("--interval=\(interval)ns") }
-        if let timeout = check.timeout { parts.append("--timeout=\(timeout)ns") }
-        if let start = check.startPeriod { parts.append("--start-period=\(start)ns") }
-        if let retries = check.retries { parts.append("--retries=\(retries)") }
-        return (parts + [jsonText(check.test ?? [])]).joined(separator: " ")
     }
 }
 

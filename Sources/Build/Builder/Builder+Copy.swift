@@ -264,7 +264,8 @@ struct StagingTarget {
         return parent + "/" + last
     }
 
-    /// `path`'s components with links among its parents resolved in the image (40 at most).
+    /// `path`'s components with its links resolved in the image (40 at most), the last one
+    /// too: a directory that is a link in the image (`/bin` of a merged-usr image) stays one.
     func resolveLinks(_ path: String) -> [String] {
         var pending = path.split(separator: "/").map(String.init)
         var resolved: [String] = []
@@ -277,7 +278,7 @@ struct StagingTarget {
                 continue
             }
             let candidate = resolved + [component]
-            if !pending.isEmpty, hops < 40, case .visible(let index, let st) = lookup.find("/" + candidate.joined(separator: "/")),
+            if hops < 40, case .visible(let index, let st) = lookup.find("/" + candidate.joined(separator: "/")),
                (st.st_mode & S_IFMT) == S_IFLNK,
                let target = FileIO.readLink(lookup.layers[index] + "/" + candidate.joined(separator: "/")) {
                 hops += 1
