@@ -38,9 +38,12 @@ import Testing
         #expect(try Duration.nanoseconds("1m30s", flag: "interval") == 90_000_000_000)
         #expect(try Duration.nanoseconds("500ms", flag: "interval") == 500_000_000)
         #expect(throws: BuildError.self) { try Duration.nanoseconds("5 s", flag: "interval") }
-        #expect(try Builder.exposedPort("80") == "80/tcp")
-        #expect(try Builder.exposedPort("53/UDP") == "53/udp")
-        #expect(throws: BuildError.self) { try Builder.exposedPort("70000") }
+        #expect(try Builder.exposedPorts("80") == ["80/tcp"])
+        #expect(try Builder.exposedPorts("53/UDP") == ["53/udp"])
+        #expect(try Builder.exposedPorts("7000-7002/udp") == ["7000/udp", "7001/udp", "7002/udp"])
+        #expect(throws: BuildError.self) { try Builder.exposedPorts("70000") }
+        #expect(throws: BuildError.self) { try Builder.exposedPorts("90-80") }
+        #expect(throws: BuildError.self) { try Builder.exposedPorts("80/icmp") }
     }
 
     @Test func cacheKeysDifferByEveryPart() {

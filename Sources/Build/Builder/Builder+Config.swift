@@ -25,7 +25,7 @@ extension Builder {
             let name = instruction.text
             try metadata("MAINTAINER " + name, state: &state) { $0.config.author = name }
         case "EXPOSE":
-            let ports = try expansion.words(instruction.text).map(Self.exposedPort)
+            let ports = try expansion.words(instruction.text).flatMap(Self.exposedPorts)
             try metadata("EXPOSE " + ports.joined(separator: " "), state: &state) { state in
                 var exposed = state.execution.exposedPorts ?? [:]
                 for port in ports { exposed[port] = OCIImage.EmptyObject() }
@@ -105,14 +105,18 @@ extension Builder {
         }
     }
 
-    /// `80` → `80/tcp`; `53/udp` as it is; a range or a bad port is an error.
-    static func exposedPort(_ text: String) throws -> String {
+    /// `80` → `80/tcp`; `53/udp` as it is; a range `7000-7002` each of its ports, as Docker
+    /// stores them; a bad port is an error.
+    static func exposedPorts(_ text: String) throws -> [String] {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         let proto = parts.count > 1 ? parts[1].lowercased() : "tcp"
-        guard let port = parts.first.flatMap({ Int($0) }), (1...65535).contains(port), ["tcp", "udp", "sctp"].contains(proto) else {
-            throw BuildError(.invalidArgument, "invalid port \(text): give a number from 1 to 65535, optionally /tcp, /udp or /sctp")
+        let bounds = (parts.first ?? "").split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int($0) }
+        guard let low = bounds.first ?? nil, let high = bounds.count == 2 ? bounds[1] : low, (1...65535).contains(low),
+              (low...65535).contains(high), ["tcp", "udp", "sctp"].contains(proto) else {
+            throw BuildError(.invalidArgument, "invalid port \(text): give a number from 1 to 65535 or a range of them, "
+                             + "optionally /tcp, /udp or /sctp")
         }
-        return "\(port)/\(proto)"
+        return (low...high).map { "\($0)/\(proto)" }
     }
 
     static func jsonText(_ strings: [String]) -> String {
