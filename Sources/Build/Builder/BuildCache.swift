@@ -32,9 +32,14 @@ public struct BuildCache: Sendable {
 
     /// The image cached for `key`, when it is still whole in the store.
     public func lookup(_ key: Digest) -> Digest? {
-        guard let bytes = try? FileIO.readFile(directory + "/" + key.hex),
-              let manifest = Digest(String(decoding: bytes, as: UTF8.self)),
-              images.isComplete(manifest) else { return nil }
+        let path = directory + "/" + key.hex
+        guard let bytes = try? FileIO.readFile(path) else { return nil }
+        guard let manifest = Digest(String(decoding: bytes, as: UTF8.self)), images.isComplete(manifest) else {
+            // Its image was pruned (or the entry is damaged): the step is built again and
+            // recorded anew.
+            unlink(path)
+            return nil
+        }
         return manifest
     }
 
