@@ -46,6 +46,7 @@ enum Berth {
         ("stats", StatsCommand.self),
         ("import", ImportImage.self),
         ("build", BuildImage.self),
+        ("builder prune", PruneBuildCache.self),
         ("images", ListImages.self),
         ("history", ImageHistory.self),
         ("tag", TagImage.self),
@@ -93,7 +94,7 @@ enum Berth {
             BuildImage.spec, ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
             ContainerPorts.spec, CompletionCommand.spec,
-            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"),
+            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), noun("builder"),
         ]
     )
 

@@ -188,3 +188,30 @@ struct BuildImage: BerthCommand {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+/// `berth builder prune`: the build cache's images that no tag and no container uses, and what
+/// only they reached. The next build builds those steps again.
+struct PruneBuildCache: BerthCommand {
+    static let spec = CommandSpec(
+        name: "prune", abstract: "Remove the build cache.",
+        options: [
+            .flag("all", short: "a", help: "Accepted for Docker's sake: berth's build cache is all of one kind."),
+            .flag("force", short: "f", help: "Accepted for Docker's sake: berth does not ask for confirmation."),
+        ])
+
+    let global: GlobalOptions
+
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        if let extra = parsed.positionals.first { throw UsageError("builder prune takes no arguments (got \"\(extra)\")") }
+    }
+
+    func run() throws -> Int32 {
+        let engine = try global.engine()
+        engine.tidy()
+        let report = try engine.images().prune(all: false, buildCache: .only, inUse: engine.manifestsInUse)
+        Output.print("Deleted build cache objects: \(report.buildCacheImages)")
+        Output.print("Total reclaimed space: \(humanSize(report.freedBytes))")
+        return 0
+    }
+}

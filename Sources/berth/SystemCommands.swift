@@ -86,7 +86,8 @@ struct PruneSystem: BerthCommand {
             printDeleted("Volumes", removed.removed)
             reclaimed += removed.reclaimedBytes
         }
-        let images = try engine.images().prune(all: all, inUse: engine.manifestsInUse)
+        // Docker's system prune takes the build cache too.
+        let images = try engine.images().prune(all: all, buildCache: .also, inUse: engine.manifestsInUse)
         printDeleted("Images", images.removed.map { removed in
             switch removed {
             case .untagged(let reference): "untagged: \(reference)"

@@ -81,6 +81,7 @@ import Testing
         ("network", ["create", "ls", "inspect", "rm", "prune"]),
         ("volume", ["create", "ls", "inspect", "rm", "prune"]),
         ("system", ["df", "prune", "info"]),
+        ("builder", ["prune"]),
     ])
     func nounsSubcommands(noun: String, expected: [String]) throws {
         let spec = try #require(Berth.spec.subcommands.first { $0.name == noun })
@@ -109,7 +110,7 @@ import Testing
             block.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
                 .compactMap { $0.split(separator: " ").first.map(String.init) }
         }
-        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system"])
+        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system", "builder"])
         let others = listed(commandsBlock)
         for name in ["run", "ps", "images", "info", "completion"] { #expect(others.contains(name)) }
         for hidden in ["monitor-start", "monitor-exit", "health-check"] {

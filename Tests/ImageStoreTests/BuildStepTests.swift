@@ -29,12 +29,27 @@ struct BuildStepTests {
         #expect(after.rootfs.diffIDs == config.rootfs.diffIDs, "a config step adds no layer")
         #expect(after.history?.last == .init(created: ImageStoreTests.date, createdBy: "CMD [\"sh\"]", emptyLayer: true))
         #expect(after.config?.cmd == ["sh"] && after.config?.shell == ["/bin/bash", "-c"] && after.config?.onBuild == ["RUN echo hi"])
-        // Untagged in the index: found by id, listed with -a only.
+        // Untagged in the index as build cache: found by id, not listed, kept by image prune.
         #expect(try s.store.images().isEmpty)
-        #expect(try s.store.images(includeUntagged: true).count == 2)
+        #expect(try s.store.images(includeUntagged: true).isEmpty)
         #expect(try s.store.resolve(second.manifest.hex).configDigest == second.id)
+        _ = try s.store.prune(all: true) { [] }
+        #expect(s.store.isComplete(first.manifest) && s.store.isComplete(second.manifest))
 
-        // A prune of dangling images takes them: the cache's entries then miss.
+        // A tag makes one an image like any other; an untagged result kept as an image is dangling.
+        try s.store.tag(second.manifest.hex, as: try ImageReference.parse("built:1"))
+        #expect(try s.store.images().map(\.reference) == ["built:1"])
+        try s.store.keepAsImage(first.manifest)
+        #expect(try s.store.images(includeUntagged: true).count == 2)
+        try s.store.untag(try ImageReference.parse("built:1"))
+
+        // builder prune takes the cache and nothing else; the cache's entries then miss.
+        let third = try s.store.storeBuildStep(parent: second.manifest, layerDirectory: nil, config: edited,
+                                               history: .init(created: ImageStoreTests.date, createdBy: "LABEL a=b"))
+        let report = try s.store.prune(all: false, buildCache: .only) { [] }
+        #expect(report.buildCacheImages == 1)
+        #expect(!s.store.isComplete(third.manifest))
+        #expect(s.store.isComplete(first.manifest) && s.store.isComplete(second.manifest), "dangling images are image prune's")
         _ = try s.store.prune(all: false) { [] }
         #expect(!s.store.isComplete(first.manifest))
         #expect(!s.store.isComplete(second.manifest))

@@ -112,6 +112,18 @@ extension Containers {
             let again = try root.build(["-q", root.context])
             #expect(again.output == first.output)
 
+            // image prune keeps the build cache; builder prune removes it.
+            let pruned = try root.store.berth(["image", "prune", "-f"])
+            #expect(pruned.status == 0, "\(pruned.stderr)")
+            #expect(try root.store.berth(["images", "-a", "-q"]).output.split(separator: "\n").count == 2, "busybox and the result")
+            let afterPrune = try root.build(["-t", "me/app:1", root.context])
+            #expect(afterPrune.stderr.split(separator: "\n").filter { $0.hasSuffix(" CACHED") }.count == 10, "\(afterPrune.stderr)")
+            let builder = try root.store.berth(["builder", "prune", "-f"])
+            #expect(builder.status == 0 && builder.stdout.hasPrefix("Deleted build cache objects: "), "\(builder.stdout) \(builder.stderr)")
+            let afterBuilderPrune = try root.build(["-t", "me/app:1", root.context])
+            #expect(afterBuilderPrune.stderr.contains("#3 DONE"), "\(afterBuilderPrune.stderr)")
+            #expect(try root.run(["me/app:1"]).stdout.hasPrefix("hello there prod\n"))
+
             // lib/lib.txt feeds only the first stage's COPY: everything from there on runs again.
             try root.write(["lib/lib.txt": "lib 2\n"])
             let third = try root.build(["-t", "me/app:1", root.context])
@@ -179,9 +191,12 @@ extension Containers {
             #expect(try root.store.berth(["images", "-q", "bad"]).output.isEmpty)
             let leftovers = try root.leftovers()
             #expect(leftovers.isEmpty, "\(leftovers)")
-            // Only the step that worked is kept, as a cache entry's image.
-            let after = try root.store.berth(["images", "-a", "-q"]).output.split(separator: "\n")
-            #expect(after.count == before.split(separator: "\n").count + 1)
+            // No image is left to list; the step that worked is kept as build cache only.
+            #expect(try root.store.berth(["images", "-a", "-q"]).output == before)
+            let entries = try FileManager.default.contentsOfDirectory(atPath: root.store.path + "/build-cache")
+            #expect(entries.count == 1, "\(entries)")
+            let again = try root.build(["-t", "bad:1", root.context])
+            #expect(again.stderr.contains("#2 CACHED"), "\(again.stderr)")
         }
 
         @Test("a build killed during a RUN leaves a container the next build removes")

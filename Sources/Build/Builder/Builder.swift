@@ -71,6 +71,8 @@ public struct Builder {
         for tag in request.tags {
             try images.tag(manifest.hex, as: tag)
         }
+        // Untagged, the result is still an image of its own (listed by `images -a`), as Docker's.
+        if request.tags.isEmpty { try images.keepAsImage(manifest) }
         let id = try images.configuration(ofManifest: manifest).id
         return BuildResult(image: .init(manifest: manifest, id: id), steps: stepNumber, cachedSteps: stepsCached)
     }

@@ -27,6 +27,10 @@ public enum OCIImage {
     /// The annotation that names a tag in an image layout's index.json.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
 
+    /// berth's mark on the index entry of an image a build step stored: build cache, kept by
+    /// `image prune` and hidden from `images -a`; `builder prune` (and `system prune`) remove it.
+    public static let buildCacheAnnotation = "io.berth.build.cache"
+
     /// A reference to content: what it is, its digest and its size.
     public struct Descriptor: Codable, Sendable, Equatable {
         public var mediaType: String

@@ -2,9 +2,10 @@ import JSON
 
 /// The images a build makes, one per Dockerfile instruction: like a commit, but on any parent
 /// (or none: `FROM scratch`), with or without a new layer, and with the whole config given by
-/// the builder. Each is kept untagged in the index, so the next step's container finds it by
-/// id and the build cache's entries name something a prune of dangling images may remove
-/// (the cache then misses; it never names content that is gone: see `isComplete`).
+/// the builder. Each is kept untagged in the index with `OCIImage.buildCacheAnnotation`, so the
+/// next step's container finds it by id, `image prune` keeps it and GC keeps what it reaches;
+/// `builder prune` removes it (a cache entry then misses: it never names content that is gone,
+/// see `isComplete`).
 extension ImageStore {
     /// An image a build step stored.
     public struct StoredImage: Sendable, Equatable {
@@ -69,12 +70,29 @@ extension ImageStore {
             let (manifestDigest, manifestSize) = try layout.blobs.ingest(try encodeDocument(manifest, "the image manifest"))
             var index = try layout.index()
             let descriptor = OCIImage.Descriptor(mediaType: OCIImage.MediaType.manifest, digest: manifestDigest, size: manifestSize,
+                                                 annotations: [OCIImage.buildCacheAnnotation: "true"],
                                                  platform: .init(architecture: newConfig.architecture, os: newConfig.os))
             if !index.manifests.contains(where: { $0.digest == descriptor.digest }) {
                 OCILayout.keepUntagged(descriptor, in: &index)
                 try layout.writeIndex(index)
             }
             return StoredImage(manifest: manifestDigest, id: configDigest)
+        }
+    }
+
+    /// Makes the build's result an image like any other (`images -a` lists it, `image prune`
+    /// removes it once untagged): a tag does the same.
+    public func keepAsImage(_ manifest: Digest) throws {
+        try locked(.exclusive) {
+            var index = try layout.index()
+            var changed = false
+            for i in index.manifests.indices where index.manifests[i].digest == manifest.description
+                && index.manifests[i].annotations?[OCIImage.buildCacheAnnotation] != nil {
+                index.manifests[i].annotations?[OCIImage.buildCacheAnnotation] = nil
+                if index.manifests[i].annotations?.isEmpty == true { index.manifests[i].annotations = nil }
+                changed = true
+            }
+            if changed { try layout.writeIndex(index) }
         }
     }
 
