@@ -33,10 +33,6 @@ extension Builder {
         let from = try instruction.flag("from").map { try expansion.word($0) }
         let workdir = state.execution.workingDir ?? "/"
         let destination = rawDestination.hasPrefix("/") ? rawDestination : (workdir.hasSuffix("/") ? workdir : workdir + "/") + rawDestination
-        let many = sources.count + heredocs.count > 1 || sources.contains(where: ContextPath.hasGlob)
-        if many, !destination.hasSuffix("/") {
-            throw BuildError(.invalidArgument, "with more than one source file, the destination must be a directory and end with a /")
-        }
 
         // What the step reads, for its cache key.
         var described = [instruction.name, chownText ?? "", chmod.map { String($0, radix: 8) } ?? "", destination]
@@ -56,6 +52,11 @@ extension Builder {
             copySource = .context(context)
         } else {
             copySource = .none
+        }
+        // Counted once globs are matched: one file matched by a glob may go to a file's path.
+        let many = sources.count + heredocs.count > 1
+        if many, !destination.hasSuffix("/") {
+            throw BuildError(.invalidArgument, "with more than one source file, the destination must be a directory and end with a /")
         }
         for heredoc in heredocs {
             let body = heredoc.expands ? try expansion.document(heredoc.body) : heredoc.body
