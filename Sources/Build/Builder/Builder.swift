@@ -68,7 +68,9 @@ public struct Builder {
         // A stage that is its base unchanged (FROM x alone) is stored as a step of its own, so
         // its tag names an image of this build.
         let manifest = try state.manifest ?? storeStep(&state, createdBy: "FROM scratch", layer: nil, key: nil)
-        for tag in request.tags {
+        // A tag that already names the result is not written again: an unchanged rebuild writes
+        // nothing at all.
+        for tag in request.tags where (try? images.layout.resolve(tag))?.digest != manifest.description {
             try images.tag(manifest.hex, as: tag)
         }
         // Untagged, the result is still an image of its own (listed by `images -a`), as Docker's.
