@@ -233,6 +233,8 @@ extension Containers {
                 EXPOSE 8080 53/udp
                 VOLUME /data
                 RUN echo discarded > /data/file
+                SHELL ["/bin/sh", "-xc"]
+                RUN echo traced
                 LABEL org.example.name="the app" version=1
                 STOPSIGNAL SIGINT
                 HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD wget -q -O- http://localhost:8080/ || exit 1
@@ -251,6 +253,8 @@ extension Containers {
             #expect(config["StopSignal"] as? String == "SIGINT")
             #expect(config["Entrypoint"] as? [String] == ["/bin/echo"])
             #expect(config["Cmd"] as? [String] == ["hi"])
+            #expect(config["Shell"] as? [String] == ["/bin/sh", "-xc"])
+            #expect(built.stderr.contains("+ echo traced"), "RUN used the SHELL: \(built.stderr)")
             let health = try #require(config["Healthcheck"] as? [String: Any])
             #expect(health["Test"] as? [String] == ["CMD-SHELL", "wget -q -O- http://localhost:8080/ || exit 1"])
             #expect(health["Interval"] as? Int == 5_000_000_000)
