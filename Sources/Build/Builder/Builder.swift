@@ -18,8 +18,7 @@ public struct Builder {
     public let progress: BuildProgress
     var stepNumber = 0
     var stepsCached = 0
-    var stepsTotal = 0
-    var request: BuildRequest
+    let request: BuildRequest
     /// The finished stages, by index: what `COPY --from` and `FROM stage` read.
     var finished: [Int: StageState] = [:]
     var usedBuildArgs = Set<String>()
