@@ -48,6 +48,13 @@ extension Containers {
                 return ps.output + containers.joined(separator: " ") + ours.joined(separator: "\n")
             }
 
+            /// `system df`'s Build Cache TOTAL.
+            func buildCacheCount() throws -> Int? {
+                let df = try store.berth(["system", "df"])
+                let line = df.stdout.split(separator: "\n").first { $0.hasPrefix("Build Cache ") }
+                return line.flatMap { Int($0.split(separator: " ")[2]) }
+            }
+
             func destroy() {
                 store.destroy()
                 try? FileManager.default.removeItem(atPath: context)
@@ -118,8 +125,10 @@ extension Containers {
             #expect(try root.store.berth(["images", "-a", "-q"]).output.split(separator: "\n").count == 2, "busybox and the result")
             let afterPrune = try root.build(["-t", "me/app:1", root.context])
             #expect(afterPrune.stderr.split(separator: "\n").filter { $0.hasSuffix(" CACHED") }.count == 10, "\(afterPrune.stderr)")
+            #expect(try root.buildCacheCount() == 9, "one image per step that is not ARG or FROM, less the tagged result")
             let builder = try root.store.berth(["builder", "prune", "-f"])
             #expect(builder.status == 0 && builder.stdout.hasPrefix("Deleted build cache objects: "), "\(builder.stdout) \(builder.stderr)")
+            #expect(try root.buildCacheCount() == 0)
             let afterBuilderPrune = try root.build(["-t", "me/app:1", root.context])
             #expect(afterBuilderPrune.stderr.contains("#3 DONE"), "\(afterBuilderPrune.stderr)")
             #expect(try root.run(["me/app:1"]).stdout.hasPrefix("hello there prod\n"))

@@ -96,6 +96,29 @@ extension ImageStore {
         }
     }
 
+    /// The build cache's images, and the bytes of the blobs only they use (what `builder prune`
+    /// frees): `system df`'s Build Cache line.
+    public func buildCacheUsage() throws -> (images: Int, bytes: Int64) {
+        try locked(.shared) {
+            let entries = try layout.index().manifests.filter { OCIImage.MediaType.isImageManifest($0.mediaType) }
+            let isCache = { (entry: OCIImage.Descriptor) in
+                entry.annotations?[OCIImage.refNameAnnotation] == nil && entry.annotations?[OCIImage.buildCacheAnnotation] != nil
+            }
+            func blobs(of entry: OCIImage.Descriptor) -> [OCIImage.Descriptor] {
+                guard let digest = Digest(entry.digest), let (manifest, _) = try? readManifest(digest, name: entry.digest) else { return [] }
+                return [entry, manifest.config] + manifest.layers
+            }
+            let kept = Set(entries.filter { !isCache($0) }.flatMap(blobs).map(\.digest))
+            var counted = Set<String>()
+            var bytes: Int64 = 0
+            let cache = entries.filter(isCache)
+            for blob in cache.flatMap(blobs) where !kept.contains(blob.digest) && counted.insert(blob.digest).inserted {
+                bytes += blob.size
+            }
+            return (cache.count, bytes)
+        }
+    }
+
     /// Whether the image `manifest` names is still whole and in the index: a build cache entry
     /// is used only then.
     public func isComplete(_ manifest: Digest) -> Bool {
