@@ -104,7 +104,7 @@ struct BuildImage: BerthCommand {
     }
 
     func run() throws -> Int32 {
-        let (text, name, contextDirectory) = try readDockerfile()
+        let (text, name, contextDirectory, path) = try readDockerfile()
         let dockerfile = try Dockerfile.parse(text, file: name)
         let plan = try StagePlan(dockerfile, buildArgs: buildArgs)
         _ = try plan.target(target)
@@ -121,6 +121,7 @@ struct BuildImage: BerthCommand {
         }
         let references = try tags.map(ImageReference.parse)
         var request = BuildRequest(dockerfile: dockerfile, context: contextDirectory)
+        request.dockerfilePath = path
         request.buildArgs = buildArgs
         request.target = target
         request.tags = references
@@ -154,24 +155,25 @@ struct BuildImage: BerthCommand {
         return 0
     }
 
-    /// The Dockerfile's text, its name in messages, and the context directory (nil for `-`).
-    func readDockerfile() throws -> (String, String, String?) {
+    /// The Dockerfile's text, its name in messages, the context directory (nil for `-`), and
+    /// the Dockerfile's path (nil from stdin).
+    func readDockerfile() throws -> (String, String, String?, String?) {
         if context == "-" {
-            return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", nil)
+            return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", nil, nil)
         }
         var st = stat()
         guard stat(context, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw BerthError(.invalidArgument, "the build context \(context) is not a directory")
         }
         let directory = context.hasPrefix("/") ? context : Self.currentDirectory() + "/" + context
-        if file == "-" { return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", directory) }
+        if file == "-" { return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", directory, nil) }
         let path = file ?? (access(directory + "/Dockerfile", F_OK) == 0 || access(directory + "/Containerfile", F_OK) != 0
                                 ? directory + "/Dockerfile" : directory + "/Containerfile")
         guard let bytes = try? FileIO.readFile(path) else {
             throw BerthError(.notFound, "cannot read the Dockerfile \(path): give one with -f or put a Dockerfile in the context")
         }
         let name = file ?? String(path.split(separator: "/").last ?? "Dockerfile")
-        return (String(decoding: bytes, as: UTF8.self), name, directory)
+        return (String(decoding: bytes, as: UTF8.self), name, directory, path)
     }
 
     static func readAll(_ fd: Int32, _ what: String) throws -> String {

@@ -162,6 +162,12 @@ extension Containers {
             let ran = try root.run(["ctx:1"])
             #expect(ran.stdout == "./.dockerignore\n./Dockerfile\n./a.txt\n./keep.log\n./sub/b.txt\n", "\(ran.stdout)")
             try root.write(["Dockerfile": "FROM busybox\nCOPY drop.log /\n"])
+            // A Dockerfile's own ignore file comes first.
+            try root.write(["deploy/Dockerfile": "FROM busybox\nCOPY . /ctx/\n", "deploy/Dockerfile.dockerignore": "*.txt\nsub\ndeploy\n"])
+            let own = try root.build(["-f", root.context + "/deploy/Dockerfile", "-t", "own:1", root.context])
+            try #require(own.status == 0, "\(own.stderr)")
+            let listed = try root.run(["own:1", "sh", "-c", "cd /ctx && find . -type f | sort"])
+            #expect(listed.stdout == "./.dockerignore\n./Dockerfile\n./drop.log\n./keep.log\n./secrets/key\n", "\(listed.stdout)")
             let refused = try root.build([root.context])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("Dockerfile:2: COPY drop.log is not in the build context (or .dockerignore excludes it)"),

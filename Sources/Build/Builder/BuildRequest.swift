@@ -6,6 +6,9 @@ public struct BuildRequest: Sendable {
     public var dockerfile: Dockerfile
     /// The context directory; nil for a Dockerfile from stdin without one (COPY then fails).
     public var context: String?
+    /// The Dockerfile's path, for its own ignore file (`deploy/Dockerfile.dockerignore`), which
+    /// the context's `.dockerignore` gives way to.
+    public var dockerfilePath: String?
     public var buildArgs: [String: String] = [:]
     public var target: String?
     public var tags: [ImageReference] = []

@@ -140,10 +140,14 @@ extension Builder {
         return (resolved.manifestDigest, resolved.layerDirectories)
     }
 
-    /// The context's `.dockerignore`, read once a build.
+    /// The Dockerfile's own `<Dockerfile>.dockerignore` when there is one, else the context's
+    /// `.dockerignore` (BuildKit's rule).
     func contextIgnore(_ root: String) throws -> DockerIgnore {
-        guard let bytes = try? FileIO.readFile(root + "/.dockerignore") else { return .none }
-        return DockerIgnore.parse(String(decoding: bytes, as: UTF8.self))
+        let candidates = (request.dockerfilePath.map { [$0 + ".dockerignore"] } ?? []) + [root + "/.dockerignore"]
+        for path in candidates {
+            if let bytes = try? FileIO.readFile(path) { return DockerIgnore.parse(String(decoding: bytes, as: UTF8.self)) }
+        }
+        return .none
     }
 
     /// `path` of another stage or image, through a tar of its merged layers (`cp`'s path).
