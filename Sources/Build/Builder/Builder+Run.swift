@@ -26,7 +26,9 @@ extension Builder {
         containerRequest.env = state.runArguments
         containerRequest.cgroupParent = request.cgroupParent
         containerRequest.labels = [Self.builderLabel: String(getpid())]
-        let created = try engine.create(containerRequest)
+        // Never made durable: the container lives for one step, and one a crash leaves behind is
+        // removed by the next build (`removeAbandonedSteps`) or `tidy`.
+        let created = try engine.create(containerRequest, sync: .deferred)
         defer {
             try? engine.remove(created.record, force: true)
             // The image's VOLUMEs were mounted as anonymous volumes: what the step wrote there is
