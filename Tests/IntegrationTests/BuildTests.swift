@@ -241,6 +241,35 @@ extension Containers {
             #expect(leftovers.isEmpty, "\(leftovers)")
         }
 
+        @Test("a Ctrl-C during a RUN stops the build at that step and leaves nothing")
+        func interruptedBuild() throws {
+            let root = try BuildRoot(fixture, files: ["Dockerfile": "FROM busybox\nRUN echo start; sleep 3; echo end\nRUN echo after\n"])
+            defer { root.destroy() }
+            let errors = root.context + "-stderr"
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            let build = Process()
+            build.executableURL = URL(fileURLWithPath: fixture.berth)
+            build.arguments = ["--root", root.store.path, "build", "--cgroup-parent", fixture.cgroupParent, root.context]
+            build.standardOutput = FileHandle.nullDevice
+            build.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try build.run()
+            // Once the step's command runs (10 s at most).
+            var waited = 0
+            while waited < 100, !((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("start\n") {
+                usleep(100_000)
+                waited += 1
+            }
+            kill(build.processIdentifier, SIGINT)
+            build.waitUntilExit()
+            let stderr = try String(contentsOfFile: errors, encoding: .utf8)
+            #expect(build.terminationStatus == 1)
+            #expect(stderr.contains("Dockerfile:2: RUN failed") && stderr.contains("exit code 130"), "\(stderr)")
+            #expect(!stderr.contains("\nend\n"), "\(stderr)")
+            #expect(!stderr.contains("#3 "), "\(stderr)")
+            let leftovers = try root.leftovers()
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+
         @Test("HEALTHCHECK, EXPOSE, VOLUME, LABEL, STOPSIGNAL, ENTRYPOINT and --label in berth inspect")
         func configInInspect() throws {
             let root = try BuildRoot(fixture, files: ["Dockerfile": """

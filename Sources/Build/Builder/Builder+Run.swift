@@ -25,6 +25,9 @@ extension Builder {
         containerRequest.entrypoint = ""
         containerRequest.env = state.runArguments
         containerRequest.cgroupParent = request.cgroupParent
+        // A tiny init as pid 1, so a Ctrl-C forwarded to the step reaches its command (a shell as
+        // pid 1 of its namespace would ignore it) and the build stops at this step.
+        containerRequest.useInit = true
         containerRequest.labels = [Self.builderLabel: String(getpid())]
         // Never made durable: the container lives for one step, and one a crash leaves behind is
         // removed by the next build (`removeAbandonedSteps`) or `tidy`.

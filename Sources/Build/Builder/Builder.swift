@@ -139,6 +139,7 @@ public struct Builder {
 
     /// One instruction: reported, looked up in the cache, carried out.
     mutating func step(_ instruction: Instruction, stage: StagePlan.Stage, position: (Int, Int)?, state: inout StageState) throws {
+        try Self.stopIfInterrupted()
         stepNumber += 1
         let number = stepNumber
         progress.line("#\(number) \(stageLabel(stage, position: position)) \(instruction.original)")
@@ -215,6 +216,18 @@ public struct Builder {
         state.config = try images.configuration(ofManifest: stored.manifest).config
         if let key { cache.record(key, manifest: stored.manifest) }
         return stored.manifest
+    }
+
+    /// berth blocks the signals a RUN's container is sent (its supervisor takes them through a
+    /// signalfd), so a Ctrl-C between RUN steps stays pending: it ends the build here, before
+    /// the next step.
+    static func stopIfInterrupted() throws {
+        var pending = sigset_t()
+        sigemptyset(&pending)
+        guard sigpending(&pending) == 0 else { return }
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where sigismember(&pending, signal) == 1 {
+            throw BuildError(.invalidState, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
+        }
     }
 
     static func seconds(_ value: Double) -> String {
