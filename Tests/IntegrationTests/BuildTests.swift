@@ -263,7 +263,7 @@ extension Containers {
             build.waitUntilExit()
             let stderr = try String(contentsOfFile: errors, encoding: .utf8)
             #expect(build.terminationStatus == 1)
-            #expect(stderr.contains("Dockerfile:2: RUN failed") && stderr.contains("exit code 130"), "\(stderr)")
+            #expect(stderr.contains("Dockerfile:2: RUN was interrupted") && stderr.contains("exit code 130"), "\(stderr)")
             #expect(!stderr.contains("\nend\n"), "\(stderr)")
             #expect(!stderr.contains("#3 "), "\(stderr)")
             let leftovers = try root.leftovers()

@@ -40,7 +40,9 @@ extension Builder {
         }
         let outcome = try withOutput(progress.output) { try engine.runForeground(created, interactive: false) }
         guard outcome.exitCode == 0 else {
-            throw BuildError(.invalidArgument, "failed: process \"\(command.joined(separator: " "))\" did not complete successfully: "
+            // 128+SIGINT, 128+SIGTERM: berth was told to stop and passed it on.
+            let how = [130, 143].contains(outcome.exitCode) ? "was interrupted" : "failed"
+            throw BuildError(.invalidArgument, "\(how): process \"\(command.joined(separator: " "))\" did not complete successfully: "
                              + "exit code \(outcome.exitCode)")
         }
         try storeStep(&state, createdBy: createdBy, layer: engine.store.upperDirectory(of: created.record.id), key: key)
