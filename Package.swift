@@ -88,6 +88,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Images from Dockerfiles (DESIGN.md's `Build`): the Dockerfile's parser, the builder
+        // (RUN steps through the engine, layers through the image store) and its cache.
+        .target(
+            name: "Build",
+            dependencies: ["BerthErrors", "Containers", "FileSystem", "ImageStore", "JSON", "Runtime"],
+            swiftSettings: strictSwift
+        ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs
         // its output (json-file) and execs berth's exit handler (issue 5). SwiftPM links it with
         // swiftc, which would add the Swift runtime (and libstdc++): 4-5 MiB of RSS per
@@ -125,6 +132,7 @@ let package = Package(
                 "Containers",
                 "Network",
                 "Compose",
+                "Build",
                 "JSON",
                 "FileSystem",
                 "CommandLineParsing",
@@ -143,6 +151,7 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: ["Network", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "Containers", "BerthErrors", "JSON"], swiftSettings: strictSwift),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),
         .testTarget(
             name: "RuntimeTests",

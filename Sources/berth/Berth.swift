@@ -45,6 +45,8 @@ enum Berth {
         ("health-check", HealthCheckCommand.self),
         ("stats", StatsCommand.self),
         ("import", ImportImage.self),
+        ("build", BuildImage.self),
+        ("builder prune", PruneBuildCache.self),
         ("images", ListImages.self),
         ("history", ImageHistory.self),
         ("tag", TagImage.self),
@@ -95,10 +97,11 @@ enum Berth {
             PauseContainers.spec, UnpauseContainers.spec, WaitContainers.spec, RenameContainer.spec, TopContainer.spec,
             UpdateContainers.spec, ExportContainer.spec, CopyCommand.spec, ExecCommand.spec, ContainerLogs.spec, MonitorStart.spec, MonitorExit.spec,
             HealthCheckCommand.spec, StatsCommand.spec,
-            ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
+            BuildImage.spec, ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
             ContainerPorts.spec, CompletionCommand.spec, ProxyDeployCommand.spec,
-            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), ComposeOptions.spec,
+            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), noun("builder"),
+            ComposeOptions.spec,
         ]
     )
 

@@ -1,7 +1,7 @@
 import CommandLineParsing
 
 /// Docker's management commands: each noun (`container`, `image`, `network`, `volume`,
-/// `system`) groups the commands on it, so `berth container ls` is `berth ps` and
+/// `system`, `builder`) groups the commands on it, so `berth container ls` is `berth ps` and
 /// `berth image rm` is `berth rmi`. An alias is a second path to the same command type: the
 /// same options, the same behaviour, one implementation.
 extension Berth {
@@ -12,6 +12,7 @@ extension Berth {
         ("network", "Manage networks."),
         ("volume", "Manage volumes."),
         ("system", "Manage berth: its host, its disk space."),
+        ("builder", "Manage the build cache."),
     ]
 
     /// Each management path that names a command also reachable by its short form, Docker's.
@@ -26,7 +27,7 @@ extension Berth {
         ("container commit", "commit"), ("container port", "port"),
         ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"), ("image history", "history"),
         ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"), ("image import", "import"),
-        ("system info", "info"),
+        ("image build", "build"), ("system info", "info"),
     ]
 
     /// The command type a path below berth names ("ps", "container ls"), nil for none.

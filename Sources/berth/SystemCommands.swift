@@ -25,7 +25,8 @@ struct PruneContainers: BerthCommand {
     }
 }
 
-/// `berth system df`: what images, containers and volumes take, and what a prune would free.
+/// `berth system df`: what images, containers, volumes and the build cache take, and what a
+/// prune would free.
 struct SystemDiskUsage: BerthCommand {
     static let spec = CommandSpec(name: "df", abstract: "Show the disk space images, containers and volumes use.")
 
@@ -41,7 +42,8 @@ struct SystemDiskUsage: BerthCommand {
         engine.tidy()
         let usage = try engine.diskUsage()
         var table = Table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"])
-        for (kind, line) in [("Images", usage.images), ("Containers", usage.containers), ("Local Volumes", usage.volumes)] {
+        for (kind, line) in [("Images", usage.images), ("Containers", usage.containers), ("Local Volumes", usage.volumes),
+                             ("Build Cache", usage.buildCache)] {
             // Docker's share: of the kind's bytes, what a prune frees.
             let percent = line.bytes > 0 ? Int((Double(line.reclaimableBytes) * 100 / Double(line.bytes)).rounded()) : 0
             table.add([kind, String(line.total), String(line.active), humanSize(line.bytes),
@@ -86,7 +88,8 @@ struct PruneSystem: BerthCommand {
             printDeleted("Volumes", removed.removed)
             reclaimed += removed.reclaimedBytes
         }
-        let images = try engine.images().prune(all: all, inUse: engine.manifestsInUse)
+        // Docker's system prune takes the build cache too.
+        let images = try engine.images().prune(all: all, buildCache: .also, inUse: engine.manifestsInUse)
         printDeleted("Images", images.removed.map { removed in
             switch removed {
             case .untagged(let reference): "untagged: \(reference)"

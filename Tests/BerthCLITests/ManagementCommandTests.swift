@@ -43,7 +43,7 @@ import Testing
         ("container inspect", "inspect"), ("container diff", "diff"), ("container commit", "commit"),
         ("container port", "port"), ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"),
         ("image history", "history"), ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"),
-        ("image import", "import"), ("system info", "info"),
+        ("image import", "import"), ("image build", "build"), ("system info", "info"),
     ]
 
     @Test func everyAliasIsDockers() {
@@ -77,10 +77,11 @@ import Testing
         ("container", ["run", "create", "ls", "ps", "rm", "start", "stop", "restart", "kill", "pause", "unpause",
                        "wait", "rename", "top", "update", "export", "cp", "exec", "logs", "stats", "inspect",
                        "diff", "commit", "port", "prune"]),
-        ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "prune"]),
+        ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "build", "prune"]),
         ("network", ["create", "ls", "inspect", "rm", "prune"]),
         ("volume", ["create", "ls", "inspect", "rm", "prune"]),
         ("system", ["df", "prune", "info"]),
+        ("builder", ["prune"]),
     ])
     func nounsSubcommands(noun: String, expected: [String]) throws {
         let spec = try #require(Berth.spec.subcommands.first { $0.name == noun })
@@ -109,7 +110,7 @@ import Testing
             block.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
                 .compactMap { $0.split(separator: " ").first.map(String.init) }
         }
-        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system", "compose"])
+        #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system", "builder", "compose"])
         let others = listed(commandsBlock)
         for name in ["run", "ps", "images", "info", "completion"] { #expect(others.contains(name)) }
         for hidden in ["monitor-start", "monitor-exit", "health-check"] {

@@ -38,6 +38,8 @@ extension ContainerEngine {
         public var images = Line()
         public var containers = Line()
         public var volumes = Line()
+        /// The build's step images (all reclaimable: no container keeps a step of a build).
+        public var buildCache = Line()
     }
 
     public func diskUsage() throws -> DiskUsageSummary {
@@ -57,6 +59,8 @@ extension ContainerEngine {
             summary.containers.bytes += size
             if state(of: record).isUp { summary.containers.active += 1 } else { summary.containers.reclaimableBytes += size }
         }
+        let cache = try images().buildCacheUsage()
+        summary.buildCache = .init(total: cache.images, active: 0, bytes: cache.bytes, reclaimableBytes: cache.bytes)
         let usedVolumes = Set(records.flatMap { $0.mounts.filter { $0.type == "volume" }.map(\.name) })
         for volume in volumes.all() {
             let size = volumes.diskUsage(of: volume.name)

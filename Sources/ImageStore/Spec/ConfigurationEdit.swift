@@ -1,13 +1,13 @@
 import JSON
 
 /// Writes an edited image config back over the JSON it was read from, keeping what berth's
-/// `OCIImage.Configuration` does not model (Docker's `container_config`, `OnBuild`,
-/// `Shell`, …): a commit on an image another tool built must not silently drop them.
+/// `OCIImage.Configuration` does not model (Docker's `container_config`, `ArgsEscaped`, …): a
+/// commit on an image another tool built must not silently drop them.
 enum ConfigurationEdit {
     /// The members `OCIImage.Configuration` encodes, and those of its `config` object.
     static let modelled: Set<String> = ["created", "author", "architecture", "os", "config", "rootfs", "history"]
     static let modelledExecution: Set<String> = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes",
-                                                 "WorkingDir", "Labels", "StopSignal", "Healthcheck"]
+                                                 "WorkingDir", "Labels", "StopSignal", "Healthcheck", "Shell", "OnBuild"]
 
     /// `original` with every modelled member replaced by `edited`'s (removed when `edited` has
     /// none), in the original's order; members only `edited` has come after.

@@ -178,6 +178,8 @@ extension OCIImage.Configuration {
                                      timeout: try h.int64("Timeout"), startPeriod: try h.int64("StartPeriod"),
                                      retries: try h.int64("Retries").map { Int(clamping: $0) })
             }
+            execution?.shell = try c.strings("Shell")
+            execution?.onBuild = try c.strings("OnBuild")
         }
         var fs = OCIImage.RootFS(diffIDs: [])
         fs.type = try rootfs.requiredString("type")

@@ -27,6 +27,10 @@ public enum OCIImage {
     /// The annotation that names a tag in an image layout's index.json.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
 
+    /// berth's mark on the index entry of an image a build step stored: build cache, kept by
+    /// `image prune` and hidden from `images -a`; `builder prune` (and `system prune`) remove it.
+    public static let buildCacheAnnotation = "io.berth.build.cache"
+
     /// A reference to content: what it is, its digest and its size.
     public struct Descriptor: Codable, Sendable, Equatable {
         public var mediaType: String
@@ -125,11 +129,15 @@ public enum OCIImage {
         public var stopSignal: String?
         /// Docker's HEALTHCHECK (not in the OCI spec, kept by every tool that builds images).
         public var healthcheck: Healthcheck?
+        /// Docker's SHELL: the shell form's command prefix (nil: `/bin/sh -c`).
+        public var shell: [String]?
+        /// Docker's ONBUILD: instructions a build FROM this image runs first, as written.
+        public var onBuild: [String]?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", exposedPorts = "ExposedPorts", env = "Env", entrypoint = "Entrypoint"
             case cmd = "Cmd", volumes = "Volumes", workingDir = "WorkingDir", labels = "Labels"
-            case stopSignal = "StopSignal", healthcheck = "Healthcheck"
+            case stopSignal = "StopSignal", healthcheck = "Healthcheck", shell = "Shell", onBuild = "OnBuild"
         }
 
         public init(user: String? = nil, exposedPorts: [String: EmptyObject]? = nil, env: [String]? = nil,

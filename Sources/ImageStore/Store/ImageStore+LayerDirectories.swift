@@ -70,7 +70,7 @@ extension ImageStore {
     }
 
     /// A new, empty directory in `tmp/` whose name starts with `prefix`.
-    func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    public func makeTemporaryDirectory(_ prefix: String) throws -> String {
         var template = Array("\(temporaryDirectory)/\(prefix)-\(getpid())-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let base = buffer.baseAddress, let result = mkdtemp(base) else { return nil }

@@ -87,6 +87,8 @@ extension ImageStore {
         try locked(.exclusive) {
             var descriptor = try findImage(name).descriptor
             descriptor.annotations?[OCIImage.refNameAnnotation] = nil
+            // A tagged build result is an image, no longer build cache.
+            descriptor.annotations?[OCIImage.buildCacheAnnotation] = nil
             if descriptor.annotations?.isEmpty == true { descriptor.annotations = nil }
             try layout.tag(target, manifest: descriptor)
         }

@@ -80,7 +80,8 @@ public struct ImageStore: Sendable {
     // MARK: reading
 
     /// Every tag in the store, in index order; with `includeUntagged`, the untagged (dangling)
-    /// images too, after them, as `<none>:<none>` (what `docker images` shows for them).
+    /// images too, after them, as `<none>:<none>` (what `docker images` shows for them), the
+    /// build cache's images left out.
     public func images(includeUntagged: Bool = false) throws -> [ImageSummary] {
         try locked(.shared) {
             // Only image manifests: a tag on an index (a multi-platform image another tool wrote)
@@ -88,7 +89,8 @@ public struct ImageStore: Sendable {
             let entries = try layout.index().manifests.filter { OCIImage.MediaType.isImageManifest($0.mediaType) }
             let tagged = entries.compactMap { entry in entry.annotations?[OCIImage.refNameAnnotation].map { ($0, entry) } }
             let untagged = includeUntagged
-                ? entries.filter { $0.annotations?[OCIImage.refNameAnnotation] == nil }.map { (ImageSummary.untaggedReference, $0) }
+                ? entries.filter { $0.annotations?[OCIImage.refNameAnnotation] == nil && $0.annotations?[OCIImage.buildCacheAnnotation] == nil }
+                    .map { (ImageSummary.untaggedReference, $0) }
                 : []
             return try (tagged + untagged).map { reference, entry in
                 let digest = try entry.parsedDigest()

@@ -1,0 +1,47 @@
+import ImageStore
+
+/// What `berth build` is asked: the Dockerfile, the context it reads, the build args, the
+/// stage to stop at, the tags and labels of the result.
+public struct BuildRequest: Sendable {
+    public var dockerfile: Dockerfile
+    /// The context directory; nil for a Dockerfile from stdin without one (COPY then fails).
+    public var context: String?
+    /// The Dockerfile's path, for its own ignore file (`deploy/Dockerfile.dockerignore`), which
+    /// the context's `.dockerignore` gives way to.
+    public var dockerfilePath: String?
+    public var buildArgs: [String: String] = [:]
+    public var target: String?
+    public var tags: [ImageReference] = []
+    /// `--label`s, over the Dockerfile's LABELs.
+    public var labels: [String: String] = [:]
+    public var noCache = false
+    /// The network of RUN steps: `none` unless asked (`--network`, `RUN --network=`).
+    public var network = "none"
+    /// The cgroup parent of RUN steps' containers (`--cgroup-parent`).
+    public var cgroupParent = "berth"
+
+    public init(dockerfile: Dockerfile, context: String?) {
+        self.dockerfile = dockerfile
+        self.context = context
+    }
+}
+
+/// What a build made.
+public struct BuildResult: Sendable {
+    public var image: ImageStore.StoredImage
+    public var steps: Int
+    public var cachedSteps: Int
+}
+
+/// The lines a build reports as it goes (`#3 [build 2/5] RUN make`, `#3 CACHED`), and where
+/// RUN steps' output goes.
+public struct BuildProgress: Sendable {
+    public var line: @Sendable (String) -> Void
+    /// The fd RUN steps write to (the caller's stderr; /dev/null for `-q`).
+    public var output: Int32
+
+    public init(output: Int32, line: @escaping @Sendable (String) -> Void) {
+        self.output = output
+        self.line = line
+    }
+}

@@ -1,0 +1,90 @@
+import Containers
+import ImageStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RUN: the command in a container of the step's image, with the stage's env, ARGs, workdir,
+/// user and shell, on the build's network (`none` unless asked); its upper directory becomes
+/// the step's layer. The container is removed at the end of the step, also when it failed.
+extension Builder {
+    mutating func run(_ instruction: Instruction, state: inout StageState) throws {
+        let command = Self.runCommand(instruction, shell: state.shell)
+        let arguments = state.runArguments.filter { !Self.predefinedArgs.contains(String($0.prefix { $0 != "=" })) }
+        // Docker's form: the ARGs a RUN sees are part of what it is, so a changed one misses.
+        let prefix = arguments.isEmpty ? "" : "|\(arguments.count) " + arguments.joined(separator: " ") + " "
+        let network = instruction.flag("network").map { $0 == "default" ? "bridge" : $0 } ?? request.network
+        let createdBy = "RUN " + prefix + command.joined(separator: " ")
+        let key = BuildCache.key(parent: state.manifest, [createdBy, "network=" + network])
+        if try useCache(key, state: &state) { return }
+        guard let manifest = state.manifest else {
+            throw BuildError(.invalidArgument, "has nothing to run: FROM scratch has no files until a COPY or ADD adds them")
+        }
+        var containerRequest = ContainerRequest(root: .image(manifest.hex), network: network)
+        containerRequest.command = command
+        containerRequest.entrypoint = ""
+        containerRequest.env = state.runArguments
+        containerRequest.cgroupParent = request.cgroupParent
+        // A tiny init as pid 1, so a Ctrl-C forwarded to the step reaches its command (a shell as
+        // pid 1 of its namespace would ignore it) and the build stops at this step.
+        containerRequest.useInit = true
+        containerRequest.labels = [Self.builderLabel: String(getpid())]
+        // Never made durable: the container lives for one step, and one a crash leaves behind is
+        // removed by the next build (`removeAbandonedSteps`) or `tidy`.
+        let created = try engine.create(containerRequest, sync: .deferred)
+        defer {
+            try? engine.remove(created.record, force: true)
+            // The image's VOLUMEs were mounted as anonymous volumes: what the step wrote there is
+            // not part of its layer (Docker's rule) and the volumes go with the step.
+            engine.removeAnonymousVolumes(of: created.record)
+        }
+        let outcome = try withOutput(progress.output) { try engine.runForeground(created, interactive: false) }
+        guard outcome.exitCode == 0 else {
+            // 128+SIGINT, 128+SIGTERM: berth was told to stop and passed it on.
+            let how = [130, 143].contains(outcome.exitCode) ? "was interrupted" : "failed"
+            throw BuildError(.invalidArgument, "\(how): process \"\(command.joined(separator: " "))\" did not complete successfully: "
+                             + "exit code \(outcome.exitCode)")
+        }
+        try storeStep(&state, createdBy: createdBy, layer: engine.store.upperDirectory(of: created.record.id), key: key)
+    }
+
+    /// The label that marks a RUN step's container with its builder's pid.
+    static let builderLabel = "io.berth.build.pid"
+
+    /// Removes the RUN containers of builds that were killed before their step's cleanup ran
+    /// (their builder's pid is gone); those of running builds stay.
+    static func removeAbandonedSteps(_ engine: ContainerEngine) {
+        for record in engine.list() {
+            guard let text = record.config.labels[builderLabel], let pid = Int32(text), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? engine.remove(record, force: true)
+            engine.removeAnonymousVolumes(of: record)
+        }
+    }
+
+    /// The command of a RUN: the exec form as it is; the shell form (and a lone heredoc, the
+    /// script itself) run by the stage's shell; heredocs after a command are the shell's own.
+    static func runCommand(_ instruction: Instruction, shell: [String]) -> [String] {
+        if let json = instruction.json { return json }
+        if let heredoc = instruction.heredocs.first, instruction.heredocs.count == 1,
+           instruction.text.trimmingSpace().hasPrefix("<<"), !instruction.text.contains(" ") {
+            return shell + [heredoc.body]
+        }
+        guard !instruction.heredocs.isEmpty else { return shell + [instruction.text] }
+        let documents = instruction.heredocs.map { $0.body + $0.name }.joined(separator: "\n")
+        return shell + [instruction.text + "\n" + documents]
+    }
+
+    /// Runs `body` with the process's stdout and stderr on `fd`, where a RUN's output goes.
+    func withOutput<T>(_ fd: Int32, _ body: () throws -> T) throws -> T {
+        let savedOut = dup(STDOUT_FILENO)
+        let savedErr = dup(STDERR_FILENO)
+        defer {
+            if savedOut >= 0 { dup2(savedOut, STDOUT_FILENO); close(savedOut) }
+            if savedErr >= 0 { dup2(savedErr, STDERR_FILENO); close(savedErr) }
+        }
+        dup2(fd, STDOUT_FILENO)
+        dup2(fd, STDERR_FILENO)
+        return try body()
+    }
+}

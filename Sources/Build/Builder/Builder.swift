@@ -1,0 +1,256 @@
+import Containers
+import FileSystem
+import ImageStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds an image from a Dockerfile: each stage from its base (an image of the store, an
+/// earlier stage, or `scratch`), each instruction one image in the store (a new layer for RUN,
+/// COPY, ADD and a WORKDIR that makes its directory; the config alone for the others), looked
+/// up in the build cache first. RUN steps are containers of the engine, their upper directory
+/// stored as the layer (the commit path); the container goes once its layer is stored, whether
+/// the step worked or not. Only the final image is tagged.
+public struct Builder {
+    public let engine: ContainerEngine
+    public let images: ImageStore
+    public let cache: BuildCache
+    public let progress: BuildProgress
+    var stepNumber = 0
+    var stepsCached = 0
+    let request: BuildRequest
+    /// The finished stages, by index: what `COPY --from` and `FROM stage` read.
+    var finished: [Int: StageState] = [:]
+    var usedBuildArgs = Set<String>()
+    /// The meta args' values (ARGs before the first FROM), for an `ARG NAME` in a stage.
+    var metaArgs: [String: String] = [:]
+    /// The stages, for `COPY --from` and `FROM stage`.
+    var stagePlan: StagePlan?
+
+    public init(engine: ContainerEngine, request: BuildRequest, progress: BuildProgress) throws {
+        self.engine = engine
+        self.images = try engine.images()
+        self.cache = BuildCache(stateRoot: engine.stateRoot, images: images)
+        self.progress = progress
+        self.request = request
+    }
+
+    /// Runs the build; the result is tagged with the request's tags (untagged without one).
+    public mutating func build() throws -> BuildResult {
+        let plan = try StagePlan(request.dockerfile, buildArgs: request.buildArgs)
+        Self.removeAbandonedSteps(engine)
+        stagePlan = plan
+        metaArgs = plan.metaArgs
+        let target = try plan.target(request.target)
+        let stages = plan.stagesNeeded(for: target)
+        usedBuildArgs = Set(plan.metaArgs.keys)
+        var last: StageState?
+        for stage in stages {
+            var state = try base(of: stage, plan: plan)
+            let total = stage.instructions.count + 1
+            for (i, instruction) in stage.instructions.enumerated() {
+                try step(instruction, stage: stage, position: (i + 2, total), state: &state)
+            }
+            finished[stage.index] = state
+            last = state
+        }
+        guard var state = last else { throw BuildError(.invalidArgument, "nothing to build") }
+        if !request.labels.isEmpty {
+            let text = request.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted($0.value))" }.joined(separator: " ")
+            let label = Instruction(name: "LABEL", text: text, line: 0, original: "LABEL " + text)
+            try step(label, stage: target, position: nil, state: &state)
+        }
+        let unused = request.buildArgs.keys.filter { !usedBuildArgs.contains($0) && !Self.predefinedArgs.contains($0) }.sorted()
+        if !unused.isEmpty {
+            progress.line("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed")
+        }
+        // A stage that is its base unchanged (FROM x alone) is stored as a step of its own, so
+        // its tag names an image of this build.
+        let manifest = try state.manifest ?? storeStep(&state, createdBy: "FROM scratch", layer: nil, key: nil)
+        // A tag that already names the result is not written again: an unchanged rebuild writes
+        // nothing at all.
+        for tag in request.tags where (try? images.layout.resolve(tag))?.digest != manifest.description {
+            try images.tag(manifest.hex, as: tag)
+        }
+        // Untagged, the result is still an image of its own (listed by `images -a`), as Docker's.
+        if request.tags.isEmpty { try images.keepAsImage(manifest) }
+        let id = try images.configuration(ofManifest: manifest).id
+        return BuildResult(image: .init(manifest: manifest, id: id), steps: stepNumber, cachedSteps: stepsCached)
+    }
+
+    /// Docker's predefined proxy args: usable without an ARG line, never in the history.
+    static let predefinedArgs: Set<String> = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+                                              "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]
+
+    static func quoted(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "\t" })
+            ? "\"" + value.replacingOccurrences("\\", "\\\\").replacingOccurrences("\"", "\\\"") + "\"" : value
+    }
+
+    // MARK: stages
+
+    mutating func base(of stage: StagePlan.Stage, plan: StagePlan) throws -> StageState {
+        stepNumber += 1
+        let label = stageLabel(stage, position: (1, stage.instructions.count + 1))
+        progress.line("#\(stepNumber) \(label) FROM \(stage.base)")
+        if let platform = stage.platform, !["linux/amd64", "linux/x86_64", "linux/amd64/v1"].contains(platform.lowercased()) {
+            throw BuildError(.unsupported, "\(request.dockerfile.file):\(stage.from.line): FROM --platform=\(platform): berth builds "
+                             + "for this machine only (linux/amd64); drop --platform or use linux/amd64")
+        }
+        var state: StageState
+        if stage.base.lowercased() == "scratch" {
+            state = .scratch()
+        } else if let earlier = plan.stage(named: stage.base), earlier.index < stage.index, let result = finished[earlier.index] {
+            state = result
+            state.args = []
+            state.cmdSet = false
+        } else {
+            do {
+                let resolved = try images.resolve(stage.base)
+                state = StageState(manifest: resolved.manifestDigest, config: resolved.config)
+            } catch let error as BuildError {
+                throw BuildError(error.code, "\(request.dockerfile.file):\(stage.from.line): FROM \(stage.base): \(error.message)")
+            }
+        }
+        // Meta args are visible in the stage only once declared again without a value; the
+        // predefined proxy args always are.
+        for name in Self.predefinedArgs { if let value = request.buildArgs[name] { state.args.append((name, value)) } }
+        let triggers = state.execution.onBuild ?? []
+        if !triggers.isEmpty {
+            state.execution.onBuild = nil
+            for trigger in triggers {
+                let parsed = try Dockerfile.parse(trigger, file: "\(stage.base) (ONBUILD)")
+                for instruction in parsed.instructions {
+                    try step(instruction, stage: stage, position: nil, state: &state)
+                }
+            }
+        }
+        progress.line("#\(stepNumber) DONE")
+        return state
+    }
+
+    func stageLabel(_ stage: StagePlan.Stage, position: (Int, Int)?) -> String {
+        let name = stage.name ?? "stage-\(stage.index)"
+        guard let (k, n) = position else { return "[\(name)]" }
+        return "[\(name) \(k)/\(n)]"
+    }
+
+    // MARK: steps
+
+    /// One instruction: reported, looked up in the cache, carried out.
+    mutating func step(_ instruction: Instruction, stage: StagePlan.Stage, position: (Int, Int)?, state: inout StageState) throws {
+        try Self.stopIfInterrupted()
+        stepNumber += 1
+        let number = stepNumber
+        progress.line("#\(number) \(stageLabel(stage, position: position)) \(instruction.original)")
+        let started = monotonicSeconds()
+        let before = stepsCached
+        do {
+            try carryOut(instruction, stage: stage, state: &state)
+        } catch let error as BuildError {
+            throw located(error, request.dockerfile.file, instruction)
+        }
+        if stepsCached > before {
+            progress.line("#\(number) CACHED")
+        } else {
+            progress.line("#\(number) DONE \(Self.seconds(monotonicSeconds() - started))s")
+        }
+    }
+
+    /// Flags Docker's reference has that berth parses but does not carry out yet: refused, never
+    /// ignored (an ignored `--exclude` would copy what it excludes).
+    static let unsupportedFlags: [String: Set<String>] = [
+        "RUN": ["mount", "security"], "COPY": ["parents", "exclude"], "ADD": ["checksum", "keep-git-dir", "exclude"],
+        "HEALTHCHECK": ["start-interval"],
+    ]
+
+    mutating func carryOut(_ instruction: Instruction, stage: StagePlan.Stage, state: inout StageState) throws {
+        if let flag = instruction.flags.first(where: { Self.unsupportedFlags[instruction.name]?.contains($0.name) == true }) {
+            throw BuildError(.unsupported, "--\(flag.name) is not supported by berth yet: build without it")
+        }
+        switch instruction.name {
+        case "RUN": try run(instruction, state: &state)
+        case "COPY", "ADD": try copy(instruction, state: &state)
+        case "ARG": try declareArgs(instruction, state: &state)
+        case "WORKDIR": try workdir(instruction, state: &state)
+        case "ONBUILD":
+            let inner = try Dockerfile.parse(instruction.text, file: request.dockerfile.file)
+            guard let first = inner.instructions.first, !["ONBUILD", "FROM", "MAINTAINER"].contains(first.name) else {
+                throw BuildError(.invalidArgument, "\(inner.instructions.first?.name ?? "it") isn't allowed as an ONBUILD trigger")
+            }
+            try metadata("ONBUILD " + instruction.text, state: &state) { state in
+                state.execution.onBuild = (state.execution.onBuild ?? []) + [instruction.text]
+            }
+        default: try configInstruction(instruction, state: &state)
+        }
+    }
+
+    /// A step that changes the config only, `change` making the change; cached like the rest.
+    mutating func metadata(_ createdBy: String, state: inout StageState,
+                           change: (inout StageState) throws -> Void) throws {
+        let key = BuildCache.key(parent: state.manifest, [createdBy])
+        if try useCache(key, state: &state) { return }
+        try change(&state)
+        _ = try storeStep(&state, createdBy: createdBy, layer: nil, key: key)
+    }
+
+    /// Takes the cached image for `key` when there is one (and the build may use the cache).
+    mutating func useCache(_ key: Digest, state: inout StageState) throws -> Bool {
+        guard !request.noCache, let manifest = cache.lookup(key) else { return false }
+        let (_, config) = try images.configuration(ofManifest: manifest)
+        state.manifest = manifest
+        state.config = config
+        stepsCached += 1
+        return true
+    }
+
+    /// Stores the stage's config (and `layer`, a directory in overlay's form) as the step's
+    /// image and remembers it under `key`.
+    @discardableResult
+    mutating func storeStep(_ state: inout StageState, createdBy: String, layer: String?, key: Digest?) throws -> Digest {
+        let now = Timestamp.now()
+        state.config.created = now
+        let stored = try images.storeBuildStep(parent: state.manifest, layerDirectory: layer, config: state.config,
+                                               history: OCIImage.History(created: now, createdBy: createdBy))
+        state.manifest = stored.manifest
+        state.config = try images.configuration(ofManifest: stored.manifest).config
+        if let key { cache.record(key, manifest: stored.manifest) }
+        return stored.manifest
+    }
+
+    /// berth blocks the signals a RUN's container is sent (its supervisor takes them through a
+    /// signalfd), so a Ctrl-C between RUN steps stays pending: it ends the build here, before
+    /// the next step.
+    static func stopIfInterrupted() throws {
+        var pending = sigset_t()
+        sigemptyset(&pending)
+        guard sigpending(&pending) == 0 else { return }
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where sigismember(&pending, signal) == 1 {
+            throw BuildError(.invalidState, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
+        }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}
