@@ -91,7 +91,7 @@ RUN cat sums > /dev/null
 CMD ["sh", "-c", "cat count"]
 DOCKERFILE
 
-berth_build="$BERTH --root $STATE build -q --cgroup-parent $CGROUP_PARENT --build-arg BASE=bench/busybox:1 -t bench/app"
+berth_build="$BERTH --root $STATE build -q --network none --cgroup-parent $CGROUP_PARENT --build-arg BASE=bench/busybox:1 -t bench/app"
 buildah_build="${BUILDAH[*]} bud --pull=never --layers --isolation chroot -q --build-arg BASE=localhost/bench/busybox:1 -t bench/app"
 touch_one="sh -c 'date +%s%N > $CONTEXT/files/d5/f500.txt'"
 

@@ -14,7 +14,7 @@ struct BuildImage: BerthCommand {
         discussion: """
             Reads CONTEXT/Dockerfile (or Containerfile, or -f FILE) and builds it in place: the \
             context is read where it is, filtered by its .dockerignore. RUN steps run in \
-            containers without a network unless --network says otherwise. Each step is cached: \
+            containers on the default bridge (so apt-get install works), or --network none|host. Each step is cached: \
             a rebuild with nothing changed makes no container and no layer. With - as the \
             context the Dockerfile is read from stdin and there is no context.
             """,
@@ -29,7 +29,7 @@ struct BuildImage: BerthCommand {
             .flag("quiet", short: "q", help: "Print only the image id."),
             .value("iidfile", valueName: "path", help: "Write the image id to this file."),
             .value("progress", valueName: "type", help: "plain or auto (both print one line per step)."),
-            .value("network", valueName: "mode", help: "The network of RUN steps: none (the default), bridge or host."),
+            .value("network", valueName: "mode", help: "The network of RUN steps: bridge (the default), none or host."),
             .value("cgroup-parent", valueName: "path", help: "The cgroup parent of RUN steps' containers."),
             .flag("check", help: "Parse and check the Dockerfile only, without building."),
             .value("print", valueName: "what", help: "instructions: print the parsed instructions instead of building."),
@@ -67,7 +67,7 @@ struct BuildImage: BerthCommand {
         noCache = parsed.flag("no-cache")
         quiet = parsed.flag("quiet")
         iidfile = parsed.string("iidfile")
-        network = parsed.string("network") ?? "none"
+        network = parsed.string("network") ?? "bridge"
         check = parsed.flag("check")
         cgroupParent = parsed.string("cgroup-parent")
         if let progress = parsed.string("progress"), !["plain", "auto", "tty"].contains(progress) {

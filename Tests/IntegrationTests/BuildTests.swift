@@ -31,7 +31,7 @@ extension Containers {
             }
 
             func build(_ args: [String], stdin: String? = nil) throws -> Command.Result {
-                try store.berth(["build", "--cgroup-parent", store.fixture.cgroupParent, "--progress=plain"] + args,
+                try store.berth(["build", "--network", "none", "--cgroup-parent", store.fixture.cgroupParent, "--progress=plain"] + args,
                                 stdin: stdin, timeout: 120)
             }
 
@@ -218,7 +218,7 @@ extension Containers {
         func killedBuild() throws {
             let root = try BuildRoot(fixture, files: ["Dockerfile": "FROM busybox\nRUN sleep 30\n"])
             defer { root.destroy() }
-            let args = ["--root", root.store.path, "build", "--cgroup-parent", fixture.cgroupParent, root.context]
+            let args = ["--root", root.store.path, "build", "--network", "none", "--cgroup-parent", fixture.cgroupParent, root.context]
             let build = Process()
             build.executableURL = URL(fileURLWithPath: fixture.berth)
             build.arguments = args
@@ -249,7 +249,7 @@ extension Containers {
             _ = FileManager.default.createFile(atPath: errors, contents: nil)
             let build = Process()
             build.executableURL = URL(fileURLWithPath: fixture.berth)
-            build.arguments = ["--root", root.store.path, "build", "--cgroup-parent", fixture.cgroupParent, root.context]
+            build.arguments = ["--root", root.store.path, "build", "--network", "none", "--cgroup-parent", fixture.cgroupParent, root.context]
             build.standardOutput = FileHandle.nullDevice
             build.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
             try build.run()

@@ -289,6 +289,25 @@ extension Containers {
             #expect(left.veths.isEmpty && left.leases.isEmpty && left.elements == "0\n0", "\(left)")
         }
 
+        @Test("a build's RUN steps are on the default bridge unless --network says otherwise")
+        func buildOnBridge() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let context = host.root + "-context"
+            try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: context) }
+            try "FROM \(StandInHost.image)\nRUN ip -4 -o addr show > /addresses\n"
+                .write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+            for (flags, tag, expectsEth0) in [([String](), "bridged:1", true), (["--network", "none"], "offline:1", false)] {
+                let built = try host.berth(["build", "-q", "-t", tag] + flags + [context])
+                #expect(built.status == 0, "\(built.stderr)")
+                let addresses = try host.berth(["run", "--rm", "--network", "none", tag, "cat", "/addresses"]).stdout
+                #expect(addresses.contains("eth0") == expectsEth0, "\(flags): \(addresses)")
+            }
+            let left = try host.leftovers()
+            #expect(left.veths.isEmpty && left.leases.isEmpty, "\(left)")
+        }
+
         /// A port's element expires at the container's end instead of being deleted (a deletion
         /// costs an RCU grace period when berth's netfilter socket closes). The table of an
         /// earlier berth, whose maps cannot expire elements, is replaced; and a map without

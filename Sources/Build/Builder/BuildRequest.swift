@@ -15,8 +15,9 @@ public struct BuildRequest: Sendable {
     /// `--label`s, over the Dockerfile's LABELs.
     public var labels: [String: String] = [:]
     public var noCache = false
-    /// The network of RUN steps: `none` unless asked (`--network`, `RUN --network=`).
-    public var network = "none"
+    /// The network of RUN steps: the default bridge, as Docker's, so that `apt-get install`
+    /// works; `--network`, `RUN --network=` choose another.
+    public var network = "bridge"
     /// The cgroup parent of RUN steps' containers (`--cgroup-parent`).
     public var cgroupParent = "berth"
 

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// RUN: the command in a container of the step's image, with the stage's env, ARGs, workdir,
-/// user and shell, on the build's network (`none` unless asked); its upper directory becomes
+/// user and shell, on the build's network (the default bridge unless asked); its upper directory becomes
 /// the step's layer. The container is removed at the end of the step, also when it failed.
 extension Builder {
     mutating func run(_ instruction: Instruction, state: inout StageState) throws {
