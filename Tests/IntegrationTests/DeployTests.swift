@@ -276,8 +276,9 @@ extension Containers {
             let ended = LoadRun.nowMilliseconds
             let result = try load.finish()
             result.report("rolled-back deploy (\(app.joined(separator: " ")))", began: began, ended: ended)
-            #expect(deploy.status != 0)
+            #expect(deploy.status == 1)
             #expect(deploy.stderr.contains("rolled back") && deploy.stderr.contains(why), "\(deploy.stderr)")
+            #expect(deploy.stderr.split(separator: "\n").count == 1 && deploy.output.isEmpty, "one line: \(deploy.stderr)")
             #expect(result.failed == 0, "\(result.summary) \(result.failures)")
             #expect(result.requests.allSatisfy { $0.version == "v1" || $0.result != "ok" }, "only v1 answered: \(result.summary)")
             let status = try stage.proxy("status", v1)
