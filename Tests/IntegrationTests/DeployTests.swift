@@ -357,6 +357,9 @@ extension Containers {
             #expect(web.filter { $0[2] == "active" && $0.contains("UP") }.count == 2, "\(ps)")
             #expect(web.filter { $0[2] == "backup" && $0.contains("UP") }.count == 2, "\(ps)")
             #expect(ps.filter { $0.first == "db" }.count == 1, "\(ps)")
+            let logs = try compose(["logs", "web"])
+            #expect(logs.output.split(separator: "\n").filter { $0.contains("-web-") && $0.contains("testapp v1 listening on 3000") }
+                .count == 4, "each instance's output, after its name: \(logs.stdout)")
 
             let load = try LoadRun(stage, seconds: 12)
             Thread.sleep(forTimeInterval: 2)

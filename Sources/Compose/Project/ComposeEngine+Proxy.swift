@@ -86,6 +86,19 @@ extension ComposeEngine {
         return found
     }
 
+    /// The proxied services' containers as instances (number 0: their deployer names them by
+    /// slot), for `logs`.
+    public func proxiedContainers(of services: [String] = []) -> [Instance] {
+        let found = engine.list().compactMap { record -> Instance? in
+            let labels = record.config.labels
+            guard labels["berth.compose.project"] == project.name, let service = labels["berth.compose.service"],
+                  services.isEmpty || services.contains(service)
+            else { return nil }
+            return Instance(record: record, service: service, number: 0, configHash: "")
+        }
+        return found.sorted { ($0.service, $0.record.name) < ($1.service, $1.record.name) }
+    }
+
     /// Takes every proxied service of the project down (also one no longer in the file), which
     /// stops HAProxy with the last, then removes the project's state directory.
     func downProxied(progress: (String) -> Void) throws {
