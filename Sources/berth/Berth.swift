@@ -83,7 +83,8 @@ enum Berth {
         ("compose ps", ComposePs.self),
         ("compose logs", ComposeLogs.self),
         ("compose config", ComposeConfig.self),
-        ("proxy-deploy", ProxyDeployCommand.self),
+        ("compose deploy", ComposeDeploy.self),
+        ("compose rollback", ComposeRollback.self),
     ]
 
     static let spec = CommandSpec(
@@ -99,7 +100,7 @@ enum Berth {
             HealthCheckCommand.spec, StatsCommand.spec,
             BuildImage.spec, ImportImage.spec, ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
             SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
-            ContainerPorts.spec, CompletionCommand.spec, ProxyDeployCommand.spec,
+            ContainerPorts.spec, CompletionCommand.spec,
             noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), noun("builder"),
             ComposeOptions.spec,
         ]

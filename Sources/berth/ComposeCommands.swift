@@ -177,7 +177,31 @@ struct ComposePs: ComposeCommand {
         let compose = try composeEngine(global, compose, byNameAlone: true)
         let engine = compose.engine
         let now = Int(time(nil))
-        var table = Table(["SERVICE", "NAME", "IMAGE", "STATUS", "PORTS"])
+        let proxied = try compose.proxiedInstances(of: services)
+        // The proxy's columns only when the project has a proxied service.
+        var table = Table(proxied.isEmpty ? ["SERVICE", "NAME", "IMAGE", "STATUS", "PORTS"]
+                                          : ["SERVICE", "NAME", "ROLE", "IMAGE", "STATUS", "PROXY", "SESSIONS", "PORTS"])
+        for slot in proxied {
+            guard let record = slot.record else { continue }
+            let state = engine.state(of: record)
+            guard all || state.status == .running else { continue }
+            let status = engine.statusText(record, state: state, now: now)
+            let role = slot.backup ? "backup" : "active"
+            if quiet {
+                Output.print(record.id)
+            } else if json {
+                Output.jsonLine([
+                    ("ID", .string(record.id)), ("Name", .string(record.name)), ("Image", .string(record.config.image)),
+                    ("Service", .string(slot.service)), ("Slot", .string(slot.server)), ("Role", .string(role)),
+                    ("State", .string(state.statusName)), ("Status", .string(status)),
+                    ("Health", .string(engine.health(of: record, state: state)?.status.rawValue ?? "")),
+                    ("Proxy", .string(slot.proxyStatus ?? "")), ("Sessions", .number(JSONNumber(slot.sessions))),
+                ])
+            } else {
+                table.add([slot.service, record.name, role, record.config.image, status, slot.proxyStatus ?? "-",
+                           String(slot.sessions), ""])
+            }
+        }
         for instance in compose.instances(of: services) {
             let record = instance.record
             let state = engine.state(of: record)
@@ -195,7 +219,8 @@ struct ComposePs: ComposeCommand {
                     ("Publishers", .string(ports)),
                 ])
             } else {
-                table.add([instance.service, record.name, record.config.image, status, ports])
+                table.add(proxied.isEmpty ? [instance.service, record.name, record.config.image, status, ports]
+                                          : [instance.service, record.name, "", record.config.image, status, "", "", ports])
             }
         }
         if !quiet && !json { Output.print(table.render()) }

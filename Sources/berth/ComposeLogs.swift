@@ -32,7 +32,9 @@ struct ComposeLogs: ComposeCommand {
     func run() throws -> Int32 {
         let compose = try composeEngine(global, compose)
         _ = try compose.selected(services)
-        let logs = InstanceLogs(compose.instances(of: services), engine: compose.engine, prefixed: prefixed)
+        // The proxied services' containers too: their deployer labels them, not Compose.
+        let instances = compose.instances(of: services) + compose.proxiedContainers(of: services)
+        let logs = InstanceLogs(instances, engine: compose.engine, prefixed: prefixed)
         if follow { logs.follow() } else { try logs.print() }
         return 0
     }

@@ -26,16 +26,31 @@ import Testing
         #expect((logs as? ComposeLogs)?.follow == true && (logs as? ComposeLogs)?.services == ["web"])
         guard case .command(let config) = try Berth.parse(["compose", "config", "--services"]) else { Issue.record("config"); return }
         #expect((config as? ComposeConfig)?.servicesOnly == true)
+        guard case .command(let deploy) = try Berth.parse(["compose", "-p", "shop", "deploy", "web", "--image", "me/shop:v3"]) else {
+            Issue.record("deploy")
+            return
+        }
+        #expect((deploy as? ComposeDeploy)?.service == "web" && (deploy as? ComposeDeploy)?.image == "me/shop:v3")
+        #expect((deploy as? ComposeDeploy)?.compose.projectName == "shop")
+        guard case .command(let fromFile) = try Berth.parse(["compose", "deploy", "web"]) else { Issue.record("deploy"); return }
+        #expect((fromFile as? ComposeDeploy)?.image == nil, "the file's image")
+        guard case .command(let rollback) = try Berth.parse(["compose", "rollback", "web"]) else { Issue.record("rollback"); return }
+        #expect((rollback as? ComposeRollback)?.service == "web")
     }
 
     @Test func badCommandLines() {
         #expect(throws: UsageError.self) { try Berth.parse(["compose", "down", "extra"]) }
         #expect(throws: UsageError.self) { try Berth.parse(["compose", "ps", "--format", "yaml"]) }
         #expect(throws: UsageError.self) { try Berth.parse(["compose", "frobnicate"]) }
+        #expect(throws: UsageError.self) { try Berth.parse(["compose", "deploy"]) }
+        #expect(throws: UsageError.self) { try Berth.parse(["compose", "rollback", "web", "db"]) }
+        #expect(throws: UsageError.self) { try Berth.parse(["proxy-deploy", "up", "demo", "web.json"]) }
     }
 
     @Test func helpListsTheCommands() throws {
         guard case .help(let text) = try Berth.parse(["compose", "--help"]) else { Issue.record("no help"); return }
-        for name in ["up", "down", "ps", "logs", "config", "--file", "--project-name"] { #expect(text.contains(name), "\(name)") }
+        for name in ["up", "down", "ps", "logs", "config", "deploy", "rollback", "--file", "--project-name"] {
+            #expect(text.contains(name), "\(name)")
+        }
     }
 }

@@ -113,7 +113,20 @@ final class ProjectDirectory {
         #expect(web.initProcess && web.readOnly)
         #expect(web.berth == BerthSettings(port: 3000, proxy: ProxySettings(listenHost: "127.0.0.1", listenPort: 8080, backups: 2,
                                                                              healthPath: "/up")))
+        // The deploy code's view of web: the project's network, the check's timings, its start time
+        // (start_period + (retries+1) × (interval+timeout) = 90 + 3 × 3 s), the entrypoint's words before the command.
+        var proxied = ProxiedService(
+            name: "web", image: "me/shop:v2", command: ["--flag", "two words", "serve", "--port", "3000"], entrypoint: "/bin/entry",
+            environment: web.environment, port: 3000, replicas: 2, backups: 2, healthPath: "/up",
+            healthcheck: ProxiedHealthcheck(test: ["CMD", "wget", "-qO-", "http://127.0.0.1:3000/up"], intervalMilliseconds: 1000,
+                                            timeoutMilliseconds: 2000, retries: 2),
+            stopSignal: "SIGQUIT", stopGracePeriod: 30, startTimeout: 99, network: "shop_back",
+            proxy: ProxyListener(address: "127.0.0.1", port: 8080), cgroupParent: "mine")
+        #expect(project.proxied(web) == proxied)
+        proxied.image = "me/shop:v3"
+        #expect(project.proxied(web, image: "me/shop:v3") == proxied)
         let db = try #require(project.model.service("db"))
+        #expect(project.proxied(db) == nil, "no x-berth.proxy: a plain service")
         #expect(db.command == ["postgres", "-c", "max_connections=10"])
         #expect(db.environment == ["A=1", "B=bee", "C=x=y"])
         #expect(db.healthcheck?.test == ["CMD-SHELL", "pg_isready"])

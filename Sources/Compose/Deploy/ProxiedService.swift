@@ -1,4 +1,4 @@
-/// One service run behind the proxy, as the deploy code needs it: what the lead's compose model
+/// One service run behind the proxy, as the deploy code needs it: what `ComposeProject.proxied`
 /// maps a service with `x-berth.proxy` onto. Everything is given; nothing is read from a file.
 public struct ProxiedService: Codable, Sendable, Equatable {
     /// The service's name: the proxy's backend, and the prefix of its containers' names.

@@ -58,9 +58,8 @@ public struct ServiceDefinition: Sendable, Equatable {
         self.image = image
     }
 
-    /// How many instances `up` keeps: the `deploy.replicas` active ones, then a proxied
-    /// service's backups (numbered after the actives: with 2 replicas and 2 backups, instances
-    /// 3 and 4 are the backups).
+    /// How many instances the service runs: the `deploy.replicas` active ones, then a proxied
+    /// service's backups (which its deployer names by slot, a1…aN and b1…bN, not by number).
     public var instanceCount: Int { replicas + (berth.proxy?.backups ?? 0) }
 
     /// The stop timeout in whole seconds, rounded up (Docker's default 10).

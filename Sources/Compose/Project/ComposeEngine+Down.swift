@@ -5,7 +5,9 @@ extension ComposeEngine {
     /// `compose down [-v]`: the project's containers (by their labels, in reverse start order,
     /// each stopped within its service's grace period), then its networks, and with `volumes`
     /// its named volumes and the containers' anonymous ones. External networks and volumes stay.
+    /// The proxied services go first, through their deployer, and HAProxy with them.
     public func down(removingVolumes: Bool, progress: (String) -> Void = { _ in }) throws {
+        try downProxied(progress: progress)
         for instance in instances().reversed() {
             let timeout = project.model.service(instance.service)?.stopTimeoutSeconds ?? 10
             try engine.stop(instance.record, timeout: timeout)

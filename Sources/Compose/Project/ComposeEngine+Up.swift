@@ -16,8 +16,9 @@ extension ComposeEngine {
     /// `compose up -d`: the networks and volumes the chosen services use, then each service in
     /// dependency order, each waiting for its `service_healthy` dependencies to be healthy.
     /// An instance whose config hash is the file's is kept (started if it stopped); one whose
-    /// configuration changed is replaced; instances beyond `instanceCount` (the replicas and a
-    /// proxied service's backups) are removed.
+    /// configuration changed is replaced; instances beyond `deploy.replicas` are removed. A
+    /// service with `x-berth.proxy` is brought up behind HAProxy instead (its actives and
+    /// backups through `ProxyDeployer.up`, which adopts running ones).
     public func up(_ services: [String] = [], progress: (String) -> Void = { _ in }) throws {
         let chosen = try selected(services)
         // An image that is not there is found before anything is made for the project.
@@ -35,7 +36,11 @@ extension ComposeEngine {
             for dependency in service.dependsOn where dependency.condition == .healthy {
                 try waitUntilHealthy(dependency.service, progress: progress)
             }
-            try converge(service, progress: progress)
+            if let proxied = project.proxied(service) {
+                try upProxied(proxied, progress: progress)
+            } else {
+                try converge(service, progress: progress)
+            }
         }
     }
 
