@@ -6,8 +6,8 @@
 # state and during the cycles (goal: within 1.5x), and the failed requests (must be 0).
 #
 # Runs in a network namespace of its own (a stand-in host: only lo), so neither berth's bridge
-# nor HAProxy's listener touches the host's network. Drives the engine through the hidden
-# `berth proxy-deploy` (a service as JSON) until `compose deploy` is wired.
+# nor HAProxy's listener touches the host's network. A compose.yaml per version, through
+# `berth compose up -d` and `berth compose deploy web`.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
 set -euo pipefail
@@ -43,7 +43,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy-bench.XXXXXX")
 ROOT=$WORK/state
 CGROUP=berth-bench-deploy-$$
 cleanup() {
-    "$BERTH" --root "$ROOT" proxy-deploy down bench "$WORK/down.json" >/dev/null 2>&1 || true
+    "$BERTH" --root "$ROOT" compose -p bench down -v >/dev/null 2>&1 || true
     if [[ -f $ROOT/compose/bench/haproxy.pid ]]; then
         kill -KILL "$(cat "$ROOT/compose/bench/haproxy.pid")" 2>/dev/null || true
     fi
@@ -60,18 +60,23 @@ gcc -static -O2 -o "$WORK/rootfs/bin/testapp" "$FIXTURES/testapp.c"
 gcc -static -O2 -o "$WORK/loadgen" "$FIXTURES/loadgen.c"
 "$BERTH" --root "$ROOT" import "$WORK/rootfs" app:1 >/dev/null
 
-spec() { # spec VERSION FILE
-    cat >"$2" <<JSON
-{"name": "web", "image": "app:1", "port": 3000, "replicas": 2, "backups": 2, "healthPath": "/up",
- "command": ["/bin/testapp", "--port", "3000", "--version", "$1", "--boot-ms", "300"], "environment": [],
- "healthcheck": {"test": [], "intervalMilliseconds": 100, "timeoutMilliseconds": 1000, "retries": 3},
- "stopGracePeriod": 10, "startTimeout": 15, "network": "benchnet",
- "proxy": {"address": "127.0.0.1", "port": 8080}, "cgroupParent": "$CGROUP"}
-JSON
+spec() { # spec VERSION FILE: the service answering VERSION (15 s for a new instance to be healthy)
+    cat >"$2" <<YAML
+services:
+  web:
+    image: app:1
+    command: ["/bin/testapp", "--port", "3000", "--version", "$1", "--boot-ms", "300"]
+    healthcheck: { test: ["NONE"], interval: 100ms, timeout: 1s, retries: 3, start_period: 10600ms }
+    stop_grace_period: 10s
+    deploy: { replicas: 2 }
+    cgroup_parent: $CGROUP
+    x-berth:
+      port: 3000
+      proxy: { listen: "127.0.0.1:8080", backups: 2, health_path: /up }
+YAML
 }
-spec v0 "$WORK/v0.json"
-spec down "$WORK/down.json"
-"$BERTH" --root "$ROOT" proxy-deploy up bench "$WORK/v0.json"
+spec v0 "$WORK/v0.yaml"
+"$BERTH" --root "$ROOT" compose -f "$WORK/v0.yaml" -p bench up -d >/dev/null
 
 now_ms() { date +%s%3N; }
 SECONDS_OF_LOAD=$((RUNS * 4 + 6))
@@ -82,9 +87,9 @@ sleep 3
 WINDOWS=()
 CYCLES=()
 for n in $(seq 1 "$RUNS"); do
-    spec "v$n" "$WORK/v$n.json"
+    spec "v$n" "$WORK/v$n.yaml"
     began=$(now_ms)
-    "$BERTH" --root "$ROOT" proxy-deploy deploy bench "$WORK/v$n.json" >/dev/null
+    "$BERTH" --root "$ROOT" compose -f "$WORK/v$n.yaml" -p bench deploy web >/dev/null
     ended=$(now_ms)
     CYCLES+=($((ended - began)))
     WINDOWS+=("$began:$ended")

@@ -86,7 +86,10 @@ final class ProjectDirectory {
         let dir = try ProjectDirectory(Self.full, files: ["web.env": "# comment\nFROM_FILE=1\nRAILS_ENV=dev\nexport QUOTED=\"a b\"\n"])
         let project = try dir.load(environment: ["FROM_SHELL": "shell", "B": "bee"])
         #expect(project.name == "shop")
-        #expect(project.warnings.isEmpty, "\(project.warnings)")
+        // Only that the proxied web's instances go without some of its keys.
+        #expect(project.warnings == ["compose.yaml: services.web is proxied: its instances get its image, command, entrypoint, "
+                                     + "environment, healthcheck and stop settings, not its ports, expose, volumes, restart, labels, "
+                                     + "working_dir, user, hostname, networks.aliases, init, read_only"], "\(project.warnings)")
         let web = try #require(project.model.service("web"))
         #expect(web.image == "me/shop:v2")
         #expect(web.command == ["serve", "--port", "3000"])
@@ -203,6 +206,24 @@ final class ProjectDirectory {
         let project = try dir.load()
         #expect(project.warnings == ["compose.yaml: ignoring unsupported keys: version, secrets, services.web.build, "
                                      + "services.web.cap_add, services.web.deploy.resources, services.db.healthcheck.bogus"])
+    }
+
+    @Test func aProxiedServiceNamesWhatItsInstancesDoNotGet() throws {
+        let dir = try ProjectDirectory("""
+            services:
+              web:
+                image: a
+                ports: ["80"]
+                volumes: ["data:/d"]
+                restart: always
+                x-berth: { port: 80, proxy: { listen: "8080" } }
+              plain:
+                image: b
+                ports: ["81"]
+            volumes: { data: {} }
+            """)
+        #expect(try dir.load().warnings == ["compose.yaml: services.web is proxied: its instances get its image, command, "
+                                            + "entrypoint, environment, healthcheck and stop settings, not its ports, volumes, restart"])
     }
 
     @Test("every error names the file, the line and the key", arguments: [

@@ -52,6 +52,11 @@ public struct ComposeProject: Sendable {
         if !decoder.ignored.isEmpty {
             warnings.append("\(shown): ignoring unsupported keys: " + decoder.ignored.joined(separator: ", "))
         }
+        for service in model.services where !service.keysProxiedInstancesLack.isEmpty {
+            warnings.append("\(shown): services.\(service.name) is proxied: its instances get its image, command, "
+                            + "entrypoint, environment, healthcheck and stop settings, not its "
+                            + service.keysProxiedInstancesLack.joined(separator: ", "))
+        }
         return ComposeProject(name: name, file: path, directory: directory, model: model, warnings: warnings)
     }
 

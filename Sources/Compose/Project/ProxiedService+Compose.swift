@@ -31,3 +31,18 @@ extension ComposeProject {
         return proxied
     }
 }
+
+extension ServiceDefinition {
+    /// The keys this service sets that its instances do not get when it is proxied (they run
+    /// as `ProxiedService` describes them), by their names in the file.
+    var keysProxiedInstancesLack: [String] {
+        guard berth.proxy != nil else { return [] }
+        let set: [(String, Bool)] = [
+            ("ports", !ports.isEmpty), ("expose", !expose.isEmpty), ("volumes", !volumes.isEmpty),
+            ("restart", restart != nil), ("labels", !labels.isEmpty), ("working_dir", workingDir != nil),
+            ("user", user != nil), ("hostname", hostname != nil), ("networks.aliases", !network.aliases.isEmpty),
+            ("init", initProcess), ("read_only", readOnly),
+        ]
+        return set.filter(\.1).map(\.0)
+    }
+}
