@@ -56,9 +56,7 @@ extension Containers {
             let ended = LoadRun.nowMilliseconds
             let result = try load.finish()
             result.report("10 deploys (cycles \(cycles) ms)", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v11" }, "after the deploys: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v11", after: ended)
         }
 
         @Test("a new version that boots in 5 s: the old one serves until it is up, no failed request")
@@ -75,9 +73,7 @@ extension Containers {
             let result = try load.finish()
             #expect(deploy.status == 0, "\(deploy.stderr)")
             result.report("deploy of a 5 s boot", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
         }
 
         @Test("a listen port already taken: up fails in one line, and no instance is left running")
@@ -114,9 +110,7 @@ extension Containers {
             let result = try load.finish()
             #expect(deploy.status == 0, "\(deploy.stderr)")
             result.report("deploy with 1.5 s requests", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
         }
 
         @Test("berth killed mid-deploy: the next deploy puts the slots back, then finishes; no failed request")
@@ -148,9 +142,7 @@ extension Containers {
             let result = try load.finish()
             #expect(again.status == 0, "\(again.stderr)")
             result.report("deploy after a killed one", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
             #expect(!FileManager.default.fileExists(atPath: journal))
             let containers = try stage.host.berth(["ps", "-q"]).output.split(separator: "\n")
             #expect(containers.count == 4, "one container per slot, no orphan: \(containers)")
@@ -173,9 +165,7 @@ extension Containers {
             let result = try load.finish()
             #expect(back.status == 0, "\(back.stderr)")
             result.report("rollback", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v1" }, "after the rollback: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v1", after: ended)
         }
 
         @Test("HAProxy killed: the next deploy starts it again from the configuration berth wrote, and goes on")
@@ -370,9 +360,7 @@ extension Containers {
             #expect(deploy.status == 0, "\(deploy.stderr)")
             #expect(deploy.output.hasPrefix("deployed web: shop:v1 -> shop:v2 in "), "\(deploy.output)")
             result.report("compose deploy web --image shop:v2", began: began, ended: ended)
-            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
-            let after = result.requests.filter { $0.at > ended }
-            #expect(!after.isEmpty && after.allSatisfy { $0.version == "v2" }, "after the deploy: \(Set(after.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
             let moved = try compose(["ps"]).output.split(separator: "\n").filter { $0.hasPrefix("web ") }
             #expect(moved.count == 4 && moved.allSatisfy { $0.contains("shop:v2") }, "\(moved)")
 
@@ -526,6 +514,16 @@ struct LoadResult {
     func p99(_ range: ClosedRange<Double>) -> Double {
         let latencies = requests.filter { range.contains($0.at) && $0.result == "ok" }.map(\.latency).sorted()
         return latencies.isEmpty ? 0 : latencies[latencies.count * 99 / 100]
+    }
+
+    /// Issue 15's bar: no request failed, and every one sent after `ended` (the cycle's end) was
+    /// answered by `version`.
+    func expectNoLoss(answeredAfterwardsBy version: String, after ended: Double,
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(failed == 0, "\(summary) \(failures)", sourceLocation: sourceLocation)
+        let after = requests.filter { $0.at > ended }
+        #expect(!after.isEmpty && after.allSatisfy { $0.version == version }, "after the cycle: \(Set(after.map(\.version)))",
+                sourceLocation: sourceLocation)
     }
 
     /// The figures issue 15 asks for, in the test's output.
