@@ -34,7 +34,7 @@ public struct BuildResult: Sendable {
     public var cachedSteps: Int
 }
 
-/// The lines a build reports as it goes (`#3 [build 2/5] RUN make`, `#3 CACHED`), and where
+/// The lines a build reports as it goes (`Step 3/9 : RUN make`, ` ---> Using cache`, ` ---> ID`), and where
 /// RUN steps' output goes.
 public struct BuildProgress: Sendable {
     public var line: @Sendable (String) -> Void

@@ -32,6 +32,7 @@ extension Builder {
         // Never made durable: the container lives for one step, and one a crash leaves behind is
         // removed by the next build (`removeAbandonedSteps`) or `tidy`.
         let created = try engine.create(containerRequest, sync: .deferred)
+        progress.line(" ---> Running in \(created.record.shortID)")
         defer {
             try? engine.remove(created.record, force: true)
             // The image's VOLUMEs were mounted as anonymous volumes: what the step wrote there is
@@ -46,6 +47,7 @@ extension Builder {
                              + "exit code \(outcome.exitCode)")
         }
         try storeStep(&state, createdBy: createdBy, layer: engine.store.upperDirectory(of: created.record.id), key: key)
+        progress.line("Removing intermediate container \(created.record.shortID)")
     }
 
     /// The label that marks a RUN step's container with its builder's pid.

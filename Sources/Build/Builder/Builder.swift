@@ -17,6 +17,8 @@ public struct Builder {
     public let cache: BuildCache
     public let progress: BuildProgress
     var stepNumber = 0
+    /// Every step of the stages built, their FROMs included (Docker's `Step N/M`).
+    var stepCount = 0
     var stepsCached = 0
     let request: BuildRequest
     /// The finished stages, by index: what `COPY --from` and `FROM stage` read.
@@ -44,12 +46,12 @@ public struct Builder {
         let target = try plan.target(request.target)
         let stages = plan.stagesNeeded(for: target)
         usedBuildArgs = Set(plan.metaArgs.keys)
+        stepCount = stages.reduce(request.labels.isEmpty ? 0 : 1) { $0 + 1 + $1.instructions.count }
         var last: StageState?
         for stage in stages {
             var state = try base(of: stage, plan: plan)
-            let total = stage.instructions.count + 1
-            for (i, instruction) in stage.instructions.enumerated() {
-                try step(instruction, stage: stage, position: (i + 2, total), state: &state)
+            for instruction in stage.instructions {
+                try step(instruction, state: &state)
             }
             finished[stage.index] = state
             last = state
@@ -58,7 +60,7 @@ public struct Builder {
         if !request.labels.isEmpty {
             let text = request.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted($0.value))" }.joined(separator: " ")
             let label = Instruction(name: "LABEL", text: text, line: 0, original: "LABEL " + text)
-            try step(label, stage: target, position: nil, state: &state)
+            try step(label, state: &state)
         }
         let unused = request.buildArgs.keys.filter { !usedBuildArgs.contains($0) && !Self.predefinedArgs.contains($0) }.sorted()
         if !unused.isEmpty {
@@ -91,8 +93,7 @@ public struct Builder {
 
     mutating func base(of stage: StagePlan.Stage, plan: StagePlan) throws -> StageState {
         stepNumber += 1
-        let label = stageLabel(stage, position: (1, stage.instructions.count + 1))
-        progress.line("#\(stepNumber) \(label) FROM \(stage.base)")
+        progress.line("Step \(stepNumber)/\(stepCount) : \(stage.from.original)")
         if let platform = stage.platform, !["linux/amd64", "linux/x86_64", "linux/amd64/v1"].contains(platform.lowercased()) {
             throw BuildError(.unsupported, "\(request.dockerfile.file):\(stage.from.line): FROM --platform=\(platform): berth builds "
                              + "for this machine only (linux/amd64); drop --platform or use linux/amd64")
@@ -118,43 +119,44 @@ public struct Builder {
         let triggers = state.execution.onBuild ?? []
         if !triggers.isEmpty {
             state.execution.onBuild = nil
+            progress.line("# Executing \(triggers.count) build trigger\(triggers.count == 1 ? "" : "s")")
             for trigger in triggers {
                 let parsed = try Dockerfile.parse(trigger, file: "\(stage.base) (ONBUILD)")
                 for instruction in parsed.instructions {
-                    try step(instruction, stage: stage, position: nil, state: &state)
+                    try carryOutReported(instruction, state: &state)
                 }
             }
         }
-        progress.line("#\(stepNumber) DONE")
+        reportImage(of: state)
         return state
-    }
-
-    func stageLabel(_ stage: StagePlan.Stage, position: (Int, Int)?) -> String {
-        let name = stage.name ?? "stage-\(stage.index)"
-        guard let (k, n) = position else { return "[\(name)]" }
-        return "[\(name) \(k)/\(n)]"
     }
 
     // MARK: steps
 
-    /// One instruction: reported, looked up in the cache, carried out.
-    mutating func step(_ instruction: Instruction, stage: StagePlan.Stage, position: (Int, Int)?, state: inout StageState) throws {
+    /// One instruction: reported as Docker's builder does (`Step 3/9 : RUN make`, then ` --->
+    /// Using cache` for a hit, and ` ---> ID`, the step's image), looked up in the cache, carried out.
+    mutating func step(_ instruction: Instruction, state: inout StageState) throws {
         try Self.stopIfInterrupted()
         stepNumber += 1
-        let number = stepNumber
-        progress.line("#\(number) \(stageLabel(stage, position: position)) \(instruction.original)")
-        let started = monotonicSeconds()
+        progress.line("Step \(stepNumber)/\(stepCount) : \(instruction.original)")
+        try carryOutReported(instruction, state: &state)
+        reportImage(of: state)
+    }
+
+    private mutating func carryOutReported(_ instruction: Instruction, state: inout StageState) throws {
         let before = stepsCached
         do {
-            try carryOut(instruction, stage: stage, state: &state)
+            try carryOut(instruction, state: &state)
         } catch let error as BuildError {
             throw located(error, request.dockerfile.file, instruction)
         }
-        if stepsCached > before {
-            progress.line("#\(number) CACHED")
-        } else {
-            progress.line("#\(number) DONE \(Self.seconds(monotonicSeconds() - started))s")
-        }
+        if stepsCached > before { progress.line(" ---> Using cache") }
+    }
+
+    /// ` ---> ID`: the short id of the image a step left (nothing yet after `FROM scratch`).
+    func reportImage(of state: StageState) {
+        guard let manifest = state.manifest, let id = try? images.configuration(ofManifest: manifest).id else { return }
+        progress.line(" ---> \(id.short)")
     }
 
     /// Flags Docker's reference has that berth parses but does not carry out yet: refused, never
@@ -164,7 +166,7 @@ public struct Builder {
         "HEALTHCHECK": ["start-interval"],
     ]
 
-    mutating func carryOut(_ instruction: Instruction, stage: StagePlan.Stage, state: inout StageState) throws {
+    mutating func carryOut(_ instruction: Instruction, state: inout StageState) throws {
         if let flag = instruction.flags.first(where: { Self.unsupportedFlags[instruction.name]?.contains($0.name) == true }) {
             throw BuildError(.unsupported, "--\(flag.name) is not supported by berth yet: build without it")
         }
@@ -229,17 +231,6 @@ public struct Builder {
             throw BuildError(.invalidState, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
         }
     }
-
-    static func seconds(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 extension String {
