@@ -8,7 +8,10 @@
 # nftables table nor podman's CNI bridge and iptables chains touch the host's network.
 #
 # Prints hyperfine's table, then medians, CPU per run, bridge − none and -p − bridge in ms
-# (targets: at most 5 ms and 2 ms), cni − bridge, and podman's figures beside berth's.
+# (targets: at most 5 ms and 2 ms), cni − bridge, and podman's figures beside berth's. Then the
+# same three berth commands again, alternating (none, bridge, -p, none, ...): hyperfine runs each
+# command's runs as one block, minutes apart on a machine whose speed drifts, and the
+# differences the targets are about are smaller than that drift; alternating, they are not.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
 set -euo pipefail
@@ -135,4 +138,22 @@ print(f"podman bridge - none  {med['podman-bridge'] - med['podman-none']:+7.2f} 
 print(f"podman -p - bridge    {med['podman-publish'] - med['podman-bridge']:+7.2f} ms")
 for mode in ("none", "bridge", "publish"):
     print(f"berth/podman {mode:8} {med['berth-' + mode] / med['podman-' + mode]:6.3f}x  (median wall time)")
+PY
+
+# The three berth commands alternating, each run timed alone (wall time, monotonic clock).
+echo
+echo "== alternating: none, bridge, -p in turn, $RUNS rounds"
+python3 - "$RUNS" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[2]}" <<'PY'
+import shlex, statistics, subprocess, sys, time
+rounds, commands = int(sys.argv[1]), [shlex.split(c) for c in sys.argv[2:5]]
+times = [[], [], []]
+for _ in range(rounds):
+    for i, command in enumerate(commands):
+        started = time.monotonic()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times[i].append((time.monotonic() - started) * 1e3)
+none, bridge, publish = (statistics.median(t) for t in times)
+print(f"medians: none {none:.2f}  bridge {bridge:.2f}  -p {publish:.2f} ms")
+print(f"berth bridge - none   {bridge - none:+7.2f} ms  (target at most 5 ms: {'ok' if bridge - none <= 5 else 'missed'})")
+print(f"berth -p - bridge     {publish - bridge:+7.2f} ms  (target at most 2 ms: {'ok' if publish - bridge <= 2 else 'missed'})")
 PY
