@@ -296,6 +296,15 @@ extension Containers {
             let result = try load.finish()
             result.report("kill -9 of a1", began: killed, ended: killed + 1000)
             #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            // Its restart policy brings it back, and HAProxy's own checks put it back in service.
+            let back = try eventually(within: 20, poll: 0.2) {
+                let restarts = try stage.host.berth(["inspect", "--format", "{{.RestartCount}} {{.State.Status}}", String(a1)]).output
+                let slots = try stage.proxy("status", v1).output.split(separator: "\n")
+                return restarts.hasSuffix(" running") && restarts != "0 running"
+                    && slots.first { $0.contains("-web-a1-") }?.contains(" UP ") == true
+            }
+            let slots = try stage.proxy("status", v1).output
+            #expect(back, "a1 restarted and UP again: \(slots)")
         }
 
         @Test("issue 15's project: a proxied web and a plain db; up, ps, a deploy to another image under load, down -v")
