@@ -149,9 +149,8 @@ struct Firewall {
                 let rc = netfilter.changeMap(.expire, table: table, map: map, keys: key, keyLength: keyLength,
                                              data: data, dataLength: 8, count: 1)
                 // EEXIST: the port maps to another container now.
-                if rc == -EEXIST || rc == 0 && (try? netfilter.mapElementExpires(table: table, map: map, key: key)) != false {
-                    continue
-                }
+                if rc == -EEXIST { continue }
+                if rc == 0, elementIsGoing(key, map: map, netfilter: netfilter) { continue }
                 // A kernel that cannot update an element's timeout (an older one) left
                 // it as it was, or refused the timeout.
                 let deleted = netfilter.changeMap(.delete, table: table, map: map, keys: key, keyLength: keyLength,
@@ -164,8 +163,17 @@ struct Firewall {
     }
 
     private static func isExpiring(_ binding: PortBinding, map: String, netfilter: Netlink) -> Bool {
-        let (key, _) = keys([binding], map: map)
-        return (try? netfilter.mapElementExpires(table: table, map: map, key: key)) != false
+        elementIsGoing(keys([binding], map: map).0, map: map, netfilter: netfilter)
+    }
+
+    /// Whether the element for `key` is expiring or gone; false when it stays, or the lookup
+    /// failed (the caller then deletes it, or reports the port taken).
+    private static func elementIsGoing(_ key: [UInt8], map: String, netfilter: Netlink) -> Bool {
+        do {
+            return try netfilter.mapElementExpires(table: table, map: map, key: key) != false
+        } catch {
+            return false
+        }
     }
 
     private static func grouped(_ bindings: [PortBinding]) -> [(String, [PortBinding])] {
