@@ -35,9 +35,9 @@ import Testing
     }
 
     @Test func durationsAndPorts() throws {
-        #expect(try Duration.nanoseconds("1m30s", flag: "interval") == 90_000_000_000)
-        #expect(try Duration.nanoseconds("500ms", flag: "interval") == 500_000_000)
-        #expect(throws: BuildError.self) { try Duration.nanoseconds("5 s", flag: "interval") }
+        #expect(try Builder.duration("1m30s", flag: "interval") == 90_000_000_000)
+        #expect(try Builder.duration("500ms", flag: "interval") == 500_000_000)
+        #expect(throws: BuildError.self) { try Builder.duration("5 s", flag: "interval") }
         #expect(try Builder.exposedPorts("80") == ["80/tcp"])
         #expect(try Builder.exposedPorts("53/UDP") == ["53/udp"])
         #expect(try Builder.exposedPorts("7000-7002/udp") == ["7000/udp", "7001/udp", "7002/udp"])

@@ -1,3 +1,4 @@
+import Containers
 import ImageStore
 
 /// The instructions that change only the image's config: ENV, LABEL, EXPOSE, VOLUME, USER,
@@ -120,7 +121,7 @@ extension Builder {
     }
 
     static func jsonText(_ strings: [String]) -> String {
-        "[" + strings.map { "\"" + $0.replacingOccurrences("\\", "\\\\").replacingOccurrences("\"", "\\\"") + "\"" }
+        "[" + strings.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "]"
     }
 
@@ -136,9 +137,9 @@ extension Builder {
         guard !rest.isEmpty else { throw BuildError(.invalidArgument, "HEALTHCHECK CMD needs a command") }
         var check = OCIImage.Healthcheck(test: rest.hasPrefix("[") ? Dockerfile.jsonArray(rest).map { ["CMD"] + $0 } : nil)
         if check.test == nil { check.test = ["CMD-SHELL", rest] }
-        check.interval = try instruction.flag("interval").map { try Duration.nanoseconds($0, flag: "interval") }
-        check.timeout = try instruction.flag("timeout").map { try Duration.nanoseconds($0, flag: "timeout") }
-        check.startPeriod = try instruction.flag("start-period").map { try Duration.nanoseconds($0, flag: "start-period") }
+        check.interval = try instruction.flag("interval").map { try Self.duration($0, flag: "interval") }
+        check.timeout = try instruction.flag("timeout").map { try Self.duration($0, flag: "timeout") }
+        check.startPeriod = try instruction.flag("start-period").map { try Self.duration($0, flag: "start-period") }
         if let retries = instruction.flag("retries") {
             guard let count = Int(retries), count >= 0 else { throw BuildError(.invalidArgument, "--retries=\(retries) is not a count") }
             check.retries = count
@@ -147,23 +148,14 @@ extension Builder {
     }
 }
 
-/// Go's durations as HEALTHCHECK's flags take them: `30s`, `1m30s`, `500ms`, `1h`.
-enum Duration {
-    static func nanoseconds(_ text: String, flag: String) throws -> Int64 {
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        var total = 0.0
-        var rest = Substring(text)
-        guard !rest.isEmpty else { throw BuildError(.invalidArgument, "--\(flag) needs a duration such as 30s") }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            rest = rest.dropFirst(number.count)
-            guard let value = Double(number), let unit = units.first(where: { rest.hasPrefix($0.0) }) else {
-                throw BuildError(.invalidArgument, "--\(flag)=\(text) is not a duration: give one such as 30s, 1m30s or 500ms")
-            }
-            rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
+extension Builder {
+    /// A HEALTHCHECK flag's duration, as Go (and `berth run --health-*`) reads one: `30s`, `1m30s`.
+    static func duration(_ text: String, flag: String) throws -> Int64 {
+        guard !text.isEmpty else { throw BuildError(.invalidArgument, "--\(flag) needs a duration such as 30s") }
+        guard let nanoseconds = GoDuration.parse(text) else {
+            throw BuildError(.invalidArgument, "--\(flag)=\(text) is not a duration: give one such as 30s, 1m30s or 500ms")
         }
-        return Int64(total)
+        return nanoseconds
     }
 }
 

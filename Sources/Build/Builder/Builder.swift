@@ -86,7 +86,7 @@ public struct Builder {
 
     static func quoted(_ value: String) -> String {
         value.contains(where: { $0 == " " || $0 == "\"" || $0 == "\t" })
-            ? "\"" + value.replacingOccurrences("\\", "\\\\").replacingOccurrences("\"", "\\\"") + "\"" : value
+            ? "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" : value
     }
 
     // MARK: stages
@@ -230,18 +230,5 @@ public struct Builder {
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where sigismember(&pending, signal) == 1 {
             throw BuildError(.invalidState, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
         }
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }
