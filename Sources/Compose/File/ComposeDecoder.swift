@@ -51,13 +51,7 @@ struct ComposeDecoder {
         var declaration = VolumeDeclaration(key: key, name: projectName + "_" + key)
         if node.isNull { return declaration }
         let f = try fields(node, path, known: ["external", "name", "labels", "driver"])
-        if let external = f["external"] { declaration.external = try bool(external, path + ".external") }
-        if let name = f["name"] {
-            declaration.name = try string(name, path + ".name")
-        } else if declaration.external {
-            declaration.name = key
-        }
-        if let labels = f["labels"] { declaration.labels = try self.labels(labels, path + ".labels") }
+        (declaration.external, declaration.name, declaration.labels) = try identity(key, f, path, projectName: declaration.name)
         if let driver = f["driver"], try string(driver, path + ".driver") != "local" {
             throw failure(driver, path + ".driver", "must be local: berth has no other volume driver")
         }
@@ -69,13 +63,7 @@ struct ComposeDecoder {
         var declaration = NetworkDeclaration(key: key, name: projectName + "_" + key)
         if node.isNull { return declaration }
         let f = try fields(node, path, known: ["external", "name", "labels", "driver", "ipam"])
-        if let external = f["external"] { declaration.external = try bool(external, path + ".external") }
-        if let name = f["name"] {
-            declaration.name = try string(name, path + ".name")
-        } else if declaration.external {
-            declaration.name = key
-        }
-        if let labels = f["labels"] { declaration.labels = try self.labels(labels, path + ".labels") }
+        (declaration.external, declaration.name, declaration.labels) = try identity(key, f, path, projectName: declaration.name)
         if let driver = f["driver"], try string(driver, path + ".driver") != "bridge" {
             throw failure(driver, path + ".driver", "must be bridge: berth's Compose makes bridge networks only")
         }
@@ -90,6 +78,16 @@ struct ComposeDecoder {
             }
         }
         return declaration
+    }
+
+    /// A top-level volume's or network's `external`, its name on the host (`name:`, else the key
+    /// when external, else `projectName`) and its labels.
+    private mutating func identity(_ key: String, _ f: [String: YAMLNode], _ path: String,
+                                   projectName: String) throws(BerthError) -> (Bool, String, [String: String]) {
+        let external = try f["external"].map { node throws(BerthError) in try bool(node, path + ".external") } ?? false
+        let name = try f["name"].map { node throws(BerthError) in try string(node, path + ".name") } ?? (external ? key : projectName)
+        let labels = try f["labels"].map { node throws(BerthError) in try self.labels(node, path + ".labels") } ?? [:]
+        return (external, name, labels)
     }
 
     /// Every dependency names a service of the file, and none leads back to itself.
