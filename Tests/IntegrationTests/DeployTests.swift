@@ -21,10 +21,7 @@ extension Containers {
             try #require(up.status == 0, "\(up.stderr)")
             let load = try LoadRun(stage, seconds: 12)
             Thread.sleep(forTimeInterval: 3)
-            let began = LoadRun.nowMilliseconds
-            let deploy = try stage.proxy("deploy", v2)
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (deploy, result, began, ended) = try load.finish(after: { try stage.proxy("deploy", v2) })
             #expect(deploy.status == 0, "\(deploy.stderr)")
             result.report("deploy, app \(sigterm)s on SIGTERM", began: began, ended: ended)
             #expect(result.sent > 2000, "\(result.summary)")
@@ -67,10 +64,8 @@ extension Containers {
             try #require(up.status == 0, "\(up.stderr)")
             let load = try LoadRun(stage, seconds: 20)
             Thread.sleep(forTimeInterval: 2)
-            let began = LoadRun.nowMilliseconds
-            let deploy = try stage.proxy("deploy", try stage.spec("v2", app: ["--boot-ms", "5000"], startTimeout: 15))
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let slowBoot = { try stage.proxy("deploy", try stage.spec("v2", app: ["--boot-ms", "5000"], startTimeout: 15)) }
+            let (deploy, result, began, ended) = try load.finish(after: slowBoot)
             #expect(deploy.status == 0, "\(deploy.stderr)")
             result.report("deploy of a 5 s boot", began: began, ended: ended)
             result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
@@ -104,10 +99,7 @@ extension Containers {
             try #require(up.status == 0, "\(up.stderr)")
             let load = try LoadRun(stage, seconds: 14)
             Thread.sleep(forTimeInterval: 3)
-            let began = LoadRun.nowMilliseconds
-            let deploy = try stage.proxy("deploy", v2)
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (deploy, result, began, ended) = try load.finish(after: { try stage.proxy("deploy", v2) })
             #expect(deploy.status == 0, "\(deploy.stderr)")
             result.report("deploy with 1.5 s requests", began: began, ended: ended)
             result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
@@ -136,10 +128,7 @@ extension Containers {
             first.waitUntilExit()
             let journal = stage.host.root + "/compose/demo/journal/web.json"
             #expect(FileManager.default.fileExists(atPath: journal), "the killed deploy left its journal")
-            let began = LoadRun.nowMilliseconds
-            let again = try stage.proxy("deploy", v2)
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (again, result, began, ended) = try load.finish(after: { try stage.proxy("deploy", v2) })
             #expect(again.status == 0, "\(again.stderr)")
             result.report("deploy after a killed one", began: began, ended: ended)
             result.expectNoLoss(answeredAfterwardsBy: "v2", after: ended)
@@ -159,10 +148,7 @@ extension Containers {
             Thread.sleep(forTimeInterval: 1)
             let deploy = try stage.proxy("deploy", try stage.spec("v2"))
             #expect(deploy.status == 0, "\(deploy.stderr)")
-            let began = LoadRun.nowMilliseconds
-            let back = try stage.proxy("rollback", v1)
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (back, result, began, ended) = try load.finish(after: { try stage.proxy("rollback", v1) })
             #expect(back.status == 0, "\(back.stderr)")
             result.report("rollback", began: began, ended: ended)
             result.expectNoLoss(answeredAfterwardsBy: "v1", after: ended)
@@ -261,10 +247,7 @@ extension Containers {
             try #require(up.status == 0, "\(up.stderr)")
             let load = try LoadRun(stage, seconds: 10)
             Thread.sleep(forTimeInterval: 2)
-            let began = LoadRun.nowMilliseconds
-            let deploy = try stage.proxy("deploy", bad)
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (deploy, result, began, ended) = try load.finish(after: { try stage.proxy("deploy", bad) })
             result.report("rolled-back deploy (\(app.joined(separator: " ")))", began: began, ended: ended)
             #expect(deploy.status == 1)
             #expect(deploy.stderr.contains("rolled back") && deploy.stderr.contains(why), "\(deploy.stderr)")
@@ -362,10 +345,7 @@ extension Containers {
 
             let load = try LoadRun(stage, seconds: 12)
             Thread.sleep(forTimeInterval: 2)
-            let began = LoadRun.nowMilliseconds
-            let deploy = try compose(["deploy", "web", "--image", "shop:v2"])
-            let ended = LoadRun.nowMilliseconds
-            let result = try load.finish()
+            let (deploy, result, began, ended) = try load.finish(after: { try compose(["deploy", "web", "--image", "shop:v2"]) })
             #expect(deploy.status == 0, "\(deploy.stderr)")
             #expect(deploy.output.hasPrefix("deployed web: shop:v1 -> shop:v2 in "), "\(deploy.output)")
             result.report("compose deploy web --image shop:v2", began: began, ended: ended)
@@ -487,6 +467,15 @@ struct LoadRun {
     }
 
     /// Waits for the run's end (its own bound, and 10 s more here) and reads what it recorded.
+    /// Runs `command` (a deploy, a rollback) while the load goes on, then ends the load: the
+    /// command's result, the load's, and the window the command took (Unix ms).
+    func finish(after command: () throws -> Command.Result) throws -> (Command.Result, LoadResult, Double, Double) {
+        let began = Self.nowMilliseconds
+        let result = try command()
+        let ended = Self.nowMilliseconds
+        return (result, try finish(), began, ended)
+    }
+
     func finish() throws -> LoadResult {
         let deadline = Date().addingTimeInterval(Double(seconds) + 10)
         while process.isRunning, Date() < deadline { usleep(20_000) }
