@@ -324,10 +324,11 @@ static int batch_marker(struct request *r, uint16_t type) {
     return 0;
 }
 
-// The start of a request about set elements of `table`'s `set`: the batch's begin marker when
-// it changes something, the message header, the table and set names.
-static int set_element_message(struct request *r, int batch, uint16_t kind, uint16_t flags, uint8_t family,
-                               const char *table, const char *set) {
+// The start of an nf_tables request about the object `name` of `table`: the batch's begin
+// marker when it changes something, the message header, and the two names under the attribute
+// numbers the message kind gives them.
+static int nft_message(struct request *r, int batch, uint16_t kind, uint16_t flags, uint8_t family,
+                       uint16_t table_attribute, const char *table, uint16_t name_attribute, const char *name) {
     memset(r, 0, offsetof(struct request, bytes));
     if (batch && batch_marker(r, NFNL_MSG_BATCH_BEGIN) < 0) return -ENOBUFS;
     if (!begin_message(r, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | kind), flags)) return -ENOBUFS;
@@ -335,8 +336,13 @@ static int set_element_message(struct request *r, int batch, uint16_t kind, uint
     if (!gen) return -ENOBUFS;
     gen->nfgen_family = family;
     gen->version = NFNETLINK_V0;
-    if (put_string(r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || put_string(r, NFTA_SET_ELEM_LIST_SET, set) < 0) return -ENOBUFS;
+    if (put_string(r, table_attribute, table) < 0 || put_string(r, name_attribute, name) < 0) return -ENOBUFS;
     return 0;
+}
+
+static int set_element_message(struct request *r, int batch, uint16_t kind, uint16_t flags, uint8_t family,
+                               const char *table, const char *set) {
+    return nft_message(r, batch, kind, flags, family, NFTA_SET_ELEM_LIST_TABLE, table, NFTA_SET_ELEM_LIST_SET, set);
 }
 
 static int put_u64_be(struct request *r, uint16_t type, uint64_t value) {
@@ -426,26 +432,14 @@ int berth_nft_map_element_expires(int sock, uint8_t family, const char *table, c
 
 int berth_nft_set_exists(int sock, uint8_t family, const char *table, const char *set) {
     struct request r;
-    memset(&r, 0, offsetof(struct request, bytes));
-    uint16_t type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSET);
-    if (!begin_message(&r, type, NLM_F_REQUEST | NLM_F_ACK)) return -ENOBUFS;
-    struct nfgenmsg *gen = reserve(&r, sizeof *gen);
-    if (!gen) return -ENOBUFS;
-    gen->nfgen_family = family;
-    gen->version = NFNETLINK_V0;
-    if (put_string(&r, NFTA_SET_TABLE, table) < 0 || put_string(&r, NFTA_SET_NAME, set) < 0) return -ENOBUFS;
+    if (nft_message(&r, 0, NFT_MSG_GETSET, NLM_F_REQUEST | NLM_F_ACK, family, NFTA_SET_TABLE, table, NFTA_SET_NAME, set) < 0)
+        return -ENOBUFS;
     return transact(sock, &r);
 }
 
 int berth_nft_chain_exists(int sock, uint8_t family, const char *table, const char *chain) {
     struct request r;
-    memset(&r, 0, offsetof(struct request, bytes));
-    uint16_t type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN);
-    if (!begin_message(&r, type, NLM_F_REQUEST | NLM_F_ACK)) return -ENOBUFS;
-    struct nfgenmsg *gen = reserve(&r, sizeof *gen);
-    if (!gen) return -ENOBUFS;
-    gen->nfgen_family = family;
-    gen->version = NFNETLINK_V0;
-    if (put_string(&r, NFTA_CHAIN_TABLE, table) < 0 || put_string(&r, NFTA_CHAIN_NAME, chain) < 0) return -ENOBUFS;
+    if (nft_message(&r, 0, NFT_MSG_GETCHAIN, NLM_F_REQUEST | NLM_F_ACK, family, NFTA_CHAIN_TABLE, table, NFTA_CHAIN_NAME, chain) < 0)
+        return -ENOBUFS;
     return transact(sock, &r);
 }
