@@ -46,14 +46,9 @@ final class Netlink: Sendable {
         return true
     }
 
-    /// `peerAddress`: the peer's hardware address (nil: a random one).
-    func createVeth(_ hostName: String, peer: String, peerNamespace: Int32, mtu: UInt32, peerAddress: [UInt8]? = nil) throws {
-        let rc: Int32
-        if let mac = peerAddress {
-            rc = mac.withUnsafeBufferPointer { berth_veth_create(fd, hostName, peer, peerNamespace, mtu, $0.baseAddress) }
-        } else {
-            rc = berth_veth_create(fd, hostName, peer, peerNamespace, mtu, nil)
-        }
+    /// `peerAddress`: the peer's hardware address (6 bytes).
+    func createVeth(_ hostName: String, peer: String, peerNamespace: Int32, mtu: UInt32, peerAddress: [UInt8]) throws {
+        let rc = peerAddress.withUnsafeBufferPointer { berth_veth_create(fd, hostName, peer, peerNamespace, mtu, $0.baseAddress) }
         try check(rc, "create the veth pair \(hostName)")
     }
 
