@@ -2,8 +2,16 @@
 import PackageDescription
 
 // Warnings are errors everywhere in our own code (STYLE.md).
-let strictSwift: [SwiftSetting] = [.treatAllWarnings(as: .error)]
-let strictC: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"])]
+let strictSwift: [SwiftSetting] = [.treatAllWarnings(as: .error),
+                                   .unsafeFlags(["-Xfrontend", "-function-sections"])]
+// berth's start path laid out side by side (Benchmarks/link-order.py, Benchmarks/README.md): each
+// function in a section of its own, and lld told the order of the ones a run touches, so that the
+// pages a run maps are few (the kernel maps a touched page's cached neighbours too).
+let startPathLayout = ["-use-ld=lld",
+                       "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/berth/link-order.txt",
+                       "-Xlinker", "--no-warn-symbol-ordering"]
+    + (Context.environment["BERTH_LINK_MAP"].map { ["-Xlinker", "-Map=\($0)"] } ?? [])
+let strictC: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-ffunction-sections"])]
 
 let package = Package(
     name: "berth",
@@ -138,13 +146,15 @@ let package = Package(
                 "CommandLineParsing",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["link-order.txt"],
             // Release builds are made with --static-swift-stdlib (see README): a dynamically
             // linked Swift runtime and Foundation cost milliseconds at every start.
             swiftSettings: strictSwift,
             // A static executable links libarchive's own dependencies by name (pkg-config's
             // --static list, less those of the formats berth never asks for: xar's libxml2 and
             // ICU, and the ACL and crypto code of archive_write_disk and the zip reader).
-            linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z")]
+            linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z"),
+                             .unsafeFlags(startPathLayout)]
         ),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
