@@ -167,8 +167,7 @@ struct BuildImage: BerthCommand {
         }
         let directory = context.hasPrefix("/") ? context : Self.currentDirectory() + "/" + context
         if file == "-" { return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", directory, nil) }
-        let path = file ?? (access(directory + "/Dockerfile", F_OK) == 0 || access(directory + "/Containerfile", F_OK) != 0
-                                ? directory + "/Dockerfile" : directory + "/Containerfile")
+        let path = file ?? BuildRequest.defaultDockerfile(in: directory)
         guard let bytes = try? FileIO.readFile(path) else {
             throw BerthError(.notFound, "cannot read the Dockerfile \(path): give one with -f or put a Dockerfile in the context")
         }
