@@ -44,7 +44,7 @@ extension Containers.Deploys {
         #expect(up.stderr.contains("Successfully tagged demo-web"), "up built the missing image: \(up.stderr)")
         #expect(try answers() == ["v1", "v1", "v1", "v1"])
 
-        let load = try LoadRun(stage, seconds: 24)
+        let load = try LoadRun(stage, seconds: 14)
         Thread.sleep(forTimeInterval: 1)
         let began = LoadRun.nowMilliseconds
         try write("v2")
