@@ -28,7 +28,8 @@ struct BuildImage: BerthCommand {
             .flag("no-cache", help: "Build every step again, without the cache."),
             .flag("quiet", short: "q", help: "Print only the image id."),
             .value("iidfile", valueName: "path", help: "Write the image id to this file."),
-            .value("progress", valueName: "type", help: "plain or auto (both print one line per step)."),
+            .value("progress", valueName: "type",
+                   help: "auto (a live view on a terminal, plain lines otherwise), plain, tty (the live view) or quiet (as -q)."),
             .value("network", valueName: "mode", help: "The network of RUN steps: bridge (the default), none or host."),
             .value("cgroup-parent", valueName: "path", help: "The cgroup parent of RUN steps' containers."),
             .flag("check", help: "Parse and check the Dockerfile only, without building."),
@@ -52,6 +53,8 @@ struct BuildImage: BerthCommand {
     let cgroupParent: String?
     let check: Bool
     let printInstructions: Bool
+    /// `--progress`: auto, plain or tty (quiet is `quiet`).
+    let progressMode: String
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
@@ -65,13 +68,14 @@ struct BuildImage: BerthCommand {
         target = parsed.string("target")
         labels = try Self.pairs(parsed.strings("label"), flag: "--label", environmentFallback: false)
         noCache = parsed.flag("no-cache")
-        quiet = parsed.flag("quiet")
+        progressMode = parsed.string("progress") ?? "auto"
+        quiet = parsed.flag("quiet") || progressMode == "quiet"
         iidfile = parsed.string("iidfile")
         network = parsed.string("network") ?? "bridge"
         check = parsed.flag("check")
         cgroupParent = parsed.string("cgroup-parent")
-        if let progress = parsed.string("progress"), !["plain", "auto", "tty"].contains(progress) {
-            throw UsageError("--progress=\(progress) is not a progress type: use plain or auto")
+        if !["plain", "auto", "tty", "quiet"].contains(progressMode) {
+            throw UsageError("--progress=\(progressMode) is not a progress type: use auto, plain, tty or quiet")
         }
         switch parsed.string("print") {
         case nil: printInstructions = false
@@ -134,11 +138,25 @@ struct BuildImage: BerthCommand {
         let quiet = quiet
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { if devNull >= 0 { close(devNull) } }
-        let progress = BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
-            if !quiet { Output.writeLine(STDERR_FILENO, line) }
-        }
+        let wantsLive = !quiet && (progressMode == "tty" || (progressMode == "auto" && isatty(STDERR_FILENO) == 1))
+        // Without a pipe for it, the view gives way to plain lines.
+        let live = wantsLive ? BuildLiveView(terminal: STDERR_FILENO) : nil
+        let progress = live.map { view in BuildProgress(output: view.output) { view.line($0) } }
+            ?? BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
+                if !quiet { Output.writeLine(STDERR_FILENO, line) }
+            }
         var builder = try Builder(engine: engine, request: request, progress: progress)
-        let result = try builder.build()
+        let viewThread = live?.start()
+        let result: BuildResult
+        do {
+            result = try builder.build()
+        } catch {
+            live?.finish(failed: true)
+            viewThread?.join()
+            throw error
+        }
+        live?.finish(failed: false)
+        viewThread?.join()
         if let iidfile {
             do {
                 try AtomicFile.replace(iidfile, with: Array(result.image.id.description.utf8), durable: false)

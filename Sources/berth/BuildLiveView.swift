@@ -1,0 +1,184 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth build`'s live view on a terminal (issue 16, `--progress=auto` on a tty): the running
+/// step with its elapsed time and the last lines of its output, redrawn in place; a step that
+/// ends collapsed to one line; the whole output of a step that fails. RUN steps write into a
+/// pipe (`output`) that a thread of the view reads; the builder's own lines come through `line`.
+final class BuildLiveView: Sendable {
+    private struct State {
+        /// The running step's `Step N/M : ...` line.
+        var step: String?
+        var began: Int64 = 0
+        var cached = false
+        /// The running step's whole output, for a failure.
+        var output: [UInt8] = []
+        /// Lines of the live region on the screen now.
+        var drawn = 0
+        var ended = false
+    }
+
+    /// How many of the running step's last output lines the view shows.
+    static let tailLines = 5
+
+    private let state = Mutex(State())
+    private let terminal: Int32
+    private let readEnd: Int32
+    /// What RUN steps write to.
+    let output: Int32
+
+    /// Draws on `terminal` (a copy of it); nil when the pipe cannot be made.
+    init?(terminal: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return nil }
+        // berth is single-threaded until the view's thread starts: nothing can fork between the
+        // pipe and these.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        // A copy of its own: the builder points stderr itself at `output` while a RUN step runs.
+        let copy = fcntl(terminal, F_DUPFD_CLOEXEC, 3)
+        guard copy >= 0 else {
+            close(fds[0])
+            close(fds[1])
+            return nil
+        }
+        self.terminal = copy
+        readEnd = fds[0]
+        output = fds[1]
+    }
+
+    deinit {
+        close(terminal)
+        close(readEnd)
+        close(output)
+    }
+
+    /// Runs the view's reader and clock until `finish`: the elapsed time and the output's tail
+    /// are redrawn at most ten times a second.
+    func start() -> FollowerThread {
+        FollowerThread { [self] in
+            // Bounded by `finish`, which every build ends with (its caller's defer).
+            while true {
+                var pollfd = Glibc.pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&pollfd, 1, 100)
+                let ended = state.withLock { state in
+                    drain(&state)
+                    if !state.ended { redraw(&state) }
+                    return state.ended
+                }
+                if ended { return }
+            }
+        }
+    }
+
+    /// One of the builder's lines: a step begins, was cached, or something to keep on screen.
+    func line(_ text: String) {
+        state.withLock { state in
+            drain(&state)
+            if text.hasPrefix("Step ") {
+                collapse(&state)
+                state.step = text
+                state.began = Self.milliseconds()
+                state.cached = false
+                state.output = []
+            } else if text == " ---> Using cache" {
+                state.cached = true
+            } else if !text.hasPrefix(" ---> ") && !text.hasPrefix("Removing intermediate container ") {
+                // The step's container and image ids are plain output's; the view keeps the rest.
+                clear(&state)
+                write(text + "\n")
+            }
+            redraw(&state)
+        }
+    }
+
+    /// Ends the view: the last step collapsed, or, when the build failed, shown whole.
+    func finish(failed: Bool) {
+        state.withLock { state in
+            drain(&state)
+            if failed, let step = state.step {
+                clear(&state)
+                write(" \u{2718} \(step)\n")
+                var text = String(decoding: state.output, as: UTF8.self)
+                if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+                write(text)
+                state.step = nil
+            } else {
+                collapse(&state)
+            }
+            state.ended = true
+        }
+    }
+
+    // MARK: drawing (the caller holds the state's lock)
+
+    private func drain(_ state: inout State) {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        // A full pipe is 64 KiB: a few rounds empty it; the bound keeps a chatty step from
+        // starving the builder's lines.
+        for _ in 0..<64 {
+            let n = read(readEnd, &buffer, buffer.count)
+            guard n > 0 else { return }
+            state.output += buffer[0..<n]
+        }
+    }
+
+    /// The running step as one line of its own, above the live region.
+    private func collapse(_ state: inout State) {
+        guard let step = state.step else { return }
+        clear(&state)
+        let seconds = Double(Self.milliseconds() - state.began) / 1000
+        write(" \u{2714} \(fitted(step, reserve: 12)) " + (state.cached ? "(cached)" : "(\(Self.shown(seconds)))") + "\n")
+        state.step = nil
+    }
+
+    private func clear(_ state: inout State) {
+        guard state.drawn > 0 else { return }
+        write("\u{1b}[\(state.drawn)A\r\u{1b}[J")
+        state.drawn = 0
+    }
+
+    private func redraw(_ state: inout State) {
+        clear(&state)
+        guard let step = state.step else { return }
+        let seconds = Double(Self.milliseconds() - state.began) / 1000
+        var lines = [" => \(fitted(step, reserve: 12)) \(Self.shown(seconds))"]
+        for line in Self.lastLines(state.output, Self.tailLines) { lines.append(fitted("    | " + line, reserve: 0)) }
+        write(lines.joined(separator: "\n") + "\n")
+        state.drawn = lines.count
+    }
+
+    /// The last `count` lines of a step's output, each as a terminal last showed it (what came
+    /// after its last carriage return) and without control characters.
+    static func lastLines(_ output: [UInt8], _ count: Int) -> [String] {
+        let lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).suffix(count)
+        return lines.map { line in
+            let shown = line.split(separator: UInt8(ascii: "\r"), omittingEmptySubsequences: true).last ?? []
+            return String(decoding: shown.filter { $0 >= 0x20 && $0 != 0x7f || $0 == 0x09 }, as: UTF8.self)
+        }
+    }
+
+    /// `text` cut to the terminal's width less `reserve` columns: a wrapped line would throw the
+    /// region's line count off.
+    private func fitted(_ text: String, reserve: Int) -> String {
+        var size = winsize()
+        let columns = ioctl(terminal, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        let room = max(columns - 1 - reserve, 10)
+        return text.count <= room ? text : String(text.prefix(room - 1)) + "\u{2026}"
+    }
+
+    private func write(_ text: String) { Output.write(terminal, text) }
+
+    static func shown(_ seconds: Double) -> String {
+        let tenths = Int(seconds * 10)
+        return "\(tenths / 10).\(tenths % 10)s"
+    }
+
+    static func milliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
