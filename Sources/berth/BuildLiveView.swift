@@ -151,12 +151,25 @@ final class BuildLiveView: Sendable {
     }
 
     /// The last `count` lines of a step's output, each as a terminal last showed it (what came
-    /// after its last carriage return) and without control characters.
+    /// after its last carriage return), without escape sequences and control characters: the
+    /// view's own drawing must stay as it counts it.
     static func lastLines(_ output: [UInt8], _ count: Int) -> [String] {
         let lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).suffix(count)
         return lines.map { line in
             let shown = line.split(separator: UInt8(ascii: "\r"), omittingEmptySubsequences: true).last ?? []
-            return String(decoding: shown.filter { $0 >= 0x20 && $0 != 0x7f || $0 == 0x09 }, as: UTF8.self)
+            var kept: [UInt8] = []
+            var inEscape = false
+            for byte in shown {
+                if inEscape {
+                    // A CSI sequence (ESC [ parameters, then a final byte 0x40-0x7e) ends at its final byte.
+                    if byte >= 0x40 && byte <= 0x7e && byte != UInt8(ascii: "[") { inEscape = false }
+                } else if byte == 0x1b {
+                    inEscape = true
+                } else if byte >= 0x20 && byte != 0x7f || byte == 0x09 {
+                    kept.append(byte)
+                }
+            }
+            return String(decoding: kept, as: UTF8.self)
         }
     }
 
