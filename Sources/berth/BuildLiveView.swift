@@ -3,17 +3,25 @@ import Synchronization
 import Glibc
 #endif
 
-/// `berth build`'s live view on a terminal (issue 16, `--progress=auto` on a tty): the running
-/// step with its elapsed time and the last lines of its output, redrawn in place; a step that
-/// ends collapsed to one line; the whole output of a step that fails. RUN steps write into a
+/// `berth build`'s live view on a terminal (issue 16, `--progress=auto` on a tty): a line per
+/// running step (several when stages are built at once) with its elapsed time, and the last
+/// lines of their output, redrawn in place; a step that ends collapsed to one line; the whole
+/// output of a step that fails. RUN steps write into a
 /// pipe (`output`) that a thread of the view reads; the builder's own lines come through `line`.
 final class BuildLiveView: Sendable {
-    private struct State {
-        /// The running step's `Step N/M : ...` line.
-        var step: String?
-        var began: Int64 = 0
+    /// A step that runs: its `Step N/M : ...` line, and the thread of the stage it is in (the
+    /// builder's lines for a step all come from that thread).
+    private struct RunningStep {
+        var thread: pthread_t
+        var line: String
+        var began: Int64
         var cached = false
-        /// The running step's whole output, for a failure.
+    }
+
+    private struct State {
+        /// Several when stages are built at once, in the order they began.
+        var running: [RunningStep] = []
+        /// The running steps' output, since none ran: for a failure and the tail.
         var output: [UInt8] = []
         /// Lines of the live region on the screen now.
         var drawn = 0
@@ -73,20 +81,24 @@ final class BuildLiveView: Sendable {
         }
     }
 
-    /// One of the builder's lines: a step begins, was cached, or something to keep on screen.
+    /// One of the builder's lines: a step begins, was cached or ended (` ---> ID`), or something
+    /// to keep on screen.
     func line(_ text: String) {
+        let thread = pthread_self()
         state.withLock { state in
             drain(&state)
+            let mine = state.running.firstIndex { pthread_equal($0.thread, thread) != 0 }
             if text.hasPrefix("Step ") {
-                collapse(&state)
-                state.step = text
-                state.began = Self.milliseconds()
-                state.cached = false
-                state.output = []
+                if let mine { collapse(&state, mine) }
+                if state.running.isEmpty { state.output = [] }
+                state.running.append(RunningStep(thread: thread, line: text, began: Self.milliseconds()))
             } else if text == " ---> Using cache" {
-                state.cached = true
-            } else if !text.hasPrefix(" ---> ") && !text.hasPrefix("Removing intermediate container ") {
-                // The step's container and image ids are plain output's; the view keeps the rest.
+                if let mine { state.running[mine].cached = true }
+            } else if text.hasPrefix(" ---> Running in ") || text.hasPrefix("Removing intermediate container ") {
+                // The step's container: plain output's business.
+            } else if text.hasPrefix(" ---> ") {
+                if let mine { collapse(&state, mine) }
+            } else {
                 clear(&state)
                 write(text + "\n")
             }
@@ -94,20 +106,20 @@ final class BuildLiveView: Sendable {
         }
     }
 
-    /// Ends the view: the last step collapsed, or, when the build failed, shown whole.
+    /// Ends the view: the steps still running collapsed, or, when the build failed, shown with
+    /// the whole of their output (the failing step never reported its image).
     func finish(failed: Bool) {
         state.withLock { state in
             drain(&state)
-            if failed, let step = state.step {
-                clear(&state)
-                write(" \u{2718} \(step)\n")
+            clear(&state)
+            if failed, !state.running.isEmpty {
+                for step in state.running { write(" \u{2718} \(step.line)\n") }
                 var text = String(decoding: state.output, as: UTF8.self)
                 if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
                 write(text)
-                state.step = nil
-            } else {
-                collapse(&state)
+                state.running = []
             }
+            while !state.running.isEmpty { collapse(&state, 0) }
             state.ended = true
         }
     }
@@ -125,13 +137,12 @@ final class BuildLiveView: Sendable {
         }
     }
 
-    /// The running step as one line of its own, above the live region.
-    private func collapse(_ state: inout State) {
-        guard let step = state.step else { return }
+    /// Running step `index` as one line of its own, above the live region.
+    private func collapse(_ state: inout State, _ index: Int) {
         clear(&state)
-        let seconds = Double(Self.milliseconds() - state.began) / 1000
-        write(" \u{2714} \(fitted(step, reserve: 12)) " + (state.cached ? "(cached)" : "(\(Self.shown(seconds)))") + "\n")
-        state.step = nil
+        let step = state.running.remove(at: index)
+        let seconds = Double(Self.milliseconds() - step.began) / 1000
+        write(" \u{2714} \(fitted(step.line, reserve: 12)) " + (step.cached ? "(cached)" : "(\(Self.shown(seconds)))") + "\n")
     }
 
     private func clear(_ state: inout State) {
@@ -142,9 +153,9 @@ final class BuildLiveView: Sendable {
 
     private func redraw(_ state: inout State) {
         clear(&state)
-        guard let step = state.step else { return }
-        let seconds = Double(Self.milliseconds() - state.began) / 1000
-        var lines = [" => \(fitted(step, reserve: 12)) \(Self.shown(seconds))"]
+        guard !state.running.isEmpty else { return }
+        let now = Self.milliseconds()
+        var lines = state.running.map { " => \(fitted($0.line, reserve: 12)) \(Self.shown(Double(now - $0.began) / 1000))" }
         for line in Self.lastLines(state.output, Self.tailLines) { lines.append(fitted("    | " + line, reserve: 0)) }
         write(lines.joined(separator: "\n") + "\n")
         state.drawn = lines.count

@@ -4,7 +4,8 @@ import Testing
 extension Containers.Build {
     /// Issue 16: independent stages of a multi-stage build run at once. Two stages whose RUN
     /// sleeps 2 s each take 4 s one after the other; at once, the build takes little over 2 s.
-    /// The stage that reads both waits for them, and the steps keep their numbers.
+    /// The stage that reads both waits for them, the steps keep their numbers, and the live view
+    /// shows both running steps.
     @Test("independent stages are built concurrently; the stage that reads them after both")
     func concurrentStages() throws {
         let dockerfile = """
@@ -37,6 +38,14 @@ extension Containers.Build {
         // Cached, the same image again.
         let again = try root.build(["-t", "both:1", root.context])
         #expect(again.status == 0 && again.stderr.components(separatedBy: " ---> Using cache").count - 1 == 5, "\(again.stderr)")
+        // On a terminal, the live view has a line for each of the two running steps in one frame.
+        let live = try PTYSession.run(fixture: fixture, arguments: ["--root", root.store.path, "build", "--no-cache", "--network", "none",
+                                                                    "--cgroup-parent", fixture.cgroupParent, root.context],
+                                      steps: [], timeout: 120)
+        #expect(live.status == 0, "\(live.output)")
+        let frames = live.output.components(separatedBy: "\u{1b}[J")
+        #expect(frames.contains { $0.contains(" => Step 2/8 : RUN sleep 2") && $0.contains(" => Step 4/8 : RUN sleep 2") },
+                "both RUN steps at once: \(live.output)")
         let leftovers = try root.leftovers()
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
