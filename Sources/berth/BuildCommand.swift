@@ -136,27 +136,10 @@ struct BuildImage: BerthCommand {
         let engine = try global.engine()
         engine.removeLeftovers()
         let quiet = quiet
-        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { if devNull >= 0 { close(devNull) } }
-        let wantsLive = !quiet && (progressMode == "tty" || (progressMode == "auto" && isatty(STDERR_FILENO) == 1))
-        // Without a pipe for it, the view gives way to plain lines.
-        let live = wantsLive ? BuildLiveView(terminal: STDERR_FILENO) : nil
-        let progress = live.map { view in BuildProgress(output: view.output) { view.line($0) } }
-            ?? BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
-                if !quiet { Output.writeLine(STDERR_FILENO, line) }
-            }
-        var builder = try Builder(engine: engine, request: request, progress: progress)
-        let viewThread = live?.start()
-        let result: BuildResult
-        do {
-            result = try builder.build()
-        } catch {
-            live?.finish(failed: true)
-            viewThread?.join()
-            throw error
-        }
-        live?.finish(failed: false)
-        viewThread?.join()
+        let output = BuildOutput(quiet: quiet,
+                                 live: progressMode == "tty" || (progressMode == "auto" && isatty(STDERR_FILENO) == 1))
+        var builder = try Builder(engine: engine, request: request, progress: output.progress)
+        let result = try output.run { _ in try builder.build() }
         if let iidfile {
             do {
                 try AtomicFile.replace(iidfile, with: Array(result.image.id.description.utf8), durable: false)

@@ -1,3 +1,4 @@
+import Build
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -204,5 +205,42 @@ final class BuildLiveView: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// Where a build's progress goes: the live view, Docker's classic lines on stderr, or, quiet,
+/// nowhere; `run` ends the view however the build ends.
+struct BuildOutput: ~Copyable {
+    private let live: BuildLiveView?
+    private let devNull: Int32
+    let progress: BuildProgress
+
+    /// `live` asks for the view; it gives way to plain lines when its pipe cannot be made.
+    init(quiet: Bool, live wantsLive: Bool) {
+        let devNull = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1
+        let live = !quiet && wantsLive ? BuildLiveView(terminal: STDERR_FILENO) : nil
+        self.devNull = devNull
+        self.live = live
+        progress = live.map { view in BuildProgress(output: view.output) { view.line($0) } }
+            ?? BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
+                if !quiet { Output.writeLine(STDERR_FILENO, line) }
+            }
+    }
+
+    deinit { if devNull >= 0 { close(devNull) } }
+
+    func run<T>(_ body: (BuildProgress) throws -> T) throws -> T {
+        let viewThread = live?.start()
+        let result: T
+        do {
+            result = try body(progress)
+        } catch {
+            live?.finish(failed: true)
+            viewThread?.join()
+            throw error
+        }
+        live?.finish(failed: false)
+        viewThread?.join()
+        return result
     }
 }

@@ -52,7 +52,8 @@ struct ComposeBuild: ComposeCommand {
     }
 }
 
-/// The builds compose's commands make, their output on stderr as `berth build` writes it.
+/// The builds compose's commands make, their output on stderr as `berth build` writes it (the
+/// live view on a terminal).
 enum ComposeBuilds {
     /// Builds `services` one after the other. RUN steps are supervised containers, which need
     /// berth's signals blocked: a command that does not block them for its whole life
@@ -61,13 +62,12 @@ enum ComposeBuilds {
                     quiet: Bool = false, signalsBlocked: Bool = false) throws {
         guard !services.isEmpty else { return }
         if !signalsBlocked { ContainerSupervisor.blockSignals() }
-        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { if devNull >= 0 { close(devNull) } }
-        let progress = BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
-            if !quiet { Output.writeLine(STDERR_FILENO, line) }
-        }
-        for service in services {
-            _ = try compose.build(service, options: options, progress: progress)
+        // `berth build`'s default: the live view on a terminal, Docker's classic lines elsewhere.
+        let output = BuildOutput(quiet: quiet, live: isatty(STDERR_FILENO) == 1)
+        try output.run { progress in
+            for service in services {
+                _ = try compose.build(service, options: options, progress: progress)
+            }
         }
         // Only after builds that all worked: an interrupted one has already said so, and berth ends.
         if !signalsBlocked { ContainerSupervisor.unblockSignals() }
