@@ -38,7 +38,7 @@ final class BuildLiveView: Sendable {
     /// What RUN steps write to.
     let output: Int32
 
-    /// Draws on `terminal` (a copy of it); nil when the pipe cannot be made.
+    /// Draws on `terminal`; nil when the pipe cannot be made.
     init?(terminal: Int32) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return nil }
@@ -46,20 +46,12 @@ final class BuildLiveView: Sendable {
         // pipe and these.
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
-        // A copy of its own: the builder points stderr itself at `output` while a RUN step runs.
-        let copy = fcntl(terminal, F_DUPFD_CLOEXEC, 3)
-        guard copy >= 0 else {
-            close(fds[0])
-            close(fds[1])
-            return nil
-        }
-        self.terminal = copy
+        self.terminal = terminal
         readEnd = fds[0]
         output = fds[1]
     }
 
     deinit {
-        close(terminal)
         close(readEnd)
         close(output)
     }
