@@ -126,7 +126,7 @@ let package = Package(
         // service's instances to a new version without losing a request (issue 15).
         .target(
             name: "Compose",
-            dependencies: ["BerthErrors", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
+            dependencies: ["BerthErrors", "Build", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
             swiftSettings: strictSwift
         ),
         // berth's command line, declared as data: no reflection and no Foundation, which cost

@@ -83,6 +83,7 @@ enum Berth {
         ("compose ps", ComposePs.self),
         ("compose logs", ComposeLogs.self),
         ("compose config", ComposeConfig.self),
+        ("compose build", ComposeBuild.self),
         ("compose deploy", ComposeDeploy.self),
         ("compose rollback", ComposeRollback.self),
     ]

@@ -28,7 +28,8 @@ struct BuildImage: BerthCommand {
             .flag("no-cache", help: "Build every step again, without the cache."),
             .flag("quiet", short: "q", help: "Print only the image id."),
             .value("iidfile", valueName: "path", help: "Write the image id to this file."),
-            .value("progress", valueName: "type", help: "plain or auto (both print one line per step)."),
+            .value("progress", valueName: "type",
+                   help: "auto (a live view on a terminal, plain lines otherwise), plain, tty (the live view) or quiet (as -q)."),
             .value("network", valueName: "mode", help: "The network of RUN steps: bridge (the default), none or host."),
             .value("cgroup-parent", valueName: "path", help: "The cgroup parent of RUN steps' containers."),
             .flag("check", help: "Parse and check the Dockerfile only, without building."),
@@ -52,6 +53,8 @@ struct BuildImage: BerthCommand {
     let cgroupParent: String?
     let check: Bool
     let printInstructions: Bool
+    /// `--progress`: auto, plain or tty (quiet is `quiet`).
+    let progressMode: String
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
@@ -65,13 +68,14 @@ struct BuildImage: BerthCommand {
         target = parsed.string("target")
         labels = try Self.pairs(parsed.strings("label"), flag: "--label", environmentFallback: false)
         noCache = parsed.flag("no-cache")
-        quiet = parsed.flag("quiet")
+        progressMode = parsed.string("progress") ?? "auto"
+        quiet = parsed.flag("quiet") || progressMode == "quiet"
         iidfile = parsed.string("iidfile")
         network = parsed.string("network") ?? "bridge"
         check = parsed.flag("check")
         cgroupParent = parsed.string("cgroup-parent")
-        if let progress = parsed.string("progress"), !["plain", "auto", "tty"].contains(progress) {
-            throw UsageError("--progress=\(progress) is not a progress type: use plain or auto")
+        if !["plain", "auto", "tty", "quiet"].contains(progressMode) {
+            throw UsageError("--progress=\(progressMode) is not a progress type: use auto, plain, tty or quiet")
         }
         switch parsed.string("print") {
         case nil: printInstructions = false
@@ -132,13 +136,10 @@ struct BuildImage: BerthCommand {
         let engine = try global.engine()
         engine.removeLeftovers()
         let quiet = quiet
-        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { if devNull >= 0 { close(devNull) } }
-        let progress = BuildProgress(output: quiet ? devNull : STDERR_FILENO) { line in
-            if !quiet { Output.writeLine(STDERR_FILENO, line) }
-        }
-        var builder = try Builder(engine: engine, request: request, progress: progress)
-        let result = try builder.build()
+        let output = BuildOutput(quiet: quiet,
+                                 live: progressMode == "tty" || (progressMode == "auto" && isatty(STDERR_FILENO) == 1))
+        var builder = try Builder(engine: engine, request: request, progress: output.progress)
+        let result = try output.run { _ in try builder.build() }
         if let iidfile {
             do {
                 try AtomicFile.replace(iidfile, with: Array(result.image.id.description.utf8), durable: false)
@@ -167,8 +168,7 @@ struct BuildImage: BerthCommand {
         }
         let directory = context.hasPrefix("/") ? context : Self.currentDirectory() + "/" + context
         if file == "-" { return (try Self.readAll(STDIN_FILENO, "stdin"), "Dockerfile", directory, nil) }
-        let path = file ?? (access(directory + "/Dockerfile", F_OK) == 0 || access(directory + "/Containerfile", F_OK) != 0
-                                ? directory + "/Dockerfile" : directory + "/Containerfile")
+        let path = file ?? BuildRequest.defaultDockerfile(in: directory)
         guard let bytes = try? FileIO.readFile(path) else {
             throw BerthError(.notFound, "cannot read the Dockerfile \(path): give one with -f or put a Dockerfile in the context")
         }

@@ -84,30 +84,43 @@ struct ComposeUp: ComposeCommand {
         name: "up", abstract: "Create and start the project's networks, volumes and services.",
         discussion: """
             Services start in depends_on order; one that depends on another with condition: service_healthy \
-            waits until that one's health check passes. Running instances whose configuration is the file's \
+            waits until that one's health check passes. A service with a build: section has its image built \
+            first when it is missing (always with --build). Running instances whose configuration is the file's \
             are kept, changed ones are replaced, and deploy.replicas sets how many run. Without -d, up then \
             prints the services' output until they end, or until Ctrl-C, which stops them.
             """,
         usage: "[OPTIONS] [SERVICE...]",
-        options: [.flag("detach", short: "d", help: "Return once the services run, and leave them running.")])
+        options: [
+            .flag("detach", short: "d", help: "Return once the services run, and leave them running."),
+            .flag("build", help: "Build the images of services with a build: section first, also those that exist."),
+            .flag("no-build", help: "Build no image, not even a missing one."),
+        ])
 
     let global: GlobalOptions
     let compose: ComposeOptions
     let detach: Bool
     let services: [String]
+    let buildPolicy: ComposeEngine.BuildPolicy
 
     init(global: GlobalOptions, compose: ComposeOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         self.compose = compose
         detach = parsed.flag("detach")
         services = parsed.positionals
+        switch (parsed.flag("build"), parsed.flag("no-build")) {
+        case (true, true): throw UsageError("compose up takes --build or --no-build, not both")
+        case (true, false): buildPolicy = .always
+        case (false, true): buildPolicy = .never
+        case (false, false): buildPolicy = .whenMissing
+        }
     }
 
     func run() throws -> Int32 {
         let compose = try composeEngine(global, compose)
+        let chosen = try compose.selected(services)
+        try ComposeBuilds.run(try compose.servicesToBuild(chosen.map(\.name), policy: buildPolicy), of: compose)
         try compose.up(services, progress: progressLine)
         if detach { return 0 }
-        let chosen = try compose.selected(services)
         let instances = compose.instances(of: chosen.map(\.name))
         if ComposeAttachment.attach(InstanceLogs(instances, engine: compose.engine, prefixed: true)) {
             Output.writeLine(STDERR_FILENO, "Gracefully stopping... (the services' stop_grace_period, then SIGKILL)")
@@ -191,14 +204,15 @@ struct ComposePs: ComposeCommand {
                 Output.print(record.id)
             } else if json {
                 Output.jsonLine([
-                    ("ID", .string(record.id)), ("Name", .string(record.name)), ("Image", .string(record.config.image)),
-                    ("Service", .string(slot.service)), ("Slot", .string(slot.server)), ("Role", .string(role)),
+                    ("ID", .string(record.id)), ("Name", .string(record.name)),
+                    ("Image", .string(slot.image ?? record.config.image)), ("Service", .string(slot.service)),
+                    ("Slot", .string(slot.server)), ("Role", .string(role)),
                     ("State", .string(state.statusName)), ("Status", .string(status)),
                     ("Health", .string(engine.health(of: record, state: state)?.status.rawValue ?? "")),
                     ("Proxy", .string(slot.proxyStatus ?? "")), ("Sessions", .number(JSONNumber(slot.sessions))),
                 ])
             } else {
-                table.add([slot.service, record.name, role, record.config.image, status, slot.proxyStatus ?? "-",
+                table.add([slot.service, record.name, role, slot.image ?? record.config.image, status, slot.proxyStatus ?? "-",
                            String(slot.sessions), ""])
             }
         }

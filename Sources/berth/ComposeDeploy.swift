@@ -1,5 +1,6 @@
 import CommandLineParsing
 import Compose
+import Containers
 
 /// `berth compose deploy SERVICE [--image IMAGE]`.
 struct ComposeDeploy: ComposeCommand {
@@ -8,15 +9,20 @@ struct ComposeDeploy: ComposeCommand {
         discussion: """
             The backups, then the actives: each drained in HAProxy, stopped, replaced by a new instance of the \
             new version, probed healthy, and put back. A new instance that is not healthy in time rolls the \
-            service back to the version it ran, the same way, and deploy fails saying why.
+            service back to the version it ran, the same way, and deploy fails saying why. With --build the \
+            service's image is built first; the deploy pins what was built by its id.
             """,
         usage: "[OPTIONS] SERVICE",
-        options: [.value("image", valueName: "image", help: "The image to move to (default: the file's).")])
+        options: [
+            .value("image", valueName: "image", help: "The image to move to (default: the file's)."),
+            .flag("build", help: "Build the service's image from its build: section first, and move to what was built."),
+        ])
 
     let global: GlobalOptions
     let compose: ComposeOptions
     let service: String
     let image: String?
+    let build: Bool
 
     init(global: GlobalOptions, compose: ComposeOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
@@ -24,13 +30,26 @@ struct ComposeDeploy: ComposeCommand {
         guard parsed.positionals.count == 1 else { throw UsageError("compose deploy takes one service") }
         service = parsed.positionals[0]
         image = parsed.string("image")
+        build = parsed.flag("build")
+        if build, image != nil { throw UsageError("compose deploy takes --build or --image, not both: --build deploys what it built") }
     }
 
     /// A deploy that failed (and was rolled back) is no bad input.
     static var failureCode: Int32 { 1 }
 
     func run() throws -> Int32 {
-        let outcome = try composeEngine(global, compose).deploy(service, image: image)
+        let compose = try composeEngine(global, compose)
+        if build {
+            let chosen = try compose.servicesToBuild([service], policy: .always)
+            guard !chosen.isEmpty else {
+                throw ContainerError(.invalidArgument, "service \(service) has no build: section, so deploy --build has nothing to build: "
+                                 + "give it one, or deploy without --build")
+            }
+            try ComposeBuilds.run(chosen, of: compose)
+        }
+        // The deploy records the built image by its id, so a later build under the same tag
+        // leaves this version, and a rollback to it, as they are.
+        let outcome = try compose.deploy(service, image: image)
         Output.print(outcomeLine("deployed", outcome))
         return 0
     }

@@ -193,7 +193,7 @@ final class ProjectDirectory {
             services:
               web:
                 image: a
-                build: .
+                build: { context: ., ssh: [default], cache_from: [x] }
                 cap_add: [NET_ADMIN]
                 deploy: { replicas: 1, resources: { limits: { cpus: "1" } } }
                 x-anything: fine
@@ -204,8 +204,8 @@ final class ProjectDirectory {
             x-top: fine
             """)
         let project = try dir.load()
-        #expect(project.warnings == ["compose.yaml: ignoring unsupported keys: version, secrets, services.web.build, "
-                                     + "services.web.cap_add, services.web.deploy.resources, services.db.healthcheck.bogus"])
+        #expect(project.warnings == ["compose.yaml: ignoring unsupported keys: version, secrets, services.web.cap_add, services.web.build.ssh, "
+                                     + "services.web.build.cache_from, services.web.deploy.resources, services.db.healthcheck.bogus"])
     }
 
     @Test func aProxiedServiceNamesWhatItsInstancesDoNotGet() throws {

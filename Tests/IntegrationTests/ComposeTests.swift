@@ -275,10 +275,10 @@ extension Containers {
                     "\(missing.stderr)")
             #expect(!(try fixture.berth(["network", "ls"], root: root).stdout.contains("p_default")))
 
-            try project.write("services:\n  web:\n    image: x\n    build: .\n    cap_add: [ALL]\n")
+            try project.write("services:\n  web:\n    image: x\n    build: { context: ., ssh: [default] }\n    cap_add: [ALL]\n")
             let config = try fixture.berth(["compose", "-f", project.file, "-p", "p", "config"], root: root)
             #expect(config.status == 0)
-            #expect(config.stderr == "berth: warning: \(project.file): ignoring unsupported keys: services.web.build, services.web.cap_add\n",
+            #expect(config.stderr == "berth: warning: \(project.file): ignoring unsupported keys: services.web.cap_add, services.web.build.ssh\n",
                     "\(config.stderr)")
             #expect(config.stdout.contains("\"image\": \"x\""), "\(config.stdout)")
         }

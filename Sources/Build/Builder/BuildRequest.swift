@@ -1,4 +1,7 @@
 import ImageStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `berth build` is asked: the Dockerfile, the context it reads, the build args, the
 /// stage to stop at, the tags and labels of the result.
@@ -24,6 +27,15 @@ public struct BuildRequest: Sendable {
     public init(dockerfile: Dockerfile, context: String?) {
         self.dockerfile = dockerfile
         self.context = context
+    }
+}
+
+extension BuildRequest {
+    /// The Dockerfile of a context directory when none is named: its `Dockerfile`, else its
+    /// `Containerfile` when only that one is there.
+    public static func defaultDockerfile(in directory: String) -> String {
+        access(directory + "/Dockerfile", F_OK) == 0 || access(directory + "/Containerfile", F_OK) != 0
+            ? directory + "/Dockerfile" : directory + "/Containerfile"
     }
 }
 

@@ -39,7 +39,7 @@ extension Builder {
             // not part of its layer (Docker's rule) and the volumes go with the step.
             engine.removeAnonymousVolumes(of: created.record)
         }
-        let outcome = try withOutput(progress.output) { try engine.runForeground(created, interactive: false) }
+        let outcome = try engine.runForeground(created, interactive: false, output: progress.output)
         guard outcome.exitCode == 0 else {
             // 128+SIGINT, 128+SIGTERM: berth was told to stop and passed it on.
             let how = [130, 143].contains(outcome.exitCode) ? "was interrupted" : "failed"
@@ -75,18 +75,5 @@ extension Builder {
         guard !instruction.heredocs.isEmpty else { return shell + [instruction.text] }
         let documents = instruction.heredocs.map { $0.body + $0.name }.joined(separator: "\n")
         return shell + [instruction.text + "\n" + documents]
-    }
-
-    /// Runs `body` with the process's stdout and stderr on `fd`, where a RUN's output goes.
-    func withOutput<T>(_ fd: Int32, _ body: () throws -> T) throws -> T {
-        let savedOut = dup(STDOUT_FILENO)
-        let savedErr = dup(STDERR_FILENO)
-        defer {
-            if savedOut >= 0 { dup2(savedOut, STDOUT_FILENO); close(savedOut) }
-            if savedErr >= 0 { dup2(savedErr, STDERR_FILENO); close(savedErr) }
-        }
-        dup2(fd, STDOUT_FILENO)
-        dup2(fd, STDERR_FILENO)
-        return try body()
     }
 }

@@ -47,16 +47,19 @@ public struct Builder {
         let stages = plan.stagesNeeded(for: target)
         usedBuildArgs = Set(plan.metaArgs.keys)
         stepCount = stages.reduce(request.labels.isEmpty ? 0 : 1) { $0 + 1 + $1.instructions.count }
-        var last: StageState?
+        // Each stage's steps are numbered as if the stages ran one after another.
+        var firstSteps: [Int: Int] = [:]
+        var steps = 0
         for stage in stages {
-            var state = try base(of: stage, plan: plan)
-            for instruction in stage.instructions {
-                try step(instruction, state: &state)
-            }
-            finished[stage.index] = state
-            last = state
+            firstSteps[stage.index] = steps
+            steps += 1 + stage.instructions.count
         }
-        guard var state = last else { throw BuildError(.invalidArgument, "nothing to build") }
+        for wave in Self.waves(stages, in: plan) {
+            try buildWave(wave, plan: plan, firstSteps: firstSteps)
+        }
+        guard let lastStage = stages.last, var state = finished[lastStage.index] else {
+            throw BuildError(.invalidArgument, "nothing to build")
+        }
         if !request.labels.isEmpty {
             let text = request.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted($0.value))" }.joined(separator: " ")
             let label = Instruction(name: "LABEL", text: text, line: 0, original: "LABEL " + text)

@@ -3,7 +3,12 @@
 public struct ProxiedService: Codable, Sendable, Equatable {
     /// The service's name: the proxy's backend, and the prefix of its containers' names.
     public var name: String
+    /// The image as the file or `--image` names it, for people.
     public var image: String
+    /// The image's id when the version was made (`sha256:…`): what its instances start from, so
+    /// that a tag the next build moves changes no recorded version, and a rollback goes back to
+    /// exactly the image it left. nil: `image` as it resolves at each start.
+    public var imageID: String?
     /// Replaces the image's Cmd when not empty.
     public var command: [String]
     /// Replaces the image's entrypoint ("" clears it); nil keeps it.
@@ -54,9 +59,20 @@ public struct ProxiedService: Codable, Sendable, Equatable {
         self.cgroupParent = cgroupParent
     }
 
+    /// What its instances are created from.
+    var imageToRun: String { imageID ?? image }
+
+    /// The image as an outcome line shows it; with its short id when `other` names the same
+    /// image by another id (a rebuild under the same tag).
+    func shownImage(beside other: ProxiedService) -> String {
+        guard image == other.image, let imageID, imageID != other.imageID else { return image }
+        return "\(image) (\(imageID.dropFirst("sha256:".count).prefix(12)))"
+    }
+
     /// Whether two versions of the service run the same instances (the proxy's side may differ).
     public func sameInstances(as other: ProxiedService) -> Bool {
-        image == other.image && command == other.command && entrypoint == other.entrypoint
+        image == other.image && (imageID == nil || other.imageID == nil || imageID == other.imageID)
+            && command == other.command && entrypoint == other.entrypoint
             && environment == other.environment && port == other.port && stopSignal == other.stopSignal
             && healthcheck == other.healthcheck
     }

@@ -135,7 +135,8 @@ public struct ProxyDeployer: Sendable {
             record.previous = from
             try directory.write(record)
             unlink(directory.journalPath(target.name))
-            return Outcome(service: target.name, fromImage: from.image, toImage: target.image, milliseconds: Clock.now - began)
+            return Outcome(service: target.name, fromImage: from.shownImage(beside: target), toImage: target.shownImage(beside: from),
+                           milliseconds: Clock.now - began)
         }
     }
 

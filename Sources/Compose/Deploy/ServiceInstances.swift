@@ -25,7 +25,7 @@ struct ServiceInstances {
 
     /// Starts a new instance of `version` for `slot`; its container id and address.
     func start(_ version: ProxiedService, slot: String) throws -> (id: String, address: String) {
-        var request = ContainerRequest(root: .image(version.image), network: version.network)
+        var request = ContainerRequest(root: .image(version.imageToRun), network: version.network)
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         request.name = "\(project)-\(version.name)-\(slot)-\(suffix)"
         request.command = version.command

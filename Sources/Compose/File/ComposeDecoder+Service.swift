@@ -4,7 +4,7 @@ import Containers
 /// One entry of `services`, key by key.
 extension ComposeDecoder {
     static let serviceKeys = [
-        "image", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "networks",
+        "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "networks",
         "depends_on", "healthcheck", "restart", "stop_signal", "stop_grace_period", "deploy", "labels",
         "working_dir", "user", "hostname", "cgroup_parent", "init", "read_only", "x-berth",
     ]
@@ -13,11 +13,17 @@ extension ComposeDecoder {
                           networks: [NetworkDeclaration]) throws(BerthError) -> ServiceDefinition {
         let path = "services.\(name)"
         let f = try fields(node, path, known: Self.serviceKeys)
-        guard let imageNode = f["image"] else {
-            let build = node["build"] != nil ? " (build: is not supported yet)" : ""
-            throw failure(node, path, "has no image: name the image to run\(build)")
+        let build = try f["build"].map { (node) throws(BerthError) in try self.build(node, path + ".build") }
+        let image: String
+        if let imageNode = f["image"] {
+            image = try string(imageNode, path + ".image")
+        } else if build != nil {
+            image = projectName + "-" + name.lowercased()
+        } else {
+            throw failure(node, path, "has no image: name the image to run, or give it a build: section")
         }
-        var service = ServiceDefinition(name: name, image: try string(imageNode, path + ".image"))
+        var service = ServiceDefinition(name: name, image: image)
+        service.build = build
         if let node = f["command"] { service.command = try command(node, path + ".command") }
         if let node = f["entrypoint"] { service.entrypoint = try command(node, path + ".entrypoint") }
         var environment: [(String, String)] = []

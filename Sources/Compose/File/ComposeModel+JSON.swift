@@ -33,6 +33,7 @@ extension ServiceDefinition {
     public var json: JSONValue {
         func strings(_ list: [String]) -> JSONValue { .array(list.map(JSONValue.string)) }
         var fields: [(key: String, value: JSONValue)] = [("image", .string(image))]
+        if let build { fields.append(("build", build.json)) }
         if let command { fields.append(("command", strings(command))) }
         if let entrypoint { fields.append(("entrypoint", strings(entrypoint))) }
         if !environment.isEmpty { fields.append(("environment", strings(environment))) }
@@ -94,6 +95,22 @@ extension ServiceDefinition {
             }
             fields.append(("x-berth", .object(extensionFields)))
         }
+        return .object(fields)
+    }
+}
+
+extension ServiceBuild {
+    /// The section in its long form, as `compose config` prints it.
+    public var json: JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [("context", .string(context))]
+        if let dockerfile { fields.append(("dockerfile", .string(dockerfile))) }
+        if let dockerfileInline { fields.append(("dockerfile_inline", .string(dockerfileInline))) }
+        if !args.isEmpty { fields.append(("args", ComposeProject.object(args))) }
+        if let target { fields.append(("target", .string(target))) }
+        if !labels.isEmpty { fields.append(("labels", ComposeProject.object(labels))) }
+        if !tags.isEmpty { fields.append(("tags", .array(tags.map(JSONValue.string)))) }
+        if noCache { fields.append(("no_cache", true)) }
+        if let network { fields.append(("network", .string(network))) }
         return .object(fields)
     }
 }

@@ -16,7 +16,11 @@ public struct ComposeModel: Sendable, Equatable {
 /// One entry of `services`.
 public struct ServiceDefinition: Sendable, Equatable {
     public var name: String
+    /// The image the instances run: `image:`, else `<project>-<service>` for a service that is
+    /// built (Docker Compose v2's name), which the build is tagged with either way.
     public var image: String
+    /// `build:`: how the image is made when it is missing, or always with `up --build`.
+    public var build: ServiceBuild?
     /// Replaces the image's Cmd; nil keeps it.
     public var command: [String]?
     /// Replaces the image's Entrypoint (and so drops its Cmd, as Docker does); nil keeps it.
@@ -66,6 +70,31 @@ public struct ServiceDefinition: Sendable, Equatable {
     public var stopTimeoutSeconds: Int {
         guard let period = stopGracePeriod else { return 10 }
         return Int((period + 999_999_999) / 1_000_000_000)
+    }
+}
+
+/// A service's `build:` section, short (`build: ./dir`) or long form.
+public struct ServiceBuild: Sendable, Equatable {
+    /// The context directory, absolute.
+    public var context: String
+    /// The Dockerfile, absolute (`dockerfile:` is taken from the context); nil: the context's
+    /// Dockerfile, else its Containerfile, as `berth build` finds them.
+    public var dockerfile: String?
+    /// `dockerfile_inline`: the Dockerfile's text itself.
+    public var dockerfileInline: String?
+    /// `args`: an arg listed without a value takes the caller's (or the `.env` file's); one set
+    /// nowhere is left out, so the Dockerfile's default holds.
+    public var args: [String: String] = [:]
+    public var target: String?
+    public var labels: [String: String] = [:]
+    /// Further tags beside the service's image.
+    public var tags: [String] = []
+    public var noCache = false
+    /// The network of RUN steps (bridge, none or host); nil: the builder's default.
+    public var network: String?
+
+    public init(context: String) {
+        self.context = context
     }
 }
 

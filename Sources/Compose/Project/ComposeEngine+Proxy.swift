@@ -30,13 +30,19 @@ extension ComposeEngine {
 
     /// `compose deploy SERVICE [--image IMAGE]`: the careful cycle to the image given, else the file's.
     public func deploy(_ name: String, image: String? = nil) throws -> ProxyDeployer.Outcome {
-        let target = try proxiedService(name, image: image)
+        try deployer().deploy(try pinned(try proxiedService(name, image: image)))
+    }
+
+    /// `service` with the id of the image its name resolves to now: the version a record keeps
+    /// is that image, whatever the tag names later (issue 16's `deploy --build` moves it).
+    func pinned(_ service: ProxiedService) throws -> ProxiedService {
+        var pinned = service
         do {
-            _ = try engine.images().resolve(target.image)
+            pinned.imageID = try engine.images().resolve(service.image).configDigest.description
         } catch let error as BerthError {
-            throw error.context("service \(name)")
+            throw error.context("service \(service.name)")
         }
-        return try deployer().deploy(target)
+        return pinned
     }
 
     /// `compose rollback SERVICE`: back to the image the last deploy replaced, the same way.
@@ -52,7 +58,7 @@ extension ComposeEngine {
             try remove(plain.record, timeout: project.model.service(service.name)?.stopTimeoutSeconds ?? 10)
             progress("Container \(plain.record.name) \(InstanceChange.removed.rawValue)")
         }
-        try deployer().up(service)
+        try deployer().up(try pinned(service))
         progress("Service \(service.name) Serving on \(service.proxy.address):\(service.proxy.port)")
     }
 
@@ -61,6 +67,9 @@ extension ComposeEngine {
         public var service: String
         public var backup: Bool
         public var server: String
+        /// The image of the version the slot runs, as its file or `--image` named it (its
+        /// container is made from the image's id).
+        public var image: String?
         /// The slot's container, nil while the slot is empty.
         public var record: ContainerRecord?
         /// HAProxy's view: "UP", "DRAIN", "MAINT", "DOWN" (nil when it does not answer).
@@ -78,7 +87,7 @@ extension ComposeEngine {
         for record in deployer.directory.records() where services.isEmpty || services.contains(record.service.name) {
             for (slot, stat) in try deployer.status(record.service.name) {
                 found.append(ProxiedInstance(
-                    service: record.service.name, backup: slot.backup, server: slot.server,
+                    service: record.service.name, backup: slot.backup, server: slot.server, image: slot.version?.image,
                     record: slot.container.flatMap { try? engine.find($0) },
                     proxyStatus: stat.map { String($0.status.split(separator: " ").first ?? "") }, sessions: stat?.sessions ?? 0))
             }

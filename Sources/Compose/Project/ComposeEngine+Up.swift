@@ -23,11 +23,13 @@ extension ComposeEngine {
         let chosen = try selected(services)
         // An image that is not there is found before anything is made for the project.
         let images = try engine.images()
+        var imageIDs: [String: String] = [:]
         for service in chosen {
             do {
-                _ = try images.resolve(service.image)
+                imageIDs[service.name] = try images.resolve(service.image).configDigest.description
             } catch let error as BerthError {
-                throw error.context("service \(service.name)")
+                let hint = service.build == nil ? "" : " (build it with compose build \(service.name), or up without --no-build)"
+                throw BerthError(error.code, "service \(service.name): \(error.message)\(hint)")
             }
         }
         try makeNetworks(for: chosen, progress: progress)
@@ -39,7 +41,7 @@ extension ComposeEngine {
             if let proxied = project.proxied(service) {
                 try upProxied(proxied, progress: progress)
             } else {
-                try converge(service, progress: progress)
+                try converge(service, imageID: imageIDs[service.name], progress: progress)
             }
         }
     }
@@ -84,8 +86,8 @@ extension ComposeEngine {
     }
 
     /// Brings `service`'s instances to the file's configuration and count.
-    private func converge(_ service: ServiceDefinition, progress: (String) -> Void) throws {
-        let hash = project.configHash(of: service)
+    private func converge(_ service: ServiceDefinition, imageID: String?, progress: (String) -> Void) throws {
+        let hash = project.configHash(of: service, imageID: imageID)
         let existing = instances(of: [service.name])
         for number in stride(from: 1, through: service.instanceCount, by: 1) {
             let name = project.containerName(service.name, number)
@@ -97,10 +99,10 @@ extension ComposeEngine {
                     continue
                 }
                 try remove(current.record, timeout: service.stopTimeoutSeconds)
-                try create(service, number: number)
+                try create(service, number: number, imageID: imageID)
                 progress("Container \(name) \(InstanceChange.recreated.rawValue)")
             } else {
-                try create(service, number: number)
+                try create(service, number: number, imageID: imageID)
                 progress("Container \(name) \(InstanceChange.created.rawValue)")
             }
         }
@@ -112,8 +114,8 @@ extension ComposeEngine {
 
     /// Creates and starts instance `number` of `service`; a container that cannot start is
     /// removed again, so a failed `up` leaves no half-made instance behind.
-    public func create(_ service: ServiceDefinition, number: Int) throws {
-        let created = try engine.create(project.request(for: service, number: number))
+    public func create(_ service: ServiceDefinition, number: Int, imageID: String? = nil) throws {
+        let created = try engine.create(project.request(for: service, number: number, imageID: imageID))
         do {
             try engine.startDetached(created)
         } catch {

@@ -7,8 +7,9 @@ extension ComposeProject {
     /// Docker Compose v2's name for instance `number` (from 1) of `service`.
     public func containerName(_ service: String, _ number: Int) -> String { "\(name)-\(service)-\(number)" }
 
-    /// The request for instance `number` of `service`.
-    public func request(for service: ServiceDefinition, number: Int) -> ContainerRequest {
+    /// The request for instance `number` of `service`, whose image has the id `imageID` (see
+    /// `configHash`).
+    public func request(for service: ServiceDefinition, number: Int, imageID: String? = nil) -> ContainerRequest {
         let network = model.networks.first { $0.key == service.network.name }?.name ?? name + "_default"
         var request = ContainerRequest(root: .image(service.image), network: network)
         request.name = containerName(service.name, number)
@@ -50,19 +51,23 @@ extension ComposeProject {
         request.labels[ComposeLabels.project] = name
         request.labels[ComposeLabels.service] = service.name
         request.labels[ComposeLabels.containerNumber] = String(number)
-        request.labels[ComposeLabels.configHash] = configHash(of: service)
+        request.labels[ComposeLabels.configHash] = configHash(of: service, imageID: imageID)
         return request
     }
 
     /// The hash of everything an instance of `service` is made from: the service as `config`
     /// prints it, and the names its network and volumes have on the host. FNV-1a, 64 bits.
     /// The number of instances and `x-berth` (the proxy's business) are left out: scaling or
-    /// moving the proxy replaces no instance.
-    public func configHash(of service: ServiceDefinition) -> String {
+    /// moving the proxy replaces no instance. So is `build:`, for the image's id (when given)
+    /// stands in for it: a rebuild that made another image replaces the instances, one that
+    /// changed nothing keeps them.
+    public func configHash(of service: ServiceDefinition, imageID: String? = nil) -> String {
         var made = service
         made.replicas = 1
         made.berth = BerthSettings()
+        made.build = nil
         var text = JSON.serialize(made.json)
+        if let imageID { text += Array("\nimage=\(imageID)".utf8) }
         let network = model.networks.first { $0.key == service.network.name }?.name ?? ""
         text += Array("\n\(network)".utf8)
         for volume in model.volumes { text += Array("\n\(volume.key)=\(volume.name)".utf8) }

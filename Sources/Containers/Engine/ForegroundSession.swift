@@ -18,7 +18,9 @@ extension ContainerEngine {
     /// Runs a created container in the foreground, attached to the caller's stdio (a pty of its
     /// own with `tty`), and records its start and end; a `--rm` container is removed at its
     /// end, a kept one stays `exited` (or `created`, when it never ran, as with Docker).
-    public func runForeground(_ created: CreatedContainer, interactive: Bool) throws -> ContainerOutcome {
+    /// `output`, when given, is the container's stdout and stderr instead of the caller's (a
+    /// build's RUN steps, several at once when stages are built concurrently).
+    public func runForeground(_ created: CreatedContainer, interactive: Bool, output: Int32? = nil) throws -> ContainerOutcome {
         var record = created.record
         var healthChecks: pid_t?
         // Its end is not waited for: it ends with the container, and a zombie goes with berth.
@@ -32,7 +34,7 @@ extension ContainerEngine {
                 onNetwork = false
             }
             defer { leaveNetworkOnce() }
-            let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive,
+            let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive, output: output,
                                                 cgroupParent: record.hostConfig.cgroupParent,
                                                 beforeRelease: joinNetwork, ended: leaveNetworkOnce).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
@@ -70,6 +72,8 @@ struct ForegroundSession {
     let engine: ContainerEngine
     let config: ContainerConfig
     let interactive: Bool
+    /// The container's stdout and stderr when not the caller's.
+    let output: Int32?
     let cgroupParent: String
     /// Puts the child on its network before its setup runs.
     let beforeRelease: ((pid_t) throws -> Void)?
@@ -86,7 +90,7 @@ struct ForegroundSession {
         var cgroupRemoved = true   // the launcher removes the cgroup itself when launching fails
         defer { cgroupRemoved ? lease.release() : lease.keepForRecovery() }
 
-        let stdio = try CallerStdio(terminal: config.terminal, interactive: interactive, containerRoot: nil)
+        let stdio = try CallerStdio(terminal: config.terminal, interactive: interactive, containerRoot: nil, output: output)
         defer { stdio.close() }
         let container: LaunchedContainer
         do {
@@ -141,7 +145,7 @@ struct CallerStdio {
 
     /// `containerRoot`: the container's root as the host sees it, for a pty from its own devpts
     /// (exec); nil makes a new pty (run).
-    init(terminal wantsTerminal: Bool, interactive: Bool, containerRoot: String?) throws {
+    init(terminal wantsTerminal: Bool, interactive: Bool, containerRoot: String?, output: Int32? = nil) throws {
         if wantsTerminal {
             let terminal = try containerRoot.map { try PseudoTerminal(inContainerRoot: $0) } ?? PseudoTerminal()
             self.terminal = terminal
@@ -156,7 +160,7 @@ struct CallerStdio {
                 guard devNull >= 0 else { throw RuntimeError.system("cannot open /dev/null") }
             }
             self.devNull = devNull
-            io = LaunchIO(stdin: interactive ? STDIN_FILENO : devNull, stdout: STDOUT_FILENO, stderr: STDERR_FILENO)
+            io = LaunchIO(stdin: interactive ? STDIN_FILENO : devNull, stdout: output ?? STDOUT_FILENO, stderr: output ?? STDERR_FILENO)
         }
         // Raw mode only when the user's keystrokes go to the container.
         rawMode = terminal != nil && interactive ? RawTerminalMode(fd: STDIN_FILENO) : nil

@@ -21,6 +21,14 @@ public struct ContainerSupervisor {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Undoes `blockSignals` for a command that supervises containers only for a while (the
+    /// builds `compose up` makes first, before it waits on health checks): a signal that came
+    /// meanwhile is delivered the default way then.
+    public static func unblockSignals() {
+        var set = supervisedSignals
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
     private static var supervisedSignals: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
