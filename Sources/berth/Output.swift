@@ -12,10 +12,15 @@ enum Output {
     }
 
     static func writeLine(_ fd: Int32, _ text: String) {
-        let bytes = Array((text + "\n").utf8)
+        write(fd, text + "\n")
+    }
+
+    /// `text` as it is, without a line end (a progress display that redraws in place).
+    static func write(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
             if n < 0 { if errno == EINTR { continue } else { return } }
             offset += n
         }
