@@ -12,16 +12,19 @@ struct ManifestTests {
 
     static func manifest(mediaType: String?, layerType: String) -> String {
         let type = mediaType.map { #""mediaType":"\#($0)","# } ?? ""
-        return #"{"schemaVersion":2,\#(type)"config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\#(digestA)","size":10},"layers":[{"mediaType":"\#(layerType)","digest":"\#(digestB)","size":20}]}"#
+        let config = #"{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\#(digestA)","size":10}"#
+        return #"{"schemaVersion":2,\#(type)"config":\#(config),"layers":[{"mediaType":"\#(layerType)","digest":"\#(digestB)","size":20}]}"#
     }
 
-    static let index = #"""
-        {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[
-          {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"\#(digestA)","size":1,"platform":{"architecture":"arm","os":"linux","variant":"v7"}},
-          {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"\#(digestB)","size":1,"platform":{"architecture":"amd64","os":"linux"}},
-          {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(digestC)","size":1,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}
-        ]}
-        """#
+    static func entry(_ type: String, _ digest: String, _ platform: String) -> String {
+        #"{"mediaType":"\#(type)","digest":"\#(digest)","size":1,"platform":\#(platform)}"#
+    }
+
+    static let index = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":["#
+        + [entry(OCIImage.MediaType.dockerManifest, digestA, #"{"architecture":"arm","os":"linux","variant":"v7"}"#),
+           entry(OCIImage.MediaType.dockerManifest, digestB, #"{"architecture":"amd64","os":"linux"}"#),
+           entry(OCIImage.MediaType.manifest, digestC, #"{"architecture":"arm64","os":"linux","variant":"v8"}"#)].joined(separator: ",")
+        + "]}"
 
     @Test("Docker schema 2 and OCI manifests, by mediaType, Content-Type or shape")
     func imageManifests() throws {
