@@ -91,6 +91,34 @@ extension Containers {
             #expect(ran.stderr.contains("Unable to find image"), "\(ran.stderr)")
         }
 
+        /// What an interrupted pull left in downloads/ is kept and only the rest is asked for: the
+        /// registry's copy is damaged in the part the store already has, so only a Range request
+        /// for the rest can give the right digest.
+        @Test("an interrupted download resumes with a Range request")
+        func resumes() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let digest = try publish(registry, "app:v1", motd: "resumed\n")
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let manifestData = try Data(contentsOf: URL(fileURLWithPath: registry.blobFile(String(digest.dropFirst(7)))))
+            let manifest = try #require(try JSONSerialization.jsonObject(with: manifestData) as? [String: Any])
+            let layer = try #require((manifest["layers"] as? [[String: Any]])?.first?["digest"] as? String).dropFirst(7)
+            let file = registry.blobFile(String(layer))
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            let kept = bytes.count - 1000
+            try FileManager.default.createDirectory(atPath: store.path + "/downloads", withIntermediateDirectories: true)
+            try bytes.prefix(kept).write(to: URL(fileURLWithPath: store.path + "/downloads/" + layer))
+            bytes[kept / 2] ^= 0xff
+            try bytes.write(to: URL(fileURLWithPath: file))
+
+            let pulled = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
+            #expect(pulled.status == 0, "\(pulled.stderr)")
+            let ran = try store.run(["--rm", "--pull", "never", "\(registry.address)/app:v1", "cat", "/etc/motd"])
+            #expect(ran.stdout == "resumed\n", "\(ran.stderr)")
+            #expect(store.blobs.contains(String(layer)))
+        }
+
         /// One line on stderr, exit 1, and the store as it was.
         /// `ignoring`: a blob that was verified and stored before the fault (a config), which names
         /// nothing and which prune removes.
