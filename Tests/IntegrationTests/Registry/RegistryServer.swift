@@ -11,7 +11,8 @@ final class RegistryServer {
     var address: String { "127.0.0.1:\(port)" }
     var storage: String { directory + "/storage" }
 
-    init() throws {
+    /// With `htpasswd` (a file's text, bcrypt entries), the registry asks for Basic credentials.
+    init(htpasswd: String? = nil) throws {
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("berth-registry-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/storage", withIntermediateDirectories: true)
@@ -26,7 +27,14 @@ final class RegistryServer {
                 enabled: true
             http:
               addr: 127.0.0.1:\(port)
-            """
+            """ + (htpasswd == nil ? "" : """
+
+            auth:
+              htpasswd:
+                realm: berth-test
+                path: \(directory)/htpasswd
+            """)
+        if let htpasswd { try htpasswd.write(toFile: directory + "/htpasswd", atomically: true, encoding: .utf8) }
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
