@@ -28,6 +28,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // HTTP/1.1 and TLS for the registry client only (issue 17); nothing on the run path
+        // creates its event loops.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // async-http-client's own, named for the types the registry code uses (ByteBuffer,
+        // HTTPMethod, TLSConfiguration): nothing more is built or linked.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The only code that runs between clone() and execve() in the child: plain C,
@@ -82,8 +89,11 @@ let package = Package(
         // Bridges, veth pairs, address leases, berth's nftables table, published ports, the
         // name files: a network namespace (a pid) onto a network. Knows nothing else of containers.
         .target(
-            name: "Network",
+            // BerthNetwork, not Network: a module of that name is taken for Apple's framework by
+            // async-http-client's and swift-nio-transport-services' `#if canImport(Network)`.
+            name: "BerthNetwork",
             dependencies: ["BerthErrors", "CFileSystem", "CNetlink", "FileSystem", "JSON"],
+            path: "Sources/Network",
             swiftSettings: strictSwift
         ),
         // The container engine (DESIGN.md's `Containers`): create, run, start, stop, kill, exec,
@@ -91,7 +101,7 @@ let package = Package(
         .target(
             name: "Containers",
             dependencies: [
-                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime", "ImageStore", "Network",
+                "BerthErrors", "CSpawn", "CFileSystem", "FileSystem", "JSON", "Runtime", "ImageStore", "BerthNetwork",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -120,13 +130,26 @@ let package = Package(
                                                .unsafeFlags(["-ffreestanding", "-fno-stack-protector", "-fno-builtin"])],
                          linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-executable",
                                                           "-Xclang-linker", "-nostdlib"])]),
+        // The OCI distribution client (DESIGN.md's `Registry`): manifests and indexes, the
+        // token flow, blobs streamed and verified into the image store, pull and push.
+        .target(
+            name: "Registry",
+            dependencies: [
+                "BerthErrors", "FileSystem", "ImageStore", "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Compose files (a YAML reader on libyaml that keeps lines, the compose-spec model) and
         // their projects carried out through the engine's API: networks, volumes, services; and
         // proxied services: HAProxy driven through its runtime API, and deploys that move a
         // service's instances to a new version without losing a request (issue 15).
         .target(
             name: "Compose",
-            dependencies: ["BerthErrors", "Build", "Containers", "ImageStore", "Network", "CYAML", "FileSystem", "JSON"],
+            dependencies: ["BerthErrors", "Build", "Containers", "ImageStore", "BerthNetwork", "CYAML", "FileSystem", "JSON"],
             swiftSettings: strictSwift
         ),
         // berth's command line, declared as data: no reflection and no Foundation, which cost
@@ -138,9 +161,10 @@ let package = Package(
                 "Runtime",
                 "ImageStore",
                 "Containers",
-                "Network",
+                "BerthNetwork",
                 "Compose",
                 "Build",
+                "Registry",
                 "JSON",
                 "FileSystem",
                 "CommandLineParsing",
@@ -158,8 +182,9 @@ let package = Package(
         ),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "JSON"], swiftSettings: strictSwift),
+        .testTarget(name: "NetworkTests", dependencies: ["BerthNetwork", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "Containers", "BerthErrors", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "BuildTests", dependencies: ["Build", "ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),

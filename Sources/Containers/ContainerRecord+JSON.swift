@@ -1,5 +1,5 @@
 import JSON
-import Network
+import BerthNetwork
 import Runtime
 
 /// The record's JSON form, Docker's inspect keys, both ways. Reading is lenient where Docker's

@@ -1,4 +1,4 @@
-import Network
+import BerthNetwork
 import Runtime
 
 /// What berth keeps about one container in `containers/<id>/config.json`, shaped like Docker's

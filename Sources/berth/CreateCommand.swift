@@ -29,7 +29,7 @@ struct CreateContainer: BerthCommand {
     func run() throws -> Int32 {
         let engine = try options.global.engine()
         engine.removeLeftovers()
-        let created = try engine.create(options.request, sync: .immediate)
+        let created = try options.createPulling(engine, sync: .immediate)
         Output.print(created.record.id)
         return 0
     }

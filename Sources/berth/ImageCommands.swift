@@ -87,12 +87,14 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
+            .flag("digests", help: "Show each image's manifest digest (what NAME@DIGEST pulls and runs)."),
             .repeatable("filter", short: "f", valueName: "filter",
                         help: "Only images matching KEY=VALUE: dangling (true or false), reference (a pattern), label."),
         ] + ListFormat.options(quietHelp: "Only show image ids."))
 
     let global: GlobalOptions
     let all: Bool
+    let digests: Bool
     let format: ListFormat
     let noTrunc: Bool
     let filter: String?
@@ -102,6 +104,7 @@ struct ListImages: BerthCommand {
         self.global = global
         filters = try ImageFilter(parsed.strings("filter"))
         all = parsed.flag("all") || filters.wantsDangling
+        digests = parsed.flag("digests")
         format = try ListFormat(parsed)
         noTrunc = parsed.flag("no-trunc")
         guard parsed.positionals.count <= 1 else { throw UsageError("images takes at most one REPOSITORY[:TAG]") }
@@ -112,7 +115,8 @@ struct ListImages: BerthCommand {
         if let filter { _ = try ImageReference.parse(filter) }
         let store = try ImageStore(root: global.stateRoot)
         let now = Int(time(nil))
-        var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
+        var table = Table(digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
+                                  : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
         let templated = format.templateOutput(headers: ["ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"])
         var seen: Set<Digest> = []
         for image in try store.images(includeUntagged: all) {
@@ -126,12 +130,14 @@ struct ListImages: BerthCommand {
                 if seen.insert(image.id).inserted { Output.print(id) }
             case .json, .template:
                 try emitRow(templated, [
-                    ("Repository", .string(repository)), ("Tag", .string(tag)), ("ID", .string(id)),
+                    ("Repository", .string(repository)), ("Tag", .string(tag)), ("Digest", .string(image.manifest.description)),
+                    ("ID", .string(id)),
                     ("CreatedAt", .string(image.created ?? "")), ("CreatedSince", .string(Timestamp.ago(image.created, now: now))),
                     ("Size", .string(humanSize(image.size))), ("Layers", .number(JSONNumber(image.layerCount))),
                 ])
             case .table:
-                table.add([repository, tag, id, Timestamp.ago(image.created, now: now), humanSize(image.size)])
+                table.add([repository, tag] + (digests ? [image.manifest.description] : [])
+                          + [id, Timestamp.ago(image.created, now: now), humanSize(image.size)])
             }
         }
         templated?.finish()

@@ -27,7 +27,7 @@ extension Berth {
         ("container commit", "commit"), ("container port", "port"),
         ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"), ("image history", "history"),
         ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"), ("image import", "import"),
-        ("image build", "build"), ("system info", "info"),
+        ("image build", "build"), ("image pull", "pull"), ("image push", "push"), ("system info", "info"),
     ]
 
     /// The command type a path below berth names ("ps", "container ls"), nil for none.

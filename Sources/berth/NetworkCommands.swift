@@ -1,7 +1,7 @@
 import CommandLineParsing
 import Containers
 import JSON
-import Network
+import BerthNetwork
 
 /// `berth network create`: a bridge or CNI network containers join with `--network NAME`.
 struct CreateNetwork: BerthCommand {

@@ -15,7 +15,8 @@ enum Output {
         write(fd, text + "\n")
     }
 
-    /// `text` as it is, whole (a terminal's escape sequences too).
+    /// `text` as it is, whole and without a line end (a display that redraws in place, with its
+    /// escape sequences).
     static func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0

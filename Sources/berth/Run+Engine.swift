@@ -1,5 +1,9 @@
 import Containers
+import ImageStore
 import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Run {
     /// run's options as the engine's request.
@@ -51,7 +55,7 @@ extension Run {
     func run() throws -> Int32 {
         let engine = try global.engine()
         engine.removeLeftovers()
-        let created = try engine.create(request, sync: detach ? .deferred : .immediate)
+        let created = try createPulling(engine, sync: detach ? .deferred : .immediate)
         if detach {
             do {
                 try engine.startDetached(created)
@@ -78,4 +82,32 @@ extension Run {
         }
         return outcome.exitCode
     }
+}
+
+extension Run {
+    /// `engine.create` with `--pull`'s policy: `always` pulls first; `missing` pulls when the
+    /// create finds no such image and tries once more (so a run of a present image costs nothing
+    /// more); `never` does neither. Pull progress goes to stderr: stdout is the container's.
+    func createPulling(_ engine: ContainerEngine, sync: ContainerStore.CreationSync) throws -> CreatedContainer {
+        guard let image, rootfs == nil, pullPolicy != .never, let reference = try? ImageReference.parse(image) else {
+            return try engine.create(request, sync: sync)
+        }
+        let store = try ImageStore(root: global.stateRoot)
+        if pullPolicy == .always {
+            _ = try pullFlags.pull(reference, into: store, display: .automatic, output: STDERR_FILENO)
+            return try engine.create(request, sync: sync)
+        }
+        do {
+            return try engine.create(request, sync: sync)
+        } catch let error as BerthError where error.code == .notFound && !store.hasImage(image) {
+            Output.writeLine(STDERR_FILENO, "Unable to find image '\(reference)' locally")
+            _ = try pullFlags.pull(reference, into: store, display: .automatic, output: STDERR_FILENO)
+            return try engine.create(request, sync: sync)
+        }
+    }
+}
+
+/// `run --pull`.
+enum PullPolicy: String, Sendable {
+    case missing, always, never
 }

@@ -30,6 +30,7 @@ struct Run: BerthCommand {
         usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]\n  or:  berth run --rootfs <dir> [OPTIONS] [--] COMMAND [ARG...]",
         options: [
             .value("rootfs", valueName: "dir", help: "Run in this root directory instead of an image."),
+            .value("pull", valueName: "policy", help: "Pull the image: missing (when not in the store, the default), always or never."),
             .value("name", valueName: "name", help: "Name the container (default: a generated adjective_surname)."),
             .flag("rm", help: "Remove the container when it exits."),
             .flag("detach", short: "d", help: "Run in the background and print the container's id."),
@@ -90,7 +91,7 @@ struct Run: BerthCommand {
                         help: "A resource limit: name=soft[:hard] (e.g. nofile=1024:2048)."),
             .value("cgroup-parent", valueName: "path",
                    help: "The cgroup under which the container's cgroup is created. (default: berth)"),
-        ] + HealthFlags.options,
+        ] + HealthFlags.options + PullFlags.options,
         stopsAtFirstPositional: true
     )
 
@@ -101,6 +102,9 @@ struct Run: BerthCommand {
     let rootfs: String?
     /// The image, as named on the command line (nil with --rootfs).
     let image: String?
+    /// `--pull`: when the image is fetched from its registry.
+    let pullPolicy: PullPolicy
+    let pullFlags: PullFlags
     let name: String?
     let autoRemove: Bool
     let detach: Bool
@@ -153,6 +157,12 @@ struct Run: BerthCommand {
         // create's spec has no --rootfs: its containers are kept, so they need an image.
         rootfs = parsed.command.options.contains { $0.long == "rootfs" } ? parsed.string("rootfs") : nil
         name = parsed.string("name")
+        let pullText = parsed.string("pull") ?? "missing"
+        guard let pullPolicy = PullPolicy(rawValue: pullText) else {
+            throw UsageError("unknown --pull policy \"\(pullText)\": use missing, always or never")
+        }
+        self.pullPolicy = pullPolicy
+        pullFlags = try PullFlags(parsed)
         autoRemove = parsed.flag("rm")
         self.detach = detach
         let restartText = parsed.string("restart") ?? "no"

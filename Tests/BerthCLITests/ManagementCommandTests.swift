@@ -43,7 +43,7 @@ import Testing
         ("container inspect", "inspect"), ("container diff", "diff"), ("container commit", "commit"),
         ("container port", "port"), ("image ls", "images"), ("image rm", "rmi"), ("image tag", "tag"),
         ("image history", "history"), ("image inspect", "inspect"), ("image save", "save"), ("image load", "load"),
-        ("image import", "import"), ("image build", "build"), ("system info", "info"),
+        ("image import", "import"), ("image build", "build"), ("image pull", "pull"), ("image push", "push"), ("system info", "info"),
     ]
 
     @Test func everyAliasIsDockers() {
@@ -77,7 +77,7 @@ import Testing
         ("container", ["run", "create", "ls", "ps", "rm", "start", "stop", "restart", "kill", "pause", "unpause",
                        "wait", "rename", "top", "update", "export", "cp", "exec", "logs", "stats", "inspect",
                        "diff", "commit", "port", "prune"]),
-        ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "build", "prune"]),
+        ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "build", "pull", "push", "prune"]),
         ("network", ["create", "ls", "inspect", "rm", "prune"]),
         ("volume", ["create", "ls", "inspect", "rm", "prune"]),
         ("system", ["df", "prune", "info"]),

@@ -31,6 +31,33 @@ struct ImageReferenceTests {
         #expect(try ImageReference.parse("localhost:5000/a/b:c").description == "localhost:5000/a/b:c")
     }
 
+    @Test("Docker Hub's spellings are one reference, in the familiar form", arguments: [
+        ("busybox", "busybox:latest", "docker.io", "library/busybox"),
+        ("library/busybox", "busybox:latest", "docker.io", "library/busybox"),
+        ("docker.io/library/busybox:latest", "busybox:latest", "docker.io", "library/busybox"),
+        ("index.docker.io/library/busybox:1.35", "busybox:1.35", "docker.io", "library/busybox"),
+        ("docker.io/busybox", "busybox:latest", "docker.io", "library/busybox"),
+        ("docker.io/me/app:v2", "me/app:v2", "docker.io", "me/app"),
+        ("library/a/b", "library/a/b:latest", "docker.io", "library/a/b"),
+        ("localhost:5000/library/busybox", "localhost:5000/library/busybox:latest", "localhost:5000", "library/busybox"),
+        ("localhost/app", "localhost/app:latest", "localhost", "app"),
+        ("quay.io/busybox", "quay.io/busybox:latest", "quay.io", "busybox"),
+    ])
+    func normalised(text: String, stored: String, domain: String, remotePath: String) throws {
+        let ref = try ImageReference.parse(text)
+        #expect(ref.description == stored)
+        #expect(ref.domain == domain)
+        #expect(ref.remotePath == remotePath)
+        #expect(ref.qualifiedName == domain + "/" + remotePath)
+        #expect(try ImageReference.parse(ref.description) == ref)
+    }
+
+    @Test("busybox and docker.io/library/busybox:latest are equal references")
+    func hubEquality() throws {
+        #expect(try ImageReference.parse("busybox") == ImageReference.parse("docker.io/library/busybox:latest"))
+        #expect(try ImageReference.parse("busybox") != ImageReference.parse("localhost/busybox"))
+    }
+
     /// Found by Fuzz/ (image-reference): the 255-character limit was on the whole text, so a long
     /// name without a tag parsed and its stored form, with ":latest", did not.
     @Test("a name of 255 characters, with or without a tag, parses again from its stored form")

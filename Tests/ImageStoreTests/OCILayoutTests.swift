@@ -53,6 +53,37 @@ struct OCILayoutTests {
         #expect(try s.layout.tags().isEmpty)
     }
 
+    /// A store from before references were normalised has tags as typed; they are found by any
+    /// spelling and written back in the familiar form.
+    @Test("tags stored as typed before normalisation are read normalised")
+    func migration() throws {
+        let s = try Scratch()
+        let one = try s.storeImage(text: "one")
+        let two = try s.storeImage(text: "two")
+        var index = try s.layout.index()
+        for (tag, descriptor) in [("docker.io/library/busybox:1.35", one), ("index.docker.io/me/app:v1", two),
+                                  ("busybox:1.35", two)] {
+            var entry = descriptor
+            entry.annotations = [OCIImage.refNameAnnotation: tag]
+            index.manifests.append(entry)
+        }
+        try s.layout.writeIndex(index)
+        // Writing again goes through index(): nothing else rewrites the raw file here.
+        let raw = try String(contentsOfFile: s.root + "/oci/index.json", encoding: .utf8)
+        #expect(raw.contains("docker.io/library/busybox:1.35"))
+
+        #expect(try s.layout.resolve(ImageReference.parse("docker.io/library/busybox:1.35")).digest == two.digest)
+        #expect(try s.layout.resolve(ImageReference.parse("busybox:1.35")).digest == two.digest)
+        #expect(try s.layout.resolve(ImageReference.parse("me/app:v1")).digest == two.digest)
+        #expect(try s.layout.tags().map(\.reference).sorted() == ["busybox:1.35", "me/app:v1"])
+        // The older spelling's image stays, untagged.
+        #expect(try s.layout.index().manifests.contains { $0.digest == one.digest && $0.annotations == nil })
+
+        try s.layout.tag(ImageReference.parse("other"), manifest: one)
+        let rewritten = try String(contentsOfFile: s.root + "/oci/index.json", encoding: .utf8)
+        #expect(!rewritten.contains("docker.io"))
+    }
+
     @Test("tag, resolve, retag and untag")
     func tags() throws {
         let s = try Scratch()

@@ -750,7 +750,7 @@ func expectFailure(_ r: Command.Result, status: Int32, mentioning: [String], _ c
 
 /// Parses berth's table output into one dictionary per row: each column starts where its
 /// header does (a cell may be empty, as ps's PORTS of a stopped container is).
-private func table(_ output: String) -> [[String: String]] {
+func table(_ output: String) -> [[String: String]] {
     let lines = output.split(separator: "\n").map { Array(String($0)) }
     guard let header = lines.first else { return [] }
     var starts: [Int] = []

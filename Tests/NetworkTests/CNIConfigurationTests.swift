@@ -1,6 +1,6 @@
 import JSON
 import Testing
-@testable import Network
+@testable import BerthNetwork
 
 @Suite("CNIConfiguration")
 struct CNIConfigurationTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Network
+@testable import BerthNetwork
 
 @Suite("PortRequest")
 struct PortRequestTests {

@@ -1,5 +1,5 @@
 import Containers
-import Network
+import BerthNetwork
 #if canImport(Glibc)
 import Glibc
 #endif

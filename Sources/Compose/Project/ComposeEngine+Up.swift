@@ -1,7 +1,7 @@
 import BerthErrors
 import Containers
 import ImageStore
-import Network
+import BerthNetwork
 
 extension ComposeEngine {
     /// What `up` did to one instance, for its progress lines.

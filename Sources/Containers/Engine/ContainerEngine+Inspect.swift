@@ -1,5 +1,5 @@
 import JSON
-import Network
+import BerthNetwork
 
 extension ContainerEngine {
     /// The container as `docker inspect` shows it: the record with its state checked against the

@@ -1,4 +1,4 @@
-import Network
+import BerthNetwork
 import Runtime
 #if canImport(Glibc)
 import Glibc

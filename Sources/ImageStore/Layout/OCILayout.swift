@@ -7,7 +7,8 @@ import Glibc
 /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/`), the on-disk
 /// form of berth's image store, so that standard tools (skopeo, umoci) read it as it is.
 /// Tags are index.json entries with the `org.opencontainers.image.ref.name` annotation, whose
-/// value is the full reference (`busybox:1.35`).
+/// value is the full reference in its normalised, familiar form (`busybox:1.35`, see
+/// `ImageReference`).
 ///
 /// index.json is replaced atomically (temporary file, fsync, rename): a reader never sees half
 /// of one. Writers must hold the store's exclusive lock; this type does not lock.
@@ -39,11 +40,36 @@ public struct OCILayout: Sendable {
     public func index() throws -> OCIImage.Index {
         let file = path + "/index.json"
         let bytes = try readFile(file)
+        var index: OCIImage.Index
         do {
-            return try OCIImage.Index(json: try JSON.parse(bytes))
+            index = try OCIImage.Index(json: try JSON.parse(bytes))
         } catch {
             throw ImageStoreError(.corrupt, "\(file): \(error) (the store's index is damaged)")
         }
+        Self.normaliseTags(&index)
+        return index
+    }
+
+    /// Tags written before references were normalised kept the text as typed
+    /// (`docker.io/library/busybox:1`): each is read as its normalised form (`busybox:1`), which
+    /// every lookup compares with, and is written back so by the next change of the index. Two
+    /// spellings of one tag keep the entry written last (appended last), as retagging would; the
+    /// other is dropped, kept untagged when nothing else names its manifest.
+    static func normaliseTags(_ index: inout OCIImage.Index) {
+        var seen: Set<String> = []
+        var dropped: [OCIImage.Descriptor] = []
+        for i in index.manifests.indices.reversed() {
+            guard let tag = index.manifests[i].annotations?[OCIImage.refNameAnnotation],
+                  let reference = try? ImageReference.parse(tag) else { continue }
+            let normalised = reference.description
+            if seen.contains(normalised) {
+                dropped.append(index.manifests.remove(at: i))
+                continue
+            }
+            seen.insert(normalised)
+            if normalised != tag { index.manifests[i].annotations?[OCIImage.refNameAnnotation] = normalised }
+        }
+        for old in dropped { keepUntagged(old, in: &index) }
     }
 
     public func writeIndex(_ index: OCIImage.Index) throws {
@@ -86,7 +112,10 @@ public struct OCILayout: Sendable {
     /// image only in its own repository (Docker's rule), never whichever image has that digest.
     static func entry(_ digest: Digest, of reference: ImageReference, in manifests: [OCIImage.Descriptor]) -> OCIImage.Descriptor? {
         manifests.first { entry in
-            guard entry.digest == digest.description, let tag = entry.annotations?[OCIImage.refNameAnnotation] else { return false }
+            guard entry.digest == digest.description else { return false }
+            if let repository = entry.annotations?[OCIImage.repositoryAnnotation],
+               (try? ImageReference.parse(repository))?.name == reference.name { return true }
+            guard let tag = entry.annotations?[OCIImage.refNameAnnotation] else { return false }
             return (try? ImageReference.parse(tag))?.name == reference.name
         }
     }

@@ -2,18 +2,40 @@
 /// e.g. `busybox:1.35`, `me/greeting`, `localhost:5000/team/app:v2`,
 /// `busybox@sha256:…`. Without a tag or digest the tag is `latest`.
 ///
-/// Names stay as written (no `docker.io/library/` is added): berth's store is local, and the
-/// registry part matters only for push and pull.
+/// Normalised as Docker reads names: `busybox`, `library/busybox`, `docker.io/library/busybox`
+/// and `index.docker.io/library/busybox` are one reference. Its fields hold Docker's familiar
+/// (short) form, which is one spelling per image: that is what the store's tags hold and what
+/// `images` shows, so stores written before normalisation keep their names. The registry's
+/// own spelling (`docker.io/library/busybox`) is `domain` and `remotePath`.
 public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
-    /// The registry host (and port), when the first component names one.
+    /// Docker Hub's name as references spell it.
+    public static let dockerHub = "docker.io"
+    /// The Hub's old name, which Docker still accepts for it.
+    static let dockerHubAlias = "index.docker.io"
+    /// The Hub's namespace of official images: `busybox` is `library/busybox` there.
+    static let officialNamespace = "library/"
+
+    /// The registry host (and port), when it is not Docker Hub.
     public let registry: String?
-    /// The slash-separated repository path, lowercase (`me/greeting`).
+    /// The slash-separated repository path, lowercase, in the familiar form (`busybox`,
+    /// `me/greeting`).
     public let path: String
     public let tag: String?
     public let digest: Digest?
 
     /// `registry/path`, or `path` alone.
     public var name: String { registry.map { "\($0)/\(path)" } ?? path }
+
+    /// The registry to talk to: `docker.io` for the Hub.
+    public var domain: String { registry ?? Self.dockerHub }
+
+    /// The repository as the registry names it: the Hub's official images are `library/NAME`.
+    public var remotePath: String {
+        registry == nil && !path.contains("/") ? Self.officialNamespace + path : path
+    }
+
+    /// `docker.io/library/busybox`: the name with its registry, as Docker's fully qualified form.
+    public var qualifiedName: String { domain + "/" + remotePath }
 
     /// The form stored as the OCI `org.opencontainers.image.ref.name` annotation.
     public var description: String {
@@ -64,7 +86,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         if components.count > 1, let first = components.first,
            first.contains(".") || first.contains(":") || first == "localhost" {
             guard isValidRegistry(first) else { throw fail("the registry \"\(first)\" is not a host name with an optional port") }
-            registry = first
+            // The Hub's spellings leave registry nil: the familiar form has none.
+            if first != dockerHub && first != dockerHubAlias { registry = first }
+            components.removeFirst()
+        }
+        // On the Hub, `library/busybox` is `busybox` (a deeper `library/a/b` stays as it is).
+        if registry == nil && components.count == 2 && components[0] + "/" == officialNamespace {
             components.removeFirst()
         }
         guard !components.isEmpty, !components.contains(where: \.isEmpty) else {

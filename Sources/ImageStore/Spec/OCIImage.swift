@@ -27,6 +27,11 @@ public enum OCIImage {
     /// The annotation that names a tag in an image layout's index.json.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
 
+    /// berth's note on the index entry of a pulled image: the repository it came from
+    /// (`localhost:5000/me/app`), so that a pull by digest, which has no tag, is found by
+    /// `NAME@DIGEST` again.
+    public static let repositoryAnnotation = "io.berth.image.repository"
+
     /// berth's mark on the index entry of an image a build step stored: build cache, kept by
     /// `image prune` and hidden from `images -a`; `builder prune` (and `system prune`) remove it.
     public static let buildCacheAnnotation = "io.berth.build.cache"

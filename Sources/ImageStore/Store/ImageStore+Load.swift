@@ -181,14 +181,10 @@ extension ImageStore {
     }
 
     /// A tag from an index entry's annotations: containerd's full name (Docker 25 writes it, with
-    /// `docker.io/library/` which berth's local names leave out) or the OCI ref.name. One that does
+    /// `docker.io/library/`, which parsing normalises away) or the OCI ref.name. One that does
     /// not parse as a reference is left out (the image loads untagged, found by its id).
     private static func annotatedTag(_ entry: OCIImage.Descriptor) -> String? {
-        if var name = entry.annotations?["io.containerd.image.name"] {
-            for prefix in ["docker.io/library/", "docker.io/"] where name.hasPrefix(prefix) {
-                name.removeFirst(prefix.count)
-                break
-            }
+        if let name = entry.annotations?["io.containerd.image.name"] {
             if let reference = try? ImageReference.parse(name), reference.digest == nil { return reference.description }
         }
         guard let name = entry.annotations?[OCIImage.refNameAnnotation],

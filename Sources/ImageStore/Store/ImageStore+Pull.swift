@@ -1,0 +1,99 @@
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a pull needs of the store: somewhere for downloads to survive an interrupted pull, a way
+/// to keep its blobs from a prune until the image is recorded, and the recording itself (manifest
+/// and tag last, only once every blob is there).
+///
+/// A download is `downloads/<hex>`, outside `tmp/` (which every store open empties when no writer
+/// holds the lock): a pull that is interrupted resumes from it with a Range request. Only a file
+/// whose content matched its digest is renamed under `blobs/`.
+extension ImageStore {
+    /// Layer media types a pull accepts: OCI's and Docker's, uncompressed, gzip or zstd (the
+    /// unpacker finds the compression itself). Foreign layers (Windows base layers) are not.
+    public static let pullableLayerTypes: Set<String> = [
+        OCIImage.MediaType.layer, OCIImage.MediaType.layerGzip, OCIImage.MediaType.layerZstd,
+        "application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.docker.image.rootfs.diff.tar",
+    ]
+
+    public var downloadsDirectory: String { root + "/downloads" }
+
+    /// The file a download of `digest` is written to (and resumed from).
+    public func downloadPath(_ digest: Digest) throws -> String {
+        try makeDirectories(downloadsDirectory, mode: 0o700)
+        return downloadsDirectory + "/" + digest.hex
+    }
+
+    public func hasBlob(_ digest: Digest) -> Bool { layout.blobs.contains(digest) }
+
+    /// Whether `name` (a tag, id or id prefix) names an image in the store: what `run --pull
+    /// missing` asks after a create found none, to tell a missing image from other things missing.
+    public func hasImage(_ name: String) -> Bool {
+        guard let parsed = try? ImageName.parse(name) else { return false }
+        return (try? locked(.shared) { try findImage(parsed) }) != nil
+    }
+
+    /// Moves a download whose content the caller hashed and found to be `digest` under `blobs/`.
+    public func adoptDownload(_ file: String, digest: Digest) throws {
+        try layout.blobs.adopt(file, digest: digest)
+    }
+
+    /// Keeps `digests` from `prune` until the returned reservation is released: a pull stores its
+    /// blobs over seconds or minutes before its manifest names them.
+    public func reserveBlobs(_ digests: [Digest]) throws -> BlobReservation {
+        BlobReservation(pin: try locked(.shared) { try pinBlobs(digests) })
+    }
+
+    /// Records a pulled image: its manifest (`bytes`, checked against `digest`) under `blobs/`,
+    /// then, once its config and every layer are present, the tag (`reference` with a tag), or an
+    /// entry that remembers the repository (a pull by digest). The layers are not unpacked here:
+    /// the first run does that, as for a loaded image.
+    @discardableResult
+    public func recordPulledImage(manifest bytes: [UInt8], digest: Digest, mediaType: String,
+                                  as reference: ImageReference) throws -> ImageSummary {
+        try locked(.exclusive) {
+            let manifest: OCIImage.Manifest
+            do {
+                manifest = try OCIImage.Manifest(json: try JSON.parse(bytes))
+            } catch {
+                throw ImageStoreError(.corrupt, "the manifest of \(reference) does not parse: \(error)")
+            }
+            let configDigest = try manifest.config.parsedDigest()
+            for blob in try [configDigest] + manifest.layers.map({ try $0.parsedDigest() }) where !layout.blobs.contains(blob) {
+                throw ImageStoreError(.notFound, "blob \(blob) of \(reference) is not in the store; nothing was recorded")
+            }
+            let config = try readConfig(configDigest, name: reference.description)
+            try layout.blobs.ingest(bytes, expected: digest)
+            let entry = OCIImage.Descriptor(
+                mediaType: mediaType, digest: digest, size: Int64(bytes.count),
+                annotations: [OCIImage.repositoryAnnotation: reference.name],
+                platform: .init(architecture: config.architecture, os: config.os))
+            if let tag = reference.tag {
+                // `name:tag@digest` tags `name:tag`, as Docker does.
+                try layout.tag(ImageReference(registry: reference.registry, path: reference.path, tag: tag, digest: nil),
+                               manifest: entry)
+            } else {
+                var index = try layout.index()
+                if !index.manifests.contains(where: { $0.digest == entry.digest }) {
+                    index.manifests.append(entry)
+                }
+                try layout.writeIndex(index)
+            }
+            let size = manifest.layers.reduce(manifest.config.size) { $0 + $1.size }
+            return ImageSummary(reference: reference.description, id: configDigest, manifest: digest,
+                                created: config.created, size: size, layerCount: manifest.layers.count)
+        }
+    }
+}
+
+/// Blobs a pull keeps from `prune` while it downloads them (see `ImageStore.reserveBlobs`).
+public final class BlobReservation: @unchecked Sendable {
+    // Released once, by its owner; never shared between threads while in use.
+    private let pin: BlobPin
+
+    init(pin: BlobPin) { self.pin = pin }
+
+    public func release() { pin.release() }
+}

@@ -1,0 +1,4 @@
+@_exported import BerthErrors
+
+/// The registry client's name for berth's one error type.
+public typealias RegistryError = BerthError

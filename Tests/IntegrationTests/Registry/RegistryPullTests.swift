@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// `berth pull` against a real registry (Debian's docker-registry) that skopeo filled: OCI and
+    /// Docker schema 2 manifests, by tag and by digest, `run --pull`, and the faults a pull must
+    /// survive with one line, exit 1 and nothing half-written.
+    @Suite("RegistryPull", .serialized)
+    struct RegistryPull {
+        let fixture = Fixture.shared
+
+        /// A busybox image with /etc/motd, saved by berth and copied into `registry` by skopeo as
+        /// `name` (OCI manifest, or Docker schema 2 with `dockerFormat`). Returns its digest
+        /// there, as skopeo reads it.
+        func publish(_ registry: RegistryServer, _ name: String, motd: String, dockerFormat: Bool = false) throws -> String {
+            let source = try ImageStoreRoot(fixture)
+            defer { source.destroy() }
+            let tree = try source.busyboxCopy(files: ["etc/motd": motd])
+            defer { try? FileManager.default.removeItem(atPath: tree) }
+            let imported = try source.berth(["import", tree, "app:src"])
+            guard imported.status == 0 else { throw FixtureError(message: "import: \(imported.stderr)") }
+            let archive = source.path + ".tar"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let saved = try source.berth(["save", "-o", archive, "app:src"])
+            guard saved.status == 0 else { throw FixtureError(message: "save: \(saved.stderr)") }
+            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--quiet", "--dest-tls-verify=false"]
+                                         + (dockerFormat ? ["--format", "v2s2"] : [])
+                                         + ["oci-archive:" + archive, "docker://\(registry.address)/\(name)"], timeout: 120)
+            guard copied.status == 0 else { throw FixtureError(message: "skopeo copy: \(copied.stderr)") }
+            return try inspectDigest(registry, name)
+        }
+
+        func inspectDigest(_ registry: RegistryServer, _ name: String) throws -> String {
+            let inspected = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                                                               "docker://\(registry.address)/\(name)"], timeout: 60)
+            guard inspected.status == 0 else { throw FixtureError(message: "skopeo inspect: \(inspected.stderr)") }
+            return inspected.output
+        }
+
+        @Test("skopeo's OCI and Docker images pull and run, by tag and by digest; images --digests shows the digest")
+        func pullAndRun() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let ociDigest = try publish(registry, "team/app:oci", motd: "oci image\n")
+            let dockerDigest = try publish(registry, "team/app:docker", motd: "docker image\n", dockerFormat: true)
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+
+            let pulled = try store.berth(["pull", "\(registry.address)/team/app:oci"], timeout: 120)
+            try #require(pulled.status == 0, "\(pulled.stderr)")
+            #expect(pulled.stdout.contains("Digest: \(ociDigest)"), "\(pulled.stdout)")
+            #expect(pulled.stderr.contains("plain HTTP"), "loopback is plain HTTP, with a warning: \(pulled.stderr)")
+            let ran = try store.run(["--rm", "\(registry.address)/team/app:oci", "cat", "/etc/motd"])
+            #expect(ran.status == 0, "\(ran.stderr)")
+            #expect(ran.stdout == "oci image\n")
+
+            let docker = try store.berth(["pull", "-q", "\(registry.address)/team/app:docker"], timeout: 120)
+            try #require(docker.status == 0, "\(docker.stderr)")
+            #expect(docker.output == "\(registry.address)/team/app:docker")
+            let ranDocker = try store.run(["--rm", "\(registry.address)/team/app:docker", "cat", "/etc/motd"])
+            #expect(ranDocker.stdout == "docker image\n", "\(ranDocker.stderr)")
+
+            let images = try store.berth(["images", "--digests"])
+            #expect(images.status == 0, "\(images.stderr)")
+            let rows = table(images.stdout)
+            #expect(rows.contains { $0["TAG"] == "oci" && $0["DIGEST"] == ociDigest }, "\(images.stdout)")
+            #expect(rows.contains { $0["TAG"] == "docker" && $0["DIGEST"] == dockerDigest }, "\(images.stdout)")
+
+            // By digest, into another store, then found again by NAME@DIGEST.
+            let other = try ImageStoreRoot(fixture)
+            defer { other.destroy() }
+            let byDigest = try other.berth(["pull", "\(registry.address)/team/app@\(ociDigest)"], timeout: 120)
+            try #require(byDigest.status == 0, "\(byDigest.stderr)")
+            let ranByDigest = try other.run(["--rm", "--pull", "never", "\(registry.address)/team/app@\(ociDigest)", "cat", "/etc/motd"])
+            #expect(ranByDigest.stdout == "oci image\n", "\(ranByDigest.stderr)")
+        }
+
+        @Test("run pulls a missing image (--pull missing, the default); --pull never does not")
+        func runPulls() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            _ = try publish(registry, "app:v1", motd: "pulled by run\n")
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let never = try store.run(["--rm", "--pull", "never", "\(registry.address)/app:v1", "cat", "/etc/motd"])
+            #expect(never.status == 125, "\(never.stdout) \(never.stderr)")
+            #expect(store.blobs.isEmpty)
+            let ran = try store.run(["--rm", "\(registry.address)/app:v1", "cat", "/etc/motd"], timeout: 120)
+            #expect(ran.status == 0, "\(ran.stderr)")
+            #expect(ran.stdout == "pulled by run\n", "the pull's progress goes to stderr: \(ran.stdout)")
+            #expect(ran.stderr.contains("Unable to find image"), "\(ran.stderr)")
+        }
+
+        /// What an interrupted pull left in downloads/ is kept and only the rest is asked for: the
+        /// registry's copy is damaged in the part the store already has, so only a Range request
+        /// for the rest can give the right digest.
+        @Test("an interrupted download resumes with a Range request")
+        func resumes() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let digest = try publish(registry, "app:v1", motd: "resumed\n")
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let manifestData = try Data(contentsOf: URL(fileURLWithPath: registry.blobFile(String(digest.dropFirst(7)))))
+            let manifest = try #require(try JSONSerialization.jsonObject(with: manifestData) as? [String: Any])
+            let layer = try #require((manifest["layers"] as? [[String: Any]])?.first?["digest"] as? String).dropFirst(7)
+            let file = registry.blobFile(String(layer))
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            let kept = bytes.count - 1000
+            try FileManager.default.createDirectory(atPath: store.path + "/downloads", withIntermediateDirectories: true)
+            try bytes.prefix(kept).write(to: URL(fileURLWithPath: store.path + "/downloads/" + layer))
+            bytes[kept / 2] ^= 0xff
+            try bytes.write(to: URL(fileURLWithPath: file))
+
+            let pulled = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
+            #expect(pulled.status == 0, "\(pulled.stderr)")
+            let ran = try store.run(["--rm", "--pull", "never", "\(registry.address)/app:v1", "cat", "/etc/motd"])
+            #expect(ran.stdout == "resumed\n", "\(ran.stderr)")
+            #expect(store.blobs.contains(String(layer)))
+        }
+
+        /// One line on stderr, exit 1, and the store as it was.
+        /// `ignoring`: a blob that was verified and stored before the fault (a config), which names
+        /// nothing and which prune removes.
+        func expectRefused(_ result: Command.Result, _ store: ImageStoreRoot, before: [String], saying words: [String],
+                           ignoring: String? = nil) {
+            #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n").filter { !$0.contains("warning:") }
+            #expect(lines.count == 1, "\(result.stderr)")
+            for word in words { #expect(result.stderr.contains(word), "\(result.stderr)") }
+            #expect(store.listing().filter { line in ignoring.map { !line.contains($0) } ?? true } == before, "the store changed")
+        }
+
+        @Test("faults: a 404 tag, a registry that is down, a corrupt blob: one line, exit 1, nothing half-written")
+        func faults() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let digest = try publish(registry, "app:v1", motd: "x\n")
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            _ = try store.berth(["images"])
+            let before = store.listing()
+
+            let missing = try store.berth(["pull", "\(registry.address)/app:nope"])
+            expectRefused(missing, store, before: before, saying: ["app:nope", "404"])
+
+            // Every layer's blob damaged in place: same size, other bytes.
+            let manifestData = try Data(contentsOf: URL(fileURLWithPath: registry.blobFile(String(digest.dropFirst(7)))))
+            let manifest = try #require(try JSONSerialization.jsonObject(with: manifestData) as? [String: Any])
+            let config = try #require((manifest["config"] as? [String: Any])?["digest"] as? String).dropFirst(7)
+            let layers = try #require(manifest["layers"] as? [[String: Any]]).compactMap { ($0["digest"] as? String)?.dropFirst(7) }
+                .map(String.init)
+            #expect(!layers.isEmpty)
+            for hex in layers {
+                let file = registry.blobFile(hex)
+                var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+                bytes[bytes.count / 2] ^= 0xff
+                try bytes.write(to: URL(fileURLWithPath: file))
+            }
+            let corrupt = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
+            expectRefused(corrupt, store, before: before, saying: ["damaged", "nothing was stored"], ignoring: String(config))
+            #expect(!store.blobs.contains { hex in layers.contains(hex) })
+            let downloads = (try? FileManager.default.contentsOfDirectory(atPath: store.path + "/downloads")) ?? []
+            #expect(downloads.isEmpty, "\(downloads)")
+
+            registry.stop()
+            let down = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
+            expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address)"], ignoring: String(config))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// `berth push` to a real registry, read back by skopeo.
+    @Suite("RegistryPush", .serialized)
+    struct RegistryPush {
+        let fixture = Fixture.shared
+
+        @Test("push: skopeo reads it back bit for bit; a second push moves nothing; another repository mounts")
+        func push() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let tree = try store.busyboxCopy(files: ["etc/motd": "pushed\n"])
+            defer { try? FileManager.default.removeItem(atPath: tree) }
+            let name = "\(registry.address)/me/app:v1"
+            try #require(try store.berth(["import", tree, "app:src"]).status == 0)
+            try #require(try store.berth(["tag", "app:src", name]).status == 0)
+            let local = table(try store.berth(["images", "--digests"]).stdout).first { $0["TAG"] == "v1" }?["DIGEST"]
+            let digest = try #require(local)
+
+            let pushed = try store.berth(["push", name], timeout: 120)
+            try #require(pushed.status == 0, "\(pushed.stderr)")
+            #expect(pushed.stdout.contains("v1: digest: \(digest)"), "\(pushed.stdout)")
+            #expect(pushed.stdout.components(separatedBy: ": Pushed").count == 3, "config and layer: \(pushed.stdout)")
+
+            let inspected = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                                                               "docker://\(name)"], timeout: 60)
+            #expect(inspected.output == digest, "\(inspected.stderr)")
+            let copy = registry.directory + "/copy"
+            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(name)",
+                                                            "oci:\(copy):v1"], timeout: 120)
+            try #require(copied.status == 0, "\(copied.stderr)")
+            let index = try String(contentsOfFile: copy + "/index.json", encoding: .utf8)
+            #expect(index.contains(digest), "skopeo's copy has the same manifest: \(index)")
+
+            let again = try store.berth(["push", name], timeout: 120)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.components(separatedBy: ": Layer already exists").count == 3, "\(again.stdout)")
+            #expect(!again.stdout.contains(": Pushed"), "\(again.stdout)")
+
+            let other = "\(registry.address)/team/other:v1"
+            try #require(try store.berth(["tag", name, other]).status == 0)
+            let mounted = try store.berth(["push", other], timeout: 120)
+            #expect(mounted.status == 0, "\(mounted.stderr)")
+            #expect(mounted.stdout.components(separatedBy: ": Mounted from me/app").count == 3, "\(mounted.stdout)")
+            let otherDigest = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                                                                 "docker://\(other)"], timeout: 60)
+            #expect(otherDigest.output == digest, "\(otherDigest.stderr)")
+        }
+    }
+}
