@@ -64,6 +64,18 @@ extension Containers.Deploys {
             #expect(try host.berth(["exec", name, "cat", "/data/note"]).output == "kept", "\(name) reads what v1 wrote")
         }
 
+        // The service's name resolves, on its network, to the instances that run: the new version's.
+        let lookup = "awk '{for (i = 2; i <= NF; i++) if ($i == \"web\") print $1}' /etc/hosts"
+        let named = try host.berth(["exec", second[0], "sh", "-c", lookup]).stdout.split(separator: "\n").map(String.init)
+        var own: [String] = []
+        for name in second {
+            let words = try host.berth(["exec", name, "ip", "-4", "-o", "addr", "show", "eth0"]).stdout.split(separator: " ")
+            if let inet = words.firstIndex(of: "inet"), inet + 1 < words.count {
+                own.append(String(words[inet + 1].prefix { $0 != "/" }))
+            }
+        }
+        #expect(own.count == 2 && Set(named) == Set(own), "web in /etc/hosts: \(named), the instances: \(own)")
+
         // shop:v1 runs nowhere now, but the rollback needs it.
         let prune = try host.berth(["image", "prune", "-a"])
         #expect(prune.status == 0, "\(prune.stderr)")
