@@ -86,10 +86,11 @@ final class ProjectDirectory {
         let dir = try ProjectDirectory(Self.full, files: ["web.env": "# comment\nFROM_FILE=1\nRAILS_ENV=dev\nexport QUOTED=\"a b\"\n"])
         let project = try dir.load(environment: ["FROM_SHELL": "shell", "B": "bee"])
         #expect(project.name == "shop")
-        // Only that the proxied web's instances go without some of its keys.
-        #expect(project.warnings == ["compose.yaml: services.web is proxied: its instances get its image, command, entrypoint, "
-                                     + "environment, healthcheck and stop settings, not its ports, expose, volumes, restart, labels, "
-                                     + "working_dir, user, hostname, networks.aliases, init, read_only"], "\(project.warnings)")
+        // Only that the proxied web's instances go without the keys several instances behind a proxy cannot have.
+        #expect(project.warnings == ["compose.yaml: services.web is proxied, so its instances do not get ports (its instances "
+                                     + "cannot share host ports: the proxy's listen address is the published port), restart (the "
+                                     + "deployer owns its instances' lifecycle: a crashed one is restarted (unless-stopped), a "
+                                     + "replaced one stopped)"], "\(project.warnings)")
         let web = try #require(project.model.service("web"))
         #expect(web.image == "me/shop:v2")
         #expect(web.command == ["serve", "--port", "3000"])
@@ -124,7 +125,8 @@ final class ProjectDirectory {
             healthcheck: ProxiedHealthcheck(test: ["CMD", "wget", "-qO-", "http://127.0.0.1:3000/up"], intervalMilliseconds: 1000,
                                             timeoutMilliseconds: 2000, retries: 2),
             stopSignal: "SIGQUIT", stopGracePeriod: 30, startTimeout: 99, network: "shop_back",
-            proxy: ProxyListener(address: "127.0.0.1", port: 8080), cgroupParent: "mine")
+            proxy: ProxyListener(address: "127.0.0.1", port: 8080), cgroupParent: "mine",
+            settings: project.instanceSettings(of: web))
         #expect(project.proxied(web) == proxied)
         proxied.image = "me/shop:v3"
         #expect(project.proxied(web, image: "me/shop:v3") == proxied)
@@ -222,8 +224,45 @@ final class ProjectDirectory {
                 ports: ["81"]
             volumes: { data: {} }
             """)
-        #expect(try dir.load().warnings == ["compose.yaml: services.web is proxied: its instances get its image, command, "
-                                            + "entrypoint, environment, healthcheck and stop settings, not its ports, volumes, restart"])
+        let project = try dir.load()
+        #expect(project.warnings.count == 1)
+        #expect(project.warnings.first?.hasPrefix("compose.yaml: services.web is proxied, so its instances do not get ports (") == true)
+        #expect(project.warnings.first?.contains("), restart (the deployer owns") == true, "\(project.warnings)")
+        #expect(project.warnings.first?.contains("volumes") == false, "its volumes apply")
+    }
+
+    @Test func aProxiedInstanceGetsWhatAPlainInstanceGets() throws {
+        let dir = try ProjectDirectory(Self.full, files: ["web.env": ""])
+        let project = try dir.load()
+        let web = try #require(project.model.service("web"))
+        let settings = project.instanceSettings(of: web)
+        #expect(settings.volumes == ["shop_dbdata:/data:ro", dir.path + "/conf:/etc/conf", "/cache", "shop_dbdata:/more:nocopy"])
+        #expect(settings.tmpfs == ["/tmp"] && settings.labels == ["team": "web"])
+        #expect(settings.workingDir == "/app" && settings.user == "1000" && settings.hostname == "web")
+        #expect(settings.useInit && settings.readOnly && settings.networkAliases == ["web", "shop"])
+        // The same settings on both kinds of request: one mapping.
+        let proxied = try #require(project.proxied(web))
+        #expect(proxied.settings == settings)
+        var fromSettings = ContainerRequest(root: .image("x"))
+        settings.apply(to: &fromSettings)
+        let plain = project.request(for: web, number: 1)
+        #expect(fromSettings.volumes == plain.volumes && fromSettings.tmpfs == plain.tmpfs && fromSettings.workdir == plain.workdir)
+        #expect(fromSettings.user == plain.user && fromSettings.hostname == plain.hostname && fromSettings.useInit == plain.useInit)
+        #expect(fromSettings.readOnly == plain.readOnly && fromSettings.networkAliases == plain.networkAliases)
+        // A changed volume list is another version of the instances: up refuses it, deploy moves to it.
+        var moved = web
+        moved.volumes.removeLast()
+        let other = try #require(project.proxied(moved))
+        #expect(!other.sameInstances(as: proxied))
+        var relabelled = web
+        relabelled.labels["team"] = "ops"
+        #expect(!(try #require(project.proxied(relabelled))).sameInstances(as: proxied))
+        // A record written before instances had settings runs none: the same as a service with none.
+        var bare = proxied
+        bare.settings = InstanceSettings()
+        var old = proxied
+        old.settings = nil
+        #expect(old.sameInstances(as: bare) && !old.sameInstances(as: proxied))
     }
 
     @Test("every error names the file, the line and the key", arguments: [

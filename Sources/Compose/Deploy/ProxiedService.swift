@@ -35,12 +35,15 @@ public struct ProxiedService: Codable, Sendable, Equatable {
     public var proxy: ProxyListener
     /// Where the instances' cgroups go ("berth" by default; tests give their own).
     public var cgroupParent: String
+    /// The service's volumes, labels, user, directory and network names, as a plain instance
+    /// of it gets them. nil in a record written before instances had them: none.
+    public var settings: InstanceSettings?
 
     public init(name: String, image: String, command: [String] = [], entrypoint: String? = nil,
                 environment: [String] = [], port: Int, replicas: Int = 1, backups: Int = 1,
                 healthPath: String = "/up", healthcheck: ProxiedHealthcheck = ProxiedHealthcheck(),
                 stopSignal: String? = nil, stopGracePeriod: Int = 10, startTimeout: Int = 30,
-                network: String, proxy: ProxyListener, cgroupParent: String = "berth") {
+                network: String, proxy: ProxyListener, cgroupParent: String = "berth", settings: InstanceSettings? = nil) {
         self.name = name
         self.image = image
         self.command = command
@@ -57,6 +60,7 @@ public struct ProxiedService: Codable, Sendable, Equatable {
         self.network = network
         self.proxy = proxy
         self.cgroupParent = cgroupParent
+        self.settings = settings
     }
 
     /// What its instances are created from.
@@ -74,7 +78,7 @@ public struct ProxiedService: Codable, Sendable, Equatable {
         image == other.image && (imageID == nil || other.imageID == nil || imageID == other.imageID)
             && command == other.command && entrypoint == other.entrypoint
             && environment == other.environment && port == other.port && stopSignal == other.stopSignal
-            && healthcheck == other.healthcheck
+            && healthcheck == other.healthcheck && (settings ?? InstanceSettings()) == (other.settings ?? InstanceSettings())
     }
 }
 

@@ -63,6 +63,7 @@ public struct ProxyDeployer: Sendable {
                 }
                 try waitForProbes(record.slots.filter { started.contains($0.container ?? "") }, of: service)
                 try directory.write(record)
+                try holdImages(of: record)
                 try directory.whileLocked("proxy") {
                     let running = directory.proxy.runningPid != nil
                     let known = running && ((try? admin.stats().contains { $0.proxy == service.name }) ?? false)
@@ -105,7 +106,8 @@ public struct ProxyDeployer: Sendable {
                   record.service.healthPath == target.healthPath
             else {
                 throw ProxyError(.unsupported, "a deploy of \(target.name) changes only its instances (image, command, environment, "
-                                 + "health check); replicas, backups, port and proxy settings change with compose up")
+                                 + "health check, volumes, labels, user and the like); replicas, backups, port and proxy "
+                                 + "settings change with compose up")
             }
             let from = record.service
             var journal = DeployJournal(from: from, to: target, phase: "deploying", moved: [])
@@ -134,6 +136,7 @@ public struct ProxyDeployer: Sendable {
             record.service = target
             record.previous = from
             try directory.write(record)
+            try holdImages(of: record)
             unlink(directory.journalPath(target.name))
             return Outcome(service: target.name, fromImage: from.shownImage(beside: target), toImage: target.shownImage(beside: from),
                            milliseconds: Clock.now - began)
@@ -172,6 +175,7 @@ public struct ProxyDeployer: Sendable {
         try moveGroup(broken, of: &record, to: journal.from, journal: &journal)
         record.service = journal.from
         try directory.write(record)
+        try holdImages(of: record)
         unlink(directory.journalPath(record.service.name))
     }
 
@@ -281,6 +285,7 @@ public struct ProxyDeployer: Sendable {
             }
             directory.removeRecord(name)
             unlink(directory.journalPath(name))
+            releaseImages(of: name)
             try directory.whileLocked("proxy") {
                 let configuration = directory.configuration()
                 if configuration.backends.isEmpty {

@@ -32,8 +32,10 @@ struct ServiceInstances {
         request.entrypoint = version.entrypoint
         request.env = version.environment
         request.cgroupParent = version.cgroupParent
-        request.labels = ["berth.compose.project": project, "berth.compose.service": version.name,
-                          "berth.compose.slot": slot]
+        version.settings?.apply(to: &request)
+        request.labels["berth.compose.project"] = project
+        request.labels["berth.compose.service"] = version.name
+        request.labels["berth.compose.slot"] = slot
         // A crashed instance comes back with back-off; HAProxy's checks keep it out meanwhile.
         request.restart = RestartPolicy(name: "unless-stopped")
         if !version.healthcheck.test.isEmpty {

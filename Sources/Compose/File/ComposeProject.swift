@@ -53,9 +53,8 @@ public struct ComposeProject: Sendable {
             warnings.append("\(shown): ignoring unsupported keys: " + decoder.ignored.joined(separator: ", "))
         }
         for service in model.services where !service.keysProxiedInstancesLack.isEmpty {
-            warnings.append("\(shown): services.\(service.name) is proxied: its instances get its image, command, "
-                            + "entrypoint, environment, healthcheck and stop settings, not its "
-                            + service.keysProxiedInstancesLack.joined(separator: ", "))
+            warnings.append("\(shown): services.\(service.name) is proxied, so its instances do not get "
+                            + service.keysProxiedInstancesLack.map { "\($0.key) (\($0.reason))" }.joined(separator: ", "))
         }
         return ComposeProject(name: name, file: path, directory: directory, model: model, warnings: warnings)
     }

@@ -30,7 +30,10 @@ extension ComposeEngine {
 
     /// `compose deploy SERVICE [--image IMAGE]`: the careful cycle to the image given, else the file's.
     public func deploy(_ name: String, image: String? = nil) throws -> ProxyDeployer.Outcome {
-        try deployer().deploy(try pinned(try proxiedService(name, image: image)))
+        let target = try pinned(try proxiedService(name, image: image))
+        // A volume the new version adds is made as `up` makes it, with the project's labels.
+        try makeVolumes(for: project.model.services.filter { $0.name == name }, progress: { _ in })
+        return try deployer().deploy(target)
     }
 
     /// `service` with the id of the image its name resolves to now: the version a record keeps

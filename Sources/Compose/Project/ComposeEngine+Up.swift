@@ -68,7 +68,8 @@ extension ComposeEngine {
         }
     }
 
-    private func makeVolumes(for services: [ServiceDefinition], progress: (String) -> Void) throws {
+    /// The project's named volumes `services` use that do not exist yet.
+    func makeVolumes(for services: [ServiceDefinition], progress: (String) -> Void) throws {
         for volume in project.model.volumes {
             let used = services.contains { service in
                 service.volumes.contains { if case .volume(let key, _, _, _) = $0 { key == volume.key } else { false } }

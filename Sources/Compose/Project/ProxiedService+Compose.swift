@@ -19,7 +19,8 @@ extension ComposeProject {
             environment: service.environment, port: port, replicas: service.replicas, backups: proxy.backups,
             healthPath: proxy.healthPath, stopSignal: service.stopSignal, stopGracePeriod: service.stopTimeoutSeconds,
             network: model.networks.first { $0.key == service.network.name }?.name ?? name + "_default",
-            proxy: ProxyListener(address: proxy.listenHost, port: proxy.listenPort), cgroupParent: service.cgroupParent ?? "berth")
+            proxy: ProxyListener(address: proxy.listenHost, port: proxy.listenPort), cgroupParent: service.cgroupParent ?? "berth",
+            settings: instanceSettings(of: service))
         if let check = service.healthcheck {
             proxied.healthcheck = ProxiedHealthcheck(
                 test: check.command == nil ? [] : check.test, intervalMilliseconds: Int(check.effectiveInterval / 1_000_000),
@@ -33,16 +34,18 @@ extension ComposeProject {
 }
 
 extension ServiceDefinition {
-    /// The keys this service sets that its instances do not get when it is proxied (they run
-    /// as `ProxiedService` describes them), by their names in the file.
-    var keysProxiedInstancesLack: [String] {
+    /// The keys this service sets that its instances do not get when it is proxied, each with
+    /// why, by their names in the file. Everything else applies as to a plain instance.
+    var keysProxiedInstancesLack: [(key: String, reason: String)] {
         guard berth.proxy != nil else { return [] }
-        let set: [(String, Bool)] = [
-            ("ports", !ports.isEmpty), ("expose", !expose.isEmpty), ("volumes", !volumes.isEmpty),
-            ("restart", restart != nil), ("labels", !labels.isEmpty), ("working_dir", workingDir != nil),
-            ("user", user != nil), ("hostname", hostname != nil), ("networks.aliases", !network.aliases.isEmpty),
-            ("init", initProcess), ("read_only", readOnly),
-        ]
-        return set.filter(\.1).map(\.0)
+        var lacking: [(key: String, reason: String)] = []
+        if !ports.isEmpty {
+            lacking.append(("ports", "its instances cannot share host ports: the proxy's listen address is the published port"))
+        }
+        if restart != nil {
+            lacking.append(("restart", "the deployer owns its instances' lifecycle: a crashed one is restarted (unless-stopped), "
+                            + "a replaced one stopped"))
+        }
+        return lacking
     }
 }

@@ -13,8 +13,6 @@ extension ComposeProject {
         let network = model.networks.first { $0.key == service.network.name }?.name ?? name + "_default"
         var request = ContainerRequest(root: .image(service.image), network: network)
         request.name = containerName(service.name, number)
-        // Other services reach this one by its service's name (every instance answers to it).
-        request.networkAliases = [service.name] + service.network.aliases.filter { $0 != service.name }
         request.env = service.environment
         // An entrypoint is one program in a request: its other words go before the command.
         if let entrypoint = service.entrypoint {
@@ -27,32 +25,42 @@ extension ComposeProject {
         request.restart = service.restart ?? RestartPolicy()
         request.healthCheck = service.healthcheck
         request.stopSignal = service.stopSignal
-        request.workdir = service.workingDir
-        request.user = service.user
-        request.hostname = service.hostname
         if let parent = service.cgroupParent { request.cgroupParent = parent }
-        request.useInit = service.initProcess
-        request.readOnly = service.readOnly
-        for mount in service.volumes {
-            switch mount {
-            case .volume(let key, let target, let readOnly, let noCopy):
-                let volume = model.volumes.first { $0.key == key }?.name ?? name + "_" + key
-                let modes = (readOnly ? ["ro"] : []) + (noCopy ? ["nocopy"] : [])
-                request.volumes.append("\(volume):\(target)" + (modes.isEmpty ? "" : ":" + modes.joined(separator: ",")))
-            case .bind(let source, let target, let readOnly):
-                request.volumes.append("\(source):\(target)" + (readOnly ? ":ro" : ""))
-            case .anonymous(let target):
-                request.volumes.append(target)
-            case .tmpfs(let target):
-                request.tmpfs.append(target)
-            }
-        }
-        request.labels = service.labels
+        instanceSettings(of: service).apply(to: &request)
         request.labels[ComposeLabels.project] = name
         request.labels[ComposeLabels.service] = service.name
         request.labels[ComposeLabels.containerNumber] = String(number)
         request.labels[ComposeLabels.configHash] = configHash(of: service, imageID: imageID)
         return request
+    }
+
+    /// The settings every instance of `service` gets, plain or proxied: its volumes by their
+    /// names on the host, its labels, user, directory and names on the network.
+    public func instanceSettings(of service: ServiceDefinition) -> InstanceSettings {
+        var settings = InstanceSettings()
+        // Other services reach this one by its service's name (every instance answers to it).
+        settings.networkAliases = [service.name] + service.network.aliases.filter { $0 != service.name }
+        settings.workingDir = service.workingDir
+        settings.user = service.user
+        settings.hostname = service.hostname
+        settings.useInit = service.initProcess
+        settings.readOnly = service.readOnly
+        settings.labels = service.labels
+        for mount in service.volumes {
+            switch mount {
+            case .volume(let key, let target, let readOnly, let noCopy):
+                let volume = model.volumes.first { $0.key == key }?.name ?? name + "_" + key
+                let modes = (readOnly ? ["ro"] : []) + (noCopy ? ["nocopy"] : [])
+                settings.volumes.append("\(volume):\(target)" + (modes.isEmpty ? "" : ":" + modes.joined(separator: ",")))
+            case .bind(let source, let target, let readOnly):
+                settings.volumes.append("\(source):\(target)" + (readOnly ? ":ro" : ""))
+            case .anonymous(let target):
+                settings.volumes.append(target)
+            case .tmpfs(let target):
+                settings.tmpfs.append(target)
+            }
+        }
+        return settings
     }
 
     /// The hash of everything an instance of `service` is made from: the service as `config`

@@ -39,7 +39,8 @@ extension ImageStore {
     /// Crash-safe order: index, then blobs, then layer directories.
     public func prune(all: Bool, buildCache: BuildCachePrune = .keep, inUse: () throws -> Set<Digest>) throws -> PruneReport {
         try locked(.exclusive) {
-            let used = try inUse()
+            // A held image is kept as one a container uses (`ImageStore+Holds`).
+            let used = try inUse().union(heldImages().keys)
             var index = try layout.index()
             var report = PruneReport()
             var gone: [Digest] = []

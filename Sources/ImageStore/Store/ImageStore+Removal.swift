@@ -7,24 +7,30 @@ extension ImageStore {
     ///   (then every tag goes, and the image too unless a container uses it).
     /// A removed image's blobs and layer directories are deleted right away (with whatever else no
     /// image reaches), so rmi frees the space as `docker rmi` does. `inUse` (the manifest digests
-    /// containers use) is asked while the exclusive lock is held.
+    /// containers use) is asked while the exclusive lock is held; a held image counts as used.
     @discardableResult
     public func removeImage(_ name: String, force: Bool, inUse: () throws -> Set<Digest>) throws -> [RemovedImage] {
         let parsed = try ImageName.parse(name)
         return try locked(.exclusive) {
             let found = try findImage(parsed)
             var index = try layout.index()
-            let usedSet = try inUse()
+            let held = heldImages()
+            let usedByContainers = try inUse()
+            let usedSet = usedByContainers.union(held.keys)
             let used = usedSet.contains(found.manifestDigest)
             let allTags = tags(of: found.manifestDigest, in: index)
             let described = "\(allTags.first ?? name) (\(imageID(ofManifest: found.manifestDigest).short))"
+            // A held image no container uses is refused for its holder's sake (`ImageStore+Holds`).
+            let holder = usedByContainers.contains(found.manifestDigest) ? nil : held[found.manifestDigest]
+            let inUseRefusal = holder.map { "image \(described) is kept for \($0); use -f to untag it anyway" }
+                ?? "image \(described) is used by a container; remove the container first or use -f"
             let removeTags: [String]
             if let tag = found.tag {
                 if allTags.count > 1 {
                     removeTags = [tag]
                 } else {
                     guard !used || force else {
-                        throw ImageStoreError(.conflict, "image \(described) is used by a container; remove the container first or use -f")
+                        throw ImageStoreError(.conflict, inUseRefusal)
                     }
                     removeTags = [tag]
                 }
@@ -35,7 +41,7 @@ extension ImageStore {
                                               + "remove them by tag or use -f")
                 }
                 guard !used || force else {
-                    throw ImageStoreError(.conflict, "image \(described) is used by a container; remove the container first or use -f")
+                    throw ImageStoreError(.conflict, inUseRefusal)
                 }
                 removeTags = allTags
             }
