@@ -509,8 +509,15 @@ static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     size_t argc = 0;
     while (c->argv[argc]) argc++;
     const char *mode = !c->use_init ? "exec" : c->controlling_tty ? "init-tty" : "init";
-    char errfd_text[12];
+    // "ERRFD" or "ERRFD,STARTFD".
+    char errfd_text[24];
     decimal(errfd_text, errfd);
+    if (c->start_fd > 2) {
+        size_t at = strlen(errfd_text);
+        errfd_text[at] = ',';
+        decimal(errfd_text + at + 1, c->start_fd);
+        if (fcntl(c->start_fd, F_SETFD, 0) < 0) return;
+    }
     const char *argv[argc + 5];
     argv[0] = "berth-entry";
     argv[1] = errfd_text;
@@ -1057,6 +1064,7 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_EXEC_ENTRY: return "exec berth-entry";
     case BERTH_STEP_INIT_FORK: return "fork the command under the init";
     case BERTH_STEP_EXEC: return "exec";
+    case BERTH_STEP_WAIT_START: return "wait for start";
     default: return "set up the container";
     }
 }

@@ -56,6 +56,9 @@ enum berth_step {
     BERTH_STEP_EXEC_ENTRY,     // exec of berth-entry; what follows is berth-entry's
     BERTH_STEP_INIT_FORK,
     BERTH_STEP_EXEC,
+    // Not a failure: berth-entry's report, with error 0, that the setup is done and it now waits
+    // on `start_fd` (berth-oci's create/start split).
+    BERTH_STEP_WAIT_START,
 };
 
 /// Kinds of filesystem setup operation, bubblewrap style: the plan is an ordered list of these.
@@ -179,6 +182,11 @@ struct berth_spawn_config {
     int entry_fd;
     int use_init;                   // berth-entry stays pid 1 as a tiny init, the command its child
     int parent_death_signal;        // 0: none
+    // > 2: berth-entry reports BERTH_STEP_WAIT_START when the setup is done, closes the error
+    // pipe and reads one byte from this fd (a fifo, open read-write) before it runs the command:
+    // the process exists in its namespaces and cgroup, held before exec until `berth-oci
+    // start`. 0: no wait.
+    int start_fd;
 };
 
 /// What `berth_spawn` hands back to the parent.

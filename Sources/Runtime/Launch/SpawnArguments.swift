@@ -12,7 +12,7 @@ final class SpawnArguments {
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
-         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil) {
+         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil, startFD: Int32 = 0) {
         config.namespaces = c.namespaces.cloneFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = placement.directoryFD ?? -1
@@ -59,6 +59,7 @@ final class SpawnArguments {
         // came from (`ArgumentBytes`): a name that is not UTF-8 reaches the container unchanged.
         config.cwd = byteString(c.workingDirectory)
         config.create_cwd = 1
+        config.start_fd = startFD
         config.argv = byteStringArray(c.args)
         config.envp = byteStringArray(c.env)
         config.path = string(c.searchPath)
@@ -94,7 +95,9 @@ final class SpawnArguments {
         }
         config.entry_fd = entry
         config.use_init = c.useInit ? 1 : 0
-        config.parent_death_signal = SIGKILL
+        // A container held for `berth-oci start` outlives the create that made it, as the OCI
+        // runtime's containers outlive each runtime command.
+        config.parent_death_signal = startFD > 2 ? 0 : SIGKILL
 
         // berth exec: a process in the namespaces of the container whose init `target` is.
         // Its root, mounts, hostname and network are the container's as they are.
