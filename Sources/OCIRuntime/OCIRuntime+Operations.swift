@@ -56,7 +56,11 @@ extension OCIRuntime {
 
     /// Starts `process` in all of a running container's namespaces and its cgroup, with the
     /// bundle's settings for what the process does not say (seccomp, masked paths). Returns its pid.
-    public func exec(id: String, process: OCIRuntimeSpec.Process, pidFile: String?, io: LaunchIO) throws -> pid_t {
+    /// With `consoleSocket`, the process's stdio is a new terminal of the container's devpts
+    /// whose master is sent there.
+    public func exec(id: String, process: OCIRuntimeSpec.Process, pidFile: String?, consoleSocket: String? = nil,
+                     io: LaunchIO) throws -> pid_t {
+        try OCIConsole.check(terminal: process.terminal ?? false, socket: consoleSocket)
         let record = try running(id, for: "exec")
         let loaded = try OCIBundle.load(record.bundle)
         var spec = loaded.spec
@@ -75,8 +79,19 @@ extension OCIRuntime {
         guard OCIProcess.isAlive(record.pid, startTicks: record.startTicks) else {
             throw RuntimeError(.invalidState, "container \(id) stopped: there is nothing to exec in")
         }
-        let launched = try launcher.exec(config, joining: pidfd, cgroup: CgroupPath(record.cgroup), io: io)
+        let terminal = try consoleSocket.map { _ in
+            try OCIConsole.open(inContainerRoot: "/proc/\(record.pid)/root", size: process.consoleSize)
+        }
+        defer { terminal?.closeSlave(); terminal?.closeMaster() }
+        let launched = try launcher.exec(config, joining: pidfd, cgroup: CgroupPath(record.cgroup),
+                                         io: terminal.map(OCIConsole.io(of:)) ?? io)
         if launched.pidfd >= 0 { close(launched.pidfd) }
+        if let terminal, let consoleSocket {
+            do { try OCIConsole.send(terminal, to: consoleSocket) } catch {
+                Glibc.kill(launched.pid, SIGKILL)
+                throw error
+            }
+        }
         if let pidFile { try Self.writePIDFile(pidFile, pid: launched.pid) }
         return launched.pid
     }

@@ -36,8 +36,12 @@ public struct OCIRuntime: Sendable {
     /// namespaces and cgroup, its prestart and createRuntime hooks have run, `pidFile` holds its
     /// pid, and it waits for `start`. When a step fails, nothing of it is left.
     @discardableResult
-    public func create(id: String, bundle directory: String, pidFile: String?, io: LaunchIO) throws -> OCIContainerRecord {
+    /// With `consoleSocket`, the process's stdio is a new terminal whose master is sent there;
+    /// without, it is `io`.
+    public func create(id: String, bundle directory: String, pidFile: String?, consoleSocket: String? = nil,
+                       io: LaunchIO) throws -> OCIContainerRecord {
         let bundle = try OCIBundle.load(directory)
+        try OCIConsole.check(terminal: bundle.spec.process?.terminal ?? false, socket: consoleSocket)
         let config = try bundle.containerConfig(id: id) { logger.warning("\($0)", metadata: ["container": "\(id)"]) }
         let cgroup = try bundle.cgroupPath(id: id)
         let process = bundle.spec.process
@@ -60,7 +64,10 @@ public struct OCIRuntime: Sendable {
             // The process inherits the umask at clone: set for the clone only.
             let previousUmask = process?.user.umask.map { umask(mode_t($0 & 0o777)) }
             defer { if let previousUmask { umask(previousUmask) } }
-            let launched = try launcher.launch(config, io: io, cgroup: cgroup, startFD: held) { pid in
+            let terminal = try consoleSocket.map { _ in try OCIConsole.open(size: process?.consoleSize) }
+            defer { terminal?.closeSlave(); terminal?.closeMaster() }
+            let launched = try launcher.launch(config, io: terminal.map(OCIConsole.io(of:)) ?? io, cgroup: cgroup,
+                                               startFD: held) { pid in
                 try Self.adjustOOMScore(of: pid, to: process?.oomScoreAdj)
                 try OCISysctl.write(bundle.spec.linux?.sysctl ?? [:], in: pid)
                 record.pid = pid
@@ -73,6 +80,7 @@ public struct OCIRuntime: Sendable {
             record.startTicks = OCIProcess.stat(of: launched.pid)?.startTicks ?? 0
             record.created = Timestamp.now()
             do {
+                if let terminal, let consoleSocket { try OCIConsole.send(terminal, to: consoleSocket) }
                 try root.write(record)
                 if let pidFile { try Self.writePIDFile(pidFile, pid: launched.pid) }
             } catch {

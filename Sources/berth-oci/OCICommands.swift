@@ -14,7 +14,8 @@ enum OCICommands {
         case "spec": return try spec(command)
         case "create":
             let (id, options) = try createArguments(command)
-            try runtime.create(id: id, bundle: options.bundle, pidFile: options.pidFile, io: stdio)
+            try runtime.create(id: id, bundle: options.bundle, pidFile: options.pidFile,
+                               consoleSocket: command.string("console-socket"), io: stdio)
         case "run": return try runContainer(command, runtime: runtime)
         case "start": try runtime.start(id: try onlyID(command))
         case "state": OCIOutput.writeLine(STDOUT_FILENO, try runtime.state(id: try onlyID(command)).serialized(pretty: true))
@@ -52,15 +53,13 @@ enum OCICommands {
         if let fds = command.string("preserve-fds"), fds != "0" {
             throw UsageError("--preserve-fds \(fds) is not supported: berth-oci passes stdio only")
         }
-        if command.string("console-socket") != nil {
-            throw UsageError("--console-socket is not supported yet: set process.terminal to false in config.json")
-        }
         return (id, (command.string("bundle") ?? ".", command.string("pid-file")))
     }
 
     static func runContainer(_ command: ParsedArguments, runtime: OCIRuntime) throws -> Int32 {
         let (id, options) = try createArguments(command)
-        let record = try runtime.create(id: id, bundle: options.bundle, pidFile: options.pidFile, io: stdio)
+        let record = try runtime.create(id: id, bundle: options.bundle, pidFile: options.pidFile,
+                                        consoleSocket: command.string("console-socket"), io: stdio)
         try runtime.start(id: id)
         if command.flag("detach") { return 0 }
         // berth-oci made the process, so it is its child: its exit status is ours.
@@ -133,9 +132,6 @@ enum OCICommands {
 
     static func exec(_ command: ParsedArguments, runtime: OCIRuntime) throws -> Int32 {
         guard let id = command.positionals.first else { throw UsageError("exec takes a container id and a command (or --process)") }
-        if command.flag("tty") || command.string("console-socket") != nil {
-            throw UsageError("exec --tty is not supported yet: give a process without a terminal")
-        }
         if let fds = command.string("preserve-fds"), fds != "0" {
             throw UsageError("--preserve-fds \(fds) is not supported: berth-oci passes stdio only")
         }
@@ -148,6 +144,7 @@ enum OCICommands {
             process = try runtime.defaultProcess(id: id)
             process.args = args
         }
+        if command.flag("tty") { process.terminal = true }
         if let cwd = command.string("cwd") { process.cwd = cwd }
         process.env = (process.env ?? []) + command.strings("env")
         if let user = command.string("user") {
@@ -157,7 +154,8 @@ enum OCICommands {
             }
             process.user = .init(uid: uid, gid: gid)
         }
-        let pid = try runtime.exec(id: id, process: process, pidFile: command.string("pid-file"), io: stdio)
+        let pid = try runtime.exec(id: id, process: process, pidFile: command.string("pid-file"),
+                                   consoleSocket: command.string("console-socket"), io: stdio)
         if command.flag("detach") { return 0 }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
