@@ -536,6 +536,14 @@ static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     fcntl(errfd, F_SETFD, FD_CLOEXEC);
 }
 
+static int load_seccomp(const struct berth_spawn_config *c) {
+    struct sock_fprog prog = {
+        .len = (unsigned short)(c->seccomp_length / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)c->seccomp_program,
+    };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
 static void reset_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -658,6 +666,11 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (setrlimit(c->rlimits[i].resource, &rl) < 0) FAIL(BERTH_STEP_RLIMIT, (int)i);
     }
 
+    // Without no_new_privs the kernel takes a filter only from a process holding CAP_SYS_ADMIN,
+    // which a container's process usually loses below: then the filter goes in here, while we
+    // still hold it, as runc does (an OCI spec with noNewPrivileges false, podman's default).
+    if (c->seccomp_program && c->seccomp_early && load_seccomp(c) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
+
     // Privileges, in the order that keeps each step possible: the bounding set needs
     // CAP_SETPCAP, setgroups/setgid/setuid need CAP_SETGID/SETUID, and KEEPCAPS keeps the
     // permitted set across the uid change so capset can then set exactly what was asked.
@@ -700,13 +713,7 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     }
 
     // seccomp last: every call above may be one the filter denies. execve must be allowed.
-    if (c->seccomp_program) {
-        struct sock_fprog prog = {
-            .len = (unsigned short)(c->seccomp_length / sizeof(struct sock_filter)),
-            .filter = (struct sock_filter *)c->seccomp_program,
-        };
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
-    }
+    if (c->seccomp_program && !c->seccomp_early && load_seccomp(c) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
 
     // The init (berth-entry, with use_init) takes every signal synchronously: blocked from here.
     if (!c->use_init) {

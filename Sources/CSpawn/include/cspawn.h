@@ -175,6 +175,8 @@ struct berth_spawn_config {
     int no_new_privs;
     const void *seccomp_program;    // struct sock_filter[], NULL: no filter
     size_t seccomp_length;          // in bytes
+    int seccomp_early;              // nonzero: load the filter before the privileges change (see
+                                    // child_main), which the filter must then allow
 
     // -- process --
     // berth-entry (a sealed memfd of it): what the child execs, and which then execs argv, so

@@ -92,6 +92,11 @@ final class SpawnArguments {
             program.update(from: seccomp, count: seccomp.count)
             config.seccomp_program = UnsafeRawPointer(program)
             config.seccomp_length = seccomp.count
+            // Without no_new_privs the filter needs CAP_SYS_ADMIN when it is loaded: early when
+            // the process will not hold it at the end (CSpawn's child_main).
+            let sysAdmin: UInt64 = 1 << 21
+            let finalEffective = c.capabilities?.effective.bits ?? (c.user.uid == 0 ? UInt64.max : 0)
+            config.seccomp_early = !c.noNewPrivileges && finalEffective & sysAdmin == 0 ? 1 : 0
         }
         config.entry_fd = entry
         config.use_init = c.useInit ? 1 : 0
