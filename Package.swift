@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-oci", targets: ["berth-oci"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         // For the JSON benchmark's package (Benchmarks/json), which measures these modules' JSON.
         .library(name: "JSON", targets: ["JSON"]),
@@ -152,6 +153,16 @@ let package = Package(
             dependencies: ["BerthErrors", "Build", "Containers", "ImageStore", "BerthNetwork", "CYAML", "FileSystem", "JSON"],
             swiftSettings: strictSwift
         ),
+        // The OCI runtime's state machine (bundle, create/start/state/kill/delete, its state root)
+        // on Runtime's launcher: what berth-oci calls. Knows nothing of images or records.
+        .target(
+            name: "OCIRuntime",
+            dependencies: [
+                "BerthErrors", "CFileSystem", "CSpawn", "FileSystem", "JSON", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // berth's command line, declared as data: no reflection and no Foundation, which cost
         // milliseconds and megabytes at every start (swift-argument-parser did both).
         .target(name: "CommandLineParsing", swiftSettings: strictSwift),
@@ -179,6 +190,16 @@ let package = Package(
             // ICU, and the ACL and crypto code of archive_write_disk and the zip reader).
             linkerSettings: [.linkedLibrary("lzma"), .linkedLibrary("zstd"), .linkedLibrary("bz2"), .linkedLibrary("z"),
                              .unsafeFlags(startPathLayout)]
+        ),
+        // runc's command line for podman, containerd and Kubernetes (issue 18): parses, calls
+        // OCIRuntime, prints. berth never execs it.
+        .executableTarget(
+            name: "berth-oci",
+            dependencies: [
+                "OCIRuntime", "Runtime", "BerthErrors", "CommandLineParsing", "FileSystem", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
         ),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem", "CFileSystem"], swiftSettings: strictSwift),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),

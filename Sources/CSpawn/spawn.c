@@ -509,8 +509,15 @@ static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     size_t argc = 0;
     while (c->argv[argc]) argc++;
     const char *mode = !c->use_init ? "exec" : c->controlling_tty ? "init-tty" : "init";
-    char errfd_text[12];
+    // "ERRFD" or "ERRFD,STARTFD".
+    char errfd_text[24];
     decimal(errfd_text, errfd);
+    if (c->start_fd > 2) {
+        size_t at = strlen(errfd_text);
+        errfd_text[at] = ',';
+        decimal(errfd_text + at + 1, c->start_fd);
+        if (fcntl(c->start_fd, F_SETFD, 0) < 0) return;
+    }
     const char *argv[argc + 5];
     argv[0] = "berth-entry";
     argv[1] = errfd_text;
@@ -527,6 +534,14 @@ static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     execve(path, args, envp);
     errno = saved;
     fcntl(errfd, F_SETFD, FD_CLOEXEC);
+}
+
+static int load_seccomp(const struct berth_spawn_config *c) {
+    struct sock_fprog prog = {
+        .len = (unsigned short)(c->seccomp_length / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)c->seccomp_program,
+    };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
 static void reset_signals(void) {
@@ -651,6 +666,11 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (setrlimit(c->rlimits[i].resource, &rl) < 0) FAIL(BERTH_STEP_RLIMIT, (int)i);
     }
 
+    // Without no_new_privs the kernel takes a filter only from a process holding CAP_SYS_ADMIN,
+    // which a container's process usually loses below: then the filter goes in here, while we
+    // still hold it, as runc does (an OCI spec with noNewPrivileges false, podman's default).
+    if (c->seccomp_program && c->seccomp_early && load_seccomp(c) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
+
     // Privileges, in the order that keeps each step possible: the bounding set needs
     // CAP_SETPCAP, setgroups/setgid/setuid need CAP_SETGID/SETUID, and KEEPCAPS keeps the
     // permitted set across the uid change so capset can then set exactly what was asked.
@@ -693,13 +713,7 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     }
 
     // seccomp last: every call above may be one the filter denies. execve must be allowed.
-    if (c->seccomp_program) {
-        struct sock_fprog prog = {
-            .len = (unsigned short)(c->seccomp_length / sizeof(struct sock_filter)),
-            .filter = (struct sock_filter *)c->seccomp_program,
-        };
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
-    }
+    if (c->seccomp_program && !c->seccomp_early && load_seccomp(c) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
 
     // The init (berth-entry, with use_init) takes every signal synchronously: blocked from here.
     if (!c->use_init) {
@@ -1057,6 +1071,7 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_EXEC_ENTRY: return "exec berth-entry";
     case BERTH_STEP_INIT_FORK: return "fork the command under the init";
     case BERTH_STEP_EXEC: return "exec";
+    case BERTH_STEP_WAIT_START: return "wait for start";
     default: return "set up the container";
     }
 }

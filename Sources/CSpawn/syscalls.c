@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -115,4 +117,37 @@ int berth_enter_network_namespace(int netns_fd) {
 void berth_leave_network_namespace(int own_fd) {
     if (setns(own_fd, CLONE_NEWNET) < 0) abort();
     close(own_fd);
+}
+
+int berth_send_console(const char *path, int fd, const char *name) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    size_t length = strlen(path);
+    if (length >= sizeof address.sun_path) { errno = ENAMETOOLONG; return -1; }
+    memcpy(address.sun_path, path, length);
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    if (connect(sock, (struct sockaddr *)&address, sizeof address) < 0) {
+        int saved = errno;
+        close(sock);
+        errno = saved;
+        return -1;
+    }
+    struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                          .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return n < 0 ? -1 : 0;
 }

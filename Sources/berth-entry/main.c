@@ -42,13 +42,15 @@ static int has_slash(const char *s) {
     return 0;
 }
 
-static int parse_fd(const char *s) {
+// A decimal fd ending at `end` or at the string's end; `*rest` points at where it stopped.
+static int parse_fd(const char *s, char end, const char **rest) {
     int fd = 0;
-    if (!*s) return -1;
-    for (; *s; s++) {
+    if (!*s || *s == end) return -1;
+    for (; *s && *s != end; s++) {
         if (*s < '0' || *s > '9' || fd > 100000) return -1;
         fd = fd * 10 + (*s - '0');
     }
+    *rest = s;
     return fd;
 }
 
@@ -66,6 +68,24 @@ static void report(int errfd, int step, long result) {
     struct berth_child_error e = { .step = step, .index = -1, .error = (int32_t)-result };
     long n;
     do { n = sys3(SYS_write, errfd, (long)&e, sizeof e); } while (n == -EINTR);
+}
+
+// berth-oci's create/start split: the setup is done (said on the error pipe, which berth-oci
+// create then stops reading), and the command waits for the one byte `berth-oci start` writes
+// to the exec fifo. The pipe is closed first: nothing reads it any more, and a write to it
+// would only raise SIGPIPE. Returns the error fd to use from here on: none (-1).
+static int wait_for_start(int errfd, int startfd) {
+    report(errfd, BERTH_STEP_WAIT_START, 0);
+    sys1(SYS_close, errfd);
+    char go;
+    long n;
+    do { n = sys3(SYS_read, startfd, (long)&go, 1); } while (n == -EINTR);
+    sys1(SYS_close, startfd);
+    if (n != 1) {
+        say("berth-entry: the exec fifo closed before start; not running the command\n");
+        sys1(SYS_exit_group, EXIT_FAILED_SETUP);
+    }
+    return -1;
 }
 
 // execvp without allocation: each PATH entry in turn, remembering EACCES as execvp does. An
@@ -99,10 +119,17 @@ static long exec_command(const char *path, char **argv, char **envp) {
 // pipe) may stay open in it, and it starts with no signal blocked.
 __attribute__((noreturn))
 static void become_command(int errfd, const char *path, char **argv, char **envp) {
-    sys3(SYS_fcntl, errfd, F_SETFD, FD_CLOEXEC);
+    if (errfd >= 0) sys3(SYS_fcntl, errfd, F_SETFD, FD_CLOEXEC);
     unsigned long none = 0;
     sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, sizeof none);
-    report(errfd, BERTH_STEP_EXEC, exec_command(path, argv, envp));
+    long error = exec_command(path, argv, envp);
+    // After a start there is no one on the pipe: the reason goes to the container's stderr.
+    if (errfd < 0) {
+        say("berth-entry: cannot exec ");
+        say(argv[0]);
+        say(error == -ENOENT ? ": not found\n" : error == -EACCES ? ": permission denied\n" : ": exec failed\n");
+    }
+    report(errfd, BERTH_STEP_EXEC, error);
     sys1(SYS_exit_group, EXIT_FAILED_SETUP);
     __builtin_unreachable();
 }
@@ -164,7 +191,9 @@ void entry_main(long *stack) {
     int argc = (int)stack[0];
     char **argv = (char **)(stack + 1);
     char **envp = argv + argc + 1;
-    int errfd = argc >= 5 ? parse_fd(argv[1]) : -1;
+    const char *rest = "";
+    int errfd = argc >= 5 ? parse_fd(argv[1], ',', &rest) : -1;
+    int startfd = *rest == ',' ? parse_fd(rest + 1, 0, &rest) : -1;
     if (errfd < 3) {
         // Not started by berth (a command or script interpreter naming /proc/self/exe, say):
         // there is nothing to do.
@@ -173,6 +202,7 @@ void entry_main(long *stack) {
     }
     const char *mode = argv[2], *path = argv[3];
     char **command = argv + 4;
+    if (startfd > 2) errfd = wait_for_start(errfd, startfd);
     if (same(mode, "exec")) become_command(errfd, path, command, envp);
     if (same(mode, "init")) init(errfd, 0, path, command, envp);
     if (same(mode, "init-tty")) init(errfd, 1, path, command, envp);

@@ -79,12 +79,21 @@ import Runtime
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "user")])),
          "user namespace"),
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
-                        linux: .init(namespaces: [.init(type: "network", path: "/run/netns/x")])),
-         "joins the network namespace"),
+                        linux: .init(namespaces: [.init(type: "ipc", path: "/proc/1/ns/ipc")])),
+         "joins the ipc namespace"),
     ])
     func whatBerthCannotDoIsRefused(spec: OCIRuntimeSpec, message: String) {
         let error = #expect(throws: RuntimeError.self) { try ContainerConfig(id: "x", oci: spec) }
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+    }
+
+    /// containerd and CNI make the network namespace and give its path: the process is cloned there.
+    @Test func aNetworkNamespaceGivenByPathIsJoined() throws {
+        let spec = OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
+                                  linux: .init(namespaces: [.init(type: "pid"), .init(type: "network", path: "/run/netns/x")]))
+        let config = try ContainerConfig(id: "x", oci: spec)
+        #expect(config.networkNamespacePath == "/run/netns/x")
+        #expect(!config.namespaces.contains(.network) && config.namespaces.contains(.pid))
     }
 
     @Test func aSpecWithoutADeviceListGetsTheDefaultAndItsOwnDevices() throws {

@@ -56,6 +56,9 @@ enum berth_step {
     BERTH_STEP_EXEC_ENTRY,     // exec of berth-entry; what follows is berth-entry's
     BERTH_STEP_INIT_FORK,
     BERTH_STEP_EXEC,
+    // Not a failure: berth-entry's report, with error 0, that the setup is done and it now waits
+    // on `start_fd` (berth-oci's create/start split).
+    BERTH_STEP_WAIT_START,
 };
 
 /// Kinds of filesystem setup operation, bubblewrap style: the plan is an ordered list of these.
@@ -172,6 +175,8 @@ struct berth_spawn_config {
     int no_new_privs;
     const void *seccomp_program;    // struct sock_filter[], NULL: no filter
     size_t seccomp_length;          // in bytes
+    int seccomp_early;              // nonzero: load the filter before the privileges change (see
+                                    // child_main), which the filter must then allow
 
     // -- process --
     // berth-entry (a sealed memfd of it): what the child execs, and which then execs argv, so
@@ -179,6 +184,11 @@ struct berth_spawn_config {
     int entry_fd;
     int use_init;                   // berth-entry stays pid 1 as a tiny init, the command its child
     int parent_death_signal;        // 0: none
+    // > 2: berth-entry reports BERTH_STEP_WAIT_START when the setup is done, closes the error
+    // pipe and reads one byte from this fd (a fifo, open read-write) before it runs the command:
+    // the process exists in its namespaces and cgroup, held before exec until `berth-oci
+    // start`. 0: no wait.
+    int start_fd;
 };
 
 /// What `berth_spawn` hands back to the parent.

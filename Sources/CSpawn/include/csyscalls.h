@@ -32,6 +32,11 @@ int berth_signalfd(const sigset_t *signals);
 /// caller's controlling terminal), and writes the slave's path into `name`. 0 or -1 with errno.
 int berth_open_pty(int *master, int *slave, char *name, size_t size);
 
+/// Connects to the unix socket at `path` and sends `fd` over it (SCM_RIGHTS) with `name` as the
+/// message's bytes: how an OCI runtime hands a container's pty master to the caller's
+/// `--console-socket` (containerd's shim, conmon). 0 or -1 with errno.
+int berth_send_console(const char *path, int fd, const char *name);
+
 /// A pty pair from the devpts instance whose ptmx is the open fd `ptmx` (a container's, for
 /// berth exec -t): `ptmx` becomes the master, `name` the slave's path inside that devpts
 /// ("/dev/pts/0"). 0, or -1 with errno (`ptmx` is not closed then).

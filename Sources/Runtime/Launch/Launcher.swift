@@ -64,7 +64,11 @@ public struct Launcher: Sendable {
     /// `beforeRelease` runs with the child's pid once it exists, in its namespaces and cgroup,
     /// and before its setup starts: what the container needs from outside before its command
     /// runs (its network). When it throws, the launch is undone.
-    public func launch(_ config: ContainerConfig, io: LaunchIO,
+    ///
+    /// `cgroup` replaces the default `<parent>/<id>` (an OCI bundle's cgroupsPath). With
+    /// `startFD` (an exec fifo, open read-write) the launch returns once the setup is done and
+    /// the process waits, before its command, for a byte on that fifo (`berth-oci create`).
+    public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
                        beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         var log = logger
         log[metadataKey: "container"] = "\(config.id.prefix(12))"
@@ -83,7 +87,7 @@ public struct Launcher: Sendable {
             try Self.checkSearchable(reached, by: userNamespace)
         }
 
-        let path = cgroupPath(for: config.id)
+        let path = cgroup ?? cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
         log.debug("cgroup created", metadata: ["cgroup": "\(path)"])
         do {
@@ -91,7 +95,7 @@ public struct Launcher: Sendable {
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
                 controllingTerminal: io.terminalPath != nil, placement: placement,
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
-                overlayShortNames: overlayShortNames, entry: entry)
+                overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0)
             var result = berth_spawn_result()
             let rc = try Self.inNetworkNamespace(config.networkNamespacePath) {
                 withExtendedLifetime(args) {
@@ -105,7 +109,8 @@ public struct Launcher: Sendable {
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
-                                   idmappedSources: Self.idmappedSources(of: config), beforeRelease: beforeRelease)
+                                   idmappedSources: Self.idmappedSources(of: config), holdsBeforeExec: startFD != nil,
+                                   beforeRelease: beforeRelease)
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -143,7 +148,7 @@ public struct Launcher: Sendable {
     /// shares the container's, whose limits stay.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
                              ownsCgroup: Bool, operations: [MountOperation],
-                             idmappedSources: [String] = [],
+                             idmappedSources: [String] = [], holdsBeforeExec: Bool = false,
                              beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
@@ -173,7 +178,9 @@ public struct Launcher: Sendable {
         }
         var failure = berth_child_error()
         let outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
-        if outcome != 0 {
+        let heldBeforeExec = holdsBeforeExec && outcome == 1 && UInt32(bitPattern: failure.step) == BERTH_STEP_WAIT_START.rawValue
+            && failure.error == 0
+        if outcome != 0 && !heldBeforeExec {
             // Asked before the kill, while the process still sits where it was held.
             let blocked = outcome == -ETIMEDOUT ? berth_blocked_syscall(result.pid).map { String(cString: $0) } : nil
             abandon()

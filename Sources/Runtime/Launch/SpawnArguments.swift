@@ -12,7 +12,7 @@ final class SpawnArguments {
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
-         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil) {
+         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil, startFD: Int32 = 0) {
         config.namespaces = c.namespaces.cloneFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = placement.directoryFD ?? -1
@@ -59,6 +59,7 @@ final class SpawnArguments {
         // came from (`ArgumentBytes`): a name that is not UTF-8 reaches the container unchanged.
         config.cwd = byteString(c.workingDirectory)
         config.create_cwd = 1
+        config.start_fd = startFD
         config.argv = byteStringArray(c.args)
         config.envp = byteStringArray(c.env)
         config.path = string(c.searchPath)
@@ -91,10 +92,17 @@ final class SpawnArguments {
             program.update(from: seccomp, count: seccomp.count)
             config.seccomp_program = UnsafeRawPointer(program)
             config.seccomp_length = seccomp.count
+            // Without no_new_privs the filter needs CAP_SYS_ADMIN when it is loaded: early when
+            // the process will not hold it at the end (CSpawn's child_main).
+            let sysAdmin: UInt64 = 1 << 21
+            let finalEffective = c.capabilities?.effective.bits ?? (c.user.uid == 0 ? UInt64.max : 0)
+            config.seccomp_early = !c.noNewPrivileges && finalEffective & sysAdmin == 0 ? 1 : 0
         }
         config.entry_fd = entry
         config.use_init = c.useInit ? 1 : 0
-        config.parent_death_signal = SIGKILL
+        // A container held for `berth-oci start` outlives the create that made it, as the OCI
+        // runtime's containers outlive each runtime command.
+        config.parent_death_signal = startFD > 2 ? 0 : SIGKILL
 
         // berth exec: a process in the namespaces of the container whose init `target` is.
         // Its root, mounts, hostname and network are the container's as they are.

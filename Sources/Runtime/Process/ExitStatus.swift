@@ -15,7 +15,7 @@ public enum ExitStatus: Sendable, Equatable {
         }
     }
 
-    init(waitStatus status: Int32) {
+    public init(waitStatus status: Int32) {
         // WIFEXITED/WIFSIGNALED are macros that Swift does not import.
         let signal = status & 0x7f
         if signal == 0 {

@@ -91,6 +91,12 @@ extension ContainerConfig {
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
         for namespace in linux.namespaces ?? [] {
+            // A network namespace made by the caller (containerd and CNI make it first, then
+            // pass its path): the process is cloned there.
+            if namespace.type == "network", let path = namespace.path {
+                networkNamespacePath = path
+                continue
+            }
             guard namespace.path == nil else {
                 throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace "
                                    + "at \(namespace.path ?? ""): berth creates its namespaces")

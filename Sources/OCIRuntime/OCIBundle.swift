@@ -1,0 +1,147 @@
+import BerthErrors
+import FileSystem
+import JSON
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An OCI bundle: a directory with `config.json` (the runtime spec) and the root filesystem it
+/// names. Read once and checked into the `ContainerConfig` the launcher takes; what berth
+/// cannot do is refused here, with the spec's key, before anything is created.
+public struct OCIBundle: Sendable {
+    /// The bundle directory, absolute.
+    public let directory: String
+    public let spec: OCIRuntimeSpec
+
+    /// Reads `<directory>/config.json`.
+    public static func load(_ directory: String) throws -> OCIBundle {
+        let absolute = try absolutePath(directory)
+        let path = absolute + "/config.json"
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readFile(path) } catch {
+            throw RuntimeError(.notFound, "cannot read the bundle's spec \(path): \(error.reason); "
+                               + "give the bundle directory with --bundle (berth-oci spec writes a config.json)")
+        }
+        do {
+            return OCIBundle(directory: absolute, spec: try JSON.decode(OCIRuntimeSpec.self, from: bytes))
+        } catch {
+            throw RuntimeError(.invalidArgument, "the bundle's spec \(path) is not a runtime spec: \(error)")
+        }
+    }
+
+    public init(directory: String, spec: OCIRuntimeSpec) {
+        self.directory = directory
+        self.spec = spec
+    }
+
+    /// root.path, relative to the bundle or absolute.
+    public var rootfs: String {
+        let path = spec.root?.path ?? "rootfs"
+        return path.hasPrefix("/") ? path : directory + "/" + path
+    }
+
+    /// linux.cgroupsPath below each hierarchy's root; `berth-oci/<id>` when the spec has none.
+    /// systemd's `slice:prefix:name` form needs the systemd driver, which berth does not have.
+    public func cgroupPath(id: String) throws -> CgroupPath {
+        guard let given = spec.linux?.cgroupsPath, !given.isEmpty else { return CgroupPath("berth-oci/" + id) }
+        if given.contains(":") {
+            throw RuntimeError(.unsupported, "linux.cgroupsPath \"\(given)\" is systemd's slice:prefix:name form; "
+                               + "berth-oci drives cgroupfs only: give a path such as /machine/\(id) "
+                               + "(podman: --cgroup-manager cgroupfs; containerd: SystemdCgroup = false)")
+        }
+        return CgroupPath(given)
+    }
+
+    /// The container's launch description. The spec's own /proc, /dev, /dev/pts, /dev/shm,
+    /// /dev/mqueue, /sys and /sys/fs/cgroup filesystems are the ones berth's mount plan always
+    /// makes (`MountPlan`), so they are taken as given by it rather than mounted twice; a bind
+    /// at one of those places (podman's /dev/shm) is still bound over berth's.
+    ///
+    /// An ambient capability outside the inheritable or permitted set cannot be raised (the
+    /// kernel refuses it); runc drops it with a warning, and so does this, through `warn`
+    /// (runc's own default spec asks for such ambient capabilities).
+    public func containerConfig(id: String, warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
+        try checkSupported()
+        var plain = spec
+        plain.root?.path = rootfs
+        if let caps = plain.process?.capabilities, let ambient = caps.ambient {
+            let raisable = Set(caps.inheritable ?? []).intersection(caps.permitted ?? [])
+            let dropped = ambient.filter { !raisable.contains($0) }
+            if !dropped.isEmpty {
+                warn("process.capabilities.ambient \(dropped.joined(separator: ", ")) not raised: "
+                     + "an ambient capability must be inheritable and permitted too")
+                plain.process?.capabilities?.ambient = ambient.filter { raisable.contains($0) }
+            }
+        }
+        plain.mounts = spec.mounts?.filter { mount in
+            let isBind = mount.type == "bind" || (mount.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
+            return isBind || !Self.providedByBerth.contains(mount.destination)
+        }
+        var config = try ContainerConfig(id: id, oci: plain)
+        // runc's rule: the devices every container has (null, zero, tty, ...) stay allowed after
+        // the spec's own list, which usually starts by denying everything.
+        if spec.linux?.resources?.devices != nil {
+            config.resources.devices = (config.resources.devices ?? []) + DeviceRule.containerDefault
+        }
+        return config
+    }
+
+    static let providedByBerth: Set<String> = [
+        "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup",
+    ]
+
+    /// The spec's keys that the conversion has no place for: refused, never ignored.
+    func checkSupported() throws {
+        func refuse(_ key: String, _ why: String) -> RuntimeError {
+            RuntimeError(.unsupported, "the bundle's spec sets \(key), which berth-oci does not support: \(why)")
+        }
+        if let domainname = spec.domainname, !domainname.isEmpty {
+            throw refuse("domainname", "remove it from config.json")
+        }
+        if let hooks = spec.hooks {
+            if !(hooks.createContainer ?? []).isEmpty { throw refuse("hooks.createContainer", "use createRuntime") }
+            if !(hooks.startContainer ?? []).isEmpty { throw refuse("hooks.startContainer", "use poststart") }
+        }
+        guard let linux = spec.linux else { return }
+        if let personality = linux.personality, personality.domain != "LINUX" || !(personality.flags ?? []).isEmpty {
+            throw refuse("linux.personality", "only the LINUX domain without flags")
+        }
+        if let propagation = linux.rootfsPropagation, !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
+            throw refuse("linux.rootfsPropagation \"\(propagation)\"", "berth's root is always private (or slave)")
+        }
+        for key in (linux.sysctl ?? [:]).keys.sorted() where !key.hasPrefix("net.") {
+            throw refuse("linux.sysctl \(key)", "only the network namespace's net.* settings are written")
+        }
+        if (linux.namespaces ?? []).contains(where: { $0.type == "time" }) {
+            throw refuse("a time namespace", "remove it from linux.namespaces")
+        }
+        guard let resources = linux.resources else { return }
+        if let memory = resources.memory {
+            if memory.reservation != nil { throw refuse("linux.resources.memory.reservation", "set limit only") }
+            if memory.kernel != nil || memory.kernelTCP != nil { throw refuse("linux.resources.memory.kernel", "set limit only") }
+            if memory.swappiness != nil { throw refuse("linux.resources.memory.swappiness", "set limit only") }
+            if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", "set limit only") }
+        }
+        if let cpu = resources.cpu {
+            if cpu.shares != nil { throw refuse("linux.resources.cpu.shares", "set quota and period") }
+            if cpu.cpus != nil || cpu.mems != nil { throw refuse("linux.resources.cpu.cpus/mems", "set quota and period") }
+            if cpu.realtimeRuntime != nil || cpu.realtimePeriod != nil || cpu.burst != nil || cpu.idle != nil {
+                throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota and period")
+            }
+        }
+        if resources.blockIO != nil { throw refuse("linux.resources.blockIO", "remove it") }
+        if !(resources.hugepageLimits ?? []).isEmpty { throw refuse("linux.resources.hugepageLimits", "remove them") }
+        if resources.network != nil { throw refuse("linux.resources.network", "remove it") }
+        if !(resources.unified ?? [:]).isEmpty { throw refuse("linux.resources.unified", "remove it") }
+    }
+
+    static func absolutePath(_ path: String) throws -> String {
+        guard let resolved = realpath(path, nil) else {
+            throw RuntimeError(.notFound, "the bundle directory \(path) does not exist: give an existing directory with --bundle",
+                               errno: errno)
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,78 @@
+import BerthErrors
+import CFileSystem
+import JSON
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a spec's hooks as the runtime spec says: each program in order, in the runtime's
+/// namespaces, with the container's state as JSON on its stdin; a hook that fails or outlives
+/// its `timeout` (seconds) fails the operation (the poststop ones only warn).
+enum OCIHookRunner {
+    /// A hook with no timeout still gets a bound: a hook that never returns must not hold the
+    /// runtime (and containerd's call to it) forever.
+    static let defaultTimeout: Duration = .seconds(120)
+
+    static func run(_ hooks: [OCIRuntimeSpec.Hook]?, stage: String, state: JSONValue) throws {
+        for hook in hooks ?? [] { try run(hook, stage: stage, state: state.serialized()) }
+    }
+
+    static func run(_ hook: OCIRuntimeSpec.Hook, stage: String, state: String) throws {
+        guard hook.path.hasPrefix("/") else {
+            throw RuntimeError(.invalidArgument, "the \(stage) hook \(hook.path) must be an absolute path")
+        }
+        var input: [Int32] = [-1, -1]
+        guard berth_pipe_cloexec(&input) == 0 else { throw RuntimeError.system("cannot make the \(stage) hook's stdin pipe") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        let argv = hook.args ?? [hook.path]
+        let env = hook.env ?? []
+        var pid: pid_t = 0
+        let rc = withCStrings(argv) { args in
+            withCStrings(env) { envp in posix_spawn(&pid, hook.path, &actions, nil, args, envp) }
+        }
+        close(input[0])
+        guard rc == 0 else {
+            close(input[1])
+            throw RuntimeError(.systemError, "cannot run the \(stage) hook \(hook.path)", errno: rc)
+        }
+        // The state is small (far below a pipe's buffer); a hook that never reads it still ends.
+        _ = state.utf8CString.withUnsafeBufferPointer { write(input[1], $0.baseAddress, $0.count - 1) }
+        close(input[1])
+        let timeout = hook.timeout.map { Duration.seconds($0) } ?? defaultTimeout
+        let status = try wait(pid, timeout: timeout, what: "the \(stage) hook \(hook.path)")
+        guard status == .exited(0) else {
+            throw RuntimeError(.systemError, "the \(stage) hook \(hook.path) failed (\(status)): the container's "
+                               + "\(stage == "poststop" ? "removal" : "start") goes no further")
+        }
+    }
+
+    /// Waits for `pid`, killing it when `timeout` has passed.
+    static func wait(_ pid: pid_t, timeout: Duration, what: String) throws -> ExitStatus {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { return ExitStatus(waitStatus: status) }
+            if reaped < 0 && errno != EINTR { throw RuntimeError.system("cannot wait for \(what)") }
+            if clock.now >= deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw RuntimeError(.systemError, "\(what) did not finish within its timeout of \(timeout) and was killed")
+            }
+            usleep(2_000)
+        }
+    }
+}
+
+/// Calls `body` with a C array of `strings` (NULL-terminated), valid only during the call.
+func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    var copies = strings.map { strdup($0) }
+    copies.append(nil)
+    defer { copies.forEach { free($0) } }
+    return body(copies)
+}

@@ -1,0 +1,149 @@
+import BerthErrors
+import CSpawn
+import FileSystem
+import JSON
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The commands on a container that exists: pause, resume, ps, update and exec.
+extension OCIRuntime {
+    public func pause(id: String) throws {
+        let record = try running(id, for: "pause")
+        try cgroups.freeze(CgroupPath(record.cgroup))
+    }
+
+    public func resume(id: String) throws {
+        let record = try existing(id)
+        guard status(of: record) == .paused else {
+            throw RuntimeError(.invalidState, "container \(id) is not paused: only a paused container can be resumed")
+        }
+        try cgroups.thaw(CgroupPath(record.cgroup))
+    }
+
+    /// The pids of the container's processes (in berth-oci's pid namespace).
+    public func processes(id: String) throws -> [pid_t] {
+        let record = try existing(id)
+        return try cgroups.processes(in: CgroupPath(record.cgroup))
+    }
+
+    /// Changes the cgroup limits of a created, running or paused container.
+    public func update(id: String, limits: ResourceLimits) throws {
+        let record = try existing(id)
+        guard status(of: record) != .stopped else {
+            throw RuntimeError(.invalidState, "container \(id) is stopped: there are no limits to change")
+        }
+        try cgroups.update(CgroupPath(record.cgroup), limits: limits)
+    }
+
+    /// The limits a linux.resources document (`update -r`) sets; what berth cannot change is refused.
+    public static func limits(from resources: OCIRuntimeSpec.Linux.Resources) throws -> ResourceLimits {
+        var spec = OCIRuntimeSpec(process: .init(args: ["update"]), root: .init(path: "/"))
+        spec.linux = .init(resources: resources)
+        let bundle = OCIBundle(directory: "/", spec: spec)
+        return try bundle.containerConfig(id: "update").resources.withoutDevices
+    }
+
+    /// The bundle's process, the base of an exec given only its arguments.
+    public func defaultProcess(id: String) throws -> OCIRuntimeSpec.Process {
+        let record = try existing(id)
+        guard let process = try OCIBundle.load(record.bundle).spec.process else {
+            throw RuntimeError(.invalidArgument, "the bundle of container \(id) has no process to start an exec from: give --process")
+        }
+        return process
+    }
+
+    /// Starts `process` in all of a running container's namespaces and its cgroup, with the
+    /// bundle's settings for what the process does not say (seccomp, masked paths). Returns its pid.
+    /// With `consoleSocket`, the process's stdio is a new terminal of the container's devpts
+    /// whose master is sent there.
+    public func exec(id: String, process: OCIRuntimeSpec.Process, pidFile: String?, consoleSocket: String? = nil,
+                     io: LaunchIO) throws -> pid_t {
+        try OCIConsole.check(terminal: process.terminal ?? false, socket: consoleSocket)
+        let record = try running(id, for: "exec")
+        let loaded = try OCIBundle.load(record.bundle)
+        var spec = loaded.spec
+        spec.process = process
+        spec.hooks = nil
+        var config = try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: id)
+        // A network namespace the container joined by path is its init's now: entered like the rest.
+        if config.networkNamespacePath != nil {
+            config.networkNamespacePath = nil
+            config.namespaces.insert(.network)
+        }
+        let pidfd = berth_pidfd_open(record.pid)
+        guard pidfd >= 0 else { throw RuntimeError.system("cannot open container \(id)'s process (pid \(record.pid))") }
+        defer { close(pidfd) }
+        // Checked after the pidfd is open: the pid cannot be reused while it is held.
+        guard OCIProcess.isAlive(record.pid, startTicks: record.startTicks) else {
+            throw RuntimeError(.invalidState, "container \(id) stopped: there is nothing to exec in")
+        }
+        let terminal = try consoleSocket.map { _ in
+            try OCIConsole.open(inContainerRoot: "/proc/\(record.pid)/root", size: process.consoleSize)
+        }
+        defer { terminal?.closeSlave(); terminal?.closeMaster() }
+        let launched = try launcher.exec(config, joining: pidfd, cgroup: CgroupPath(record.cgroup),
+                                         io: terminal.map(OCIConsole.io(of:)) ?? io)
+        if launched.pidfd >= 0 { close(launched.pidfd) }
+        if let terminal, let consoleSocket {
+            do { try OCIConsole.send(terminal, to: consoleSocket) } catch {
+                Glibc.kill(launched.pid, SIGKILL)
+                throw error
+            }
+        }
+        if let pidFile { try Self.writePIDFile(pidFile, pid: launched.pid) }
+        return launched.pid
+    }
+
+    /// The record of a running container, or an error naming `operation`.
+    func running(_ id: String, for operation: String) throws -> OCIContainerRecord {
+        let record = try existing(id)
+        let status = self.status(of: record)
+        guard status == .running else {
+            throw RuntimeError(.invalidState, "container \(id) is \(status.rawValue): \(operation) needs a running container")
+        }
+        return record
+    }
+
+    /// One entry of `list --format json`, runc's fields.
+    public static func listJSON(_ record: OCIContainerRecord, status: OCIStatus) -> JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [
+            ("ociVersion", .string(ociVersion)), ("id", .string(record.id)),
+            ("pid", .number(JSONNumber(status == .stopped ? 0 : record.pid))), ("status", .string(status.rawValue)),
+            ("bundle", .string(record.bundle)), ("rootfs", .string(record.rootfs)), ("created", .string(record.created)),
+            ("owner", .string("root")),
+        ]
+        if let annotations = record.annotations, !annotations.isEmpty {
+            fields.append(("annotations", .object(annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
+        return .object(fields)
+    }
+
+    /// `features`: runc's document of what the runtime supports.
+    public static var features: JSONValue {
+        func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
+        return .object([
+            ("ociVersionMin", .string("1.0.0")), ("ociVersionMax", .string(ociVersion)),
+            ("hooks", strings(["prestart", "createRuntime", "poststart", "poststop"])),
+            ("mountOptions", strings(MountFlags.optionNames.map(\.1) + ["bind", "rbind", "rw"])),
+            ("linux", .object([
+                ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])),
+                ("capabilities", strings(CapabilitySet.all.names)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                                    ("systemdUser", .bool(false))])),
+                ("seccomp", .object([("enabled", .bool(true))])),
+                ("apparmor", .object([("enabled", .bool(false))])),
+                ("selinux", .object([("enabled", .bool(false))])),
+            ])),
+            ("annotations", .object([("io.github.berth.oci.version", .string(ociVersion))])),
+        ])
+    }
+}
+
+extension ResourceLimits {
+    /// The limits without the device list, which `update` leaves as it is.
+    var withoutDevices: ResourceLimits {
+        ResourceLimits(memoryBytes: memoryBytes, cpu: cpu, pidsLimit: pidsLimit)
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+
+extension Containers {
+    /// berth-oci, the runc-compatible runtime (issue 18), driven as containerd and podman drive
+    /// runc: the create/start/state/kill/delete state machine on the busybox root, hooks with
+    /// their stdin state, a network namespace joined by path, and the spec's resources in the
+    /// cgroup files.
+    @Suite("OCIRuntime")
+    struct OCI {
+        let fixture = Fixture.shared
+
+        @Test("create holds the process before its command; start runs it; state follows; kill and delete end it")
+        func stateMachine() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "sm", args: ["sh", "-c", "echo started; exec sleep 100"])
+            let pidFile = world.directory + "/sm.pid"
+            let created = try world.create("sm", ["--pid-file", pidFile])
+            #expect(created.status == 0, "create failed: \(created.stderr)")
+            let state = try #require(try world.state("sm"))
+            #expect(state["status"] as? String == "created")
+            #expect(state["id"] as? String == "sm")
+            #expect(state["ociVersion"] as? String == "1.2.0")
+            #expect(state["bundle"] as? String == URL(fileURLWithPath: world.bundle).resolvingSymlinksInPath().path)
+            let pid = try #require(state["pid"] as? Int)
+            // Written before create returned.
+            let written = try String(contentsOfFile: pidFile, encoding: .utf8)
+            #expect(written == "\(pid)")
+            #expect(Kernel.isAlive(Int32(pid)))
+            // In its cgroup already, its command not yet run.
+            let cgroups = Kernel.read("/proc/\(pid)/cgroup") ?? ""
+            #expect(cgroups.contains(world.cgroupsPath("sm")), "not in its cgroup: \(cgroups)")
+            #expect(!world.output(of: "sm").contains("started"))
+            #expect(try world.oci(["start", "sm"]).status == 0)
+            #expect(eventually { world.output(of: "sm").contains("started") })
+            #expect(try world.status("sm") == "running")
+            #expect(try world.state("sm")?["pid"] as? Int == pid)
+            // A second start is refused.
+            let again = try world.oci(["start", "sm"])
+            #expect(again.status != 0 && again.stderr.contains("not created"))
+            // delete of a running container needs --force.
+            let refused = try world.oci(["delete", "sm"])
+            #expect(refused.status != 0 && refused.stderr.contains("is running"))
+            #expect(try world.oci(["kill", "sm", "KILL"]).status == 0)
+            #expect(try eventually { try world.status("sm") == "stopped" })
+            #expect(try world.state("sm")?["pid"] as? Int == 0)
+            #expect(try world.oci(["delete", "sm"]).status == 0)
+            #expect(try world.state("sm") == nil)
+            #expect(!FileManager.default.fileExists(atPath: world.root + "/sm"))
+            #expect(!FileManager.default.fileExists(atPath: world.cgroupDirectory("sm", controller: "pids")))
+        }
+
+        @Test("kill works on a created container, and delete of a created one removes its process, cgroup and state")
+        func createdContainers() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "k", args: ["sh", "-c", "echo ran"])
+            #expect(try world.create("k").status == 0)
+            let pid = try #require(try world.state("k")?["pid"] as? Int)
+            #expect(try world.oci(["kill", "k", "SIGKILL"]).status == 0)
+            #expect(eventually { !Kernel.isAlive(Int32(pid)) })
+            #expect(try world.status("k") == "stopped")
+            #expect(try world.oci(["delete", "k"]).status == 0)
+            #expect(!world.output(of: "k").contains("ran"), "the command ran without a start")
+
+            try world.writeSpec(id: "d", args: ["sh", "-c", "echo ran"])
+            #expect(try world.create("d").status == 0)
+            let held = try #require(try world.state("d")?["pid"] as? Int)
+            let cgroup = world.cgroupDirectory("d", controller: "pids")
+            #expect(FileManager.default.fileExists(atPath: cgroup))
+            let deleted = try world.oci(["delete", "d"])
+            #expect(deleted.status == 0, "delete of a created container failed: \(deleted.stderr)")
+            #expect(eventually { !Kernel.isAlive(Int32(held)) })
+            #expect(!FileManager.default.fileExists(atPath: cgroup))
+            #expect(!FileManager.default.fileExists(atPath: world.root + "/d"))
+            #expect(!world.output(of: "d").contains("ran"))
+        }
+
+        @Test("run waits and passes the exit status through; list shows containers as a table and as JSON")
+        func runAndList() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "r", args: ["sh", "-c", "echo in $(hostname); exit 7"])
+            let ran = try world.create("r", command: "run")
+            #expect(ran.status == 7)
+            #expect(world.output(of: "r").contains("in berth-oci"))
+            #expect(try world.state("r") == nil, "run left the container behind")
+
+            try world.writeSpec(id: "l", args: ["sleep", "100"])
+            #expect(try world.create("l").status == 0)
+            let table = try world.oci(["list"])
+            #expect(table.stdout.hasPrefix("ID"))
+            #expect(table.stdout.contains("l ") && table.stdout.contains("created"))
+            let json = try world.oci(["list", "--format", "json"])
+            let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+            #expect(items?.count == 1)
+            #expect(items?.first?["id"] as? String == "l")
+            #expect(items?.first?["status"] as? String == "created")
+        }
+
+        @Test("hooks get the state on stdin: prestart while creating, poststart running, poststop stopped")
+        func hooks() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            func hook(_ name: String) -> [String: Any] {
+                ["path": "/bin/sh", "args": ["sh", "-c", "cat > '\(world.directory)/\(name).json'"], "timeout": 10]
+            }
+            func read(_ name: String) throws -> [String: Any]? {
+                let data = try Data(contentsOf: URL(fileURLWithPath: world.directory + "/\(name).json"))
+                return try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            }
+            try world.writeSpec(id: "h", args: ["sleep", "100"]) { spec in
+                spec["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
+                                 "poststart": [hook("poststart")], "poststop": [hook("poststop")]]
+            }
+            #expect(try world.create("h").status == 0)
+            let pid = try #require(try world.state("h")?["pid"] as? Int)
+            for name in ["prestart", "createRuntime"] {
+                let state = try read(name)
+                #expect(state?["status"] as? String == "creating", "\(name)")
+                #expect(state?["pid"] as? Int == pid, "\(name)")
+                #expect(state?["id"] as? String == "h")
+            }
+            #expect(try world.oci(["start", "h"]).status == 0)
+            #expect(try read("poststart")?["status"] as? String == "running")
+            #expect(try world.oci(["delete", "--force", "h"]).status == 0)
+            #expect(try read("poststop")?["status"] as? String == "stopped")
+
+            // A failing hook fails create, and nothing is left of the container.
+            try world.writeSpec(id: "f", args: ["sleep", "100"]) { spec in
+                spec["hooks"] = ["createRuntime": [["path": "/bin/false"]]]
+            }
+            let failed = try world.create("f")
+            #expect(failed.status != 0 && failed.stderr.contains("createRuntime hook"))
+            #expect(!FileManager.default.fileExists(atPath: world.root + "/f"))
+            #expect(!FileManager.default.fileExists(atPath: world.cgroupDirectory("f", controller: "pids")))
+        }
+
+        @Test("a network namespace given by path is joined, as containerd and CNI give it; exec enters it too")
+        func networkNamespaceByPath() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            // A stand-in for CNI's namespace: a process of its own holds it.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            holder.arguments = ["--net", "--", "sleep", "60"]
+            try holder.run()
+            // SIGKILL: a signal mask the test process blocks is the holder's too.
+            defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+            let namespace = "/proc/\(holder.processIdentifier)/ns/net"
+            #expect(eventually {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: namespace))
+                    != (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net"))
+            })
+            let expected = try FileManager.default.destinationOfSymbolicLink(atPath: namespace)
+            try world.writeSpec(id: "n", args: ["sh", "-c", "readlink /proc/self/ns/net; exec sleep 100"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["namespaces"] = ["pid", "ipc", "uts", "mount"].map { ["type": $0] }
+                    + [["type": "network", "path": namespace]]
+                spec["linux"] = linux
+            }
+            #expect(try world.create("n").status == 0)
+            #expect(try world.oci(["start", "n"]).status == 0)
+            #expect(eventually { world.output(of: "n").contains(expected) }, "\(world.output(of: "n"))")
+            let exec = try world.oci(["exec", "n", "readlink", "/proc/self/ns/net"])
+            #expect(exec.status == 0, "\(exec.stderr)")
+            #expect(exec.output == expected)
+        }
+
+        @Test("the spec's memory, pids and cpu limits are in the cgroup files; update changes them")
+        func resources() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "res", args: ["sleep", "100"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                var resources = linux["resources"] as? [String: Any] ?? [:]
+                resources["memory"] = ["limit": 64 << 20]
+                resources["pids"] = ["limit": 42]
+                resources["cpu"] = ["quota": 50_000, "period": 100_000]
+                linux["resources"] = resources
+                spec["linux"] = linux
+            }
+            #expect(try world.create("res").status == 0)
+            func file(_ controller: String, _ v1: String, _ v2: String) -> String {
+                (Kernel.read(world.cgroupDirectory("res", controller: controller) + "/" + (Host.isCgroupV2 ? v2 : v1)) ?? "")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(file("memory", "memory.limit_in_bytes", "memory.max") == "\(64 << 20)")
+            #expect(file("pids", "pids.max", "pids.max") == "42")
+            if Host.isCgroupV2 {
+                #expect(file("cpu", "", "cpu.max") == "50000 100000")
+            } else {
+                #expect(file("cpu", "cpu.cfs_quota_us", "") == "50000")
+            }
+            #expect(try world.oci(["update", "--memory", "\(96 << 20)", "--pids-limit", "17", "res"]).status == 0)
+            #expect(file("memory", "memory.limit_in_bytes", "memory.max") == "\(96 << 20)")
+            #expect(file("pids", "pids.max", "pids.max") == "17")
+        }
+
+        @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")
+        func refusals() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "s", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["cgroupsPath"] = "system.slice:berth:s"
+                spec["linux"] = linux
+            }
+            let systemd = try world.create("s")
+            #expect(systemd.status == 1 && systemd.stderr.contains("systemd's slice:prefix:name form"))
+            #expect(!FileManager.default.fileExists(atPath: world.root + "/s"))
+            let flag = try world.oci(["list"], global: ["--systemd-cgroup"])
+            #expect(flag.status == 1 && flag.stderr.contains("--systemd-cgroup is not supported"))
+            let log = world.directory + "/log.json"
+            let missing = try world.oci(["state", "nothing"], global: ["--log", log, "--log-format", "json"])
+            #expect(missing.status == 1)
+            let line = try #require(Kernel.read(log)?.split(separator: "\n").first)
+            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(entry?["level"] as? String == "error")
+            #expect((entry?["msg"] as? String)?.contains("container nothing does not exist") == true)
+            #expect(entry?["time"] is String)
+        }
+    }
+}
