@@ -89,7 +89,10 @@ extension Run {
     /// create finds no such image and tries once more (so a run of a present image costs nothing
     /// more); `never` does neither. Pull progress goes to stderr: stdout is the container's.
     func createPulling(_ engine: ContainerEngine, sync: ContainerStore.CreationSync) throws -> CreatedContainer {
-        guard let image, rootfs == nil, pullPolicy != .never, let reference = try? ImageReference.parse(image) else {
+        // An image id (`sha256:…`, or 64 hex characters) names an image of this store only, as in
+        // Docker: there is nothing to pull by it.
+        guard let image, rootfs == nil, pullPolicy != .never, let name = try? ImageName.parse(image),
+              let reference = name.reference, name.idPrefix?.utf8.count != 64 else {
             return try engine.create(request, sync: sync)
         }
         let store = try ImageStore(root: global.stateRoot)

@@ -84,7 +84,8 @@ extension Containers {
                 (["create", "--name", "-bad", LifecycleRoot.image, "true"], "berth: invalid container name \"-bad\""),
                 (["create", "--name", "taken", LifecycleRoot.image, "true"], "berth: the container name \"taken\" is already in use"),
                 (["create", "--pids-limit", "0", LifecycleRoot.image], "berth: --pids-limit must be at least 1"),
-                (["create", "no/such:image"], "berth: "),
+                // --pull never: a missing image is otherwise pulled, from Docker Hub for this name.
+                (["create", "--pull", "never", "no/such:image"], "berth: "),
             ]
             for (arguments, start) in cases {
                 let r = try root.berth(arguments)

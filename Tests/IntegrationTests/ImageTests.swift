@@ -383,8 +383,37 @@ extension Containers {
             defer { store.destroy() }
             try store.importBusybox("busybox:1.35")
             let before = store.listing()
-            let r = try store.run(args)
+            // --pull never: what is checked here is the local lookup (the default's pull of a
+            // missing image is the next test's).
+            let r = try store.run(["--pull", "never"] + args)
             expectFailure(r, status: 125, mentioning: [])
+            #expect(store.listing() == before)
+            #expect(store.containers.isEmpty)
+            #expect(store.temporaries.isEmpty)
+            if args[0].hasPrefix("sha256:") {
+                // An id is never pulled, whatever the policy.
+                let byID = try store.run(args)
+                expectFailure(byID, status: 125, mentioning: ["no image"])
+                #expect(store.listing() == before)
+            }
+        }
+
+        @Test("a missing image is pulled by default; an unreachable registry is one error line, and nothing changes")
+        func missingImagePulled() throws {
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            try store.importBusybox("busybox:1.35")
+            let before = store.listing()
+            // Port 1 on loopback: refused at once, and no test ever reaches past this machine.
+            let r = try store.run(["127.0.0.1:1/nope:1", "true"])
+            #expect(r.status == 125, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").map(String.init)
+            // Docker's notice, the warning that a loopback registry is spoken to over plain HTTP,
+            // and the error.
+            #expect(lines.count == 3, "\(r.stderr)")
+            #expect(lines.first == "Unable to find image '127.0.0.1:1/nope:1' locally")
+            #expect(lines.dropFirst().first?.hasPrefix("berth: warning: ") == true, "\(r.stderr)")
+            #expect(lines.last?.hasPrefix("berth: ") == true && lines.last?.contains("127.0.0.1:1") == true, "\(r.stderr)")
             #expect(store.listing() == before)
             #expect(store.containers.isEmpty)
             #expect(store.temporaries.isEmpty)
