@@ -67,13 +67,15 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+// Head and body in one write: a kill -9 then lands before the reply or after it, never between
+// its halves (a response whose head the proxy has already passed on cannot be retried elsewhere).
 static int reply(int fd, int status, const char *reason, const char *body, int close_after) {
-    char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
-                     status, reason, strlen(body), close_after ? "Connection: close\r\n" : "");
-    if (write_all(fd, head, (size_t)n) != 0) return -1;
-    return write_all(fd, body, strlen(body));
+    char message[768];
+    int n = snprintf(message, sizeof message,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s",
+                     status, reason, strlen(body), close_after ? "Connection: close\r\n" : "", body);
+    if (n < 0 || (size_t)n >= sizeof message) return -1;
+    return write_all(fd, message, (size_t)n);
 }
 
 // Waits up to `ms` for the connection to be readable, checking for a graceful stop every 50 ms;
