@@ -1,5 +1,6 @@
 import CommandLineParsing
 import Runtime
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,13 +19,8 @@ enum Output {
     /// `text` as it is, whole and without a line end (a display that redraws in place, with its
     /// escape sequences).
     static func write(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            offset += n
-        }
+        // Nowhere to report a failed write to the user's terminal or pipe: it is dropped.
+        try? FileIO.writeAll(fd, Array(text.utf8), path: "fd \(fd)")
     }
 
     /// Any failure, as one line: berth's errors and usage errors say themselves in one sentence.
