@@ -42,6 +42,9 @@ struct ImageReferenceTests {
         ("localhost:5000/library/busybox", "localhost:5000/library/busybox:latest", "localhost:5000", "library/busybox"),
         ("localhost/app", "localhost/app:latest", "localhost", "app"),
         ("quay.io/busybox", "quay.io/busybox:latest", "quay.io", "busybox"),
+        // Found by Fuzz/ (image-reference): written bare, this Hub path named the registry docker.io.
+        ("docker.io/docker.io/lib19", "docker.io/docker.io/lib19:latest", "docker.io", "docker.io/lib19"),
+        ("docker.io/localhost/app", "docker.io/localhost/app:latest", "docker.io", "localhost/app"),
     ])
     func normalised(text: String, stored: String, domain: String, remotePath: String) throws {
         let ref = try ImageReference.parse(text)

@@ -23,8 +23,16 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     public let tag: String?
     public let digest: Digest?
 
-    /// `registry/path`, or `path` alone.
-    public var name: String { registry.map { "\($0)/\(path)" } ?? path }
+    /// `registry/path`, or `path` alone. A Hub path whose first component reads as a host
+    /// (`docker.io/docker.io/app`) keeps its `docker.io/`: written bare, it would name another
+    /// registry.
+    public var name: String {
+        if let registry { return registry + "/" + path }
+        if let slash = path.firstIndex(of: "/"), Self.looksLikeRegistry(path[..<slash]) {
+            return Self.dockerHub + "/" + path
+        }
+        return path
+    }
 
     /// The registry to talk to: `docker.io` for the Hub.
     public var domain: String { registry ?? Self.dockerHub }
@@ -83,8 +91,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
 
         var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         var registry: String?
-        if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" {
+        if components.count > 1, let first = components.first, looksLikeRegistry(first) {
             guard isValidRegistry(first) else { throw fail("the registry \"\(first)\" is not a host name with an optional port") }
             // The Hub's spellings leave registry nil: the familiar form has none.
             if first != dockerHub && first != dockerHubAlias { registry = first }
@@ -111,6 +118,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                                        tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
         guard reference.name.utf8.count <= 255 else { throw fail("the name is longer than 255 characters") }
         return reference
+    }
+
+    /// Docker's rule for the first of several components: a host when it has a '.' or a ':', or
+    /// is `localhost`.
+    static func looksLikeRegistry(_ component: some StringProtocol) -> Bool {
+        component.contains(".") || component.contains(":") || component == "localhost"
     }
 
     /// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`, the distribution spec's path component.
