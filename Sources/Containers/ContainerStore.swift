@@ -270,8 +270,8 @@ public struct ContainerStore: Sendable {
     }
 
     /// Removes what interrupted commands left: containers renamed for removal, directories that
-    /// never got a record (older than a minute: younger ones may be being created), and name
-    /// links to containers that do not exist.
+    /// never got a record (older than a minute: younger ones may be being created), name links
+    /// to containers that do not exist, and the extra link a rename cut short left.
     public func removeIncomplete() {
         for name in listDirectory(containersDirectory) {
             let path = containersDirectory + "/" + name
@@ -284,10 +284,19 @@ public struct ContainerStore: Sendable {
                 try? TreeRemoval.remove(path)
             }
         }
+        var namesByID: [String: [String]] = [:]
         for name in listDirectory(namesDirectory) {
-            if let id = readLink(namesDirectory + "/" + name), isStale(id) || isLeftOverName(name, of: id) {
+            guard let id = readLink(namesDirectory + "/" + name) else { continue }
+            if isStale(id) {
                 unlink(namesDirectory + "/" + name)
+            } else {
+                namesByID[id, default: []].append(name)
             }
+        }
+        // A container has one name link; only a rename cut short leaves it a second. So only
+        // those records are read, not every container's on every command.
+        for (id, names) in namesByID where names.count > 1 {
+            for name in names where isLeftOverName(name, of: id) { unlink(namesDirectory + "/" + name) }
         }
     }
 }
