@@ -108,10 +108,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // Images from Dockerfiles (DESIGN.md's `Build`): the Dockerfile's parser, the builder
-        // (RUN steps through the engine, layers through the image store) and its cache.
+        // (RUN steps through the engine, layers through the image store, ADD's URLs through the
+        // registry module's HTTP client) and its cache.
         .target(
             name: "Build",
-            dependencies: ["BerthErrors", "Containers", "FileSystem", "ImageStore", "JSON", "Runtime"],
+            dependencies: ["BerthErrors", "Containers", "FileSystem", "ImageStore", "JSON", "Registry", "Runtime"],
             swiftSettings: strictSwift
         ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs

@@ -20,8 +20,22 @@ extension Builder {
         let heredocNames = Set(instruction.heredocs.map(\.name))
         let heredocs = instruction.heredocs
         var sources = words.filter { word in !(word.hasPrefix("<<") && heredocNames.contains(Self.heredocName(word))) }
-        if isAdd, let url = sources.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("git@") }) {
-            throw BuildError(.unsupported, "ADD \(url): berth has no HTTP client yet; download it first and COPY it, or RUN wget")
+        let urls = sources.filter(Self.isURL)
+        sources.removeAll(where: Self.isURL)
+        if let url = urls.first {
+            guard isAdd else { throw BuildError(.invalidArgument, "cannot fetch \(url): use ADD for a URL") }
+            if let git = urls.first(where: Self.isGitURL) {
+                throw BuildError(.unsupported, "\(git) is a git repository, which berth does not clone: clone it into the context and COPY it")
+            }
+        }
+        let checksum = try instruction.flag("checksum").map { text in
+            guard let digest = Digest(try expansion.word(text)) else {
+                throw BuildError(.invalidArgument, "--checksum=\(text) is not a digest such as sha256:<64 hex digits>")
+            }
+            guard urls.count == 1, sources.isEmpty else {
+                throw BuildError(.invalidArgument, "--checksum needs exactly one source, and that an http(s) URL")
+            }
+            return digest
         }
         let chownText = try instruction.flag("chown").map { try expansion.word($0) }
         let chmod = try instruction.flag("chmod").map { text -> mode_t in
@@ -53,8 +67,13 @@ extension Builder {
         } else {
             copySource = .none
         }
+        // Downloaded before the cache is asked: their content is part of the key, as Docker's.
+        let downloads = urls.isEmpty ? nil : try URLSources.fetch(urls, into: try images.makeTemporaryDirectory("download"),
+                                                                  checksum: checksum, progress: progress)
+        defer { downloads.map { try? FileTree.remove($0.directory) } }
+        if let downloads { described += downloads.files.flatMap { ["url=" + $0.url, $0.file.digest.description] } }
         // Counted once globs are matched: one file matched by a glob may go to a file's path.
-        let many = sources.count + heredocs.count > 1
+        let many = sources.count + heredocs.count + urls.count > 1
         if many, !destination.hasSuffix("/") {
             throw BuildError(.invalidArgument, "with more than one source file, the destination must be a directory and end with a /")
         }
@@ -103,6 +122,16 @@ extension Builder {
                                   owner: chownText == nil ? nil : owner, many: many)
             }
         }
+        // A downloaded archive is placed as it is, never unpacked (Docker's rule for URLs).
+        for download in downloads?.files ?? [] {
+            let name = URLSources.fileName(download.url)
+            let path = try target.file(destination, name: name ?? "", intoDirectory: many)
+            guard name != nil || !path.hasSuffix("/") else {
+                throw BuildError(.invalidArgument,
+                                 "\(download.url) names no file to call the download by in \(destination): give a destination file name")
+            }
+            try copier.copyEntry(download.path, path)
+        }
         for heredoc in heredocs {
             let path = try target.file(destination, name: heredoc.name, intoDirectory: many || destination.hasSuffix("/"))
             let body = heredoc.expands ? try expansion.document(heredoc.body) : heredoc.body
@@ -115,6 +144,15 @@ extension Builder {
         case none
         case context(ContextSources)
         case image([String])
+    }
+
+    static func isURL(_ source: String) -> Bool {
+        source.hasPrefix("http://") || source.hasPrefix("https://") || isGitURL(source)
+    }
+
+    static func isGitURL(_ source: String) -> Bool {
+        source.hasPrefix("git@") || source.hasPrefix("git://") || source.hasSuffix(".git")
+            && (source.hasPrefix("http://") || source.hasPrefix("https://"))
     }
 
     static func heredocName(_ word: String) -> String {

@@ -165,7 +165,7 @@ public struct Builder {
     /// Flags Docker's reference has that berth parses but does not carry out yet: refused, never
     /// ignored (an ignored `--exclude` would copy what it excludes).
     static let unsupportedFlags: [String: Set<String>] = [
-        "RUN": ["mount", "security"], "COPY": ["parents", "exclude"], "ADD": ["checksum", "keep-git-dir", "exclude"],
+        "RUN": ["mount", "security"], "COPY": ["parents", "exclude"], "ADD": ["keep-git-dir", "exclude"],
         "HEALTHCHECK": ["start-interval"],
     ]
 
