@@ -61,7 +61,7 @@ struct PushImage: BerthCommand {
     static func chunkSize() throws -> Int64 {
         guard let value = getenv("BERTH_PUSH_CHUNK_SIZE").map({ String(cString: $0) }) else { return 64 << 20 }
         guard let bytes = Int64(value), bytes > 0 else {
-            throw RegistryError(.invalidArgument, "BERTH_PUSH_CHUNK_SIZE is \"\(value)\"; give a number of bytes above 0 or unset it")
+            throw UsageError("BERTH_PUSH_CHUNK_SIZE is \"\(value)\"; give a number of bytes above 0 or unset it")
         }
         return bytes
     }

@@ -202,18 +202,20 @@ extension Containers {
             let armTree = source.path + "-arm64"
             try FileManager.default.createDirectory(atPath: armTree + "/etc", withIntermediateDirectories: true)
             try "arm64 image\n".write(toFile: armTree + "/etc/motd", atomically: false, encoding: .utf8)
+            // Compressed already: skopeo would gzip an uncompressed layer on its way and change every digest.
             let layerTar = source.path + "-arm64.tar"
-            let tarred = try Command.run("/bin/tar", ["-cf", layerTar, "-C", armTree, "etc"])
+            let tarred = try Command.run("/bin/sh", ["-c", "tar -cf \(layerTar) -C \(armTree) etc && sha256sum \(layerTar) && gzip -n \(layerTar)"])
             try #require(tarred.status == 0, "\(tarred.stderr)")
-            let layer = try writeBlob(Data(contentsOf: URL(fileURLWithPath: layerTar)), in: layout)
+            let diffID = try #require(tarred.output.split(separator: " ").first.map { "sha256:" + $0 })
+            let layer = try writeBlob(Data(contentsOf: URL(fileURLWithPath: layerTar + ".gz")), in: layout)
             let config = try writeBlob(json([
                 "architecture": "arm64", "os": "linux", "config": ["Cmd": ["/bin/sh"]],
-                "rootfs": ["type": "layers", "diff_ids": [layer.digest]] as [String: Any],
+                "rootfs": ["type": "layers", "diff_ids": [diffID]] as [String: Any],
             ]), in: layout)
             let arm64 = try writeBlob(json([
                 "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "config": ["mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.digest, "size": config.size] as [String: Any],
-                "layers": [["mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer.digest, "size": layer.size] as [String: Any]],
+                "layers": [["mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.digest, "size": layer.size] as [String: Any]],
             ]), in: layout)
             let index = try writeBlob(json([
                 "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
