@@ -11,11 +11,14 @@ import Glibc
 /// Docker's is. Credentials are never printed or logged.
 public enum CredentialStore {
     /// berth's own credentials file.
-    public static var berthFile: String {
+    public static var berthFile: String { configDirectory + "/config.json" }
+
+    /// The user's berth configuration: `~/.config/berth` (`$XDG_CONFIG_HOME/berth` when set).
+    public static var configDirectory: String {
         if let config = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !config.isEmpty {
-            return config + "/berth/config.json"
+            return config + "/berth"
         }
-        return home + "/.config/berth/config.json"
+        return home + "/.config/berth"
     }
 
     static var dockerFile: String { home + "/.docker/config.json" }

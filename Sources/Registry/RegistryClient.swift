@@ -24,19 +24,22 @@ public final class RegistryClient: Sendable {
     /// Attempts per request (the first and the retries).
     let attempts: Int
 
-    /// Where Docker users put a registry's CA (`certs.d/HOST:PORT/ca.crt`), berth's copy of
-    /// Docker's `/etc/docker/certs.d`.
-    public static let certificatesDirectory = "/etc/berth/certs.d"
+    /// Where Docker users put a registry's CA (`certs.d/HOST:PORT/ca.crt`): berth's copy of
+    /// Docker's `/etc/docker/certs.d` for the machine, and the user's own under berth's
+    /// configuration directory (as Podman's `~/.config/containers/certs.d`), which needs no root.
+    public static var certificatesDirectories: [String] {
+        ["/etc/berth/certs.d", CredentialStore.configDirectory + "/certs.d"]
+    }
 
-    /// `caFile` (`--tls-ca`) and `certs.d/<registry>/ca.crt`, when there is one, are trusted
-    /// besides the system's CAs.
+    /// `caFile` (`--tls-ca`) and each `certs.d/<registry>/ca.crt` there is are trusted besides
+    /// the system's CAs.
     public init(endpoint: RegistryEndpoint, credentials: Credentials? = nil, caFile: String? = nil, attempts: Int = 4) {
         self.endpoint = endpoint
         self.credentials = credentials
         self.attempts = attempts
         var tls = TLSConfiguration.makeClientConfiguration()
-        let perRegistry = Self.certificatesDirectory + "/" + endpoint.name + "/ca.crt"
-        tls.additionalTrustRoots = ([caFile] + [access(perRegistry, R_OK) == 0 ? perRegistry : nil]).compactMap { $0 }.map { .file($0) }
+        let perRegistry = Self.certificatesDirectories.map { $0 + "/" + endpoint.name + "/ca.crt" }.filter { access($0, R_OK) == 0 }
+        tls.additionalTrustRoots = ([caFile].compactMap { $0 } + perRegistry).map { .file($0) }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(60)))
         configuration.httpVersion = .http1Only
@@ -78,9 +81,27 @@ public final class RegistryClient: Sendable {
     private func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         do {
             return try await http.execute(request, timeout: .hours(6))
+        } catch let error as NIOSSLError {
+            throw handshakeFailure(error)
         } catch {
             throw TransientFailure(description: "cannot reach registry \(endpoint.name) (\(error))")
         }
+    }
+
+    /// A failed TLS handshake, said as what to do about it: never retried, since a retry meets
+    /// the same certificate (or the same plain-HTTP server).
+    func handshakeFailure(_ error: NIOSSLError) -> RegistryError {
+        // BoringSSL's reason: "…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at file:line".
+        let text = "\(error)"
+        let reason = text.firstRange(of: "OPENSSL_internal:").map { text[$0.upperBound...].prefix { $0.isLetter || $0 == "_" } }
+            .map(String.init) ?? text
+        if reason == "CERTIFICATE_VERIFY_FAILED" {
+            return RegistryError(.rejected, "the TLS certificate of registry \(endpoint.name) is not trusted (\(reason)); "
+                                     + "give its CA with --tls-ca FILE or as certs.d/\(endpoint.name)/ca.crt "
+                                     + "(in /etc/berth or \(CredentialStore.configDirectory))")
+        }
+        return RegistryError(.rejected, "the TLS handshake with registry \(endpoint.name) failed (\(reason)); "
+                                 + "if it speaks plain HTTP, name it with --insecure-registry \(endpoint.name)")
     }
 
     /// The Authorization header value for `challenge`: Basic from the stored credentials, or a

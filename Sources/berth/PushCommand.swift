@@ -44,7 +44,8 @@ struct PushImage: BerthCommand {
         }
         let store = try ImageStore(root: global.stateRoot)
         let pusher = ImagePusher(store: store, insecureRegistries: insecureRegistries,
-                                 credentials: try CredentialStore.credentials(for: reference.domain), caFile: caFile)
+                                 credentials: try CredentialStore.credentials(for: reference.domain), caFile: caFile,
+                                 chunkSize: try Self.chunkSize())
         let quiet = self.quiet
         let digest = try waitFor {
             try await pusher.push(reference.description, as: reference) { event in
@@ -53,6 +54,16 @@ struct PushImage: BerthCommand {
         }
         Output.print(quiet ? reference.description : "\(reference.tag ?? "latest"): digest: \(digest)")
         return 0
+    }
+
+    /// `BERTH_PUSH_CHUNK_SIZE` (bytes), for tests: blobs larger than it go up in PATCH chunks of
+    /// it (64 MiB when unset).
+    static func chunkSize() throws -> Int64 {
+        guard let value = getenv("BERTH_PUSH_CHUNK_SIZE").map({ String(cString: $0) }) else { return 64 << 20 }
+        guard let bytes = Int64(value), bytes > 0 else {
+            throw UsageError("BERTH_PUSH_CHUNK_SIZE is \"\(value)\"; give a number of bytes above 0 or unset it")
+        }
+        return bytes
     }
 
     private static func show(_ event: PushEvent, quiet: Bool) {

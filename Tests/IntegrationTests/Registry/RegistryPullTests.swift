@@ -167,5 +167,93 @@ extension Containers {
             let down = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
             expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address)"], ignoring: String(config))
         }
+
+        /// `data` as a blob of the OCI layout at `layout`: its descriptor's digest and size.
+        func writeBlob(_ data: Data, in layout: String) throws -> (digest: String, size: Int) {
+            let file = layout + "/blob.tmp"
+            try data.write(to: URL(fileURLWithPath: file))
+            let sum = try Command.run("/usr/bin/sha256sum", [file])
+            let hex = try #require(sum.output.split(separator: " ").first.map(String.init))
+            try FileManager.default.moveItem(atPath: file, toPath: "\(layout)/blobs/sha256/\(hex)")
+            return ("sha256:" + hex, data.count)
+        }
+
+        func json(_ object: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) }
+
+        /// An OCI index of two images made by hand (berth's saved busybox as linux/amd64, one
+        /// layer of its own as linux/arm64), copied in by `skopeo copy --all`.
+        @Test("a multi-platform index: the host's amd64 entry pulls and runs; --platform linux/arm64 pulls the other")
+        func multiPlatform() throws {
+            let registry = try RegistryServer()
+            defer { registry.stop() }
+            let source = try ImageStoreRoot(fixture)
+            defer { source.destroy() }
+            let tree = try source.busyboxCopy(files: ["etc/motd": "amd64 image\n"])
+            try #require(try source.berth(["import", tree, "app:amd64"]).status == 0)
+            let layout = source.path + "-layout"
+            try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
+            let saved = try source.berth(["save", "-o", layout + ".tar", "app:amd64"])
+            try #require(saved.status == 0, "\(saved.stderr)")
+            let untarred = try Command.run("/bin/tar", ["-xf", layout + ".tar", "-C", layout])
+            try #require(untarred.status == 0, "\(untarred.stderr)")
+            let savedIndex = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json")))
+            let amd64 = try #require(((savedIndex as? [String: Any])?["manifests"] as? [[String: Any]])?.first)
+
+            let armTree = source.path + "-arm64"
+            try FileManager.default.createDirectory(atPath: armTree + "/etc", withIntermediateDirectories: true)
+            try "arm64 image\n".write(toFile: armTree + "/etc/motd", atomically: false, encoding: .utf8)
+            // Compressed already: skopeo would gzip an uncompressed layer on its way and change every digest.
+            let layerTar = source.path + "-arm64.tar"
+            let tarred = try Command.run("/bin/sh", ["-c", "tar -cf \(layerTar) -C \(armTree) etc && sha256sum \(layerTar) && gzip -n \(layerTar)"])
+            try #require(tarred.status == 0, "\(tarred.stderr)")
+            let diffID = try #require(tarred.output.split(separator: " ").first.map { "sha256:" + $0 })
+            let layer = try writeBlob(Data(contentsOf: URL(fileURLWithPath: layerTar + ".gz")), in: layout)
+            let config = try writeBlob(json([
+                "architecture": "arm64", "os": "linux", "config": ["Cmd": ["/bin/sh"]],
+                "rootfs": ["type": "layers", "diff_ids": [diffID]] as [String: Any],
+            ]), in: layout)
+            let arm64 = try writeBlob(json([
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": ["mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.digest, "size": config.size] as [String: Any],
+                "layers": [["mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.digest, "size": layer.size] as [String: Any]],
+            ]), in: layout)
+            let index = try writeBlob(json([
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [
+                    ["mediaType": amd64["mediaType"] ?? "", "digest": amd64["digest"] ?? "", "size": amd64["size"] ?? 0,
+                     "platform": ["architecture": "amd64", "os": "linux"]] as [String: Any],
+                    ["mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm64.digest, "size": arm64.size,
+                     "platform": ["architecture": "arm64", "os": "linux"]] as [String: Any],
+                ],
+            ]), in: layout)
+            try json([
+                "schemaVersion": 2,
+                "manifests": [["mediaType": "application/vnd.oci.image.index.v1+json", "digest": index.digest, "size": index.size,
+                               "annotations": ["org.opencontainers.image.ref.name": "multi"]] as [String: Any]],
+            ]).write(to: URL(fileURLWithPath: layout + "/index.json"))
+            let name = "\(registry.address)/team/multi:v1"
+            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--all", "--quiet", "--dest-tls-verify=false",
+                                                            "oci:\(layout):multi", "docker://\(name)"], timeout: 120)
+            try #require(copied.status == 0, "\(copied.stderr)")
+            #expect(try inspectDigest(registry, "team/multi:v1") == index.digest, "the registry holds the index as made")
+
+            let store = try ImageStoreRoot(fixture)
+            defer { store.destroy() }
+            let pulled = try store.berth(["pull", name], timeout: 120)
+            try #require(pulled.status == 0, "\(pulled.stderr)")
+            let ran = try store.run(["--rm", "--pull", "never", name, "cat", "/etc/motd"])
+            #expect(ran.status == 0 && ran.stdout == "amd64 image\n", "\(ran.stdout) \(ran.stderr)")
+            #expect(try store.berth(["image", "inspect", "--format", "{{.Architecture}}", name]).output == "amd64")
+            #expect(!store.blobs.contains(String(layer.digest.dropFirst(7))), "the arm64 layer was not fetched")
+
+            let other = try ImageStoreRoot(fixture)
+            defer { other.destroy() }
+            let arm = try other.berth(["pull", "--platform", "linux/arm64", name], timeout: 120)
+            try #require(arm.status == 0, "\(arm.stderr)")
+            let architecture = try other.berth(["image", "inspect", "--format", "{{.Architecture}}", name])
+            #expect(architecture.output == "arm64", "\(architecture.stdout) \(architecture.stderr)")
+            #expect(other.blobs.contains(String(layer.digest.dropFirst(7))), "\(other.blobs)")
+            #expect(other.blobs.contains(String(arm64.digest.dropFirst(7))), "the arm64 manifest: \(other.blobs)")
+        }
     }
 }

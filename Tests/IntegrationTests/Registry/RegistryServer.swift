@@ -3,52 +3,86 @@ import Foundation
 /// Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 and a free port, with its own
 /// temporary config and storage, for one test: `stop()` kills it and removes both.
 final class RegistryServer {
+    /// `auth.token`: the registry trusts tokens that `issuer` signed with a certificate of
+    /// `rootCertificates` and that name `service` as their audience, and sends clients to `realm`.
+    struct TokenAuth {
+        let realm: String
+        let service: String
+        let issuer: String
+        let rootCertificates: String
+    }
+
     let port: Int
     let directory: String
+    /// The address it listens on: 127.0.0.1, or the namespace's.
+    let host: String
+    let namespace: RegistryNamespace?
     private let process: Process
 
     /// `host:port`, as references name it.
-    var address: String { "127.0.0.1:\(port)" }
+    var address: String { "\(host):\(port)" }
     var storage: String { directory + "/storage" }
+    /// What the registry logged (level `logLevel`: `info` logs every request).
+    var log: String { (try? String(contentsOfFile: directory + "/registry.log", encoding: .utf8)) ?? "" }
 
-    /// With `htpasswd` (a file's text, bcrypt entries), the registry asks for Basic credentials.
-    init(htpasswd: String? = nil) throws {
-        port = try Self.freePort()
+    /// With `htpasswd` (a file's text, bcrypt entries), the registry asks for Basic credentials;
+    /// with `token`, for a Bearer token. With `tls` (PEM files) it speaks HTTPS. In `namespace`,
+    /// it listens on the namespace's address instead of 127.0.0.1.
+    init(htpasswd: String? = nil, token: TokenAuth? = nil, tls: (certificate: String, key: String)? = nil,
+         namespace: RegistryNamespace? = nil, port fixedPort: Int? = nil, logLevel: String = "error") throws {
+        port = try fixedPort ?? Self.freePort()
+        host = namespace?.address ?? "127.0.0.1"
+        self.namespace = namespace
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("berth-registry-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/storage", withIntermediateDirectories: true)
-        let config = """
+        var config = """
             version: 0.1
             log:
-              level: error
+              level: \(logLevel)
             storage:
               filesystem:
                 rootdirectory: \(directory)/storage
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:\(port)
-            """ + (htpasswd == nil ? "" : """
+              addr: \(host):\(port)
 
-            auth:
-              htpasswd:
-                realm: berth-test
-                path: \(directory)/htpasswd
-            """)
+            """
+        if let tls {
+            config += "  tls:\n    certificate: \(tls.certificate)\n    key: \(tls.key)\n"
+        }
+        if htpasswd != nil {
+            config += "auth:\n  htpasswd:\n    realm: berth-test\n    path: \(directory)/htpasswd\n"
+        }
+        if let token {
+            config += """
+                auth:
+                  token:
+                    realm: \(token.realm)
+                    service: \(token.service)
+                    issuer: \(token.issuer)
+                    rootcertbundle: \(token.rootCertificates)
+
+                """
+        }
         if let htpasswd { try htpasswd.write(toFile: directory + "/htpasswd", atomically: true, encoding: .utf8) }
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: directory + "/registry.log", contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", directory + "/config.yml"]
+        let serve = ["/usr/bin/docker-registry", "serve", directory + "/config.yml"]
+        let command = namespace?.command(serve) ?? serve
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: directory + "/registry.log")
         try process.run()
         // Up when it accepts a connection: at most 10 s.
         for _ in 0..<200 {
-            if Self.accepts(port) { return }
+            if namespace?.accepts(host, port) ?? Self.accepts(port) { return }
             usleep(50_000)
         }
         stop()
-        throw FixtureError(message: "docker-registry did not start on port \(port)")
+        throw FixtureError(message: "docker-registry did not start on \(host):\(port): \(log)")
     }
 
     func stop() {
