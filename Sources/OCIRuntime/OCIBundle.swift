@@ -124,7 +124,6 @@ public struct OCIBundle: Sendable {
             if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", "set limit only") }
         }
         if let cpu = resources.cpu {
-            if cpu.shares != nil { throw refuse("linux.resources.cpu.shares", "set quota and period") }
             if cpu.cpus != nil || cpu.mems != nil { throw refuse("linux.resources.cpu.cpus/mems", "set quota and period") }
             if cpu.realtimeRuntime != nil || cpu.realtimePeriod != nil || cpu.burst != nil || cpu.idle != nil {
                 throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota and period")

@@ -84,7 +84,7 @@ extension OCIRuntime {
         }
         defer { terminal?.closeSlave(); terminal?.closeMaster() }
         let launched = try launcher.exec(config, joining: pidfd, cgroup: CgroupPath(record.cgroup),
-                                         io: terminal.map(OCIConsole.io(of:)) ?? io)
+                                         io: terminal.map(OCIConsole.io(of:)) ?? io, outlivesCaller: true)
         if launched.pidfd >= 0 { close(launched.pidfd) }
         if let terminal, let consoleSocket {
             do { try OCIConsole.send(terminal, to: consoleSocket) } catch {

@@ -46,7 +46,7 @@ import Runtime
         config.devices = [DeviceNode(path: "/dev/disk0", kind: .block, major: 8, minor: 0, fileMode: 0o640, access: .read),
                           DeviceNode(path: "/dev/fuse", kind: .char, major: 10, minor: 229, fileMode: 0o666)]
         config.resources = ResourceLimits(memoryBytes: 64 << 20, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 64,
-                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule))
+                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule), cpuShares: 512)
         config.capabilities = ProcessCapabilities.forUser(uid: 1000, set: .containerDefault)
         config.noNewPrivileges = false
         config.seccomp = SeccompProfile(defaultAction: .errno(38), architectures: [.x86],
@@ -57,6 +57,16 @@ import Runtime
         config.useInit = true
         config.hostname = nil
         Self.expectSame(config, try Self.roundTrip(config))
+    }
+
+    @Test func cpuSharesWithoutBandwidthStayShares() throws {
+        var config = ContainerConfig(id: String(repeating: "s", count: 64), rootfs: "/r", args: ["sh"], env: [])
+        config.resources.cpuShares = 2
+        #expect(config.ociSpec.linux?.resources?.cpu == OCIRuntimeSpec.Linux.CPU(shares: 2))
+        let back = try Self.roundTrip(config)
+        #expect(back.resources.cpuShares == 2 && back.resources.cpu == nil)
+        #expect(ResourceLimits.cpuWeight(shares: 2) == 1 && ResourceLimits.cpuWeight(shares: 1024) == 39)
+        #expect(ResourceLimits.cpuWeight(shares: 262_144) == 10_000)
     }
 
     @Test func privilegedAndUnconfinedStaySo() throws {

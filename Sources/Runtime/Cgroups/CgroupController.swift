@@ -49,7 +49,7 @@ extension ResourceLimits {
     func requires(_ controller: CgroupController) -> Bool {
         switch controller {
         case .memory: memoryBytes != nil
-        case .cpu: cpu != nil
+        case .cpu: cpu != nil || cpuShares != nil
         case .pids: pidsLimit != nil
         case .freezer: false
         // A list that opens every device needs no device cgroup; any other must be enforced.
@@ -66,6 +66,9 @@ extension ResourceLimits {
         if let cpu, cpu.quotaMicros <= 0 || cpu.periodMicros <= 0 {
             throw RuntimeError(.invalidArgument,
                                "CPU limit must be a positive quota and period, not \(cpu.quotaMicros) µs per \(cpu.periodMicros) µs")
+        }
+        if let cpuShares, !(2...262_144).contains(cpuShares) {
+            throw RuntimeError(.invalidArgument, "CPU shares must be between 2 and 262144, not \(cpuShares)")
         }
         if let pidsLimit, pidsLimit <= 0 {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")

@@ -15,16 +15,27 @@ public struct ResourceLimits: Sendable, Equatable {
     /// other limits); a container's config always has a list (`ContainerConfig`'s default is
     /// `DeviceRule.containerDefault`).
     public var devices: [DeviceRule]?
+    /// The container's CPU share against its siblings when CPU is scarce: v1's cpu.shares
+    /// (2…262144, 1024 a new cgroup's), written to v2's cpu.weight as runc converts it. The OCI
+    /// spec's `linux.resources.cpu.shares`: containerd and Kubernetes always set it.
+    public var cpuShares: UInt64?
 
-    public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil, devices: [DeviceRule]? = nil) {
+    public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil, devices: [DeviceRule]? = nil,
+                cpuShares: UInt64? = nil) {
         self.memoryBytes = memoryBytes
         self.cpu = cpu
         self.pidsLimit = pidsLimit
         self.devices = devices
+        self.cpuShares = cpuShares
     }
 
-    /// No memory, CPU or pids limit (the device list is not a limit of an amount).
-    public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil }
+    /// No memory, CPU or pids limit and no CPU share (the device list is not a limit of an amount).
+    public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil && cpuShares == nil }
+
+    /// The shares as a v2 cpu.weight (1…10000), by runc's formula: 2 → 1, 262144 → 10000.
+    public static func cpuWeight(shares: UInt64) -> UInt64 {
+        1 + ((min(max(shares, 2), 262_144) - 2) * 9_999) / 262_142
+    }
 }
 
 /// CFS bandwidth control: `quota` µs per `period` µs (`--cpus 0.5` = 50 000 / 100 000).

@@ -187,6 +187,9 @@ public struct CgroupV1Driver: CgroupDriver {
             guard let bytes = limits.memoryBytes else { return }
             try applyMemory(String(bytes), in: leaf)
         case .cpu:
+            if let shares = limits.cpuShares {
+                try write(String(shares), to: leaf + "/cpu.shares", for: .cpu)
+            }
             guard let cpu = limits.cpu else { return }
             // Period first: the kernel checks the quota against the period in force.
             try write(String(cpu.periodMicros), to: leaf + "/cpu.cfs_period_us", for: .cpu)

@@ -213,6 +213,9 @@ public struct CgroupV2Driver: CgroupDriver {
                 throw CgroupErrors.limitNotApplied(.memory, value: "0", file: leaf + "/memory.swap.max", error: error)
             }
         }
+        if let shares = limits.cpuShares {
+            try write(String(ResourceLimits.cpuWeight(shares: shares)), to: leaf + "/cpu.weight", for: .cpu)
+        }
         if let cpu = limits.cpu {
             try write("\(cpu.quotaMicros) \(cpu.periodMicros)", to: leaf + "/cpu.max", for: .cpu)
         }

@@ -120,9 +120,10 @@ public struct Launcher: Sendable {
     /// Runs `config`'s command inside a running container (`berth exec`): in the namespaces of
     /// the process `pidfd` refers to (the container's init) and in its cgroup, with `config`'s
     /// user, environment, working directory, capabilities, no_new_privs and seccomp filter.
-    /// Nothing is created, so nothing is removed when it fails.
+    /// Nothing is created, so nothing is removed when it fails. `outlivesCaller`: the process
+    /// gets no parent-death signal (berth-oci's `exec --detach` returns at once, as runc's does).
     public func exec(_ config: ContainerConfig, joining pidfd: Int32, cgroup: CgroupPath,
-                     io: LaunchIO) throws -> LaunchedContainer {
+                     io: LaunchIO, outlivesCaller: Bool = false) throws -> LaunchedContainer {
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let entry = try EntryProgram.sealedCopy()
         let placement = try cgroups.placement(joining: cgroup)
@@ -131,7 +132,7 @@ public struct Launcher: Sendable {
             container: config, operations: [], stdio: (io.stdin, io.stdout, io.stderr),
             controllingTerminal: io.terminalPath != nil, placement: placement, unshareCgroup: false,
             seccomp: program, lastCap: Int32(CapabilityNames.kernelLastCap), overlayShortNames: nil,
-            entry: entry, joining: pidfd)
+            entry: entry, joining: pidfd, outlivesCaller: outlivesCaller)
         var result = berth_spawn_result()
         let rc = withExtendedLifetime(args) {
             var cfg = args.config

@@ -12,7 +12,8 @@ final class SpawnArguments {
 
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
-         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil, startFD: Int32 = 0) {
+         overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil, startFD: Int32 = 0,
+         outlivesCaller: Bool = false) {
         config.namespaces = c.namespaces.cloneFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = placement.directoryFD ?? -1
@@ -101,8 +102,8 @@ final class SpawnArguments {
         config.entry_fd = entry
         config.use_init = c.useInit ? 1 : 0
         // A container held for `berth-oci start` outlives the create that made it, as the OCI
-        // runtime's containers outlive each runtime command.
-        config.parent_death_signal = startFD > 2 ? 0 : SIGKILL
+        // runtime's containers (and their execs) outlive each runtime command.
+        config.parent_death_signal = startFD > 2 || outlivesCaller ? 0 : SIGKILL
 
         // berth exec: a process in the namespaces of the container whose init `target` is.
         // Its root, mounts, hostname and network are the container's as they are.

@@ -25,7 +25,9 @@ extension ContainerConfig {
         }
         let resources = OCIRuntimeSpec.Linux.Resources(
             memory: resources.memoryBytes.map { OCIRuntimeSpec.Linux.Memory(limit: $0, swap: $0) },
-            cpu: resources.cpu.map { OCIRuntimeSpec.Linux.CPU(quota: $0.quotaMicros, period: UInt64($0.periodMicros)) },
+            cpu: resources.cpu == nil && resources.cpuShares == nil ? nil
+                : OCIRuntimeSpec.Linux.CPU(shares: resources.cpuShares, quota: resources.cpu?.quotaMicros,
+                                           period: resources.cpu.map { UInt64($0.periodMicros) }),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
             devices: resources.devices.map { $0.map(\.oci) })
         let linux = OCIRuntimeSpec.Linux(
@@ -128,7 +130,8 @@ extension ContainerConfig {
                 }
                 return CPUBandwidth(quotaMicros: quota, periodMicros: period)
             },
-            pidsLimit: limits?.pids?.limit)
+            pidsLimit: limits?.pids?.limit,
+            cpuShares: limits?.cpu?.shares)
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
