@@ -27,10 +27,13 @@ public struct ImagePusher: Sendable {
     public let caFile: String?
     /// Blobs larger than this go up in PATCH chunks of this size.
     public let chunkSize: Int64
+    /// Blobs uploaded at once.
+    public let parallelBlobs: Int
 
     public init(store: ImageStore, insecureRegistries: [String] = [], credentials: Credentials? = nil,
-                caFile: String? = nil, chunkSize: Int64 = 64 << 20) {
+                caFile: String? = nil, chunkSize: Int64 = 64 << 20, parallelBlobs: Int = 3) {
         self.store = store
+        self.parallelBlobs = parallelBlobs
         self.caFile = caFile
         self.insecureRegistries = insecureRegistries
         self.credentials = credentials
@@ -46,11 +49,8 @@ public struct ImagePusher: Sendable {
         let client = RegistryClient(endpoint: endpoint, credentials: credentials, caFile: caFile)
         do {
             let repository = reference.remotePath
-            for blob in [image.manifest.config] + image.manifest.layers {
-                let digest = try blob.parsedDigest()
-                try await pushBlob(digest, size: blob.size, repository: repository, sources: image.mountSources[digest] ?? [],
-                                   client: client, progress: progress)
-            }
+            try await pushBlobs([image.manifest.config] + image.manifest.layers, repository: repository,
+                                mountSources: image.mountSources, client: client, progress: progress)
             try await client.retrying {
                 let response = try await client.send(
                     .PUT, "/v2/\(repository)/manifests/\(reference.tag ?? image.manifestDigest.description)",
@@ -66,6 +66,29 @@ public struct ImagePusher: Sendable {
         }
         try store.notePushed(image.manifestDigest, to: reference)
         return image.manifestDigest
+    }
+
+    /// Pushes `blobs`, `parallelBlobs` at a time: one upload at a time leaves the link idle
+    /// while the registry commits each blob (it hashes and moves what it received).
+    private func pushBlobs(_ blobs: [OCIImage.Descriptor], repository: String, mountSources: [Digest: [String]],
+                           client: RegistryClient, progress: @escaping @Sendable (PushEvent) -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for blob in blobs {
+                let digest = try blob.parsedDigest()
+                if running >= max(1, parallelBlobs) {
+                    _ = try await group.next()
+                    running -= 1
+                }
+                let size = blob.size
+                let sources = mountSources[digest] ?? []
+                group.addTask {
+                    try await pushBlob(digest, size: size, repository: repository, sources: sources, client: client, progress: progress)
+                }
+                running += 1
+            }
+            try await group.waitForAll()
+        }
     }
 
     private func pushBlob(_ digest: Digest, size: Int64, repository: String, sources: [String], client: RegistryClient,
