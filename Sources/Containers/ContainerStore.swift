@@ -273,6 +273,8 @@ public struct ContainerStore: Sendable {
     /// never got a record (older than a minute: younger ones may be being created), name links
     /// to containers that do not exist, and the extra link a rename cut short left.
     public func removeIncomplete() {
+        // The containers seen with a record: their names need no second look at the disk.
+        var recorded: Set<String> = []
         for name in listDirectory(containersDirectory) {
             let path = containersDirectory + "/" + name
             if name.hasPrefix(".removing-") {
@@ -280,14 +282,18 @@ public struct ContainerStore: Sendable {
                 guard let lock = lockTree(path, wait: false) else { continue }
                 try? TreeRemoval.remove(path)
                 close(lock)
-            } else if !name.hasPrefix("."), access(path + "/config.json", F_OK) != 0, isStale(name) {
-                try? TreeRemoval.remove(path)
+            } else if !name.hasPrefix(".") {
+                if access(path + "/config.json", F_OK) == 0 {
+                    recorded.insert(name)
+                } else if isStale(name) {
+                    try? TreeRemoval.remove(path)
+                }
             }
         }
         var namesByID: [String: [String]] = [:]
         for name in listDirectory(namesDirectory) {
             guard let id = readLink(namesDirectory + "/" + name) else { continue }
-            if isStale(id) {
+            if !recorded.contains(id) && isStale(id) {
                 unlink(namesDirectory + "/" + name)
             } else {
                 namesByID[id, default: []].append(name)

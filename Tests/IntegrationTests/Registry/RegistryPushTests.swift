@@ -26,13 +26,7 @@ extension Containers {
             #expect(pushed.stdout.contains("v1: digest: \(digest)"), "\(pushed.stdout)")
             #expect(pushed.stdout.components(separatedBy: ": Pushed").count == 3, "config and layer: \(pushed.stdout)")
 
-            let inspected = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
-                                                               "docker://\(name)"], timeout: 60)
-            #expect(inspected.output == digest, "\(inspected.stderr)")
-            let copy = registry.directory + "/copy"
-            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(name)",
-                                                            "oci:\(copy):v1"], timeout: 120)
-            try #require(copied.status == 0, "\(copied.stderr)")
+            let copy = try Self.readBack(name, digest: digest, into: registry.directory + "/copy")
             let index = try String(contentsOfFile: copy + "/index.json", encoding: .utf8)
             #expect(index.contains(digest), "skopeo's copy has the same manifest: \(index)")
 
@@ -89,19 +83,25 @@ extension Containers {
                 .filter { $0.contains("msg=\"response completed\"") && $0.contains("http.request.method=PATCH") }.count
             #expect(patches == chunks, "\(patches) PATCH requests for \(sizes)")
 
-            let inspected = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
-                                                               "docker://\(name)"], timeout: 60)
-            #expect(inspected.output == digest, "\(inspected.stderr)")
-            let copy = registry.directory + "/copy"
-            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(name)",
-                                                            "oci:\(copy):v1"], timeout: 120)
-            try #require(copied.status == 0, "\(copied.stderr)")
+            let copy = try Self.readBack(name, digest: digest, into: registry.directory + "/copy")
             for layer in layers {
                 let hex = try #require((layer["digest"] as? String)?.dropFirst(7))
                 let theirs = try Data(contentsOf: URL(fileURLWithPath: "\(copy)/blobs/sha256/\(hex)"))
                 let ours = try Data(contentsOf: URL(fileURLWithPath: "\(store.path)/oci/blobs/sha256/\(hex)"))
                 #expect(theirs == ours, "layer \(hex) differs")
             }
+        }
+
+        /// skopeo's view of the pushed `name`: its digest must be `digest`, and its copy as an
+        /// OCI layout goes to `copy` (returned), for the blobs to be compared with berth's.
+        static func readBack(_ name: String, digest: String, into copy: String) throws -> String {
+            let inspected = try Command.run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                                                               "docker://\(name)"], timeout: 60)
+            #expect(inspected.output == digest, "\(inspected.stderr)")
+            let copied = try Command.run("/usr/bin/skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(name)",
+                                                            "oci:\(copy):v1"], timeout: 120)
+            try #require(copied.status == 0, "\(copied.stderr)")
+            return copy
         }
     }
 }
