@@ -60,6 +60,11 @@ public enum FileDownload {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+        } catch let error as NIOSSLError {
+            let reason = RegistryClient.reason(of: error)
+            throw RegistryError(.rejected, reason == "CERTIFICATE_VERIFY_FAILED"
+                                ? "cannot download \(url): its TLS certificate is not trusted by this machine's CAs (\(reason))"
+                                : "cannot download \(url): the TLS handshake failed (\(reason))")
         } catch {
             throw RegistryError(.systemError, "cannot download \(url): \(connectionFailure(error))")
         }

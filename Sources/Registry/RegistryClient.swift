@@ -91,10 +91,7 @@ public final class RegistryClient: Sendable {
     /// A failed TLS handshake, said as what to do about it: never retried, since a retry meets
     /// the same certificate (or the same plain-HTTP server).
     func handshakeFailure(_ error: NIOSSLError) -> RegistryError {
-        // BoringSSL's reason: "…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at file:line".
-        let text = "\(error)"
-        let reason = text.firstRange(of: "OPENSSL_internal:").map { text[$0.upperBound...].prefix { $0.isLetter || $0 == "_" } }
-            .map(String.init) ?? text
+        let reason = Self.reason(of: error)
         if reason == "CERTIFICATE_VERIFY_FAILED" {
             return RegistryError(.rejected, "the TLS certificate of registry \(endpoint.name) is not trusted (\(reason)); "
                                      + "give its CA with --tls-ca FILE or as certs.d/\(endpoint.name)/ca.crt "
@@ -102,6 +99,13 @@ public final class RegistryClient: Sendable {
         }
         return RegistryError(.rejected, "the TLS handshake with registry \(endpoint.name) failed (\(reason)); "
                                  + "if it speaks plain HTTP, name it with --insecure-registry \(endpoint.name)")
+    }
+
+    /// BoringSSL's reason for a failed handshake ("…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED
+    /// at file:line" gives `CERTIFICATE_VERIFY_FAILED`), or the whole text when it has none.
+    static func reason(of error: NIOSSLError) -> String {
+        let text = "\(error)"
+        return text.firstRange(of: "OPENSSL_internal:").map { String(text[$0.upperBound...].prefix { $0.isLetter || $0 == "_" }) } ?? text
     }
 
     /// The Authorization header value for `challenge`: Basic from the stored credentials, or a

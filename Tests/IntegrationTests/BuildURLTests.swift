@@ -78,7 +78,7 @@ extension Containers.Build {
         #expect(try root.run(["fetched:3", "cat", "/data/notes.txt", "/data/renamed.txt"]).stdout == "changed\nchanged\n")
     }
 
-    @Test("ADD of a URL: a wrong --checksum, a 404, a server that is down, COPY of a URL: one line each, no image, nothing left")
+    @Test("ADD of a URL: a wrong --checksum, a 404, a server down, TLS to plain HTTP, COPY of a URL: one line each, nothing left")
     func addURLFailures() throws {
         let root = try BuildRoot(fixture, files: [:])
         defer { root.destroy() }
@@ -94,6 +94,7 @@ extension Containers.Build {
             ("ADD --checksum=\(wrong) \(server.url("notes.txt")) /n.txt", "not the --checksum \(wrong)"),
             ("ADD \(server.url("missing.txt")) /m.txt", "404"),
             ("ADD http://127.0.0.1:1/notes.txt /n.txt", "cannot download http://127.0.0.1:1/notes.txt: Connection refused"),
+            ("ADD https://127.0.0.1:\(server.port)/notes.txt /n.txt", "the TLS handshake failed (WRONG_VERSION_NUMBER)"),
             ("COPY \(server.url("notes.txt")) /n.txt", "use ADD for a URL"),
             ("ADD \(server.url("")) /data/", "names no file"),
         ]
