@@ -85,6 +85,31 @@ extension Containers {
             #expect(try stage.host.berth(["ps", "-aq"]).output.isEmpty, "no instance left")
         }
 
+        @Test("HAProxy missing: up fails in one line and makes nothing; a deploy fails the same way, v1 serving on")
+        func proxyMissing() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let missing = ["BERTH_HAPROXY=/nonexistent/haproxy"]
+            let v1 = try stage.spec("v1")
+            let up = try stage.host.berth(DeployStage.composeArguments("up", v1), environment: missing)
+            #expect(up.status != 0)
+            #expect(up.stderr.contains("HAProxy is not installed (/nonexistent/haproxy, which BERTH_HAPROXY names, is missing)"),
+                    "\(up.stderr)")
+            #expect(up.stderr.split(separator: "\n").count == 1, "\(up.stderr)")
+            #expect(try stage.host.berth(["ps", "-aq"]).output.isEmpty, "no instance")
+            #expect(!(try stage.host.berth(["network", "ls"]).stdout.contains("demo_default")), "no network")
+
+            try #require(try stage.proxy("up", v1).status == 0)
+            let serving = try stage.containers(v1)
+            let deploy = try stage.host.berth(DeployStage.composeArguments("deploy", try stage.spec("v2")), environment: missing)
+            #expect(deploy.status != 0)
+            #expect(deploy.stderr.contains("HAProxy is not installed"), "\(deploy.stderr)")
+            #expect(deploy.stderr.split(separator: "\n").count == 1, "\(deploy.stderr)")
+            #expect(try stage.containers(v1) == serving, "the same instances")
+            let answer = try stage.host.shell("for i in 1 2 3 4; do wget -qO- http://127.0.0.1:8080/; done")
+            #expect(answer.output.split(separator: "\n") == ["v1", "v1", "v1", "v1"], "\(answer.stdout)\(answer.stderr)")
+        }
+
         private func waitForListener(_ stage: DeployStage) throws -> Bool {
             try eventually(within: 5) { try stage.host.shell("grep -q ':1F90 ' /proc/net/tcp").status == 0 }
         }

@@ -92,6 +92,8 @@ public struct ProxyDeployer: Sendable {
     /// moved go back to the running version the same way, and the error says why.
     public func deploy(_ target: ProxiedService) throws -> Outcome {
         try check(target)
+        // Before any new instance starts: a running HAProxy is reloaded from its executable.
+        try directory.proxy.checkInstalled()
         let began = Clock.now
         return try directory.whileLocked("service-\(target.name)") {
             guard var record = try directory.record(target.name) else {

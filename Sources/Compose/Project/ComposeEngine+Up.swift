@@ -32,6 +32,8 @@ extension ComposeEngine {
                 throw BerthError(error.code, "service \(service.name): \(error.message)\(hint)")
             }
         }
+        // So is a missing HAProxy, when a chosen service is served through it.
+        if chosen.contains(where: { project.proxied($0) != nil }) { try ProxyProcess.checkInstalled() }
         try makeNetworks(for: chosen, progress: progress)
         try makeVolumes(for: chosen, progress: progress)
         for service in chosen {

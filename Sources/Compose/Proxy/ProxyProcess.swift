@@ -19,9 +19,21 @@ public struct ProxyProcess: Sendable {
 
     public static let debianExecutable = "/usr/sbin/haproxy"
 
-    public init(directory: String, executable: String = ProxyProcess.debianExecutable) {
+    public init(directory: String, executable: String = ProxyProcess.located()) {
         self.directory = directory
         self.executable = executable
+    }
+
+    /// The HAProxy berth runs: `$BERTH_HAPROXY` when set, else the first `haproxy` on PATH,
+    /// else Debian's (root's PATH has /usr/sbin; a service manager's may not).
+    public static func located() -> String {
+        if let named = getenv("BERTH_HAPROXY").map({ String(cString: $0) }), !named.isEmpty { return named }
+        let path = getenv("PATH").map { String(cString: $0) } ?? ""
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = String(directory) + "/haproxy"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return debianExecutable
     }
 
     public var configurationPath: String { directory + "/haproxy.cfg" }
@@ -85,10 +97,15 @@ public struct ProxyProcess: Sendable {
     }
 
     /// One clear error when HAProxy is missing.
-    public func checkInstalled() throws {
-        guard access(executable, X_OK) == 0 else {
-            throw ProxyError(.notFound, "HAProxy is not installed (\(executable) is missing): install Debian's haproxy package")
-        }
+    public func checkInstalled() throws { try Self.checkInstalled(executable) }
+
+    /// One clear error when `executable` is not an HAProxy berth can run: what to do before
+    /// anything is made for a service behind the proxy.
+    public static func checkInstalled(_ executable: String = located()) throws {
+        guard access(executable, X_OK) != 0 else { return }
+        let why = getenv("BERTH_HAPROXY") == nil
+            ? "no haproxy on PATH, and \(executable) is missing" : "\(executable), which BERTH_HAPROXY names, is missing"
+        throw ProxyError(.notFound, "HAProxy is not installed (\(why)): install Debian's haproxy package")
     }
 
     private func start() throws {

@@ -47,13 +47,14 @@ struct StandInHost {
     }
 
     /// `berth --root ROOT ARGS...` in the stand-in host (a `run` gets the fixture's cgroup parent).
-    func berth(_ args: [String], timeout: Double = 60) throws -> Command.Result {
+    /// `environment`: `NAME=value`s berth gets besides the test's own.
+    func berth(_ args: [String], environment: [String] = [], timeout: Double = 60) throws -> Command.Result {
         var args = args
         if let first = args.first, first == "run" || first == "create" {
             args.insert(contentsOf: ["--cgroup-parent", fixture.cgroupParent], at: 1)
         }
-        return try FileCommand.run("/usr/bin/nsenter", ["--net=/run/netns/\(name)", fixture.berth, "--root", root] + args,
-                                   timeout: timeout)
+        let command = (environment.isEmpty ? [] : ["/usr/bin/env"] + environment) + [fixture.berth, "--root", root] + args
+        return try FileCommand.run("/usr/bin/nsenter", ["--net=/run/netns/\(name)"] + command, timeout: timeout)
     }
 
     /// A shell command in the stand-in host.
