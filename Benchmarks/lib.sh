@@ -74,12 +74,14 @@ with open(path, "w") as f:
 EOF
 }
 
-# bench_peak_rss RUNS CMD: the largest ru_maxrss (KiB) of CMD over RUNS separate runs, measured
-# apart from the timing runs (GNU time's wait4 adds its own overhead). ru_maxrss covers the process
-# and the children it waits for, so it is a runtime's whole footprint.
+# bench_peak_rss RUNS CMD [RESET]: the largest ru_maxrss (KiB) of CMD over RUNS separate runs,
+# measured apart from the timing runs (GNU time's wait4 adds its own overhead), RESET (a command,
+# like hyperfine's --prepare) run before each. ru_maxrss covers the process and the children it
+# waits for, so it is a runtime's whole footprint.
 bench_peak_rss() {
-    local runs=$1 cmd=$2 max=0 kb r
+    local runs=$1 cmd=$2 reset=${3:-} max=0 kb r
     for ((r = 0; r < runs; r++)); do
+        [[ -z $reset ]] || "$reset"
         kb=$(/usr/bin/time -f %M sh -c "exec $cmd" 2>&1 >/dev/null | tail -n1)
         [[ $kb =~ ^[0-9]+$ ]] || die "could not measure the RSS of: $cmd: $kb"
         ((kb > max)) && max=$kb

@@ -189,23 +189,13 @@ echo "== pull: $RUNS runs, $WARMUP warm-up, into a new store / layout each"
     --prepare "$TMP/reset-berth-pull" -n "berth pull" "$BERTH_PULL" \
     --prepare "$TMP/reset-skopeo-pull" -n "skopeo pull" "$SKOPEO_PULL"
 
-# Peak RSS, apart from the timed runs: the largest ru_maxrss (GNU time %M) of RSS_RUNS runs, each
-# after its reset. Pulls first, while the registry holds the image.
-peak_rss() {  # peak_rss RESET CMD
-    local max=0 kb r
-    for ((r = 0; r < RSS_RUNS; r++)); do
-        "$1"
-        kb=$(/usr/bin/time -f %M sh -c "exec $2" 2>&1 >/dev/null </dev/null | tail -n1)
-        [[ $kb =~ ^[0-9]+$ ]] || die "could not measure the RSS of: $2: $kb"
-        ((kb > max)) && max=$kb
-    done
-    echo "$max"
-}
+# Peak RSS, apart from the timed runs: the largest of RSS_RUNS runs, each after its reset. Pulls
+# first, while the registry holds the image.
 RSS_ARGS=(
-    "berth pull=$(peak_rss "$TMP/reset-berth-pull" "$BERTH_PULL")"
-    "skopeo pull=$(peak_rss "$TMP/reset-skopeo-pull" "$SKOPEO_PULL")"
-    "berth push=$(peak_rss "$TMP/reset-registry" "$BERTH_PUSH")"
-    "skopeo push=$(peak_rss "$TMP/reset-registry" "$SKOPEO_PUSH")"
+    "berth pull=$(bench_peak_rss "$RSS_RUNS" "$BERTH_PULL" "$TMP/reset-berth-pull")"
+    "skopeo pull=$(bench_peak_rss "$RSS_RUNS" "$SKOPEO_PULL" "$TMP/reset-skopeo-pull")"
+    "berth push=$(bench_peak_rss "$RSS_RUNS" "$BERTH_PUSH" "$TMP/reset-registry")"
+    "skopeo push=$(bench_peak_rss "$RSS_RUNS" "$SKOPEO_PUSH" "$TMP/reset-registry")"
 )
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 BYTES=$(du -sb "$SRC/blobs" | cut -f1)
