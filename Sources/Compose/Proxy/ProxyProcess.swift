@@ -27,13 +27,18 @@ public struct ProxyProcess: Sendable {
     /// The HAProxy berth runs: `$BERTH_HAPROXY` when set, else the first `haproxy` on PATH,
     /// else Debian's (root's PATH has /usr/sbin; a service manager's may not).
     public static func located() -> String {
-        if let named = getenv("BERTH_HAPROXY").map({ String(cString: $0) }), !named.isEmpty { return named }
+        if let named { return named }
         let path = getenv("PATH").map { String(cString: $0) } ?? ""
         for directory in path.split(separator: ":") where !directory.isEmpty {
             let candidate = String(directory) + "/haproxy"
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return debianExecutable
+    }
+
+    /// `$BERTH_HAPROXY`, when set and not empty.
+    private static var named: String? {
+        getenv("BERTH_HAPROXY").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public var configurationPath: String { directory + "/haproxy.cfg" }
@@ -103,7 +108,7 @@ public struct ProxyProcess: Sendable {
     /// anything is made for a service behind the proxy.
     public static func checkInstalled(_ executable: String = located()) throws {
         guard access(executable, X_OK) != 0 else { return }
-        let why = getenv("BERTH_HAPROXY") == nil
+        let why = named == nil
             ? "no haproxy on PATH, and \(executable) is missing" : "\(executable), which BERTH_HAPROXY names, is missing"
         throw ProxyError(.notFound, "HAProxy is not installed (\(why)): install Debian's haproxy package")
     }
