@@ -156,8 +156,8 @@ bench run-d \
 "$TMP/reset-before"
 "$TMP/reset-crun"
 
-# 1b. With a baseline: exec into the one container each root holds, so both look up and tidy
-# the same number of containers (exec tidies every record of its root first).
+# 1b. With a baseline: exec into the one container each root holds, so both see the same number
+# of containers (a berth before 2026-12-07 tidied every record of its root before an exec).
 if [[ -n $BEFORE ]]; then
     for b in "$BERTH --root $STATE" "$BEFORE --root $STATE-before"; do
         $b run -d --name bench-exec --network none --cgroup-parent "$CGROUP_PARENT" "$IMAGE" sleep 1000 </dev/null >"$TMP/trial.out" 2>&1 ||

@@ -68,7 +68,6 @@ struct CopyCommand: BerthCommand {
 
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         switch direction {
         case .fromContainer(let container, let path, let destination):
             let endpoint: CopyEndpoint = destination == "-" ? .stream(STDOUT_FILENO) : .host(destination)

@@ -49,7 +49,6 @@ struct ExecCommand: BerthCommand {
 
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         var request = ExecRequest(command: command)
         request.interactive = interactive
         request.tty = tty

@@ -35,7 +35,6 @@ struct ExportContainer: BerthCommand {
     /// leaves no partial tar, and an existing file stays as it was.
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         let record = try engine.find(container)
         guard let output else {
             try engine.export(record, to: STDOUT_FILENO)

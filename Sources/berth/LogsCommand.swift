@@ -50,7 +50,6 @@ struct ContainerLogs: BerthCommand {
 
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         let record = try engine.find(name)
         let log = ContainerLog(path: engine.store.logPath(of: record.id))
         var output = LogOutput(timestamps: timestamps)

@@ -20,7 +20,6 @@ struct TopContainer: BerthCommand {
 
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         var table = Table(ProcessTable.titles)
         for row in try engine.processes(of: try engine.find(container)).rows { table.add(row) }
         Output.print(table.render())

@@ -56,7 +56,6 @@ struct UpdateContainers: BerthCommand {
 
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         return forEach(names) { name in try engine.update(try engine.find(name), update) }
     }
 }

@@ -20,7 +20,6 @@ struct WaitContainers: BerthCommand {
     /// waited for is one line on stderr, and the others are still waited for.
     func run() throws -> Int32 {
         let engine = try global.engine()
-        engine.tidy()
         return forEachReportingFailures(names) { name in
             Output.print(String(try engine.wait(try engine.find(name))))
         }

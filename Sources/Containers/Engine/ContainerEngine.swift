@@ -62,7 +62,13 @@ public struct ContainerEngine: Sendable {
 
     /// `removeLeftovers`, and also the container directories of interrupted creations and
     /// removals and every lease of a container that no longer runs: what the commands that list
-    /// or look up containers do first.
+    /// containers, or change one's state (start, stop, kill, rm, rename), do first.
+    ///
+    /// The commands that act on one container without starting or stopping it (exec, logs, top,
+    /// wait, cp, export, update) skip it: `find` already refuses a name link that a cut rename
+    /// left, `state(of:)` asks the kernel whether the supervisor lives, and the other
+    /// containers' leftovers are no business of theirs. The tidy-up costs a few system calls per
+    /// container, which `exec` among 100 containers would pay on every call.
     public func tidy() {
         store.removeIncomplete()
         runDirectory.removeLeftovers(cgroups: cgroups, logger: logger)
