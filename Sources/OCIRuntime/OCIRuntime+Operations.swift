@@ -140,10 +140,3 @@ extension OCIRuntime {
         ])
     }
 }
-
-extension ResourceLimits {
-    /// The limits without the device list, which `update` leaves as it is.
-    var withoutDevices: ResourceLimits {
-        ResourceLimits(memoryBytes: memoryBytes, cpu: cpu, pidsLimit: pidsLimit)
-    }
-}

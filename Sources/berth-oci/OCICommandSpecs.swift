@@ -68,6 +68,7 @@ enum OCICommandSpecs {
                         options: [
                             .value("resources", short: "r", valueName: "FILE", help: "linux.resources as JSON ('-': stdin)"),
                             .value("memory", valueName: "BYTES", help: "The memory limit"),
+                            .value("cpu-share", valueName: "SHARES", help: "The CPU shares (relative weight, 2 to 262144)"),
                             .value("cpu-quota", valueName: "MICROSECONDS", help: "CPU time per period"),
                             .value("cpu-period", valueName: "MICROSECONDS", help: "The CPU period (default 100000)"),
                             .value("pids-limit", valueName: "N", help: "The most processes"),

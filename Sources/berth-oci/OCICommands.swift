@@ -126,6 +126,11 @@ enum OCICommands {
         if let quota = try command.int64("cpu-quota") {
             limits.cpu = CPUBandwidth(quotaMicros: quota, periodMicros: try command.int64("cpu-period") ?? 100_000)
         }
+        if let shares = try command.int64("cpu-share") {
+            // The range itself is checked with the spec's shares, when the limits are applied.
+            guard shares >= 0 else { throw UsageError("--cpu-share must be 2 to 262144, not \(shares)") }
+            limits.cpuShares = UInt64(shares)
+        }
         if let pids = try command.int64("pids-limit") { limits.pidsLimit = pids }
         try runtime.update(id: id, limits: limits)
     }

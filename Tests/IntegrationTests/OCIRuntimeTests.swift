@@ -177,7 +177,7 @@ extension Containers {
                 var resources = linux["resources"] as? [String: Any] ?? [:]
                 resources["memory"] = ["limit": 64 << 20]
                 resources["pids"] = ["limit": 42]
-                resources["cpu"] = ["quota": 50_000, "period": 100_000]
+                resources["cpu"] = ["quota": 50_000, "period": 100_000, "shares": 512]
                 linux["resources"] = resources
                 spec["linux"] = linux
             }
@@ -193,9 +193,16 @@ extension Containers {
             } else {
                 #expect(file("cpu", "cpu.cfs_quota_us", "") == "50000")
             }
-            #expect(try world.oci(["update", "--memory", "\(96 << 20)", "--pids-limit", "17", "res"]).status == 0)
+            // v2 has a weight instead of shares: runc's conversion, 1 + (shares - 2) * 9999 / 262142.
+            #expect(file("cpu", "cpu.shares", "cpu.weight") == (Host.isCgroupV2 ? "20" : "512"))
+            #expect(try world.oci(["update", "--memory", "\(96 << 20)", "--pids-limit", "17", "--cpu-share", "1024", "res"])
+                .status == 0)
             #expect(file("memory", "memory.limit_in_bytes", "memory.max") == "\(96 << 20)")
             #expect(file("pids", "pids.max", "pids.max") == "17")
+            #expect(file("cpu", "cpu.shares", "cpu.weight") == (Host.isCgroupV2 ? "39" : "1024"))
+            let outOfRange = try world.oci(["update", "--cpu-share", "1", "res"])
+            #expect(outOfRange.status == 1 && outOfRange.stderr.contains("CPU shares must be between 2 and 262144, not 1"))
+            #expect(file("cpu", "cpu.shares", "cpu.weight") == (Host.isCgroupV2 ? "39" : "1024"))
         }
 
         @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")

@@ -32,6 +32,13 @@ public struct ResourceLimits: Sendable, Equatable {
     /// No memory, CPU or pids limit and no CPU share (the device list is not a limit of an amount).
     public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil && cpuShares == nil }
 
+    /// The limits without the device list, which `update` leaves as it is.
+    public var withoutDevices: ResourceLimits {
+        var limits = self
+        limits.devices = nil
+        return limits
+    }
+
     /// The shares as a v2 cpu.weight (1…10000), by runc's formula: 2 → 1, 262144 → 10000.
     public static func cpuWeight(shares: UInt64) -> UInt64 {
         1 + ((min(max(shares, 2), 262_144) - 2) * 9_999) / 262_142

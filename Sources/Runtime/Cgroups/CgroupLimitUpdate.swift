@@ -47,8 +47,7 @@ extension CgroupV1Driver {
                                    + "hierarchy is mounted at \(hierarchy); mount one there or \(controller.withoutLimit)")
             }
             do {
-                try apply(ResourceLimits(memoryBytes: limits.memoryBytes, cpu: limits.cpu, pidsLimit: limits.pidsLimit),
-                          of: controller, in: hierarchy + relative)
+                try apply(limits.withoutDevices, of: controller, in: hierarchy + relative)
             } catch {
                 throw CgroupLimitUpdate.explained(error, limits)
             }
@@ -82,7 +81,7 @@ extension CgroupV2Driver {
         try enable(controllers, below: directory)
         if let bytes = limits.memoryBytes { try refuseBelowUsage(bytes, leaf: leaf) }
         do {
-            try apply(ResourceLimits(memoryBytes: limits.memoryBytes, cpu: limits.cpu, pidsLimit: limits.pidsLimit), in: leaf)
+            try apply(limits.withoutDevices, in: leaf)
         } catch {
             throw CgroupLimitUpdate.explained(error, limits)
         }
