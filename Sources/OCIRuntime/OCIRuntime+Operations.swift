@@ -96,6 +96,23 @@ extension OCIRuntime {
         return launched.pid
     }
 
+    /// Blocks the signals `waitForExit` forwards, with their default action restored first: a
+    /// runtime started with SIGTERM ignored (as a background job or a test harness may be) still
+    /// passes it on, as runc does. Call it before `create`, so no signal comes between.
+    public static func prepareForegroundRun() {
+        for signo in ContainerSupervisor.forwardedSignals { signal(signo, SIG_DFL) }
+        ContainerSupervisor.blockSignals()
+    }
+
+    /// `run` without --detach: waits for the container's process, which this process made, and
+    /// forwards the signals it gets (INT, TERM, HUP, QUIT, USR1, USR2) to it meanwhile.
+    public func waitForExit(_ record: OCIContainerRecord) throws -> ExitStatus {
+        let pidfd = berth_pidfd_open(record.pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
+        let container = LaunchedContainer(id: record.id, pid: record.pid, pidfd: pidfd, cgroup: CgroupPath(record.cgroup))
+        return try ContainerSupervisor(container: container, terminal: nil, relayStdin: false).wait()
+    }
+
     /// The record of a running container, or an error naming `operation`.
     func running(_ id: String, for operation: String) throws -> OCIContainerRecord {
         let record = try existing(id)

@@ -58,15 +58,16 @@ enum OCICommands {
 
     static func runContainer(_ command: ParsedArguments, runtime: OCIRuntime) throws -> Int32 {
         let (id, options) = try createArguments(command)
+        let detach = command.flag("detach")
+        if !detach { OCIRuntime.prepareForegroundRun() }
         let record = try runtime.create(id: id, bundle: options.bundle, pidFile: options.pidFile,
                                         consoleSocket: command.string("console-socket"), io: stdio)
         try runtime.start(id: id)
-        if command.flag("detach") { return 0 }
+        if detach { return 0 }
         // berth-oci made the process, so it is its child: its exit status is ours.
-        var status: Int32 = 0
-        while waitpid(record.pid, &status, 0) < 0 && errno == EINTR {}
+        let status = try runtime.waitForExit(record)
         if !command.flag("keep") { try runtime.delete(id: id, force: true) }
-        return ExitStatus(waitStatus: status).code
+        return status.code
     }
 
     static func spec(_ command: ParsedArguments) throws -> Int32 {

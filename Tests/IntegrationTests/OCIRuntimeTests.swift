@@ -99,6 +99,33 @@ extension Containers {
             #expect(items?.first?["status"] as? String == "created")
         }
 
+        @Test("run forwards the signals it gets to the container's process, even SIGTERM that its parent ignored")
+        func runForwardsSignals() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "sig", args: ["sh", "-c", "trap 'echo got USR1' USR1; trap 'echo got TERM; exit 9' TERM; "
+                                                  + "echo ready; while :; do sleep 0.1; done"])
+            // The test process ignores SIGTERM, and so does this child at first: berth-oci must
+            // take it anyway, as runc does.
+            let out = world.directory + "/sig.out"
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: "/bin/sh")
+            run.arguments = ["-c", "exec \"$0\" \"$@\" < /dev/null > '\(out)' 2>&1", world.berthOCI, "--root", world.root,
+                             "run", "--bundle", world.bundle, "sig"]
+            try run.run()
+            defer { if run.isRunning { kill(run.processIdentifier, SIGKILL) } }
+            #expect(eventually(within: 20) { world.output(of: "sig").contains("ready") })
+            kill(run.processIdentifier, SIGUSR1)
+            #expect(eventually(within: 20) { world.output(of: "sig").contains("got USR1") })
+            #expect(run.isRunning, "SIGUSR1 ended berth-oci instead of reaching the container")
+            kill(run.processIdentifier, SIGTERM)
+            #expect(eventually(within: 20) { !run.isRunning })
+            run.waitUntilExit()
+            #expect(run.terminationStatus == 9)
+            #expect(world.output(of: "sig").contains("got TERM"))
+            #expect(try world.state("sig") == nil, "run left the container behind")
+        }
+
         @Test("hooks get the state on stdin: prestart while creating, poststart running, poststop stopped")
         func hooks() throws {
             let world = try OCIBundleFixture(fixture)

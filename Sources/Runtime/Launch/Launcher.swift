@@ -29,6 +29,13 @@ public struct LaunchedContainer: Sendable {
     /// A pidfd for `pid` (never reused, unlike the pid), or -1 on kernels without one.
     public let pidfd: Int32
     public let cgroup: CgroupPath
+
+    public init(id: String, pid: pid_t, pidfd: Int32, cgroup: CgroupPath) {
+        self.id = id
+        self.pid = pid
+        self.pidfd = pidfd
+        self.cgroup = cgroup
+    }
 }
 
 /// Turns a `ContainerConfig` into a running, isolated process: cgroup, clone, the child's setup
