@@ -21,10 +21,17 @@ extension Containers {
             init(_ fixture: Fixture) throws {
                 if let setupError = fixture.setupError { throw FixtureError(message: setupError) }
                 directory = try fixture.makeStateRoot()
-                let runtime = URL(fileURLWithPath: fixture.berth).deletingLastPathComponent().appendingPathComponent("berth-oci").path
+                let berthOCI = URL(fileURLWithPath: fixture.berth).deletingLastPathComponent().appendingPathComponent("berth-oci").path
+                // The runtime's state root is the test's own through a wrapper, not --runtime-flag:
+                // podman's cleanup after a container's end (`podman container cleanup`, run by conmon)
+                // calls the runtime without the flag, so its `delete` would look in the default root,
+                // find nothing, and leave the container's cgroup behind.
+                let runtime = directory + "/berth-oci"
+                try "#!/bin/sh\nexec '\(berthOCI)' --root '\(directory)/oci-root' \"$@\"\n"
+                    .write(toFile: runtime, atomically: true, encoding: .utf8)
+                chmod(runtime, 0o755)
                 global = ["--root", directory + "/storage", "--runroot", directory + "/run", "--tmpdir", directory + "/tmp",
-                          "--network-config-dir", directory + "/net", "--cgroup-manager", "cgroupfs",
-                          "--runtime", runtime, "--runtime-flag", "root=" + directory + "/oci-root",
+                          "--network-config-dir", directory + "/net", "--cgroup-manager", "cgroupfs", "--runtime", runtime,
                           "--storage-driver", "vfs", "--events-backend", "file"]
                 let tar = directory + "/busybox.tar"
                 let packed = try Command.run("/bin/tar", ["-C", fixture.rootfs, "-cf", tar, "."])
@@ -33,25 +40,11 @@ extension Containers {
                 guard imported.status == 0 else { throw FixtureError(message: "podman import failed: \(imported.stderr)") }
             }
 
-            /// podman's output goes to files and no pipe of the test's reaches it: conmon, which
-            /// outlives a `run -d`, keeps what it inherits open, so a pipe would never end.
+            /// podman's output goes to files, and it is reaped with waitpid (`FileCommand`): conmon,
+            /// which outlives a `run -d`, keeps what it inherits open, so neither a pipe nor the
+            /// channel through which Foundation's `Process` learns of an exit would ever end.
             func run(_ args: [String], timeout: Double = 60) throws -> Command.Result {
-                let out = directory + "/podman.out", err = directory + "/podman.err"
-                _ = FileManager.default.createFile(atPath: out, contents: nil)
-                _ = FileManager.default.createFile(atPath: err, contents: nil)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
-                process.arguments = global + args
-                process.standardInput = FileHandle.nullDevice
-                process.standardOutput = FileHandle(forWritingAtPath: out)
-                process.standardError = FileHandle(forWritingAtPath: err)
-                try process.run()
-                let deadline = Date().addingTimeInterval(timeout)
-                while process.isRunning && Date() < deadline { usleep(5_000) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
-                func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-                return Command.Result(status: process.terminationStatus, stdout: read(out), stderr: read(err))
+                try FileCommand.run("/usr/bin/podman", global + args, timeout: timeout)
             }
 
             func removeAll() {
@@ -65,18 +58,21 @@ extension Containers {
         func runRemove() throws {
             let podman = try Podman(fixture)
             defer { podman.removeAll() }
-            let ran = try podman.run(["run", "--rm"] + Podman.limits + [Podman.image, "sh", "-c", "echo hi from $(hostname); exit 3"])
+            let cidFile = podman.directory + "/cid"
+            let ran = try podman.run(["run", "--rm", "--cidfile", cidFile] + Podman.limits
+                                     + [Podman.image, "sh", "-c", "echo hi from $(hostname); exit 3"])
             #expect(ran.status == 3, "\(ran.stderr)")
             #expect(ran.stdout.contains("hi from "))
             let left = try podman.run(["ps", "--all", "--quiet"])
             #expect(left.output.isEmpty, "run --rm left \(left.output)")
+            // podman's cgroupfs manager puts the container at libpod_parent/libpod-ID; berth-oci's
+            // delete removes it.
+            let id = try String(contentsOfFile: cidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let cgroup = (Host.isCgroupV2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory") + "/libpod_parent/libpod-" + id
+            #expect(!id.isEmpty && eventually { !FileManager.default.fileExists(atPath: cgroup) }, "\(cgroup) was left behind")
         }
 
-        // Disabled: the test process never learns that `podman run -d` ended (it is left a
-        // zombie of the test while conmon lives on), with pipes or files for its output alike.
-        // By hand (`podman ... run -d; exec; stop; rm`) the same steps pass; see the report of issue 18.
-        @Test("podman run -d, exec, stop and rm through berth-oci; the memory limit is in the container's cgroup",
-              .disabled("the test's Process never sees podman run -d end (a zombie while conmon lives)"))
+        @Test("podman run -d, exec, stop and rm through berth-oci; the memory limit is in the container's cgroup")
         func detachedLifecycle() throws {
             let podman = try Podman(fixture)
             defer { podman.removeAll() }
@@ -100,6 +96,8 @@ extension Containers {
             #expect(try podman.run(["inspect", "--format", "{{.State.Status}}", "d1"]).output == "exited")
             #expect(try podman.run(["rm", "d1"]).status == 0)
             #expect(!Kernel.isAlive(pid))
+            let cgroupDirectory = (limitFile as NSString).deletingLastPathComponent
+            #expect(eventually { !FileManager.default.fileExists(atPath: cgroupDirectory) }, "\(cgroupDirectory) was left behind")
         }
     }
 }
