@@ -315,14 +315,15 @@ extension Containers {
             let elapsed = Date().timeIntervalSince(start)
             #expect(stopped.status == 0, "\(stopped.stderr)")
             #expect(stopped.output == "stubborn")
-            #expect(elapsed >= 0.9 && elapsed < 2.5, "stop -t 1 took \(elapsed) s")
+            // The emulated VM, busy beside the host suite, once took longer than 2.5 s.
+            #expect(elapsed >= 0.9 && elapsed < (Host.inVM ? 5 : 2.5), "stop -t 1 took \(elapsed) s")
             let stubborn = try root.status("stubborn") ?? "-"
             #expect(stubborn.hasPrefix("Exited (137)"), "\(stubborn)")
             #expect(try root.state("stubborn")["ExitCode"] as? Int == 137)
 
             let politeStart = Date()
             #expect(try root.berth(["stop", "-t", "10", "polite"]).status == 0)
-            #expect(Date().timeIntervalSince(politeStart) < 3, "SIGTERM did not end it: it waited for the SIGKILL")
+            #expect(Date().timeIntervalSince(politeStart) < (Host.inVM ? 6 : 3), "SIGTERM did not end it: it waited for the SIGKILL")
             let polite = try root.status("polite") ?? "-"
             #expect(polite.hasPrefix("Exited (0)"), "\(polite)")
             let state = try root.state("polite")
