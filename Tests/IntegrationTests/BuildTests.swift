@@ -263,7 +263,7 @@ extension Containers {
             build.waitUntilExit()
             let stderr = try String(contentsOfFile: errors, encoding: .utf8)
             #expect(build.terminationStatus == 130, "128 + SIGINT, as Docker's")
-            #expect(stderr.contains("Dockerfile:2: RUN was interrupted (signal 2)"), "\(stderr)")
+            #expect(stderr.contains("Dockerfile:2: RUN was interrupted (SIGINT)"), "\(stderr)")
             #expect(!stderr.contains("\nend\n"), "\(stderr)")
             #expect(!stderr.contains("#3 "), "\(stderr)")
             let leftovers = try root.leftovers()

@@ -48,7 +48,7 @@ extension Builder {
                                                killOnStop: true)
         labeled?.finish()
         if let signal = SupervisedContainers.stopSignal {
-            throw BuildError(.interrupted, "was interrupted (signal \(signal)): process \"\(command.joined(separator: " "))\" was killed")
+            throw BuildError(.interrupted, "was interrupted (\(SignalName.name(signal))): process \"\(command.joined(separator: " "))\" was killed")
         }
         guard outcome.exitCode == 0 else {
             throw BuildError(.invalidArgument, "failed: process \"\(command.joined(separator: " "))\" did not complete successfully: "

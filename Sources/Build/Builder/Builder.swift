@@ -238,7 +238,8 @@ public struct Builder {
             ? SupervisedContainers.stopSignals.filter { sigismember(&pending, $0) == 1 } : []
         if let taken = SupervisedContainers.stopSignal { signals.insert(taken) }
         if let signal = signals.min() {
-            throw BuildError(.interrupted, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
+            throw BuildError(.interrupted, "the build was interrupted (\(SignalName.name(signal))) before its next step; "
+                             + "nothing of that step was made")
         }
     }
 }
