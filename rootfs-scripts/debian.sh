@@ -128,6 +128,10 @@ rm -rf "$WORK"/var/lib/apt/lists/* "$WORK"/var/cache/apt/*.bin "$WORK"/var/cache
     "$WORK"/var/log/apt/* "$WORK"/var/log/dpkg.log "$WORK"/var/log/bootstrap.log
 mkdir -p "$WORK/var/lib/apt/lists/partial"
 
+# A container's /dev is its runtime's (a tmpfs with the usual nodes): debootstrap's device nodes
+# would only make the root one that `berth import` refuses without --allow-devices.
+find "$WORK/dev" -xdev -mindepth 1 -delete
+
 # debootstrap copies the build host's resolv.conf and hostname in; they describe this machine, not
 # the container. Keep the files (runtimes bind-mount over them) but drop the host's contents.
 : >"$WORK/etc/resolv.conf"

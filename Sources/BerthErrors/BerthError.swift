@@ -39,6 +39,9 @@ public struct BerthError: Error, Sendable, CustomStringConvertible {
         case notExecutable
         /// The container's command does not exist (Docker's exit 127).
         case commandNotFound
+        /// berth was told to stop (Ctrl-C) and stopped what it was doing (exit 130, as a shell's
+        /// 128 + SIGINT).
+        case interrupted
     }
 
     public let code: Code
@@ -100,6 +103,7 @@ public struct BerthError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .notExecutable: 126
         case .commandNotFound: 127
+        case .interrupted: 130
         default: 125
         }
     }

@@ -66,7 +66,10 @@ public enum NameFiles {
     }
 
     /// The host's /etc/resolv.conf, read each time: it may change while berth is not running.
-    static func hostResolvConf() -> String {
-        (try? FileIO.readFile("/etc/resolv.conf")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    static func hostResolvConf() -> String { hostFile("/etc/resolv.conf") ?? "" }
+
+    /// A file of the host's, as text; nil when it cannot be read.
+    static func hostFile(_ path: String) -> String? {
+        (try? FileIO.readFile(path)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -58,6 +58,16 @@ public struct Networking: Sendable {
         try NameFiles.write(endpoint.filesDirectory + "/hostname", endpoint.hostname + "\n")
     }
 
+    /// Writes the name files of a container on the host's network (`--network host`, a build's
+    /// `RUN` with it) in `directory`: the host's own /etc/hosts and /etc/resolv.conf as they are
+    /// (a resolver on loopback answers there: the network is the host's), as Docker gives them,
+    /// so that an image whose own files are empty (a debootstrap root) still resolves names.
+    public static func prepareHostFiles(directory: String, hostname: String) throws {
+        try NameFiles.write(directory + "/hosts", NameFiles.hostFile("/etc/hosts") ?? NameFiles.localhostLines)
+        try NameFiles.write(directory + "/resolv.conf", NameFiles.hostResolvConf())
+        try NameFiles.write(directory + "/hostname", hostname + "\n")
+    }
+
     /// Puts the process `pid`'s network namespace on `network`: called between the container's
     /// clone and its release, so its command starts with eth0 up. Undone whole when it fails.
     public func attach(_ endpoint: Endpoint, to network: NetworkDefinition, pid: pid_t) throws -> Attachment {

@@ -49,4 +49,79 @@ extension Containers.Build {
         let leftovers = try root.leftovers()
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
+
+    /// Two stages' RUN output at once, in plain output: every line is whole and says its stage
+    /// and step (`[one 2/5] ...`), though each line is written in two pieces by its command.
+    @Test("concurrent stages' RUN output: each line whole and labelled with its stage and step")
+    func concurrentOutputLines() throws {
+        let lines = 300
+        func stage(_ name: String) -> String {
+            "FROM busybox:latest AS \(name)\nRUN i=0; while [ $i -lt \(lines) ]; do i=$((i+1)); printf '\(name)-%s-' $i; printf 'end\\n'; done\n"
+        }
+        let dockerfile = stage("one") + stage("two") + "FROM busybox:latest\nCOPY --from=one /etc/passwd /one\nCOPY --from=two /etc/passwd /two\n"
+        let root = try BuildRoot(fixture, files: ["Dockerfile": dockerfile])
+        defer { root.destroy() }
+        let built = try root.build(["--no-cache", root.context])
+        try #require(built.status == 0, "\(built.stderr)")
+        for (name, step) in [("one", 2), ("two", 4)] {
+            let ours = built.stderr.split(separator: "\n").filter { $0.contains("\(name)-") && !$0.hasPrefix("Step ") }
+            let pattern = try Regex("\\[\(name) \(step)/7\\] \(name)-[0-9]+-end")
+            let whole = ours.filter { $0.wholeMatch(of: pattern) != nil }
+            #expect(ours.count == lines && whole.count == lines, "\(name): \(ours.filter { !whole.contains($0) }.prefix(5))")
+        }
+        #expect(try root.leftovers().isEmpty)
+    }
+
+    /// A Ctrl-C while two stages' RUN steps run: both containers get it (one signalfd read it),
+    /// the build exits 130 at once, tags nothing and leaves no container, mount, cgroup or
+    /// temporary directory.
+    @Test("SIGINT during two concurrent RUN steps stops both, exits 130, tags nothing, leaves nothing")
+    func interruptedConcurrentStages() throws {
+        let dockerfile = """
+            FROM busybox:latest AS one
+            RUN echo one-start; sleep 30; echo one-end
+            FROM busybox:latest AS two
+            RUN echo two-start; sleep 30; echo two-end
+            FROM busybox:latest
+            COPY --from=one /etc/passwd /one
+            COPY --from=two /etc/passwd /two
+            """
+        let root = try BuildRoot(fixture, files: ["Dockerfile": dockerfile])
+        defer { root.destroy() }
+        let errors = root.context + "-stderr"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errors) }
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: fixture.berth)
+        build.arguments = ["--root", root.store.path, "build", "--network", "none", "--cgroup-parent", fixture.cgroupParent,
+                           "--progress=plain", "-t", "never:1", root.context]
+        build.standardOutput = FileHandle.nullDevice
+        build.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        try build.run()
+        defer { if build.isRunning { kill(build.processIdentifier, SIGKILL) } }
+        func written() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
+        let bothRun = eventually(within: 30, poll: 0.05) { written().contains("one-start\n") && written().contains("two-start\n") }
+        try #require(bothRun, "both RUN steps never ran: \(written())")
+        let interrupted = Date()
+        kill(build.processIdentifier, SIGINT)
+        let ended = eventually(within: 15, poll: 0.05) { !build.isRunning }
+        try #require(ended, "the build still runs 15 s after SIGINT: \(written())")
+        build.waitUntilExit()
+        let elapsed = Date().timeIntervalSince(interrupted)
+        let stderr = written()
+        #expect(build.terminationStatus == 130, "\(stderr)")
+        #expect(elapsed < 10, "both 30 s steps were stopped, in \(elapsed) s")
+        #expect(stderr.contains("RUN was interrupted (SIGINT)"), "\(stderr)")
+        #expect(!stderr.contains("] one-end") && !stderr.contains("] two-end") && !stderr.contains("Step 5/7"), "\(stderr)")
+        #expect(try root.store.berth(["images", "-q", "never"]).output.isEmpty, "nothing tagged")
+        let leftovers = try root.leftovers()
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let temporary = (try? FileManager.default.contentsOfDirectory(atPath: root.store.path + "/tmp")) ?? []
+        #expect(temporary.isEmpty, "\(temporary)")
+        let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer", "devices"].map { "/sys/fs/cgroup/" + $0 }
+        let cgroups = bases.flatMap { base in
+            ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + fixture.cgroupParent)) ?? []).filter { $0.count == 64 }
+        }
+        #expect(cgroups.isEmpty, "\(cgroups)")
+    }
 }

@@ -1,5 +1,6 @@
 import Containers
 import ImageStore
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,7 @@ extension Builder {
         containerRequest.entrypoint = ""
         containerRequest.env = state.runArguments
         containerRequest.cgroupParent = request.cgroupParent
-        // A tiny init as pid 1, so a Ctrl-C forwarded to the step reaches its command (a shell as
-        // pid 1 of its namespace would ignore it) and the build stops at this step.
+        // A tiny init as pid 1: it reaps what the step's command leaves behind.
         containerRequest.useInit = true
         containerRequest.labels = [Self.builderLabel: String(getpid())]
         // Never made durable: the container lives for one step, and one a crash leaves behind is
@@ -39,11 +39,19 @@ extension Builder {
             // not part of its layer (Docker's rule) and the volumes go with the step.
             engine.removeAnonymousVolumes(of: created.record)
         }
-        let outcome = try engine.runForeground(created, interactive: false, output: progress.output)
+        // Beside other stages, the output goes through a pipe of the step's own that labels its lines.
+        let labeled = outputLabel.flatMap { LabeledOutput(label: "[\($0) \(stepNumber)/\(stepCount)] ", destination: progress.output) }
+        defer { labeled?.finish() }
+        // A Ctrl-C kills the step (every RUN running, `SupervisedContainers`): a shell waiting on
+        // its command would take it only once that command has ended.
+        let outcome = try engine.runForeground(created, interactive: false, output: labeled?.input ?? progress.output,
+                                               killOnStop: true)
+        labeled?.finish()
+        if let signal = SupervisedContainers.stopSignal {
+            throw BuildError(.interrupted, "was interrupted (\(SignalName.name(signal))): process \"\(command.joined(separator: " "))\" was killed")
+        }
         guard outcome.exitCode == 0 else {
-            // 128+SIGINT, 128+SIGTERM: berth was told to stop and passed it on.
-            let how = [130, 143].contains(outcome.exitCode) ? "was interrupted" : "failed"
-            throw BuildError(.invalidArgument, "\(how): process \"\(command.joined(separator: " "))\" did not complete successfully: "
+            throw BuildError(.invalidArgument, "failed: process \"\(command.joined(separator: " "))\" did not complete successfully: "
                              + "exit code \(outcome.exitCode)")
         }
         try storeStep(&state, createdBy: createdBy, layer: engine.store.upperDirectory(of: created.record.id), key: key)

@@ -6,6 +6,8 @@ import Glibc
 /// waves, in Dockerfile order, of stages none of which reads another of its wave; the stages of
 /// a wave each run on a thread of their own with a copy of the builder, and what they did is
 /// merged back in Dockerfile order. Step numbers stay those of a build one stage after another.
+/// Their RUN output is labelled line by line with the stage and step (`LabeledOutput`); a Ctrl-C
+/// reaches every RUN running (`SupervisedContainers`) and ends every stage before its next step.
 extension Builder {
     /// The earlier stages `stage` reads (its base, its COPY and ADD `--from`); nil when a
     /// `--from` holds a variable, which could name any of them.
@@ -52,6 +54,11 @@ extension Builder {
             var copy = self
             copy.stepNumber = firstSteps[stage.index] ?? stepNumber
             copy.stepsCached = 0
+            if wave.count > 1 {
+                // Beside other stages: each line whole and said to be the stage's (`LabeledOutput`).
+                copy.outputLabel = stage.name ?? "stage-\(stage.index)"
+                copy.progress = progress.serialized()
+            }
             return StageRun(builder: copy, stage: stage, plan: plan)
         }
         if runs.count == 1 {

@@ -1,6 +1,7 @@
 import Containers
 import FileSystem
 import ImageStore
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,10 @@ public struct Builder {
     public let engine: ContainerEngine
     public let images: ImageStore
     public let cache: BuildCache
-    public let progress: BuildProgress
+    public internal(set) var progress: BuildProgress
+    /// The stage's name in front of each line of its RUN output (`[one 2/8] `), while other
+    /// stages are built beside it; nil when it is built alone.
+    var outputLabel: String?
     var stepNumber = 0
     /// Every step of the stages built, their FROMs included (Docker's `Step N/M`).
     var stepCount = 0
@@ -225,13 +229,17 @@ public struct Builder {
 
     /// berth blocks the signals a RUN's container is sent (its supervisor takes them through a
     /// signalfd), so a Ctrl-C between RUN steps stays pending: it ends the build here, before
-    /// the next step.
+    /// the next step. One a supervisor took (a RUN of another stage built at once was running)
+    /// is remembered by `SupervisedContainers`: it ends this stage too.
     static func stopIfInterrupted() throws {
         var pending = sigset_t()
         sigemptyset(&pending)
-        guard sigpending(&pending) == 0 else { return }
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where sigismember(&pending, signal) == 1 {
-            throw BuildError(.invalidState, "the build was interrupted (signal \(signal)) before its next step; nothing of that step was made")
+        var signals: Set<Int32> = sigpending(&pending) == 0
+            ? SupervisedContainers.stopSignals.filter { sigismember(&pending, $0) == 1 } : []
+        if let taken = SupervisedContainers.stopSignal { signals.insert(taken) }
+        if let signal = signals.min() {
+            throw BuildError(.interrupted, "the build was interrupted (\(SignalName.name(signal))) before its next step; "
+                             + "nothing of that step was made")
         }
     }
 }

@@ -112,6 +112,15 @@ extension ContainerEngine {
             } else {
                 host.networkMode = request.network
             }
+            if choice == .host, case .image = request.root {
+                // The host's own name files (written at each start), over the image's: a
+                // debootstrap root's resolv.conf is empty. Not into a --rootfs directory, which
+                // is the caller's own: a missing mount point would be made in it.
+                let directory = runDirectory.directory(of: id)
+                for (file, target) in Networking.files {
+                    config.bindMounts.append(BindMount(source: directory + "/" + file, destination: target, readOnly: false))
+                }
+            }
         }
         host.portBindings = ports
         host.publishAllPorts = request.publishAll
@@ -130,6 +139,10 @@ extension ContainerEngine {
     /// namespace (it must run), for a bridge network the step that attaches the child to it.
     func prepareNetwork(of record: ContainerRecord, config: inout ContainerConfig) throws -> ((pid_t) throws -> Void)? {
         let mode = record.hostConfig.networkMode
+        if mode == "host" {
+            let directory = runDirectory.directory(of: record.id), hostname = record.config.hostname
+            return { _ in try Networking.prepareHostFiles(directory: directory, hostname: hostname) }
+        }
         if mode.hasPrefix("container:") {
             let other = try store.find(String(mode.dropFirst("container:".count)))
             guard runDirectory.isHeld(id: other.id), other.state.pid > 0 else {

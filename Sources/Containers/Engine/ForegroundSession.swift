@@ -19,8 +19,11 @@ extension ContainerEngine {
     /// own with `tty`), and records its start and end; a `--rm` container is removed at its
     /// end, a kept one stays `exited` (or `created`, when it never ran, as with Docker).
     /// `output`, when given, is the container's stdout and stderr instead of the caller's (a
-    /// build's RUN steps, several at once when stages are built concurrently).
-    public func runForeground(_ created: CreatedContainer, interactive: Bool, output: Int32? = nil) throws -> ContainerOutcome {
+    /// build's RUN steps, several at once when stages are built concurrently). With `killOnStop`
+    /// a stop signal berth is sent kills the container instead of reaching its command (a
+    /// build's RUN step, as Docker's builder kills the step of a cancelled build).
+    public func runForeground(_ created: CreatedContainer, interactive: Bool, output: Int32? = nil,
+                              killOnStop: Bool = false) throws -> ContainerOutcome {
         var record = created.record
         var healthChecks: pid_t?
         // Its end is not waited for: it ends with the container, and a zombie goes with berth.
@@ -35,7 +38,7 @@ extension ContainerEngine {
             }
             defer { leaveNetworkOnce() }
             let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive, output: output,
-                                                cgroupParent: record.hostConfig.cgroupParent,
+                                                killOnStop: killOnStop, cgroupParent: record.hostConfig.cgroupParent,
                                                 beforeRelease: joinNetwork, ended: leaveNetworkOnce).run { pid in
                 record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
                 try? store.write(record, durable: false)
@@ -74,6 +77,8 @@ struct ForegroundSession {
     let interactive: Bool
     /// The container's stdout and stderr when not the caller's.
     let output: Int32?
+    /// A stop signal kills the container (`SupervisedContainers`).
+    let killOnStop: Bool
     let cgroupParent: String
     /// Puts the child on its network before its setup runs.
     let beforeRelease: ((pid_t) throws -> Void)?
@@ -104,7 +109,8 @@ struct ForegroundSession {
 
         let status: ExitStatus
         do {
-            status = try ContainerSupervisor(container: container, terminal: stdio.terminal, relayStdin: interactive).wait()
+            status = try ContainerSupervisor(container: container, terminal: stdio.terminal, relayStdin: interactive,
+                                             killOnStop: killOnStop).wait()
         } catch {
             cgroupRemoved = engine.removeCgroup(container.cgroup)
             throw error

@@ -3,9 +3,10 @@ import CSpawn
 import Glibc
 #endif
 
-/// Stays with a launched container until it exits: forwards berth's signals to it, relays a
-/// pty's I/O, follows the window size, and collects the exit status. Single-threaded: one poll
-/// loop over a signalfd, the pidfd and the terminal fds.
+/// Stays with a launched container until it exits: forwards berth's signals to it (and to the
+/// other containers this process supervises at once, `SupervisedContainers`), relays a pty's
+/// I/O, follows the window size, and collects the exit status. Single-threaded: one poll loop
+/// over a signalfd, the pidfd and the terminal fds.
 public struct ContainerSupervisor {
     /// Signals a user sends berth that are meant for the container.
     public static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
@@ -39,14 +40,17 @@ public struct ContainerSupervisor {
     private let container: LaunchedContainer
     private let terminal: PseudoTerminal?
     private let relayStdin: Bool
+    private let killOnStop: Bool
 
     /// - Parameters:
     ///   - terminal: the container's pty (`-t`); its output is copied to berth's stdout.
     ///   - relayStdin: copy berth's stdin into the pty (`-it`).
-    public init(container: LaunchedContainer, terminal: PseudoTerminal?, relayStdin: Bool) {
+    ///   - killOnStop: a stop signal (Ctrl-C) kills the container instead (a build's RUN step).
+    public init(container: LaunchedContainer, terminal: PseudoTerminal?, relayStdin: Bool, killOnStop: Bool = false) {
         self.container = container
         self.terminal = terminal
         self.relayStdin = relayStdin
+        self.killOnStop = killOnStop
     }
 
     /// Runs the loop until the container's first process has exited and its output is drained.
@@ -55,6 +59,8 @@ public struct ContainerSupervisor {
         let sfd = berth_signalfd(&set)
         guard sfd >= 0 else { throw RuntimeError.system("cannot create a signalfd") }
         defer { close(sfd) }
+        let registration = SupervisedContainers.register(pid: container.pid, pidfd: container.pidfd, killOnStop: killOnStop)
+        defer { SupervisedContainers.unregister(registration) }
 
         var relay = terminal.map { PtyRelay(master: $0.master, stdinOpen: relayStdin) }
         terminal?.closeSlave()
@@ -72,7 +78,7 @@ public struct ContainerSupervisor {
                 if errno == EINTR { continue }
                 throw RuntimeError.system("poll")
             }
-            if fds[0].revents != 0 { handleSignals(sfd) }
+            if fds[0].revents != 0 { handleSignals(sfd, registration: registration) }
             relay?.handle(fds)
         }
     }
@@ -85,7 +91,7 @@ public struct ContainerSupervisor {
         return nil
     }
 
-    private func handleSignals(_ sfd: Int32) {
+    private func handleSignals(_ sfd: Int32, registration: Int) {
         // struct signalfd_siginfo is 128 bytes; ssi_signo is its first field.
         var info = [UInt8](repeating: 0, count: 128)
         while info.withUnsafeMutableBytes({ read(sfd, $0.baseAddress, 128) }) == 128 {
@@ -93,15 +99,9 @@ public struct ContainerSupervisor {
             switch signo {
             case SIGCHLD: break   // the loop reaps
             case SIGWINCH: terminal?.copyWindowSize(from: STDIN_FILENO)
-            default: forward(signo)
+            default: SupervisedContainers.forward(signo, own: registration)
             }
         }
-    }
-
-    private func forward(_ signo: Int32) {
-        // Through the pidfd when there is one: a pid could have been reused, a pidfd cannot.
-        if container.pidfd >= 0, berth_pidfd_send_signal(container.pidfd, signo) == 0 { return }
-        kill(container.pid, signo)
     }
 }
 

@@ -19,4 +19,9 @@ public enum SignalName {
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         return table.first { $0.0 == name }?.1
     }
+
+    /// "SIGINT" for 2; "signal N" for a number without a name.
+    public static func name(_ number: Int32) -> String {
+        table.first { $0.1 == number }.map { "SIG" + $0.0 } ?? "signal \(number)"
+    }
 }
