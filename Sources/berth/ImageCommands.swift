@@ -269,9 +269,17 @@ struct PruneImages: BerthCommand {
             for removed in report.removed { Output.print(describe(removed)) }
             Output.print("")
         }
+        printDeletedDownloads(report.deletedDownloads)
         Output.print("Total reclaimed space: \(humanSize(report.freedBytes))")
         return 0
     }
+}
+
+/// The partial downloads a prune removed, one line when there were any (Docker has no such line:
+/// its pulls keep nothing to resume).
+func printDeletedDownloads(_ count: Int) {
+    guard count > 0 else { return }
+    Output.print("Deleted partial downloads of interrupted pulls: \(count)")
 }
 
 private func describe(_ removed: ImageStore.RemovedImage) -> String {

@@ -26,6 +26,29 @@ extension ImageStore {
         return downloadsDirectory + "/" + digest.hex
     }
 
+    /// Deletes what interrupted pulls left in `downloads/` (kept until now so that the next pull
+    /// of the same blob resumes it): every file but those of a running pull. A pull makes its
+    /// download files only after `reserveBlobs` has pinned their digests under the shared lock,
+    /// and its pin lives until it has adopted or given them up; so, with the exclusive lock held,
+    /// a file whose digest no live pin names belongs to no pull, and no pull can start one
+    /// before the lock is let go. Returns how many files went and their bytes.
+    func removeAbandonedDownloads() throws -> (files: Int, bytes: Int64) {
+        let pinned = pinnedBlobs()
+        var removed = (files: 0, bytes: Int64(0))
+        for name in listDirectory(downloadsDirectory) {
+            if let digest = Digest("sha256:" + name), pinned.contains(digest) { continue }
+            let path = downloadsDirectory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard unlink(path) == 0 else {
+                throw ImageStoreError(.systemError, "cannot remove the abandoned download \(path)", errno: errno)
+            }
+            removed.files += 1
+            removed.bytes += Int64(st.st_size)
+        }
+        return removed
+    }
+
     public func hasBlob(_ digest: Digest) -> Bool { layout.blobs.contains(digest) }
 
     /// Whether `name` (a tag, id or id prefix) names an image in the store: what `run --pull

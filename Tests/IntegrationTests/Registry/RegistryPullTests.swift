@@ -165,7 +165,8 @@ extension Containers {
 
             registry.stop()
             let down = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
-            expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address)"], ignoring: String(config))
+            expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address): Connection refused"],
+                          ignoring: String(config))
         }
 
         /// `data` as a blob of the OCI layout at `layout`: its descriptor's digest and size.
