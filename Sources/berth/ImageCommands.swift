@@ -87,7 +87,7 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
-            .flag("digests", help: "Show each image's manifest digest (what NAME@DIGEST pulls and runs)."),
+            .flag("digests", help: "Show each image's registry digest (a multi-platform pull's index): what NAME@DIGEST runs."),
             .repeatable("filter", short: "f", valueName: "filter",
                         help: "Only images matching KEY=VALUE: dangling (true or false), reference (a pattern), label."),
         ] + ListFormat.options(quietHelp: "Only show image ids."))
@@ -136,7 +136,7 @@ struct ListImages: BerthCommand {
                     ("Size", .string(humanSize(image.size))), ("Layers", .number(JSONNumber(image.layerCount))),
                 ])
             case .table:
-                table.add([repository, tag] + (digests ? [image.manifest.description] : [])
+                table.add([repository, tag] + (digests ? [image.registryDigest.description] : [])
                           + [id, Timestamp.ago(image.created, now: now), humanSize(image.size)])
             }
         }
