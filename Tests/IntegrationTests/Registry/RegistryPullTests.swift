@@ -258,6 +258,21 @@ extension Containers {
             #expect(listed.contains { $0["TAG"] == "v1" && $0["DIGEST"] == index.digest }, "\(listed)")
             #expect(pulled.stdout.contains("Digest: \(index.digest)"), "the pull names the index: \(pulled.stdout)")
 
+            // save --platform: the platform the store holds saves; another is one line, and no archive.
+            let archive = store.path + "-amd64.tar"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let savedAMD64 = try store.berth(["save", "--platform", "linux/amd64", "-o", archive, name])
+            #expect(savedAMD64.status == 0, "\(savedAMD64.stderr)")
+            let listedArchive = try Command.run("/bin/tar", ["-tf", archive])
+            #expect(listedArchive.stdout.contains("blobs/sha256/\(String(amd64["digest"] as? String ?? "").dropFirst(7))"),
+                    "\(listedArchive.stdout)")
+            let armArchive = store.path + "-arm64.tar"
+            let savedARM64 = try store.berth(["save", "--platform", "linux/arm64", "-o", armArchive, name])
+            #expect(savedARM64.status == 1, "\(savedARM64.stdout) \(savedARM64.stderr)")
+            #expect(savedARM64.stderr.split(separator: "\n").count == 1
+                        && savedARM64.stderr.contains("holds it for linux/amd64 only"), "\(savedARM64.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: armArchive))
+
             // A store that never saw the tag: run pulls by the index's digest, and pull does too.
             let fresh = try ImageStoreRoot(fixture)
             defer { fresh.destroy() }
