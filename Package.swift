@@ -141,6 +141,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // NIOConnectionError, to say a failed connection as the system does.
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift
@@ -206,7 +208,11 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSwift),
         .testTarget(name: "NetworkTests", dependencies: ["BerthNetwork", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore"], swiftSettings: strictSwift),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ImageStore"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "ImageStore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "Containers", "BerthErrors", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "BuildTests", dependencies: ["Build", "ImageStore"], swiftSettings: strictSwift),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "JSON"], swiftSettings: strictSwift),

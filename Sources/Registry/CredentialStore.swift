@@ -25,31 +25,65 @@ public enum CredentialStore {
 
     static var home: String { getenv("HOME").map { String(cString: $0) } ?? "/root" }
 
-    /// The credentials for `registry`, or nil (anonymous). Docker Hub's entry is found under
-    /// `docker.io` or Docker's `https://index.docker.io/v1/`.
+    /// The registry a login names, as references name it: a URL's scheme and path are dropped
+    /// (`https://localhost:5000/v2/` is `localhost:5000`), and Docker's spellings of Docker Hub
+    /// (`index.docker.io`, `https://index.docker.io/v1/`, `registry-1.docker.io`) are
+    /// `docker.io`, as `docker login` reads them: one registry, one stored entry.
+    public static func registryName(_ server: String) -> String {
+        var name = Substring(server)
+        for scheme in ["https://", "http://"] where name.lowercased().hasPrefix(scheme) {
+            name = name.dropFirst(scheme.count)
+        }
+        name = name.prefix { $0 != "/" }
+        return dockerHubNames.contains(name.lowercased()) ? "docker.io" : String(name)
+    }
+
+    /// Docker Hub's hosts: the one references name, the one Docker's config keys, the API's.
+    static let dockerHubNames: Set<String> = ["docker.io", "index.docker.io", "registry-1.docker.io"]
+
+    /// The credentials for `registry`, or nil (anonymous). An entry is found under any spelling
+    /// of the registry (`registryName`): Docker Hub's under `docker.io` or Docker's
+    /// `https://index.docker.io/v1/`.
     public static func credentials(for registry: String) throws -> Credentials? {
-        let keys = registry == "docker.io" ? ["docker.io", "https://index.docker.io/v1/", "index.docker.io"] : [registry]
-        for file in [berthFile, dockerFile] {
+        try credentials(for: registry, files: [berthFile, dockerFile])
+    }
+
+    static func credentials(for registry: String, files: [String]) throws -> Credentials? {
+        let name = registryName(registry)
+        for file in files {
             let auths = try readAuths(file)
-            for key in keys {
-                if let entry = auths[key] { return try decode(entry, registry: registry, file: file) }
-            }
+            // The exact key first, then any other spelling of it, in a stable order.
+            let key = auths[name] != nil ? name : auths.keys.sorted().first { registryName($0) == name }
+            if let key, let entry = auths[key] { return try decode(entry, registry: name, file: file) }
         }
         return nil
     }
 
-    /// Stores `credentials` for `registry` in berth's file (made 0600), keeping the others.
+    /// Stores `credentials` for `registry` in berth's file (made 0600), keeping the others; an
+    /// entry under another spelling of the same registry is replaced.
     public static func store(_ credentials: Credentials, for registry: String) throws {
-        var auths = try readAuths(berthFile)
-        auths[registry] = base64(Array("\(credentials.username):\(credentials.password)".utf8))
-        try write(auths)
+        try store(credentials, for: registry, file: berthFile)
     }
 
-    /// Removes `registry`'s entry from berth's file; false when there was none.
+    static func store(_ credentials: Credentials, for registry: String, file: String) throws {
+        let name = registryName(registry)
+        var auths = try readAuths(file).filter { registryName($0.key) != name }
+        auths[name] = base64(Array("\(credentials.username):\(credentials.password)".utf8))
+        try write(auths, to: file)
+    }
+
+    /// Removes `registry`'s entry (under any of its spellings) from berth's file; false when
+    /// there was none.
     public static func remove(_ registry: String) throws -> Bool {
-        var auths = try readAuths(berthFile)
-        guard auths.removeValue(forKey: registry) != nil else { return false }
-        try write(auths)
+        try remove(registry, file: berthFile)
+    }
+
+    static func remove(_ registry: String, file: String) throws -> Bool {
+        let name = registryName(registry)
+        let auths = try readAuths(file)
+        let kept = auths.filter { registryName($0.key) != name }
+        guard kept.count < auths.count else { return false }
+        try write(kept, to: file)
         return true
     }
 
@@ -88,8 +122,7 @@ public enum CredentialStore {
                            password: String(decoding: bytes[(colon + 1)...], as: UTF8.self))
     }
 
-    private static func write(_ auths: [String: String]) throws {
-        let file = berthFile
+    private static func write(_ auths: [String: String], to file: String) throws {
         let directory = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)])
         let hosts: [(key: String, value: JSONValue)] = auths.sorted { $0.key < $1.key }.map { host, auth in
             (key: host, value: JSONValue.object([(key: "auth", value: .string(auth))]))

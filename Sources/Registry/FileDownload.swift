@@ -92,13 +92,6 @@ public enum FileDownload {
                               lastModified: response.headers.first(name: "Last-Modified").flatMap(httpDate))
     }
 
-    /// What went wrong with a connection, said as the system says it ("Connection refused")
-    /// rather than as NIO nests it.
-    static func connectionFailure(_ error: any Error) -> String {
-        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
-        return "\(error)"
-    }
-
     /// An HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`, RFC 9110's preferred form) in seconds
     /// since the epoch; nil for another form.
     static func httpDate(_ text: String) -> Int? {

@@ -65,7 +65,9 @@ public struct ImagePuller: Sendable {
         var (bytes, digest, contentType) = try await client.manifest(
             repository: repository, reference: reference.digest?.description ?? reference.tag ?? "latest", name: name)
         var document = try ManifestDocument.parse(bytes, contentType: contentType, name: name)
+        var indexDigest: Digest?
         if case .index(let index, _) = document {
+            indexDigest = digest
             guard let entry = options.platform.pick(from: index.manifests) else {
                 let offered = index.manifests.compactMap { $0.platform }
                     .map { [$0.os, $0.architecture, $0.variant].compactMap { $0 }.joined(separator: "/") }
@@ -89,7 +91,8 @@ public struct ImagePuller: Sendable {
         let reservation = try store.reserveBlobs(digests)
         defer { reservation.release() }
         try await download(blobs, repository: repository, client: client, progress: progress)
-        return try store.recordPulledImage(manifest: bytes, digest: digest, mediaType: mediaType, as: reference)
+        return try store.recordPulledImage(manifest: bytes, digest: digest, mediaType: mediaType, as: reference,
+                                           indexDigest: indexDigest)
     }
 
     /// Downloads the blobs the store lacks, `parallelLayers` at a time.

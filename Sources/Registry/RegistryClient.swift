@@ -84,7 +84,7 @@ public final class RegistryClient: Sendable {
         } catch let error as NIOSSLError {
             throw handshakeFailure(error)
         } catch {
-            throw TransientFailure(description: "cannot reach registry \(endpoint.name) (\(error))")
+            throw TransientFailure(description: "cannot reach registry \(endpoint.name): \(connectionFailure(error))")
         }
     }
 

@@ -1,6 +1,7 @@
 import CommandLineParsing
 import Containers
 import ImageStore
+import Registry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,16 +12,30 @@ struct SaveImages: BerthCommand {
     static let spec = CommandSpec(
         name: "save", abstract: "Save images to a tar archive (OCI layout, docker-load compatible).",
         usage: "[OPTIONS] IMAGE [IMAGE...]",
-        options: [.value("output", short: "o", valueName: "file", help: "Write to this file instead of stdout.")])
+        options: [
+            .value("output", short: "o", valueName: "file", help: "Write to this file instead of stdout."),
+            .value("platform", valueName: "os/arch[/variant]", help: "Save only this platform's image (an error if the store has another)."),
+        ])
 
     let global: GlobalOptions
     let images: [String]
     let output: String?
+    let platform: OCIImage.Platform?
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         self.global = global
         images = parsed.positionals
         output = parsed.string("output")
+        if let text = parsed.string("platform") {
+            do {
+                let choice = try PlatformChoice.parse(text)
+                platform = OCIImage.Platform(architecture: choice.architecture, os: choice.os, variant: choice.variant)
+            } catch {
+                throw UsageError(String(describing: error))
+            }
+        } else {
+            platform = nil
+        }
         if images.isEmpty { throw UsageError("save needs at least one image name or id") }
         if output == nil, isatty(STDOUT_FILENO) != 0 {
             throw UsageError("refusing to write an archive to a terminal: use -o FILE or redirect stdout")
@@ -30,9 +45,9 @@ struct SaveImages: BerthCommand {
     func run() throws -> Int32 {
         let store = try ImageStore(root: global.stateRoot)
         if let output {
-            try store.save(images, toFile: absolutePath(output))
+            try store.save(images, platform: platform, toFile: absolutePath(output))
         } else {
-            try store.save(images, to: STDOUT_FILENO)
+            try store.save(images, platform: platform, to: STDOUT_FILENO)
         }
         return 0
     }

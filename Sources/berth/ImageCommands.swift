@@ -87,7 +87,7 @@ struct ListImages: BerthCommand {
         name: "images", abstract: "List images.", usage: "[OPTIONS] [REPOSITORY[:TAG]]",
         options: [
             .flag("all", short: "a", help: "Show untagged images too."),
-            .flag("digests", help: "Show each image's manifest digest (what NAME@DIGEST pulls and runs)."),
+            .flag("digests", help: "Show each image's registry digest (a multi-platform pull's index): what NAME@DIGEST runs."),
             .repeatable("filter", short: "f", valueName: "filter",
                         help: "Only images matching KEY=VALUE: dangling (true or false), reference (a pattern), label."),
         ] + ListFormat.options(quietHelp: "Only show image ids."))
@@ -136,7 +136,7 @@ struct ListImages: BerthCommand {
                     ("Size", .string(humanSize(image.size))), ("Layers", .number(JSONNumber(image.layerCount))),
                 ])
             case .table:
-                table.add([repository, tag] + (digests ? [image.manifest.description] : [])
+                table.add([repository, tag] + (digests ? [image.registryDigest.description] : [])
                           + [id, Timestamp.ago(image.created, now: now), humanSize(image.size)])
             }
         }
@@ -269,9 +269,17 @@ struct PruneImages: BerthCommand {
             for removed in report.removed { Output.print(describe(removed)) }
             Output.print("")
         }
+        printDeletedDownloads(report.deletedDownloads)
         Output.print("Total reclaimed space: \(humanSize(report.freedBytes))")
         return 0
     }
+}
+
+/// The partial downloads a prune removed, one line when there were any (Docker has no such line:
+/// its pulls keep nothing to resume).
+func printDeletedDownloads(_ count: Int) {
+    guard count > 0 else { return }
+    Output.print("Deleted partial downloads of interrupted pulls: \(count)")
 }
 
 private func describe(_ removed: ImageStore.RemovedImage) -> String {

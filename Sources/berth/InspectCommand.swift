@@ -66,6 +66,7 @@ struct Inspect: BerthCommand {
         return .object([
             (key: "Id", value: .string(resolved.configDigest.description)),
             (key: "RepoTags", value: .array(tags)),
+            (key: "RepoDigests", value: .array(try store.repositoryDigests(of: resolved.manifestDigest).map { .string($0) })),
             (key: "Manifest", value: .string(resolved.manifestDigest.description)),
             (key: "Created", value: .string(resolved.config.created ?? "")),
             (key: "Author", value: .string(resolved.config.author ?? "")),

@@ -26,7 +26,9 @@ struct LoginRegistry: BerthCommand {
         guard parsed.positionals.count == 1 else { throw UsageError("login takes one registry: berth login SERVER -u NAME --password-stdin") }
         guard let username = parsed.string("username"), !username.isEmpty else { throw UsageError("login needs -u NAME") }
         guard parsed.flag("password-stdin") else { throw UsageError("login reads the password from stdin only: give --password-stdin") }
-        server = parsed.positionals[0]
+        // `index.docker.io`, `https://index.docker.io/v1/`: Docker Hub, as `docker.io` names it.
+        server = CredentialStore.registryName(parsed.positionals[0])
+        guard !server.isEmpty else { throw UsageError("login needs a registry: berth login SERVER, not \"\(parsed.positionals[0])\"") }
         self.username = username
         insecureRegistries = parsed.strings("insecure-registry")
     }
@@ -72,7 +74,7 @@ struct LogoutRegistry: BerthCommand {
 
     init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
         guard parsed.positionals.count == 1 else { throw UsageError("logout takes one registry: berth logout SERVER") }
-        server = parsed.positionals[0]
+        server = CredentialStore.registryName(parsed.positionals[0])
     }
 
     func run() throws -> Int32 {

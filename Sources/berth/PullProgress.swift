@@ -60,7 +60,7 @@ final class PullProgress: Sendable {
     func finish(_ summary: ImageSummary) {
         guard !quiet else { return }
         draw(force: true)
-        Output.writeLine(output, "Digest: \(summary.manifest)")
+        Output.writeLine(output, "Digest: \(summary.registryDigest)")
         Output.writeLine(output, "Status: Downloaded \(reference.description)")
     }
 

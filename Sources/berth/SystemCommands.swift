@@ -96,6 +96,7 @@ struct PruneSystem: BerthCommand {
             case .deleted(let id): "deleted: \(id)"
             }
         })
+        printDeletedDownloads(images.deletedDownloads)
         reclaimed += images.freedBytes
         Output.print("Total reclaimed space: \(humanSize(reclaimed))")
         return 0

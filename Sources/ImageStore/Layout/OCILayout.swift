@@ -110,13 +110,19 @@ public struct OCILayout: Sendable {
 
     /// The index entry with `digest` under `reference`'s repository: a digest reference names an
     /// image only in its own repository (Docker's rule), never whichever image has that digest.
+    /// The digest of the multi-platform index a pull took the image from names it too, in the
+    /// repository it was pulled from (`OCIImage.indexDigestAnnotation`).
     static func entry(_ digest: Digest, of reference: ImageReference, in manifests: [OCIImage.Descriptor]) -> OCIImage.Descriptor? {
-        manifests.first { entry in
+        let pulledFrom = { (entry: OCIImage.Descriptor) in
+            entry.annotations?[OCIImage.repositoryAnnotation].flatMap { try? ImageReference.parse($0) }?.name == reference.name
+        }
+        return manifests.first { entry in
             guard entry.digest == digest.description else { return false }
-            if let repository = entry.annotations?[OCIImage.repositoryAnnotation],
-               (try? ImageReference.parse(repository))?.name == reference.name { return true }
+            if pulledFrom(entry) { return true }
             guard let tag = entry.annotations?[OCIImage.refNameAnnotation] else { return false }
             return (try? ImageReference.parse(tag))?.name == reference.name
+        } ?? manifests.first { entry in
+            entry.annotations?[OCIImage.indexDigestAnnotation] == digest.description && pulledFrom(entry)
         }
     }
 

@@ -32,6 +32,11 @@ public enum OCIImage {
     /// `NAME@DIGEST` again.
     public static let repositoryAnnotation = "io.berth.image.repository"
 
+    /// berth's note on the index entry of an image pulled from a multi-platform index: that
+    /// index's digest, by which the registry knows the image (`RepoDigests`, `images --digests`)
+    /// and by which `NAME@DIGEST` finds this platform's image again, as Docker resolves it.
+    public static let indexDigestAnnotation = "io.berth.image.index"
+
     /// berth's mark on the index entry of an image a build step stored: build cache, kept by
     /// `image prune` and hidden from `images -a`; `builder prune` (and `system prune`) remove it.
     public static let buildCacheAnnotation = "io.berth.build.cache"

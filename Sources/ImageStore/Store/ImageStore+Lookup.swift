@@ -20,7 +20,8 @@ extension ImageStore {
                     throw ImageStoreError(.notFound, "no image \(text) in the store: "
                                               + "\(reference.name) has no image with that digest (see berth images)")
                 }
-                return FoundImage(descriptor: entry, manifestDigest: digest, tag: nil)
+                // The entry's own digest: `digest` may be the index's it was pulled from.
+                return FoundImage(descriptor: entry, manifestDigest: try entry.parsedDigest(), tag: nil)
             }
             if let entry = entries.first(where: { $0.annotations?[OCIImage.refNameAnnotation] == text }) {
                 return FoundImage(descriptor: entry, manifestDigest: try entry.parsedDigest(), tag: text)

@@ -18,6 +18,9 @@ extension ImageStore {
         public var freedBytes: Int64 = 0
         /// The build cache's images taken out of the index.
         public var buildCacheImages = 0
+        /// Partial downloads of interrupted pulls removed from `downloads/` (their bytes are in
+        /// `freedBytes`).
+        public var deletedDownloads = 0
     }
 
     /// What a prune does with the build cache's images (`OCIImage.buildCacheAnnotation`).
@@ -34,7 +37,8 @@ extension ImageStore {
     /// `all`, every image no container uses, tagged or not (`docker image prune -a`); the build
     /// cache's images as `buildCache` says (untagged ones only: a tag makes one an image). Then deletes
     /// every blob and layer directory no remaining image or container reaches, including what
-    /// interrupted pulls or imports left. `inUse` (the manifest digests containers use) is asked
+    /// interrupted pulls or imports left (with the partial downloads of pulls no longer running,
+    /// except for `builder prune`). `inUse` (the manifest digests containers use) is asked
     /// while the exclusive lock is held, so a container being created cannot slip in between.
     /// Crash-safe order: index, then blobs, then layer directories.
     public func prune(all: Bool, buildCache: BuildCachePrune = .keep, inUse: () throws -> Set<Digest>) throws -> PruneReport {
@@ -67,6 +71,11 @@ extension ImageStore {
             report.deletedBlobs = swept.blobs
             report.deletedLayerDirectories = swept.layerDirectories
             report.freedBytes = swept.bytes
+            if buildCache != .only {
+                let downloads = try removeAbandonedDownloads()
+                report.deletedDownloads = downloads.files
+                report.freedBytes += downloads.bytes
+            }
             return report
         }
     }

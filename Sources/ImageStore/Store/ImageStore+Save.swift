@@ -11,8 +11,12 @@ extension ImageStore {
     /// with one entry per tag, blobs/sha256/) and Docker's manifest.json, as Docker 25+ writes it,
     /// so both `docker load` and OCI tools (skopeo `oci-archive:`) read it. A name that is a tag
     /// saves that tag; an id saves the image untagged. Blobs are checked against their digests on
-    /// the way out. Holds the shared lock throughout.
-    public func save(_ names: [String], to fd: Int32, target: String = "standard output") throws {
+    /// the way out. With `platform` (`save --platform`, Docker's), every image must be of that
+    /// OS and architecture: the store holds one platform of an image (the one pulled), so another
+    /// is an error naming the one it has, before anything is written. Holds the shared lock
+    /// throughout.
+    public func save(_ names: [String], platform: OCIImage.Platform? = nil, to fd: Int32,
+                     target: String = "standard output") throws {
         let parsed = try names.map { try ImageName.parse($0) }
         try locked(.shared) {
             // Manifest digest → tags, in the order the names came.
@@ -21,6 +25,15 @@ extension ImageStore {
                 let found = try findImage(name)
                 guard OCIImage.MediaType.isImageManifest(found.descriptor.mediaType) else {
                     throw ImageStoreError(.rejected, "cannot save \(name): it names a \(found.descriptor.mediaType), not an image manifest")
+                }
+                if let platform {
+                    let (manifest, _) = try readManifest(found.manifestDigest, name: name.text)
+                    let config = try readConfig(try manifest.config.parsedDigest(), name: name.text)
+                    guard config.os == platform.os, config.architecture == platform.architecture else {
+                        throw ImageStoreError(.notFound, "cannot save \(name.text) for \(platform.os)/\(platform.architecture): "
+                                                  + "the store holds it for \(config.os)/\(config.architecture) only; pull it with "
+                                                  + "--platform \(platform.os)/\(platform.architecture) to save that one")
+                    }
                 }
                 if let at = images.firstIndex(where: { $0.manifest == found.manifestDigest }) {
                     if let tag = found.tag, !images[at].tags.contains(tag) { images[at].tags.append(tag) }
@@ -67,11 +80,11 @@ extension ImageStore {
 
     /// `save` to a file, atomically: a temporary file beside `path`, renamed over it once the
     /// archive is complete and on disk, so a failed or interrupted save leaves no half archive.
-    public func save(_ names: [String], toFile path: String) throws {
+    public func save(_ names: [String], platform: OCIImage.Platform? = nil, toFile path: String) throws {
         // A new file, never one that is there already (O_EXCL, O_NOFOLLOW): berth runs as root,
         // and a link planted at a guessable name in a shared directory must not be followed.
         do {
-            try AtomicFile.replace(path, durability: .full) { fd, _ in try save(names, to: fd, target: path) }
+            try AtomicFile.replace(path, durability: .full) { fd, _ in try save(names, platform: platform, to: fd, target: path) }
         } catch let error as FileSystemError {
             let doing = switch error.call {
             case "rename": "cannot move the archive to \(path)"

@@ -99,7 +99,8 @@ public struct ImageStore: Sendable {
                 let config = try readConfig(configDigest, name: reference)
                 let size = manifest.layers.reduce(manifest.config.size) { $0 + $1.size }
                 return ImageSummary(reference: reference, id: configDigest, manifest: digest,
-                                    created: config.created, size: size, layerCount: manifest.layers.count)
+                                    created: config.created, size: size, layerCount: manifest.layers.count,
+                                    indexDigest: entry.annotations?[OCIImage.indexDigestAnnotation].flatMap(Digest.init))
             }
         }
     }

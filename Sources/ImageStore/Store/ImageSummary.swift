@@ -12,11 +12,19 @@ public struct ImageSummary: Sendable, Equatable {
     /// Bytes in the store: the compressed layers plus the config.
     public let size: Int64
     public let layerCount: Int
+    /// The multi-platform index it was pulled from (`OCIImage.indexDigestAnnotation`): the
+    /// digest the registry knows the image by, shown as Docker shows it.
+    public var indexDigest: Digest?
+
+    /// What the registry knows the image by: the index's digest, or the manifest's.
+    public var registryDigest: Digest { indexDigest ?? manifest }
 
     /// The `reference` of an untagged image in `images(includeUntagged: true)`.
     public static let untaggedReference = "<none>:<none>"
 
-    public init(reference: String, id: Digest, manifest: Digest, created: String?, size: Int64, layerCount: Int) {
+    public init(reference: String, id: Digest, manifest: Digest, created: String?, size: Int64, layerCount: Int,
+                indexDigest: Digest? = nil) {
+        self.indexDigest = indexDigest
         self.reference = reference
         self.id = id
         self.manifest = manifest

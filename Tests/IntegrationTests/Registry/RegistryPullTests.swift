@@ -165,7 +165,8 @@ extension Containers {
 
             registry.stop()
             let down = try store.berth(["pull", "\(registry.address)/app:v1"], timeout: 120)
-            expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address)"], ignoring: String(config))
+            expectRefused(down, store, before: before, saying: ["cannot reach registry \(registry.address): Connection refused"],
+                          ignoring: String(config))
         }
 
         /// `data` as a blob of the OCI layout at `layout`: its descriptor's digest and size.
@@ -245,6 +246,45 @@ extension Containers {
             #expect(ran.status == 0 && ran.stdout == "amd64 image\n", "\(ran.stdout) \(ran.stderr)")
             #expect(try store.berth(["image", "inspect", "--format", "{{.Architecture}}", name]).output == "amd64")
             #expect(!store.blobs.contains(String(layer.digest.dropFirst(7))), "the arm64 layer was not fetched")
+
+            // The index's digest names the image pulled from it, as Docker resolves it: run and
+            // inspect by NAME@INDEX, RepoDigests and images --digests show the index's digest.
+            let byIndex = "\(registry.address)/team/multi@\(index.digest)"
+            let ranByIndex = try store.run(["--rm", "--pull", "never", byIndex, "cat", "/etc/motd"])
+            #expect(ranByIndex.status == 0 && ranByIndex.stdout == "amd64 image\n", "\(ranByIndex.stdout) \(ranByIndex.stderr)")
+            let repoDigests = try store.berth(["image", "inspect", "--format", "{{json .RepoDigests}}", name])
+            #expect(repoDigests.output == "[\"\(byIndex)\"]", "\(repoDigests.stdout) \(repoDigests.stderr)")
+            let listed = table(try store.berth(["images", "--digests"]).stdout)
+            #expect(listed.contains { $0["TAG"] == "v1" && $0["DIGEST"] == index.digest }, "\(listed)")
+            #expect(pulled.stdout.contains("Digest: \(index.digest)"), "the pull names the index: \(pulled.stdout)")
+
+            // save --platform: the platform the store holds saves; another is one line, and no archive.
+            let archive = store.path + "-amd64.tar"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let savedAMD64 = try store.berth(["save", "--platform", "linux/amd64", "-o", archive, name])
+            #expect(savedAMD64.status == 0, "\(savedAMD64.stderr)")
+            let listedArchive = try Command.run("/bin/tar", ["-tf", archive])
+            #expect(listedArchive.stdout.contains("blobs/sha256/\(String(amd64["digest"] as? String ?? "").dropFirst(7))"),
+                    "\(listedArchive.stdout)")
+            let armArchive = store.path + "-arm64.tar"
+            let savedARM64 = try store.berth(["save", "--platform", "linux/arm64", "-o", armArchive, name])
+            #expect(savedARM64.status == 1, "\(savedARM64.stdout) \(savedARM64.stderr)")
+            #expect(savedARM64.stderr.split(separator: "\n").count == 1
+                        && savedARM64.stderr.contains("holds it for linux/amd64 only"), "\(savedARM64.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: armArchive))
+
+            // A store that never saw the tag: run pulls by the index's digest, and pull does too.
+            let fresh = try ImageStoreRoot(fixture)
+            defer { fresh.destroy() }
+            let ranFresh = try fresh.run(["--rm", byIndex, "cat", "/etc/motd"], timeout: 120)
+            #expect(ranFresh.status == 0 && ranFresh.stdout == "amd64 image\n", "\(ranFresh.stdout) \(ranFresh.stderr)")
+            let pulledAgain = try fresh.berth(["pull", "-q", byIndex], timeout: 120)
+            #expect(pulledAgain.status == 0 && pulledAgain.output == byIndex, "\(pulledAgain.stdout) \(pulledAgain.stderr)")
+            let freshDigests = try fresh.berth(["image", "inspect", "--format", "{{json .RepoDigests}}", byIndex])
+            #expect(freshDigests.output == "[\"\(byIndex)\"]", "\(freshDigests.stdout) \(freshDigests.stderr)")
+            #expect(try fresh.berth(["image", "inspect", "--format", "{{.Architecture}}", byIndex]).output == "amd64")
+            let otherRepository = try fresh.run(["--rm", "--pull", "never", "\(registry.address)/team/other@\(index.digest)", "true"])
+            #expect(otherRepository.status == 125, "a digest names an image only in its own repository: \(otherRepository.stderr)")
 
             let other = try ImageStoreRoot(fixture)
             defer { other.destroy() }
