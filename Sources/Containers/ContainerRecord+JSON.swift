@@ -93,7 +93,8 @@ extension HostSettings {
     var json: JSONValue {
         .object([
             ("AutoRemove", .bool(autoRemove)), ("Binds", strings(binds)), ("Memory", .number(JSONNumber(memory))),
-            ("NanoCpus", .number(JSONNumber(nanoCpus))), ("PidsLimit", .number(JSONNumber(pidsLimit))),
+            ("NanoCpus", .number(JSONNumber(nanoCpus))), ("CpuShares", .number(JSONNumber(cpuShares))),
+            ("PidsLimit", .number(JSONNumber(pidsLimit))),
             ("ReadonlyRootfs", .bool(readonlyRootfs)), ("NetworkMode", .string(networkMode)),
             ("Privileged", .bool(privileged)), ("CgroupParent", .string(cgroupParent)), ("Cgroup", .string(cgroup)),
             ("RestartPolicy", .object([
@@ -122,6 +123,7 @@ extension HostSettings {
                   cgroupParent: try o.string("CgroupParent"), cgroup: try o.string("Cgroup"),
                   restartPolicy: RestartPolicy(name: policy?["Name"]?.string ?? "no",
                                                maximumRetryCount: policy?["MaximumRetryCount"]?.int ?? 0))
+        cpuShares = Int64(o.int("CpuShares") ?? 0)
         let log = o.value("LogConfig")?["Config"]
         if let size = log?["max-size"]?.string.flatMap({ Int64($0) }) { logMaxSize = size }
         if let files = log?["max-file"]?.string.flatMap({ Int($0) }) { logMaxFiles = files }

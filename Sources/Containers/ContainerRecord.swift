@@ -139,6 +139,8 @@ public struct HostSettings: Sendable, Equatable {
     public var binds: [String]
     public var memory: Int64
     public var nanoCpus: Int64
+    /// `--cpu-shares` (0: not set, the kernel's 1024).
+    public var cpuShares: Int64 = 0
     public var pidsLimit: Int64
     public var readonlyRootfs: Bool
     public var networkMode: String

@@ -24,6 +24,7 @@ extension Run {
         request.user = user
         request.memory = memory
         request.cpus = cpus
+        request.cpuShares = cpuShares
         request.pidsLimit = pidsLimit
         request.readOnly = readOnly
         request.network = network

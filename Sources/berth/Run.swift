@@ -52,6 +52,8 @@ struct Run: BerthCommand {
             .value("memory", short: "m", valueName: "size",
                    help: "Memory limit (e.g. 64m); swap is limited to the same."),
             .value("cpus", valueName: "n", help: "CPU limit in cores (e.g. 0.5)."),
+            .value("cpu-shares", short: "c", valueName: "n",
+                   help: "CPU shares: the container's weight against others when CPU is scarce (2 to 262144; default 1024)."),
             .value("pids-limit", valueName: "n", help: "Maximum number of processes and threads."),
             .flag("read-only", help: "Mount the container's root filesystem read-only."),
             .value("network", valueName: "network", help: """
@@ -121,6 +123,7 @@ struct Run: BerthCommand {
     let user: String?
     let memory: String?
     let cpus: Double?
+    let cpuShares: UInt64?
     let pidsLimit: Int64?
     let readOnly: Bool
     let network: String
@@ -209,6 +212,7 @@ struct Run: BerthCommand {
         user = parsed.string("user")
         memory = parsed.string("memory")
         cpus = try parsed.double("cpus")
+        cpuShares = try Self.cpuShares(parsed)
         pidsLimit = try parsed.int64("pids-limit")
         readOnly = parsed.flag("read-only")
         network = parsed.string("network") ?? ContainerRequest.defaultNetwork
@@ -245,6 +249,16 @@ struct Run: BerthCommand {
 
     /// The kernel's PID_MAX_LIMIT on 64-bit machines: pids.max takes nothing larger.
     static let maximumPids: Int64 = 4_194_304
+
+    /// `-c/--cpu-shares`, checked as Docker reads it: 0 is the default (none set).
+    static func cpuShares(_ parsed: ParsedArguments) throws(UsageError) -> UInt64? {
+        guard let value = try parsed.int64("cpu-shares"), value != 0 else { return nil }
+        guard (2...262_144).contains(value) else {
+            throw UsageError("--cpu-shares must be from 2 to 262144 (0 for the default, 1024), not \(value)")
+        }
+        return UInt64(value)
+    }
+
     /// Docker's smallest memory limit.
     static let minimumMemory: Int64 = 6 * 1024 * 1024
 

@@ -18,6 +18,8 @@ struct UpdateContainers: BerthCommand {
         options: [
             .value("memory", short: "m", valueName: "size", help: "Memory limit (e.g. 64m); swap is limited to the same."),
             .value("cpus", valueName: "n", help: "CPU limit in cores (e.g. 0.5)."),
+            .value("cpu-shares", short: "c", valueName: "n",
+                   help: "CPU shares: the container's weight against others when CPU is scarce (2 to 262144)."),
             .value("pids-limit", valueName: "n", help: "Maximum number of processes and threads."),
         ])
 
@@ -43,13 +45,14 @@ struct UpdateContainers: BerthCommand {
             if cores > 0, cpus > Double(cores) { throw UsageError("--cpus \(cpus) is more than this machine has (\(cores))") }
             update.cpus = cpus
         }
+        update.cpuShares = try Run.cpuShares(parsed)
         if let pids = try parsed.int64("pids-limit") {
             guard pids >= 1, pids <= Run.maximumPids else {
                 throw UsageError("--pids-limit must be from 1 to \(Run.maximumPids)")
             }
             update.pidsLimit = pids
         }
-        if update.isEmpty { throw UsageError("update needs --memory, --cpus or --pids-limit") }
+        if update.isEmpty { throw UsageError("update needs --memory, --cpus, --cpu-shares or --pids-limit") }
         if names.isEmpty { throw UsageError("update needs at least one container name or id") }
         self.update = update
     }

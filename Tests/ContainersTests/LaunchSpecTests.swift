@@ -17,8 +17,8 @@ import Testing
         config.capabilities = ProcessCapabilities.forUser(uid: 65534, set: .containerDefault)
         config.seccomp = .default(for: .containerDefault)
         config.devices = [DeviceNode(path: "/dev/disk0", kind: .block, major: 8, minor: 0, fileMode: 0o640, access: [.read, .mknod])]
-        config.resources = ResourceLimits(memoryBytes: 1 << 26, cpu: nil, pidsLimit: 10,
-                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule))
+        config.resources = ResourceLimits(memoryBytes: 1 << 26, cpu: CPUBandwidth(cpus: 0.5), pidsLimit: 10,
+                                          devices: DeviceRule.containerDefault + config.devices.map(\.rule), cpuShares: 512)
         let created = try store.create(record, launch: config)
         let back = try store.launchConfig(of: created)
         #expect(back.devices == config.devices)

@@ -25,6 +25,11 @@ extension Kernel {
     static func pidsLimit(_ cgroup: String) -> String? {
         limit(cgroup, v2: "pids.max", v1: "pids.max", controller: "pids")
     }
+
+    /// v1's cpu.shares, or v2's cpu.weight (runc's conversion of the shares).
+    static func cpuWeight(_ cgroup: String) -> String? {
+        limit(cgroup, v2: "cpu.weight", v1: "cpu.shares", controller: "cpu")
+    }
 }
 
 extension Containers {
@@ -117,6 +122,30 @@ extension Containers {
             try expectLimits(root, "limited", memory: 128 << 20, cpuQuota: 50000, pids: 20)
         }
 
+        @Test("--cpu-shares: run writes cpu.shares (v2: cpu.weight) and the record; update changes both; bad values refused")
+        func cpuShares() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            _ = try root.runDetached(["--name", "weighted", "--cpu-shares", "512"], Containers.Pause.politeForever)
+            // v2: 1 + (shares - 2) * 9999 / 262142, as runc and crun convert them.
+            #expect(Kernel.cpuWeight(try root.cgroup("weighted")) == (Host.isCgroupV2 ? "20" : "512"))
+            #expect(try hostConfig(root, "weighted")["CpuShares"] as? Int == 512)
+            let r = try root.berth(["update", "-c", "2048", "weighted"])
+            #expect(r.status == 0 && r.output == "weighted", "\(r.stderr)")
+            #expect(Kernel.cpuWeight(try root.cgroup("weighted")) == (Host.isCgroupV2 ? "79" : "2048"))
+            #expect(try hostConfig(root, "weighted")["CpuShares"] as? Int == 2048)
+            #expect(try root.berth(["restart", "-t", "5", "weighted"]).status == 0)
+            #expect(Kernel.cpuWeight(try root.cgroup("weighted")) == (Host.isCgroupV2 ? "79" : "2048"))
+            for bad in ["1", "262145", "-5"] {
+                let refused = try root.berth(["update", "--cpu-shares", bad, "weighted"])
+                #expect(refused.status != 0 && refused.stderr.contains("--cpu-shares must be from 2 to 262144"), "\(refused.stderr)")
+            }
+            let notCreated = try root.berth(["create", "--name", "never", "--cpu-shares", "1", LifecycleRoot.image, "true"])
+            #expect(notCreated.status == 125 && notCreated.stderr.contains("--cpu-shares must be from 2 to 262144"))
+            #expect(try root.status("never") == nil)
+            #expect(Kernel.cpuWeight(try root.cgroup("weighted")) == (Host.isCgroupV2 ? "79" : "2048"))
+        }
+
         @Test("update of a stopped and of a created container changes the record; the start applies it")
         func updateStoppedAndCreated() throws {
             let root = try LifecycleRoot(fixture)
@@ -161,7 +190,7 @@ extension Containers {
             defer { root.removeAll() }
             _ = try root.create(["--name", "made"], ["true"])
             let cases: [([String], Int32, String)] = [
-                (["update", "made"], 125, "berth: update needs --memory, --cpus or --pids-limit\n"),
+                (["update", "made"], 125, "berth: update needs --memory, --cpus, --cpu-shares or --pids-limit\n"),
                 (["update", "--memory", "1m", "made"], 125, "berth: --memory 1m is below the smallest limit, 6m\n"),
                 (["update", "--memory", "lots", "made"], 125,
                  "berth: --memory lots is not a size: give a number with b, k, m or g (e.g. 64m)\n"),

@@ -130,6 +130,7 @@ extension ContainerEngine {
             cgroupParent: request.cgroupParent,
             cgroup: launcher(cgroupParent: request.cgroupParent).cgroupPath(for: id).relative,
             restartPolicy: request.restart)
+        host.cpuShares = Int64(resources.cpuShares ?? 0)
         host.logMaxSize = request.logMaxSize
         host.logMaxFiles = request.logMaxFiles
         host.usernsMode = request.userns?.rawValue ?? ""

@@ -5,19 +5,22 @@ import Runtime
 public struct ResourceUpdate: Sendable, Equatable {
     public var memoryBytes: Int64?
     public var cpus: Double?
+    public var cpuShares: UInt64?
     public var pidsLimit: Int64?
 
-    public init(memoryBytes: Int64? = nil, cpus: Double? = nil, pidsLimit: Int64? = nil) {
+    public init(memoryBytes: Int64? = nil, cpus: Double? = nil, cpuShares: UInt64? = nil, pidsLimit: Int64? = nil) {
         self.memoryBytes = memoryBytes
         self.cpus = cpus
+        self.cpuShares = cpuShares
         self.pidsLimit = pidsLimit
     }
 
-    public var isEmpty: Bool { memoryBytes == nil && cpus == nil && pidsLimit == nil }
+    public var isEmpty: Bool { memoryBytes == nil && cpus == nil && cpuShares == nil && pidsLimit == nil }
 
     /// The cgroup limits to write; the device list is not touched.
     var limits: ResourceLimits {
-        ResourceLimits(memoryBytes: memoryBytes, cpu: cpus.map { CPUBandwidth(cpus: $0) }, pidsLimit: pidsLimit)
+        ResourceLimits(memoryBytes: memoryBytes, cpu: cpus.map { CPUBandwidth(cpus: $0) }, pidsLimit: pidsLimit,
+                       cpuShares: cpuShares)
     }
 }
 
@@ -39,10 +42,12 @@ extension ContainerEngine {
         }
         if let bytes = update.memoryBytes { config.resources.memoryBytes = bytes }
         if let cpus = update.cpus { config.resources.cpu = CPUBandwidth(cpus: cpus) }
+        if let shares = update.cpuShares { config.resources.cpuShares = shares }
         if let pids = update.pidsLimit { config.resources.pidsLimit = pids }
         var changed = current
         if let bytes = update.memoryBytes { changed.hostConfig.memory = bytes }
         if let cpus = update.cpus { changed.hostConfig.nanoCpus = Int64(cpus * 1e9) }
+        if let shares = update.cpuShares { changed.hostConfig.cpuShares = Int64(shares) }
         if let pids = update.pidsLimit { changed.hostConfig.pidsLimit = pids }
         try store.writeLaunchSpec(config, durability: .contents)
         try store.write(changed, durable: true)

@@ -34,6 +34,8 @@ public struct ContainerRequest: Sendable {
     public var user: String?
     public var memory: String?
     public var cpus: Double?
+    /// `-c/--cpu-shares`: the container's weight against its siblings when CPU is scarce.
+    public var cpuShares: UInt64?
     public var pidsLimit: Int64?
     public var readOnly = false
     /// "bridge" (the default network), "none" (a network namespace with only lo), "host",
@@ -109,6 +111,7 @@ extension ContainerRequest {
         config.rlimits = try ulimits.map(ResourceLimit.parse)
         config.resources.memoryBytes = try memory.map(ByteSize.parse)
         config.resources.cpu = cpus.map { CPUBandwidth(cpus: $0) }
+        config.resources.cpuShares = cpuShares
         config.resources.pidsLimit = pidsLimit
         config.devices = try devices.map(DeviceNode.parse)
         // Docker's: the default list and a rule for each --device, or every device when privileged.

@@ -115,6 +115,7 @@ extension OCIRuntimeSpec.Linux {
             }
             if let cpu = resources.cpu {
                 var c: [(key: String, value: JSONValue)] = []
+                if let shares = cpu.shares { c.append(("shares", number(shares))) }
                 if let quota = cpu.quota { c.append(("quota", number(quota))) }
                 if let period = cpu.period { c.append(("period", number(period))) }
                 limits.append(("cpu", .object(c)))
@@ -148,8 +149,9 @@ extension OCIRuntimeSpec.Linux {
                 resources.memory = Memory(limit: try memory.optionalInt64("limit"), swap: try memory.optionalInt64("swap"))
             }
             if let cpu = try limits.object("cpu") {
-                try cpu.only(["quota", "period"])
-                resources.cpu = CPU(quota: try cpu.optionalInt64("quota"), period: try cpu.optionalUInt64("period"))
+                try cpu.only(["shares", "quota", "period"])
+                resources.cpu = CPU(shares: try cpu.optionalUInt64("shares"), quota: try cpu.optionalInt64("quota"),
+                                    period: try cpu.optionalUInt64("period"))
             }
             if let pids = try limits.object("pids") {
                 try pids.only(["limit"])
