@@ -166,12 +166,15 @@ extension Containers {
         func hotRollback() throws {
             let stage = try DeployStage(fixture)
             defer { stage.tearDown() }
-            let v1 = try stage.spec("v1")
+            // An app that boots in 1.5 s, as real ones do: a cold cycle waits for a boot per
+            // slot group, a hot one for the standbys' boot once, before any slot moves.
+            let boot = ["--boot-ms", "1500"]
+            let v1 = try stage.spec("v1", app: boot)
             let up = try stage.proxy("up", v1)
             try #require(up.status == 0, "\(up.stderr)")
             let v1Instances = try stage.created(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup"))
             try #require(v1Instances.count == 4, "\(v1Instances)")
-            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
+            let deploy = try stage.proxy("deploy", try stage.spec("v2", app: boot))
             try #require(deploy.status == 0, "\(deploy.stderr)")
             // The deploy kept v1's instances, stopped, as the slots' standbys.
             let kept = try stage.slots(v1, role: "standby")
@@ -228,12 +231,14 @@ extension Containers {
             first.standardOutput = FileHandle.nullDevice
             first.standardError = FileHandle.nullDevice
             try first.run()
-            // In the middle of the backups' cycle.
-            Thread.sleep(forTimeInterval: 0.6)
+            // Past the standbys' warm-up (their start and 300 ms boot), in the backups' cycle.
+            Thread.sleep(forTimeInterval: 1.1)
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
             let journal = stage.host.root + "/compose/demo/journal/web.json"
             #expect(FileManager.default.fileExists(atPath: journal), "the killed rollback left its journal")
+            let left = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: journal)))) as? [String: Any]
+            print("rollback killed at slot \(left?["slot"] ?? "-"), step \(left?["step"] ?? "- (warming the standbys)")")
             let (again, result, began, ended) = try load.finish(after: { try stage.proxy("rollback", v1) })
             #expect(again.status == 0, "\(again.stderr)")
             result.report("rollback after a killed one", began: began, ended: ended)
@@ -636,11 +641,14 @@ struct LoadRun {
         process.waitUntilExit()
         let summary = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        // Every request counts: the version field is the answer's first line (HAProxy's own 503
+        // page has spaces in it), so it is all the words between the status and the last one.
         let requests = lines.compactMap { line -> LoadResult.Request? in
             let f = line.split(separator: " ")
-            guard f.count == 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
-            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: String(f[4]))
+            guard f.count >= 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
+            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: f[4..<(f.count - 1)].joined(separator: " "))
         }
+        #expect(requests.count == lines.count, "every line of the load's records read")
         return LoadResult(summary: summary.trimmingCharacters(in: .whitespacesAndNewlines), requests: requests)
     }
 }

@@ -178,18 +178,28 @@ public struct ProxyDeployer: Sendable {
         var journal = journal
         journal.phase = "recovering"
         let stats = (try? admin.stats()) ?? []
-        let broken = record.slots.indices.filter { index in
+        let serving = record.slots.indices.filter { index in
             let slot = record.slots[index]
-            guard let id = slot.container, instances.isRunning(id), slot.version == journal.from else { return true }
-            return stats.first { $0.proxy == record.service.name && $0.server == slot.server }?.status != "UP"
+            guard let id = slot.container, instances.isRunning(id) else { return false }
+            return stats.first { $0.proxy == record.service.name && $0.server == slot.server }?.status == "UP"
         }
+        let broken = record.slots.indices.filter { !serving.contains($0) || record.slots[$0].version != journal.from }
+        // The slots out of the rotation first, together: bringing them back takes nothing from
+        // the traffic. Then those serving the version the deploy moved to, the backups, then
+        // the actives, so that one group always serves while the other moves (a berth killed
+        // in the actives' cycle leaves only the backups serving).
+        let idle = broken.filter { !serving.contains($0) }
+        let groups = [idle, broken.filter { serving.contains($0) && record.slots[$0].backup },
+                      broken.filter { serving.contains($0) && !record.slots[$0].backup }]
         // A berth killed between starting an instance and recording it left a container no slot names.
         let known = Set(record.containers)
         for orphan in engine.list() where orphan.config.labels["berth.compose.project"] == directory.project
             && orphan.config.labels["berth.compose.service"] == record.service.name && !known.contains(orphan.id) {
             instances.stop(orphan.id, signal: nil, grace: 0)
         }
-        try moveGroup(broken, of: &record, to: journal.from, journal: &journal, recovering: true)
+        for group in groups where !group.isEmpty {
+            try moveGroup(group, of: &record, to: journal.from, journal: &journal, recovering: true)
+        }
         record.service = journal.from
         try directory.write(record)
         try settleStandbys(of: &record, keeping: record.previous)
@@ -371,15 +381,21 @@ public struct ProxyDeployer: Sendable {
         }
     }
 
-    /// Starts the standbys of `version` among `slots` (in that order), all before the first
-    /// slot leaves the rotation: their boots overlap the cycle instead of adding to it, which
-    /// is what makes a rollback hot. Out of HAProxy until `moveGroup` probes them and points
-    /// their slots at them; one that does not start is left to `moveGroup`'s cold path.
+    /// Starts the standbys of `version` among `slots`, and waits (within the version's start
+    /// timeout) until they pass their probes, all before the first slot leaves the rotation:
+    /// the boots overlap one another instead of each group's adding to the cycle, and no slot
+    /// is out of the rotation while its standby boots. That is what makes a rollback hot.
+    /// They stay out of HAProxy until `moveGroup` points their slots at them; one that does not
+    /// start is left to its cold path, one that does not pass to its own probe.
     func warmStandbys(_ slots: [ServiceRecord.Slot], for version: ProxiedService) {
+        var warmed: [ServiceRecord.Slot] = []
         for slot in slots {
-            guard let standby = slot.standby, standby.version.sameInstances(as: version) else { continue }
-            _ = try? instances.resume(standby.container)
+            guard let standby = slot.standby, standby.version.sameInstances(as: version),
+                  let (id, address) = try? instances.resume(standby.container)
+            else { continue }
+            warmed.append(ServiceRecord.Slot(server: slot.server, backup: slot.backup, container: id, address: address))
         }
+        try? waitForProbes(warmed, of: version)
     }
 
     /// The standbys once a cycle is over: those of any version but `kept` (all for nil) are
