@@ -121,13 +121,10 @@ struct ComposeUp: ComposeCommand {
         try ComposeBuilds.run(try compose.servicesToBuild(chosen.map(\.name), policy: buildPolicy), of: compose)
         try compose.up(services, progress: progressLine)
         if detach { return 0 }
-        let instances = compose.instances(of: chosen.map(\.name))
+        let instances = try compose.attachedInstances(of: chosen)
         if ComposeAttachment.attach(InstanceLogs(instances, engine: compose.engine, prefixed: true)) {
             Output.writeLine(STDERR_FILENO, "Gracefully stopping... (the services' stop_grace_period, then SIGKILL)")
-            for instance in instances.reversed() {
-                try compose.engine.stop(instance.record, timeout: compose.project.model.service(instance.service)?.stopTimeoutSeconds ?? 10)
-                progressLine("Container \(instance.record.name) Stopped")
-            }
+            try compose.stop(chosen, progress: progressLine)
         }
         return 0
     }
@@ -199,7 +196,9 @@ struct ComposePs: ComposeCommand {
             let state = engine.state(of: record)
             guard all || state.status == .running else { continue }
             let status = engine.statusText(record, state: state, now: now)
-            let role = slot.backup ? "backup" : "active"
+            // A standby is a stopped instance of the version before the last deploy, kept for
+            // the rollback: shown with -a, as any stopped container.
+            let role = slot.standby ? "standby" : slot.backup ? "backup" : "active"
             if quiet {
                 Output.print(record.id)
             } else if json {

@@ -76,7 +76,15 @@ extension Containers.Deploys {
         }
         #expect(own.count == 2 && Set(named) == Set(own), "web in /etc/hosts: \(named), the instances: \(own)")
 
-        // shop:v1 runs nowhere now, but the rollback needs it.
+        // The deploy kept v1's instances, stopped, for a hot rollback; removed by hand, shop:v1
+        // is used by no container, but a (cold) rollback still needs it.
+        let standbys = try compose(["ps", "-a", "--format", "json"]).output.split(separator: "\n").compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["Role"] as? String == "standby" else { return nil }
+            return object["ID"] as? String
+        }
+        #expect(standbys.count == 2, "\(standbys)")
+        try #require(try host.berth(["rm", "-f"] + standbys).status == 0)
         let prune = try host.berth(["image", "prune", "-a"])
         #expect(prune.status == 0, "\(prune.stderr)")
         let images = try host.berth(["images", "--format", "{{.Repository}}:{{.Tag}}"]).output.split(separator: "\n")

@@ -162,21 +162,137 @@ extension Containers {
             #expect(containers.count == 4, "one container per slot, no orphan: \(containers)")
         }
 
-        @Test("rollback after a deploy: back to the old version the same careful way, no failed request")
-        func rollback() throws {
+        @Test("rollback right after a deploy is hot: v1's kept instances serve again (no new container), faster than a cold one")
+        func hotRollback() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            // An app that boots in 1.5 s, as real ones do: a cold cycle waits for a boot per
+            // slot group, a hot one for the standbys' boot once, before any slot moves.
+            let boot = ["--boot-ms", "1500"]
+            let v1 = try stage.spec("v1", app: boot)
+            let up = try stage.proxy("up", v1)
+            try #require(up.status == 0, "\(up.stderr)")
+            let v1Instances = try stage.created(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup"))
+            try #require(v1Instances.count == 4, "\(v1Instances)")
+            let deploy = try stage.proxy("deploy", try stage.spec("v2", app: boot))
+            try #require(deploy.status == 0, "\(deploy.stderr)")
+            // The deploy kept v1's instances, stopped, as the slots' standbys.
+            let kept = try stage.slots(v1, role: "standby")
+            #expect(Set(kept) == Set(v1Instances.keys), "standbys \(kept), v1 \(v1Instances.keys)")
+            #expect(try stage.host.berth(["ps", "-q"]).output.split(separator: "\n").count == 4, "the standbys do not run")
+
+            let load = try LoadRun(stage, seconds: 30)
+            Thread.sleep(forTimeInterval: 2)
+            let hotBegan = LoadRun.nowMilliseconds
+            let hot = try stage.proxy("rollback", v1)
+            let hotEnded = LoadRun.nowMilliseconds
+            #expect(hot.status == 0, "\(hot.stderr)")
+            let serving = try stage.created(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup"))
+            #expect(serving == v1Instances, "v1's very containers (ids and creation times) serve again")
+            // v2's instances are the standbys now: removed by hand, the rollback to v2 is cold.
+            let v2Standbys = try stage.slots(v1, role: "standby")
+            #expect(v2Standbys.count == 4 && Set(v2Standbys).isDisjoint(with: v1Instances.keys), "\(v2Standbys)")
+            try #require(try stage.host.berth(["rm", "-f"] + v2Standbys).status == 0)
+            Thread.sleep(forTimeInterval: 1)
+            let coldBegan = LoadRun.nowMilliseconds
+            let cold = try stage.proxy("rollback", v1)
+            let coldEnded = LoadRun.nowMilliseconds
+            #expect(cold.status == 0, "\(cold.stderr)")
+            #expect(cold.output.contains("rolled back web:"), "\(cold.output)")
+            let result = try load.finish()
+            let hotMs = Int(hotEnded - hotBegan), coldMs = Int(coldEnded - coldBegan)
+            print("rollback: hot \(hotMs) ms, cold \(coldMs) ms")
+            result.report("hot rollback", began: hotBegan, ended: hotEnded)
+            result.report("cold rollback", began: coldBegan, ended: coldEnded)
+            #expect(result.failed == 0, "\(result.summary) \(result.failures)")
+            let between = result.requests.filter { $0.at > hotEnded && $0.at < coldBegan }
+            #expect(!between.isEmpty && between.allSatisfy { $0.version == "v1" }, "after the hot rollback: \(Set(between.map(\.version)))")
+            result.expectNoLoss(answeredAfterwardsBy: "v2", after: coldEnded)
+            #expect(hotMs < coldMs, "hot \(hotMs) ms, cold \(coldMs) ms")
+            #expect(Set(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup")).isDisjoint(with: v2Standbys),
+                    "the cold rollback made new containers")
+        }
+
+        @Test("berth killed mid-rollback: the next rollback recovers from the journal and ends on v1's kept instances, no request lost")
+        func killedMidRollback() throws {
             let stage = try DeployStage(fixture)
             defer { stage.tearDown() }
             let v1 = try stage.spec("v1")
             let up = try stage.proxy("up", v1)
             try #require(up.status == 0, "\(up.stderr)")
-            let load = try LoadRun(stage, seconds: 12)
-            Thread.sleep(forTimeInterval: 1)
-            let deploy = try stage.proxy("deploy", try stage.spec("v2"))
-            #expect(deploy.status == 0, "\(deploy.stderr)")
-            let (back, result, began, ended) = try load.finish(after: { try stage.proxy("rollback", v1) })
-            #expect(back.status == 0, "\(back.stderr)")
-            result.report("rollback", began: began, ended: ended)
+            let v1Instances = Set(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup"))
+            try #require(try stage.proxy("deploy", try stage.spec("v2")).status == 0)
+            let load = try LoadRun(stage, seconds: 16)
+            Thread.sleep(forTimeInterval: 2)
+            let first = Process()
+            first.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            first.arguments = ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root]
+                + DeployStage.composeArguments("rollback", v1)
+            first.standardOutput = FileHandle.nullDevice
+            first.standardError = FileHandle.nullDevice
+            try first.run()
+            // Past the standbys' warm-up (their start and 300 ms boot), in the backups' cycle.
+            Thread.sleep(forTimeInterval: 1.1)
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let journal = stage.host.root + "/compose/demo/journal/web.json"
+            #expect(FileManager.default.fileExists(atPath: journal), "the killed rollback left its journal")
+            let left = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: journal)))) as? [String: Any]
+            print("rollback killed at slot \(left?["slot"] ?? "-"), step \(left?["step"] ?? "- (warming the standbys)")")
+            let (again, result, began, ended) = try load.finish(after: { try stage.proxy("rollback", v1) })
+            #expect(again.status == 0, "\(again.stderr)")
+            result.report("rollback after a killed one", began: began, ended: ended)
             result.expectNoLoss(answeredAfterwardsBy: "v1", after: ended)
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            let serving = Set(try stage.slots(v1, role: "active") + stage.slots(v1, role: "backup"))
+            #expect(serving == v1Instances, "v1's kept instances serve, none made anew")
+            let all = try stage.host.berth(["ps", "-aq"]).output.split(separator: "\n")
+            #expect(all.count == 8, "4 serving and 4 standbys, no orphan: \(all)")
+        }
+
+        @Test("up without -d: the instances' output after their names, until Ctrl-C stops them and HAProxy; up starts them again")
+        func attachedUp() throws {
+            let stage = try DeployStage(fixture)
+            defer { stage.tearDown() }
+            let v1 = try stage.spec("v1")
+            let output = stage.host.root + "/up.out"
+            let up = try Spawned("/usr/bin/nsenter", ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root,
+                                                      "compose", "-f", v1, "-p", "demo", "up"], stdout: output, stderr: output + ".err")
+            let attached = eventually(within: 60, poll: 0.2) {
+                let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").filter { $0.contains("-web-") && $0.contains(" | testapp v1 listening on 3000") }
+                    .count == 4
+            }
+            let err = { (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "" }
+            guard attached else {
+                kill(up.pid, SIGKILL)
+                _ = up.wait(seconds: 10)
+                Issue.record("each instance's output, after its name: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "") \(err())")
+                return
+            }
+            let answer = try stage.host.shell("for i in 1 2 3 4; do wget -qO- http://127.0.0.1:8080/; done")
+            #expect(answer.output.split(separator: "\n") == ["v1", "v1", "v1", "v1"], "\(answer.stdout)\(answer.stderr)")
+            let names = try stage.containers(v1)
+            let pid = try String(contentsOfFile: stage.host.root + "/compose/demo/haproxy.pid", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+
+            kill(up.pid, SIGINT)
+            #expect(up.wait(seconds: 60) == 0, "\(err())")
+            #expect(err().contains("Service web Stopped") && err().contains("Proxy HAProxy Stopped"), "\(err())")
+            #expect(try stage.host.berth(["ps", "-q"]).output.isEmpty, "no instance runs")
+            let stopped = try stage.proxy("status", v1, all: true).output.split(separator: "\n").dropFirst()
+            #expect(stopped.count == 4 && stopped.allSatisfy { $0.contains("Exited") }, "kept, stopped: \(stopped)")
+            let proxyEnded = eventually(within: 10) {
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+                return !stat.contains("(haproxy)") || stat.contains(") Z")
+            }
+            #expect(proxyEnded, "HAProxy \(pid) ended")
+
+            let again = try stage.proxy("up", v1)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(Set(try stage.containers(v1)) == Set(names), "the same containers started again")
+            let back = try stage.host.shell("for i in 1 2 3 4; do wget -qO- http://127.0.0.1:8080/; done")
+            #expect(back.output.split(separator: "\n") == ["v1", "v1", "v1", "v1"], "\(back.stdout)\(back.stderr)")
         }
 
         @Test("HAProxy killed: the next deploy starts it again from the configuration berth wrote, and goes on")
@@ -449,8 +565,25 @@ struct DeployStage {
         return ["compose", "-f", spec, "-p", "demo"] + command
     }
 
-    func proxy(_ action: String, _ spec: String, timeout: Double = 120) throws -> Command.Result {
-        try host.berth(Self.composeArguments(action, spec), timeout: timeout)
+    func proxy(_ action: String, _ spec: String, all: Bool = false, timeout: Double = 120) throws -> Command.Result {
+        try host.berth(Self.composeArguments(action, spec) + (all ? ["-a"] : []), timeout: timeout)
+    }
+
+    /// The ids of the service's containers in `role` (active, backup, standby), by `compose ps -a`.
+    func slots(_ spec: String, role: String) throws -> [String] {
+        let lines = try host.berth(Self.composeArguments("status", spec) + ["-a", "--format", "json"]).output.split(separator: "\n")
+        return lines.compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["Role"] as? String == role else { return nil }
+            return object["ID"] as? String
+        }
+    }
+
+    /// Each container's creation time, by its id.
+    func created(_ ids: [String]) throws -> [String: String] {
+        var times: [String: String] = [:]
+        for id in ids { times[id] = try host.berth(["inspect", "--format", "{{.Created}}", id]).output }
+        return times
     }
 
     /// The service's containers, by `compose ps`'s NAME column.
@@ -508,11 +641,14 @@ struct LoadRun {
         process.waitUntilExit()
         let summary = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        // Every request counts: the version field is the answer's first line (HAProxy's own 503
+        // page has spaces in it), so it is all the words between the status and the last one.
         let requests = lines.compactMap { line -> LoadResult.Request? in
             let f = line.split(separator: " ")
-            guard f.count == 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
-            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: String(f[4]))
+            guard f.count >= 6, let at = Double(f[0]), let latency = Double(f[1]) else { return nil }
+            return LoadResult.Request(at: at, latency: latency, result: String(f[2]), version: f[4..<(f.count - 1)].joined(separator: " "))
         }
+        #expect(requests.count == lines.count, "every line of the load's records read")
         return LoadResult(summary: summary.trimmingCharacters(in: .whitespacesAndNewlines), requests: requests)
     }
 }

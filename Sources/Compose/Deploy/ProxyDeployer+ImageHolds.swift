@@ -9,7 +9,7 @@ extension ProxyDeployer {
 
     /// Holds the images of `record`'s versions in place of what the service held before.
     func holdImages(of record: ServiceRecord) throws {
-        let versions = [record.service, record.previous] + record.slots.map(\.version)
+        let versions = [record.service, record.previous] + record.slots.map(\.version) + record.slots.map(\.standby?.version)
         var images: [String] = []
         for case let version? in versions where !images.contains(version.imageToRun) { images.append(version.imageToRun) }
         try engine.images().hold(images, for: imageHolder(record.service.name),

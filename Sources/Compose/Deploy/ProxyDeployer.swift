@@ -54,8 +54,16 @@ public struct ProxyDeployer: Sendable {
             do {
                 for index in record.slots.indices {
                     if let id = record.slots[index].container, instances.isRunning(id) { continue }
-                    if let id = record.slots[index].container { instances.stop(id, signal: nil, grace: 0) }
-                    let instance = try instances.start(service, slot: record.slots[index].server)
+                    let instance: (id: String, address: String)
+                    // A stopped instance of this version (`stop`, Ctrl-C of an attached up)
+                    // starts again, as Docker Compose starts a stopped container; any other goes.
+                    if let id = record.slots[index].container, record.slots[index].version?.sameInstances(as: service) == true,
+                       let resumed = try? instances.resume(id) {
+                        instance = resumed
+                    } else {
+                        if let id = record.slots[index].container { instances.stop(id, signal: nil, grace: 0) }
+                        instance = try instances.start(service, slot: record.slots[index].server)
+                    }
                     started.append(instance.id)
                     record.slots[index].container = instance.id
                     record.slots[index].address = instance.address
@@ -116,6 +124,7 @@ public struct ProxyDeployer: Sendable {
             try directory.write(journal, at: directory.journalPath(target.name))
             let groups = [record.slots.indices.filter { record.slots[$0].backup },
                           record.slots.indices.filter { !record.slots[$0].backup }]
+            warmStandbys(groups.flatMap { group in group.map { record.slots[$0] } }, for: target)
             for group in groups where !group.isEmpty {
                 do {
                     try moveGroup(group, of: &record, to: target, journal: &journal)
@@ -130,6 +139,8 @@ public struct ProxyDeployer: Sendable {
                                          + "rollback (\(describe(rollback))): the journal \(directory.journalPath(target.name)) "
                                          + "is kept; run the deploy again to recover")
                     }
+                    // The new version's instances just stopped are no rollback target.
+                    try? settleStandbys(of: &record, keeping: record.previous)
                     unlink(directory.journalPath(target.name))
                     throw ProxyError(.invalidState, "deploy of \(target.name) to \(target.image) failed and was rolled back to "
                                      + "\(from.image): \(describe(error))")
@@ -138,6 +149,7 @@ public struct ProxyDeployer: Sendable {
             record.service = target
             record.previous = from
             try directory.write(record)
+            try settleStandbys(of: &record, keeping: from)
             try holdImages(of: record)
             unlink(directory.journalPath(target.name))
             return Outcome(service: target.name, fromImage: from.shownImage(beside: target), toImage: target.shownImage(beside: from),
@@ -146,7 +158,10 @@ public struct ProxyDeployer: Sendable {
     }
 
     /// Moves the service back to the version its last deploy replaced, by the same careful
-    /// cycle (a cold start of the old version: the replaced instances are not kept yet).
+    /// cycle. Hot where the replaced instances are still there (each slot's standby, stopped
+    /// since that deploy): they are started again, probed and pointed at, and no container is
+    /// made; a slot whose standby is gone gets a new instance (a cold start). A rollback is a
+    /// deploy: what it replaces becomes the standby in turn, so a second rollback goes forward.
     public func rollback(_ name: String) throws -> Outcome {
         guard let record = try directory.record(name) else {
             throw ProxyError(.notFound, "service \(name) is not up in project \(directory.project)")
@@ -163,20 +178,31 @@ public struct ProxyDeployer: Sendable {
         var journal = journal
         journal.phase = "recovering"
         let stats = (try? admin.stats()) ?? []
-        let broken = record.slots.indices.filter { index in
+        let serving = record.slots.indices.filter { index in
             let slot = record.slots[index]
-            guard let id = slot.container, instances.isRunning(id), slot.version == journal.from else { return true }
-            return stats.first { $0.proxy == record.service.name && $0.server == slot.server }?.status != "UP"
+            guard let id = slot.container, instances.isRunning(id) else { return false }
+            return stats.first { $0.proxy == record.service.name && $0.server == slot.server }?.status == "UP"
         }
+        let broken = record.slots.indices.filter { !serving.contains($0) || record.slots[$0].version != journal.from }
+        // The slots out of the rotation first, together: bringing them back takes nothing from
+        // the traffic. Then those serving the version the deploy moved to, the backups, then
+        // the actives, so that one group always serves while the other moves (a berth killed
+        // in the actives' cycle leaves only the backups serving).
+        let idle = broken.filter { !serving.contains($0) }
+        let groups = [idle, broken.filter { serving.contains($0) && record.slots[$0].backup },
+                      broken.filter { serving.contains($0) && !record.slots[$0].backup }]
         // A berth killed between starting an instance and recording it left a container no slot names.
-        let known = Set(record.slots.compactMap(\.container))
+        let known = Set(record.containers)
         for orphan in engine.list() where orphan.config.labels["berth.compose.project"] == directory.project
             && orphan.config.labels["berth.compose.service"] == record.service.name && !known.contains(orphan.id) {
             instances.stop(orphan.id, signal: nil, grace: 0)
         }
-        try moveGroup(broken, of: &record, to: journal.from, journal: &journal)
+        for group in groups where !group.isEmpty {
+            try moveGroup(group, of: &record, to: journal.from, journal: &journal, recovering: true)
+        }
         record.service = journal.from
         try directory.write(record)
+        try settleStandbys(of: &record, keeping: record.previous)
         try holdImages(of: record)
         unlink(directory.journalPath(record.service.name))
     }
@@ -186,8 +212,11 @@ public struct ProxyDeployer: Sendable {
     /// them directly, point the slots at them, bring them back through drain with their health
     /// marked down so only fresh passing checks make them UP, then ready. Never straight from
     /// maint to ready: HAProxy 2.6 marks a server leaving maint UP before any check.
+    /// The old instances are kept, stopped, as the slots' standbys; a slot whose standby runs
+    /// `version` starts it again instead of a new instance (the hot rollback). `recovering`:
+    /// a slot already on `version` restarts its own container (`recover`).
     func moveGroup(_ group: [Int], of record: inout ServiceRecord, to version: ProxiedService,
-                   journal: inout DeployJournal) throws {
+                   journal: inout DeployJournal, recovering: Bool = false) throws {
         let backend = record.service.name
         let servers = group.map { record.slots[$0].server }
         func step(_ name: String) {
@@ -208,20 +237,52 @@ public struct ProxyDeployer: Sendable {
         for index in group { try admin.setState(backend: backend, server: record.slots[index].server, .maint) }
         step("stop")
         for index in group {
-            if let id = record.slots[index].container {
-                instances.stop(id, signal: record.slots[index].version?.stopSignal,
-                               grace: record.slots[index].version?.stopGracePeriod ?? version.stopGracePeriod)
+            let slot = record.slots[index]
+            if let id = slot.container {
+                instances.stop(id, signal: slot.version?.stopSignal, grace: slot.version?.stopGracePeriod ?? version.stopGracePeriod,
+                               keeping: true)
             }
-            record.slots[index].container = nil
-            record.slots[index].version = nil
+            if recovering, slot.container != nil, slot.version?.sameInstances(as: version) == true {
+                // Already this version, left out of the rotation by a killed cycle: its own
+                // container starts again below, and the standby stays. (A deploy of the version
+                // a slot runs makes a new instance: that is how a user asks for fresh ones.)
+                record.slots[index].address = nil
+                try directory.write(record)
+                continue
+            }
+            // The slot's standby of `version` is what it starts again below (recorded as its
+            // container, stopped); the instance just stopped becomes its standby, for the
+            // rollback; a standby of any other version is no one's target any more.
+            let reused = slot.standby.flatMap { $0.version.sameInstances(as: version) ? $0.container : nil }
+            var discarded: [String] = []
+            if let standby = slot.standby, standby.container != reused { discarded.append(standby.container) }
+            record.slots[index].standby = nil
+            if let id = slot.container {
+                if let old = slot.version { record.slots[index].standby = ServiceRecord.Standby(container: id, version: old) } else {
+                    discarded.append(id)
+                }
+            }
+            record.slots[index].container = reused
+            record.slots[index].version = reused == nil ? nil : version
             record.slots[index].address = nil
+            // Recorded before the removal: a berth killed in between leaves an orphan that
+            // `recover` removes, never a record naming a container that is gone.
             try directory.write(record)
+            for id in discarded { instances.stop(id, signal: nil, grace: 0) }
         }
         step("start")
         var started: [Int: String] = [:]
         do {
             for index in group {
-                let instance = try instances.start(version, slot: record.slots[index].server)
+                let instance: (id: String, address: String)
+                if let id = record.slots[index].container, let resumed = try? instances.resume(id) {
+                    instance = resumed
+                } else {
+                    // No standby, or one that cannot start again (removed by hand, its image
+                    // gone): a new instance, the cold path.
+                    if let id = record.slots[index].container { instances.stop(id, signal: nil, grace: 0) }
+                    instance = try instances.start(version, slot: record.slots[index].server)
+                }
                 started[index] = instance.address
                 record.slots[index].container = instance.id
                 record.slots[index].version = version
@@ -284,6 +345,7 @@ public struct ProxyDeployer: Sendable {
             }
             for slot in record.slots {
                 if let id = slot.container { instances.stop(id, signal: record.service.stopSignal, grace: record.service.stopGracePeriod) }
+                if let standby = slot.standby { instances.stop(standby.container, signal: nil, grace: 0) }
             }
             directory.removeRecord(name)
             unlink(directory.journalPath(name))
@@ -297,6 +359,66 @@ public struct ProxyDeployer: Sendable {
                 }
             }
         }
+    }
+
+    /// Stops the service's instances and keeps them (Ctrl-C of an attached `compose up`, as
+    /// Docker Compose stops and keeps a project's containers): out of the proxy first, then each
+    /// stopped the graceful way. The record stays, so `up` starts the same containers again and
+    /// `down` removes them; the caller stops HAProxy once no service of the project needs it.
+    public func stop(_ name: String) throws {
+        try directory.whileLocked("service-\(name)") {
+            guard let record = try directory.record(name) else { return }
+            if directory.proxy.runningPid != nil {
+                for slot in record.slots where slot.address != nil {
+                    try? admin.setState(backend: name, server: slot.server, .maint)
+                }
+            }
+            for slot in record.slots {
+                guard let id = slot.container else { continue }
+                let version = slot.version ?? record.service
+                instances.stop(id, signal: version.stopSignal, grace: version.stopGracePeriod, keeping: true)
+            }
+        }
+    }
+
+    /// Starts the standbys of `version` among `slots`, and waits (within the version's start
+    /// timeout) until they pass their probes, all before the first slot leaves the rotation:
+    /// the boots overlap one another instead of each group's adding to the cycle, and no slot
+    /// is out of the rotation while its standby boots. That is what makes a rollback hot.
+    /// They stay out of HAProxy until `moveGroup` points their slots at them; one that does not
+    /// start is left to its cold path, one that does not pass to its own probe.
+    func warmStandbys(_ slots: [ServiceRecord.Slot], for version: ProxiedService) {
+        var warmed: [ServiceRecord.Slot] = []
+        for slot in slots {
+            guard let standby = slot.standby, standby.version.sameInstances(as: version),
+                  let (id, address) = try? instances.resume(standby.container)
+            else { continue }
+            warmed.append(ServiceRecord.Slot(server: slot.server, backup: slot.backup, container: id, address: address))
+        }
+        try? waitForProbes(warmed, of: version)
+    }
+
+    /// The standbys once a cycle is over: those of any version but `kept` (all for nil) are
+    /// removed, since a deploy is confirmed by the next one, which makes its own, and a failed
+    /// one keeps none; those a rollback warmed and did not use (or a killed berth left
+    /// running) are stopped again.
+    func settleStandbys(of record: inout ServiceRecord, keeping kept: ProxiedService?) throws {
+        var discarded: [String] = []
+        for index in record.slots.indices {
+            guard let standby = record.slots[index].standby else { continue }
+            if kept.map(standby.version.sameInstances) == true {
+                if instances.isRunning(standby.container) {
+                    instances.stop(standby.container, signal: standby.version.stopSignal, grace: standby.version.stopGracePeriod,
+                                   keeping: true)
+                }
+                continue
+            }
+            discarded.append(standby.container)
+            record.slots[index].standby = nil
+        }
+        guard !discarded.isEmpty else { return }
+        try directory.write(record)
+        for id in discarded { instances.stop(id, signal: nil, grace: 0) }
     }
 
     // MARK: status

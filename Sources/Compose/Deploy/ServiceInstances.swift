@@ -57,9 +57,20 @@ struct ServiceInstances {
         }
     }
 
-    /// Stops an instance gracefully and removes it: the stop signal, up to `grace` seconds for
-    /// it to end, then SIGKILL. A container already gone is fine.
-    func stop(_ id: String, signal name: String?, grace: Int) {
+    /// Starts a stopped instance again (a standby, or one a Ctrl-C stopped): the same container,
+    /// so no new one is made; its id and its address, which may be another than before.
+    func resume(_ id: String) throws -> (id: String, address: String) {
+        let record = try engine.find(id)
+        try engine.start(record)
+        guard let (_, lease) = engine.attachment(of: try engine.find(id)) else {
+            throw ProxyError(.invalidState, "instance \(record.name) has no address on its network")
+        }
+        return (id, lease.address.description)
+    }
+
+    /// Stops an instance gracefully and removes it unless `keeping`: the stop signal, up to
+    /// `grace` seconds for it to end, then SIGKILL. A container already gone is fine.
+    func stop(_ id: String, signal name: String?, grace: Int, keeping: Bool = false) {
         guard let record = try? engine.find(id) else { return }
         if engine.isRunning(record) {
             let number = name.flatMap(SignalName.number) ?? SIGTERM
@@ -72,7 +83,7 @@ struct ServiceInstances {
             }
             try? engine.stop(record, timeout: 0)
         }
-        try? engine.remove(record, force: true)
+        if !keeping { try? engine.remove(record, force: true) }
     }
 
     /// Whether the instance's container runs.

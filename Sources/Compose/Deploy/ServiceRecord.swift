@@ -23,6 +23,21 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
         public var address: String?
         /// The version the container runs.
         public var version: ProxiedService?
+        /// The stopped instance this slot ran before the last cycle moved it: what a rollback
+        /// (or a deploy's own abort) starts again instead of making a new container. The next
+        /// cycle of the slot replaces it; nil when there is none (never deployed, or removed).
+        public var standby: Standby?
+    }
+
+    /// A stopped instance kept for the rollback, and the version it runs.
+    public struct Standby: Codable, Sendable, Equatable {
+        public var container: String
+        public var version: ProxiedService
+    }
+
+    /// Every container the record names: the slots' and their standbys'.
+    var containers: [String] {
+        slots.compactMap(\.container) + slots.compactMap(\.standby?.container)
     }
 
     /// A record with empty slots for `service`'s replicas and backups.

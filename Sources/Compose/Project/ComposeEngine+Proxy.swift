@@ -78,6 +78,8 @@ extension ComposeEngine {
         /// HAProxy's view: "UP", "DRAIN", "MAINT", "DOWN" (nil when it does not answer).
         public var proxyStatus: String?
         public var sessions: Int
+        /// A stopped instance the slot ran before the last deploy, kept for a hot rollback.
+        public var standby = false
     }
 
     /// The slots of the project's proxied services (`services` only, when not empty), as
@@ -94,6 +96,12 @@ extension ComposeEngine {
                     record: slot.container.flatMap { try? engine.find($0) },
                     proxyStatus: stat.map { String($0.status.split(separator: " ").first ?? "") }, sessions: stat?.sessions ?? 0))
             }
+            for slot in record.slots {
+                guard let standby = slot.standby else { continue }
+                found.append(ProxiedInstance(
+                    service: record.service.name, backup: slot.backup, server: slot.server, image: standby.version.image,
+                    record: try? engine.find(standby.container), proxyStatus: nil, sessions: 0, standby: true))
+            }
         }
         return found
     }
@@ -109,6 +117,34 @@ extension ComposeEngine {
             return Instance(record: record, service: service, number: 0, configHash: "")
         }
         return found.sorted { ($0.service, $0.record.name) < ($1.service, $1.record.name) }
+    }
+
+    /// The containers serving the proxied `services` now (no standby), as instances, for the
+    /// output an attached `up` follows.
+    func servingProxiedContainers(of services: [String]) throws -> [Instance] {
+        try proxiedInstances(of: services).compactMap { slot in
+            guard !slot.standby, let record = slot.record else { return nil }
+            return Instance(record: record, service: slot.service, number: 0, configHash: "")
+        }
+    }
+
+    /// Stops the proxied service `name`'s instances and keeps them (`ProxyDeployer.stop`).
+    func stopProxied(_ name: String) throws {
+        guard access(proxyDirectory, F_OK) == 0 else { return }
+        try deployer().stop(name)
+    }
+
+    /// Stops HAProxy when no proxied service of the project has a running instance behind it:
+    /// true when it did.
+    func stopIdleProxy() throws -> Bool {
+        guard access(proxyDirectory, F_OK) == 0 else { return false }
+        let deployer = try deployer()
+        let serving = deployer.directory.records().contains { record in
+            record.slots.contains { $0.container.map(deployer.instances.isRunning) ?? false }
+        }
+        guard !serving, deployer.directory.proxy.runningPid != nil else { return false }
+        deployer.directory.proxy.stop()
+        return true
     }
 
     /// Takes every proxied service of the project down (also one no longer in the file), which
