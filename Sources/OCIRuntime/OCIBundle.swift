@@ -61,7 +61,11 @@ public struct OCIBundle: Sendable {
     /// An ambient capability outside the inheritable or permitted set cannot be raised (the
     /// kernel refuses it); runc drops it with a warning, and so does this, through `warn`
     /// (runc's own default spec asks for such ambient capabilities).
-    public func containerConfig(id: String, warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
+    ///
+    /// `cgroupMode` says whether memory.swappiness can be applied: cgroup v2 has no such file,
+    /// and runc ignores the setting there with a warning, as this does.
+    public func containerConfig(id: String, cgroupMode: CgroupMode = .legacy,
+                                warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
         try checkSupported()
         var plain = spec
         plain.root?.path = rootfs
@@ -77,6 +81,10 @@ public struct OCIBundle: Sendable {
         plain.mounts = spec.mounts?.filter { mount in
             let isBind = mount.type == "bind" || (mount.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
             return isBind || !Self.providedByBerth.contains(mount.destination)
+        }
+        if cgroupMode == .unified, let swappiness = plain.linux?.resources?.memory?.swappiness {
+            warn("linux.resources.memory.swappiness \(swappiness) not applied: cgroup v2 has no swappiness setting")
+            plain.linux?.resources?.memory?.swappiness = nil
         }
         var config = try ContainerConfig(id: id, oci: plain)
         // runc's rule: the devices every container has (null, zero, tty, ...) stay allowed after
@@ -118,15 +126,13 @@ public struct OCIBundle: Sendable {
         }
         guard let resources = linux.resources else { return }
         if let memory = resources.memory {
-            if memory.reservation != nil { throw refuse("linux.resources.memory.reservation", "set limit only") }
-            if memory.kernel != nil || memory.kernelTCP != nil { throw refuse("linux.resources.memory.kernel", "set limit only") }
-            if memory.swappiness != nil { throw refuse("linux.resources.memory.swappiness", "set limit only") }
-            if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", "set limit only") }
+            let instead = "set limit, reservation or swappiness"
+            if memory.kernel != nil || memory.kernelTCP != nil { throw refuse("linux.resources.memory.kernel", instead) }
+            if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", instead) }
         }
         if let cpu = resources.cpu {
-            if cpu.cpus != nil || cpu.mems != nil { throw refuse("linux.resources.cpu.cpus/mems", "set quota and period") }
             if cpu.realtimeRuntime != nil || cpu.realtimePeriod != nil || cpu.burst != nil || cpu.idle != nil {
-                throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota and period")
+                throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota, period, shares, cpus or mems")
             }
         }
         if resources.blockIO != nil { throw refuse("linux.resources.blockIO", "remove it") }

@@ -232,6 +232,53 @@ extension Containers {
             #expect(file("cpu", "cpu.shares", "cpu.weight") == (Host.isCgroupV2 ? "39" : "1024"))
         }
 
+        @Test("cpu.cpus/mems, memory.reservation and swappiness reach the cgroup (swappiness on v1 only)")
+        func cpusetAndMemoryProtection() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "set", args: ["sleep", "100"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                var resources = linux["resources"] as? [String: Any] ?? [:]
+                resources["memory"] = ["reservation": 32 << 20, "swappiness": 10]
+                resources["cpu"] = ["cpus": "0", "mems": "0"]
+                linux["resources"] = resources
+                spec["linux"] = linux
+            }
+            let created = try world.create("set")
+            #expect(created.status == 0)
+            func file(_ controller: String, _ name: String) -> String {
+                (Kernel.read(world.cgroupDirectory("set", controller: controller) + "/" + name) ?? "")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(file("cpuset", "cpuset.cpus") == "0")
+            #expect(file("cpuset", "cpuset.mems") == "0")
+            if Host.isCgroupV2 {
+                #expect(file("memory", "memory.low") == "\(32 << 20)")
+                // No v2 file: runc's warning, and the container is made without it.
+                #expect(created.stderr.contains("linux.resources.memory.swappiness 10 not applied"))
+            } else {
+                #expect(file("memory", "memory.soft_limit_in_bytes") == "\(32 << 20)")
+                #expect(file("memory", "memory.swappiness") == "10")
+            }
+            // The container's process runs in the cpuset (and an exec joins it too).
+            let pid = try #require(try world.state("set")?["pid"] as? Int)
+            let cgroups = Kernel.read("/proc/\(pid)/cgroup") ?? ""
+            #expect(cgroups.contains(world.cgroupsPath("set")))
+            let allowed = Kernel.read("/proc/\(pid)/status")?.split(separator: "\n")
+                .first { $0.hasPrefix("Cpus_allowed_list:") }?.split(separator: "\t").last
+            #expect(allowed == "0")
+            #expect(try world.oci(["delete", "--force", "set"]).status == 0)
+            #expect(Kernel.read(world.cgroupDirectory("set", controller: "cpuset") + "/cpuset.cpus") == nil)
+            try world.writeSpec(id: "badset", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["resources"] = ["cpu": ["cpus": "3-1"]]
+                spec["linux"] = linux
+            }
+            let bad = try world.create("badset")
+            #expect(bad.status == 1 && bad.stderr.contains("cpuset cpus \"3-1\" is not a list"))
+            #expect(Kernel.read(world.cgroupDirectory("badset", controller: "cpuset") + "/cpuset.cpus") == nil)
+        }
+
         @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")
         func refusals() throws {
             let world = try OCIBundleFixture(fixture)

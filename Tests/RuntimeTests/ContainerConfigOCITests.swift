@@ -69,6 +69,20 @@ import Runtime
         #expect(ResourceLimits.cpuWeight(shares: 262_144) == 10_000)
     }
 
+    @Test func cpusetAndMemoryProtectionComeFromTheSpecAndBack() throws {
+        var spec = ContainerConfig(id: "c", rootfs: "/r", args: ["sh"], env: []).ociSpec
+        spec.linux?.resources?.memory = .init(reservation: 32 << 20, swappiness: 0)
+        spec.linux?.resources?.cpu = .init(cpus: "0-1", mems: "0")
+        let config = try ContainerConfig(id: "c", oci: spec)
+        #expect(config.resources.memoryReservationBytes == 32 << 20 && config.resources.memorySwappiness == 0)
+        #expect(config.resources.memoryBytes == nil)
+        #expect(config.resources.cpuset == CPUSet(cpus: "0-1", mems: "0") && config.resources.cpu == nil)
+        Self.expectSame(config, try Self.roundTrip(config))
+        var onlyMems = spec
+        onlyMems.linux?.resources?.cpu = .init(mems: "0")
+        #expect(try ContainerConfig(id: "c", oci: onlyMems).resources.cpuset == CPUSet(mems: "0"))
+    }
+
     @Test func privilegedAndUnconfinedStaySo() throws {
         var config = ContainerConfig(id: String(repeating: "c", count: 64), rootfs: "/r", args: ["sh"], env: [])
         config.capabilities = nil

@@ -152,17 +152,18 @@ public struct CgroupV2Driver: CgroupDriver {
             throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
         }
         for controller in limits.requiredControllers
-        where CgroupController.unifiedCases.contains(controller) && !available.contains(Substring(controller.rawValue)) {
+        where (CgroupController.unifiedCases + [.cpuset]).contains(controller) && !available.contains(Substring(controller.rawValue)) {
             throw RuntimeError(
                 .unsupported,
                 "cannot set \(controller.limitName): the \(controller.rawValue) cgroup controller is not available "
                     + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
                     + "(it may be disabled on the kernel command line) or \(controller.withoutLimit)")
         }
+        // cpuset only when asked for: a new cpuset cgroup inherits every CPU anyway.
         return CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)
                 || (controller != .cpu && available.contains(Substring(controller.rawValue)))
-        }
+        } + (limits.cpuset != nil ? [.cpuset] : [])
     }
 
     /// Enables `controllers` for the children of `directory`. Reads first: the usual case is
@@ -212,6 +213,16 @@ public struct CgroupV2Driver: CgroupDriver {
             } catch {
                 throw CgroupErrors.limitNotApplied(.memory, value: "0", file: leaf + "/memory.swap.max", error: error)
             }
+        }
+        // Swappiness has no v2 file: it is left out here (berth-oci warns, as runc does).
+        if let reservation = limits.memoryReservationBytes {
+            try write(String(reservation), to: leaf + "/memory.low", for: .memory)
+        }
+        if let cpus = limits.cpuset?.cpus {
+            try write(cpus, to: leaf + "/cpuset.cpus", for: .cpuset)
+        }
+        if let mems = limits.cpuset?.mems {
+            try write(mems, to: leaf + "/cpuset.mems", for: .cpuset)
         }
         if let shares = limits.cpuShares {
             try write(String(ResourceLimits.cpuWeight(shares: shares)), to: leaf + "/cpu.weight", for: .cpu)

@@ -24,10 +24,13 @@ extension ContainerConfig {
             OCIRuntimeSpec.Rlimit(type: ResourceLimit.ociName(of: limit.resource), hard: limit.hard, soft: limit.soft)
         }
         let resources = OCIRuntimeSpec.Linux.Resources(
-            memory: resources.memoryBytes.map { OCIRuntimeSpec.Linux.Memory(limit: $0, swap: $0) },
-            cpu: resources.cpu == nil && resources.cpuShares == nil ? nil
+            memory: resources.memoryBytes == nil && resources.memoryReservationBytes == nil && resources.memorySwappiness == nil ? nil
+                : OCIRuntimeSpec.Linux.Memory(limit: resources.memoryBytes, reservation: resources.memoryReservationBytes,
+                                              swap: resources.memoryBytes, swappiness: resources.memorySwappiness),
+            cpu: resources.cpu == nil && resources.cpuShares == nil && resources.cpuset == nil ? nil
                 : OCIRuntimeSpec.Linux.CPU(shares: resources.cpuShares, quota: resources.cpu?.quotaMicros,
-                                           period: resources.cpu.map { UInt64($0.periodMicros) }),
+                                           period: resources.cpu.map { UInt64($0.periodMicros) },
+                                           cpus: resources.cpuset?.cpus, mems: resources.cpuset?.mems),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
             devices: resources.devices.map { $0.map(\.oci) })
         let linux = OCIRuntimeSpec.Linux(
@@ -131,7 +134,10 @@ extension ContainerConfig {
                 return CPUBandwidth(quotaMicros: quota, periodMicros: period)
             },
             pidsLimit: limits?.pids?.limit,
-            cpuShares: limits?.cpu?.shares)
+            cpuShares: limits?.cpu?.shares,
+            memoryReservationBytes: limits?.memory?.reservation,
+            memorySwappiness: limits?.memory?.swappiness,
+            cpuset: limits?.cpu.flatMap { $0.cpus == nil && $0.mems == nil ? nil : CPUSet(cpus: $0.cpus, mems: $0.mems) })
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
