@@ -104,8 +104,11 @@ public struct OCIBundle: Sendable {
         func refuse(_ key: String, _ why: String) -> RuntimeError {
             RuntimeError(.unsupported, "the bundle's spec sets \(key), which berth-oci does not support: \(why)")
         }
-        if let domainname = spec.domainname, !domainname.isEmpty {
-            throw refuse("domainname", "remove it from config.json")
+        // runc's rule: the names are the container's own only in its own UTS namespace.
+        if let domainname = spec.domainname, !domainname.isEmpty,
+           !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "uts" && $0.path == nil }) {
+            throw RuntimeError(.invalidArgument, "the bundle's spec sets domainname without a new uts namespace, "
+                               + "where it would change the host's: add {\"type\": \"uts\"} to linux.namespaces")
         }
         if let hooks = spec.hooks {
             if !(hooks.createContainer ?? []).isEmpty { throw refuse("hooks.createContainer", "use createRuntime") }

@@ -279,6 +279,28 @@ extension Containers {
             #expect(Kernel.read(world.cgroupDirectory("badset", controller: "cpuset") + "/cpuset.cpus") == nil)
         }
 
+        @Test("domainname is set in the container's own UTS namespace, never the host's; refused without one")
+        func domainname() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let hosts = Kernel.read("/proc/sys/kernel/domainname")
+            try world.writeSpec(id: "dn", args: ["cat", "/proc/sys/kernel/domainname"]) { spec in
+                spec["domainname"] = "berth.example"
+            }
+            let ran = try world.create("dn", command: "run")
+            #expect(ran.status == 0)
+            #expect(world.output(of: "dn").contains("berth.example"))
+            #expect(Kernel.read("/proc/sys/kernel/domainname") == hosts)
+            try world.writeSpec(id: "dnhost", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "uts" }
+                spec["linux"] = linux
+            }
+            let refused = try world.create("dnhost")
+            #expect(refused.status == 1 && refused.stderr.contains("sets domainname without a new uts namespace"))
+            #expect(Kernel.read("/proc/sys/kernel/domainname") == hosts)
+        }
+
         @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")
         func refusals() throws {
             let world = try OCIBundleFixture(fixture)

@@ -14,7 +14,7 @@ import Runtime
     static func expectSame(_ a: ContainerConfig, _ b: ContainerConfig) {
         #expect(a.id == b.id && a.rootfs == b.rootfs && a.readOnlyRootfs == b.readOnlyRootfs)
         #expect(a.args == b.args && a.env == b.env && a.workingDirectory == b.workingDirectory)
-        #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal)
+        #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal && a.domainname == b.domainname)
         #expect(a.rlimits == b.rlimits && a.namespaces == b.namespaces && a.bindMounts == b.bindMounts)
         #expect(a.tmpfsMounts == b.tmpfsMounts)
         #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
@@ -35,6 +35,8 @@ import Runtime
         var config = ContainerConfig(id: String(repeating: "b", count: 64), rootfs: "/srv/root", args: ["app"], env: [])
         config.readOnlyRootfs = true
         config.workingDirectory = "/srv"
+        config.hostname = "web"
+        config.domainname = "example.org"
         config.user = ProcessUser(uid: 1000, gid: 100, additionalGids: [5, 20])
         config.terminal = true
         config.rlimits = [ResourceLimit(resource: 7, soft: 1024, hard: 2048), ResourceLimit(resource: 6, soft: 10, hard: UInt64.max)]

@@ -41,6 +41,7 @@ extension ContainerConfig {
             devices: devices.isEmpty ? nil : devices.map(\.oci))
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
+            domainname: domainname,
             mounts: bindMounts.map { bind in
                 OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
                                      options: ["rbind", bind.readOnly ? "ro" : "rw"] + (bind.propagation.map { [$0.rawValue] } ?? []))
@@ -66,6 +67,7 @@ extension ContainerConfig {
         workingDirectory = process.cwd
         user = ProcessUser(uid: process.user.uid, gid: process.user.gid, additionalGids: process.user.additionalGids ?? [])
         hostname = spec.hostname
+        domainname = spec.domainname.flatMap { $0.isEmpty ? nil : $0 }
         terminal = process.terminal ?? false
         rlimits = try (process.rlimits ?? []).map { limit in
             guard let resource = ResourceLimit.resource(ociName: limit.type) else {
