@@ -121,8 +121,17 @@ public struct OCIBundle: Sendable {
         if let propagation = linux.rootfsPropagation, !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw refuse("linux.rootfsPropagation \"\(propagation)\"", "berth's root is always private (or slave)")
         }
-        for key in (linux.sysctl ?? [:]).keys.sorted() where !key.hasPrefix("net.") {
-            throw refuse("linux.sysctl \(key)", "only the network namespace's net.* settings are written")
+        for key in (linux.sysctl ?? [:]).keys.sorted() {
+            guard let namespace = SysctlNamespace(key: key) else {
+                throw refuse("linux.sysctl \(key)", "it is not kept per namespace, so it would change the host; only net.* "
+                             + "and the IPC namespace's kernel.msg*, kernel.sem, kernel.shm* and fs.mqueue.* are written")
+            }
+            // runc's rule for the IPC settings: only in the container's own IPC namespace.
+            if namespace == .ipc, !(linux.namespaces ?? []).contains(where: { $0.type == "ipc" && $0.path == nil }) {
+                throw RuntimeError(.invalidArgument, "the bundle's spec sets linux.sysctl \(key), an IPC namespace setting, "
+                                   + "without a new ipc namespace, where it would change the host's: "
+                                   + "add {\"type\": \"ipc\"} to linux.namespaces")
+            }
         }
         if (linux.namespaces ?? []).contains(where: { $0.type == "time" }) {
             throw refuse("a time namespace", "remove it from linux.namespaces")

@@ -301,6 +301,46 @@ extension Containers {
             #expect(Kernel.read("/proc/sys/kernel/domainname") == hosts)
         }
 
+        @Test("linux.sysctl: net.* and the IPC namespace's keys are written inside the container, never the host's")
+        func sysctls() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let files = ["/proc/sys/kernel/msgmax", "/proc/sys/fs/mqueue/msg_max", "/proc/sys/net/ipv4/ip_forward"]
+            let hosts = files.map(Kernel.read)
+            try world.writeSpec(id: "sc", args: ["cat"] + files) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.msgmax": "12345", "fs.mqueue.msg_max": "20", "net.ipv4.ip_forward": "1"]
+                spec["linux"] = linux
+            }
+            let ran = try world.create("sc", command: "run")
+            #expect(ran.status == 0)
+            // After berth-oci's own warnings (the default spec's ambient capabilities), the container's lines.
+            #expect(world.output(of: "sc").split(separator: "\n").suffix(3) == ["12345", "20", "1"])
+            #expect(files.map(Kernel.read) == hosts)
+
+            // A key no namespace keeps is the host's: refused, naming it.
+            try world.writeSpec(id: "host", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.pid_max": "4096"]
+                spec["linux"] = linux
+            }
+            let hostKey = try world.create("host")
+            #expect(hostKey.status == 1 && hostKey.stderr.contains("linux.sysctl kernel.pid_max"))
+            #expect(hostKey.stderr.contains("not kept per namespace"))
+
+            // An IPC key while sharing the host's IPC namespace: refused, as runc refuses it.
+            try world.writeSpec(id: "shared", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.shmmni": "100"]
+                linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "ipc" }
+                spec["linux"] = linux
+            }
+            let shared = try world.create("shared")
+            #expect(shared.status == 1 && shared.stderr.contains("linux.sysctl kernel.shmmni, an IPC namespace setting"))
+            #expect(files.map(Kernel.read) == hosts)
+            #expect(try world.state("shared") == nil)
+        }
+
         @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")
         func refusals() throws {
             let world = try OCIBundleFixture(fixture)
