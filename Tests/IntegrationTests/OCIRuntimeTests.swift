@@ -267,6 +267,9 @@ extension Containers {
             let allowed = Kernel.read("/proc/\(pid)/status")?.split(separator: "\n")
                 .first { $0.hasPrefix("Cpus_allowed_list:") }?.split(separator: "\t").last
             #expect(allowed == "0")
+            #expect(try world.oci(["start", "set"]).status == 0)
+            let exec = try world.oci(["exec", "set", "grep", "Cpus_allowed_list", "/proc/self/status"])
+            #expect(exec.status == 0 && exec.stdout.hasSuffix("\t0\n"), "\(exec.stderr)")
             #expect(try world.oci(["delete", "--force", "set"]).status == 0)
             #expect(Kernel.read(world.cgroupDirectory("set", controller: "cpuset") + "/cpuset.cpus") == nil)
             try world.writeSpec(id: "badset", args: ["true"]) { spec in

@@ -64,11 +64,18 @@ extension CgroupTests {
             let fs = try FakeCgroupFS(.unified())
             let driver = fs.v2Driver()
             let plain = try driver.create(CgroupPath("berth/plain"), limits: ResourceLimits(memoryBytes: 1 << 20))
+            #expect(plain.directoryFD != nil)
             plain.close()
             #expect(fs.read("cgroup.subtree_control")?.contains("cpuset") == false)
             let placement = try driver.create(path, limits: ResourceLimits(memoryReservationBytes: 4096, memorySwappiness: 60,
                                                                            cpuset: CPUSet(cpus: "0", mems: "0")))
+            // Attached by the parent (cgroup.procs), which applies the CPUs on every kernel.
+            #expect(placement.directoryFD == nil)
             placement.close()
+            #expect(try driver.placement(joining: path).directoryFD == nil)
+            let joiningPlain = try driver.placement(joining: CgroupPath("berth/plain"))
+            #expect(joiningPlain.directoryFD != nil)
+            joiningPlain.close()
             #expect(fs.read("berth-oci/deep/cgroup.subtree_control")?.contains("+cpuset") == true)
             #expect(fs.read("berth-oci/deep/abc/cpuset.cpus") == "0")
             #expect(fs.read("berth-oci/deep/abc/cpuset.mems") == "0")

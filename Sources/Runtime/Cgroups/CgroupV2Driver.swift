@@ -44,6 +44,14 @@ public struct CgroupV2Driver: CgroupDriver {
                 close(fd)
                 throw error
             }
+            // A child cloned straight into a cpuset cgroup (CLONE_INTO_CGROUP) kept its parent's
+            // CPUs on kernels without 2023's cpuset fork fix (Linux 6.3, backported unevenly);
+            // one attached with cgroup.procs gets the cpuset's on every kernel. Only a container
+            // that asks for a cpuset pays for the attach.
+            if limits.cpuset != nil {
+                close(fd)
+                return CgroupPlacement(directoryFD: nil)
+            }
             return CgroupPlacement(directoryFD: fd)
         } catch {
             // Only a leaf this call made is ours to take back (with the parent levels made for
@@ -59,6 +67,10 @@ public struct CgroupV2Driver: CgroupDriver {
     public func placement(joining path: CgroupPath) throws -> CgroupPlacement {
         let leaf = try directory(of: path)
         guard ControlFile.exists(leaf) else { throw CgroupErrors.notFound("join", path) }
+        // A container with its own CPUs: attached by the parent, as `create` explains.
+        if let cpus = try? ControlFile.read(leaf + "/cpuset.cpus"), !cpus.allSatisfy(\.isWhitespace) {
+            return CgroupPlacement(directoryFD: nil)
+        }
         return CgroupPlacement(directoryFD: try openDirectory(leaf))
     }
 
