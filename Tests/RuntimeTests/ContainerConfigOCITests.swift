@@ -81,8 +81,11 @@ import Runtime
         #expect(config.resources.cpuset == CPUSet(cpus: "0-1", mems: "0") && config.resources.cpu == nil)
         Self.expectSame(config, try Self.roundTrip(config))
         var onlyMems = spec
-        onlyMems.linux?.resources?.cpu = .init(mems: "0")
+        onlyMems.linux?.resources?.cpu = .init(cpus: "", mems: "0")
         #expect(try ContainerConfig(id: "c", oci: onlyMems).resources.cpuset == CPUSet(mems: "0"))
+        // Empty lists are unset, as runc reads them.
+        onlyMems.linux?.resources?.cpu = .init(shares: 1024, cpus: "", mems: "")
+        #expect(try ContainerConfig(id: "c", oci: onlyMems).resources.cpuset == nil)
     }
 
     @Test func privilegedAndUnconfinedStaySo() throws {

@@ -9,6 +9,15 @@ public struct CPUSet: Sendable, Equatable {
         self.mems = mems
     }
 
+    /// The spec's cpu.cpus and cpu.mems; an empty list is unset, as runc reads it. nil when
+    /// neither is set.
+    init?(oci cpu: OCIRuntimeSpec.Linux.CPU) {
+        let cpus = cpu.cpus.flatMap { $0.isEmpty ? nil : $0 }
+        let mems = cpu.mems.flatMap { $0.isEmpty ? nil : $0 }
+        guard cpus != nil || mems != nil else { return nil }
+        self.init(cpus: cpus, mems: mems)
+    }
+
     /// Rejects what the kernel would refuse with a bare EINVAL, naming the setting: each list is
     /// comma-separated numbers or ascending ranges ("0-3,6").
     func validate() throws(RuntimeError) {

@@ -164,7 +164,7 @@ public struct CgroupV1Driver: CgroupDriver {
     /// mkdir and the next (another berth removing it as its last container ended) starts the
     /// walk again.
     func makeLeaf(_ components: [Substring], in hierarchy: String,
-                          createdIn: inout [String]) throws(RuntimeError) -> String? {
+                  createdIn: inout [String]) throws(RuntimeError) -> String? {
         var attempt = 1
         walk: while true {
             var directory = hierarchy

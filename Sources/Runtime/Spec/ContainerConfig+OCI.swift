@@ -139,7 +139,7 @@ extension ContainerConfig {
             cpuShares: limits?.cpu?.shares,
             memoryReservationBytes: limits?.memory?.reservation,
             memorySwappiness: limits?.memory?.swappiness,
-            cpuset: limits?.cpu.flatMap { $0.cpus == nil && $0.mems == nil ? nil : CPUSet(cpus: $0.cpus, mems: $0.mems) })
+            cpuset: limits?.cpu.flatMap(CPUSet.init(oci:)))
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
