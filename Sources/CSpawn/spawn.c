@@ -649,6 +649,8 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     }
 
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) FAIL(BERTH_STEP_HOSTNAME, -1);
+    // In the new UTS namespace, like the hostname: never the host's.
+    if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0) FAIL(BERTH_STEP_DOMAINNAME, -1);
     if (c->loopback_up && loopback_up() < 0) FAIL(BERTH_STEP_LOOPBACK, -1);
 
     // A new container's working directory is created as root, before the user changes: Docker
@@ -1056,6 +1058,7 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_UMOUNT_OLD_ROOT: return "unmount the old root";
     case BERTH_STEP_ROOT_READONLY: return "make the root read-only";
     case BERTH_STEP_HOSTNAME: return "sethostname";
+    case BERTH_STEP_DOMAINNAME: return "setdomainname";
     case BERTH_STEP_LOOPBACK: return "bring up the loopback interface";
     case BERTH_STEP_WORKDIR: return "enter the working directory";
     case BERTH_STEP_RLIMIT: return "setrlimit";

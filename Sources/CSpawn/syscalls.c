@@ -102,22 +102,36 @@ void berth_cloexec_from(int first) {
     for (int fd = first; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-int berth_enter_network_namespace(int netns_fd) {
-    int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (own < 0) return -1;
-    if (setns(netns_fd, CLONE_NEWNET) < 0) {
+// setns(2) of the calling thread into `fd` (a namespace of `type`), keeping an fd of the one it
+// leaves (`own`, /proc/thread-self/ns/...) to come back with.
+static int enter_namespace(int fd, int type, const char *own) {
+    int own_fd = open(own, O_RDONLY | O_CLOEXEC);
+    if (own_fd < 0) return -1;
+    if (setns(fd, type) < 0) {
         int e = errno;
-        close(own);
+        close(own_fd);
         errno = e;
         return -1;
     }
-    return own;
+    return own_fd;
 }
 
-void berth_leave_network_namespace(int own_fd) {
-    if (setns(own_fd, CLONE_NEWNET) < 0) abort();
+static void leave_namespace(int own_fd, int type) {
+    if (setns(own_fd, type) < 0) abort();
     close(own_fd);
 }
+
+int berth_enter_network_namespace(int netns_fd) {
+    return enter_namespace(netns_fd, CLONE_NEWNET, "/proc/thread-self/ns/net");
+}
+
+void berth_leave_network_namespace(int own_fd) { leave_namespace(own_fd, CLONE_NEWNET); }
+
+int berth_enter_ipc_namespace(int ipcns_fd) {
+    return enter_namespace(ipcns_fd, CLONE_NEWIPC, "/proc/thread-self/ns/ipc");
+}
+
+void berth_leave_ipc_namespace(int own_fd) { leave_namespace(own_fd, CLONE_NEWIPC); }
 
 int berth_send_console(const char *path, int fd, const char *name) {
     struct sockaddr_un address;

@@ -61,7 +61,11 @@ public struct OCIBundle: Sendable {
     /// An ambient capability outside the inheritable or permitted set cannot be raised (the
     /// kernel refuses it); runc drops it with a warning, and so does this, through `warn`
     /// (runc's own default spec asks for such ambient capabilities).
-    public func containerConfig(id: String, warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
+    ///
+    /// `cgroupMode` says whether memory.swappiness can be applied: cgroup v2 has no such file,
+    /// and runc ignores the setting there with a warning, as this does.
+    public func containerConfig(id: String, cgroupMode: CgroupMode = .legacy,
+                                warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
         try checkSupported()
         var plain = spec
         plain.root?.path = rootfs
@@ -77,6 +81,10 @@ public struct OCIBundle: Sendable {
         plain.mounts = spec.mounts?.filter { mount in
             let isBind = mount.type == "bind" || (mount.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
             return isBind || !Self.providedByBerth.contains(mount.destination)
+        }
+        if cgroupMode == .unified, let swappiness = plain.linux?.resources?.memory?.swappiness {
+            warn("linux.resources.memory.swappiness \(swappiness) not applied: cgroup v2 has no swappiness setting")
+            plain.linux?.resources?.memory?.swappiness = nil
         }
         var config = try ContainerConfig(id: id, oci: plain)
         // runc's rule: the devices every container has (null, zero, tty, ...) stay allowed after
@@ -96,8 +104,11 @@ public struct OCIBundle: Sendable {
         func refuse(_ key: String, _ why: String) -> RuntimeError {
             RuntimeError(.unsupported, "the bundle's spec sets \(key), which berth-oci does not support: \(why)")
         }
-        if let domainname = spec.domainname, !domainname.isEmpty {
-            throw refuse("domainname", "remove it from config.json")
+        // runc's rule: the names are the container's own only in its own UTS namespace.
+        if let domainname = spec.domainname, !domainname.isEmpty,
+           !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "uts" && $0.path == nil }) {
+            throw RuntimeError(.invalidArgument, "the bundle's spec sets domainname without a new uts namespace, "
+                               + "where it would change the host's: add {\"type\": \"uts\"} to linux.namespaces")
         }
         if let hooks = spec.hooks {
             if !(hooks.createContainer ?? []).isEmpty { throw refuse("hooks.createContainer", "use createRuntime") }
@@ -110,23 +121,30 @@ public struct OCIBundle: Sendable {
         if let propagation = linux.rootfsPropagation, !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw refuse("linux.rootfsPropagation \"\(propagation)\"", "berth's root is always private (or slave)")
         }
-        for key in (linux.sysctl ?? [:]).keys.sorted() where !key.hasPrefix("net.") {
-            throw refuse("linux.sysctl \(key)", "only the network namespace's net.* settings are written")
+        for key in (linux.sysctl ?? [:]).keys.sorted() {
+            guard let namespace = SysctlNamespace(key: key) else {
+                throw refuse("linux.sysctl \(key)", "it is not kept per namespace, so it would change the host; only net.* "
+                             + "and the IPC namespace's kernel.msg*, kernel.sem, kernel.shm* and fs.mqueue.* are written")
+            }
+            // runc's rule for the IPC settings: only in the container's own IPC namespace.
+            if namespace == .ipc, !(linux.namespaces ?? []).contains(where: { $0.type == "ipc" && $0.path == nil }) {
+                throw RuntimeError(.invalidArgument, "the bundle's spec sets linux.sysctl \(key), an IPC namespace setting, "
+                                   + "without a new ipc namespace, where it would change the host's: "
+                                   + "add {\"type\": \"ipc\"} to linux.namespaces")
+            }
         }
         if (linux.namespaces ?? []).contains(where: { $0.type == "time" }) {
             throw refuse("a time namespace", "remove it from linux.namespaces")
         }
         guard let resources = linux.resources else { return }
         if let memory = resources.memory {
-            if memory.reservation != nil { throw refuse("linux.resources.memory.reservation", "set limit only") }
-            if memory.kernel != nil || memory.kernelTCP != nil { throw refuse("linux.resources.memory.kernel", "set limit only") }
-            if memory.swappiness != nil { throw refuse("linux.resources.memory.swappiness", "set limit only") }
-            if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", "set limit only") }
+            let instead = "set limit, reservation or swappiness"
+            if memory.kernel != nil || memory.kernelTCP != nil { throw refuse("linux.resources.memory.kernel", instead) }
+            if memory.disableOOMKiller == true { throw refuse("linux.resources.memory.disableOOMKiller", instead) }
         }
         if let cpu = resources.cpu {
-            if cpu.cpus != nil || cpu.mems != nil { throw refuse("linux.resources.cpu.cpus/mems", "set quota and period") }
             if cpu.realtimeRuntime != nil || cpu.realtimePeriod != nil || cpu.burst != nil || cpu.idle != nil {
-                throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota and period")
+                throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota, period, shares, cpus or mems")
             }
         }
         if resources.blockIO != nil { throw refuse("linux.resources.blockIO", "remove it") }

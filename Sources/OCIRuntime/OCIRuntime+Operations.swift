@@ -42,7 +42,14 @@ extension OCIRuntime {
         var spec = OCIRuntimeSpec(process: .init(args: ["update"]), root: .init(path: "/"))
         spec.linux = .init(resources: resources)
         let bundle = OCIBundle(directory: "/", spec: spec)
-        return try bundle.containerConfig(id: "update").resources.withoutDevices
+        let limits = try bundle.containerConfig(id: "update").resources.withoutDevices
+        // The cpuset is made with the container (v1 copies it down level by level); changing it
+        // later is not done, so it is refused rather than ignored.
+        if limits.cpuset != nil {
+            throw RuntimeError(.unsupported, "berth-oci update cannot change cpu.cpus or cpu.mems: "
+                               + "set them in the bundle's config.json before create")
+        }
+        return limits
     }
 
     /// The bundle's process, the base of an exec given only its arguments.

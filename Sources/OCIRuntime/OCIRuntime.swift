@@ -42,7 +42,7 @@ public struct OCIRuntime: Sendable {
                        io: LaunchIO) throws -> OCIContainerRecord {
         let bundle = try OCIBundle.load(directory)
         try OCIConsole.check(terminal: bundle.spec.process?.terminal ?? false, socket: consoleSocket)
-        let config = try bundle.containerConfig(id: id) { logger.warning("\($0)", metadata: ["container": "\(id)"]) }
+        let config = try bundle.containerConfig(id: id, cgroupMode: cgroups.mode) { logger.warning("\($0)", metadata: ["container": "\(id)"]) }
         let cgroup = try bundle.cgroupPath(id: id)
         let process = bundle.spec.process
         if let label = process?.apparmorProfile, !label.isEmpty {

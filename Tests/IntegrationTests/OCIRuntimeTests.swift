@@ -232,6 +232,118 @@ extension Containers {
             #expect(file("cpu", "cpu.shares", "cpu.weight") == (Host.isCgroupV2 ? "39" : "1024"))
         }
 
+        @Test("cpu.cpus/mems, memory.reservation and swappiness reach the cgroup (swappiness on v1 only)")
+        func cpusetAndMemoryProtection() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            try world.writeSpec(id: "set", args: ["sleep", "100"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                var resources = linux["resources"] as? [String: Any] ?? [:]
+                resources["memory"] = ["reservation": 32 << 20, "swappiness": 10]
+                resources["cpu"] = ["cpus": "0", "mems": "0"]
+                linux["resources"] = resources
+                spec["linux"] = linux
+            }
+            let created = try world.create("set")
+            #expect(created.status == 0)
+            func file(_ controller: String, _ name: String) -> String {
+                (Kernel.read(world.cgroupDirectory("set", controller: controller) + "/" + name) ?? "")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(file("cpuset", "cpuset.cpus") == "0")
+            #expect(file("cpuset", "cpuset.mems") == "0")
+            if Host.isCgroupV2 {
+                #expect(file("memory", "memory.low") == "\(32 << 20)")
+                // No v2 file: runc's warning, and the container is made without it.
+                #expect(created.stderr.contains("linux.resources.memory.swappiness 10 not applied"))
+            } else {
+                #expect(file("memory", "memory.soft_limit_in_bytes") == "\(32 << 20)")
+                #expect(file("memory", "memory.swappiness") == "10")
+            }
+            // The container's process runs in the cpuset (and an exec joins it too).
+            let pid = try #require(try world.state("set")?["pid"] as? Int)
+            let cgroups = Kernel.read("/proc/\(pid)/cgroup") ?? ""
+            #expect(cgroups.contains(world.cgroupsPath("set")))
+            let allowed = Kernel.read("/proc/\(pid)/status")?.split(separator: "\n")
+                .first { $0.hasPrefix("Cpus_allowed_list:") }?.split(separator: "\t").last
+            #expect(allowed == "0")
+            #expect(try world.oci(["start", "set"]).status == 0)
+            let exec = try world.oci(["exec", "set", "grep", "Cpus_allowed_list", "/proc/self/status"])
+            #expect(exec.status == 0 && exec.stdout.hasSuffix("\t0\n"), "\(exec.stderr)")
+            #expect(try world.oci(["delete", "--force", "set"]).status == 0)
+            #expect(Kernel.read(world.cgroupDirectory("set", controller: "cpuset") + "/cpuset.cpus") == nil)
+            try world.writeSpec(id: "badset", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["resources"] = ["cpu": ["cpus": "3-1"]]
+                spec["linux"] = linux
+            }
+            let bad = try world.create("badset")
+            #expect(bad.status == 1 && bad.stderr.contains("cpuset cpus \"3-1\" is not a list"))
+            #expect(Kernel.read(world.cgroupDirectory("badset", controller: "cpuset") + "/cpuset.cpus") == nil)
+        }
+
+        @Test("domainname is set in the container's own UTS namespace, never the host's; refused without one")
+        func domainname() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let hosts = Kernel.read("/proc/sys/kernel/domainname")
+            try world.writeSpec(id: "dn", args: ["cat", "/proc/sys/kernel/domainname"]) { spec in
+                spec["domainname"] = "berth.example"
+            }
+            let ran = try world.create("dn", command: "run")
+            #expect(ran.status == 0)
+            #expect(world.output(of: "dn").contains("berth.example"))
+            #expect(Kernel.read("/proc/sys/kernel/domainname") == hosts)
+            try world.writeSpec(id: "dnhost", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "uts" }
+                spec["linux"] = linux
+            }
+            let refused = try world.create("dnhost")
+            #expect(refused.status == 1 && refused.stderr.contains("sets domainname without a new uts namespace"))
+            #expect(Kernel.read("/proc/sys/kernel/domainname") == hosts)
+        }
+
+        @Test("linux.sysctl: net.* and the IPC namespace's keys are written inside the container, never the host's")
+        func sysctls() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let files = ["/proc/sys/kernel/msgmax", "/proc/sys/fs/mqueue/msg_max", "/proc/sys/net/ipv4/ip_forward"]
+            let hosts = files.map(Kernel.read)
+            try world.writeSpec(id: "sc", args: ["cat"] + files) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.msgmax": "12345", "fs.mqueue.msg_max": "20", "net.ipv4.ip_forward": "1"]
+                spec["linux"] = linux
+            }
+            let ran = try world.create("sc", command: "run")
+            #expect(ran.status == 0)
+            // After berth-oci's own warnings (the default spec's ambient capabilities), the container's lines.
+            #expect(world.output(of: "sc").split(separator: "\n").suffix(3) == ["12345", "20", "1"])
+            #expect(files.map(Kernel.read) == hosts)
+
+            // A key no namespace keeps is the host's: refused, naming it.
+            try world.writeSpec(id: "host", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.pid_max": "4096"]
+                spec["linux"] = linux
+            }
+            let hostKey = try world.create("host")
+            #expect(hostKey.status == 1 && hostKey.stderr.contains("linux.sysctl kernel.pid_max"))
+            #expect(hostKey.stderr.contains("not kept per namespace"))
+
+            // An IPC key while sharing the host's IPC namespace: refused, as runc refuses it.
+            try world.writeSpec(id: "shared", args: ["true"]) { spec in
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["sysctl"] = ["kernel.shmmni": "100"]
+                linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "ipc" }
+                spec["linux"] = linux
+            }
+            let shared = try world.create("shared")
+            #expect(shared.status == 1 && shared.stderr.contains("linux.sysctl kernel.shmmni, an IPC namespace setting"))
+            #expect(files.map(Kernel.read) == hosts)
+            #expect(try world.state("shared") == nil)
+        }
+
         @Test("what berth-oci cannot do is refused with a clear error, in runc's JSON log when asked")
         func refusals() throws {
             let world = try OCIBundleFixture(fixture)

@@ -109,7 +109,8 @@ final class FakeCgroupFS: Sendable {
             let controllers = delegated.split(whereSeparator: { $0 == " " || $0 == "\n" })
                 .map { $0.hasPrefix("+") ? String($0.dropFirst()) : String($0) }
             files += ["cgroup.subtree_control", "cgroup.events", "cgroup.kill", "cgroup.freeze"]
-            if controllers.contains("memory") { files += ["memory.max", "memory.swap.max", "memory.events"] }
+            if controllers.contains("memory") { files += ["memory.max", "memory.swap.max", "memory.events", "memory.low"] }
+            if controllers.contains("cpuset") { files += ["cpuset.cpus", "cpuset.mems"] }
             if controllers.contains("cpu") { files += ["cpu.max"] }
             if controllers.contains("pids") { files += ["pids.max"] }
             create(path + "/cgroup.controllers", contents: controllers.joined(separator: " "))
@@ -118,8 +119,11 @@ final class FakeCgroupFS: Sendable {
             let controllers = hierarchy.split(separator: ",")
             files += ["tasks"]
             if controllers.contains("memory") {
-                files += ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.oom_control"]
+                files += ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.oom_control",
+                          "memory.soft_limit_in_bytes", "memory.swappiness"]
             }
+            // A new v1 cpuset cgroup's lists are empty, as the kernel makes them.
+            if controllers.contains("cpuset") { files += ["cpuset.cpus", "cpuset.mems"] }
             if controllers.contains("cpu") { files += ["cpu.cfs_period_us", "cpu.cfs_quota_us"] }
             if controllers.contains("pids") { files += ["pids.max"] }
             if controllers.contains("freezer") { files += ["freezer.state"] }

@@ -14,7 +14,7 @@ import Runtime
     static func expectSame(_ a: ContainerConfig, _ b: ContainerConfig) {
         #expect(a.id == b.id && a.rootfs == b.rootfs && a.readOnlyRootfs == b.readOnlyRootfs)
         #expect(a.args == b.args && a.env == b.env && a.workingDirectory == b.workingDirectory)
-        #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal)
+        #expect(a.user == b.user && a.hostname == b.hostname && a.terminal == b.terminal && a.domainname == b.domainname)
         #expect(a.rlimits == b.rlimits && a.namespaces == b.namespaces && a.bindMounts == b.bindMounts)
         #expect(a.tmpfsMounts == b.tmpfsMounts)
         #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
@@ -35,6 +35,8 @@ import Runtime
         var config = ContainerConfig(id: String(repeating: "b", count: 64), rootfs: "/srv/root", args: ["app"], env: [])
         config.readOnlyRootfs = true
         config.workingDirectory = "/srv"
+        config.hostname = "web"
+        config.domainname = "example.org"
         config.user = ProcessUser(uid: 1000, gid: 100, additionalGids: [5, 20])
         config.terminal = true
         config.rlimits = [ResourceLimit(resource: 7, soft: 1024, hard: 2048), ResourceLimit(resource: 6, soft: 10, hard: UInt64.max)]
@@ -67,6 +69,23 @@ import Runtime
         #expect(back.resources.cpuShares == 2 && back.resources.cpu == nil)
         #expect(ResourceLimits.cpuWeight(shares: 2) == 1 && ResourceLimits.cpuWeight(shares: 1024) == 39)
         #expect(ResourceLimits.cpuWeight(shares: 262_144) == 10_000)
+    }
+
+    @Test func cpusetAndMemoryProtectionComeFromTheSpecAndBack() throws {
+        var spec = ContainerConfig(id: "c", rootfs: "/r", args: ["sh"], env: []).ociSpec
+        spec.linux?.resources?.memory = .init(reservation: 32 << 20, swappiness: 0)
+        spec.linux?.resources?.cpu = .init(cpus: "0-1", mems: "0")
+        let config = try ContainerConfig(id: "c", oci: spec)
+        #expect(config.resources.memoryReservationBytes == 32 << 20 && config.resources.memorySwappiness == 0)
+        #expect(config.resources.memoryBytes == nil)
+        #expect(config.resources.cpuset == CPUSet(cpus: "0-1", mems: "0") && config.resources.cpu == nil)
+        Self.expectSame(config, try Self.roundTrip(config))
+        var onlyMems = spec
+        onlyMems.linux?.resources?.cpu = .init(cpus: "", mems: "0")
+        #expect(try ContainerConfig(id: "c", oci: onlyMems).resources.cpuset == CPUSet(mems: "0"))
+        // Empty lists are unset, as runc reads them.
+        onlyMems.linux?.resources?.cpu = .init(shares: 1024, cpus: "", mems: "")
+        #expect(try ContainerConfig(id: "c", oci: onlyMems).resources.cpuset == nil)
     }
 
     @Test func privilegedAndUnconfinedStaySo() throws {

@@ -41,6 +41,7 @@ enum berth_step {
     BERTH_STEP_UMOUNT_OLD_ROOT,
     BERTH_STEP_ROOT_READONLY,
     BERTH_STEP_HOSTNAME,
+    BERTH_STEP_DOMAINNAME,
     BERTH_STEP_LOOPBACK,
     BERTH_STEP_WORKDIR,
     BERTH_STEP_RLIMIT,         // index = entry in rlimits
@@ -153,6 +154,7 @@ struct berth_spawn_config {
 
     // -- identity and environment --
     const char *hostname;           // NULL: leave as is
+    const char *domainname;         // NULL: leave as is (the NIS domain, the OCI spec's domainname)
     int loopback_up;                // bring `lo` up (new network namespace)
     const char *cwd;                // inside the container
     int create_cwd;                 // nonzero: create `cwd` if missing (run, as Docker; exec must

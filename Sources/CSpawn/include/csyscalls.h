@@ -62,6 +62,13 @@ int berth_enter_network_namespace(int netns_fd);
 /// wrong one.
 void berth_leave_network_namespace(int own_fd);
 
+/// The same for an IPC namespace: /proc/sys's IPC settings (kernel.shmmax, fs.mqueue.*) are
+/// those of the namespace of the thread that opens them (berth-oci's linux.sysctl).
+int berth_enter_ipc_namespace(int ipcns_fd);
+
+/// Moves the calling thread back into `own_fd`'s IPC namespace and closes it; aborts on failure.
+void berth_leave_ipc_namespace(int own_fd);
+
 /// Namespace flags (CLONE_NEW*), so Swift needs no _GNU_SOURCE.
 extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_newuts,
     berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser;

@@ -1,5 +1,10 @@
 /// The cgroup controllers berth uses, in the order it sets them up.
 enum CgroupController: String, CaseIterable, Sendable {
+    /// Every container's controllers. cpuset is not among them: it is set up only for a
+    /// container that asks for CPUs or memory nodes (`CgroupV1Driver+Cpuset`), so the others
+    /// pay nothing for it.
+    static let allCases: [CgroupController] = [.memory, .cpu, .pids, .freezer, .devices]
+
     case memory
     case cpu
     case pids
@@ -7,6 +12,8 @@ enum CgroupController: String, CaseIterable, Sendable {
     case freezer
     /// v1 only: on v2 a device list is an eBPF program attached to the cgroup, no controller.
     case devices
+    /// Only when asked for: `ResourceLimits.cpuset`.
+    case cpuset
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -16,6 +23,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .pids: "pids limit"
         case .freezer: "freezer"
         case .devices: "device list"
+        case .cpuset: "cpuset (CPUs and memory nodes)"
         }
     }
 
@@ -36,6 +44,7 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .pids: ["pids"]
         case .freezer: ["freezer"]
         case .devices: ["devices"]
+        case .cpuset: ["cpuset"]
         }
     }
 }
@@ -43,17 +52,18 @@ enum CgroupController: String, CaseIterable, Sendable {
 extension ResourceLimits {
     /// The controllers without which one of the requested limits cannot be applied.
     var requiredControllers: [CgroupController] {
-        CgroupController.allCases.filter(requires)
+        (CgroupController.allCases + [.cpuset]).filter(requires)
     }
 
     func requires(_ controller: CgroupController) -> Bool {
         switch controller {
-        case .memory: memoryBytes != nil
+        case .memory: memoryBytes != nil || memoryReservationBytes != nil || memorySwappiness != nil
         case .cpu: cpu != nil || cpuShares != nil
         case .pids: pidsLimit != nil
         case .freezer: false
         // A list that opens every device needs no device cgroup; any other must be enforced.
         case .devices: devices.map { !$0.allowsEveryDevice } ?? false
+        case .cpuset: cpuset != nil
         }
     }
 
@@ -70,6 +80,13 @@ extension ResourceLimits {
         if let cpuShares, !(2...262_144).contains(cpuShares) {
             throw RuntimeError(.invalidArgument, "CPU shares must be between 2 and 262144, not \(cpuShares)")
         }
+        if let memoryReservationBytes, memoryReservationBytes < 0 {
+            throw RuntimeError(.invalidArgument, "memory reservation must be 0 or more bytes, not \(memoryReservationBytes)")
+        }
+        if let memorySwappiness, memorySwappiness > 100 {
+            throw RuntimeError(.invalidArgument, "memory swappiness must be between 0 and 100, not \(memorySwappiness)")
+        }
+        try cpuset?.validate()
         if let pidsLimit, pidsLimit <= 0 {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")
         }

@@ -19,18 +19,33 @@ public struct ResourceLimits: Sendable, Equatable {
     /// (2…262144, 1024 a new cgroup's), written to v2's cpu.weight as runc converts it. The OCI
     /// spec's `linux.resources.cpu.shares`: containerd and Kubernetes always set it.
     public var cpuShares: UInt64?
+    /// The memory the kernel reclaims from others first when memory is short: v1's
+    /// memory.soft_limit_in_bytes, v2's memory.low (the OCI spec's `memory.reservation`).
+    public var memoryReservationBytes: Int64?
+    /// How eagerly the kernel swaps the container's anonymous memory, 0…100: v1's
+    /// memory.swappiness. v2 has no such file; the v2 driver leaves it out (berth-oci warns).
+    public var memorySwappiness: UInt64?
+    /// The CPUs and memory nodes the container may use (the OCI spec's `cpu.cpus`/`cpu.mems`).
+    public var cpuset: CPUSet?
 
     public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil, devices: [DeviceRule]? = nil,
-                cpuShares: UInt64? = nil) {
+                cpuShares: UInt64? = nil, memoryReservationBytes: Int64? = nil, memorySwappiness: UInt64? = nil,
+                cpuset: CPUSet? = nil) {
         self.memoryBytes = memoryBytes
         self.cpu = cpu
         self.pidsLimit = pidsLimit
         self.devices = devices
         self.cpuShares = cpuShares
+        self.memoryReservationBytes = memoryReservationBytes
+        self.memorySwappiness = memorySwappiness
+        self.cpuset = cpuset
     }
 
-    /// No memory, CPU or pids limit and no CPU share (the device list is not a limit of an amount).
-    public var isEmpty: Bool { memoryBytes == nil && cpu == nil && pidsLimit == nil && cpuShares == nil }
+    /// No limit of an amount at all (the device list is not one).
+    public var isEmpty: Bool {
+        memoryBytes == nil && cpu == nil && pidsLimit == nil && cpuShares == nil
+            && memoryReservationBytes == nil && memorySwappiness == nil && cpuset == nil
+    }
 
     /// The limits without the device list, which `update` leaves as it is.
     public var withoutDevices: ResourceLimits {

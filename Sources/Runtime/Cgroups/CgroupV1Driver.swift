@@ -52,6 +52,7 @@ public struct CgroupV1Driver: CgroupDriver {
                 try apply(limits, of: controller, in: leaf)
                 leaves.append(leaf)
             }
+            if let cpuset = limits.cpuset { leaves.append(try makeCpusetLeaf(components, cpuset, createdIn: &createdIn)) }
         } catch {
             // Only the levels made for this container go with it; a parent shared with others stays.
             for hierarchy in createdIn.reversed() {
@@ -72,6 +73,7 @@ public struct CgroupV1Driver: CgroupDriver {
             guard ControlFile.exists(hierarchy + relative) else { throw CgroupErrors.notFound("join", path) }
             leaves.append(hierarchy + relative)
         }
+        if let cpuset = existingCpusetLeaf(relative) { leaves.append(cpuset) }
         return CgroupPlacement(directoryFD: nil, taskFiles: Self.openTaskFiles(in: leaves) ?? [])
     }
 
@@ -104,6 +106,13 @@ public struct CgroupV1Driver: CgroupDriver {
                 throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(file)", error)
             }
         }
+        if let cpuset = existingCpusetLeaf(relative) {
+            do throws(Errno) {
+                try ControlFile.write(String(pid), to: cpuset + "/cgroup.procs")
+            } catch {
+                throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(cpuset)/cgroup.procs", error)
+            }
+        }
     }
 
     public func events(of path: CgroupPath) throws -> CgroupEvents {
@@ -127,7 +136,8 @@ public struct CgroupV1Driver: CgroupDriver {
         let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout,
                                     beforeKilling: { releaseHolds(relative) })
         let components = try path.validatedComponents()
-        for controller in CgroupController.allCases {
+        // cpuset too: one rmdir that finds nothing for a container that did not ask for it.
+        for controller in CgroupController.allCases + [.cpuset] {
             let hierarchy = hierarchyDirectory(of: controller)
             try removal.remove(hierarchy + relative)
             ancestors.removeMarked(components, below: hierarchy)
@@ -153,8 +163,8 @@ public struct CgroupV1Driver: CgroupDriver {
     /// and marks the parent levels it makes (`CgroupAncestors`). A level that vanishes between its
     /// mkdir and the next (another berth removing it as its last container ended) starts the
     /// walk again.
-    private func makeLeaf(_ components: [Substring], in hierarchy: String,
-                          createdIn: inout [String]) throws(RuntimeError) -> String? {
+    func makeLeaf(_ components: [Substring], in hierarchy: String,
+                  createdIn: inout [String]) throws(RuntimeError) -> String? {
         var attempt = 1
         walk: while true {
             var directory = hierarchy
@@ -184,8 +194,13 @@ public struct CgroupV1Driver: CgroupDriver {
     func apply(_ limits: ResourceLimits, of controller: CgroupController, in leaf: String) throws(RuntimeError) {
         switch controller {
         case .memory:
-            guard let bytes = limits.memoryBytes else { return }
-            try applyMemory(String(bytes), in: leaf)
+            if let bytes = limits.memoryBytes { try applyMemory(String(bytes), in: leaf) }
+            if let reservation = limits.memoryReservationBytes {
+                try write(String(reservation), to: leaf + "/memory.soft_limit_in_bytes", for: .memory)
+            }
+            if let swappiness = limits.memorySwappiness {
+                try write(String(swappiness), to: leaf + "/memory.swappiness", for: .memory)
+            }
         case .cpu:
             if let shares = limits.cpuShares {
                 try write(String(shares), to: leaf + "/cpu.shares", for: .cpu)
@@ -197,7 +212,7 @@ public struct CgroupV1Driver: CgroupDriver {
         case .pids:
             guard let pids = limits.pidsLimit else { return }
             try write(String(pids), to: leaf + "/pids.max", for: .pids)
-        case .freezer:
+        case .freezer, .cpuset:
             return
         case .devices:
             guard let rules = limits.devices else { return }
@@ -235,7 +250,7 @@ public struct CgroupV1Driver: CgroupDriver {
         }
     }
 
-    private func write(_ value: String, to file: String, for controller: CgroupController) throws(RuntimeError) {
+    func write(_ value: String, to file: String, for controller: CgroupController) throws(RuntimeError) {
         do {
             try ControlFile.write(value, to: file)
         } catch {

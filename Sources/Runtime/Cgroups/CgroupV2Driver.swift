@@ -44,6 +44,14 @@ public struct CgroupV2Driver: CgroupDriver {
                 close(fd)
                 throw error
             }
+            // A child cloned straight into a cpuset cgroup (CLONE_INTO_CGROUP) kept its parent's
+            // CPUs on kernels without 2023's cpuset fork fix (Linux 6.3, backported unevenly);
+            // one attached with cgroup.procs gets the cpuset's on every kernel. Only a container
+            // that asks for a cpuset pays for the attach.
+            if limits.cpuset != nil {
+                close(fd)
+                return CgroupPlacement(directoryFD: nil)
+            }
             return CgroupPlacement(directoryFD: fd)
         } catch {
             // Only a leaf this call made is ours to take back (with the parent levels made for
@@ -59,6 +67,10 @@ public struct CgroupV2Driver: CgroupDriver {
     public func placement(joining path: CgroupPath) throws -> CgroupPlacement {
         let leaf = try directory(of: path)
         guard ControlFile.exists(leaf) else { throw CgroupErrors.notFound("join", path) }
+        // A container with its own CPUs: attached by the parent, as `create` explains.
+        if let cpus = try? ControlFile.read(leaf + "/cpuset.cpus"), !cpus.allSatisfy(\.isWhitespace) {
+            return CgroupPlacement(directoryFD: nil)
+        }
         return CgroupPlacement(directoryFD: try openDirectory(leaf))
     }
 
@@ -152,17 +164,18 @@ public struct CgroupV2Driver: CgroupDriver {
             throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
         }
         for controller in limits.requiredControllers
-        where CgroupController.unifiedCases.contains(controller) && !available.contains(Substring(controller.rawValue)) {
+        where (CgroupController.unifiedCases + [.cpuset]).contains(controller) && !available.contains(Substring(controller.rawValue)) {
             throw RuntimeError(
                 .unsupported,
                 "cannot set \(controller.limitName): the \(controller.rawValue) cgroup controller is not available "
                     + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
                     + "(it may be disabled on the kernel command line) or \(controller.withoutLimit)")
         }
+        // cpuset only when asked for: a new cpuset cgroup inherits every CPU anyway.
         return CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)
                 || (controller != .cpu && available.contains(Substring(controller.rawValue)))
-        }
+        } + (limits.cpuset != nil ? [.cpuset] : [])
     }
 
     /// Enables `controllers` for the children of `directory`. Reads first: the usual case is
@@ -212,6 +225,16 @@ public struct CgroupV2Driver: CgroupDriver {
             } catch {
                 throw CgroupErrors.limitNotApplied(.memory, value: "0", file: leaf + "/memory.swap.max", error: error)
             }
+        }
+        // Swappiness has no v2 file: it is left out here (berth-oci warns, as runc does).
+        if let reservation = limits.memoryReservationBytes {
+            try write(String(reservation), to: leaf + "/memory.low", for: .memory)
+        }
+        if let cpus = limits.cpuset?.cpus {
+            try write(cpus, to: leaf + "/cpuset.cpus", for: .cpuset)
+        }
+        if let mems = limits.cpuset?.mems {
+            try write(mems, to: leaf + "/cpuset.mems", for: .cpuset)
         }
         if let shares = limits.cpuShares {
             try write(String(ResourceLimits.cpuWeight(shares: shares)), to: leaf + "/cpu.weight", for: .cpu)

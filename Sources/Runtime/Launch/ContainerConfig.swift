@@ -94,6 +94,9 @@ public struct ContainerConfig: Sendable {
     public var workingDirectory = "/"
     public var user = ProcessUser.root
     public var hostname: String?
+    /// The NIS domain name (`domainname`, the OCI spec's key), set with the hostname in the
+    /// container's own UTS namespace. nil leaves it as the namespace starts (the host's).
+    public var domainname: String?
     public var terminal = false
     public var rlimits: [ResourceLimit] = []
 

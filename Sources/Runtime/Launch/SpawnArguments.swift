@@ -55,6 +55,7 @@ final class SpawnArguments {
         config.n_ops = operations.count
 
         config.hostname = c.namespaces.contains(.uts) ? c.hostname.map(string) : nil
+        config.domainname = c.namespaces.contains(.uts) ? c.domainname.map(string) : nil
         config.loopback_up = c.namespaces.contains(.network) ? 1 : 0
         // The command, its environment and working directory go to the kernel as the bytes they
         // came from (`ArgumentBytes`): a name that is not UTF-8 reaches the container unchanged.
@@ -120,6 +121,7 @@ final class SpawnArguments {
             config.n_overlay_lower = 0
             config.n_ops = 0
             config.hostname = nil
+            config.domainname = nil
             config.loopback_up = 0
             config.use_init = 0
             config.create_cwd = 0

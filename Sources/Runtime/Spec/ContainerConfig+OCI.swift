@@ -24,10 +24,13 @@ extension ContainerConfig {
             OCIRuntimeSpec.Rlimit(type: ResourceLimit.ociName(of: limit.resource), hard: limit.hard, soft: limit.soft)
         }
         let resources = OCIRuntimeSpec.Linux.Resources(
-            memory: resources.memoryBytes.map { OCIRuntimeSpec.Linux.Memory(limit: $0, swap: $0) },
-            cpu: resources.cpu == nil && resources.cpuShares == nil ? nil
+            memory: resources.memoryBytes == nil && resources.memoryReservationBytes == nil && resources.memorySwappiness == nil ? nil
+                : OCIRuntimeSpec.Linux.Memory(limit: resources.memoryBytes, reservation: resources.memoryReservationBytes,
+                                              swap: resources.memoryBytes, swappiness: resources.memorySwappiness),
+            cpu: resources.cpu == nil && resources.cpuShares == nil && resources.cpuset == nil ? nil
                 : OCIRuntimeSpec.Linux.CPU(shares: resources.cpuShares, quota: resources.cpu?.quotaMicros,
-                                           period: resources.cpu.map { UInt64($0.periodMicros) }),
+                                           period: resources.cpu.map { UInt64($0.periodMicros) },
+                                           cpus: resources.cpuset?.cpus, mems: resources.cpuset?.mems),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
             devices: resources.devices.map { $0.map(\.oci) })
         let linux = OCIRuntimeSpec.Linux(
@@ -38,6 +41,7 @@ extension ContainerConfig {
             devices: devices.isEmpty ? nil : devices.map(\.oci))
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
+            domainname: domainname,
             mounts: bindMounts.map { bind in
                 OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
                                      options: ["rbind", bind.readOnly ? "ro" : "rw"] + (bind.propagation.map { [$0.rawValue] } ?? []))
@@ -63,6 +67,7 @@ extension ContainerConfig {
         workingDirectory = process.cwd
         user = ProcessUser(uid: process.user.uid, gid: process.user.gid, additionalGids: process.user.additionalGids ?? [])
         hostname = spec.hostname
+        domainname = spec.domainname.flatMap { $0.isEmpty ? nil : $0 }
         terminal = process.terminal ?? false
         rlimits = try (process.rlimits ?? []).map { limit in
             guard let resource = ResourceLimit.resource(ociName: limit.type) else {
@@ -131,7 +136,10 @@ extension ContainerConfig {
                 return CPUBandwidth(quotaMicros: quota, periodMicros: period)
             },
             pidsLimit: limits?.pids?.limit,
-            cpuShares: limits?.cpu?.shares)
+            cpuShares: limits?.cpu?.shares,
+            memoryReservationBytes: limits?.memory?.reservation,
+            memorySwappiness: limits?.memory?.swappiness,
+            cpuset: limits?.cpu.flatMap(CPUSet.init(oci:)))
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }

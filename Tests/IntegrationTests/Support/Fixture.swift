@@ -68,7 +68,7 @@ final class Fixture: Sendable {
     private static func removeEverything() {
         let fixture = Fixture.shared
         try? FileManager.default.removeItem(at: fixture.workspace)
-        for controller in ["memory", "cpu", "pids", "freezer", "devices", ""] {
+        for controller in ["memory", "cpu", "pids", "freezer", "devices", "cpuset", ""] {
             let base = controller.isEmpty ? "/sys/fs/cgroup" : "/sys/fs/cgroup/\(controller)"
             rmdir(base + "/" + fixture.cgroupParent)
         }
