@@ -140,17 +140,8 @@ extension Containers {
             try #require(up.status == 0, "\(up.stderr)")
             let load = try LoadRun(stage, seconds: 16)
             Thread.sleep(forTimeInterval: 2)
-            let first = Process()
-            first.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-            first.arguments = ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root]
-                + DeployStage.composeArguments("deploy", v2)
-            first.standardOutput = FileHandle.nullDevice
-            first.standardError = FileHandle.nullDevice
-            try first.run()
             // In the middle of the backups' cycle (it takes 1-2 s).
-            Thread.sleep(forTimeInterval: 0.8)
-            kill(first.processIdentifier, SIGKILL)
-            first.waitUntilExit()
+            try stage.killMidway("deploy", v2, after: 0.8)
             let journal = stage.host.root + "/compose/demo/journal/web.json"
             #expect(FileManager.default.fileExists(atPath: journal), "the killed deploy left its journal")
             let (again, result, began, ended) = try load.finish(after: { try stage.proxy("deploy", v2) })
@@ -224,17 +215,8 @@ extension Containers {
             try #require(try stage.proxy("deploy", try stage.spec("v2")).status == 0)
             let load = try LoadRun(stage, seconds: 16)
             Thread.sleep(forTimeInterval: 2)
-            let first = Process()
-            first.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-            first.arguments = ["--net=/run/netns/\(stage.host.name)", fixture.berth, "--root", stage.host.root]
-                + DeployStage.composeArguments("rollback", v1)
-            first.standardOutput = FileHandle.nullDevice
-            first.standardError = FileHandle.nullDevice
-            try first.run()
             // Past the standbys' warm-up (their start and 300 ms boot), in the backups' cycle.
-            Thread.sleep(forTimeInterval: 1.1)
-            kill(first.processIdentifier, SIGKILL)
-            first.waitUntilExit()
+            try stage.killMidway("rollback", v1, after: 1.1)
             let journal = stage.host.root + "/compose/demo/journal/web.json"
             #expect(FileManager.default.fileExists(atPath: journal), "the killed rollback left its journal")
             let left = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: journal)))) as? [String: Any]
@@ -567,6 +549,21 @@ struct DeployStage {
 
     func proxy(_ action: String, _ spec: String, all: Bool = false, timeout: Double = 120) throws -> Command.Result {
         try host.berth(Self.composeArguments(action, spec) + (all ? ["-a"] : []), timeout: timeout)
+    }
+
+    /// Starts `berth compose ACTION` in the stand-in host and kills it with SIGKILL `seconds` later:
+    /// berth killed in the middle of a deploy or a rollback, as the crash tests need it.
+    func killMidway(_ action: String, _ spec: String, after seconds: Double) throws {
+        let berth = Process()
+        berth.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        berth.arguments = ["--net=/run/netns/\(host.name)", host.fixture.berth, "--root", host.root]
+            + Self.composeArguments(action, spec)
+        berth.standardOutput = FileHandle.nullDevice
+        berth.standardError = FileHandle.nullDevice
+        try berth.run()
+        Thread.sleep(forTimeInterval: seconds)
+        kill(berth.processIdentifier, SIGKILL)
+        berth.waitUntilExit()
     }
 
     /// The ids of the service's containers in `role` (active, backup, standby), by `compose ps -a`.
