@@ -25,10 +25,7 @@ struct BuildDebian {
 
     @Test("a Debian base with a package from apt-get, an app image FROM it, served through -p")
     func talkExample() throws {
-        let script = fixture.repository.appendingPathComponent("rootfs-scripts/debian.sh").path
-        let debootstrap = try Command.run("/bin/bash", [script, Self.debianRoot, "bookworm"], timeout: 900)
-        try #require(debootstrap.status == 0, "debian.sh: \(debootstrap.stdout)\(debootstrap.stderr)")
-
+        try makeDebianRoot()
         // The stand-in host's state root holds the images too: built here, run there.
         let host = try StandInHost(fixture)
         defer { host.remove() }
@@ -95,9 +92,7 @@ struct BuildDebian {
     /// bridge's masquerade), as a mirror on the Internet would.
     @Test("apt-get update and install on the default bridge, from a mirror on another host, through berth's masquerade")
     func aptThroughTheBridge() throws {
-        let script = fixture.repository.appendingPathComponent("rootfs-scripts/debian.sh").path
-        let debootstrap = try Command.run("/bin/bash", [script, Self.debianRoot, "bookworm"], timeout: 900)
-        try #require(debootstrap.status == 0, "debian.sh: \(debootstrap.stdout)\(debootstrap.stderr)")
+        try makeDebianRoot()
         let host = try StandInHost(fixture)
         defer { host.remove() }
         let repository = host.root + "-repository"
@@ -133,6 +128,13 @@ struct BuildDebian {
         #expect(!requests.isEmpty && requests.allSatisfy { $0.hasPrefix(StandInHost.address + " ") }, "\(requests)")
         let left = try host.leftovers()
         #expect(left.veths.isEmpty && left.leases.isEmpty, "\(left)")
+    }
+
+    /// The Debian root of `debianRoot`, debootstrapped from the host's mirror the first time.
+    private func makeDebianRoot() throws {
+        let script = fixture.repository.appendingPathComponent("rootfs-scripts/debian.sh").path
+        let debootstrap = try Command.run("/bin/bash", [script, Self.debianRoot, "bookworm"], timeout: 900)
+        try #require(debootstrap.status == 0, "debian.sh: \(debootstrap.stdout)\(debootstrap.stderr)")
     }
 
     /// A flat apt repository of one package, `berth-hello`, which prints a line: its .deb made by
