@@ -54,16 +54,11 @@ public struct ProxyDeployer: Sendable {
             do {
                 for index in record.slots.indices {
                     if let id = record.slots[index].container, instances.isRunning(id) { continue }
-                    let instance: (id: String, address: String)
                     // A stopped instance of this version (`stop`, Ctrl-C of an attached up)
                     // starts again, as Docker Compose starts a stopped container; any other goes.
-                    if let id = record.slots[index].container, record.slots[index].version?.sameInstances(as: service) == true,
-                       let resumed = try? instances.resume(id) {
-                        instance = resumed
-                    } else {
-                        if let id = record.slots[index].container { instances.stop(id, signal: nil, grace: 0) }
-                        instance = try instances.start(service, slot: record.slots[index].server)
-                    }
+                    let instance = try instances.resumeOrStart(
+                        record.slots[index].container, reusable: record.slots[index].version?.sameInstances(as: service) == true,
+                        service, slot: record.slots[index].server)
                     started.append(instance.id)
                     record.slots[index].container = instance.id
                     record.slots[index].address = instance.address
@@ -274,15 +269,9 @@ public struct ProxyDeployer: Sendable {
         var started: [Int: String] = [:]
         do {
             for index in group {
-                let instance: (id: String, address: String)
-                if let id = record.slots[index].container, let resumed = try? instances.resume(id) {
-                    instance = resumed
-                } else {
-                    // No standby, or one that cannot start again (removed by hand, its image
-                    // gone): a new instance, the cold path.
-                    if let id = record.slots[index].container { instances.stop(id, signal: nil, grace: 0) }
-                    instance = try instances.start(version, slot: record.slots[index].server)
-                }
+                // The slot's container here is the standby chosen above (or its own, recovering).
+                let instance = try instances.resumeOrStart(record.slots[index].container, reusable: true, version,
+                                                           slot: record.slots[index].server)
                 started[index] = instance.address
                 record.slots[index].container = instance.id
                 record.slots[index].version = version

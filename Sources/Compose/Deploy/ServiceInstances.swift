@@ -68,6 +68,18 @@ struct ServiceInstances {
         return (id, lease.address.description)
     }
 
+    /// The slot's stopped `container` started again when it is `reusable` and starts; else it is
+    /// removed (one that cannot start again: removed by hand, its image gone) and a new
+    /// instance of `version` is made, the cold path.
+    func resumeOrStart(_ container: String?, reusable: Bool, _ version: ProxiedService,
+                       slot: String) throws -> (id: String, address: String) {
+        if let container {
+            if reusable, let resumed = try? resume(container) { return resumed }
+            stop(container, signal: nil, grace: 0)
+        }
+        return try start(version, slot: slot)
+    }
+
     /// Stops an instance gracefully and removes it unless `keeping`: the stop signal, up to
     /// `grace` seconds for it to end, then SIGKILL. A container already gone is fine.
     func stop(_ id: String, signal name: String?, grace: Int, keeping: Bool = false) {
