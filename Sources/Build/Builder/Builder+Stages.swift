@@ -87,8 +87,7 @@ final class StageRun: @unchecked Sendable {
     let stage: StagePlan.Stage
     let plan: StagePlan
     var result: Result<StageState, any Error>?
-    private var thread = pthread_t()
-    private var started = false
+    private var thread: WorkerThread?
 
     init(builder: Builder, stage: StagePlan.Stage, plan: StagePlan) {
         self.builder = builder
@@ -102,19 +101,13 @@ final class StageRun: @unchecked Sendable {
 
     /// Runs the stage on a new thread (here, when no thread can be made).
     func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        started = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<StageRun>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, context) == 0
-        if !started {
-            Unmanaged<StageRun>.fromOpaque(context).release()
-            run()
-        }
+        thread = WorkerThread.start { self.run() }
+        if thread == nil { run() }
     }
 
+    /// Waits for the stage; the thread (and its hold on this run) is let go.
     func join() {
-        if started { pthread_join(thread, nil) }
+        thread?.join()
+        thread = nil
     }
 }

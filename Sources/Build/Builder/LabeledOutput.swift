@@ -24,8 +24,8 @@ final class LabeledOutput: @unchecked Sendable {
     private let destination: Int32
     /// Set once the container has ended: whatever it wrote is in the pipe by then.
     private let ending = Atomic<Bool>(false)
-    private var thread = pthread_t()
-    private var running = false
+    /// The relay; nil once `finish` has joined it.
+    private var thread: WorkerThread?
     private var pending: [UInt8] = []
 
     /// Nil when no pipe or thread can be made: the step then writes to `destination` itself.
@@ -39,14 +39,8 @@ final class LabeledOutput: @unchecked Sendable {
         input = fds[1]
         self.label = Array(label.utf8)
         self.destination = destination
-        let context = Unmanaged.passRetained(self).toOpaque()
-        running = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<LabeledOutput>.fromOpaque(raw).takeRetainedValue().relay()
-            return nil
-        }, context) == 0
-        if !running {
-            Unmanaged<LabeledOutput>.fromOpaque(context).release()
+        thread = WorkerThread.start { self.relay() }
+        if thread == nil {
             close(readEnd)
             close(input)
             return nil
@@ -56,10 +50,10 @@ final class LabeledOutput: @unchecked Sendable {
     /// After the container's end: the rest of its output written (a last line without its end
     /// gets one), the thread joined and the pipe closed. Once; later calls do nothing.
     func finish() {
-        guard running else { return }
-        running = false
+        guard let thread else { return }
+        self.thread = nil
         ending.store(true, ordering: .sequentiallyConsistent)
-        pthread_join(thread, nil)
+        thread.join()
         close(readEnd)
         close(input)
     }
