@@ -5,6 +5,17 @@ import NIOPosix
 import Glibc
 #endif
 
+/// The timeouts of every HTTP client here (the registry's and a download's), in seconds: the
+/// sentences below name them.
+enum ConnectionTimeouts {
+    static let connectSeconds: Int64 = 10
+    static let readSeconds: Int64 = 60
+
+    static var configuration: HTTPClient.Configuration.Timeout {
+        .init(connect: .seconds(connectSeconds), read: .seconds(readSeconds))
+    }
+}
+
 /// What went wrong with a connection, said as the system says it ("Connection refused",
 /// "No route to host") rather than as NIO nests it (a `NIOConnectionError` holding an `IOError`
 /// per address tried): the one clause a registry's or a download's error sentence ends with.
@@ -18,11 +29,11 @@ func connectionFailure(_ error: any Error) -> String {
         if connection.dnsAError != nil || connection.dnsAAAAError != nil { return "cannot resolve \(connection.host)" }
         return "no address of \(connection.host) answered"
     case ChannelError.connectTimeout:
-        return "no connection within 10 s"
+        return "no connection within \(ConnectionTimeouts.connectSeconds) s"
     case let http as HTTPClientError where http == .connectTimeout:
-        return "no connection within 10 s"
+        return "no connection within \(ConnectionTimeouts.connectSeconds) s"
     case let http as HTTPClientError where http == .readTimeout:
-        return "no answer within 60 s"
+        return "no answer within \(ConnectionTimeouts.readSeconds) s"
     case let http as HTTPClientError where http == .remoteConnectionClosed:
         return "the server closed the connection"
     default:

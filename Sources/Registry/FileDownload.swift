@@ -42,7 +42,7 @@ public enum FileDownload {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: TLSConfiguration.makeClientConfiguration(),
             redirectConfiguration: .follow(max: 5, allowCycles: false),
-            timeout: .init(connect: .seconds(10), read: .seconds(60)))
+            timeout: ConnectionTimeouts.configuration)
         // A refused connection fails at once, not after the pool's retries for the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -59,7 +59,7 @@ public enum FileDownload {
     private static func download(_ url: String, with http: HTTPClient, into fd: Int32, path: String) async throws -> DownloadedFile {
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+            response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(ConnectionTimeouts.readSeconds))
         } catch let error as NIOSSLError {
             let reason = RegistryClient.reason(of: error)
             throw RegistryError(.rejected, reason == "CERTIFICATE_VERIFY_FAILED"

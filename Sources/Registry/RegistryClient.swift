@@ -41,7 +41,7 @@ public final class RegistryClient: Sendable {
         let perRegistry = Self.certificatesDirectories.map { $0 + "/" + endpoint.name + "/ca.crt" }.filter { access($0, R_OK) == 0 }
         tls.additionalTrustRoots = ([caFile].compactMap { $0 } + perRegistry).map { .file($0) }
         var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(60)))
+            tlsConfiguration: tls, timeout: ConnectionTimeouts.configuration)
         configuration.httpVersion = .http1Only
         // A refused connection fails the request at once; `retrying` decides about retries (the
         // pool's own would retry until the connect timeout, 10 s per attempt).
