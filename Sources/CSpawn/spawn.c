@@ -752,22 +752,67 @@ static pid_t clone_child(const struct berth_spawn_config *c, int *pidfd, int *jo
     return (pid_t)syscall(SYS_clone, c->namespaces | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_result *result) {
-    int syncp[2], errp[2];
-    if (pipe2(syncp, O_CLOEXEC) < 0) return -errno;
-    if (pipe2(errp, O_CLOEXEC) < 0) {
-        int saved = errno;
-        close(syncp[0]); close(syncp[1]);
-        return -saved;
-    }
+// The pipes and the socket between the parent and its child: the sync pipe the child waits on
+// for its release, the error pipe it reports on (EOF: it exec'd), and the socket the idmapped
+// mounts go over (a user namespace only, else -1). [0] is the child's end of sync and mount,
+// [1] of err.
+struct spawn_channels {
+    int sync[2];
+    int err[2];
+    int mount[2];
+};
 
-    // The socket the parent's idmapped mounts travel over (a user namespace only).
-    int mountp[2] = { -1, -1 };
-    if (config->n_idmapped > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mountp) < 0) {
+static void close_pair(int pair[2]) {
+    for (int i = 0; i < 2; i++) {
+        if (pair[i] >= 0) close(pair[i]);
+        pair[i] = -1;
+    }
+}
+
+static void close_channels(struct spawn_channels *ch) {
+    close_pair(ch->sync);
+    close_pair(ch->err);
+    close_pair(ch->mount);
+}
+
+static int open_channels(const struct berth_spawn_config *config, struct spawn_channels *ch) {
+    ch->sync[0] = ch->sync[1] = ch->err[0] = ch->err[1] = ch->mount[0] = ch->mount[1] = -1;
+    if (pipe2(ch->sync, O_CLOEXEC) < 0 || pipe2(ch->err, O_CLOEXEC) < 0
+        || (config->n_idmapped > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch->mount) < 0)) {
         int saved = errno;
-        close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
+        close_channels(ch);
         return -saved;
     }
+    return 0;
+}
+
+// In the new child: its own ends kept, the parent's closed, then its setup (never returns).
+__attribute__((noreturn))
+static void become_child(const struct berth_spawn_config *config, struct spawn_channels *ch) {
+    close(ch->sync[1]);
+    close(ch->err[0]);
+    if (ch->mount[0] >= 0) close(ch->mount[0]);
+    child_main(config, ch->sync[0], ch->err[1], ch->mount[1]);
+}
+
+// The parent's ends into `result`; the child's closed.
+static void keep_parent_ends(const struct berth_spawn_config *config, struct spawn_channels *ch, pid_t pid, int pidfd,
+                             int joined, struct berth_spawn_result *result) {
+    close(ch->sync[0]);
+    close(ch->err[1]);
+    if (ch->mount[1] >= 0) close(ch->mount[1]);
+    result->pid = pid;
+    result->pidfd = pidfd;
+    result->release_fd = ch->sync[1];
+    result->error_fd = ch->err[0];
+    result->joined_cgroup = joined || config->n_cgroup_task_fds > 0;
+    result->mount_socket = ch->mount[0];
+}
+
+int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_result *result) {
+    struct spawn_channels ch;
+    int opened = open_channels(config, &ch);
+    if (opened < 0) return opened;
 
     // A pid namespace can only be entered for one's children: berth exec's process is born in
     // the container's. This thread's own later children must not be (a program that embeds the
@@ -779,8 +824,7 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
         if (own_pid_ns < 0 || setns(config->join_pidfd, CLONE_NEWPID) < 0) {
             int saved = errno;
             if (own_pid_ns >= 0) close(own_pid_ns);
-            close(syncp[0]); close(syncp[1]); close(errp[0]); close(errp[1]);
-            if (mountp[0] >= 0) { close(mountp[0]); close(mountp[1]); }
+            close_channels(&ch);
             return -saved;
         }
     }
@@ -800,12 +844,7 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
 
     int pidfd = -1, joined = 0;
     pid_t pid = clone_child(config, &pidfd, &joined);
-    if (pid == 0) {
-        close(syncp[1]);
-        close(errp[0]);
-        if (mountp[0] >= 0) close(mountp[0]);
-        child_main(config, syncp[0], errp[1], mountp[1]);
-    }
+    if (pid == 0) become_child(config, &ch);
     int saved = errno;
     if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -820,22 +859,158 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
         }
         close(own_pid_ns);
     }
-    close(syncp[0]);
-    close(errp[1]);
-    if (mountp[1] >= 0) close(mountp[1]);
     if (pid < 0) {
-        close(syncp[1]);
-        close(errp[0]);
-        if (mountp[0] >= 0) close(mountp[0]);
+        close_channels(&ch);
         return -saved;
     }
-    result->pid = pid;
-    result->pidfd = pidfd;
-    result->release_fd = syncp[1];
-    result->error_fd = errp[0];
-    result->joined_cgroup = joined || config->n_cgroup_task_fds > 0;
-    result->mount_socket = mountp[0];
+    keep_parent_ends(config, &ch, pid, pidfd, joined, result);
     return 0;
+}
+
+// MARK: - a detached container's adopter
+
+// What the adopter tells its caller once it has cloned the container.
+struct adopter_report {
+    int32_t pid;        // the container's first process, or -1
+    int32_t joined;     // clone3 placed it in its cgroup
+    int32_t error;      // clone's errno when pid is -1
+};
+
+static ssize_t write_fully(int fd, const void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, (const char *)buffer + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+static ssize_t read_fully(int fd, void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, (char *)buffer + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+// The adopter, from its fork to the exec of the monitor (or its exit): a copy of a caller that
+// may have had threads, so only system calls, as in the child.
+__attribute__((noreturn))
+static void adopter_main(const struct berth_spawn_config *config, const struct berth_adopter *adopter,
+                         struct spawn_channels *ch, int report_fd, int go_fd) {
+    // Its own session, as a daemon: no terminal's signals reach the monitor.
+    reset_signals();
+    setsid();
+    struct adopter_report report = { .pid = -1, .joined = 0, .error = 0 };
+    int pidfd = -1, joined = 0;
+    pid_t pid = clone_child(config, &pidfd, &joined);
+    if (pid == 0) {
+        close(report_fd);
+        close(go_fd);
+        become_child(config, ch);
+    }
+    report.error = pid < 0 ? errno : 0;
+    report.pid = pid;
+    report.joined = joined;
+    // The caller holds the channels' parent ends: the child must see the caller's release, and
+    // EOF when the caller is gone, not ours.
+    close_channels(ch);
+    if (pidfd >= 0) close(pidfd);
+    int told = write_fully(report_fd, &report, sizeof report) == (ssize_t)sizeof report;
+    close(report_fd);
+    if (pid < 0) _exit(1);
+
+    // The caller's verdict: one byte once the container has exec'd and is recorded, EOF when
+    // its start failed (or the caller died), and the container is then ended here, its parent.
+    char go = 0;
+    if (told && read_fully(go_fd, &go, 1) == 1) {
+        close(go_fd);
+        decimal(adopter->pid_slot, pid);
+        for (int fd = 0; fd < 3; fd++) dup2(adopter->null_fd, fd);
+        syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+        for (size_t i = 0; i < adopter->n_keep_fds; i++) fcntl(adopter->keep_fds[i], F_SETFD, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(adopter->path, adopter->argv, adopter->envp);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    _exit(127);
+}
+
+int berth_spawn_adopted(const struct berth_spawn_config *config, const struct berth_adopter *adopter,
+                        struct berth_spawn_result *result, pid_t *adopter_pid, int *go_fd) {
+    if (config->join_namespaces) return -EINVAL;
+    struct spawn_channels ch;
+    int opened = open_channels(config, &ch);
+    if (opened < 0) return opened;
+    int report[2] = { -1, -1 }, go[2] = { -1, -1 };
+    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+        int saved = errno;
+        close_pair(report);
+        close_pair(go);
+        close_channels(&ch);
+        return -saved;
+    }
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    // _Fork: no atfork handlers, async-signal-safe; the copy runs only system calls.
+    pid_t adopter_process = _Fork();
+    if (adopter_process == 0) {
+        close(report[0]);
+        close(go[1]);
+        adopter_main(config, adopter, &ch, report[1], go[0]);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    close(go[0]);
+    if (adopter_process < 0) {
+        close(report[0]);
+        close(go[1]);
+        close_channels(&ch);
+        return -saved;
+    }
+
+    struct adopter_report answer = { .pid = -1, .joined = 0, .error = EPROTO };
+    ssize_t got = read_fully(report[0], &answer, sizeof answer);
+    saved = got < 0 ? errno : answer.error ? answer.error : EPROTO;
+    close(report[0]);
+    if (got != (ssize_t)sizeof answer || answer.pid <= 0) {
+        close(go[1]);
+        close_channels(&ch);
+        while (waitpid(adopter_process, NULL, 0) < 0 && errno == EINTR) {}
+        return -saved;
+    }
+    // Its parent reaps it only after our verdict, so the pid names this process until then.
+    int pidfd = (int)syscall(SYS_pidfd_open, answer.pid, 0);
+    keep_parent_ends(config, &ch, answer.pid, pidfd, answer.joined, result);
+    *adopter_pid = adopter_process;
+    *go_fd = go[1];
+    return 0;
+}
+
+int berth_adopter_verdict(pid_t adopter_pid, int go_fd, int adopt) {
+    int rc = 0;
+    if (adopt) {
+        char go = 1;
+        if (write_fully(go_fd, &go, 1) != 1) rc = -errno;
+    }
+    close(go_fd);
+    // Without the go it ends the container and exits: reaped here, as one that is gone already.
+    if (!adopt || rc < 0) {
+        while (waitpid(adopter_pid, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    return rc;
 }
 
 // Writes `text` to /proc/PID/NAME in one write(2), as the id map files require.

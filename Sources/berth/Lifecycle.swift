@@ -145,39 +145,6 @@ func forEachReportingFailures(_ names: [String], _ body: (String) throws -> Void
     return failed ? 1 : 0
 }
 
-/// `berth monitor-start` (hidden): launches a created container in this new process and
-/// becomes its monitor (see `ContainerEngine.startDetached`).
-struct MonitorStart: BerthCommand {
-    static let spec = CommandSpec(
-        name: "monitor-start", abstract: "Launch a detached container and become its monitor (run by berth).",
-        usage: "CONTAINER --ready-fd FD",
-        options: [.value("ready-fd", valueName: "fd", help: "Where \"ok\" or the failure is reported.")],
-        hidden: true)
-
-    let global: GlobalOptions
-    let id: String
-    let readyFD: Int32
-
-    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
-        self.global = global
-        guard parsed.positionals.count == 1 else { throw UsageError("monitor-start takes one container id") }
-        id = parsed.positionals[0]
-        guard let fd = Int32(try parsed.required("ready-fd")) else {
-            throw UsageError("monitor-start: --ready-fd takes a number")
-        }
-        readyFD = fd
-    }
-
-    func run() throws -> Int32 {
-        do {
-            try global.engine().becomeMonitor(of: id, ready: readyFD)
-        } catch {
-            ContainerEngine.reportStartFailure(error, readyFD: readyFD)
-            return 1
-        }
-    }
-}
-
 /// `berth monitor-exit` (hidden): what a container's monitor process runs when the container has
 /// ended (see `ContainerEngine.monitorExit`).
 struct MonitorExit: BerthCommand {

@@ -110,7 +110,7 @@ import Testing
                         "--\(option.long) of \(command.name) missing from the \(shell) script")
             }
         }
-        #expect(!script.contains("monitor-start"))
+        #expect(!script.contains("monitor-exit"))
     }
 
     static func installed(_ executable: String) -> Bool { FileManager.default.isExecutableFile(atPath: executable) }

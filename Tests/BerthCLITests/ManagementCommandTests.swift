@@ -113,7 +113,7 @@ import Testing
         #expect(listed(managementBlock) == ["container", "image", "network", "volume", "system", "builder", "compose"])
         let others = listed(commandsBlock)
         for name in ["run", "ps", "images", "info", "completion"] { #expect(others.contains(name)) }
-        for hidden in ["monitor-start", "monitor-exit", "health-check"] {
+        for hidden in ["monitor-exit", "health-check"] {
             #expect(!text.contains(hidden), "\(hidden) is listed")
         }
         #expect(!text.contains("SUBCOMMANDS:"))

@@ -2,6 +2,7 @@ import Containers
 import Foundation
 import Logging
 import Runtime
+import Synchronization
 import Testing
 
 extension Containers {
@@ -101,6 +102,52 @@ extension Containers {
             record = try engine.find(created.record.id)
             #expect(try engine.exec(record, ExecRequest(command: ["sh", "-c", "test \"$BERTH_ENGINE_TEST_VALUE\" = first"])) == 0)
             try engine.remove(record, force: true)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
+        @Test("detached starts from 4 threads at once: each monitor is its init's parent and holds only its own fds",
+              .timeLimit(.minutes(3)))
+        func concurrentDetachedStarts() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let engine = try root.engine()
+            let created = try (0..<8).map { index in
+                var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
+                request.name = "adopted-\(index)"
+                request.cgroupParent = fixture.cgroupParent
+                request.command = ["sh", "-c", "echo started-\(index); exec sleep 60"]
+                return try engine.create(request, sync: .deferred)
+            }
+            // Each thread's start leaves fds of its own open while the others fork their adopters:
+            // a monitor that inherited another's ready pipe would hold that start until it ended.
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { thread in
+                for (index, container) in created.enumerated() where index % 4 == thread {
+                    do { try engine.startDetached(container) } catch { failures.withLock { $0.append("\(error)") } }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+            for container in created {
+                let record = try engine.find(container.record.id)
+                #expect(engine.state(of: record).status == .running)
+                let monitor = try #require(Kernel.parent(of: record.state.pid))
+                #expect(Kernel.comm(monitor) == "berth-monitor", "\(Kernel.commandLine(monitor))")
+                // stdio on /dev/null, then the output pipes, the lock, and what it opens itself:
+                // its pidfd, signalfd and log; nothing of the other starts or of this process.
+                let fds = Kernel.fileDescriptors(of: monitor)
+                #expect(fds.filter { $0.fd <= 2 }.allSatisfy { $0.target == "/dev/null" }, "\(fds)")
+                let pipes = fds.filter { $0.target.hasPrefix("pipe:") }
+                #expect(pipes.count == 2, "\(fds)")
+                // The lock's file, by the name it was made under (then linked as `lock`).
+                #expect(fds.filter { $0.target.contains("/containers/\(record.id)/lock") }.count == 1, "\(fds)")
+                #expect(fds.count <= 9, "\(fds)")
+                let line = "started-\(container.record.name.dropFirst("adopted-".count))"
+                let logged = root.waitUntil(seconds: 10) {
+                    (Kernel.read(engine.store.logPath(of: record.id)) ?? "").contains(line)
+                }
+                #expect(logged, "\(line) is not in the container's log")
+            }
+            for container in created { try engine.remove(try engine.find(container.record.id), force: true) }
             #expect(root.leftovers().isEmpty, "\(root.leftovers())")
         }
 

@@ -145,6 +145,16 @@ enum Kernel {
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
+    /// The process's open fds and what each refers to ("/dev/null", "pipe:[123]", a path).
+    static func fileDescriptors(of pid: Int32) -> [(fd: Int32, target: String)] {
+        entries("/proc/\(pid)/fd").compactMap { name in
+            guard let fd = Int32(name),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)")
+            else { return nil }
+            return (fd, target)
+        }.sorted { $0.fd < $1.fd }
+    }
+
     static func comm(_ pid: Int32) -> String {
         (read("/proc/\(pid)/comm") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }

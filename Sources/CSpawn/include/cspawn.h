@@ -217,6 +217,35 @@ struct berth_child_error {
 /// Returns 0, or -errno when clone itself failed.
 int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_result *result);
 
+/// The process that becomes a detached container's monitor. `berth_spawn_adopted` forks it
+/// first; it clones the container itself, so it is the init's parent from the start, and hands
+/// the caller everything `berth_spawn` would. The caller then does the parent's part (places,
+/// releases and waits for the exec) and gives its verdict: adopt, and this process execs `path`
+/// with `argv`, the init's pid written into `pid_slot`, stdio on `null_fd`, `keep_fds` and no
+/// other fd, signals at their defaults and none blocked; or not, and it kills and reaps the container and exits.
+struct berth_adopter {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    char *pid_slot;                 // one of argv's strings, at least 12 bytes
+    int null_fd;                    // /dev/null, opened read-write
+    // The only fds (above 2) the monitor inherits. They stay close-on-exec in the caller, whose
+    // other threads may be starting processes of their own meanwhile.
+    const int *keep_fds;
+    size_t n_keep_fds;
+};
+
+/// `berth_spawn` through an adopter in a session of its own (not for `join_namespaces`).
+/// `*adopter_pid` is the adopter (the caller's child) and `*go_fd` the pipe its verdict goes
+/// over. `result->pidfd` is a pidfd_open of the container's process.
+int berth_spawn_adopted(const struct berth_spawn_config *config, const struct berth_adopter *adopter,
+                        struct berth_spawn_result *result, pid_t *adopter_pid, int *go_fd);
+
+/// Gives the adopter its verdict and closes `go_fd`: with `adopt` it execs the monitor (returns 0,
+/// or -errno when it is gone, and then it is reaped); without, it ends the container and exits,
+/// and is reaped here.
+int berth_adopter_verdict(pid_t adopter_pid, int go_fd, int adopt);
+
 /// Lets the child continue its setup. Returns 0 or -errno.
 int berth_release(struct berth_spawn_result *result);
 

@@ -34,7 +34,7 @@ extension ContainerEngine {
                 record.backOffStep += 1
                 do {
                     try becomeMonitor(record, config: try launchConfig(of: record), lease: lease,
-                                      programs: try monitorPrograms(), ready: nil)
+                                      programs: try monitorPrograms())
                 } catch {
                     // The container stays down; its log says why.
                     logger.error("cannot restart the container", metadata: ["container": "\(record.shortID)", "error": "\(error)"])

@@ -35,31 +35,33 @@ public struct MonitorPrograms: Sendable {
 
 /// Starting containers in the background, each under its own monitor (DESIGN.md's `Containers`).
 ///
-/// The caller spawns `berth monitor-start ID` (posix_spawn: nothing of Swift runs between its
-/// fork and its exec, so a caller with threads is safe), in a session of its own with stdio on
-/// /dev/null. That process launches the container from the launch spec, so it is the parent of
-/// the container's init (which dies with it: PDEATHSIG), records it as running, and replaces
-/// itself with `berth-monitor`, which logs the container's output and reports "ok" on the ready
-/// pipe once it is set up. When the container ends, the monitor execs `berth monitor-exit` in
-/// the same process, which records the end and restarts the container (becoming its monitor
-/// again) or exits. That process holds the container's runtime lock throughout.
+/// The caller launches the container through an adopter (`Launcher.launchAdopted`): a process
+/// forked first, in a session of its own, which clones the container and so is the parent of its
+/// init (which dies with it: PDEATHSIG), while the caller does the parent's part (cgroups, the
+/// network, the wait for the exec) and records the container as running. Then the adopter
+/// replaces itself with `berth-monitor`, which logs the container's output and reports "ok" on
+/// the ready pipe once it is set up. Nothing of Swift runs in the adopter, so a caller with
+/// threads is safe, and no second berth process starts on this path. When the container ends,
+/// the monitor execs `berth monitor-exit` in the same process, which records the end and
+/// restarts the container (launching it from that process, which becomes its monitor again) or
+/// exits. The monitor's process holds the container's runtime lock throughout.
 extension ContainerEngine {
     /// Starts `record`'s container in the background and returns once its monitor runs it, or
     /// throws why it could not start (a `notExecutable`/`commandNotFound` error for a command
     /// that cannot run).
     public func startDetached(_ record: ContainerRecord) throws {
-        try startDetached(record, whileLaunching: {})
+        try startDetached(record, config: try launchConfig(of: record), duringSetup: nil)
     }
 
-    /// Starts a container just created, making its files durable (`create(_:sync:)`) while its
-    /// monitor process launches it: the wait for the disk overlaps the launch. When they cannot
-    /// be written to disk, the container is removed again.
+    /// Starts a container just created, making its files durable (`create(_:sync:)`) while the
+    /// container's process sets itself up: the wait for the disk overlaps the launch. When they
+    /// cannot be written to disk, the container is removed again.
     public func startDetached(_ created: CreatedContainer) throws {
-        guard !created.isDurable else { return try startDetached(created.record) }
+        guard !created.isDurable else { return try startDetached(created.record, config: created.config, duringSetup: nil) }
         var syncFailure: (any Error)?
         var synced = false
         do {
-            try startDetached(created.record) {
+            try startDetached(created.record, config: created.config) {
                 synced = true
                 do { try store.makeDurable(created.record) } catch { syncFailure = error }
             }
@@ -74,24 +76,61 @@ extension ContainerEngine {
         }
     }
 
-    private func startDetached(_ record: ContainerRecord, whileLaunching: () -> Void) throws {
+    private func startDetached(_ record: ContainerRecord, config: ContainerConfig, duringSetup: (() -> Void)?) throws {
         let programs = try monitorPrograms()
-        var ready: [Int32] = [-1, -1]
-        guard berth_pipe_cloexec(&ready) == 0 else { throw ContainerError.system("cannot create a pipe") }
-        defer { close(ready[0]) }
-        let child: pid_t
+        var record = record
+        var config = config
+        let lease = try runDirectory.register(id: record.id, cgroup: CgroupPath(record.hostConfig.cgroup))
+        let launcher = launcher(cgroupParent: record.hostConfig.cgroupParent)
+        var joinNetwork: ((pid_t) throws -> Void)?
+        var launched: (container: LaunchedContainer, adopter: ContainerAdopter)?
+        var verdictGiven = false
+        var answer = ""
         do {
-            defer { close(ready[1]) }
-            child = try spawnDetached([programs.berth] + forwardedArguments + ["monitor-start", record.id, "--ready-fd", "3"],
-                                      readyFD: ready[1])
+            joinNetwork = try prepareNetwork(of: record, config: &config)
+            let output = try MonitorOutput(terminal: config.terminal, inheritable: false)
+            defer { output.closeAll() }
+            let ready = try makePipe()
+            defer { close(ready.read) }
+            do {
+                defer { close(ready.write) }
+                let lockFD = lease.lockDescriptor
+                let monitor = MonitorCommand(
+                    arguments: monitorArguments(record, pid: MonitorCommand.pidPlaceholder,
+                                                output: output.arguments + ["--ready-fd", String(ready.write)],
+                                                lockFD: lockFD, programs: programs),
+                    keeping: output.monitorEnds + [ready.write, lockFD])
+                launched = try launcher.launchAdopted(config, io: output.io, monitor: monitor, beforeRelease: joinNetwork,
+                                                      duringSetup: duringSetup)
+            }
+            guard let launched else { throw ContainerError(.systemError, "the container was launched without its monitor") }
+            if launched.container.pidfd >= 0 { close(launched.container.pidfd) }
+            // Each start begins `starting`: what earlier runs found says nothing of this one.
+            store.resetHealth(of: record.id)
+            record.state = ContainerState(status: .running, pid: launched.container.pid, startedAt: Timestamp.now())
+            // Recorded before the monitor runs: its `monitor-exit` must find the start it ends.
+            try store.write(record, durable: false)
+            try lease.recordHolder(launched.adopter.pid)
+            verdictGiven = true
+            try launched.adopter.adopt()
+            answer = String(decoding: (try? FileIO.readAll(ready.read, path: "the monitor's ready pipe")) ?? [], as: UTF8.self)
+        } catch {
+            if !verdictGiven { launched?.adopter.abandon() }
+            if launched != nil { _ = removeCgroup(launcher.cgroupPath(for: record.id)) }
+            if joinNetwork != nil { leaveNetwork(record) }
+            lease.release()
+            throw error
         }
-        whileLaunching()
-        let answer = String(decoding: (try? FileIO.readAll(ready[0], path: "the monitor's ready pipe")) ?? [], as: UTF8.self)
-        if answer == "ok" { return }
-        // The process failed and is exiting: reap it rather than leave a zombie behind.
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-        throw Self.startFailure(answer)
+        guard answer == "ok" else {
+            // The monitor did not start, and the container, its child, ended with it.
+            var status: Int32 = 0
+            if let adopter = launched?.adopter.pid { while waitpid(adopter, &status, 0) < 0 && errno == EINTR {} }
+            _ = removeCgroup(launcher.cgroupPath(for: record.id))
+            if joinNetwork != nil { leaveNetwork(record) }
+            lease.release()
+            throw Self.startFailure(answer)
+        }
+        lease.handOver()
     }
 
     /// Runs `programs.berth` with `arguments` as a detached process: its own session, stdio on
@@ -102,11 +141,11 @@ extension ContainerEngine {
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         let rc = berth_spawn_detached(arguments[0], &argv, environ, readyFD, &pid)
-        guard rc == 0 else { throw ContainerError.system("cannot start the container's monitor \(arguments[0])", errno: rc) }
+        guard rc == 0 else { throw ContainerError.system("cannot start \(arguments[0]) in the background", errno: rc) }
         return pid
     }
 
-    /// The error a failed monitor start reported: "CODE message", written by `reportStartFailure`.
+    /// The error a failed monitor start reported: "CODE message", written by berth-monitor.
     static func startFailure(_ answer: String) -> ContainerError {
         let parts = answer.split(separator: " ", maxSplits: 1).map(String.init)
         guard parts.count == 2, let code = ContainerError.Code(rawValue: parts[0]) else {
@@ -115,88 +154,41 @@ extension ContainerEngine {
         return ContainerError(code, parts[1])
     }
 
-    /// Says why the container could not be started on the ready pipe, for `startDetached`.
-    public static func reportStartFailure(_ error: any Error, readyFD: Int32) {
-        let failure = error as? ContainerError ?? ContainerError(.systemError, "\(error)")
-        // Nothing to do when the pipe is gone: the caller that would read it has gone too.
-        try? FileIO.writeAll(readyFD, Array("\(failure.code.rawValue) \(failure.description)".utf8), path: "the ready pipe")
-    }
-
     func monitorPrograms() throws -> MonitorPrograms {
         try programs.map { try $0.checked() } ?? MonitorPrograms.besideThisExecutable()
     }
 
-    /// `berth monitor-start`: launches the container of `id` from this (new, single-threaded)
-    /// process and becomes its monitor; `ready` gets "ok" from the monitor once it is set up.
-    /// Returns only by throwing, after removing what it made.
-    public func becomeMonitor(of id: String, ready: Int32) throws -> Never {
-        let record = try store.load(id: id)
-        let config = try launchConfig(of: record)
-        let lease = try runDirectory.register(id: id, cgroup: CgroupPath(record.hostConfig.cgroup))
-        try becomeMonitor(record, config: config, lease: lease, programs: try monitorPrograms(), ready: ready)
-    }
-
-    /// Launches the container from this process, records it as running, and execs the monitor,
-    /// which reports "ok" on `ready` (when given) once it is set up. Returns only by throwing,
-    /// after removing what it made (the lease is released too).
+    /// Launches the container from this process (`berth monitor-exit`'s restart), records it as
+    /// running, and execs the monitor. Returns only by throwing, after removing what it made
+    /// (the lease is released too).
     func becomeMonitor(_ record: ContainerRecord, config: ContainerConfig, lease: ContainerLease,
-                       programs: MonitorPrograms, ready: Int32?) throws -> Never {
+                       programs: MonitorPrograms) throws -> Never {
         var record = record
         var config = config
-        var fdsToClose: [Int32] = []
-        defer { for fd in fdsToClose { close(fd) } }
         let launcher = launcher(cgroupParent: record.hostConfig.cgroupParent)
         var cgroupRemoved = true
         var joinNetwork: ((pid_t) throws -> Void)?
         do {
             joinNetwork = try prepareNetwork(of: record, config: &config)
-            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            guard devNull >= 0 else { throw ContainerError.system("cannot open /dev/null") }
-            fdsToClose.append(devNull)
-            let io: LaunchIO
-            var outputArguments: [String]
-            if config.terminal {
-                let terminal = try PseudoTerminal(sizeFrom: -1)
-                fdsToClose.append(terminal.slave)
-                io = LaunchIO(stdin: terminal.slave, stdout: terminal.slave, stderr: terminal.slave,
-                              terminalPath: terminal.slavePath)
-                outputArguments = ["--pty", String(terminal.master)]
-                _ = fcntl(terminal.master, F_SETFD, 0)
-            } else {
-                let stdout = try makePipe()
-                let stderr = try makePipe()
-                fdsToClose += [stdout.write, stderr.write]
-                io = LaunchIO(stdin: devNull, stdout: stdout.write, stderr: stderr.write)
-                outputArguments = ["--stdout", String(stdout.read), "--stderr", String(stderr.read)]
-                _ = fcntl(stdout.read, F_SETFD, 0)
-                _ = fcntl(stderr.read, F_SETFD, 0)
+            let output = try MonitorOutput(terminal: config.terminal, inheritable: true)
+            let container: LaunchedContainer
+            do {
+                defer { output.closeContainerEnds() }
+                container = try launcher.launch(config, io: output.io, beforeRelease: joinNetwork)
             }
-            let container = try launcher.launch(config, io: io, beforeRelease: joinNetwork)
             cgroupRemoved = false
             if container.pidfd >= 0 { close(container.pidfd) }
-            for fd in fdsToClose { close(fd) }
-            fdsToClose = []
 
             // Each start begins `starting`: what earlier runs found says nothing of this one.
             store.resetHealth(of: record.id)
             record.state = ContainerState(status: .running, pid: container.pid, startedAt: Timestamp.now())
             try store.write(record, durable: false)
-            let lockFD = lease.inheritableLockFD()
-            // The monitor says "ok" once it is set up: until then the container is not started.
-            if let ready {
-                _ = fcntl(ready, F_SETFD, 0)
-                outputArguments += ["--ready-fd", String(ready)]
-            }
-            let arguments = [programs.monitor, "--pid", String(container.pid)] + outputArguments
-                + ["--log", store.logPath(of: record.id),
-                   "--log-max-size", String(record.hostConfig.logMaxSize),
-                   "--log-max-files", String(record.hostConfig.logMaxFiles)]
-                + healthArguments(of: record, programs: programs) + ["--", programs.berth]
-                + forwardedArguments + ["monitor-exit", record.id, "--lock-fd", String(lockFD)]
-            execute(arguments)
+            execute(monitorArguments(record, pid: String(container.pid), output: output.arguments,
+                                     lockFD: lease.inheritableLockFD(), programs: programs))
             // Only a failed exec gets here: the container must not outlive its monitor.
             let err = errno
             Glibc.kill(container.pid, SIGKILL)
+            output.closeAll()
             throw ContainerError.system("cannot run the container's monitor \(programs.monitor)", errno: err)
         } catch {
             if !cgroupRemoved { _ = removeCgroup(launcher.cgroupPath(for: record.id)) }
@@ -206,10 +198,70 @@ extension ContainerEngine {
         }
     }
 
+    /// berth-monitor's command line for `record`'s container `pid`, which ends in `berth
+    /// monitor-exit`, holding the container's lock.
+    private func monitorArguments(_ record: ContainerRecord, pid: String, output: [String], lockFD: Int32,
+                                  programs: MonitorPrograms) -> [String] {
+        [programs.monitor, "--pid", pid] + output
+            + ["--log", store.logPath(of: record.id),
+               "--log-max-size", String(record.hostConfig.logMaxSize),
+               "--log-max-files", String(record.hostConfig.logMaxFiles)]
+            + healthArguments(of: record, programs: programs) + ["--", programs.berth]
+            + forwardedArguments + ["monitor-exit", record.id, "--lock-fd", String(lockFD)]
+    }
+
     private func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&fds) == 0 else { throw ContainerError.system("cannot create a pipe") }
         return (fds[0], fds[1])
+    }
+}
+
+/// A detached container's stdio, and the ends of it its monitor reads: a pty (the monitor keeps
+/// the master) or two pipes and /dev/null. `inheritable`: the monitor's ends are made to survive
+/// this process's exec (it becomes the monitor), else an adopter keeps its own copies of them.
+private struct MonitorOutput {
+    let io: LaunchIO
+    /// berth-monitor's options naming its ends.
+    let arguments: [String]
+    let monitorEnds: [Int32]
+    private let containerEnds: [Int32]
+
+    init(terminal: Bool, inheritable: Bool) throws {
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard devNull >= 0 else { throw ContainerError.system("cannot open /dev/null") }
+        if terminal {
+            close(devNull)
+            let pty = try PseudoTerminal(sizeFrom: -1)
+            io = LaunchIO(stdin: pty.slave, stdout: pty.slave, stderr: pty.slave, terminalPath: pty.slavePath)
+            arguments = ["--pty", String(pty.master)]
+            containerEnds = [pty.slave]
+            monitorEnds = [pty.master]
+        } else {
+            var stdout: [Int32] = [-1, -1]
+            var stderr: [Int32] = [-1, -1]
+            guard berth_pipe_cloexec(&stdout) == 0, berth_pipe_cloexec(&stderr) == 0 else {
+                let err = errno
+                for fd in [devNull] + stdout + stderr where fd >= 0 { close(fd) }
+                throw ContainerError.system("cannot create a pipe", errno: err)
+            }
+            io = LaunchIO(stdin: devNull, stdout: stdout[1], stderr: stderr[1])
+            arguments = ["--stdout", String(stdout[0]), "--stderr", String(stderr[0])]
+            containerEnds = [devNull, stdout[1], stderr[1]]
+            monitorEnds = [stdout[0], stderr[0]]
+        }
+        if inheritable {
+            for fd in monitorEnds { _ = fcntl(fd, F_SETFD, 0) }
+        }
+    }
+
+    /// Once the container has them.
+    func closeContainerEnds() {
+        for fd in containerEnds { close(fd) }
+    }
+
+    func closeAll() {
+        for fd in containerEnds + monitorEnds { close(fd) }
     }
 }
 

@@ -77,6 +77,28 @@ public struct Launcher: Sendable {
     /// the process waits, before its command, for a byte on that fifo (`berth-oci create`).
     public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
                        beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
+        try launch(config, io: io, cgroup: cgroup, startFD: startFD, adopter: nil, beforeRelease: beforeRelease,
+                   duringSetup: nil).container
+    }
+
+    /// Launches a detached container whose parent is, from its clone on, the process that
+    /// becomes its monitor (`monitor`, in a session of its own), so the caller need not be (nor
+    /// run a second program to be) that parent. The caller does the parent's part as `launch`
+    /// does, with `duringSetup` run while the child sets itself up, then gives the adopter its
+    /// verdict (`ContainerAdopter.adopt`) once the container is recorded; a failed launch has
+    /// already ended the container and the adopter.
+    public func launchAdopted(_ config: ContainerConfig, io: LaunchIO, monitor: MonitorCommand,
+                              beforeRelease: ((pid_t) throws -> Void)? = nil,
+                              duringSetup: (() -> Void)? = nil) throws -> (LaunchedContainer, ContainerAdopter) {
+        let launched = try launch(config, io: io, cgroup: nil, startFD: nil, adopter: monitor, beforeRelease: beforeRelease,
+                                  duringSetup: duringSetup)
+        guard let adopter = launched.adopter else { fatalError("an adopted launch always has its adopter") }
+        return (launched.container, adopter)
+    }
+
+    private func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath?, startFD: Int32?,
+                        adopter monitor: MonitorCommand?, beforeRelease: ((pid_t) throws -> Void)?,
+                        duringSetup: (() -> Void)?) throws -> (container: LaunchedContainer, adopter: ContainerAdopter?) {
         var log = logger
         log[metadataKey: "container"] = "\(config.id.prefix(12))"
         // Work that can fail without side effects comes first.
@@ -104,10 +126,18 @@ public struct Launcher: Sendable {
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
                 overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0)
             var result = berth_spawn_result()
+            var adopter: ContainerAdopter?
             let rc = try Self.inNetworkNamespace(config.networkNamespacePath) {
                 withExtendedLifetime(args) {
                     var cfg = args.config
-                    return berth_spawn(&cfg, &result)
+                    guard let monitor else { return berth_spawn(&cfg, &result) }
+                    return monitor.withAdopter { description in
+                        var adopterPID: pid_t = 0
+                        var goFD: Int32 = -1
+                        let rc = berth_spawn_adopted(&cfg, &description, &result, &adopterPID, &goFD)
+                        if rc == 0 { adopter = ContainerAdopter(pid: adopterPID, goFD: goFD) }
+                        return rc
+                    }
                 }
             }
             placement.close()
@@ -115,9 +145,17 @@ public struct Launcher: Sendable {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
-            return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
-                                   idmappedSources: Self.idmappedSources(of: config), holdsBeforeExec: startFD != nil,
-                                   beforeRelease: beforeRelease)
+            do {
+                let container = try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
+                                                idmappedSources: Self.idmappedSources(of: config),
+                                                holdsBeforeExec: startFD != nil, beforeRelease: beforeRelease,
+                                                duringSetup: duringSetup)
+                return (container, adopter)
+            } catch {
+                // The container is ended already; its parent reaps it and exits.
+                adopter?.abandon()
+                throw error
+            }
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -157,7 +195,8 @@ public struct Launcher: Sendable {
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
                              ownsCgroup: Bool, operations: [MountOperation],
                              idmappedSources: [String] = [], holdsBeforeExec: Bool = false,
-                             beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
+                             beforeRelease: ((pid_t) throws -> Void)? = nil,
+                             duringSetup: (() -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -184,6 +223,7 @@ public struct Launcher: Sendable {
             abandon()
             throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
         }
+        duringSetup?()
         var failure = berth_child_error()
         let outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
         let heldBeforeExec = holdsBeforeExec && outcome == 1 && UInt32(bitPattern: failure.step) == BERTH_STEP_WAIT_START.rawValue

@@ -24,6 +24,8 @@ public struct RuntimeDirectory: Sendable {
         try makeDirectories(dir)
         let lockPath = dir + "/lock"
         let fd = try takeLock(lockPath, id: id)
+        // What an earlier holder that crashed may have left names a process that is not ours.
+        unlink(dir + "/" + ContainerLease.holderFile)
         do {
             try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n", durable: false)
         } catch {
@@ -162,6 +164,27 @@ public final class ContainerLease: @unchecked Sendable {
         return lockFD
     }
 
+    /// The lock's fd as it is (close-on-exec), for a process forked to hold the lock after us:
+    /// it makes its own copy inheritable (`recordHolder`, then `handOver`).
+    public var lockDescriptor: Int32 { lockFD }
+
+    static let holderFile = "holder"
+
+    /// Says that `pid`, forked with the lock's fd, holds the lock too: the kernel's lock table
+    /// keeps naming the process that took it (this one), and `holder(of:)` must find the one
+    /// that stays.
+    public func recordHolder(_ pid: pid_t) throws {
+        try writeFileAtomically(directory + "/" + Self.holderFile, "\(pid)\n", durable: false)
+    }
+
+    /// Closes this process's fd of the lock, which the recorded holder keeps: a flock belongs to
+    /// the open file, not to one fd of it, so the record stays locked while that process lives.
+    public func handOver() {
+        guard lockFD >= 0 else { return }
+        close(lockFD)
+        lockFD = -1
+    }
+
     /// Call after the container's cgroup is gone.
     public func release() {
         guard lockFD >= 0 else { return }
@@ -191,6 +214,11 @@ extension RuntimeDirectory {
     /// The pid of the process that holds the container's lock (its berth or monitor), as the
     /// kernel's lock table says; nil when nobody does.
     public func holder(of id: String) -> pid_t? {
+        // A lock handed over (`ContainerLease.handOver`) still shows the pid that took it.
+        if let text = try? readSmallFile(containers + "/" + id + "/" + ContainerLease.holderFile),
+           let pid = pid_t(text.trimmingWhitespace()) {
+            return pid
+        }
         var st = stat()
         guard stat(path + "/containers/" + id + "/lock", &st) == 0,
               let table = try? readSmallFile("/proc/locks") else { return nil }
