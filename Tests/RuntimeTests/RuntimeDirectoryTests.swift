@@ -182,6 +182,23 @@ final class LogRecorder: Sendable {
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/containers") == [])
         }
 
+        @Test func aRecordedHolderIsTheHolderUntilTheLockIsTakenAgain() throws {
+            let dir = try TemporaryDirectory("berth-ut-run")
+            let runtime = RuntimeDirectory(path: dir.path)
+            let id = RuntimeDirectoryTests.id
+            let lease = try runtime.register(id: id, cgroup: CgroupPath("berth/" + id))
+            // Taken by this process: the kernel's lock table names it.
+            #expect(runtime.holder(of: id) == getpid())
+            try lease.recordHolder(4_194_000)
+            #expect(runtime.holder(of: id) == 4_194_000)
+            #expect(RuntimeDirectoryTests.isLocked(lease.directory + "/lock"))
+            // The holder died without removing the record: the next one to take the lock is not it.
+            lease.keepForRecovery()
+            let again = try runtime.register(id: id, cgroup: CgroupPath("berth/" + id))
+            #expect(runtime.holder(of: id) == getpid())
+            again.release()
+        }
+
         @Test func differentIdsDoNotConflict() throws {
             let dir = try TemporaryDirectory("berth-ut-run")
             let runtime = RuntimeDirectory(path: dir.path)

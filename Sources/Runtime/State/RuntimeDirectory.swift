@@ -24,8 +24,6 @@ public struct RuntimeDirectory: Sendable {
         try makeDirectories(dir)
         let lockPath = dir + "/lock"
         let fd = try takeLock(lockPath, id: id)
-        // What an earlier holder that crashed may have left names a process that is not ours.
-        unlink(dir + "/" + ContainerLease.holderFile)
         do {
             try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n", durable: false)
         } catch {
@@ -45,7 +43,11 @@ public struct RuntimeDirectory: Sendable {
         if existing >= 0 {
             // A probe holds it for microseconds; a running container's berth for its life.
             for attempt in 0..<4 {
-                if flock(existing, LOCK_EX | LOCK_NB) == 0 { return existing }
+                if flock(existing, LOCK_EX | LOCK_NB) == 0 {
+                    // The holder an earlier run recorded in it (`recordHolder`) is not this one.
+                    _ = ftruncate(existing, 0)
+                    return existing
+                }
                 if attempt < 3 { usleep(5_000) }
             }
             close(existing)
@@ -168,13 +170,14 @@ public final class ContainerLease: @unchecked Sendable {
     /// it makes its own copy inheritable (`recordHolder`, then `handOver`).
     public var lockDescriptor: Int32 { lockFD }
 
-    static let holderFile = "holder"
-
     /// Says that `pid`, forked with the lock's fd, holds the lock too: the kernel's lock table
     /// keeps naming the process that took it (this one), and `holder(of:)` must find the one
-    /// that stays.
+    /// that stays. Written into the lock file itself: one system call, no file of its own.
     public func recordHolder(_ pid: pid_t) throws {
-        try writeFileAtomically(directory + "/" + Self.holderFile, "\(pid)\n", durable: false)
+        let text = Array("\(pid)\n".utf8)
+        guard text.withUnsafeBytes({ pwrite(lockFD, $0.baseAddress, $0.count, 0) }) == text.count else {
+            throw RuntimeError.system("cannot record the holder of \(directory)/lock")
+        }
     }
 
     /// Closes this process's fd of the lock, which the recorded holder keeps: a flock belongs to
@@ -214,9 +217,8 @@ extension RuntimeDirectory {
     /// The pid of the process that holds the container's lock (its berth or monitor), as the
     /// kernel's lock table says; nil when nobody does.
     public func holder(of id: String) -> pid_t? {
-        // A lock handed over (`ContainerLease.handOver`) still shows the pid that took it.
-        if let text = try? readSmallFile(containers + "/" + id + "/" + ContainerLease.holderFile),
-           let pid = pid_t(text.trimmingWhitespace()) {
+        // A lock handed over (`ContainerLease.recordHolder`) still shows the pid that took it.
+        if let text = try? readSmallFile(containers + "/" + id + "/lock"), let pid = pid_t(text.trimmingWhitespace()) {
             return pid
         }
         var st = stat()
