@@ -75,8 +75,13 @@ public struct Launcher: Sendable {
     /// `cgroup` replaces the default `<parent>/<id>` (an OCI bundle's cgroupsPath). With
     /// `startFD` (an exec fifo, open read-write) the launch returns once the setup is done and
     /// the process waits, before its command, for a byte on that fifo (`berth-oci create`).
+    ///
+    /// `mountsReady` runs with the child paused in its mount namespace once its mounts are made,
+    /// before pivot_root (an OCI spec's createContainer hooks); when it throws, the launch is
+    /// undone. The child is given a pidfd of the paused child, valid during the call.
     public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
-                       beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
+                       beforeRelease: ((pid_t) throws -> Void)? = nil,
+                       mountsReady: ((pid_t, Int32) throws -> Void)? = nil) throws -> LaunchedContainer {
         var log = logger
         log[metadataKey: "container"] = "\(config.id.prefix(12))"
         // Work that can fail without side effects comes first.
@@ -84,6 +89,9 @@ public struct Launcher: Sendable {
         let operations = mountPlan(for: config, io: io)
         try config.overlay?.validate()
         try config.userNamespace?.validate()
+        try Self.checkJoins(of: config)
+        let namespaceFiles = try NamespaceFiles(config.joinedNamespaces)
+        defer { namespaceFiles.close() }
         // Idmapped layers are attached at short paths of their own: no links needed.
         let overlayShortNames = config.userNamespace == nil ? config.overlay?.shortNamesIfNeeded() : nil
         let lastCap = Int32(CapabilityNames.kernelLastCap)
@@ -102,7 +110,8 @@ public struct Launcher: Sendable {
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
                 controllingTerminal: io.terminalPath != nil, placement: placement,
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
-                overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0)
+                overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0,
+                namespaceFiles: namespaceFiles, pauseBeforePivot: mountsReady != nil)
             var result = berth_spawn_result()
             let rc = try Self.inNetworkNamespace(config.networkNamespacePath) {
                 withExtendedLifetime(args) {
@@ -117,7 +126,7 @@ public struct Launcher: Sendable {
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
                                    idmappedSources: Self.idmappedSources(of: config), holdsBeforeExec: startFD != nil,
-                                   beforeRelease: beforeRelease)
+                                   beforeRelease: beforeRelease, mountsReady: mountsReady)
         } catch {
             try? cgroups.destroy(path)
             throw error
@@ -157,7 +166,8 @@ public struct Launcher: Sendable {
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
                              ownsCgroup: Bool, operations: [MountOperation],
                              idmappedSources: [String] = [], holdsBeforeExec: Bool = false,
-                             beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
+                             beforeRelease: ((pid_t) throws -> Void)? = nil,
+                             mountsReady: ((pid_t, Int32) throws -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -179,13 +189,25 @@ public struct Launcher: Sendable {
         if let beforeRelease {
             do { try beforeRelease(result.pid) } catch { abandon(); throw error }
         }
-        let released = berth_release(&result)
+        let released = mountsReady != nil ? berth_release_keeping(&result) : berth_release(&result)
         guard released == 0 else {
             abandon()
             throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
         }
         var failure = berth_child_error()
-        let outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        var outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        if outcome == 2, let mountsReady {
+            // Paused before pivot_root with its mounts made; the setup's deadline starts again
+            // after the hooks, which have timeouts of their own.
+            do { try mountsReady(result.pid, result.pidfd) } catch { abandon(); throw error }
+            let resumed = berth_release(&result)
+            guard resumed == 0 else {
+                abandon()
+                throw RuntimeError(.systemError, "cannot let the container's setup go on after its createContainer hooks",
+                                   errno: -resumed)
+            }
+            outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        }
         let heldBeforeExec = holdsBeforeExec && outcome == 1 && UInt32(bitPattern: failure.step) == BERTH_STEP_WAIT_START.rawValue
             && failure.error == 0
         if outcome != 0 && !heldBeforeExec {
@@ -201,6 +223,19 @@ public struct Launcher: Sendable {
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// A new pid namespace inside a joined user namespace would need a second fork of the child
+    /// (the namespace a process unshares is its children's); berth clones once.
+    static func checkJoins(of config: ContainerConfig) throws {
+        guard config.joinedNamespaces.contains(where: { $0.kind == .user }) else { return }
+        if config.namespaces.contains(.pid) {
+            throw RuntimeError(.unsupported, "a new pid namespace inside a user namespace joined by path is not supported: "
+                               + "join the pid namespace by path too, or make the user namespace new")
+        }
+        if config.userNamespace != nil {
+            throw RuntimeError(.invalidArgument, "the container both joins a user namespace and makes one: give one of them")
+        }
     }
 
     /// Runs `body` (the clone) with this thread in the network namespace at `path`, so the child
