@@ -16,6 +16,9 @@ enum OCIHookRunner {
     /// runtime (and containerd's call to it) forever.
     static let defaultTimeout: Duration = .seconds(120)
 
+    /// fcntl's F_SETPIPE_SZ, which Glibc declares only with _GNU_SOURCE.
+    private static let setPipeSize: Int32 = 1031
+
     static func run(_ hooks: [OCIRuntimeSpec.Hook]?, stage: String, state: JSONValue) throws {
         for hook in hooks ?? [] { try run(hook, stage: stage, state: state.serialized()) }
     }
@@ -63,7 +66,10 @@ enum OCIHookRunner {
             config.useInit = false
             var input: [Int32] = [-1, -1]
             guard berth_pipe_cloexec(&input) == 0 else { throw RuntimeError.system("cannot make the \(stage) hook's stdin pipe") }
-            // Written before the hook starts: the state is far below a pipe's buffer.
+            // Written before the hook starts, so a hook that ends without reading it cannot raise
+            // SIGPIPE here: the pipe's buffer is made to hold it all (many annotations may pass 64 KiB).
+            let size = text.utf8.count
+            if size > 65_536 { _ = fcntl(input[1], setPipeSize, Int32(clamping: size)) }
             _ = text.utf8CString.withUnsafeBufferPointer { write(input[1], $0.baseAddress, $0.count - 1) }
             close(input[1])
             let launched: LaunchedContainer

@@ -78,7 +78,7 @@ public struct Launcher: Sendable {
     ///
     /// `mountsReady` runs with the child paused in its mount namespace once its mounts are made,
     /// before pivot_root (an OCI spec's createContainer hooks); when it throws, the launch is
-    /// undone. The child is given a pidfd of the paused child, valid during the call.
+    /// undone. It gets the child's pid and a pidfd of it, valid during the call.
     public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
                        beforeRelease: ((pid_t) throws -> Void)? = nil,
                        mountsReady: ((pid_t, Int32) throws -> Void)? = nil) throws -> LaunchedContainer {
@@ -199,7 +199,10 @@ public struct Launcher: Sendable {
         if outcome == 2, let mountsReady {
             // Paused before pivot_root with its mounts made; the setup's deadline starts again
             // after the hooks, which have timeouts of their own.
-            do { try mountsReady(result.pid, result.pidfd) } catch { abandon(); throw error }
+            // A child of plain clone (clone3 refused) came without a pidfd.
+            let pidfd = result.pidfd >= 0 ? result.pidfd : berth_pidfd_open(result.pid)
+            defer { if pidfd != result.pidfd && pidfd >= 0 { close(pidfd) } }
+            do { try mountsReady(result.pid, pidfd) } catch { abandon(); throw error }
             let resumed = berth_release(&result)
             guard resumed == 0 else {
                 abandon()
