@@ -144,6 +144,10 @@ extension Containers.OCI {
             .map { $0.split(separator: " ").joined(separator: " ") }
         #expect(offsets.contains("monotonic 3600 500") && offsets.contains("boottime \(Int(tenDays)) 0"), "\(offsets)")
 
+        // exec enters it too.
+        let exec = try world.oci(["exec", "clock", "cat", "/proc/uptime"])
+        #expect(exec.status == 0 && (uptime(in: exec.stdout) ?? 0) >= before + tenDays, "\(exec.stdout) \(exec.stderr)")
+
         try world.writeSpec(id: "joiner", args: ["cat", "/proc/uptime"]) { spec in
             var linux = Self.namespaces(spec, replacing: ["time"], with: [["type": "time", "path": "/proc/\(clock)/ns/time"]])
             linux["timeOffsets"] = nil
