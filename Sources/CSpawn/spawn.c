@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -508,7 +509,7 @@ static void decimal(char *buffer, int value) {
 static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     size_t argc = 0;
     while (c->argv[argc]) argc++;
-    const char *mode = !c->use_init ? "exec" : c->controlling_tty ? "init-tty" : "init";
+    const char *mode = c->exec_file ? "file" : !c->use_init ? "exec" : c->controlling_tty ? "init-tty" : "init";
     // "ERRFD" or "ERRFD,STARTFD".
     char errfd_text[24];
     decimal(errfd_text, errfd);
@@ -522,7 +523,7 @@ static void exec_entry(const struct berth_spawn_config *c, int errfd) {
     argv[0] = "berth-entry";
     argv[1] = errfd_text;
     argv[2] = mode;
-    argv[3] = c->path ? c->path : "";
+    argv[3] = c->exec_file ? c->exec_file : c->path ? c->path : "";
     for (size_t i = 0; i <= argc; i++) argv[4 + i] = c->argv[i];
     if (fcntl(errfd, F_SETFD, 0) < 0) return;
     char *const *args = (char *const *)argv;
@@ -554,6 +555,17 @@ static void reset_signals(void) {
     }
 }
 
+// Says the mounts are made (not a failure: error 0) and waits for the parent's word that the
+// createContainer hooks all passed; the parent's kill ends the wait when one failed.
+static void pause_for_parent(int syncfd, int errfd) {
+    report(errfd, BERTH_STEP_MOUNTS_READY, -1, 0);
+    char go;
+    ssize_t n;
+    do { n = read(syncfd, &go, 1); } while (n < 0 && errno == EINTR);
+    if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
+    close(syncfd);
+}
+
 // The child, from its first instruction after clone to execve. The order matters and each
 // step says why it sits where it does.
 __attribute__((noreturn))
@@ -569,7 +581,7 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     ssize_t n;
     do { n = read(syncfd, &go, 1); } while (n < 0 && errno == EINTR);
     if (n != 1) { if (n == 0) errno = EPIPE; FAIL(BERTH_STEP_WAIT_PARENT, -1); }
-    close(syncfd);
+    if (!c->pause_before_pivot) close(syncfd);
 
     // v1: into the container's cgroups before anything else, so the limits and the device list
     // hold for the whole setup. A single thread moving itself is the one migration the kernel
@@ -587,12 +599,21 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (flags && setns(c->join_pidfd, (int)flags) < 0) FAIL(BERTH_STEP_JOIN_NAMESPACES, -1);
     }
 
+    // Namespaces given by path. A joined user namespace owns the container's new namespaces,
+    // so those are made here, after it is entered, rather than at clone.
+    unsigned long joined = 0;
+    for (size_t i = 0; i < c->n_join_files; i++) {
+        if (setns(c->join_files[i].fd, c->join_files[i].type) < 0) FAIL(BERTH_STEP_JOIN_NAMESPACES, (int)i);
+        joined |= (unsigned long)c->join_files[i].type;
+    }
+    if (c->unshare_namespaces && unshare((int)c->unshare_namespaces) < 0) FAIL(BERTH_STEP_UNSHARE_NAMESPACES, -1);
+
     // A user namespace, new (whose maps the parent has written) or joined: become its root at
     // once, so that what the setup creates (mount points in the upper dir, the working
     // directory) belongs to the container's root and not to the host's, whose ids are unmapped
     // there. Raw calls, as for the user below. Changing the ids clears the parent-death signal,
     // so it is set again.
-    if ((c->namespaces | c->join_namespaces) & CLONE_NEWUSER) {
+    if ((c->namespaces | c->join_namespaces | joined) & CLONE_NEWUSER) {
         if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
             syscall(SYS_setresuid, 0, 0, 0) < 0)
             FAIL(BERTH_STEP_USER_NAMESPACE, -1);
@@ -608,6 +629,20 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
     // container sees its own cgroup as "/" (a namespace made at clone time would be rooted at
     // berth's cgroup).
     if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0) FAIL(BERTH_STEP_UNSHARE_CGROUP, -1);
+
+    // A time namespace cannot be made at clone with offsets: they can be written only while no
+    // process is in it. unshare makes it ours for children, the offsets go in while it is
+    // empty, and the exec below moves this process into it (time_namespaces(7)). After the user
+    // namespace step, so that the container's root owns it.
+    if (c->new_time_namespace) {
+        if (unshare(CLONE_NEWTIME) < 0) FAIL(BERTH_STEP_TIME_NAMESPACE, -1);
+        if (c->time_offsets) {
+            int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+            size_t size = strlen(c->time_offsets);
+            if (fd < 0 || write(fd, c->time_offsets, size) != (ssize_t)size) FAIL(BERTH_STEP_TIME_OFFSETS, -1);
+            close(fd);
+        }
+    }
 
     if (c->rootfs) {
         // Nothing we mount may propagate back to the host's mount table.
@@ -631,6 +666,11 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         }
         close(rootfd);
 
+        // createContainer hooks run now, as runc runs them: in this mount namespace with the
+        // container's mounts made and the host's root still "/", so their paths are the
+        // runtime's.
+        if (c->pause_before_pivot) pause_for_parent(syncfd, errfd);
+
         // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then removes
         // the old root, so nothing of the host stays reachable (chroot would leave it there).
         if (chdir(c->rootfs) < 0) FAIL(BERTH_STEP_PIVOT_ROOT, -1);
@@ -646,6 +686,9 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         if (c->rootfs_readonly &&
             mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
             FAIL(BERTH_STEP_ROOT_READONLY, -1);
+    } else if (c->pause_before_pivot) {
+        // A joined mount namespace is taken as it is: the hooks run in it as it stands.
+        pause_for_parent(syncfd, errfd);
     }
 
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) FAIL(BERTH_STEP_HOSTNAME, -1);
@@ -667,6 +710,8 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         struct rlimit rl = { .rlim_cur = c->rlimits[i].soft, .rlim_max = c->rlimits[i].hard };
         if (setrlimit(c->rlimits[i].resource, &rl) < 0) FAIL(BERTH_STEP_RLIMIT, (int)i);
     }
+    // Before seccomp, which may deny personality(2); it outlives the exec.
+    if (c->set_personality && personality(c->personality) < 0) FAIL(BERTH_STEP_PERSONALITY, -1);
 
     // Without no_new_privs the kernel takes a filter only from a process holding CAP_SYS_ADMIN,
     // which a container's process usually loses below: then the filter goes in here, while we
@@ -1084,14 +1129,18 @@ int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *
     return rc;
 }
 
-int berth_release(struct berth_spawn_result *result) {
+int berth_release_keeping(struct berth_spawn_result *result) {
     char go = 1;
     ssize_t n;
     do { n = write(result->release_fd, &go, 1); } while (n < 0 && errno == EINTR);
-    int saved = errno;
+    return n == 1 ? 0 : -errno;
+}
+
+int berth_release(struct berth_spawn_result *result) {
+    int rc = berth_release_keeping(result);
     close(result->release_fd);
     result->release_fd = -1;
-    return n == 1 ? 0 : -saved;
+    return rc;
 }
 
 // Milliseconds left until `deadline`, for poll: never negative, and capped where int ends.
@@ -1140,6 +1189,7 @@ int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error 
         if (n == 0) break;
         got += (size_t)n;
     }
+    if (rc == 0 && got == sizeof *error && error->step == BERTH_STEP_MOUNTS_READY && error->error == 0) return 2;
     close(result->error_fd);
     result->error_fd = -1;
     if (rc < 0) return rc;
@@ -1218,6 +1268,11 @@ const char *berth_step_name(int step) {
     case BERTH_STEP_RECEIVE_MOUNTS: return "receive the idmapped mounts";
     case BERTH_STEP_IDMAPPED_MOUNT: return "attach an idmapped mount";
     case BERTH_STEP_JOIN_NAMESPACES: return "setns";
+    case BERTH_STEP_UNSHARE_NAMESPACES: return "create the namespaces inside the joined user namespace";
+    case BERTH_STEP_TIME_NAMESPACE: return "create the time namespace";
+    case BERTH_STEP_TIME_OFFSETS: return "write the time namespace's offsets";
+    case BERTH_STEP_MOUNTS_READY: return "wait for the createContainer hooks";
+    case BERTH_STEP_PERSONALITY: return "set the personality";
     case BERTH_STEP_JOIN_CGROUP: return "join the container's cgroup";
     case BERTH_STEP_SETSID: return "setsid";
     case BERTH_STEP_CONTROLLING_TTY: return "set the controlling terminal";

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
+#include <linux/nsfs.h>
 #include <unistd.h>
 
 #include "openat2_in_root.h"
@@ -40,7 +41,11 @@ int berth_pidfd_open(pid_t pid) {
 const unsigned long berth_clone_newns = CLONE_NEWNS, berth_clone_newpid = CLONE_NEWPID,
     berth_clone_newuts = CLONE_NEWUTS, berth_clone_newipc = CLONE_NEWIPC,
     berth_clone_newnet = CLONE_NEWNET, berth_clone_newcgroup = CLONE_NEWCGROUP,
-    berth_clone_newuser = CLONE_NEWUSER;
+    berth_clone_newuser = CLONE_NEWUSER, berth_clone_newtime = CLONE_NEWTIME;
+
+long berth_namespace_type(int fd) {
+    return ioctl(fd, NS_GET_NSTYPE);
+}
 
 int berth_signalfd(const sigset_t *signals) {
     return signalfd(-1, signals, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -110,14 +110,7 @@ public struct OCIBundle: Sendable {
             throw RuntimeError(.invalidArgument, "the bundle's spec sets domainname without a new uts namespace, "
                                + "where it would change the host's: add {\"type\": \"uts\"} to linux.namespaces")
         }
-        if let hooks = spec.hooks {
-            if !(hooks.createContainer ?? []).isEmpty { throw refuse("hooks.createContainer", "use createRuntime") }
-            if !(hooks.startContainer ?? []).isEmpty { throw refuse("hooks.startContainer", "use poststart") }
-        }
         guard let linux = spec.linux else { return }
-        if let personality = linux.personality, personality.domain != "LINUX" || !(personality.flags ?? []).isEmpty {
-            throw refuse("linux.personality", "only the LINUX domain without flags")
-        }
         if let propagation = linux.rootfsPropagation, !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw refuse("linux.rootfsPropagation \"\(propagation)\"", "berth's root is always private (or slave)")
         }
@@ -132,9 +125,6 @@ public struct OCIBundle: Sendable {
                                    + "without a new ipc namespace, where it would change the host's: "
                                    + "add {\"type\": \"ipc\"} to linux.namespaces")
             }
-        }
-        if (linux.namespaces ?? []).contains(where: { $0.type == "time" }) {
-            throw refuse("a time namespace", "remove it from linux.namespaces")
         }
         guard let resources = linux.resources else { return }
         if let memory = resources.memory {

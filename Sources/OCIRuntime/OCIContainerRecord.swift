@@ -18,7 +18,7 @@ public struct OCIContainerRecord: Codable, Sendable, Equatable {
     /// RFC 3339, when `create` finished.
     public var created: String
     public var annotations: [String: String]?
-    /// The spec's poststart and poststop hooks, run by `start` and `delete`.
+    /// The spec's hooks; `start` runs the startContainer and poststart ones, `delete` the poststop ones.
     public var hooks: OCIRuntimeSpec.Hooks?
 
     public init(id: String, pid: Int32, startTicks: Int64, bundle: String, rootfs: String, cgroup: String,

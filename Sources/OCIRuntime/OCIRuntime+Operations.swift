@@ -69,16 +69,7 @@ extension OCIRuntime {
                      io: LaunchIO) throws -> pid_t {
         try OCIConsole.check(terminal: process.terminal ?? false, socket: consoleSocket)
         let record = try running(id, for: "exec")
-        let loaded = try OCIBundle.load(record.bundle)
-        var spec = loaded.spec
-        spec.process = process
-        spec.hooks = nil
-        var config = try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: id)
-        // A network namespace the container joined by path is its init's now: entered like the rest.
-        if config.networkNamespacePath != nil {
-            config.networkNamespacePath = nil
-            config.namespaces.insert(.network)
-        }
+        let config = try configJoining(record, process: process)
         let pidfd = berth_pidfd_open(record.pid)
         guard pidfd >= 0 else { throw RuntimeError.system("cannot open container \(id)'s process (pid \(record.pid))") }
         defer { close(pidfd) }
@@ -101,6 +92,16 @@ extension OCIRuntime {
         }
         if let pidFile { try Self.writePIDFile(pidFile, pid: launched.pid) }
         return launched.pid
+    }
+
+    /// The bundle's container with `process` (nil: the bundle's own) as the process that joins
+    /// its running init (exec, startContainer hooks).
+    func configJoining(_ record: OCIContainerRecord, process: OCIRuntimeSpec.Process?) throws -> ContainerConfig {
+        let loaded = try OCIBundle.load(record.bundle)
+        var spec = loaded.spec
+        if let process { spec.process = process }
+        spec.hooks = nil
+        return try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: record.id).joiningItsInit
     }
 
     /// Blocks the signals `waitForExit` forwards, with their default action restored first: a
@@ -149,10 +150,10 @@ extension OCIRuntime {
         func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
         return .object([
             ("ociVersionMin", .string("1.0.0")), ("ociVersionMax", .string(ociVersion)),
-            ("hooks", strings(["prestart", "createRuntime", "poststart", "poststop"])),
+            ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
             ("mountOptions", strings(MountFlags.optionNames.map(\.1) + ["bind", "rbind", "rw"])),
             ("linux", .object([
-                ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])),
+                ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
                 ("capabilities", strings(CapabilitySet.all.names)),
                 ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false))])),
@@ -162,5 +163,32 @@ extension OCIRuntime {
             ])),
             ("annotations", .object([("io.github.berth.oci.version", .string(ociVersion))])),
         ])
+    }
+}
+
+extension ContainerConfig {
+    /// The config of a process that enters the init's namespaces: a network namespace the
+    /// container joined by path is its init's now, entered like the rest.
+    var joiningItsInit: ContainerConfig {
+        var config = self
+        if config.networkNamespacePath != nil {
+            config.networkNamespacePath = nil
+            config.namespaces.insert(.network)
+        }
+        return config
+    }
+
+    /// The process a createContainer hook runs as, as runc runs it (from its init before that
+    /// drops anything): root, every capability, no seccomp filter, at the namespace's root.
+    var createContainerHookBase: ContainerConfig {
+        var config = joiningItsInit
+        config.user = .root
+        config.capabilities = nil
+        config.seccomp = nil
+        config.noNewPrivileges = false
+        config.rlimits = []
+        config.executionDomain = nil
+        config.workingDirectory = "/"
+        return config
     }
 }

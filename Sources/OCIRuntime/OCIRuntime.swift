@@ -1,4 +1,5 @@
 import BerthErrors
+import CSpawn
 import FileSystem
 import JSON
 import Logging
@@ -66,15 +67,24 @@ public struct OCIRuntime: Sendable {
             defer { if let previousUmask { umask(previousUmask) } }
             let terminal = try consoleSocket.map { _ in try OCIConsole.open(size: process?.consoleSize) }
             defer { terminal?.closeSlave(); terminal?.closeMaster() }
-            let launched = try launcher.launch(config, io: terminal.map(OCIConsole.io(of:)) ?? io, cgroup: cgroup,
-                                               startFD: held) { pid in
-                try Self.adjustOOMScore(of: pid, to: process?.oomScoreAdj)
-                try OCISysctl.write(bundle.spec.linux?.sysctl ?? [:], in: pid)
-                record.pid = pid
-                let state = record.stateJSON(status: .creating)
-                try OCIHookRunner.run(bundle.spec.hooks?.prestart, stage: "prestart", state: state)
-                try OCIHookRunner.run(bundle.spec.hooks?.createRuntime, stage: "createRuntime", state: state)
-            }
+            let containerHooks = bundle.spec.hooks?.createContainer ?? []
+            let launcher = self.launcher
+            let launched = try launcher.launch(
+                config, io: terminal.map(OCIConsole.io(of:)) ?? io, cgroup: cgroup, startFD: held,
+                beforeRelease: { pid in
+                    try Self.adjustOOMScore(of: pid, to: process?.oomScoreAdj)
+                    try OCISysctl.write(bundle.spec.linux?.sysctl ?? [:], in: pid)
+                    record.pid = pid
+                    let state = record.stateJSON(status: .creating)
+                    try OCIHookRunner.run(bundle.spec.hooks?.prestart, stage: "prestart", state: state)
+                    try OCIHookRunner.run(bundle.spec.hooks?.createRuntime, stage: "createRuntime", state: state)
+                },
+                mountsReady: containerHooks.isEmpty ? nil : { pid, pidfd in
+                    try OCIHookRunner.runInContainer(containerHooks, stage: "createContainer",
+                                                     state: record.stateJSON(status: .creating),
+                                                     base: config.createContainerHookBase, joining: pidfd, cgroup: cgroup,
+                                                     launcher: launcher)
+                })
             if launched.pidfd >= 0 { close(launched.pidfd) }
             record.pid = launched.pid
             record.startTicks = OCIProcess.stat(of: launched.pid)?.startTicks ?? 0
@@ -103,6 +113,7 @@ public struct OCIRuntime: Sendable {
         guard status == .created else {
             throw RuntimeError(.invalidState, "container \(id) is \(status.rawValue), not created: only a created container can be started")
         }
+        if let hooks = record.hooks?.startContainer, !hooks.isEmpty { try runStartContainerHooks(hooks, of: record) }
         let fifo = root.fifoPath(of: id)
         // Non-blocking: the process holds the fifo open for reading, so the open succeeds at
         // once while it lives, and fails (ENXIO) instead of waiting when it has died.
@@ -118,6 +129,28 @@ public struct OCIRuntime: Sendable {
             try OCIHookRunner.run(record.hooks?.poststart, stage: "poststart", state: record.stateJSON(status: .running))
         } catch {
             logger.warning("\(error)", metadata: ["container": "\(id)"])
+        }
+    }
+
+    /// startContainer hooks, in the container (its namespaces, cgroup and process settings)
+    /// before its command runs. The spec's rule for one that fails: the container is stopped.
+    func runStartContainerHooks(_ hooks: [OCIRuntimeSpec.Hook], of record: OCIContainerRecord) throws {
+        let pidfd = berth_pidfd_open(record.pid)
+        guard pidfd >= 0 else { throw RuntimeError.system("cannot open container \(record.id)'s process (pid \(record.pid))") }
+        defer { close(pidfd) }
+        guard OCIProcess.isAlive(record.pid, startTicks: record.startTicks) else {
+            throw RuntimeError(.invalidState, "container \(record.id) stopped before its startContainer hooks ran")
+        }
+        do {
+            try OCIHookRunner.runInContainer(hooks, stage: "startContainer", state: record.stateJSON(status: .created),
+                                             base: try configJoining(record, process: nil), joining: pidfd,
+                                             cgroup: CgroupPath(record.cgroup), launcher: launcher)
+        } catch {
+            // Bounded: a process in an uninterruptible sleep is left to end on its own.
+            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+            var ended = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&ended, 1, 10_000)
+            throw error
         }
     }
 

@@ -12,8 +12,9 @@
 // ERRFD is berth's error pipe (a failed exec is reported on it as a berth_child_error, as the
 // child's own steps are; EOF on it means the command runs). MODE is `exec`, or `init` / `init-tty`
 // for pid 1 as a tiny init that forwards signals and reaps orphans, the command its child (in the
-// terminal's foreground with `init-tty`). PATH is where to look for ARGV[0] when it has no slash
-// (empty: the default). The environment is the command's.
+// terminal's foreground with `init-tty`), or `file`: PATH is then the file to exec with ARGV as it
+// is (an OCI hook, whose argv[0] need not be its path). Otherwise PATH is where to look for ARGV[0]
+// when it has no slash (empty: the default). The environment is the command's.
 #include "syscall.h"
 
 #include "cspawn.h"
@@ -118,11 +119,11 @@ static long exec_command(const char *path, char **argv, char **envp) {
 // The last step, in the process that becomes the command: no descriptor of berth's (the error
 // pipe) may stay open in it, and it starts with no signal blocked.
 __attribute__((noreturn))
-static void become_command(int errfd, const char *path, char **argv, char **envp) {
+static void become_command(int errfd, const char *path, int path_is_file, char **argv, char **envp) {
     if (errfd >= 0) sys3(SYS_fcntl, errfd, F_SETFD, FD_CLOEXEC);
     unsigned long none = 0;
     sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, sizeof none);
-    long error = exec_command(path, argv, envp);
+    long error = path_is_file ? sys3(SYS_execve, (long)path, (long)argv, (long)envp) : exec_command(path, argv, envp);
     // After a start there is no one on the pipe: the reason goes to the container's stderr.
     if (errfd < 0) {
         say("berth-entry: cannot exec ");
@@ -156,7 +157,7 @@ static void init(int errfd, int foreground, const char *path, char **argv, char 
             int self = (int)sys0(SYS_getpid);
             sys3(SYS_ioctl, 0, TIOCSPGRP, (long)&self);
         }
-        become_command(errfd, path, argv, envp);
+        become_command(errfd, path, 0, argv, envp);
     }
     if (child < 0) {
         report(errfd, BERTH_STEP_INIT_FORK, child);
@@ -203,7 +204,8 @@ void entry_main(long *stack) {
     const char *mode = argv[2], *path = argv[3];
     char **command = argv + 4;
     if (startfd > 2) errfd = wait_for_start(errfd, startfd);
-    if (same(mode, "exec")) become_command(errfd, path, command, envp);
+    if (same(mode, "exec")) become_command(errfd, path, 0, command, envp);
+    if (same(mode, "file")) become_command(errfd, path, 1, command, envp);
     if (same(mode, "init")) init(errfd, 0, path, command, envp);
     if (same(mode, "init-tty")) init(errfd, 1, path, command, envp);
     report(errfd, BERTH_STEP_EXEC_ENTRY, -EINVAL);

@@ -164,6 +164,88 @@ extension Containers {
             #expect(!FileManager.default.fileExists(atPath: world.cgroupDirectory("f", controller: "pids")))
         }
 
+        @Test("createContainer runs in the container's mount namespace before pivot_root, startContainer in the container before its command")
+        func containerHooks() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            // A host path that the busybox root does not have: found only in the runtime's view.
+            let script = world.directory + "/create-container.sh"
+            let rootfs = URL(fileURLWithPath: fixture.rootfs).resolvingSymlinksInPath().path
+            try """
+                #!/bin/sh
+                cat > '\(world.directory)/cc.json'
+                readlink /proc/self/ns/mnt > '\(world.directory)/cc.mnt'
+                awk '$5 == "\(rootfs)/proc"' /proc/self/mountinfo | wc -l > '\(world.directory)/cc.proc'
+                """.write(toFile: script, atomically: true, encoding: .utf8)
+            chmod(script, 0o755)
+            // /bin/busybox run as "sh": its argv[0] is not its path. Inside the container, /dev/shm is writable.
+            let start: [String: Any] = ["path": "/bin/busybox", "timeout": 10, "args": [
+                "sh", "-c", "cat > /dev/shm/sc.json; readlink /proc/self/exe > /dev/shm/sc.exe; readlink /proc/self/ns/mnt > /dev/shm/sc.mnt",
+            ]]
+            try world.writeSpec(id: "ch", args: ["sh", "-c", "cat /dev/shm/sc.exe; exec sleep 100"]) { spec in
+                spec["hooks"] = ["createContainer": [["path": script, "timeout": 10]], "startContainer": [start]]
+            }
+            let created = try world.create("ch")
+            #expect(created.status == 0, "\(created.stderr)")
+            let pid = try #require(try world.state("ch")?["pid"] as? Int)
+            let containerNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")
+            func json(_ path: String) throws -> [String: Any]? {
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+            }
+            let createState = try json(world.directory + "/cc.json")
+            #expect(createState?["status"] as? String == "creating")
+            #expect(createState?["pid"] as? Int == pid)
+            #expect(createState?["id"] as? String == "ch")
+            #expect(Kernel.read(world.directory + "/cc.mnt") == containerNamespace + "\n")
+            // The container's /proc was mounted (below its root, not yet pivoted) when the hook ran.
+            #expect(Kernel.read(world.directory + "/cc.proc")?.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)/root/dev/shm/sc.json"), "startContainer ran at create")
+
+            #expect(try world.oci(["start", "ch"]).status == 0)
+            let shm = "/proc/\(pid)/root/dev/shm/"
+            let startState = try json(shm + "sc.json")
+            #expect(startState?["status"] as? String == "created")
+            #expect(startState?["pid"] as? Int == pid)
+            #expect(Kernel.read(shm + "sc.exe") == "/bin/busybox\n")
+            #expect(Kernel.read(shm + "sc.mnt") == containerNamespace + "\n")
+            // The hook had run when the command started.
+            #expect(eventually { world.output(of: "ch").contains("/bin/busybox") }, "\(world.output(of: "ch"))")
+        }
+
+        @Test("a createContainer or startContainer hook that fails or passes its timeout fails create or start, leaving nothing behind")
+        func failingContainerHooks() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            for (id, hook, expected) in [
+                ("exit", ["path": "/bin/sh", "args": ["sh", "-c", "exit 3"]], "createContainer hook /bin/sh failed (exit status 3)"),
+                ("slow", ["path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1] as [String: Any],
+                 "createContainer hook /bin/sleep did not finish within its timeout"),
+                ("missing", ["path": "/nonexistent/hook"], "cannot run the createContainer hook /nonexistent/hook"),
+            ] {
+                try world.writeSpec(id: id, args: ["sh", "-c", "echo ran"]) { spec in spec["hooks"] = ["createContainer": [hook]] }
+                let failed = try world.create(id)
+                #expect(failed.status == 1 && failed.stderr.contains(expected), "\(id): \(failed.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: world.root + "/" + id))
+                #expect(!FileManager.default.fileExists(atPath: world.cgroupDirectory(id, controller: "pids")))
+                #expect(!world.output(of: id).contains("ran"))
+            }
+
+            try world.writeSpec(id: "sc", args: ["sh", "-c", "echo ran; exec sleep 100"]) { spec in
+                spec["hooks"] = ["startContainer": [["path": "/bin/busybox", "args": ["sh", "-c", "exit 4"]]]]
+            }
+            #expect(try world.create("sc").status == 0)
+            let pid = try #require(try world.state("sc")?["pid"] as? Int)
+            let started = try world.oci(["start", "sc"])
+            #expect(started.status == 1 && started.stderr.contains("startContainer hook /bin/busybox failed (exit status 4)"),
+                    "\(started.stderr)")
+            // The spec's rule: the container is stopped, its command never run; delete removes the rest.
+            #expect(eventually { !Kernel.isAlive(Int32(pid)) })
+            #expect(try world.status("sc") == "stopped")
+            #expect(!world.output(of: "sc").contains("ran"))
+            #expect(try world.oci(["delete", "sc"]).status == 0)
+            #expect(!FileManager.default.fileExists(atPath: world.cgroupDirectory("sc", controller: "pids")))
+        }
+
         @Test("a network namespace given by path is joined, as containerd and CNI give it; exec enters it too")
         func networkNamespaceByPath() throws {
             let world = try OCIBundleFixture(fixture)

@@ -122,6 +122,19 @@ import Testing
             #expect(outside.description == "container setup failed: setrlimit: invalid argument")
         }
 
+        /// The index is the entry in the order the child joins them: the user namespace first,
+        /// the pid namespace not at all (the parent enters it).
+        @Test func joiningANamespaceNamesItsPath() {
+            let config = ChildFailureTests.config {
+                $0.joinedNamespaces = [NamespaceJoin(kind: .pid, path: "/proc/9/ns/pid"), NamespaceJoin(kind: .ipc, path: "/proc/9/ns/ipc"),
+                                       NamespaceJoin(kind: .user, path: "/proc/9/ns/user")]
+            }
+            let error = ChildFailureTests.error(BERTH_STEP_JOIN_NAMESPACES, index: 1, errno: EPERM, config: config)
+            #expect(error.description == "container setup failed: join the ipc namespace at /proc/9/ns/ipc (setns): operation not permitted")
+            let exec = ChildFailureTests.error(BERTH_STEP_JOIN_NAMESPACES, errno: EPERM, config: config)
+            #expect(exec.description == "container setup failed: setns: operation not permitted")
+        }
+
         @Test(arguments: [
             (BERTH_STEP_PIVOT_ROOT, EINVAL, "container setup failed: pivot_root: invalid argument"),
             (BERTH_STEP_SECCOMP, EINVAL, "container setup failed: load the seccomp filter: invalid argument"),
@@ -129,6 +142,8 @@ import Testing
             (BERTH_STEP_CAPSET, EPERM, "container setup failed: set capabilities: operation not permitted"),
             (BERTH_STEP_UNSHARE_CGROUP, EINVAL, "container setup failed: create the cgroup namespace: invalid argument"),
             (BERTH_STEP_NONE, EPROTO, "container setup failed: set up the container: protocol error"),
+            (BERTH_STEP_TIME_OFFSETS, EPERM, "container setup failed: write the time namespace's offsets: operation not permitted"),
+            (BERTH_STEP_PERSONALITY, EINVAL, "container setup failed: set the personality: invalid argument"),
         ] as [(berth_step, Int32, String)])
         func genericStepsUseTheStepName(step: berth_step, errno: Int32, text: String) {
             let error = ChildFailureTests.error(step, errno: errno)

@@ -20,6 +20,8 @@ import Runtime
         #expect(a.maskedPaths == b.maskedPaths && a.readOnlyPaths == b.readOnlyPaths)
         #expect(a.resources == b.resources && a.capabilities == b.capabilities && a.devices == b.devices)
         #expect(a.noNewPrivileges == b.noNewPrivileges && a.seccomp == b.seccomp && a.useInit == b.useInit)
+        #expect(a.joinedNamespaces == b.joinedNamespaces && a.timeNamespace == b.timeNamespace)
+        #expect(a.executionDomain == b.executionDomain)
     }
 
     @Test func dockerDefaultsComeBackUnchanged() throws {
@@ -108,8 +110,17 @@ import Runtime
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"), linux: .init(namespaces: [.init(type: "user")])),
          "user namespace"),
         (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
-                        linux: .init(namespaces: [.init(type: "ipc", path: "/proc/1/ns/ipc")])),
-         "joins the ipc namespace"),
+                        linux: .init(namespaces: [.init(type: "spoon", path: "/proc/1/ns/spoon")])),
+         "joins a spoon namespace at /proc/1/ns/spoon, a type berth does not know"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
+                        linux: .init(namespaces: [.init(type: "ipc"), .init(type: "ipc", path: "/proc/1/ns/ipc")])),
+         "lists the ipc namespace twice"),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
+                        linux: .init(namespaces: [.init(type: "time")], timeOffsets: ["realtime": .init(secs: 1)])),
+         "timeOffsets for the clock \"realtime\""),
+        (OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/r"),
+                        linux: .init(namespaces: [.init(type: "time")], timeOffsets: ["boottime": .init(secs: 1, nanosecs: 1_000_000_000)])),
+         "boottime.nanosecs 1000000000: it must be below 1000000000"),
     ])
     func whatBerthCannotDoIsRefused(spec: OCIRuntimeSpec, message: String) {
         let error = #expect(throws: RuntimeError.self) { try ContainerConfig(id: "x", oci: spec) }
@@ -123,6 +134,27 @@ import Runtime
         let config = try ContainerConfig(id: "x", oci: spec)
         #expect(config.networkNamespacePath == "/run/netns/x")
         #expect(!config.namespaces.contains(.network) && config.namespaces.contains(.pid))
+    }
+
+    /// A pod's container: the sandbox's namespaces by path, a time namespace of its own with
+    /// offsets, a 32-bit personality; all of it comes back from the spec.
+    @Test func joinedNamespacesTimeOffsetsAndPersonalityComeBack() throws {
+        let spec = OCIRuntimeSpec(
+            process: .init(args: ["sh"]), root: .init(path: "/r"),
+            linux: .init(namespaces: [.init(type: "mount"), .init(type: "time"), .init(type: "ipc", path: "/proc/7/ns/ipc"),
+                                      .init(type: "user", path: "/proc/7/ns/user"), .init(type: "pid", path: "/proc/7/ns/pid")],
+                         personality: .init(domain: "LINUX32"),
+                         timeOffsets: ["boottime": .init(secs: -5, nanosecs: 10), "monotonic": .init(secs: 86_400)]))
+        let config = try ContainerConfig(id: "x", oci: spec)
+        #expect(config.namespaces == [.mount])
+        #expect(config.joinedNamespaces == [NamespaceJoin(kind: .ipc, path: "/proc/7/ns/ipc"),
+                                            NamespaceJoin(kind: .user, path: "/proc/7/ns/user"),
+                                            NamespaceJoin(kind: .pid, path: "/proc/7/ns/pid")])
+        #expect(config.userNamespace == nil)
+        #expect(config.timeNamespace == TimeNamespace(monotonic: .init(seconds: 86_400, nanoseconds: 0),
+                                                      boottime: .init(seconds: -5, nanoseconds: 10)))
+        #expect(config.executionDomain == .linux32)
+        Self.expectSame(config, try Self.roundTrip(config))
     }
 
     @Test func aSpecWithoutADeviceListGetsTheDefaultAndItsOwnDevices() throws {

@@ -23,12 +23,15 @@ enum berth_step {
     BERTH_STEP_NONE = 0,
     BERTH_STEP_WAIT_PARENT,
     BERTH_STEP_JOIN_CGROUP,    // index = the tasks file
-    BERTH_STEP_JOIN_NAMESPACES,
+    BERTH_STEP_JOIN_NAMESPACES,  // index = the entry of join_files, -1: berth exec's setns
+    BERTH_STEP_UNSHARE_NAMESPACES,
     BERTH_STEP_USER_NAMESPACE,  // becoming root of the (new or joined) user namespace
     BERTH_STEP_SETSID,
     BERTH_STEP_CONTROLLING_TTY,
     BERTH_STEP_STDIO,
     BERTH_STEP_UNSHARE_CGROUP,
+    BERTH_STEP_TIME_NAMESPACE,
+    BERTH_STEP_TIME_OFFSETS,
     BERTH_STEP_MOUNT_PROPAGATION,
     BERTH_STEP_RECEIVE_MOUNTS,  // the parent's idmapped mounts, over the socket
     BERTH_STEP_IDMAPPED_MOUNT,  // placing an idmapped layer or root (index = which)
@@ -37,6 +40,9 @@ enum berth_step {
     BERTH_STEP_OPEN_ROOT,
     BERTH_STEP_MOUNT_TARGET,   // resolving/creating a mount target inside the root (index = op)
     BERTH_STEP_MOUNT,          // the mount operation itself (index = op)
+    // Not a failure: with pause_before_pivot, the report (error 0) that the mounts are made and
+    // the child waits before pivot_root for a second byte on the sync pipe.
+    BERTH_STEP_MOUNTS_READY,
     BERTH_STEP_PIVOT_ROOT,
     BERTH_STEP_UMOUNT_OLD_ROOT,
     BERTH_STEP_ROOT_READONLY,
@@ -45,6 +51,7 @@ enum berth_step {
     BERTH_STEP_LOOPBACK,
     BERTH_STEP_WORKDIR,
     BERTH_STEP_RLIMIT,         // index = entry in rlimits
+    BERTH_STEP_PERSONALITY,
     BERTH_STEP_CAP_BOUNDING,
     BERTH_STEP_KEEPCAPS,
     BERTH_STEP_SETGROUPS,
@@ -116,8 +123,28 @@ struct berth_spawn_config {
     // -- joining a running container (berth exec) instead of making one --
     unsigned long join_namespaces;  // nonzero: the CLONE_NEW* namespaces of join_pidfd's process to
                                     // enter (`namespaces` must be 0 and `rootfs` NULL). The pid
-                                    // namespace is entered by the parent, for its child.
+                                    // namespace is entered by the parent, for its child. A new
+                                    // container joining a pid namespace by path has CLONE_NEWPID
+                                    // alone here and the namespace's file as join_pidfd.
     int join_pidfd;                 // a pidfd of the container's init
+
+    // -- namespaces given by path (berth-oci: a pod's containers join its sandbox's) --
+    // Entered by the child with setns, in this order: a user namespace first, since it owns the
+    // others and entering it gives the capabilities that joining them needs.
+    const struct berth_namespace_file *join_files;
+    size_t n_join_files;
+    // Namespaces made by unshare just after those joins instead of at clone: with a joined user
+    // namespace, which must own them (`namespaces` then holds none of them).
+    unsigned long unshare_namespaces;
+
+    // -- time namespace --
+    int new_time_namespace;         // unshare(CLONE_NEWTIME): the process enters it at its exec
+    const char *time_offsets;       // NULL, or the text written to /proc/self/timens_offsets
+
+    // -- createContainer hooks --
+    // Nonzero: once the mounts are made, before pivot_root, report BERTH_STEP_MOUNTS_READY and
+    // wait for a second byte on the sync pipe (berth_release_keeping, then berth_release).
+    int pause_before_pivot;
 
     // -- stdio and terminal --
     int stdio[3];                   // fds that become 0, 1, 2
@@ -164,6 +191,10 @@ struct berth_spawn_config {
     const char *path;               // PATH used to find argv[0] when it has no slash
     const struct berth_rlimit *rlimits;
     size_t n_rlimits;
+    int set_personality;            // personality(2) with `personality` (an OCI linux.personality)
+    unsigned long personality;
+    const char *exec_file;          // NULL: argv[0] looked up in `path`; else the file exec'd with
+                                    // argv as it is (a hook, whose argv[0] need not be its path)
 
     // -- privileges --
     int set_user;
@@ -191,6 +222,12 @@ struct berth_spawn_config {
     // the process exists in its namespaces and cgroup, held before exec until `berth-oci
     // start`. 0: no wait.
     int start_fd;
+};
+
+/// A namespace to enter by its nsfs file (an OCI spec's linux.namespaces entry with a path).
+struct berth_namespace_file {
+    int fd;
+    int type;                       // its CLONE_NEW* flag, which setns checks the file against
 };
 
 /// What `berth_spawn` hands back to the parent.
@@ -249,6 +286,9 @@ int berth_adopter_verdict(pid_t adopter_pid, int go_fd, int adopt);
 /// Lets the child continue its setup. Returns 0 or -errno.
 int berth_release(struct berth_spawn_result *result);
 
+/// The same, keeping the sync pipe open for a child that pauses again (pause_before_pivot).
+int berth_release_keeping(struct berth_spawn_result *result);
+
 /// For a child cloned with CLONE_NEWUSER, before its release: writes `uid_map` and `gid_map`
 /// (the text of /proc/PID/uid_map, "inside outside count" lines), then makes a detached
 /// idmapped mount of each of the `n` host directories `sources` through the child's user
@@ -258,8 +298,9 @@ int berth_release(struct berth_spawn_result *result);
 int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *uid_map, const char *gid_map,
                                  const char *const *sources, size_t n, int *failed, int *index);
 
-/// Waits until the child has exec'd the command (returns 0) or reported a failure (returns 1 and
-/// fills `error`), for at most `timeout_ms` milliseconds (negative: no deadline). Returns
+/// Waits until the child has exec'd the command (returns 0), reported a failure (returns 1 and
+/// fills `error`), or paused with its mounts made (returns 2, the pipe kept open for the next
+/// wait; pause_before_pivot), for at most `timeout_ms` milliseconds (negative: no deadline). Returns
 /// -ETIMEDOUT when the deadline passed with the child still in its setup (it is left running:
 /// end it with berth_kill_and_reap), or another -errno if reading failed.
 int berth_wait_exec(struct berth_spawn_result *result, struct berth_child_error *error, int timeout_ms);

@@ -71,7 +71,11 @@ void berth_leave_ipc_namespace(int own_fd);
 
 /// Namespace flags (CLONE_NEW*), so Swift needs no _GNU_SOURCE.
 extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_newuts,
-    berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser;
+    berth_clone_newipc, berth_clone_newnet, berth_clone_newcgroup, berth_clone_newuser, berth_clone_newtime;
+
+/// The CLONE_NEW* type of the namespace the nsfs file `fd` is (ioctl NS_GET_NSTYPE), or -1 with
+/// errno (ENOTTY: not a namespace file).
+long berth_namespace_type(int fd);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,11 @@ struct ChildFailure {
             let what = operations.indices.contains(Int(index)) ? operations[Int(index)].description : "mount #\(index)"
             let prefix = UInt32(step) == BERTH_STEP_MOUNT_TARGET.rawValue ? "create the mount point for " : ""
             return RuntimeError(.systemError, "container setup failed: \(prefix)\(what)", errno: errno)
+        case BERTH_STEP_JOIN_NAMESPACES.rawValue
+            where NamespaceFiles.childOrder(config.joinedNamespaces).indices.contains(Int(index)):
+            let join = NamespaceFiles.childOrder(config.joinedNamespaces)[Int(index)]
+            return RuntimeError(.systemError, "container setup failed: join the \(join.kind.rawValue) namespace at \(join.path) (setns)",
+                                errno: errno)
         case BERTH_STEP_WORKDIR.rawValue:
             return RuntimeError(.invalidArgument, "working directory \(config.workingDirectory) in the container", errno: errno)
         case BERTH_STEP_SETUID.rawValue, BERTH_STEP_SETGID.rawValue, BERTH_STEP_SETGROUPS.rawValue:

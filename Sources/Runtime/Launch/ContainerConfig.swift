@@ -108,6 +108,17 @@ public struct ContainerConfig: Sendable {
     /// nil: the host's user namespace (Docker's default); else one of the container's own, which
     /// owns every other namespace it gets.
     public var userNamespace: UserNamespace?
+    /// Namespaces of other processes entered instead of new ones (an OCI spec's paths); their
+    /// kinds are absent from `namespaces`. A joined mount namespace is taken as it is: no root
+    /// or mounts are set up in it.
+    public var joinedNamespaces: [NamespaceJoin] = []
+    /// nil: the host's clocks.
+    public var timeNamespace: TimeNamespace?
+    /// nil: the personality berth has (LINUX).
+    public var executionDomain: ExecutionDomain?
+    /// nil: `args[0]` is looked up in the search path. Else the file exec'd with `args` as its
+    /// argv: an OCI hook run in the container, whose argv[0] need not be its path.
+    public var executable: String?
     public var bindMounts: [BindMount] = []
     public var tmpfsMounts: [TmpfsMount] = []
     public var maskedPaths = ContainerConfig.defaultMaskedPaths

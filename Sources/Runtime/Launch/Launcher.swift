@@ -75,10 +75,15 @@ public struct Launcher: Sendable {
     /// `cgroup` replaces the default `<parent>/<id>` (an OCI bundle's cgroupsPath). With
     /// `startFD` (an exec fifo, open read-write) the launch returns once the setup is done and
     /// the process waits, before its command, for a byte on that fifo (`berth-oci create`).
+    ///
+    /// `mountsReady` runs with the child paused in its mount namespace once its mounts are made,
+    /// before pivot_root (an OCI spec's createContainer hooks); when it throws, the launch is
+    /// undone. It gets the child's pid and a pidfd of it, valid during the call.
     public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
-                       beforeRelease: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
+                       beforeRelease: ((pid_t) throws -> Void)? = nil,
+                       mountsReady: ((pid_t, Int32) throws -> Void)? = nil) throws -> LaunchedContainer {
         try launch(config, io: io, cgroup: cgroup, startFD: startFD, adopter: nil, beforeRelease: beforeRelease,
-                   duringSetup: nil).container
+                   mountsReady: mountsReady, duringSetup: nil).container
     }
 
     /// Launches a detached container whose parent is, from its clone on, the process that
@@ -91,13 +96,14 @@ public struct Launcher: Sendable {
                               beforeRelease: ((pid_t) throws -> Void)? = nil,
                               duringSetup: (() -> Void)? = nil) throws -> (LaunchedContainer, ContainerAdopter) {
         let launched = try launch(config, io: io, cgroup: nil, startFD: nil, adopter: monitor, beforeRelease: beforeRelease,
-                                  duringSetup: duringSetup)
+                                  mountsReady: nil, duringSetup: duringSetup)
         guard let adopter = launched.adopter else { fatalError("an adopted launch always has its adopter") }
         return (launched.container, adopter)
     }
 
     private func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath?, startFD: Int32?,
                         adopter monitor: MonitorCommand?, beforeRelease: ((pid_t) throws -> Void)?,
+                        mountsReady: ((pid_t, Int32) throws -> Void)?,
                         duringSetup: (() -> Void)?) throws -> (container: LaunchedContainer, adopter: ContainerAdopter?) {
         var log = logger
         log[metadataKey: "container"] = "\(config.id.prefix(12))"
@@ -106,6 +112,9 @@ public struct Launcher: Sendable {
         let operations = mountPlan(for: config, io: io)
         try config.overlay?.validate()
         try config.userNamespace?.validate()
+        try Self.checkJoins(of: config)
+        let namespaceFiles = try NamespaceFiles(config.joinedNamespaces)
+        defer { namespaceFiles.close() }
         // Idmapped layers are attached at short paths of their own: no links needed.
         let overlayShortNames = config.userNamespace == nil ? config.overlay?.shortNamesIfNeeded() : nil
         let lastCap = Int32(CapabilityNames.kernelLastCap)
@@ -124,7 +133,8 @@ public struct Launcher: Sendable {
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
                 controllingTerminal: io.terminalPath != nil, placement: placement,
                 unshareCgroup: config.namespaces.contains(.cgroup), seccomp: program, lastCap: lastCap,
-                overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0)
+                overlayShortNames: overlayShortNames, entry: entry, startFD: startFD ?? 0,
+                namespaceFiles: namespaceFiles, pauseBeforePivot: mountsReady != nil)
             var result = berth_spawn_result()
             var adopter: ContainerAdopter?
             let rc = try Self.inNetworkNamespace(config.networkNamespacePath) {
@@ -149,7 +159,7 @@ public struct Launcher: Sendable {
                 let container = try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
                                                 idmappedSources: Self.idmappedSources(of: config),
                                                 holdsBeforeExec: startFD != nil, beforeRelease: beforeRelease,
-                                                duringSetup: duringSetup)
+                                                mountsReady: mountsReady, duringSetup: duringSetup)
                 return (container, adopter)
             } catch {
                 // The container is ended already; its parent reaps it and exits.
@@ -196,6 +206,7 @@ public struct Launcher: Sendable {
                              ownsCgroup: Bool, operations: [MountOperation],
                              idmappedSources: [String] = [], holdsBeforeExec: Bool = false,
                              beforeRelease: ((pid_t) throws -> Void)? = nil,
+                             mountsReady: ((pid_t, Int32) throws -> Void)? = nil,
                              duringSetup: (() -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
@@ -218,14 +229,29 @@ public struct Launcher: Sendable {
         if let beforeRelease {
             do { try beforeRelease(result.pid) } catch { abandon(); throw error }
         }
-        let released = berth_release(&result)
+        let released = mountsReady != nil ? berth_release_keeping(&result) : berth_release(&result)
         guard released == 0 else {
             abandon()
             throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
         }
         duringSetup?()
         var failure = berth_child_error()
-        let outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        var outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        if outcome == 2, let mountsReady {
+            // Paused before pivot_root with its mounts made; the setup's deadline starts again
+            // after the hooks, which have timeouts of their own.
+            // A child of plain clone (clone3 refused) came without a pidfd.
+            let pidfd = result.pidfd >= 0 ? result.pidfd : berth_pidfd_open(result.pid)
+            defer { if pidfd != result.pidfd && pidfd >= 0 { close(pidfd) } }
+            do { try mountsReady(result.pid, pidfd) } catch { abandon(); throw error }
+            let resumed = berth_release(&result)
+            guard resumed == 0 else {
+                abandon()
+                throw RuntimeError(.systemError, "cannot let the container's setup go on after its createContainer hooks",
+                                   errno: -resumed)
+            }
+            outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
+        }
         let heldBeforeExec = holdsBeforeExec && outcome == 1 && UInt32(bitPattern: failure.step) == BERTH_STEP_WAIT_START.rawValue
             && failure.error == 0
         if outcome != 0 && !heldBeforeExec {
@@ -241,6 +267,19 @@ public struct Launcher: Sendable {
             throw ChildFailure(failure, config: config, operations: operations).error
         }
         return LaunchedContainer(id: config.id, pid: result.pid, pidfd: result.pidfd, cgroup: cgroup)
+    }
+
+    /// A new pid namespace inside a joined user namespace would need a second fork of the child
+    /// (the namespace a process unshares is its children's); berth clones once.
+    static func checkJoins(of config: ContainerConfig) throws {
+        guard config.joinedNamespaces.contains(where: { $0.kind == .user }) else { return }
+        if config.namespaces.contains(.pid) {
+            throw RuntimeError(.unsupported, "a new pid namespace inside a user namespace joined by path is not supported: "
+                               + "join the pid namespace by path too, or make the user namespace new")
+        }
+        if config.userNamespace != nil {
+            throw RuntimeError(.invalidArgument, "the container both joins a user namespace and makes one: give one of them")
+        }
     }
 
     /// Runs `body` (the clone) with this thread in the network namespace at `path`, so the child

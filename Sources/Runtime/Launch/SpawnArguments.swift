@@ -13,8 +13,18 @@ final class SpawnArguments {
     init(container c: ContainerConfig, operations: [MountOperation], stdio: (Int32, Int32, Int32),
          controllingTerminal: Bool, placement: CgroupPlacement, unshareCgroup: Bool, seccomp: [UInt8]?, lastCap: Int32,
          overlayShortNames: [String]?, entry: Int32, joining target: Int32? = nil, startFD: Int32 = 0,
-         outlivesCaller: Bool = false) {
+         outlivesCaller: Bool = false, namespaceFiles: NamespaceFiles? = nil, pauseBeforePivot: Bool = false) {
         config.namespaces = c.namespaces.cloneFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
+        config.pause_before_pivot = pauseBeforePivot ? 1 : 0
+        if let time = c.timeNamespace {
+            config.new_time_namespace = 1
+            config.time_offsets = time.offsetsText.map(string)
+        }
+        if let domain = c.executionDomain {
+            config.set_personality = 1
+            config.personality = domain.value
+        }
+        config.exec_file = c.executable.map(byteString)
         config.unshare_cgroup = unshareCgroup ? 1 : 0
         config.cgroup_fd = placement.directoryFD ?? -1
         let taskFiles = array(of: Int32.self, count: placement.taskFiles.count)
@@ -106,12 +116,21 @@ final class SpawnArguments {
         // runtime's containers (and their execs) outlive each runtime command.
         config.parent_death_signal = startFD > 2 || outlivesCaller ? 0 : SIGKILL
 
+        if let namespaceFiles, !namespaceFiles.files.isEmpty { join(namespaceFiles, container: c) }
+
         // berth exec: a process in the namespaces of the container whose init `target` is.
         // Its root, mounts, hostname and network are the container's as they are.
         if let target {
             // The user namespace first (setns with a pidfd enters it before the others, whose
-            // owner it is).
+            // owner it is). The namespaces the container joined by path are its init's too.
             config.join_namespaces = c.namespaces.setnsFlags | (c.userNamespace != nil ? berth_clone_newuser : 0)
+                | (c.timeNamespace != nil ? berth_clone_newtime : 0)
+                | c.joinedNamespaces.reduce(0) { $0 | $1.kind.flag }
+            config.n_join_files = 0
+            config.unshare_namespaces = 0
+            config.new_time_namespace = 0
+            config.time_offsets = nil
+            config.pause_before_pivot = 0
             config.n_idmapped = 0
             config.overlay_userxattr = 0
             config.join_pidfd = target
@@ -124,6 +143,32 @@ final class SpawnArguments {
             config.domainname = nil
             config.loopback_up = 0
             config.use_init = 0
+            config.create_cwd = 0
+        }
+    }
+
+    /// Namespaces given by path: the child enters them (the user namespace first), the parent
+    /// the pid namespace, for the child it clones. A joined user namespace must own the
+    /// container's new namespaces, so those are made by the child once inside it; a joined mount
+    /// namespace is taken as it is.
+    private func join(_ files: NamespaceFiles, container c: ContainerConfig) {
+        let entered = files.enteredByChild
+        let joins = array(of: berth_namespace_file.self, count: entered.count)
+        for (i, file) in entered.enumerated() { joins[i] = berth_namespace_file(fd: file.fd, type: Int32(file.join.kind.flag)) }
+        config.join_files = UnsafePointer(joins)
+        config.n_join_files = entered.count
+        if let pid = files.pid {
+            config.join_namespaces = berth_clone_newpid
+            config.join_pidfd = pid
+        }
+        if c.joinedNamespaces.contains(where: { $0.kind == .user }) {
+            config.unshare_namespaces = config.namespaces
+            config.namespaces = 0
+        }
+        if c.joinedNamespaces.contains(where: { $0.kind == .mount }) {
+            config.rootfs = nil
+            config.n_overlay_lower = 0
+            config.n_ops = 0
             config.create_cwd = 0
         }
     }

@@ -33,12 +33,16 @@ extension ContainerConfig {
                                            cpus: resources.cpuset?.cpus, mems: resources.cpuset?.mems),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
             devices: resources.devices.map { $0.map(\.oci) })
-        let linux = OCIRuntimeSpec.Linux(
+        var linux = OCIRuntimeSpec.Linux(
             namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) }
-                + (userNamespace != nil ? [.init(type: "user")] : []),
+                + (userNamespace != nil ? [.init(type: "user")] : [])
+                + (timeNamespace != nil ? [.init(type: "time")] : [])
+                + joinedNamespaces.map { .init(type: $0.kind.rawValue, path: $0.path) },
             uidMappings: userNamespace?.uidMappings, gidMappings: userNamespace?.gidMappings,
             resources: resources, seccomp: seccomp?.oci, maskedPaths: maskedPaths, readonlyPaths: readOnlyPaths,
             devices: devices.isEmpty ? nil : devices.map(\.oci))
+        linux.personality = executionDomain.map { .init(domain: $0.rawValue) }
+        linux.timeOffsets = timeNamespace?.ociOffsets
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
             domainname: domainname,
@@ -97,16 +101,29 @@ extension ContainerConfig {
         }
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
+        var types: Set<String> = []
         for namespace in linux.namespaces ?? [] {
-            // A network namespace made by the caller (containerd and CNI make it first, then
-            // pass its path): the process is cloned there.
-            if namespace.type == "network", let path = namespace.path {
-                networkNamespacePath = path
+            guard types.insert(namespace.type).inserted else {
+                throw RuntimeError(.invalidArgument, "the container's spec lists the \(namespace.type) namespace twice in "
+                                   + "linux.namespaces: give each type once, with a path to join one or without to make one")
+            }
+            if let path = namespace.path {
+                // A network namespace made by the caller (containerd and CNI make it first, then
+                // pass its path): the process is cloned there.
+                if namespace.type == "network" {
+                    networkNamespacePath = path
+                    continue
+                }
+                guard let kind = NamespaceJoin.Kind(rawValue: namespace.type) else {
+                    throw RuntimeError(.unsupported, "the container's spec joins a \(namespace.type) namespace at \(path), "
+                                       + "a type berth does not know: use pid, network, mount, ipc, uts, user, cgroup or time")
+                }
+                joinedNamespaces.append(NamespaceJoin(kind: kind, path: path))
                 continue
             }
-            guard namespace.path == nil else {
-                throw RuntimeError(.unsupported, "the container's spec joins the \(namespace.type) namespace "
-                                   + "at \(namespace.path ?? ""): berth creates its namespaces")
+            if namespace.type == "time" {
+                timeNamespace = TimeNamespace()
+                continue
             }
             if namespace.type == "user" {
                 guard let uids = linux.uidMappings, let gids = linux.gidMappings else {
@@ -123,6 +140,18 @@ extension ContainerConfig {
             namespaces.insert(known.set)
         }
         self.namespaces = namespaces
+        try readTimeOffsets(linux.timeOffsets)
+        if let personality = linux.personality {
+            guard let domain = ExecutionDomain(rawValue: personality.domain) else {
+                throw RuntimeError(.invalidArgument, "the container's spec asks for the personality domain "
+                                   + "\"\(personality.domain)\": the spec's domains are LINUX and LINUX32")
+            }
+            if let flag = personality.flags?.first {
+                throw RuntimeError(.invalidArgument, "the container's spec sets the personality flag \"\(flag)\": "
+                                   + "the runtime spec defines no personality flags, remove it")
+            }
+            executionDomain = domain
+        }
         maskedPaths = linux.maskedPaths ?? []
         readOnlyPaths = linux.readonlyPaths ?? []
         let limits = linux.resources
@@ -151,6 +180,42 @@ extension ContainerConfig {
         if let profile = seccomp, let bounding = capabilities?.bounding {
             seccomp = profile.recognizingTheDefault(for: bounding)
         }
+    }
+}
+
+extension ContainerConfig {
+    /// linux.timeOffsets: only for a time namespace of the container's own, the only one whose
+    /// offsets can still be written; each clock once, monotonic or boottime.
+    private mutating func readTimeOffsets(_ offsets: [String: OCIRuntimeSpec.Linux.TimeOffset]?) throws {
+        guard let offsets, !offsets.isEmpty else { return }
+        guard timeNamespace != nil else {
+            throw RuntimeError(.invalidArgument, "the container's spec sets linux.timeOffsets without a new time namespace, "
+                               + "whose clocks they would move: add {\"type\": \"time\"} to linux.namespaces")
+        }
+        for (clock, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            guard (offset.nanosecs ?? 0) < 1_000_000_000 else {
+                throw RuntimeError(.invalidArgument, "the container's spec sets linux.timeOffsets.\(clock).nanosecs "
+                                   + "\(offset.nanosecs ?? 0): it must be below 1000000000 (whole seconds go in secs)")
+            }
+            let value = TimeNamespace.Offset(seconds: offset.secs ?? 0, nanoseconds: offset.nanosecs ?? 0)
+            switch clock {
+            case "monotonic": timeNamespace?.monotonic = value
+            case "boottime": timeNamespace?.boottime = value
+            default:
+                throw RuntimeError(.invalidArgument, "the container's spec sets linux.timeOffsets for the clock \"\(clock)\": "
+                                   + "a time namespace moves only monotonic and boottime")
+            }
+        }
+    }
+}
+
+extension TimeNamespace {
+    /// The offsets as linux.timeOffsets; nil with none.
+    var ociOffsets: [String: OCIRuntimeSpec.Linux.TimeOffset]? {
+        let clocks = [("monotonic", monotonic), ("boottime", boottime)].compactMap { name, offset in
+            offset.map { (name, OCIRuntimeSpec.Linux.TimeOffset(secs: $0.seconds, nanosecs: $0.nanoseconds)) }
+        }
+        return clocks.isEmpty ? nil : Dictionary(uniqueKeysWithValues: clocks)
     }
 }
 

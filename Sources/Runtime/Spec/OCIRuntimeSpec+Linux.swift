@@ -16,12 +16,14 @@ extension OCIRuntimeSpec {
         public var mountLabel: String?
         public var devices: [Device]?
         public var personality: Personality?
+        /// The time namespace's clock offsets, by clock name ("monotonic", "boottime").
+        public var timeOffsets: [String: TimeOffset]?
 
         public init(namespaces: [Namespace]? = nil, uidMappings: [IDMapping]? = nil, gidMappings: [IDMapping]? = nil,
                     sysctl: [String: String]? = nil, resources: Resources? = nil, cgroupsPath: String? = nil,
                     seccomp: Seccomp? = nil, rootfsPropagation: String? = nil, maskedPaths: [String]? = nil,
                     readonlyPaths: [String]? = nil, mountLabel: String? = nil, devices: [Device]? = nil,
-                    personality: Personality? = nil) {
+                    personality: Personality? = nil, timeOffsets: [String: TimeOffset]? = nil) {
             self.namespaces = namespaces
             self.uidMappings = uidMappings
             self.gidMappings = gidMappings
@@ -35,6 +37,7 @@ extension OCIRuntimeSpec {
             self.mountLabel = mountLabel
             self.devices = devices
             self.personality = personality
+            self.timeOffsets = timeOffsets
         }
     }
 }
@@ -84,6 +87,17 @@ extension OCIRuntimeSpec.Linux {
             self.fileMode = fileMode
             self.uid = uid
             self.gid = gid
+        }
+    }
+
+    /// One clock's offset in a time namespace: seconds, and nanoseconds added to them.
+    public struct TimeOffset: Codable, Sendable, Equatable {
+        public var secs: Int64?
+        public var nanosecs: UInt32?
+
+        public init(secs: Int64? = nil, nanosecs: UInt32? = nil) {
+            self.secs = secs
+            self.nanosecs = nanosecs
         }
     }
 
