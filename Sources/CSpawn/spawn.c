@@ -145,31 +145,42 @@ static int mount_on(int rootfd, const char *target, const char *source, const ch
     return rc;
 }
 
-static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME
+    | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
 // A bind mount ignores MS_RDONLY & co. on creation; they take effect through a remount of the
 // new mount, which must be reopened (the old fd names the directory below it).
-static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags) {
-    if (mount_on(rootfd, target, source, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags, int top_mount_only) {
+    if (mount_on(rootfd, target, source, NULL, top_mount_only ? MS_BIND : MS_BIND | MS_REC, NULL) < 0) return -1;
     unsigned long extra = flags & remountable;
     if (!extra) return 0;
     return mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL);
 }
 
-static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED;
+static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE;
 
-// The propagation a bind asked for (bind-propagation), set on the bind alone once the root is
-// the container's. Every mount in the namespace was made private first, so a shared bind
-// starts a peer group of the container's own; nothing propagates from or to the host.
+// Whether the user asked for a propagation on this mount (binds and filesystems; berth's own
+// mounts have none).
+static int has_propagation(const struct berth_mount_op *op) {
+    return (op->kind == BERTH_OP_BIND || op->kind == BERTH_OP_MOUNT) && (op->flags & propagation_types);
+}
+
+// The propagation a mount asked for (bind-propagation, an OCI spec's option), set on it alone
+// once the root is the container's. Every mount in the namespace was made private first, so a
+// shared one starts a peer group of the container's own; nothing propagates from or to the host.
 static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int *index) {
     size_t first = 0;
-    while (first < n && !(ops[first].kind == BERTH_OP_BIND && (ops[first].flags & propagation_types))) first++;
+    while (first < n && !has_propagation(&ops[first])) first++;
     if (first == n) return 0;   // the usual case: no system call at all
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return -1;
     int rc = 0;
     for (size_t i = first; i < n && rc == 0; i++) {
-        if (ops[i].kind != BERTH_OP_BIND || !(ops[i].flags & propagation_types)) continue;
+        if (!has_propagation(&ops[i])) continue;
         *index = (int)i;
         rc = mount_on(rootfd, ops[i].target, NULL, NULL, ops[i].flags & (propagation_types | MS_REC), NULL);
     }
@@ -186,14 +197,16 @@ static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step)
     case BERTH_OP_MOUNT:
         if (mkdir_in_root(rootfd, op->target, 0755) < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
-        return mount_on(rootfd, op->target, op->source, op->fstype, op->flags, op->data);
+        // With a propagation flag mount(2) would change the target's propagation instead of
+        // mounting: that is set later (set_bind_propagation).
+        return mount_on(rootfd, op->target, op->source, op->fstype, op->flags & ~(propagation_types | MS_REC), op->data);
 
     case BERTH_OP_BIND:
         if (stat(op->source, &st) < 0) { *failed_step = BERTH_STEP_MOUNT; return -1; }
         if (S_ISDIR(st.st_mode) ? mkdir_in_root(rootfd, op->target, 0755) < 0
                                 : touch_in_root(rootfd, op->target) < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
-        return bind_on(rootfd, op->source, op->target, op->flags);
+        return bind_on(rootfd, op->source, op->target, op->flags, op->top_mount_only);
 
     case BERTH_OP_DEVICE: {
         char parent[4096], name[4096];

@@ -150,7 +150,7 @@ extension OCIRuntime {
         return .object([
             ("ociVersionMin", .string("1.0.0")), ("ociVersionMax", .string(ociVersion)),
             ("hooks", strings(["prestart", "createRuntime", "poststart", "poststop"])),
-            ("mountOptions", strings(MountFlags.optionNames.map(\.1) + ["bind", "rbind", "rw"])),
+            ("mountOptions", strings(MountOptions.names)),
             ("linux", .object([
                 ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])),
                 ("capabilities", strings(CapabilitySet.all.names)),

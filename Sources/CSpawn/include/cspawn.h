@@ -64,10 +64,13 @@ enum berth_step {
 
 /// Kinds of filesystem setup operation, bubblewrap style: the plan is an ordered list of these.
 enum berth_op_kind {
-    /// mount(source, target, fstype, flags, data); the target directory is created.
+    /// mount(source, target, fstype, flags, data); the target directory is created. A
+    /// propagation in `flags` is set once the root is the container's, as for a bind.
     BERTH_OP_MOUNT = 1,
     /// Bind `source` (a host path) onto `target` (created as a file or directory to match the
-    /// source); `flags` may add MS_RDONLY/MS_NOSUID/MS_NODEV/MS_NOEXEC, applied by a remount.
+    /// source), with the mounts below it unless `top_mount_only`; `flags` may add MS_RDONLY,
+    /// MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags, applied by a remount, and a
+    /// propagation (MS_SHARED & co., MS_REC for the tree), set once the root is the container's.
     BERTH_OP_BIND,
     /// mknod(target, mode, dev), `mode` holding the node's type (S_IFCHR or S_IFBLK); falls back
     /// to binding the host's `source`, when given, on EPERM.
@@ -94,6 +97,7 @@ struct berth_mount_op {
     unsigned int mode;        // BERTH_OP_DEVICE: the node's type and permission bits
     unsigned long long dev;   // BERTH_OP_DEVICE: makedev(major, minor)
     int optional;             // failures of this operation are ignored (e.g. mqueue unsupported)
+    int top_mount_only;       // BERTH_OP_BIND: the source's own mount, without those below it
 };
 
 struct berth_rlimit {

@@ -143,9 +143,10 @@ final class SpawnArguments {
             c.fstype = string(fstype)
             c.source = string(source)
             c.data = data.map(string)
-        case let .bind(source):
+        case let .bind(source, recursive):
             c.kind = Int32(BERTH_OP_BIND.rawValue)
             c.source = string(source)
+            c.top_mount_only = recursive ? 0 : 1
         case let .device(major, minor, mode, hostPath, block):
             c.kind = Int32(BERTH_OP_DEVICE.rawValue)
             c.mode = (block ? S_IFBLK : S_IFCHR) | (mode & 0o7777)

@@ -44,10 +44,14 @@ extension ContainerConfig {
             domainname: domainname,
             mounts: bindMounts.map { bind in
                 OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                     options: ["rbind", bind.readOnly ? "ro" : "rw"] + (bind.propagation.map { [$0.rawValue] } ?? []))
+                                     options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
+                                         + (bind.propagation.map { [$0.rawValue] } ?? []))
             } + tmpfsMounts.map { tmpfs in
                 OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
                                      options: tmpfs.flags.names + tmpfs.options)
+            } + filesystemMounts.map { mount in
+                OCIRuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source,
+                                     options: mount.flags.names + mount.options)
             },
             annotations: useInit ? [Self.initAnnotation: "true"] : nil,
             linux: linux)
@@ -78,23 +82,7 @@ extension ContainerConfig {
         capabilities = try process.capabilities.map(ProcessCapabilities.init(oci:))
         noNewPrivileges = process.noNewPrivileges ?? false
         useInit = spec.annotations?[Self.initAnnotation] == "true"
-        for mount in spec.mounts ?? [] {
-            let options = mount.options ?? []
-            if mount.type == "tmpfs" {
-                let flags = MountFlags.optionNames.filter { options.contains($0.1) }.reduce(MountFlags()) { $0.union($1.0) }
-                let known = Set(MountFlags.optionNames.map(\.1) + ["rw"])
-                tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags,
-                                              options: options.filter { !known.contains($0) }))
-                continue
-            }
-            guard mount.type == "bind" || options.contains(where: { $0 == "bind" || $0 == "rbind" }),
-                  let source = mount.source else {
-                throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount "
-                                   + "at \(mount.destination): berth takes bind and tmpfs mounts only")
-            }
-            bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.contains("ro"),
-                                        propagation: options.lazy.compactMap(MountPropagation.init(rawValue:)).first))
-        }
+        for mount in spec.mounts ?? [] { try add(mount) }
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
         for namespace in linux.namespaces ?? [] {
@@ -150,6 +138,40 @@ extension ContainerConfig {
         // compiles to the smaller program; the profile the capabilities give is recognised again.
         if let profile = seccomp, let bounding = capabilities?.bounding {
             seccomp = profile.recognizingTheDefault(for: bounding)
+        }
+    }
+}
+
+extension ContainerConfig {
+    /// One of the spec's mounts, as a bind, a tmpfs or a filesystem of another type, its options
+    /// sorted into flags and the filesystem's data (`MountOptions`).
+    mutating func add(_ mount: OCIRuntimeSpec.Mount) throws {
+        let options = try MountOptions(parsing: mount.options ?? [], at: mount.destination)
+        if mount.type == "bind" || options.bind != nil {
+            guard let source = mount.source else {
+                throw RuntimeError(.invalidArgument, "the container's spec binds nothing at \(mount.destination): "
+                                   + "give the host path to bind as its source")
+            }
+            guard options.data.isEmpty else {
+                throw RuntimeError(.invalidArgument, "the bind at \(mount.destination) has the option "
+                                   + "\(options.data.joined(separator: ", ")), which is not a bind's: remove it")
+            }
+            // runc's rule: type "bind" without "rbind" binds the source's own mount only.
+            bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.flags.contains(.readOnly),
+                                        propagation: options.propagation, recursive: options.bind == .tree,
+                                        flags: options.flags.subtracting(.readOnly)))
+            return
+        }
+        guard let type = mount.type, !type.isEmpty else {
+            throw RuntimeError(.invalidArgument, "the container's spec has a mount at \(mount.destination) without a type "
+                               + "that is not a bind: give its filesystem type (proc, tmpfs, ...) or the option rbind")
+        }
+        let flags = options.flags.union(options.propagation?.flags ?? [])
+        if type == "tmpfs" {
+            tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags, options: options.data))
+        } else {
+            filesystemMounts.append(FilesystemMount(destination: mount.destination, type: type, source: mount.source ?? type,
+                                                    flags: flags, options: options.data))
         }
     }
 }
