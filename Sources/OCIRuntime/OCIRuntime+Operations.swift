@@ -159,6 +159,7 @@ extension OCIRuntime {
                 ("seccomp", .object([("enabled", .bool(true))])),
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(true))]))])),
             ])),
             ("annotations", .object([("io.github.berth.oci.version", .string(ociVersion))])),
         ])

@@ -120,6 +120,69 @@ extension Containers {
             #expect(output.split(separator: "\n").suffix(4) == ["top", "below", "top", "entries 0"], "\(output)")
         }
 
+        @Test("an idmapped bind shows a root-owned file as the mapping's owner; the same directory bound plainly does not")
+        func idmappedBind() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let shared = world.directory + "/shared"
+            try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+            try "root's\n".write(toFile: shared + "/file", atomically: true, encoding: .utf8)
+            #expect(chown(shared + "/file", 0, 0) == 0)
+            let mapping: [[String: Any]] = [["containerID": 0, "hostID": 1000, "size": 1]]
+            try world.writeSpec(id: "idm", args: ["sh", "-c", "stat -c 'mapped %u:%g' /tmp/mapped/file; "
+                                                  + "stat -c 'plain %u:%g' /tmp/plain/file; touch /tmp/mapped/new || echo create-refused"],
+                                edit: Self.adding([
+                                    Self.scratch,
+                                    ["destination": "/tmp/mapped", "type": "bind", "source": shared, "options": ["rbind", "idmap"],
+                                     "uidMappings": mapping, "gidMappings": mapping],
+                                    ["destination": "/tmp/plain", "type": "bind", "source": shared, "options": ["rbind"]],
+                                ]))
+            let ran = try world.create("idm", command: "run")
+            let output = world.output(of: "idm")
+            #expect(ran.status == 0, "\(output)")
+            #expect(output.contains("mapped 1000:1000"), "\(output)")
+            #expect(output.contains("plain 0:0"))
+            // The container's root (uid 0) is outside the mount's mapping: it may not create files
+            // there, whose owner the filesystem could not record (EOVERFLOW).
+            #expect(output.contains("create-refused"), "\(output)")
+            var status = stat()
+            #expect(stat(shared + "/file", &status) == 0 && status.st_uid == 0, "the mount changed the file on disk")
+            #expect(!FileManager.default.fileExists(atPath: shared + "/new"))
+        }
+
+        @Test("idmap without mappings of its own shows the source through the container's user namespace")
+        func idmappedThroughTheContainersUserNamespace() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let shared = world.directory + "/shared"
+            try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+            try "root's\n".write(toFile: shared + "/file", atomically: true, encoding: .utf8)
+            #expect(chown(shared + "/file", 0, 0) == 0)
+            // The state root's directories must let the container's root (an unprivileged host uid) pass.
+            chmod(world.directory, 0o755)
+            let range: [[String: Any]] = [["containerID": 0, "hostID": 200_000, "size": 65536]]
+            try world.writeSpec(id: "uns", args: ["sh", "-c", "stat -c 'mapped %u:%g' /tmp/mapped/file; "
+                                                  + "stat -c 'plain %u:%g' /tmp/plain/file; cat /proc/self/uid_map"]) { spec in
+                Self.adding([
+                    Self.scratch,
+                    ["destination": "/tmp/mapped", "type": "bind", "source": shared, "options": ["rbind", "idmap"]],
+                    ["destination": "/tmp/plain", "type": "bind", "source": shared, "options": ["rbind"]],
+                ])(&spec)
+                var linux = spec["linux"] as? [String: Any] ?? [:]
+                linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []) + [["type": "user"]]
+                linux["uidMappings"] = range
+                linux["gidMappings"] = range
+                spec["linux"] = linux
+            }
+            let ran = try world.create("uns", command: "run")
+            let output = world.output(of: "uns")
+            #expect(ran.status == 0, "\(output)")
+            // Host root is the container's root through the mount; unmapped (nobody) without it.
+            #expect(output.contains("mapped 0:0"), "\(output)")
+            #expect(output.contains("plain 65534:65534"), "\(output)")
+            #expect(output.contains("200000"), "not in its own user namespace: \(output)")
+        }
+
         @Test("options berth does not carry out are refused by name: recursive attributes, a filesystem's option on a bind")
         func refusedOptions() throws {
             let world = try OCIBundleFixture(fixture)

@@ -66,6 +66,38 @@ import Testing
         }
     }
 
+    @Test func anIdmappedBindCarriesItsMappingIntoThePlan() throws {
+        let mapping = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        let config = try Self.config([
+            .init(destination: "/mnt/a", type: "bind", source: "/srv/a", options: ["rbind", "ridmap"],
+                  uidMappings: mapping, gidMappings: mapping),
+            // Mappings without the option: idmap, as the spec's SHOULD allows.
+            .init(destination: "/mnt/b", type: "bind", source: "/srv/b", uidMappings: mapping, gidMappings: mapping),
+        ])
+        let operations = Self.userOperations(config)
+        #expect(operations.map(\.kind) == [
+            .bind(source: "/srv/a", recursive: true, idmap: MountIDMap(uidMappings: mapping, gidMappings: mapping, recursive: true)),
+            .bind(source: "/srv/b", recursive: false, idmap: MountIDMap(uidMappings: mapping, gidMappings: mapping)),
+        ])
+        #expect(operations.first?.description == "bind ridmapped /srv/a on /mnt/a")
+        let back = try ContainerConfig(id: config.id, oci: config.ociSpec)
+        #expect(back.bindMounts == config.bindMounts)
+    }
+
+    @Test func anIdmapWithoutItsMappingsNeedsTheContainersUserNamespace() {
+        let mapping = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        let cases: [(OCIRuntimeSpec.Mount, String)] = [
+            (.init(destination: "/mnt", type: "bind", source: "/srv", options: ["idmap"]),
+             "the bind at /mnt is idmapped without mappings of its own, which means the container's user namespace"),
+            (.init(destination: "/mnt", type: "bind", source: "/srv", uidMappings: mapping),
+             "the bind at /mnt has uidMappings without gidMappings"),
+            (.init(destination: "/mnt", type: "tmpfs", options: ["idmap"]), "idmaps the tmpfs mount at /mnt: berth idmaps binds only"),
+        ]
+        for (mount, message) in cases {
+            #expect { try Self.config([mount]) } throws: { error in "\(error)".contains(message) }
+        }
+    }
+
     @Test func theLaunchSpecGivesEveryKindBack() throws {
         var config = ContainerConfig(id: "m", rootfs: "/srv/root", args: ["sh"], env: [])
         config.bindMounts = [BindMount(source: "/srv/a", destination: "/mnt/a", readOnly: true, propagation: .slave,

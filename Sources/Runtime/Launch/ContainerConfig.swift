@@ -40,16 +40,39 @@ public struct BindMount: Sendable, Equatable {
     /// What the bind's remount sets besides read-only: nosuid, nodev, noexec, the atime flags
     /// (an OCI spec's options).
     public var flags: MountFlags
+    /// The source's file owners shown through a mapping (an idmapped mount); nil: as they are.
+    public var idmap: MountIDMap?
 
     public init(source: String, destination: String, readOnly: Bool, propagation: MountPropagation? = nil,
-                recursive: Bool = true, flags: MountFlags = []) {
+                recursive: Bool = true, flags: MountFlags = [], idmap: MountIDMap? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
         self.propagation = propagation
         self.recursive = recursive
         self.flags = flags
+        self.idmap = idmap
     }
+}
+
+/// An idmapped bind's mapping (an OCI spec's `idmap` or `ridmap` with the mount's uidMappings
+/// and gidMappings): a file the source's filesystem has as owned by `containerID` shows through
+/// the mount as owned by `hostID`.
+public struct MountIDMap: Sendable, Equatable {
+    /// Both empty: the container's own user namespace's mappings.
+    public var uidMappings: [IDMapping]
+    public var gidMappings: [IDMapping]
+    /// "ridmap": the mounts below the source (an rbind's) are idmapped too.
+    public var recursive: Bool
+
+    public init(uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = [], recursive: Bool = false) {
+        self.uidMappings = uidMappings
+        self.gidMappings = gidMappings
+        self.recursive = recursive
+    }
+
+    /// The container's user namespace's mapping rather than one of the mount's own.
+    public var isTheContainers: Bool { uidMappings.isEmpty && gidMappings.isEmpty }
 }
 
 /// A mount's propagation: mount(2)'s MS_PRIVATE, MS_SLAVE, MS_SHARED and MS_UNBINDABLE, and their

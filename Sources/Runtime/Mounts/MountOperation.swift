@@ -55,8 +55,9 @@ public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// A filesystem of `fstype` from `source` (proc, sysfs, tmpfs, devpts, mqueue, cgroup2).
         case mount(fstype: String, source: String, data: String?)
-        /// A host path bound onto the target: with `recursive`, the mounts below it too ("rbind").
-        case bind(source: String, recursive: Bool = true)
+        /// A host path bound onto the target: with `recursive`, the mounts below it too ("rbind");
+        /// with `idmap`, as an idmapped mount the parent makes.
+        case bind(source: String, recursive: Bool = true, idmap: MountIDMap? = nil)
         /// A character (or `block`) device node; `hostPath`, when given, is bound instead where mknod
         /// is not allowed.
         case device(major: UInt32, minor: UInt32, mode: UInt32, hostPath: String?, block: Bool = false)
@@ -88,7 +89,9 @@ public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case let .mount(fstype, source, data):
             return "mount \(fstype) \(source) on \(target)" + (data.map { " -o \($0)" } ?? "") + suffix
-        case let .bind(source, recursive): return (recursive ? "bind" : "bind (top mount only)") + " \(source) on \(target)" + suffix
+        case let .bind(source, recursive, idmap):
+            return (recursive ? "bind" : "bind (top mount only)") + (idmap.map { $0.recursive ? " ridmapped" : " idmapped" } ?? "")
+                + " \(source) on \(target)" + suffix
         case let .device(major, minor, mode, _, block):
             return "mknod \(target) \(block ? "b" : "c") \(major) \(minor) mode \(String(mode, radix: 8))" + suffix
         case let .symlink(to): return "symlink \(target) -> \(to)" + suffix

@@ -65,7 +65,8 @@ public enum MountPlan {
         var userMounts = config.bindMounts.map { bind -> MountOperation in
             var flags = bind.flags.union(bind.propagation?.flags ?? [])
             if bind.readOnly { flags.insert(.readOnly) }
-            return MountOperation(.bind(source: bind.source, recursive: bind.recursive), target: bind.destination, flags: flags)
+            return MountOperation(.bind(source: bind.source, recursive: bind.recursive, idmap: bind.idmap),
+                                  target: bind.destination, flags: flags)
         }
         userMounts += config.tmpfsMounts.map { tmpfs in
             MountOperation(.mount(fstype: "tmpfs", source: "tmpfs",

@@ -45,7 +45,10 @@ extension ContainerConfig {
             mounts: bindMounts.map { bind in
                 OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
                                      options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
-                                         + (bind.propagation.map { [$0.rawValue] } ?? []))
+                                         + (bind.propagation.map { [$0.rawValue] } ?? [])
+                                         + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []),
+                                     uidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.uidMappings },
+                                     gidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.gidMappings })
             } + tmpfsMounts.map { tmpfs in
                 OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
                                      options: tmpfs.flags.names + tmpfs.options)
@@ -111,6 +114,11 @@ extension ContainerConfig {
             namespaces.insert(known.set)
         }
         self.namespaces = namespaces
+        if userNamespace == nil, let bind = bindMounts.first(where: { $0.idmap?.isTheContainers == true }) {
+            throw RuntimeError(.invalidArgument, "the bind at \(bind.destination) is idmapped without mappings of its own, "
+                               + "which means the container's user namespace, and the spec has none: give the mount "
+                               + "uidMappings and gidMappings or add a user namespace")
+        }
         maskedPaths = linux.maskedPaths ?? []
         readOnlyPaths = linux.readonlyPaths ?? []
         let limits = linux.resources
@@ -159,8 +167,12 @@ extension ContainerConfig {
             // runc's rule: type "bind" without "rbind" binds the source's own mount only.
             bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.flags.contains(.readOnly),
                                         propagation: options.propagation, recursive: options.bind == .tree,
-                                        flags: options.flags.subtracting(.readOnly)))
+                                        flags: options.flags.subtracting(.readOnly), idmap: try Self.idmap(of: mount, options)))
             return
+        }
+        if options.idmap != nil || mount.uidMappings != nil || mount.gidMappings != nil {
+            throw RuntimeError(.unsupported, "the container's spec idmaps the \(mount.type ?? "untyped") mount at \(mount.destination): "
+                               + "berth idmaps binds only; bind a directory of that filesystem instead")
         }
         guard let type = mount.type, !type.isEmpty else {
             throw RuntimeError(.invalidArgument, "the container's spec has a mount at \(mount.destination) without a type "
@@ -173,6 +185,23 @@ extension ContainerConfig {
             filesystemMounts.append(FilesystemMount(destination: mount.destination, type: type, source: mount.source ?? type,
                                                     flags: flags, options: options.data))
         }
+    }
+
+    /// A bind's idmapping: "idmap" or "ridmap" with the mount's own mappings, or without them the
+    /// container's user namespace's (checked once the namespaces are read). Mappings without
+    /// either option are taken as "idmap", as the spec asks options to say so only to keep older
+    /// runtimes from ignoring them.
+    static func idmap(of mount: OCIRuntimeSpec.Mount, _ options: MountOptions) throws -> MountIDMap? {
+        guard options.idmap != nil || mount.uidMappings != nil || mount.gidMappings != nil else { return nil }
+        let uids = mount.uidMappings ?? [], gids = mount.gidMappings ?? []
+        if uids.isEmpty != gids.isEmpty {
+            throw RuntimeError(.invalidArgument, "the bind at \(mount.destination) has \(uids.isEmpty ? "gid" : "uid")Mappings "
+                               + "without \(uids.isEmpty ? "uid" : "gid")Mappings: give both")
+        }
+        if !uids.isEmpty {
+            try UserNamespace(uidMappings: uids, gidMappings: gids).validate(mapsRoot: false)
+        }
+        return MountIDMap(uidMappings: uids, gidMappings: gids, recursive: options.idmap == .tree)
     }
 }
 
