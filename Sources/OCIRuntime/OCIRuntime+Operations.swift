@@ -41,6 +41,11 @@ extension OCIRuntime {
     public static func limits(from resources: OCIRuntimeSpec.Linux.Resources) throws -> ResourceLimits {
         var spec = OCIRuntimeSpec(process: .init(args: ["update"]), root: .init(path: "/"))
         spec.linux = .init(resources: resources)
+        if resources.blockIO != nil || !(resources.hugepageLimits ?? []).isEmpty || resources.network != nil
+            || !(resources.unified ?? [:]).isEmpty {
+            throw RuntimeError(.unsupported, "berth-oci update changes memory, cpu and pids limits only, not blockIO, "
+                               + "hugepageLimits, network or unified: set them in the bundle's config.json before create")
+        }
         let bundle = OCIBundle(directory: "/", spec: spec)
         let limits = try bundle.containerConfig(id: "update").resources.withoutDevices
         // The cpuset is made with the container (v1 copies it down level by level); changing it
@@ -73,7 +78,7 @@ extension OCIRuntime {
         var spec = loaded.spec
         spec.process = process
         spec.hooks = nil
-        var config = try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: id)
+        var config = try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: id, cgroupMode: cgroups.mode)
         // A network namespace the container joined by path is its init's now: entered like the rest.
         if config.networkNamespacePath != nil {
             config.networkNamespacePath = nil

@@ -14,6 +14,26 @@ enum CgroupController: String, CaseIterable, Sendable {
     case devices
     /// Only when asked for: `ResourceLimits.cpuset`.
     case cpuset
+    /// Only when asked for, as the three below (`optionalCases`): `ResourceLimits.blockIO`.
+    case blkio
+    case hugetlb
+    case netClass = "net_cls"
+    case netPriority = "net_prio"
+
+    /// The controllers only an OCI spec's limits ask for: made only for a container that needs
+    /// them, and looked for by exec and destroy only in berth-oci's driver.
+    static let optionalCases: [CgroupController] = [.blkio, .hugetlb, .netClass, .netPriority]
+
+    /// The name in a v2 cgroup.controllers (v1's blkio is v2's io).
+    var unifiedName: String { self == .blkio ? "io" : rawValue }
+
+    /// The v2 controller a control file ("memory.high") belongs to; nil for the core files
+    /// (cgroup.*) and controllers berth does not enable.
+    static func ofUnifiedFile(_ name: String) -> CgroupController? {
+        guard let dot = name.firstIndex(of: ".") else { return nil }
+        let prefix = name[..<dot]
+        return (unifiedCases + [.cpuset, .blkio, .hugetlb]).first { $0.unifiedName == prefix }
+    }
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -24,6 +44,10 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .freezer: "freezer"
         case .devices: "device list"
         case .cpuset: "cpuset (CPUs and memory nodes)"
+        case .blkio: "block I/O limit"
+        case .hugetlb: "hugepage limit"
+        case .netClass: "network class id"
+        case .netPriority: "network interface priorities"
         }
     }
 
@@ -45,6 +69,10 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .freezer: ["freezer"]
         case .devices: ["devices"]
         case .cpuset: ["cpuset"]
+        case .blkio: ["blkio"]
+        case .hugetlb: ["hugetlb"]
+        case .netClass: ["net_cls", "net_cls,net_prio", "net_prio,net_cls"]
+        case .netPriority: ["net_prio", "net_cls,net_prio", "net_prio,net_cls"]
         }
     }
 }
@@ -52,7 +80,7 @@ enum CgroupController: String, CaseIterable, Sendable {
 extension ResourceLimits {
     /// The controllers without which one of the requested limits cannot be applied.
     var requiredControllers: [CgroupController] {
-        (CgroupController.allCases + [.cpuset]).filter(requires)
+        (CgroupController.allCases + [.cpuset] + CgroupController.optionalCases).filter(requires)
     }
 
     func requires(_ controller: CgroupController) -> Bool {
@@ -64,6 +92,10 @@ extension ResourceLimits {
         // A list that opens every device needs no device cgroup; any other must be enforced.
         case .devices: devices.map { !$0.allowsEveryDevice } ?? false
         case .cpuset: cpuset != nil
+        case .blkio: blockIO != nil
+        case .hugetlb: !hugepageLimits.isEmpty
+        case .netClass: network?.classID != nil
+        case .netPriority: !(network?.priorities ?? []).isEmpty
         }
     }
 

@@ -32,7 +32,9 @@ extension ContainerConfig {
                                            period: resources.cpu.map { UInt64($0.periodMicros) },
                                            cpus: resources.cpuset?.cpus, mems: resources.cpuset?.mems),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
-            devices: resources.devices.map { $0.map(\.oci) })
+            devices: resources.devices.map { $0.map(\.oci) }, blockIO: resources.blockIO,
+            hugepageLimits: resources.hugepageLimits.isEmpty ? nil : resources.hugepageLimits, network: resources.network,
+            unified: resources.unified.isEmpty ? nil : resources.unified)
         let linux = OCIRuntimeSpec.Linux(
             namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) }
                 + (userNamespace != nil ? [.init(type: "user")] : []),
@@ -136,6 +138,10 @@ extension ContainerConfig {
             memoryReservationBytes: limits?.memory?.reservation,
             memorySwappiness: limits?.memory?.swappiness,
             cpuset: limits?.cpu.flatMap(CPUSet.init(oci:)))
+        resources.blockIO = limits?.blockIO
+        resources.hugepageLimits = limits?.hugepageLimits ?? []
+        resources.network = limits?.network
+        resources.unified = limits?.unified ?? [:]
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
