@@ -120,23 +120,33 @@ extension Containers {
             #expect(output.split(separator: "\n").suffix(4) == ["top", "below", "top", "entries 0"], "\(output)")
         }
 
-        @Test("an idmapped bind shows a root-owned file as the mapping's owner; the same directory bound plainly does not")
-        func idmappedBind() throws {
-            let world = try OCIBundleFixture(fixture)
-            defer { world.removeAll() }
+        /// A directory of the test's holding `file`, owned by the host's root.
+        static func directoryWithARootOwnedFile(in world: OCIBundleFixture) throws -> String {
             let shared = world.directory + "/shared"
             try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
             try "root's\n".write(toFile: shared + "/file", atomically: true, encoding: .utf8)
             #expect(chown(shared + "/file", 0, 0) == 0)
+            return shared
+        }
+
+        /// /tmp, and `shared` bound idmapped (with `mapping`'s keys) at /tmp/mapped and plainly at /tmp/plain.
+        static func mappedAndPlain(_ shared: String, _ mapping: [String: Any]) -> [[String: Any]] {
+            [scratch,
+             ["destination": "/tmp/mapped", "type": "bind", "source": shared, "options": ["rbind", "idmap"]]
+                .merging(mapping) { $1 },
+             ["destination": "/tmp/plain", "type": "bind", "source": shared, "options": ["rbind"]]]
+        }
+
+        static let showOwners = "stat -c 'mapped %u:%g' /tmp/mapped/file; stat -c 'plain %u:%g' /tmp/plain/file; "
+
+        @Test("an idmapped bind shows a root-owned file as the mapping's owner; the same directory bound plainly does not")
+        func idmappedBind() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let shared = try Self.directoryWithARootOwnedFile(in: world)
             let mapping: [[String: Any]] = [["containerID": 0, "hostID": 1000, "size": 1]]
-            try world.writeSpec(id: "idm", args: ["sh", "-c", "stat -c 'mapped %u:%g' /tmp/mapped/file; "
-                                                  + "stat -c 'plain %u:%g' /tmp/plain/file; touch /tmp/mapped/new || echo create-refused"],
-                                edit: Self.adding([
-                                    Self.scratch,
-                                    ["destination": "/tmp/mapped", "type": "bind", "source": shared, "options": ["rbind", "idmap"],
-                                     "uidMappings": mapping, "gidMappings": mapping],
-                                    ["destination": "/tmp/plain", "type": "bind", "source": shared, "options": ["rbind"]],
-                                ]))
+            try world.writeSpec(id: "idm", args: ["sh", "-c", Self.showOwners + "touch /tmp/mapped/new || echo create-refused"],
+                                edit: Self.adding(Self.mappedAndPlain(shared, ["uidMappings": mapping, "gidMappings": mapping])))
             let ran = try world.create("idm", command: "run")
             let output = world.output(of: "idm")
             #expect(ran.status == 0, "\(output)")
@@ -154,20 +164,12 @@ extension Containers {
         func idmappedThroughTheContainersUserNamespace() throws {
             let world = try OCIBundleFixture(fixture)
             defer { world.removeAll() }
-            let shared = world.directory + "/shared"
-            try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-            try "root's\n".write(toFile: shared + "/file", atomically: true, encoding: .utf8)
-            #expect(chown(shared + "/file", 0, 0) == 0)
+            let shared = try Self.directoryWithARootOwnedFile(in: world)
             // The state root's directories must let the container's root (an unprivileged host uid) pass.
             chmod(world.directory, 0o755)
             let range: [[String: Any]] = [["containerID": 0, "hostID": 200_000, "size": 65536]]
-            try world.writeSpec(id: "uns", args: ["sh", "-c", "stat -c 'mapped %u:%g' /tmp/mapped/file; "
-                                                  + "stat -c 'plain %u:%g' /tmp/plain/file; cat /proc/self/uid_map"]) { spec in
-                Self.adding([
-                    Self.scratch,
-                    ["destination": "/tmp/mapped", "type": "bind", "source": shared, "options": ["rbind", "idmap"]],
-                    ["destination": "/tmp/plain", "type": "bind", "source": shared, "options": ["rbind"]],
-                ])(&spec)
+            try world.writeSpec(id: "uns", args: ["sh", "-c", Self.showOwners + "cat /proc/self/uid_map"]) { spec in
+                Self.adding(Self.mappedAndPlain(shared, [:]))(&spec)
                 var linux = spec["linux"] as? [String: Any] ?? [:]
                 linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []) + [["type": "user"]]
                 linux["uidMappings"] = range
