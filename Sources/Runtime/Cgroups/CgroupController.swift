@@ -24,6 +24,17 @@ enum CgroupController: String, CaseIterable, Sendable {
     /// them, and looked for by exec and destroy only in berth-oci's driver.
     static let optionalCases: [CgroupController] = [.blkio, .hugetlb, .netClass, .netPriority]
 
+    /// Every controller a container's cgroup can be in, optional ones last; computed once, as the
+    /// others below, so that creating a cgroup builds no lists.
+    static let everyCase: [CgroupController] = allCases + [.cpuset] + optionalCases
+    /// Where destroy looks for every container (cpuset: one rmdir that finds nothing for one
+    /// that did not ask for it).
+    static let removedForEveryContainer: [CgroupController] = allCases + [.cpuset]
+    /// The v2 controllers enabled only for a container whose limits need them.
+    static let unifiedOnRequest: [CgroupController] = [.cpuset, .blkio, .hugetlb]
+    /// The v2 controllers berth enables.
+    static let unifiedPlaced: [CgroupController] = unifiedCases + unifiedOnRequest
+
     /// The name in a v2 cgroup.controllers (v1's blkio is v2's io).
     var unifiedName: String { self == .blkio ? "io" : rawValue }
 
@@ -32,7 +43,7 @@ enum CgroupController: String, CaseIterable, Sendable {
     static func ofUnifiedFile(_ name: String) -> CgroupController? {
         guard let dot = name.firstIndex(of: ".") else { return nil }
         let prefix = name[..<dot]
-        return (unifiedCases + [.cpuset, .blkio, .hugetlb]).first { $0.unifiedName == prefix }
+        return unifiedPlaced.first { $0.unifiedName == prefix }
     }
 
     /// How error sentences name the limit this controller enforces.
@@ -80,7 +91,7 @@ enum CgroupController: String, CaseIterable, Sendable {
 extension ResourceLimits {
     /// The controllers without which one of the requested limits cannot be applied.
     var requiredControllers: [CgroupController] {
-        (CgroupController.allCases + [.cpuset] + CgroupController.optionalCases).filter(requires)
+        CgroupController.everyCase.filter(requires)
     }
 
     func requires(_ controller: CgroupController) -> Bool {

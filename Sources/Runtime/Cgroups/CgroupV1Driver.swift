@@ -149,8 +149,7 @@ public struct CgroupV1Driver: CgroupDriver {
         let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout,
                                     beforeKilling: { releaseHolds(relative) })
         let components = try path.validatedComponents()
-        // cpuset too: one rmdir that finds nothing for a container that did not ask for it.
-        for controller in CgroupController.allCases + [.cpuset] + (optionalControllers ? CgroupController.optionalCases : []) {
+        for controller in optionalControllers ? CgroupController.everyCase : CgroupController.removedForEveryContainer {
             let hierarchy = hierarchyDirectory(of: controller)
             try removal.remove(hierarchy + relative)
             ancestors.removeMarked(components, below: hierarchy)

@@ -163,9 +163,8 @@ public struct CgroupV2Driver: CgroupDriver {
         } catch {
             throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
         }
-        let placed = CgroupController.unifiedCases + [.cpuset, .blkio, .hugetlb]
         for controller in limits.requiredControllers
-        where placed.contains(controller) && !available.contains(Substring(controller.unifiedName)) {
+        where CgroupController.unifiedPlaced.contains(controller) && !available.contains(Substring(controller.unifiedName)) {
             throw RuntimeError(
                 .unsupported,
                 "cannot set \(controller.limitName): the \(controller.unifiedName) cgroup controller is not available "
@@ -176,7 +175,7 @@ public struct CgroupV2Driver: CgroupDriver {
         var controllers = CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)
                 || (controller != .cpu && available.contains(Substring(controller.unifiedName)))
-        } + [CgroupController.cpuset, .blkio, .hugetlb].filter(limits.requires)
+        } + CgroupController.unifiedOnRequest.filter(limits.requires)
         // An OCI spec's unified files need their controllers, which must be available.
         for key in limits.unified.keys.sorted() {
             let known = CgroupController.ofUnifiedFile(key)

@@ -24,10 +24,14 @@ final class IdmappedSources {
     private var namespaces: [String: Int32] = [:]
     private var paths: [UnsafeMutablePointer<CChar>?] = []
 
-    /// nil when there is nothing to idmap (the usual container: nothing made, nothing scanned
-    /// but the plan).
-    init?(of config: ContainerConfig, operations: [MountOperation]) {
+    /// nil when there is nothing to idmap: the usual container, for which nothing is allocated
+    /// (a class's failable init would allocate the object before it could fail).
+    static func of(_ config: ContainerConfig, operations: [MountOperation]) -> IdmappedSources? {
         guard config.userNamespace != nil || operations.contains(where: \.isIdmappedBind) else { return nil }
+        return IdmappedSources(config, operations: operations)
+    }
+
+    private init(_ config: ContainerConfig, operations: [MountOperation]) {
         var sources = config.userNamespace == nil ? [] : (config.overlay?.lowerDirectories ?? [config.rootfs]).map {
             Source(path: $0)
         }

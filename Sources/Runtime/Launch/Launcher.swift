@@ -116,7 +116,7 @@ public struct Launcher: Sendable {
             }
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             return try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
-                                   idmapped: IdmappedSources(of: config, operations: operations), holdsBeforeExec: startFD != nil,
+                                   idmapped: IdmappedSources.of(config, operations: operations), holdsBeforeExec: startFD != nil,
                                    beforeRelease: beforeRelease)
         } catch {
             try? cgroups.destroy(path)
