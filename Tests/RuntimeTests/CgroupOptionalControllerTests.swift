@@ -78,6 +78,20 @@ extension CgroupTests {
             #expect(fs.read("berth/abc/memory.high") == "50000000")
         }
 
+        @Test func aPageSizeOrInterfaceThatWouldLeaveItsFileIsRefusedBeforeAnythingIsMade() throws {
+            let fs = try FakeCgroupFS(.legacy(hierarchies: ["memory", "cpu", "pids", "hugetlb", "net_prio"]))
+            var huge = ResourceLimits()
+            huge.hugepageLimits = [.init(pageSize: "../../memory/x", limit: 1)]
+            var priority = ResourceLimits()
+            priority.network = .init(priorities: [.init(name: "eth0 1\nlo", priority: 2)])
+            for (limits, message) in [(huge, "page size \"../../memory/x\" is not a size"),
+                                      (priority, "interface name \"eth0 1\nlo\" is not an interface name")] {
+                let error = #expect(throws: RuntimeError.self) { try fs.v1Driver().create(path, limits: limits) }
+                #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+                #expect(!fs.exists("memory/berth"))
+            }
+        }
+
         @Test(arguments: ["cgroup.max.depth", "memory/../x", "rdma.max", "nonsense"])
         func v2RefusesAUnifiedKeyThatIsNoEnabledControllersFile(key: String) throws {
             let fs = try FakeCgroupFS(.unified())

@@ -134,5 +134,20 @@ extension ResourceLimits {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")
         }
         try devices?.validate()
+        // Both become part of a control file's path or line: a "/" or a blank must not.
+        for limit in hugepageLimits where !Self.isPageSize(limit.pageSize) {
+            throw RuntimeError(.invalidArgument, "hugepage limit's page size \"\(limit.pageSize)\" is not a size such as 2MB or 1GB")
+        }
+        for priority in network?.priorities ?? []
+        where priority.name.isEmpty || priority.name.utf8.count > 15 || priority.name.contains(where: { $0.isWhitespace || $0 == "/" }) {
+            throw RuntimeError(.invalidArgument, "network priority's interface name \"\(priority.name)\" is not an interface name")
+        }
+    }
+
+    /// "2MB", "1GB", "64KB": the names the hugetlb controller's files use.
+    static func isPageSize(_ size: String) -> Bool {
+        guard let unit = ["KB", "MB", "GB"].first(where: size.hasSuffix) else { return false }
+        let digits = size.dropLast(unit.count)
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 }
