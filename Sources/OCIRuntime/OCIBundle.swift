@@ -86,7 +86,7 @@ public struct OCIBundle: Sendable {
             warn("linux.resources.memory.swappiness \(swappiness) not applied: cgroup v2 has no swappiness setting")
             plain.linux?.resources?.memory?.swappiness = nil
         }
-        var config = try ContainerConfig(id: id, oci: plain)
+        var config = try ContainerConfig(id: id, oci: plain, keepingMountOrder: true)
         // runc's rule: the devices every container has (null, zero, tty, ...) stay allowed after
         // the spec's own list, which usually starts by denying everything.
         if spec.linux?.resources?.devices != nil {

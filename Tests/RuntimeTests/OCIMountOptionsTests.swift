@@ -66,6 +66,23 @@ import Testing
         }
     }
 
+    @Test func aBundlesMountsKeepTheSpecsOrderAndALaunchSpecsPutParentsFirst() throws {
+        let spec = OCIRuntimeSpec(process: .init(args: ["sh"]), root: .init(path: "/srv/root"), mounts: [
+            .init(destination: "/mnt/a", type: "tmpfs"),
+            .init(destination: "/mnt/a", type: "bind", source: "/srv/a", options: ["rbind"]),
+            .init(destination: "/mnt", type: "proc"),
+        ])
+        let bundle = try ContainerConfig(id: "m", oci: spec, keepingMountOrder: true)
+        #expect(Self.userOperations(bundle).map(\.description) == [
+            "mount tmpfs tmpfs on /mnt/a", "bind /srv/a on /mnt/a", "mount proc proc on /mnt",
+        ])
+        #expect(bundle.ociSpec.mounts?.map(\.destination) == ["/mnt/a", "/mnt/a", "/mnt"])
+        let launch = try ContainerConfig(id: "m", oci: spec)
+        #expect(Self.userOperations(launch).map(\.description) == [
+            "mount proc proc on /mnt", "bind /srv/a on /mnt/a", "mount tmpfs tmpfs on /mnt/a",
+        ])
+    }
+
     @Test func anIdmappedBindCarriesItsMappingIntoThePlan() throws {
         let mapping = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
         let config = try Self.config([

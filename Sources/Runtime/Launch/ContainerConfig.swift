@@ -118,6 +118,11 @@ public struct TmpfsMount: Sendable, Equatable {
     }
 }
 
+/// One of a config's user mounts, by its list and place there (`ContainerConfig.mountOrder`).
+public enum MountReference: Sendable, Equatable {
+    case bind(Int), tmpfs(Int), filesystem(Int)
+}
+
 /// A filesystem of any other type mounted in the container (an OCI spec's proc, sysfs, mqueue,
 /// devpts, ... at a place of its own).
 public struct FilesystemMount: Sendable, Equatable {
@@ -174,6 +179,10 @@ public struct ContainerConfig: Sendable {
     public var bindMounts: [BindMount] = []
     public var tmpfsMounts: [TmpfsMount] = []
     public var filesystemMounts: [FilesystemMount] = []
+    /// An OCI spec's mounts in the spec's own order, which the runtime spec says to keep: the
+    /// plan follows it instead of putting parents first (Docker's order, berth's own); empty for
+    /// berth's containers.
+    public var mountOrder: [MountReference] = []
     public var maskedPaths = ContainerConfig.defaultMaskedPaths
     public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths
 

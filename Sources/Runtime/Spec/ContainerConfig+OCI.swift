@@ -44,27 +44,45 @@ extension ContainerConfig {
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
             domainname: domainname,
-            mounts: bindMounts.map { bind in
-                OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                     options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
-                                         + (bind.propagation.map { [$0.rawValue] } ?? [])
-                                         + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []),
-                                     uidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.uidMappings },
-                                     gidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.gidMappings })
-            } + tmpfsMounts.map { tmpfs in
-                OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
-                                     options: tmpfs.flags.names + tmpfs.options)
-            } + filesystemMounts.map { mount in
-                OCIRuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source,
-                                     options: mount.flags.names + mount.options)
-            },
+            mounts: ociMounts,
             annotations: useInit ? [Self.initAnnotation: "true"] : nil,
             linux: linux)
     }
 
+    /// The user mounts as the spec lists them: in `mountOrder` when the config came from a spec,
+    /// else binds, tmpfs, then other filesystems.
+    var ociMounts: [OCIRuntimeSpec.Mount] {
+        let binds = bindMounts.map { bind in
+            OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
+                                 options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
+                                     + (bind.propagation.map { [$0.rawValue] } ?? [])
+                                     + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []),
+                                 uidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.uidMappings },
+                                 gidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.gidMappings })
+        }
+        let tmpfs = tmpfsMounts.map { tmpfs in
+            OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
+                                 options: tmpfs.flags.names + tmpfs.options)
+        }
+        let filesystems = filesystemMounts.map { mount in
+            OCIRuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source,
+                                 options: mount.flags.names + mount.options)
+        }
+        guard !mountOrder.isEmpty else { return binds + tmpfs + filesystems }
+        return mountOrder.map { reference in
+            switch reference {
+            case .bind(let index): binds[index]
+            case .tmpfs(let index): tmpfs[index]
+            case .filesystem(let index): filesystems[index]
+            }
+        }
+    }
+
     /// The config a spec describes, checked: every name (capability, rlimit, namespace, seccomp
     /// action) must be one berth knows, and what berth cannot do is refused rather than ignored.
-    public init(id: String, oci spec: OCIRuntimeSpec) throws {
+    /// `keepingMountOrder`: the mounts are set up in the spec's order (a bundle's, berth-oci's),
+    /// not parents first (berth's own launch spec, whose order is Docker's).
+    public init(id: String, oci spec: OCIRuntimeSpec, keepingMountOrder: Bool = false) throws {
         guard let process = spec.process, let args = process.args, !args.isEmpty else {
             throw RuntimeError(.invalidArgument, "the container's spec has no process to run (process.args is empty)")
         }
@@ -88,6 +106,7 @@ extension ContainerConfig {
         noNewPrivileges = process.noNewPrivileges ?? false
         useInit = spec.annotations?[Self.initAnnotation] == "true"
         for mount in spec.mounts ?? [] { try add(mount) }
+        if !keepingMountOrder { mountOrder = [] }
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
         for namespace in linux.namespaces ?? [] {
@@ -171,6 +190,7 @@ extension ContainerConfig {
                                    + "\(options.data.joined(separator: ", ")), which is not a bind's: remove it")
             }
             // runc's rule: type "bind" without "rbind" binds the source's own mount only.
+            mountOrder.append(.bind(bindMounts.count))
             bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.flags.contains(.readOnly),
                                         propagation: options.propagation, recursive: options.bind == .tree,
                                         flags: options.flags.subtracting(.readOnly), idmap: try Self.idmap(of: mount, options)))
@@ -186,8 +206,10 @@ extension ContainerConfig {
         }
         let flags = options.flags.union(options.propagation?.flags ?? [])
         if type == "tmpfs" {
+            mountOrder.append(.tmpfs(tmpfsMounts.count))
             tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags, options: options.data))
         } else {
+            mountOrder.append(.filesystem(filesystemMounts.count))
             filesystemMounts.append(FilesystemMount(destination: mount.destination, type: type, source: mount.source ?? type,
                                                     flags: flags, options: options.data))
         }
