@@ -146,31 +146,42 @@ static int mount_on(int rootfd, const char *target, const char *source, const ch
     return rc;
 }
 
-static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+static const unsigned long remountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME
+    | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
 // A bind mount ignores MS_RDONLY & co. on creation; they take effect through a remount of the
 // new mount, which must be reopened (the old fd names the directory below it).
-static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags) {
-    if (mount_on(rootfd, target, source, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+static int bind_on(int rootfd, const char *source, const char *target, unsigned long flags, int top_mount_only) {
+    if (mount_on(rootfd, target, source, NULL, top_mount_only ? MS_BIND : MS_BIND | MS_REC, NULL) < 0) return -1;
     unsigned long extra = flags & remountable;
     if (!extra) return 0;
     return mount_on(rootfd, target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL);
 }
 
-static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED;
+static const unsigned long propagation_types = MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE;
 
-// The propagation a bind asked for (bind-propagation), set on the bind alone once the root is
-// the container's. Every mount in the namespace was made private first, so a shared bind
-// starts a peer group of the container's own; nothing propagates from or to the host.
+// Whether the user asked for a propagation on this mount (binds and filesystems; berth's own
+// mounts have none).
+static int has_propagation(const struct berth_mount_op *op) {
+    return (op->kind == BERTH_OP_BIND || op->kind == BERTH_OP_MOUNT) && (op->flags & propagation_types);
+}
+
+// The propagation a mount asked for (bind-propagation, an OCI spec's option), set on it alone
+// once the root is the container's. Every mount in the namespace was made private first, so a
+// shared one starts a peer group of the container's own; nothing propagates from or to the host.
 static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int *index) {
     size_t first = 0;
-    while (first < n && !(ops[first].kind == BERTH_OP_BIND && (ops[first].flags & propagation_types))) first++;
+    while (first < n && !has_propagation(&ops[first])) first++;
     if (first == n) return 0;   // the usual case: no system call at all
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return -1;
     int rc = 0;
     for (size_t i = first; i < n && rc == 0; i++) {
-        if (ops[i].kind != BERTH_OP_BIND || !(ops[i].flags & propagation_types)) continue;
+        if (!has_propagation(&ops[i])) continue;
         *index = (int)i;
         rc = mount_on(rootfd, ops[i].target, NULL, NULL, ops[i].flags & (propagation_types | MS_REC), NULL);
     }
@@ -180,21 +191,26 @@ static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int 
     return rc;
 }
 
-static int run_op(int rootfd, const struct berth_mount_op *op, int *failed_step) {
+static int attach_idmapped_bind(int rootfd, int sock, const struct berth_mount_op *op, int *failed_step);
+
+static int run_op(int rootfd, int mountfd, const struct berth_mount_op *op, int *failed_step) {
     struct stat st;
     *failed_step = BERTH_STEP_MOUNT_TARGET;
     switch (op->kind) {
     case BERTH_OP_MOUNT:
         if (mkdir_in_root(rootfd, op->target, 0755) < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
-        return mount_on(rootfd, op->target, op->source, op->fstype, op->flags, op->data);
+        // With a propagation flag mount(2) would change the target's propagation instead of
+        // mounting: that is set later (set_bind_propagation).
+        return mount_on(rootfd, op->target, op->source, op->fstype, op->flags & ~(propagation_types | MS_REC), op->data);
 
     case BERTH_OP_BIND:
         if (stat(op->source, &st) < 0) { *failed_step = BERTH_STEP_MOUNT; return -1; }
         if (S_ISDIR(st.st_mode) ? mkdir_in_root(rootfd, op->target, 0755) < 0
                                 : touch_in_root(rootfd, op->target) < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
-        return bind_on(rootfd, op->source, op->target, op->flags);
+        if (op->idmapped) return attach_idmapped_bind(rootfd, mountfd, op, failed_step);
+        return bind_on(rootfd, op->source, op->target, op->flags, op->top_mount_only);
 
     case BERTH_OP_DEVICE: {
         char parent[4096], name[4096];
@@ -379,6 +395,9 @@ static int mount_overlay_root(const struct berth_spawn_config *c) {
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #define BERTH_OPEN_TREE_CLONE 1
 #define BERTH_MOUNT_ATTR_IDMAP 0x00100000ULL
 struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
@@ -434,8 +453,29 @@ static int place_idmapped_mounts(const struct berth_spawn_config *c, int sock, i
             close(fds[i]);
         }
     }
-    close(sock);
     return 0;
+}
+
+#define BERTH_MOVE_MOUNT_T_EMPTY_PATH 0x40
+
+// An idmapped bind, made by the parent (as the layers are, and for the same reason), arrives
+// as one detached mount when the plan reaches it: moved onto the target, then remounted with
+// the bind's flags (a move keeps the mount's own, the source's).
+static int attach_idmapped_bind(int rootfd, int sock, const struct berth_mount_op *op, int *failed_step) {
+    int fd;
+    *failed_step = BERTH_STEP_RECEIVE_MOUNTS;
+    if (receive_fds(sock, &fd, 1) != 1) return -1;
+    *failed_step = BERTH_STEP_MOUNT;
+    int target = open_in_root(rootfd, op->target, O_PATH);
+    int rc = target < 0 ? -1 : (int)syscall(SYS_move_mount, fd, "", target, "",
+                                            BERTH_MOVE_MOUNT_F_EMPTY_PATH | BERTH_MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(fd);
+    if (target >= 0) close(target);
+    errno = saved;
+    if (rc < 0) return -1;
+    unsigned long extra = op->flags & remountable;
+    return extra ? mount_on(rootfd, op->target, NULL, NULL, MS_BIND | MS_REMOUNT | extra, NULL) : 0;
 }
 
 // MARK: - the rest of the child's setup
@@ -662,9 +702,10 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
         // paths (which lie inside /proc and /sys, so they come after those are mounted).
         for (size_t i = 0; i < c->n_ops; i++) {
             int step;
-            if (run_op(rootfd, &c->ops[i], &step) < 0 && !c->ops[i].optional) FAIL(step, (int)i);
+            if (run_op(rootfd, mountfd, &c->ops[i], &step) < 0 && !c->ops[i].optional) FAIL(step, (int)i);
         }
         close(rootfd);
+        if (mountfd >= 0) close(mountfd);
 
         // createContainer hooks run now, as runc runs them: in this mount namespace with the
         // container's mounts made and the host's root still "/", so their paths are the
@@ -823,7 +864,7 @@ static void close_channels(struct spawn_channels *ch) {
 static int open_channels(const struct berth_spawn_config *config, struct spawn_channels *ch) {
     ch->sync[0] = ch->sync[1] = ch->err[0] = ch->err[1] = ch->mount[0] = ch->mount[1] = -1;
     if (pipe2(ch->sync, O_CLOEXEC) < 0 || pipe2(ch->err, O_CLOEXEC) < 0
-        || (config->n_idmapped > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch->mount) < 0)) {
+        || (config->n_idmapped + config->n_idmapped_binds > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch->mount) < 0)) {
         int saved = errno;
         close_channels(ch);
         return -saved;
@@ -1092,31 +1133,45 @@ static int send_fds(int sock, const int *fds, int count) {
 }
 
 int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *uid_map, const char *gid_map,
-                                 const char *const *sources, size_t n, int *failed, int *index) {
+                                 const struct berth_idmapped_source *sources, size_t n, int *failed, int *index) {
     *index = -1;
     *failed = 0;
-    if (write_proc_file(result->pid, "uid_map", uid_map) < 0) return -errno;
+    if (uid_map && write_proc_file(result->pid, "uid_map", uid_map) < 0) return -errno;
     *failed = 1;
-    if (write_proc_file(result->pid, "gid_map", gid_map) < 0) return -errno;
+    if (gid_map && write_proc_file(result->pid, "gid_map", gid_map) < 0) return -errno;
     if (n == 0) return 0;
 
-    // The mapping of an idmapped mount is a user namespace's: the child's, now that it has maps.
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)result->pid);
-    *failed = 2;
-    int userns = open(path, O_RDONLY | O_CLOEXEC);
-    if (userns < 0) return -errno;
+    // The mapping of a layer's idmapped mount is a user namespace's: the child's, now that it
+    // has maps. A bind with a mapping of its own brings its namespace.
+    int child_userns = -1;
+    if (uid_map) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)result->pid);
+        *failed = 2;
+        child_userns = open(path, O_RDONLY | O_CLOEXEC);
+        if (child_userns < 0) return -errno;
+    }
     int fds[IDMAPPED_BATCH], count = 0, rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct berth_idmapped_source *source = &sources[i];
         *index = (int)i;
+        *failed = 2;
+        int userns = source->userns_fd >= 0 ? source->userns_fd : child_userns;
+        if (userns < 0) { rc = -EINVAL; break; }
         *failed = 3;
-        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, sources[i], BERTH_OPEN_TREE_CLONE | O_CLOEXEC);
+        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, source->path,
+                              BERTH_OPEN_TREE_CLONE | O_CLOEXEC | (source->tree ? AT_RECURSIVE : 0));
         if (fd < 0) { rc = -errno; break; }
         fds[count++] = fd;
         struct berth_mount_attr attr = { .attr_set = BERTH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
         *failed = 4;
-        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) { rc = -errno; break; }
-        if (count == IDMAPPED_BATCH || i + 1 == n) {
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (source->idmap_tree ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+            rc = -errno;
+            break;
+        }
+        // A batch goes when full, at the last source, and before and with each bind sent alone.
+        int next_alone = i + 1 < n && sources[i + 1].alone;
+        if (count == IDMAPPED_BATCH || i + 1 == n || source->alone || next_alone) {
             *failed = 5;
             if (send_fds(result->mount_socket, fds, count) < 0) rc = -errno;
             for (int j = 0; j < count; j++) close(fds[j]);
@@ -1124,9 +1179,39 @@ int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *
         }
     }
     for (int j = 0; j < count; j++) close(fds[j]);
-    close(userns);
+    if (child_userns >= 0) close(child_userns);
     if (rc == 0) { close(result->mount_socket); result->mount_socket = -1; }
     return rc;
+}
+
+int berth_make_user_namespace(const char *uid_map, const char *gid_map) {
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) < 0) return -errno;
+    // fork's semantics (no CLONE_VM): the child only waits for EOF on the pipe and leaves, calls
+    // that are safe in a copy of a threaded process.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid == 0) {
+        char byte;
+        close(hold[1]);
+        while (read(hold[0], &byte, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(hold[0]);
+    if (pid < 0) { close(hold[1]); return -saved; }
+    int fd = -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    if (write_proc_file(pid, "uid_map", uid_map) == 0 && write_proc_file(pid, "gid_map", gid_map) == 0)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    saved = errno;
+    close(hold[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    return fd >= 0 ? fd : -saved;
 }
 
 int berth_release_keeping(struct berth_spawn_result *result) {

@@ -66,7 +66,7 @@ public struct OCIBundle: Sendable {
     /// and runc ignores the setting there with a warning, as this does.
     public func containerConfig(id: String, cgroupMode: CgroupMode = .legacy,
                                 warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
-        try checkSupported()
+        try checkSupported(cgroupMode: cgroupMode)
         var plain = spec
         plain.root?.path = rootfs
         if let caps = plain.process?.capabilities, let ambient = caps.ambient {
@@ -86,7 +86,7 @@ public struct OCIBundle: Sendable {
             warn("linux.resources.memory.swappiness \(swappiness) not applied: cgroup v2 has no swappiness setting")
             plain.linux?.resources?.memory?.swappiness = nil
         }
-        var config = try ContainerConfig(id: id, oci: plain)
+        var config = try ContainerConfig(id: id, oci: plain, keepingMountOrder: true)
         // runc's rule: the devices every container has (null, zero, tty, ...) stay allowed after
         // the spec's own list, which usually starts by denying everything.
         if spec.linux?.resources?.devices != nil {
@@ -100,7 +100,7 @@ public struct OCIBundle: Sendable {
     ]
 
     /// The spec's keys that the conversion has no place for: refused, never ignored.
-    func checkSupported() throws {
+    func checkSupported(cgroupMode: CgroupMode) throws {
         func refuse(_ key: String, _ why: String) -> RuntimeError {
             RuntimeError(.unsupported, "the bundle's spec sets \(key), which berth-oci does not support: \(why)")
         }
@@ -137,10 +137,14 @@ public struct OCIBundle: Sendable {
                 throw refuse("linux.resources.cpu's realtime, burst or idle settings", "set quota, period, shares, cpus or mems")
             }
         }
-        if resources.blockIO != nil { throw refuse("linux.resources.blockIO", "remove it") }
-        if !(resources.hugepageLimits ?? []).isEmpty { throw refuse("linux.resources.hugepageLimits", "remove them") }
-        if resources.network != nil { throw refuse("linux.resources.network", "remove it") }
-        if !(resources.unified ?? [:]).isEmpty { throw refuse("linux.resources.unified", "remove it") }
+        // runc's rules: v2 has no net_cls or net_prio, and v1 no unified files.
+        if cgroupMode == .unified, resources.network != nil {
+            throw refuse("linux.resources.network", "cgroup v2, this host's, has no net_cls or net_prio controller; remove it")
+        }
+        if cgroupMode == .legacy, !(resources.unified ?? [:]).isEmpty {
+            throw refuse("linux.resources.unified", "it holds cgroup v2 files, and this host's cgroups are v1; "
+                         + "set the limits through memory, cpu, pids, blockIO and hugepageLimits instead")
+        }
     }
 
     static func absolutePath(_ path: String) throws -> String {

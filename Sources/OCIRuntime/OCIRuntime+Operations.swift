@@ -41,6 +41,11 @@ extension OCIRuntime {
     public static func limits(from resources: OCIRuntimeSpec.Linux.Resources) throws -> ResourceLimits {
         var spec = OCIRuntimeSpec(process: .init(args: ["update"]), root: .init(path: "/"))
         spec.linux = .init(resources: resources)
+        if resources.blockIO != nil || !(resources.hugepageLimits ?? []).isEmpty || resources.network != nil
+            || !(resources.unified ?? [:]).isEmpty {
+            throw RuntimeError(.unsupported, "berth-oci update changes memory, cpu and pids limits only, not blockIO, "
+                               + "hugepageLimits, network or unified: set them in the bundle's config.json before create")
+        }
         let bundle = OCIBundle(directory: "/", spec: spec)
         let limits = try bundle.containerConfig(id: "update").resources.withoutDevices
         // The cpuset is made with the container (v1 copies it down level by level); changing it
@@ -101,7 +106,8 @@ extension OCIRuntime {
         var spec = loaded.spec
         if let process { spec.process = process }
         spec.hooks = nil
-        return try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: record.id).joiningItsInit
+        return try OCIBundle(directory: loaded.directory, spec: spec).containerConfig(id: record.id, cgroupMode: cgroups.mode)
+            .joiningItsInit
     }
 
     /// Blocks the signals `waitForExit` forwards, with their default action restored first: a
@@ -151,7 +157,7 @@ extension OCIRuntime {
         return .object([
             ("ociVersionMin", .string("1.0.0")), ("ociVersionMax", .string(ociVersion)),
             ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
-            ("mountOptions", strings(MountFlags.optionNames.map(\.1) + ["bind", "rbind", "rw"])),
+            ("mountOptions", strings(MountOptions.names)),
             ("linux", .object([
                 ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
                 ("capabilities", strings(CapabilitySet.all.names)),
@@ -160,6 +166,7 @@ extension OCIRuntime {
                 ("seccomp", .object([("enabled", .bool(true))])),
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(true))]))])),
             ])),
             ("annotations", .object([("io.github.berth.oci.version", .string(ociVersion))])),
         ])

@@ -21,7 +21,7 @@ public struct OCIRuntime: Sendable {
     public let cgroups: any CgroupDriver
     public let logger: Logger
 
-    public init(root: OCIStateRoot, cgroups: any CgroupDriver = makeCgroupDriver(), logger: Logger) {
+    public init(root: OCIStateRoot, cgroups: any CgroupDriver = makeCgroupDriver(optionalControllers: true), logger: Logger) {
         self.root = root
         self.cgroups = cgroups
         self.logger = logger

@@ -74,8 +74,8 @@ final class FakeCgroupFS: Sendable {
         CgroupV2Driver(root: root, syscalls: syscalls, removalTimeout: .milliseconds(100))
     }
 
-    func v1Driver() -> CgroupV1Driver {
-        CgroupV1Driver(root: root, syscalls: syscalls, removalTimeout: .milliseconds(100))
+    func v1Driver(optionalControllers: Bool = false) -> CgroupV1Driver {
+        CgroupV1Driver(root: root, syscalls: syscalls, removalTimeout: .milliseconds(100), optionalControllers: optionalControllers)
     }
 
     // MARK: - Reading and arranging the fixture (paths relative to the root)
@@ -109,7 +109,9 @@ final class FakeCgroupFS: Sendable {
             let controllers = delegated.split(whereSeparator: { $0 == " " || $0 == "\n" })
                 .map { $0.hasPrefix("+") ? String($0.dropFirst()) : String($0) }
             files += ["cgroup.subtree_control", "cgroup.events", "cgroup.kill", "cgroup.freeze"]
-            if controllers.contains("memory") { files += ["memory.max", "memory.swap.max", "memory.events", "memory.low"] }
+            if controllers.contains("memory") { files += ["memory.max", "memory.swap.max", "memory.events", "memory.low", "memory.high"] }
+            if controllers.contains("io") { files += ["io.weight", "io.max"] }
+            if controllers.contains("hugetlb") { files += ["hugetlb.2MB.max"] }
             if controllers.contains("cpuset") { files += ["cpuset.cpus", "cpuset.mems"] }
             if controllers.contains("cpu") { files += ["cpu.max"] }
             if controllers.contains("pids") { files += ["pids.max"] }
@@ -128,6 +130,13 @@ final class FakeCgroupFS: Sendable {
             if controllers.contains("pids") { files += ["pids.max"] }
             if controllers.contains("freezer") { files += ["freezer.state"] }
             if controllers.contains("devices") { files += ["devices.allow", "devices.deny"] }
+            if controllers.contains("blkio") {
+                files += ["blkio.weight", "blkio.leaf_weight", "blkio.weight_device", "blkio.leaf_weight_device"]
+                    + ["read_bps_device", "write_bps_device", "read_iops_device", "write_iops_device"].map { "blkio.throttle." + $0 }
+            }
+            if controllers.contains("hugetlb") { files += ["hugetlb.2MB.limit_in_bytes"] }
+            if controllers.contains("net_cls") { files += ["net_cls.classid"] }
+            if controllers.contains("net_prio") { files += ["net_prio.ifpriomap"] }
         }
         for file in files where !omitted.contains(file) {
             if unwritable.contains(file) {

@@ -41,7 +41,7 @@ import Testing
     func everyPropagationHasItsFlags(propagation: MountPropagation) {
         let flags = propagation.flags
         #expect(flags.contains(.recursive) == propagation.rawValue.hasPrefix("r"))
-        let types: [MountFlags] = [.propagationPrivate, .propagationSlave, .propagationShared]
+        let types: [MountFlags] = [.propagationPrivate, .propagationSlave, .propagationShared, .propagationUnbindable]
         #expect(types.filter { flags.contains($0) }.count == 1)
     }
 }

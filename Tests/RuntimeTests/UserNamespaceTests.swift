@@ -76,7 +76,7 @@ import CSpawn
         var config = Self.config(network: true, userNamespace: true)
         config.overlay = OverlayRoot(lowerDirectories: ["/l/a", "/l/b"], upperDirectory: "/c/upper", workDirectory: "/c/work",
                                      linkDirectory: "/c/links")
-        #expect(Launcher.idmappedSources(of: config) == ["/l/a", "/l/b"])
+        #expect(IdmappedSources.of(config, operations: [])?.sources.map(\.path) == ["/l/a", "/l/b"])
         let args = SpawnArguments(container: config, operations: [], stdio: (0, 1, 2), controllingTerminal: false,
                                   placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil,
                                   lastCap: 40, overlayShortNames: nil, entry: -1)
@@ -86,9 +86,9 @@ import CSpawn
         #expect(c.overlay_lower.map { String(cString: $0[1]!) } == "/c/links/1")
         #expect(c.overlay_lower_base.map { String(cString: $0) } == "/c/links")
         config.overlay = nil
-        #expect(Launcher.idmappedSources(of: config) == ["/srv/root"])
+        #expect(IdmappedSources.of(config, operations: [])?.sources.map(\.path) == ["/srv/root"])
         config.userNamespace = nil
-        #expect(Launcher.idmappedSources(of: config).isEmpty)
+        #expect(IdmappedSources.of(config, operations: []) == nil)
         let plain = SpawnArguments(container: config, operations: [], stdio: (0, 1, 2), controllingTerminal: false,
                                    placement: CgroupPlacement(directoryFD: nil), unshareCgroup: false, seccomp: nil,
                                   lastCap: 40, overlayShortNames: nil, entry: -1)

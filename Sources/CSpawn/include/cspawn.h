@@ -71,10 +71,13 @@ enum berth_step {
 
 /// Kinds of filesystem setup operation, bubblewrap style: the plan is an ordered list of these.
 enum berth_op_kind {
-    /// mount(source, target, fstype, flags, data); the target directory is created.
+    /// mount(source, target, fstype, flags, data); the target directory is created. A
+    /// propagation in `flags` is set once the root is the container's, as for a bind.
     BERTH_OP_MOUNT = 1,
     /// Bind `source` (a host path) onto `target` (created as a file or directory to match the
-    /// source); `flags` may add MS_RDONLY/MS_NOSUID/MS_NODEV/MS_NOEXEC, applied by a remount.
+    /// source), with the mounts below it unless `top_mount_only`; `flags` may add MS_RDONLY,
+    /// MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags, applied by a remount, and a
+    /// propagation (MS_SHARED & co., MS_REC for the tree), set once the root is the container's.
     BERTH_OP_BIND,
     /// mknod(target, mode, dev), `mode` holding the node's type (S_IFCHR or S_IFBLK); falls back
     /// to binding the host's `source`, when given, on EPERM.
@@ -101,6 +104,10 @@ struct berth_mount_op {
     unsigned int mode;        // BERTH_OP_DEVICE: the node's type and permission bits
     unsigned long long dev;   // BERTH_OP_DEVICE: makedev(major, minor)
     int optional;             // failures of this operation are ignored (e.g. mqueue unsupported)
+    int top_mount_only;       // BERTH_OP_BIND: the source's own mount, without those below it
+    int idmapped;             // BERTH_OP_BIND: the bind arrives from the parent as a detached
+                              // idmapped mount, over the mount socket after the layers, one a
+                              // message in the order of the operations (berth_prepare_user_namespace)
 };
 
 struct berth_rlimit {
@@ -176,6 +183,9 @@ struct berth_spawn_config {
     // overlay_lower_base, on a tmpfs the child mounts there); without, the one mount is the
     // root directory itself.
     size_t n_idmapped;
+    // The operations with `idmapped` set: their mounts follow the layers on the same socket
+    // (a container with or without a user namespace of its own).
+    size_t n_idmapped_binds;
     const struct berth_mount_op *ops;
     size_t n_ops;
 
@@ -289,14 +299,28 @@ int berth_release(struct berth_spawn_result *result);
 /// The same, keeping the sync pipe open for a child that pauses again (pause_before_pivot).
 int berth_release_keeping(struct berth_spawn_result *result);
 
-/// For a child cloned with CLONE_NEWUSER, before its release: writes `uid_map` and `gid_map`
-/// (the text of /proc/PID/uid_map, "inside outside count" lines), then makes a detached
-/// idmapped mount of each of the `n` host directories `sources` through the child's user
-/// namespace and sends them, in order, over `result->mount_socket` (closed afterwards).
-/// Returns 0, or -errno with `*failed` saying what failed (0: uid_map, 1: gid_map, 2: the
-/// user namespace, 3: open_tree, 4: mount_setattr, 5: sending) and `*index` which source.
+/// A host directory the parent makes into a detached idmapped mount for the child.
+struct berth_idmapped_source {
+    const char *path;
+    int userns_fd;                  // the user namespace whose mapping the mount shows; -1: the child's
+    int tree;                       // the mounts below `path` too (an rbind)
+    int idmap_tree;                 // and they are idmapped too (ridmap), not the top mount alone
+    int alone;                      // sent in a message of its own, which the child takes at its
+                                    // bind operation (an idmapped bind), not with the layers
+};
+
+/// Before the child's release: for a child cloned with CLONE_NEWUSER (`uid_map` not NULL),
+/// writes `uid_map` and `gid_map` (the text of /proc/PID/uid_map, "inside outside count"
+/// lines); then makes a detached idmapped mount of each of the `n` `sources` and sends them, in
+/// order, over `result->mount_socket` (closed afterwards). Returns 0, or -errno with `*failed`
+/// saying what failed (0: uid_map, 1: gid_map, 2: the user namespace, 3: open_tree,
+/// 4: mount_setattr, 5: sending) and `*index` which source.
 int berth_prepare_user_namespace(struct berth_spawn_result *result, const char *uid_map, const char *gid_map,
-                                 const char *const *sources, size_t n, int *failed, int *index);
+                                 const struct berth_idmapped_source *sources, size_t n, int *failed, int *index);
+
+/// A user namespace with these maps and no process (an idmapped bind's own mapping): its fd,
+/// close-on-exec, or -errno. A short-lived child holds it while the maps are written.
+int berth_make_user_namespace(const char *uid_map, const char *gid_map);
 
 /// Waits until the child has exec'd the command (returns 0), reported a failure (returns 1 and
 /// fills `error`), or paused with its mounts made (returns 2, the pipe kept open for the next

@@ -85,9 +85,9 @@ extension MountRequest {
                 guard case .volume = request.source else { throw fail("nocopy is for a volume, not a bind") }
                 request.noCopy = true
             default:
-                guard let propagation = MountPropagation(rawValue: mode) else {
+                guard let propagation = MountPropagation(dockerName: mode) else {
                     throw fail("unknown mode \"\(mode)\" (use ro, rw, nocopy or a propagation: "
-                               + MountPropagation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                               + MountPropagation.dockerCases.map(\.rawValue).joined(separator: ", ") + ")")
                 }
                 guard case .bind = request.source else { throw fail("\(mode) is a bind's propagation, not a volume's") }
                 request.propagation = propagation
@@ -210,9 +210,9 @@ extension MountRequest {
             case "readonly", "ro": readOnly = try flag(field)
             case "bind-propagation":
                 try only("bind")
-                guard let known = MountPropagation(rawValue: try value()) else {
+                guard let known = MountPropagation(dockerName: try value()) else {
                     throw fail("unknown bind-propagation \"\(field.value ?? "")\" (use "
-                               + MountPropagation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                               + MountPropagation.dockerCases.map(\.rawValue).joined(separator: ", ") + ")")
                 }
                 propagation = known
             case "volume-nocopy":

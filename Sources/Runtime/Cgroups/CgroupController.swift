@@ -14,6 +14,37 @@ enum CgroupController: String, CaseIterable, Sendable {
     case devices
     /// Only when asked for: `ResourceLimits.cpuset`.
     case cpuset
+    /// Only when asked for, as the three below (`optionalCases`): `ResourceLimits.blockIO`.
+    case blkio
+    case hugetlb
+    case netClass = "net_cls"
+    case netPriority = "net_prio"
+
+    /// The controllers only an OCI spec's limits ask for: made only for a container that needs
+    /// them, and looked for by exec and destroy only in berth-oci's driver.
+    static let optionalCases: [CgroupController] = [.blkio, .hugetlb, .netClass, .netPriority]
+
+    /// Every controller a container's cgroup can be in, optional ones last; computed once, as the
+    /// others below, so that creating a cgroup builds no lists.
+    static let everyCase: [CgroupController] = allCases + [.cpuset] + optionalCases
+    /// Where destroy looks for every container (cpuset: one rmdir that finds nothing for one
+    /// that did not ask for it).
+    static let removedForEveryContainer: [CgroupController] = allCases + [.cpuset]
+    /// The v2 controllers enabled only for a container whose limits need them.
+    static let unifiedOnRequest: [CgroupController] = [.cpuset, .blkio, .hugetlb]
+    /// The v2 controllers berth enables.
+    static let unifiedPlaced: [CgroupController] = unifiedCases + unifiedOnRequest
+
+    /// The name in a v2 cgroup.controllers (v1's blkio is v2's io).
+    var unifiedName: String { self == .blkio ? "io" : rawValue }
+
+    /// The v2 controller a control file ("memory.high") belongs to; nil for the core files
+    /// (cgroup.*) and controllers berth does not enable.
+    static func ofUnifiedFile(_ name: String) -> CgroupController? {
+        guard let dot = name.firstIndex(of: ".") else { return nil }
+        let prefix = name[..<dot]
+        return unifiedPlaced.first { $0.unifiedName == prefix }
+    }
 
     /// How error sentences name the limit this controller enforces.
     var limitName: String {
@@ -24,6 +55,10 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .freezer: "freezer"
         case .devices: "device list"
         case .cpuset: "cpuset (CPUs and memory nodes)"
+        case .blkio: "block I/O limit"
+        case .hugetlb: "hugepage limit"
+        case .netClass: "network class id"
+        case .netPriority: "network interface priorities"
         }
     }
 
@@ -45,6 +80,10 @@ enum CgroupController: String, CaseIterable, Sendable {
         case .freezer: ["freezer"]
         case .devices: ["devices"]
         case .cpuset: ["cpuset"]
+        case .blkio: ["blkio"]
+        case .hugetlb: ["hugetlb"]
+        case .netClass: ["net_cls", "net_cls,net_prio", "net_prio,net_cls"]
+        case .netPriority: ["net_prio", "net_cls,net_prio", "net_prio,net_cls"]
         }
     }
 }
@@ -52,7 +91,7 @@ enum CgroupController: String, CaseIterable, Sendable {
 extension ResourceLimits {
     /// The controllers without which one of the requested limits cannot be applied.
     var requiredControllers: [CgroupController] {
-        (CgroupController.allCases + [.cpuset]).filter(requires)
+        CgroupController.everyCase.filter(requires)
     }
 
     func requires(_ controller: CgroupController) -> Bool {
@@ -64,6 +103,10 @@ extension ResourceLimits {
         // A list that opens every device needs no device cgroup; any other must be enforced.
         case .devices: devices.map { !$0.allowsEveryDevice } ?? false
         case .cpuset: cpuset != nil
+        case .blkio: blockIO != nil
+        case .hugetlb: !hugepageLimits.isEmpty
+        case .netClass: network?.classID != nil
+        case .netPriority: !(network?.priorities ?? []).isEmpty
         }
     }
 
@@ -91,5 +134,20 @@ extension ResourceLimits {
             throw RuntimeError(.invalidArgument, "pids limit must be positive, not \(pidsLimit)")
         }
         try devices?.validate()
+        // Both become part of a control file's path or line: a "/" or a blank must not.
+        for limit in hugepageLimits where !Self.isPageSize(limit.pageSize) {
+            throw RuntimeError(.invalidArgument, "hugepage limit's page size \"\(limit.pageSize)\" is not a size such as 2MB or 1GB")
+        }
+        for priority in network?.priorities ?? []
+        where priority.name.isEmpty || priority.name.utf8.count > 15 || priority.name.contains(where: { $0.isWhitespace || $0 == "/" }) {
+            throw RuntimeError(.invalidArgument, "network priority's interface name \"\(priority.name)\" is not an interface name")
+        }
+    }
+
+    /// "2MB", "1GB", "64KB": the names the hugetlb controller's files use.
+    static func isPageSize(_ size: String) -> Bool {
+        guard let unit = ["KB", "MB", "GB"].first(where: size.hasSuffix) else { return false }
+        let digits = size.dropLast(unit.count)
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 }

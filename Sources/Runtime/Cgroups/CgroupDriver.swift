@@ -27,6 +27,16 @@ public struct ResourceLimits: Sendable, Equatable {
     public var memorySwappiness: UInt64?
     /// The CPUs and memory nodes the container may use (the OCI spec's `cpu.cpus`/`cpu.mems`).
     public var cpuset: CPUSet?
+    /// Block-I/O weights and throttles (the OCI spec's `blockIO`): v1's blkio files, v2's
+    /// io.weight and io.max. This and the three below only berth-oci sets, from a spec.
+    public var blockIO: OCIRuntimeSpec.Linux.BlockIO?
+    /// The most hugetlb memory of each page size ("2MB"): v1's hugetlb.SIZE.limit_in_bytes,
+    /// v2's hugetlb.SIZE.max.
+    public var hugepageLimits: [OCIRuntimeSpec.Linux.HugepageLimit] = []
+    /// v1's net_cls.classid and net_prio.ifpriomap (v2 has no such controllers).
+    public var network: OCIRuntimeSpec.Linux.Network?
+    /// v2 control files written as given ("memory.high": "1G"), each of an enabled controller.
+    public var unified: [String: String] = [:]
 
     public init(memoryBytes: Int64? = nil, cpu: CPUBandwidth? = nil, pidsLimit: Int64? = nil, devices: [DeviceRule]? = nil,
                 cpuShares: UInt64? = nil, memoryReservationBytes: Int64? = nil, memorySwappiness: UInt64? = nil,
@@ -45,6 +55,7 @@ public struct ResourceLimits: Sendable, Equatable {
     public var isEmpty: Bool {
         memoryBytes == nil && cpu == nil && pidsLimit == nil && cpuShares == nil
             && memoryReservationBytes == nil && memorySwappiness == nil && cpuset == nil
+            && blockIO == nil && hugepageLimits.isEmpty && network == nil && unified.isEmpty
     }
 
     /// The limits without the device list, which `update` leaves as it is.

@@ -20,16 +20,22 @@ public struct CgroupV1Driver: CgroupDriver {
     let removalTimeout: Duration
     /// How long `freeze` waits for every process to freeze before it thaws them and gives up.
     let freezeTimeout: Duration
+    /// Whether exec and destroy look for the container in the hierarchies only an OCI spec's
+    /// limits use (blkio, hugetlb, net_cls, net_prio): berth-oci's driver. berth's own
+    /// containers never have cgroups there, so its driver does not pay for looking.
+    let optionalControllers: Bool
 
-    public init(root: String = CgroupModeDetector.defaultRoot) {
-        self.init(root: root, syscalls: .live, removalTimeout: .seconds(1))
+    public init(root: String = CgroupModeDetector.defaultRoot, optionalControllers: Bool = false) {
+        self.init(root: root, syscalls: .live, removalTimeout: .seconds(1), optionalControllers: optionalControllers)
     }
 
-    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration, freezeTimeout: Duration = CgroupFreezing.timeout) {
+    init(root: String, syscalls: CgroupSyscalls, removalTimeout: Duration, freezeTimeout: Duration = CgroupFreezing.timeout,
+         optionalControllers: Bool = false) {
         self.root = root
         self.syscalls = syscalls
         self.removalTimeout = removalTimeout
         self.freezeTimeout = freezeTimeout
+        self.optionalControllers = optionalControllers
     }
 
     public func create(_ path: CgroupPath, limits: ResourceLimits) throws -> CgroupPlacement {
@@ -53,6 +59,9 @@ public struct CgroupV1Driver: CgroupDriver {
                 leaves.append(leaf)
             }
             if let cpuset = limits.cpuset { leaves.append(try makeCpusetLeaf(components, cpuset, createdIn: &createdIn)) }
+            for controller in CgroupController.optionalCases where limits.requires(controller) {
+                leaves.append(try makeOptionalLeaf(controller, components, limits, createdIn: &createdIn))
+            }
         } catch {
             // Only the levels made for this container go with it; a parent shared with others stays.
             for hierarchy in createdIn.reversed() {
@@ -74,6 +83,7 @@ public struct CgroupV1Driver: CgroupDriver {
             leaves.append(hierarchy + relative)
         }
         if let cpuset = existingCpusetLeaf(relative) { leaves.append(cpuset) }
+        leaves += existingOptionalLeaves(relative)
         return CgroupPlacement(directoryFD: nil, taskFiles: Self.openTaskFiles(in: leaves) ?? [])
     }
 
@@ -106,12 +116,15 @@ public struct CgroupV1Driver: CgroupDriver {
                 throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(file)", error)
             }
         }
-        if let cpuset = existingCpusetLeaf(relative) {
-            do throws(Errno) {
-                try ControlFile.write(String(pid), to: cpuset + "/cgroup.procs")
-            } catch {
-                throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(cpuset)/cgroup.procs", error)
-            }
+        if let cpuset = existingCpusetLeaf(relative) { try move(pid, into: cpuset) }
+        for leaf in existingOptionalLeaves(relative) { try move(pid, into: leaf) }
+    }
+
+    private func move(_ pid: pid_t, into leaf: String) throws(RuntimeError) {
+        do throws(Errno) {
+            try ControlFile.write(String(pid), to: leaf + "/cgroup.procs")
+        } catch {
+            throw CgroupErrors.system("cannot move process \(pid) into cgroup: write \(pid) to \(leaf)/cgroup.procs", error)
         }
     }
 
@@ -136,8 +149,7 @@ public struct CgroupV1Driver: CgroupDriver {
         let removal = CgroupRemoval(syscalls: syscalls, useKillFile: false, timeout: removalTimeout,
                                     beforeKilling: { releaseHolds(relative) })
         let components = try path.validatedComponents()
-        // cpuset too: one rmdir that finds nothing for a container that did not ask for it.
-        for controller in CgroupController.allCases + [.cpuset] {
+        for controller in optionalControllers ? CgroupController.everyCase : CgroupController.removedForEveryContainer {
             let hierarchy = hierarchyDirectory(of: controller)
             try removal.remove(hierarchy + relative)
             ancestors.removeMarked(components, below: hierarchy)
@@ -212,7 +224,7 @@ public struct CgroupV1Driver: CgroupDriver {
         case .pids:
             guard let pids = limits.pidsLimit else { return }
             try write(String(pids), to: leaf + "/pids.max", for: .pids)
-        case .freezer, .cpuset:
+        case .freezer, .cpuset, .blkio, .hugetlb, .netClass, .netPriority:
             return
         case .devices:
             guard let rules = limits.devices else { return }

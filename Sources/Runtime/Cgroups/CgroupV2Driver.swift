@@ -164,18 +164,29 @@ public struct CgroupV2Driver: CgroupDriver {
             throw CgroupErrors.system("cannot create a cgroup: read \(file)", error)
         }
         for controller in limits.requiredControllers
-        where (CgroupController.unifiedCases + [.cpuset]).contains(controller) && !available.contains(Substring(controller.rawValue)) {
+        where CgroupController.unifiedPlaced.contains(controller) && !available.contains(Substring(controller.unifiedName)) {
             throw RuntimeError(
                 .unsupported,
-                "cannot set \(controller.limitName): the \(controller.rawValue) cgroup controller is not available "
+                "cannot set \(controller.limitName): the \(controller.unifiedName) cgroup controller is not available "
                     + "(\(file) lists: \(available.joined(separator: " "))); enable it in the kernel "
                     + "(it may be disabled on the kernel command line) or \(controller.withoutLimit)")
         }
-        // cpuset only when asked for: a new cpuset cgroup inherits every CPU anyway.
-        return CgroupController.unifiedCases.filter { controller in
+        // cpuset, io and hugetlb only when asked for: a new cgroup is not limited by them anyway.
+        var controllers = CgroupController.unifiedCases.filter { controller in
             limits.requires(controller)
-                || (controller != .cpu && available.contains(Substring(controller.rawValue)))
-        } + (limits.cpuset != nil ? [.cpuset] : [])
+                || (controller != .cpu && available.contains(Substring(controller.unifiedName)))
+        } + CgroupController.unifiedOnRequest.filter(limits.requires)
+        // An OCI spec's unified files need their controllers, which must be available.
+        for key in limits.unified.keys.sorted() {
+            let known = CgroupController.ofUnifiedFile(key)
+            guard let known, !key.contains("/"), available.contains(Substring(known.unifiedName)) else {
+                throw RuntimeError(.invalidArgument, "cannot write the cgroup file \(key) (linux.resources.unified): it is not "
+                                   + "a file of a cgroup controller berth enables and this host has (\(file) lists: "
+                                   + "\(available.joined(separator: " "))); give a controller's file such as memory.high")
+            }
+            if !controllers.contains(known) { controllers.append(known) }
+        }
+        return controllers
     }
 
     /// Enables `controllers` for the children of `directory`. Reads first: the usual case is
@@ -189,10 +200,10 @@ public struct CgroupV2Driver: CgroupDriver {
         } catch {
             throw CgroupErrors.system("cannot delegate cgroup controllers: read \(file)", error)
         }
-        let missing = controllers.filter { !enabled.contains(Substring($0.rawValue)) }
+        let missing = controllers.filter { !enabled.contains(Substring($0.unifiedName)) }
         guard !missing.isEmpty else { return }
         // One write: the kernel applies all or none of the tokens.
-        let value = missing.map { "+" + $0.rawValue }.joined(separator: " ")
+        let value = missing.map { "+" + $0.unifiedName }.joined(separator: " ")
         do {
             try ControlFile.write(value, to: file)
         } catch {
@@ -244,6 +255,39 @@ public struct CgroupV2Driver: CgroupDriver {
         }
         if let pids = limits.pidsLimit {
             try write(String(pids), to: leaf + "/pids.max", for: .pids)
+        }
+        try applyBlockIO(limits.blockIO, in: leaf)
+        for limit in limits.hugepageLimits {
+            try write(String(limit.limit), to: leaf + "/hugetlb.\(limit.pageSize).max", for: .hugetlb)
+        }
+        // Last, so that a file given here wins over the same setting made above, as runc has it.
+        for (key, value) in limits.unified.sorted(by: { $0.key < $1.key }) {
+            do {
+                try ControlFile.write(value, to: leaf + "/" + key)
+            } catch .noSuchFileOrDirectory {
+                throw RuntimeError(.invalidArgument, "cannot write the cgroup file \(key) (linux.resources.unified): "
+                                   + "\(leaf) has no such file; give a file its controller has, such as memory.high")
+            } catch {
+                throw CgroupErrors.system("cannot write \(value) to the cgroup file \(leaf)/\(key) (linux.resources.unified)", error)
+            }
+        }
+    }
+
+    /// io.weight (the spec's 10…1000 scaled to 1…10000, as runc scales it; per device too) and
+    /// io.max, one "MAJOR:MINOR KEY=VALUE" a write. v2 has no leaf weight.
+    private func applyBlockIO(_ blockIO: OCIRuntimeSpec.Linux.BlockIO?, in leaf: String) throws(RuntimeError) {
+        guard let blockIO else { return }
+        func scaled(_ weight: UInt16) -> UInt64 { 1 + (UInt64(min(max(weight, 10), 1000)) - 10) * 9_999 / 990 }
+        if let weight = blockIO.weight { try write("default \(scaled(weight))", to: leaf + "/io.weight", for: .blkio) }
+        for device in blockIO.weightDevice ?? [] {
+            guard let weight = device.weight else { continue }
+            try write("\(device.major):\(device.minor) \(scaled(weight))", to: leaf + "/io.weight", for: .blkio)
+        }
+        for (key, throttles) in [("rbps", blockIO.throttleReadBpsDevice), ("wbps", blockIO.throttleWriteBpsDevice),
+                                 ("riops", blockIO.throttleReadIOPSDevice), ("wiops", blockIO.throttleWriteIOPSDevice)] {
+            for throttle in throttles ?? [] {
+                try write("\(throttle.major):\(throttle.minor) \(key)=\(throttle.rate)", to: leaf + "/io.max", for: .blkio)
+            }
         }
     }
 

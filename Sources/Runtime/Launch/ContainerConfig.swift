@@ -34,19 +34,51 @@ public struct BindMount: Sendable, Equatable {
     public var readOnly: Bool
     /// The bind's propagation (`bind-propagation`); nil: private, as every mount of the container.
     public var propagation: MountPropagation?
+    /// The mounts below the source are bound too ("rbind"); false binds the source's own mount
+    /// only ("bind", an OCI spec's).
+    public var recursive: Bool
+    /// What the bind's remount sets besides read-only: nosuid, nodev, noexec, the atime flags
+    /// (an OCI spec's options).
+    public var flags: MountFlags
+    /// The source's file owners shown through a mapping (an idmapped mount); nil: as they are.
+    public var idmap: MountIDMap?
 
-    public init(source: String, destination: String, readOnly: Bool, propagation: MountPropagation? = nil) {
+    public init(source: String, destination: String, readOnly: Bool, propagation: MountPropagation? = nil,
+                recursive: Bool = true, flags: MountFlags = [], idmap: MountIDMap? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
         self.propagation = propagation
+        self.recursive = recursive
+        self.flags = flags
+        self.idmap = idmap
     }
 }
 
-/// Docker's `bind-propagation` values: mount(2)'s MS_PRIVATE, MS_SLAVE and MS_SHARED, and their
-/// recursive forms.
+/// An idmapped bind's mapping (an OCI spec's `idmap` or `ridmap` with the mount's uidMappings
+/// and gidMappings): a file the source's filesystem has as owned by `containerID` shows through
+/// the mount as owned by `hostID`.
+public struct MountIDMap: Sendable, Equatable {
+    /// Both empty: the container's own user namespace's mappings.
+    public var uidMappings: [IDMapping]
+    public var gidMappings: [IDMapping]
+    /// "ridmap": the mounts below the source (an rbind's) are idmapped too.
+    public var recursive: Bool
+
+    public init(uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = [], recursive: Bool = false) {
+        self.uidMappings = uidMappings
+        self.gidMappings = gidMappings
+        self.recursive = recursive
+    }
+
+    /// The container's user namespace's mapping rather than one of the mount's own.
+    public var isTheContainers: Bool { uidMappings.isEmpty && gidMappings.isEmpty }
+}
+
+/// A mount's propagation: mount(2)'s MS_PRIVATE, MS_SLAVE, MS_SHARED and MS_UNBINDABLE, and their
+/// recursive forms (Docker's `bind-propagation` takes all but the unbindable ones).
 public enum MountPropagation: String, Sendable, CaseIterable {
-    case `private`, rprivate, shared, rshared, slave, rslave
+    case `private`, rprivate, shared, rshared, slave, rslave, unbindable, runbindable
 
     /// The flags that set it on a mount.
     public var flags: MountFlags {
@@ -57,7 +89,17 @@ public enum MountPropagation: String, Sendable, CaseIterable {
         case .rshared: [.propagationShared, .recursive]
         case .slave: .propagationSlave
         case .rslave: [.propagationSlave, .recursive]
+        case .unbindable: .propagationUnbindable
+        case .runbindable: [.propagationUnbindable, .recursive]
         }
+    }
+
+    /// The ones Docker's `bind-propagation` takes.
+    public static let dockerCases: [MountPropagation] = [.private, .rprivate, .shared, .rshared, .slave, .rslave]
+
+    public init?(dockerName: String) {
+        guard let known = Self.dockerCases.first(where: { $0.rawValue == dockerName }) else { return nil }
+        self = known
     }
 }
 
@@ -71,6 +113,32 @@ public struct TmpfsMount: Sendable, Equatable {
 
     public init(destination: String, flags: MountFlags, options: [String]) {
         self.destination = destination
+        self.flags = flags
+        self.options = options
+    }
+}
+
+/// One of a config's user mounts, by its list and place there (`ContainerConfig.mountOrder`).
+public enum MountReference: Sendable, Equatable {
+    case bind(Int), tmpfs(Int), filesystem(Int)
+}
+
+/// A filesystem of any other type mounted in the container (an OCI spec's proc, sysfs, mqueue,
+/// devpts, ... at a place of its own).
+public struct FilesystemMount: Sendable, Equatable {
+    public var destination: String
+    /// The filesystem type, as mount(2) and /proc/filesystems name it.
+    public var type: String
+    public var source: String
+    /// mount(2)'s flags, and the propagation set once it is mounted.
+    public var flags: MountFlags
+    /// The filesystem's own options, in order: mount(2)'s data string.
+    public var options: [String]
+
+    public init(destination: String, type: String, source: String, flags: MountFlags, options: [String]) {
+        self.destination = destination
+        self.type = type
+        self.source = source
         self.flags = flags
         self.options = options
     }
@@ -121,6 +189,11 @@ public struct ContainerConfig: Sendable {
     public var executable: String?
     public var bindMounts: [BindMount] = []
     public var tmpfsMounts: [TmpfsMount] = []
+    public var filesystemMounts: [FilesystemMount] = []
+    /// An OCI spec's mounts in the spec's own order, which the runtime spec says to keep: the
+    /// plan follows it instead of putting parents first (Docker's order, berth's own); empty for
+    /// berth's containers.
+    public var mountOrder: [MountReference] = []
     public var maskedPaths = ContainerConfig.defaultMaskedPaths
     public var readOnlyPaths = ContainerConfig.defaultReadOnlyPaths
 

@@ -157,7 +157,7 @@ public struct Launcher: Sendable {
             log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
             do {
                 let container = try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
-                                                idmappedSources: Self.idmappedSources(of: config),
+                                                idmapped: IdmappedSources.of(config, operations: operations),
                                                 holdsBeforeExec: startFD != nil, beforeRelease: beforeRelease,
                                                 mountsReady: mountsReady, duringSetup: duringSetup)
                 return (container, adopter)
@@ -204,7 +204,7 @@ public struct Launcher: Sendable {
     /// shares the container's, whose limits stay.
     private func finishStart(_ config: ContainerConfig, result: inout berth_spawn_result, cgroup: CgroupPath,
                              ownsCgroup: Bool, operations: [MountOperation],
-                             idmappedSources: [String] = [], holdsBeforeExec: Bool = false,
+                             idmapped: IdmappedSources? = nil, holdsBeforeExec: Bool = false,
                              beforeRelease: ((pid_t) throws -> Void)? = nil,
                              mountsReady: ((pid_t, Int32) throws -> Void)? = nil,
                              duringSetup: (() -> Void)? = nil) throws -> LaunchedContainer {
@@ -218,9 +218,9 @@ public struct Launcher: Sendable {
         if result.joined_cgroup == 0 {
             do { try cgroups.attach(pid: result.pid, to: cgroup) } catch { abandon(); throw error }
         }
-        if ownsCgroup, let userNamespace = config.userNamespace {
+        if ownsCgroup, let idmapped {
             do {
-                try prepare(userNamespace, of: &result, idmapping: idmappedSources)
+                try prepare(config.userNamespace, of: &result, idmapping: idmapped)
             } catch {
                 abandon()
                 throw error
@@ -295,13 +295,6 @@ public struct Launcher: Sendable {
         return body()
     }
 
-    /// The host directories the child gets as idmapped mounts: the image's layers, or the root
-    /// directory itself.
-    static func idmappedSources(of config: ContainerConfig) -> [String] {
-        guard config.userNamespace != nil else { return [] }
-        return config.overlay?.lowerDirectories ?? [config.rootfs]
-    }
-
     /// The upper and work directories belong to the container's root: overlayfs, mounted inside
     /// the user namespace, creates its files with the mounter's ids, which are the mapped ones.
     /// The link directory is where the child attaches the idmapped layers. (The directories on
@@ -340,27 +333,30 @@ public struct Launcher: Sendable {
         }
     }
 
-    /// Writes the child's id maps and hands it its idmapped mounts, while it waits for the release.
-    private func prepare(_ userNamespace: UserNamespace, of result: inout berth_spawn_result,
-                         idmapping sources: [String]) throws {
+    /// Writes the child's id maps (a user namespace of its own) and hands it its idmapped
+    /// mounts, while it waits for the release.
+    private func prepare(_ userNamespace: UserNamespace?, of result: inout berth_spawn_result,
+                         idmapping idmapped: IdmappedSources) throws {
         var failed: Int32 = 0
         var index: Int32 = -1
-        let rc = userNamespace.uidMapText.withCString { uidMap in
-            userNamespace.gidMapText.withCString { gidMap in
-                withCStringArray(sources) { berth_prepare_user_namespace(&result, uidMap, gidMap, $0, sources.count, &failed, &index) }
+        let sources = try idmapped.cSources()
+        let rc = withOptionalCString(userNamespace?.uidMapText) { uidMap in
+            withOptionalCString(userNamespace?.gidMapText) { gidMap in
+                berth_prepare_user_namespace(&result, uidMap, gidMap, sources, sources.count, &failed, &index)
             }
         }
         guard rc != 0 else { return }
-        let source = sources.indices.contains(Int(index)) ? sources[Int(index)] : "?"
+        let source = idmapped.sources.indices.contains(Int(index)) ? idmapped.sources[Int(index)].path : "?"
         let what = switch failed {
-        case 0: "write the uid map \(userNamespace.uidMapText.split(separator: "\n").joined(separator: ", "))"
-        case 1: "write the gid map \(userNamespace.gidMapText.split(separator: "\n").joined(separator: ", "))"
+        case 0: "write the uid map \(userNamespace?.uidMapText.split(separator: "\n").joined(separator: ", ") ?? "")"
+        case 1: "write the gid map \(userNamespace?.gidMapText.split(separator: "\n").joined(separator: ", ") ?? "")"
         case 2: "open the child's user namespace"
         case 3: "clone a mount of \(source) (open_tree)"
         case 4: "idmap the mount of \(source) (mount_setattr; its filesystem may not support idmapped mounts)"
         default: "pass the idmapped mounts to the child"
         }
-        throw RuntimeError(.systemError, "cannot set up the container's user namespace: \(what)", errno: -rc)
+        let whose = userNamespace == nil ? "the container's idmapped mounts" : "the container's user namespace"
+        throw RuntimeError(.systemError, "cannot set up \(whose): \(what)", errno: -rc)
     }
 
     /// SIGKILL ends even a process held by a hung NFS or FUSE mount at once; this only bounds
@@ -389,13 +385,8 @@ public struct Launcher: Sendable {
     }
 }
 
-/// Calls `body` with a C array of `strings` (NULL-terminated), valid only during the call.
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    let pointers = copies.map { $0.map { UnsafePointer($0) } } + [nil]
-    return pointers.withUnsafeBufferPointer { buffer in
-        guard let base = buffer.baseAddress else { fatalError("an array always has storage") }
-        return body(base)
-    }
+/// Calls `body` with `string` as a C string, or NULL.
+private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }

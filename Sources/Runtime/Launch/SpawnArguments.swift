@@ -48,7 +48,7 @@ final class SpawnArguments {
             }
         }
         if c.userNamespace != nil {
-            // The layers arrive as idmapped mounts (Launcher.idmappedSources), attached by the
+            // The layers arrive as idmapped mounts (`IdmappedSources`), attached by the
             // child at these short paths on a tmpfs over the link directory; without an overlay,
             // the root directory itself is the one idmapped mount.
             config.n_idmapped = c.overlay?.lowerDirectories.count ?? 1
@@ -60,7 +60,10 @@ final class SpawnArguments {
             }
         }
         let ops = array(of: berth_mount_op.self, count: operations.count)
-        for (i, op) in operations.enumerated() { ops[i] = cOperation(op) }
+        for (i, op) in operations.enumerated() {
+            ops[i] = cOperation(op)
+            config.n_idmapped_binds += Int(ops[i].idmapped)
+        }
         config.ops = UnsafePointer(ops)
         config.n_ops = operations.count
 
@@ -132,6 +135,7 @@ final class SpawnArguments {
             config.time_offsets = nil
             config.pause_before_pivot = 0
             config.n_idmapped = 0
+            config.n_idmapped_binds = 0
             config.overlay_userxattr = 0
             config.join_pidfd = target
             config.namespaces = 0
@@ -188,9 +192,11 @@ final class SpawnArguments {
             c.fstype = string(fstype)
             c.source = string(source)
             c.data = data.map(string)
-        case let .bind(source):
+        case let .bind(source, recursive, idmap):
             c.kind = Int32(BERTH_OP_BIND.rawValue)
             c.source = string(source)
+            c.top_mount_only = recursive ? 0 : 1
+            c.idmapped = idmap == nil ? 0 : 1
         case let .device(major, minor, mode, hostPath, block):
             c.kind = Int32(BERTH_OP_DEVICE.rawValue)
             c.mode = (block ? S_IFBLK : S_IFCHR) | (mode & 0o7777)

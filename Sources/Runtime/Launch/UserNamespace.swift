@@ -23,9 +23,9 @@ public struct UserNamespace: Sendable, Equatable {
     static let maximumMappings = 340
 
     /// Checks what the kernel would refuse with a bare EINVAL or EPERM: each map non-empty, not
-    /// too long, without overlaps or wrap-arounds, and with the container's root in it (the
-    /// child becomes that root before anything else).
-    func validate() throws {
+    /// too long, without overlaps or wrap-arounds, and (`mapsRoot`) with the container's root in
+    /// it (the child becomes that root before anything else; an idmapped mount's maps need not).
+    func validate(mapsRoot: Bool = true) throws {
         for (name, mappings) in [("uid", uidMappings), ("gid", gidMappings)] {
             guard !mappings.isEmpty, mappings.count <= Self.maximumMappings else {
                 throw RuntimeError(.invalidArgument,
@@ -44,7 +44,7 @@ public struct UserNamespace: Sendable, Equatable {
                     throw RuntimeError(.invalidArgument, "the user namespace's \(name) mappings overlap")
                 }
             }
-            guard Self.host(0, in: mappings) != nil else {
+            guard !mapsRoot || Self.host(0, in: mappings) != nil else {
                 throw RuntimeError(.invalidArgument, "the user namespace's \(name) map does not map the container's root (id 0)")
             }
         }
@@ -62,7 +62,7 @@ public struct UserNamespace: Sendable, Equatable {
     var uidMapText: String { Self.mapText(uidMappings) }
     var gidMapText: String { Self.mapText(gidMappings) }
 
-    private static func mapText(_ mappings: [IDMapping]) -> String {
+    static func mapText(_ mappings: [IDMapping]) -> String {
         mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 

@@ -60,21 +60,39 @@ public enum MountPlan {
                              flags: hardened.union(.readOnly)))
         }
 
-        // The user's binds, volumes and tmpfs, a parent before what is mounted below it (Docker
+        // The user's binds, volumes, tmpfs and other filesystems, a parent before what is mounted below it (Docker
         // sorts them so too): stable, so mounts of one depth keep the order they were given in.
-        var userMounts = config.bindMounts.map { bind -> MountOperation in
-            var flags: MountFlags = bind.propagation?.flags ?? []
+        let binds = config.bindMounts.map { bind -> MountOperation in
+            var flags = bind.flags.union(bind.propagation?.flags ?? [])
             if bind.readOnly { flags.insert(.readOnly) }
-            return MountOperation(.bind(source: bind.source), target: bind.destination, flags: flags)
+            return MountOperation(.bind(source: bind.source, recursive: bind.recursive, idmap: bind.idmap),
+                                  target: bind.destination, flags: flags)
         }
-        userMounts += config.tmpfsMounts.map { tmpfs in
+        let tmpfs = config.tmpfsMounts.map { tmpfs in
             MountOperation(.mount(fstype: "tmpfs", source: "tmpfs",
                                   data: tmpfs.options.isEmpty ? nil : tmpfs.options.joined(separator: ",")),
                            target: tmpfs.destination, flags: tmpfs.flags)
         }
-        let depth = { (op: MountOperation) in op.target.split(separator: "/").count }
-        let ordered = userMounts.enumerated().sorted { a, b in (depth(a.element), a.offset) < (depth(b.element), b.offset) }
-        ops += ordered.map { $0.element }
+        let filesystems = config.filesystemMounts.map { mount in
+            MountOperation(.mount(fstype: mount.type, source: mount.source,
+                                  data: mount.options.isEmpty ? nil : mount.options.joined(separator: ",")),
+                           target: mount.destination, flags: mount.flags)
+        }
+        if config.mountOrder.isEmpty {
+            let depth = { (op: MountOperation) in op.target.split(separator: "/").count }
+            let ordered = (binds + tmpfs + filesystems).enumerated()
+                .sorted { a, b in (depth(a.element), a.offset) < (depth(b.element), b.offset) }
+            ops += ordered.map { $0.element }
+        } else {
+            // An OCI spec's order, as the runtime spec asks.
+            ops += config.mountOrder.map { reference in
+                switch reference {
+                case .bind(let index): binds[index]
+                case .tmpfs(let index): tmpfs[index]
+                case .filesystem(let index): filesystems[index]
+                }
+            }
+        }
 
         // Last, because they lie inside the filesystems mounted above.
         ops += config.maskedPaths.map { .init(.mask, target: $0) }

@@ -32,7 +32,9 @@ extension ContainerConfig {
                                            period: resources.cpu.map { UInt64($0.periodMicros) },
                                            cpus: resources.cpuset?.cpus, mems: resources.cpuset?.mems),
             pids: resources.pidsLimit.map { OCIRuntimeSpec.Linux.Pids(limit: $0) },
-            devices: resources.devices.map { $0.map(\.oci) })
+            devices: resources.devices.map { $0.map(\.oci) }, blockIO: resources.blockIO,
+            hugepageLimits: resources.hugepageLimits.isEmpty ? nil : resources.hugepageLimits, network: resources.network,
+            unified: resources.unified.isEmpty ? nil : resources.unified)
         var linux = OCIRuntimeSpec.Linux(
             namespaces: NamespaceSet.ociNames.filter { namespaces.contains($0.set) }.map { .init(type: $0.name) }
                 + (userNamespace != nil ? [.init(type: "user")] : [])
@@ -46,20 +48,45 @@ extension ContainerConfig {
         return OCIRuntimeSpec(
             process: process, root: .init(path: rootfs, readonly: readOnlyRootfs), hostname: hostname,
             domainname: domainname,
-            mounts: bindMounts.map { bind in
-                OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                     options: ["rbind", bind.readOnly ? "ro" : "rw"] + (bind.propagation.map { [$0.rawValue] } ?? []))
-            } + tmpfsMounts.map { tmpfs in
-                OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
-                                     options: tmpfs.flags.names + tmpfs.options)
-            },
+            mounts: ociMounts,
             annotations: useInit ? [Self.initAnnotation: "true"] : nil,
             linux: linux)
     }
 
+    /// The user mounts as the spec lists them: in `mountOrder` when the config came from a spec,
+    /// else binds, tmpfs, then other filesystems.
+    var ociMounts: [OCIRuntimeSpec.Mount] {
+        let binds = bindMounts.map { bind in
+            OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
+                                 options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
+                                     + (bind.propagation.map { [$0.rawValue] } ?? [])
+                                     + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []),
+                                 uidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.uidMappings },
+                                 gidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.gidMappings })
+        }
+        let tmpfs = tmpfsMounts.map { tmpfs in
+            OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
+                                 options: tmpfs.flags.names + tmpfs.options)
+        }
+        let filesystems = filesystemMounts.map { mount in
+            OCIRuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source,
+                                 options: mount.flags.names + mount.options)
+        }
+        guard !mountOrder.isEmpty else { return binds + tmpfs + filesystems }
+        return mountOrder.map { reference in
+            switch reference {
+            case .bind(let index): binds[index]
+            case .tmpfs(let index): tmpfs[index]
+            case .filesystem(let index): filesystems[index]
+            }
+        }
+    }
+
     /// The config a spec describes, checked: every name (capability, rlimit, namespace, seccomp
     /// action) must be one berth knows, and what berth cannot do is refused rather than ignored.
-    public init(id: String, oci spec: OCIRuntimeSpec) throws {
+    /// `keepingMountOrder`: the mounts are set up in the spec's order (a bundle's, berth-oci's),
+    /// not parents first (berth's own launch spec, whose order is Docker's).
+    public init(id: String, oci spec: OCIRuntimeSpec, keepingMountOrder: Bool = false) throws {
         guard let process = spec.process, let args = process.args, !args.isEmpty else {
             throw RuntimeError(.invalidArgument, "the container's spec has no process to run (process.args is empty)")
         }
@@ -82,23 +109,8 @@ extension ContainerConfig {
         capabilities = try process.capabilities.map(ProcessCapabilities.init(oci:))
         noNewPrivileges = process.noNewPrivileges ?? false
         useInit = spec.annotations?[Self.initAnnotation] == "true"
-        for mount in spec.mounts ?? [] {
-            let options = mount.options ?? []
-            if mount.type == "tmpfs" {
-                let flags = MountFlags.optionNames.filter { options.contains($0.1) }.reduce(MountFlags()) { $0.union($1.0) }
-                let known = Set(MountFlags.optionNames.map(\.1) + ["rw"])
-                tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags,
-                                              options: options.filter { !known.contains($0) }))
-                continue
-            }
-            guard mount.type == "bind" || options.contains(where: { $0 == "bind" || $0 == "rbind" }),
-                  let source = mount.source else {
-                throw RuntimeError(.unsupported, "the container's spec asks for a \(mount.type ?? "untyped") mount "
-                                   + "at \(mount.destination): berth takes bind and tmpfs mounts only")
-            }
-            bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.contains("ro"),
-                                        propagation: options.lazy.compactMap(MountPropagation.init(rawValue:)).first))
-        }
+        for mount in spec.mounts ?? [] { try add(mount) }
+        if !keepingMountOrder { mountOrder = [] }
         let linux = spec.linux ?? OCIRuntimeSpec.Linux()
         var namespaces: NamespaceSet = []
         var types: Set<String> = []
@@ -152,6 +164,11 @@ extension ContainerConfig {
             }
             executionDomain = domain
         }
+        if userNamespace == nil, let bind = bindMounts.first(where: { $0.idmap?.isTheContainers == true }) {
+            throw RuntimeError(.invalidArgument, "the bind at \(bind.destination) is idmapped without mappings of its own, "
+                               + "which means the container's user namespace, and the spec has none: give the mount "
+                               + "uidMappings and gidMappings or add a user namespace")
+        }
         maskedPaths = linux.maskedPaths ?? []
         readOnlyPaths = linux.readonlyPaths ?? []
         let limits = linux.resources
@@ -169,6 +186,10 @@ extension ContainerConfig {
             memoryReservationBytes: limits?.memory?.reservation,
             memorySwappiness: limits?.memory?.swappiness,
             cpuset: limits?.cpu.flatMap(CPUSet.init(oci:)))
+        resources.blockIO = limits?.blockIO
+        resources.hugepageLimits = limits?.hugepageLimits ?? []
+        resources.network = limits?.network
+        resources.unified = limits?.unified ?? [:]
         // A spec without a device list gets the default one and its own devices, as runc gives it.
         let listed = try limits?.devices?.map(DeviceRule.init(oci:))
         devices = try (linux.devices ?? []).map { try DeviceNode(oci: $0, rules: listed ?? []) }
@@ -184,6 +205,62 @@ extension ContainerConfig {
 }
 
 extension ContainerConfig {
+    /// One of the spec's mounts, as a bind, a tmpfs or a filesystem of another type, its options
+    /// sorted into flags and the filesystem's data (`MountOptions`).
+    mutating func add(_ mount: OCIRuntimeSpec.Mount) throws {
+        let options = try MountOptions(parsing: mount.options ?? [], at: mount.destination)
+        if mount.type == "bind" || options.bind != nil {
+            guard let source = mount.source else {
+                throw RuntimeError(.invalidArgument, "the container's spec binds nothing at \(mount.destination): "
+                                   + "give the host path to bind as its source")
+            }
+            guard options.data.isEmpty else {
+                throw RuntimeError(.invalidArgument, "the bind at \(mount.destination) has the option "
+                                   + "\(options.data.joined(separator: ", ")), which is not a bind's: remove it")
+            }
+            // runc's rule: type "bind" without "rbind" binds the source's own mount only.
+            mountOrder.append(.bind(bindMounts.count))
+            bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.flags.contains(.readOnly),
+                                        propagation: options.propagation, recursive: options.bind == .tree,
+                                        flags: options.flags.subtracting(.readOnly), idmap: try Self.idmap(of: mount, options)))
+            return
+        }
+        if options.idmap != nil || mount.uidMappings != nil || mount.gidMappings != nil {
+            throw RuntimeError(.unsupported, "the container's spec idmaps the \(mount.type ?? "untyped") mount at \(mount.destination): "
+                               + "berth idmaps binds only; bind a directory of that filesystem instead")
+        }
+        guard let type = mount.type, !type.isEmpty else {
+            throw RuntimeError(.invalidArgument, "the container's spec has a mount at \(mount.destination) without a type "
+                               + "that is not a bind: give its filesystem type (proc, tmpfs, ...) or the option rbind")
+        }
+        let flags = options.flags.union(options.propagation?.flags ?? [])
+        if type == "tmpfs" {
+            mountOrder.append(.tmpfs(tmpfsMounts.count))
+            tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags, options: options.data))
+        } else {
+            mountOrder.append(.filesystem(filesystemMounts.count))
+            filesystemMounts.append(FilesystemMount(destination: mount.destination, type: type, source: mount.source ?? type,
+                                                    flags: flags, options: options.data))
+        }
+    }
+
+    /// A bind's idmapping: "idmap" or "ridmap" with the mount's own mappings, or without them the
+    /// container's user namespace's (checked once the namespaces are read). Mappings without
+    /// either option are taken as "idmap", as the spec asks options to say so only to keep older
+    /// runtimes from ignoring them.
+    static func idmap(of mount: OCIRuntimeSpec.Mount, _ options: MountOptions) throws -> MountIDMap? {
+        guard options.idmap != nil || mount.uidMappings != nil || mount.gidMappings != nil else { return nil }
+        let uids = mount.uidMappings ?? [], gids = mount.gidMappings ?? []
+        if uids.isEmpty != gids.isEmpty {
+            throw RuntimeError(.invalidArgument, "the bind at \(mount.destination) has \(uids.isEmpty ? "gid" : "uid")Mappings "
+                               + "without \(uids.isEmpty ? "uid" : "gid")Mappings: give both")
+        }
+        if !uids.isEmpty {
+            try UserNamespace(uidMappings: uids, gidMappings: gids).validate(mapsRoot: false)
+        }
+        return MountIDMap(uidMappings: uids, gidMappings: gids, recursive: options.idmap == .tree)
+    }
+
     /// linux.timeOffsets: only for a time namespace of the container's own, the only one whose
     /// offsets can still be written; each clock once, monotonic or boottime.
     private mutating func readTimeOffsets(_ offsets: [String: OCIRuntimeSpec.Linux.TimeOffset]?) throws {
