@@ -1,3 +1,5 @@
+// A ByteBufferAllocator with functions of our own is NIO's SPI (2.101): the one way to have a
+// ByteBuffer's storage in our slabs without copying every chunk into it.
 @_spi(CustomByteBufferAllocator) import NIOCore
 import Synchronization
 #if canImport(Glibc)
@@ -11,11 +13,12 @@ import Glibc
 ///
 /// Why not malloc: a push's buffers are large, short-lived and freed on another thread (NIO's
 /// event loop) than the one that filled them (the concurrency pool's). glibc serves such
-/// blocks from per-thread arenas past its dynamic mmap threshold and keeps what they grow to:
-/// the 200 MiB benchmark push peaked at 49 MiB with 1 MiB malloc'd buffers (28 MiB with the
-/// threshold pinned, at nearly twice the time), against 16 MiB for the same image's pull.
+/// blocks from per-thread arenas once its dynamic mmap threshold has risen past them, and the
+/// arenas keep what they grow to: the 200 MiB benchmark push peaked at 44-60 MiB with 1 MiB
+/// malloc'd buffers (28 MiB with the threshold pinned, at nearly twice the time), against 16.5
+/// MiB for a push with nothing to upload; with the slabs, 18.4 MiB (Benchmarks/README.md).
 final class UploadBuffers: Sendable {
-    /// Bytes per slab: a read and a socket write each (a few hundred per 40 MiB layer).
+    /// Bytes per slab: a read and a socket write each (160 per 40 MiB layer).
     static let slabSize = 256 << 10
     /// Slabs in all: a few per upload of `ImagePusher.parallelBlobs`, one being filled while
     /// others wait in a socket's queue.
@@ -98,6 +101,7 @@ final class UploadBuffers: Sendable {
         next?.resume()
     }
 
+    /// A buffer grown past a slab (which berth's bodies never are) moves to malloc's memory.
     fileprivate func reallocate(_ pointer: UnsafeMutableRawPointer?, from old: Int, to size: Int) -> UnsafeMutableRawPointer? {
         guard let pointer else { return allocate(size) }
         guard slab(at: pointer) != nil else { return realloc(pointer, size) }
