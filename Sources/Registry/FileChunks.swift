@@ -3,9 +3,9 @@ import NIOCore
 import Glibc
 #endif
 
-/// A range of a file as an async sequence of 1 MiB buffers, an upload's body: read as the
-/// request is sent, so memory does not grow with the blob. The file descriptor stays the
-/// caller's.
+/// A range of a file as an async sequence of buffers in `UploadBuffers`' slabs, an upload's
+/// body: read as the request is sent, and only while a slab is free, so memory does not grow
+/// with the blob nor with the uploads running at once. The file descriptor stays the caller's.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let fd: Int32
@@ -19,8 +19,8 @@ struct FileChunks: AsyncSequence, Sendable {
 
         mutating func next() async throws -> ByteBuffer? {
             guard position < chunks.length else { return nil }
-            let size = Int(Swift.min(Int64(1 << 20), chunks.length - position))
-            var buffer = ByteBufferAllocator().buffer(capacity: size)
+            let size = Int(Swift.min(Int64(UploadBuffers.slabSize), chunks.length - position))
+            var buffer = try await UploadBuffers.shared.get().buffer(capacity: size)
             var failure: Int32 = 0
             let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
                 let read = pread(chunks.fd, bytes.baseAddress, size, off_t(chunks.offset + position))
