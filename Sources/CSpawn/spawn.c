@@ -985,6 +985,30 @@ static ssize_t read_fully(int fd, void *buffer, size_t size) {
     return (ssize_t)done;
 }
 
+// Closes [first, last]: close_range, or one by one up to the fd limit on kernels without it.
+static void close_fd_range(unsigned int first, unsigned int last) {
+    if (first > last || syscall(SYS_close_range, first, last, 0U) == 0) return;
+    struct rlimit rl;
+    unsigned int limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned int)rl.rlim_cur : 65536;
+    for (unsigned int fd = first; fd <= last && fd < limit; fd++) close((int)fd);
+}
+
+// Closes every fd above 2 but the `n` in `keep` (which it sorts).
+static void close_all_except(int *keep, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t;
+        }
+    }
+    unsigned int next = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < (int)next) continue;
+        if ((unsigned int)keep[i] > next) close_fd_range(next, (unsigned int)keep[i] - 1);
+        next = (unsigned int)keep[i] + 1;
+    }
+    close_fd_range(next, ~0U);
+}
+
 // The adopter, from its fork to the exec of the monitor (or its exit): a copy of a caller that
 // may have had threads, so only system calls, as in the child.
 __attribute__((noreturn))
@@ -1004,9 +1028,18 @@ static void adopter_main(const struct berth_spawn_config *config, const struct b
     report.error = pid < 0 ? errno : 0;
     report.pid = pid;
     report.joined = joined;
-    // The caller holds the channels' parent ends: the child must see the caller's release, and
-    // EOF when the caller is gone, not ours.
-    close_channels(ch);
+    // Every fd but its own goes now, not at the exec: it waits for the verdict while the
+    // caller's other threads start containers too, whose pipes it holds a copy of since the
+    // fork, and the EOF those starts wait for (an exec's, a ready pipe's) must not wait for it.
+    // Its stdio too: `id=$(berth run -d …)` returns when berth exits.
+    for (int fd = 0; fd < 3; fd++) dup2(adopter->null_fd, fd);
+    int own[3 + BERTH_ADOPTER_MAX_KEPT];
+    size_t n_own = 0;
+    own[n_own++] = report_fd;
+    own[n_own++] = go_fd;
+    own[n_own++] = adopter->null_fd;
+    for (size_t i = 0; i < adopter->n_keep_fds && i < BERTH_ADOPTER_MAX_KEPT; i++) own[n_own++] = adopter->keep_fds[i];
+    close_all_except(own, n_own);
     if (pidfd >= 0) close(pidfd);
     int told = write_fully(report_fd, &report, sizeof report) == (ssize_t)sizeof report;
     close(report_fd);
@@ -1018,8 +1051,7 @@ static void adopter_main(const struct berth_spawn_config *config, const struct b
     if (told && read_fully(go_fd, &go, 1) == 1) {
         close(go_fd);
         decimal(adopter->pid_slot, pid);
-        for (int fd = 0; fd < 3; fd++) dup2(adopter->null_fd, fd);
-        syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+        close(adopter->null_fd);
         for (size_t i = 0; i < adopter->n_keep_fds; i++) fcntl(adopter->keep_fds[i], F_SETFD, 0);
         sigset_t none;
         sigemptyset(&none);

@@ -276,11 +276,13 @@ struct berth_adopter {
     char *const *envp;
     char *pid_slot;                 // one of argv's strings, at least 12 bytes
     int null_fd;                    // /dev/null, opened read-write
-    // The only fds (above 2) the monitor inherits. They stay close-on-exec in the caller, whose
-    // other threads may be starting processes of their own meanwhile.
+    // The only fds (above 2) the monitor inherits, at most BERTH_ADOPTER_MAX_KEPT. They stay
+    // close-on-exec in the caller, whose other threads may be starting processes meanwhile.
     const int *keep_fds;
     size_t n_keep_fds;
 };
+
+#define BERTH_ADOPTER_MAX_KEPT 16
 
 /// `berth_spawn` through an adopter in a session of its own (not for `join_namespaces`).
 /// `*adopter_pid` is the adopter (the caller's child) and `*go_fd` the pipe its verdict goes
