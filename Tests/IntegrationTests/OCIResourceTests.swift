@@ -105,7 +105,8 @@ extension Containers {
             let hugetlb = FileManager.default.fileExists(atPath: "/sys/kernel/mm/hugepages/hugepages-2048kB")
             var resources: [String: Any] = [
                 "blockIO": ["throttleReadBpsDevice": [["major": disk.major, "minor": disk.minor, "rate": 1_048_576]]],
-                "unified": ["memory.high": "50000000", "pids.max": "33"],
+                // A whole number of pages: the kernel rounds memory.high down to one.
+                "unified": ["memory.high": "52428800", "pids.max": "33"],
             ]
             if hugetlb { resources["hugepageLimits"] = [["pageSize": "2MB", "limit": 4 << 21]] }
             try world.writeSpec(id: "v2", args: ["sleep", "100"], edit: Self.resources(resources))
@@ -113,7 +114,7 @@ extension Containers {
             #expect(created.status == 0, "\(created.stderr)")
             let directory = world.cgroupDirectory("v2", controller: "io")
             #expect(Self.read(directory + "/io.max").hasPrefix("\(disk.major):\(disk.minor) rbps=1048576"))
-            #expect(Self.read(directory + "/memory.high") == "50000000")
+            #expect(Self.read(directory + "/memory.high") == "52428800")
             #expect(Self.read(directory + "/pids.max") == "33")
             if hugetlb { #expect(Self.read(directory + "/hugetlb.2MB.max") == "\(4 << 21)") }
             #expect(try world.oci(["delete", "--force", "v2"]).status == 0)

@@ -144,18 +144,27 @@ extension Containers.OCI {
             .map { $0.split(separator: " ").joined(separator: " ") }
         #expect(offsets.contains("monotonic 3600 500") && offsets.contains("boottime \(Int(tenDays)) 0"), "\(offsets)")
 
-        // exec enters it too.
-        let exec = try world.oci(["exec", "clock", "cat", "/proc/uptime"])
-        #expect(exec.status == 0 && (uptime(in: exec.stdout) ?? 0) >= before + tenDays, "\(exec.stdout) \(exec.stderr)")
+        // A process that joins it with setns(2) and then execs is in it on the host's kernel; on
+        // some older ones (the VM's 6.1) the exec takes it back out, for util-linux's nsenter as
+        // for berth. Asked of nsenter, which is not berth, so a berth that broke joining still fails.
+        let probe = try Command.run("/usr/bin/nsenter", ["--time=/proc/\(clock)/ns/time", "cat", "/proc/uptime"])
+        if probe.status == 0, (uptime(in: probe.output) ?? 0) >= before + tenDays {
+            // exec enters it too.
+            let exec = try world.oci(["exec", "clock", "cat", "/proc/uptime"])
+            #expect(exec.status == 0 && (uptime(in: exec.stdout) ?? 0) >= before + tenDays, "\(exec.stdout) \(exec.stderr)")
 
-        try world.writeSpec(id: "joiner", args: ["cat", "/proc/uptime"]) { spec in
-            var linux = Self.namespaces(spec, replacing: ["time"], with: [["type": "time", "path": "/proc/\(clock)/ns/time"]])
-            linux["timeOffsets"] = nil
-            spec["linux"] = linux
+            try world.writeSpec(id: "joiner", args: ["cat", "/proc/uptime"]) { spec in
+                var linux = Self.namespaces(spec, replacing: ["time"], with: [["type": "time", "path": "/proc/\(clock)/ns/time"]])
+                linux["timeOffsets"] = nil
+                spec["linux"] = linux
+            }
+            #expect(try world.create("joiner", command: "run").status == 0)
+            let joined = try #require(uptime(in: world.output(of: "joiner")))
+            #expect(joined >= before + tenDays, "\(world.output(of: "joiner"))")
+        } else {
+            print("timeNamespace: joining by setns not checked: this kernel's exec leaves a joined time namespace "
+                  + "(nsenter --time: status \(probe.status), \(probe.output))")
         }
-        #expect(try world.create("joiner", command: "run").status == 0)
-        let joined = try #require(uptime(in: world.output(of: "joiner")))
-        #expect(joined >= before + tenDays, "\(world.output(of: "joiner"))")
 
         // Offsets are for a namespace of the container's own.
         try world.writeSpec(id: "nooffsets", args: ["true"]) { spec in
