@@ -56,6 +56,7 @@ import Testing
         ("-v", "/srv:rel", "must be absolute"),
         ("-v", "/srv:/", "container's root"),
         ("-v", "/srv:/a/../b", "\"..\""),
+        ("-v", "/srv:/a\u{06DD}/../b", "\"..\""),
         ("-v", "/srv:/d:rx", "unknown mode \"rx\""),
         ("-v", "/srv:/d:ro,rw", "both ro and rw"),
         ("-v", "/srv:/d:nocopy", "nocopy is for a volume"),

@@ -83,6 +83,8 @@ import Runtime
             // "..b" is a name, not the parent directory.
             ("/tmp:/a/..b", BindMount(source: "/tmp", destination: "/a/..b", readOnly: false)),
             ("/dev/null:/etc/motd:ro", BindMount(source: "/dev/null", destination: "/etc/motd", readOnly: true)),
+            // U+06DD joins the character after it: the ':' is still the separator (found by fuzzing).
+            ("/tmp:/a/\u{06DD}:ro", BindMount(source: "/tmp", destination: "/a/\u{06DD}", readOnly: true)),
         ])
         func good(text: String, bind: BindMount) throws {
             #expect(try BindMount.parse(text) == bind)
@@ -100,6 +102,7 @@ import Runtime
             ("/tmp:/a/../etc", "the container path must not contain \"..\""),
             ("/tmp:/..", "the container path must not contain \"..\""),
             ("/tmp:/data/..", "the container path must not contain \"..\""),
+            ("/tmp:/a\u{06DD}/../etc", "the container path must not contain \"..\""),
             ("/tmp:/data:rx", "unknown option \"rx\" (use ro or rw)"),
             ("/tmp:/data:RO", "unknown option \"RO\" (use ro or rw)"),
             ("/tmp:/data:", "unknown option \"\" (use ro or rw)"),

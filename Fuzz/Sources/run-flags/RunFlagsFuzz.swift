@@ -48,10 +48,13 @@ private func checkUlimit(_ text: String, _ input: FuzzInput) throws {
 private func checkVolume(_ text: String, _ input: FuzzInput) throws {
     let mount = try BindMount.parse(text)
     check(mount.source.hasPrefix("/") && mount.destination.hasPrefix("/"), "both paths are absolute", input)
-    let parts = mount.destination.split(separator: "/")
+    // Scalar-wise, as the kernel reads the path: a mark before '/' or ':' hides it from a
+    // character-wise split.
+    let parts = mount.destination.unicodeScalars.split(separator: "/").map { String($0) }
     check(!parts.contains(".."), "the container path has no \"..\"", input)
     check(parts.contains { $0 != "." }, "the container path is not the root", input)
-    check(!mount.source.contains(":") && !mount.destination.contains(":"), "no path holds the separator", input)
+    check(!mount.source.unicodeScalars.contains(":") && !mount.destination.unicodeScalars.contains(":"),
+          "no path holds the separator", input)
     let canonical = "\(mount.source):\(mount.destination):\(mount.readOnly ? "ro" : "rw")"
     check((try? BindMount.parse(canonical)) == mount, "\(canonical) does not parse to the same mount", input)
 }

@@ -54,7 +54,7 @@ extension MountRequest {
         func fail(_ why: String) -> ContainerError {
             ContainerError(.invalidArgument, "invalid volume \"\(text)\": \(why)")
         }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.fields(separatedBy: ":", omittingEmptySubsequences: false)
         guard parts.count <= 3 else {
             throw fail("too many colons: use SOURCE:/container/path[:ro|rw] (a host path, or a volume name), or /container/path")
         }
@@ -106,7 +106,7 @@ extension MountRequest {
         func fail(_ why: String) -> ContainerError {
             ContainerError(.invalidArgument, "invalid --tmpfs \"\(text)\": \(why)")
         }
-        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let parts = text.fields(separatedBy: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let destination = try checkedDestination(parts[0], fail)
         var flags = tmpfsDefaultFlags
         var options: [String] = []
@@ -258,7 +258,7 @@ extension MountRequest {
     /// `path` as a mount target: absolute, not the root, no "..".
     static func checkedDestination(_ path: String, _ fail: (String) -> ContainerError) throws -> String {
         guard path.hasPrefix("/") else { throw fail("the container path \"\(path)\" must be absolute") }
-        let components = path.split(separator: "/")
+        let components = path.fields(separatedBy: "/")
         guard components.contains(where: { $0 != "." }) else {
             throw fail("the container path must not be the container's root")
         }

@@ -42,7 +42,7 @@ extension BindMount {
     /// run`'s `-v` is read by Containers' `MountRequest`, which knows volumes too and makes a
     /// missing host directory, as Docker does.
     public static func parse(_ text: String) throws -> BindMount {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.fields(separatedBy: ":", omittingEmptySubsequences: false)
         func fail(_ why: String) -> RuntimeError {
             RuntimeError(.invalidArgument, "invalid volume \"\(text)\": \(why)")
         }
@@ -50,10 +50,10 @@ extension BindMount {
         let source = parts[0], destination = parts[1]
         guard source.hasPrefix("/") else { throw fail("the host path must be absolute") }
         guard destination.hasPrefix("/") else { throw fail("the container path must be absolute") }
-        guard destination.split(separator: "/").contains(where: { $0 != "." }) else {
+        guard destination.fields(separatedBy: "/").contains(where: { $0 != "." }) else {
             throw fail("the container path must not be the container's root")
         }
-        guard destination.split(separator: "/").allSatisfy({ $0 != ".." }) else {
+        guard destination.fields(separatedBy: "/").allSatisfy({ $0 != ".." }) else {
             throw fail("the container path must not contain \"..\"")
         }
         var readOnly = false
