@@ -269,7 +269,8 @@ int berth_spawn(const struct berth_spawn_config *config, struct berth_spawn_resu
 /// the caller everything `berth_spawn` would. The caller then does the parent's part (places,
 /// releases and waits for the exec) and gives its verdict: adopt, and this process execs `path`
 /// with `argv`, the init's pid written into `pid_slot`, stdio on `null_fd`, `keep_fds` and no
-/// other fd, signals at their defaults and none blocked; or not, and it kills and reaps the container and exits.
+/// other fd, signals at their defaults and none blocked; or not, and it kills and reaps the
+/// container and exits.
 struct berth_adopter {
     const char *path;
     char *const *argv;

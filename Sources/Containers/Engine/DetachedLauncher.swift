@@ -86,6 +86,12 @@ extension ContainerEngine {
         var launched: (container: LaunchedContainer, adopter: ContainerAdopter)?
         var verdictGiven = false
         var answer = ""
+        // What a start that failed leaves to remove; the container and its adopter are gone.
+        func undo() {
+            if launched != nil { _ = removeCgroup(launcher.cgroupPath(for: record.id)) }
+            if joinNetwork != nil { leaveNetwork(record) }
+            lease.release()
+        }
         do {
             joinNetwork = try prepareNetwork(of: record, config: &config)
             let output = try MonitorOutput(terminal: config.terminal, inheritable: false)
@@ -116,18 +122,14 @@ extension ContainerEngine {
             answer = String(decoding: (try? FileIO.readAll(ready.read, path: "the monitor's ready pipe")) ?? [], as: UTF8.self)
         } catch {
             if !verdictGiven { launched?.adopter.abandon() }
-            if launched != nil { _ = removeCgroup(launcher.cgroupPath(for: record.id)) }
-            if joinNetwork != nil { leaveNetwork(record) }
-            lease.release()
+            undo()
             throw error
         }
         guard answer == "ok" else {
             // The monitor did not start, and the container, its child, ended with it.
             var status: Int32 = 0
             if let adopter = launched?.adopter.pid { while waitpid(adopter, &status, 0) < 0 && errno == EINTR {} }
-            _ = removeCgroup(launcher.cgroupPath(for: record.id))
-            if joinNetwork != nil { leaveNetwork(record) }
-            lease.release()
+            undo()
             throw Self.startFailure(answer)
         }
         lease.handOver()
@@ -228,16 +230,15 @@ private struct MonitorOutput {
     private let containerEnds: [Int32]
 
     init(terminal: Bool, inheritable: Bool) throws {
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        guard devNull >= 0 else { throw ContainerError.system("cannot open /dev/null") }
         if terminal {
-            close(devNull)
             let pty = try PseudoTerminal(sizeFrom: -1)
             io = LaunchIO(stdin: pty.slave, stdout: pty.slave, stderr: pty.slave, terminalPath: pty.slavePath)
             arguments = ["--pty", String(pty.master)]
             containerEnds = [pty.slave]
             monitorEnds = [pty.master]
         } else {
+            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard devNull >= 0 else { throw ContainerError.system("cannot open /dev/null") }
             var stdout: [Int32] = [-1, -1]
             var stderr: [Int32] = [-1, -1]
             guard berth_pipe_cloexec(&stdout) == 0, berth_pipe_cloexec(&stderr) == 0 else {

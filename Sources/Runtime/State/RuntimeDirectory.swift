@@ -183,22 +183,23 @@ public final class ContainerLease: @unchecked Sendable {
     /// Closes this process's fd of the lock, which the recorded holder keeps: a flock belongs to
     /// the open file, not to one fd of it, so the record stays locked while that process lives.
     public func handOver() {
-        guard lockFD >= 0 else { return }
-        close(lockFD)
-        lockFD = -1
+        closeOwnLockFD()
     }
 
     /// Call after the container's cgroup is gone.
     public func release() {
         guard lockFD >= 0 else { return }
         removeRecord(directory)
-        close(lockFD)
-        lockFD = -1
+        closeOwnLockFD()
     }
 
     /// Leaves the record for the next command's cleanup (the cgroup could not be removed now)
     /// and lets go of the lock so that cleanup may take it.
     public func keepForRecovery() {
+        closeOwnLockFD()
+    }
+
+    private func closeOwnLockFD() {
         guard lockFD >= 0 else { return }
         close(lockFD)
         lockFD = -1
