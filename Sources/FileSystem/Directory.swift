@@ -9,7 +9,10 @@ public enum Directory {
     public static func make(_ path: String, mode: mode_t = 0o755) throws(FileSystemError) {
         var partial = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            partial += "/" + component
+            // `String(component)` rather than `"/" + component`: appending a Substring goes
+            // through a generic append whose first use looks a conformance up at run time.
+            partial += "/"
+            partial += String(component)
             if mkdir(partial, mode) != 0 && errno != EEXIST {
                 throw FileSystemError("mkdir", partial)
             }

@@ -1,4 +1,3 @@
-import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,27 +6,40 @@ import Glibc
 public enum FileIO {
     /// Writes all of `bytes` at the file position; `path` only names the file in an error.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileSystemError) {
-        do {
-            try FileDescriptor(rawValue: fd).writeAll(bytes)
-        } catch {
-            throw FileSystemError("write", path, errno: (error as? Errno)?.rawValue ?? EIO)
-        }
+        try writeAll(fd, bytes, at: nil, path: path)
     }
 
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
-        do {
-            try FileDescriptor(rawValue: fd).writeAll(bytes)
-        } catch {
-            throw FileSystemError("write", path, errno: (error as? Errno)?.rawValue ?? EIO)
+        // withUnsafeBytes rethrows untyped errors: the typed one is carried out by hand.
+        var failure: FileSystemError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(FileSystemError) { try writeAll(fd, buffer, at: nil, path: path) } catch { failure = error }
         }
+        if let failure { throw failure }
     }
 
     /// Writes all of `bytes` at `offset`, leaving the file position alone (pwrite).
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
-        do {
-            try FileDescriptor(rawValue: fd).writeAll(toAbsoluteOffset: offset, bytes)
-        } catch {
-            throw FileSystemError("write", path, errno: (error as? Errno)?.rawValue ?? EIO)
+        try writeAll(fd, bytes, at: .some(offset), path: path)
+    }
+
+    /// A loop of write(2) or pwrite(2) rather than swift-system's `writeAll`: that one is generic
+    /// over its sequence, and its first call in a process looks the conformance up at run time,
+    /// a scan of every conformance in the binary (0.1-0.2 ms on berth's start path).
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64?,
+                                 path: String) throws(FileSystemError) {
+        var done = 0
+        while done < bytes.count {
+            let rest = bytes.baseAddress.map { $0 + done }
+            let n = offset.map { pwrite(fd, rest, bytes.count - done, off_t($0) + off_t(done)) }
+                ?? write(fd, rest, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("write", path)
+            }
+            // A file that takes nothing (a full device) would loop forever.
+            guard n > 0 else { throw FileSystemError("write", path, errno: ENOSPC) }
+            done += n
         }
     }
 

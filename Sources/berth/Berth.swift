@@ -141,7 +141,13 @@ enum Berth {
             if global.version { return .help(VersionCommand.oneLine) }
             guard levels.count > 1 else { return .help(spec.helpText()) }
             let command = levels[levels.count - 1]
-            let path = levels.dropFirst().map { $0.command.name }.joined(separator: " ")
+            // Not `joined(separator:)`: its first use in a process costs a run-time conformance
+            // lookup, and this is on every command's path (`run` above all).
+            var path = ""
+            for level in levels.dropFirst() {
+                if !path.isEmpty { path += " " }
+                path += level.command.name
+            }
             guard let found = Berth.command(at: path) else {
                 throw UsageError("unknown command \"\(path)\" (see berth --help)")
             }

@@ -30,6 +30,14 @@ extension CgroupTests {
                 == ["cgroup.controllers", "cgroup.procs", "cgroup.subtree_control"])
         }
 
+        @Test(arguments: [
+            ("berth/abc", "berth/abc"), ("/berth/abc", "berth/abc"), ("//berth///abc//", "berth/abc"),
+            ("a", "a"), ("/", ""), ("", ""), ("///", ""), ("x/./y", "x/./y"),
+        ])
+        func pathsAreKeptWithSingleSlashesAndNoneAtTheEnds(raw: String, relative: String) {
+            #expect(CgroupPath(raw).relative == relative)
+        }
+
         @Test func containerPathsLiveUnderTheSharedParent() {
             #expect(CgroupPath.container(id: "abc").relative == "berth/abc")
             #expect(CgroupPath.container(id: "abc").description == "/berth/abc")

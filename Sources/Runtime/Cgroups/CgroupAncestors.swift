@@ -24,7 +24,7 @@ struct CgroupAncestors {
     let syscalls: CgroupSyscalls
 
     /// Whether the level at `index` of `components`, which berth has just made, gets the mark.
-    func marks(_ components: [Substring], at index: Int) -> Bool {
+    func marks(_ components: [String], at index: Int) -> Bool {
         index < components.count - 1 && !(index == 0 && components[0] == CgroupPath.containerParent)
     }
 
@@ -36,10 +36,16 @@ struct CgroupAncestors {
 
     /// Removes the marked levels above the leaf of `components` under `base` (one hierarchy's
     /// root), deepest first, until one is unmarked, busy or gone.
-    func removeMarked(_ components: [Substring], below base: String) {
+    func removeMarked(_ components: [String], below base: String) {
         var levels = components.dropLast()
         while !levels.isEmpty {
-            let directory = base + "/" + levels.joined(separator: "/")
+            // Appended one by one: the generic `joined` costs a run-time conformance lookup on
+            // the first use in a process, and this runs at the end of every container.
+            var directory = base
+            for level in levels {
+                directory += "/"
+                directory += level
+            }
             guard syscalls.isMarked(directory) else { return }
             do {
                 try syscalls.removeDirectory(directory)

@@ -102,7 +102,15 @@ public struct CgroupPath: Sendable, Equatable, Hashable, CustomStringConvertible
     public let relative: String
 
     public init(_ relative: String) {
-        self.relative = relative.split(separator: "/").joined(separator: "/")
+        // Byte by byte rather than split and joined: on the start path, the generic `joined`
+        // would cost a run-time conformance lookup (a scan of every conformance in the binary).
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(relative.utf8.count)
+        for byte in relative.utf8 where byte != UInt8(ascii: "/") || normalized.last.map({ $0 != UInt8(ascii: "/") }) == true {
+            normalized.append(byte)
+        }
+        if normalized.last == UInt8(ascii: "/") { normalized.removeLast() }
+        self.relative = String(decoding: normalized, as: UTF8.self)
     }
 
     public var description: String { "/" + relative }

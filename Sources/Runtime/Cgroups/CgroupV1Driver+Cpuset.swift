@@ -8,7 +8,7 @@ import SystemPackage
 extension CgroupV1Driver {
     /// Makes the container's cpuset cgroup and writes `cpuset` to it; the leaf, for the child
     /// to join. A missing cpuset hierarchy is `.unsupported`.
-    func makeCpusetLeaf(_ components: [Substring], _ cpuset: CPUSet,
+    func makeCpusetLeaf(_ components: [String], _ cpuset: CPUSet,
                         createdIn: inout [String]) throws(RuntimeError) -> String {
         let hierarchy = hierarchyDirectory(of: .cpuset)
         guard let leaf = try makeLeaf(components, in: hierarchy, createdIn: &createdIn) else {

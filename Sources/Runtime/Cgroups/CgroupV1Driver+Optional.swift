@@ -5,7 +5,7 @@
 extension CgroupV1Driver {
     /// Makes the container's cgroup in `controller`'s hierarchy and writes its limits; the leaf,
     /// for the child to join.
-    func makeOptionalLeaf(_ controller: CgroupController, _ components: [Substring], _ limits: ResourceLimits,
+    func makeOptionalLeaf(_ controller: CgroupController, _ components: [String], _ limits: ResourceLimits,
                           createdIn: inout [String]) throws(RuntimeError) -> String {
         let hierarchy = hierarchyDirectory(of: controller)
         guard let leaf = try makeLeaf(components, in: hierarchy, createdIn: &createdIn) else {

@@ -65,7 +65,7 @@ public struct CgroupV1Driver: CgroupDriver {
         } catch {
             // Only the levels made for this container go with it; a parent shared with others stays.
             for hierarchy in createdIn.reversed() {
-                try? syscalls.removeDirectory(hierarchy + "/" + components.joined(separator: "/"))
+                try? syscalls.removeDirectory(hierarchy + "/" + path.relative)
                 ancestors.removeMarked(components, below: hierarchy)
             }
             throw error
@@ -175,7 +175,7 @@ public struct CgroupV1Driver: CgroupDriver {
     /// and marks the parent levels it makes (`CgroupAncestors`). A level that vanishes between its
     /// mkdir and the next (another berth removing it as its last container ended) starts the
     /// walk again.
-    func makeLeaf(_ components: [Substring], in hierarchy: String,
+    func makeLeaf(_ components: [String], in hierarchy: String,
                   createdIn: inout [String]) throws(RuntimeError) -> String? {
         var attempt = 1
         walk: while true {
@@ -287,6 +287,6 @@ public struct CgroupV1Driver: CgroupDriver {
 
     /// "/berth/<id>", to append to a hierarchy's directory.
     func relativeDirectory(of path: CgroupPath) throws(RuntimeError) -> String {
-        "/" + (try path.validatedComponents()).joined(separator: "/")
+        "/" + (try path.validatedRelative())
     }
 }

@@ -126,7 +126,7 @@ public struct CgroupV2Driver: CgroupDriver {
     /// container below them (`CgroupAncestors`). A level that vanishes during the walk (another
     /// berth removing it as its last container ended) starts the walk again.
     /// Returns the leaf and whether this call made it.
-    private func makeLeaf(_ components: [Substring],
+    private func makeLeaf(_ components: [String],
                           delegating controllers: [CgroupController]) throws(RuntimeError) -> (String, Bool) {
         var attempt = 1
         while true {
@@ -311,6 +311,6 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     func directory(of path: CgroupPath) throws(RuntimeError) -> String {
-        root + "/" + (try path.validatedComponents()).joined(separator: "/")
+        root + "/" + (try path.validatedRelative())
     }
 }

@@ -17,13 +17,16 @@ public enum SupervisedContainers {
     public static let stopSignals: Set<Int32> = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
 
     private struct Entry {
+        let token: Int
         let pid: pid_t
         let pidfd: Int32
         let killOnStop: Bool
     }
 
     private struct State {
-        var entries: [Int: Entry] = [:]
+        /// An array, not a dictionary by token: a handful at most, and a dictionary's first use
+        /// costs a run-time conformance lookup on every run's path.
+        var entries: [Entry] = []
         var next = 0
         var stopSignal: Int32?
     }
@@ -39,8 +42,8 @@ public enum SupervisedContainers {
         state.withLock { state in
             let token = state.next
             state.next += 1
-            let entry = Entry(pid: pid, pidfd: pidfd, killOnStop: killOnStop)
-            state.entries[token] = entry
+            let entry = Entry(token: token, pid: pid, pidfd: pidfd, killOnStop: killOnStop)
+            state.entries.append(entry)
             if let signal = state.stopSignal { send(signal, to: entry, own: true) }
             return token
         }
@@ -49,14 +52,14 @@ public enum SupervisedContainers {
     /// Removes a container before its supervisor returns (and its pidfd is closed): under the
     /// lock `forward` holds, so no signal goes to a pidfd that is being closed.
     static func unregister(_ token: Int) {
-        _ = state.withLock { $0.entries.removeValue(forKey: token) }
+        state.withLock { $0.entries.removeAll { $0.token == token } }
     }
 
     /// Sends `signal`, which the supervisor of `own` read, to every container supervised now.
     static func forward(_ signal: Int32, own token: Int) {
         state.withLock { state in
             if stopSignals.contains(signal), state.stopSignal == nil { state.stopSignal = signal }
-            for (key, entry) in state.entries { send(signal, to: entry, own: key == token) }
+            for entry in state.entries { send(signal, to: entry, own: entry.token == token) }
         }
     }
 
