@@ -1,4 +1,5 @@
 import Build
+import Runtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -58,8 +59,8 @@ final class BuildLiveView: Sendable {
 
     /// Runs the view's reader and clock until `finish`: the elapsed time and the output's tail
     /// are redrawn at most ten times a second.
-    func start() -> FollowerThread {
-        FollowerThread { [self] in
+    func start() -> WorkerThread? {
+        WorkerThread.startOrRun { [self] in
             // Bounded by `finish`, which every build ends with (its caller's defer).
             while true {
                 var pollfd = Glibc.pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)

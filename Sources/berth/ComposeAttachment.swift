@@ -1,3 +1,4 @@
+import Runtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -17,8 +18,9 @@ enum ComposeAttachment {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         defer { pthread_sigmask(SIG_UNBLOCK, &signals, nil) }
         let state = AttachState(following: logs.instances.count)
-        let follower = FollowerThread { logs.follow(stop: { state.stopped.load(ordering: .relaxed) },
-                                                    ended: { state.following.subtract(1, ordering: .relaxed) }) }
+        let follower = WorkerThread.startOrRun {
+            logs.follow(stop: { state.stopped.load(ordering: .relaxed) }, ended: { state.following.subtract(1, ordering: .relaxed) })
+        }
         while state.following.load(ordering: .relaxed) > 0 {
             var wait = timespec(tv_sec: 0, tv_nsec: 200_000_000)
             if sigtimedwait(&signals, nil, &wait) > 0 {
@@ -26,7 +28,7 @@ enum ComposeAttachment {
                 break
             }
         }
-        follower.join()
+        follower?.join()
         return state.stopped.load(ordering: .relaxed)
     }
 }

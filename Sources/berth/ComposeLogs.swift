@@ -3,6 +3,7 @@ import Compose
 import Containers
 #if canImport(Glibc)
 import Glibc
+import Runtime
 #endif
 
 /// `berth compose logs [-f] [SERVICE...]`: each instance's output, every line after its
@@ -66,7 +67,7 @@ struct InstanceLogs: Sendable {
     func follow(stop: @escaping @Sendable () -> Bool = { false }, ended: @escaping @Sendable () -> Void = {}) {
         let engine = engine
         let followers = zip(instances, printers).map { instance, printer in
-            FollowerThread {
+            WorkerThread.startOrRun {
                 try? printer.log.follow(from: .beginning, until: {
                     if stop() { return true }
                     guard let now = try? engine.store.load(id: instance.record.id) else { return true }
@@ -75,7 +76,7 @@ struct InstanceLogs: Sendable {
                 ended()
             }
         }
-        for follower in followers { follower.join() }
+        for follower in followers { follower?.join() }
     }
 }
 

@@ -1,3 +1,4 @@
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CFileSystem
 import FileSystem
+import Runtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
