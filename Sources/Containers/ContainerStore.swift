@@ -50,6 +50,12 @@ public struct ContainerStore: Sendable {
         /// When the caller calls `makeDurable`: a detached start waits for the disk while the
         /// container is being launched rather than before (an fsync costs milliseconds).
         case deferred
+        /// Only the directory and the name before `create` returns; the launch spec and the
+        /// record are written by `recordLaunch` once the container's process exists, while it
+        /// sets itself up. For a container removed at its end whose root is a directory (a
+        /// foreground `run --rootfs`): it has no layers that a prune could take before its
+        /// record exists, and its start does not pay for its files first.
+        case atLaunch
     }
 
     /// Creates the container's directories, reserves its name (`record.name`, or a generated one
@@ -72,7 +78,10 @@ public struct ContainerStore: Sendable {
         }
         record.name = try reserveName(record.name, for: record.id)
         do {
-            if sync == .deferred || record.hostConfig.autoRemove {
+            if sync == .atLaunch {
+                // Until `recordLaunch`, the young directory without a record is one being
+                // created, which `removeIncomplete` and the name check leave alone.
+            } else if sync == .deferred || record.hostConfig.autoRemove {
                 try writeLaunchSpec(launch, durability: .none)
                 try write(record, durable: false)
             } else {
@@ -86,6 +95,13 @@ public struct ContainerStore: Sendable {
         }
         done = true
         return record
+    }
+
+    /// Writes the launch spec and the record of a container created with `.atLaunch` sync,
+    /// the record as it is now (running, with its pid), neither of them durably.
+    public func recordLaunch(_ record: ContainerRecord, launch: ContainerConfig) throws {
+        try writeLaunchSpec(launch, durability: .none)
+        try write(record, durable: false)
     }
 
     /// Makes a container created with `.deferred` sync durable, as `.immediate` would have: its

@@ -56,7 +56,7 @@ extension Run {
     func run() throws -> Int32 {
         let engine = try global.engine()
         engine.removeLeftovers()
-        let created = try createPulling(engine, sync: detach ? .deferred : .immediate)
+        let created = try createPulling(engine, sync: detach ? .deferred : .atLaunch)
         if detach {
             do {
                 try engine.startDetached(created)

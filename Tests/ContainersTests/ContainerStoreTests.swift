@@ -55,6 +55,31 @@ func randomID() -> String {
         #expect(error?.description.contains("launch.json") == true)
     }
 
+    /// A creation left to the launch holds its name and nothing else: no container to find, no
+    /// leftover for a tidy-up to remove, no name for another container; `recordLaunch` makes it
+    /// one, running, with its launch spec.
+    @Test func creationAtLaunchIsRecordedByRecordLaunch() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        var record = makeRecord(name: "at-launch")
+        record.hostConfig.autoRemove = true
+        let launch = ContainerConfig(id: record.id, rootfs: "/", args: ["/bin/true"], env: [])
+        let created = try store.create(record, launch: launch, sync: .atLaunch)
+        #expect(throws: ContainerError.self) { try store.find("at-launch") }
+        #expect(store.all().isEmpty)
+        store.removeIncomplete()
+        #expect(FileManager.default.fileExists(atPath: store.directory(of: record.id)))
+        #expect(throws: ContainerError.self) { try store.create(makeRecord(name: "at-launch")) }
+
+        var running = created
+        running.state = ContainerState(status: .running, pid: 4321, startedAt: Timestamp.now())
+        try store.recordLaunch(running, launch: launch)
+        #expect(try store.find("at-launch").state.pid == 4321)
+        #expect(try store.launchConfig(of: running).args == ["/bin/true"])
+        try store.remove(running)
+        #expect(store.all().isEmpty)
+    }
+
     @Test func createLoadFindRemove() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)

@@ -140,13 +140,20 @@ extension Containers {
             // A `run` killed before its record was written leaves a directory (and its name)
             // that berth removes only once it is a minute old, since a younger one may be a
             // creation under way. Age them rather than wait: the next command must remove them.
+            // The same holds for a runtime directory whose start was killed before its lock got
+            // its name (made as lock.new-PID, then linked).
             let incomplete = Kernel.entries(root.containersDirectory).filter {
                 !FileManager.default.fileExists(atPath: root.containersDirectory + "/" + $0 + "/config.json")
-            }
-            if !incomplete.isEmpty {
-                print("SIGKILL test: \(incomplete.count) creations cut short before their record: \(incomplete.map { $0.prefix(12) })")
-                for id in incomplete {
-                    _ = try Command.run("/usr/bin/touch", ["-h", "-d", "2 minutes ago", root.containersDirectory + "/" + id])
+            }.map { root.containersDirectory + "/" + $0 }
+            let runtimeDirectory = root.path + "/run/containers"
+            let unlocked = Kernel.entries(runtimeDirectory).filter {
+                !FileManager.default.fileExists(atPath: runtimeDirectory + "/" + $0 + "/lock")
+            }.map { runtimeDirectory + "/" + $0 }
+            if !incomplete.isEmpty || !unlocked.isEmpty {
+                print("SIGKILL test: \(incomplete.count) creations cut short before their record, "
+                      + "\(unlocked.count) starts before their lock: \((incomplete + unlocked).map { $0.suffix(64).prefix(12) })")
+                for directory in incomplete + unlocked {
+                    _ = try Command.run("/usr/bin/touch", ["-h", "-d", "2 minutes ago", directory])
                 }
                 _ = try root.berth(["ps", "-a"])
             }

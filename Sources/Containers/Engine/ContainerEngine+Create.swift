@@ -11,13 +11,18 @@ public struct CreatedContainer: Sendable {
     public var config: ContainerConfig
     /// False when created with `.deferred` sync: `startDetached(_:)` makes it durable.
     public var isDurable: Bool = true
+    /// False when created with `.atLaunch` sync: `runForeground` writes its launch spec and
+    /// record once its process exists.
+    public var isRecorded: Bool = true
 }
 
 extension ContainerEngine {
     /// Creates a container: checks and resolves the request once (the image's config, `-e NAME`,
     /// the user, the limits), then writes its launch spec and record. Nothing is created when
     /// the request is invalid. The container is `created` until it is started. With `.deferred`
-    /// sync the files reach the disk in `startDetached(_:)`, while the container launches.
+    /// sync the files reach the disk in `startDetached(_:)`, while the container launches; with
+    /// `.atLaunch` a directory-rooted container's files are written by `runForeground` (an
+    /// image's container is recorded at once).
     public func create(_ request: ContainerRequest, sync: ContainerStore.CreationSync = .immediate) throws -> CreatedContainer {
         if request.userns == .auto, !request.devices.isEmpty {
             throw ContainerError(.unsupported, "--device cannot be combined with --userns=auto yet: a user namespace may not make "
@@ -49,12 +54,14 @@ extension ContainerEngine {
             record.hostConfig.autoRemove = true
             try applyNetwork(request, id: id, exposedPorts: [], to: &config, host: &record.hostConfig)
             return CreatedContainer(record: try creatingVolumes(claim) { try store.create(record, launch: config, sync: sync) },
-                                    config: config, isDurable: sync == .immediate)
+                                    config: config, isDurable: sync == .immediate, isRecorded: sync != .atLaunch)
         case .image(let reference):
             // The record is written while the image store's lock is held: from then on a prune
             // sees the container and keeps its layers.
+            // Recorded at once, whatever was asked: the record is what keeps its layers from a prune.
+            let imageSync = sync == .atLaunch ? .immediate : sync
             return try images().resolve(reference) { resolved in
-                try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace, sync: sync)
+                try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace, sync: imageSync)
             }
         }
     }

@@ -61,7 +61,7 @@ extension ContainerEngine {
         var syncFailure: (any Error)?
         var synced = false
         do {
-            try startDetached(created.record, config: created.config) {
+            try startDetached(created.record, config: created.config) { _ in
                 synced = true
                 do { try store.makeDurable(created.record) } catch { syncFailure = error }
             }
@@ -76,7 +76,7 @@ extension ContainerEngine {
         }
     }
 
-    private func startDetached(_ record: ContainerRecord, config: ContainerConfig, duringSetup: (() -> Void)?) throws {
+    private func startDetached(_ record: ContainerRecord, config: ContainerConfig, duringSetup: ((pid_t) -> Void)?) throws {
         let programs = try monitorPrograms()
         var record = record
         var config = config

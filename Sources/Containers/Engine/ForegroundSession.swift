@@ -26,6 +26,7 @@ extension ContainerEngine {
                               killOnStop: Bool = false) throws -> ContainerOutcome {
         var record = created.record
         var healthChecks: pid_t?
+        var removal: RecordRemoval?
         // Its end is not waited for: it ends with the container, and a zombie goes with berth.
         defer { if let healthChecks { _ = waitpid(healthChecks, nil, WNOHANG) } }
         do {
@@ -37,17 +38,36 @@ extension ContainerEngine {
                 onNetwork = false
             }
             defer { leaveNetworkOnce() }
+            // A container removed at its end is recorded running while its process sets itself
+            // up (with its launch spec, when its creation left that to now): a failed start
+            // removes it anyway. A kept one is recorded running once its command runs, so that
+            // a failed start leaves it `created`, as Docker's does.
+            let recordsDuringSetup = record.hostConfig.autoRemove
+            let recordStart = { [store] (pid: pid_t) throws in
+                record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
+                if created.isRecorded {
+                    try? store.write(record, durable: false)
+                } else {
+                    try store.recordLaunch(record, launch: created.config)
+                }
+            }
+            // A --rm container's record is removed from its end on, while the session removes
+            // its cgroup and runtime state.
+            let containerEnded = { [store] in
+                leaveNetworkOnce()
+                if record.hostConfig.autoRemove { removal = RecordRemoval.start(record, from: store) }
+            }
             let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive, output: output,
                                                 killOnStop: killOnStop, cgroupParent: record.hostConfig.cgroupParent,
-                                                beforeRelease: joinNetwork, ended: leaveNetworkOnce).run { pid in
-                record.state = ContainerState(status: .running, pid: pid, startedAt: Timestamp.now())
-                try? store.write(record, durable: false)
+                                                beforeRelease: joinNetwork, duringSetup: recordsDuringSetup ? recordStart : nil,
+                                                ended: containerEnded).run { pid in
+                if !recordsDuringSetup { try? recordStart(pid) }
                 healthChecks = startHealthChecks(of: record)
             }
             record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.
             if record.hostConfig.autoRemove {
-                try store.removeIfPresent(record)
+                try (removal ?? RecordRemoval.start(record, from: store)).finish()
                 removeAnonymousVolumes(of: record)
             } else {
                 try? store.write(record, durable: false)
@@ -55,6 +75,7 @@ extension ContainerEngine {
             return outcome
         } catch {
             if record.hostConfig.autoRemove {
+                try? removal?.finish()
                 try? store.remove(record)
                 removeAnonymousVolumes(of: record)
             }
@@ -66,6 +87,33 @@ extension ContainerEngine {
     public func plan(for config: ContainerConfig, cgroupParent: String) -> [MountOperation] {
         let io = LaunchIO(stdin: 0, stdout: 1, stderr: 2, terminalPath: config.terminal ? "/dev/pts/N" : nil)
         return launcher(cgroupParent: cgroupParent).mountPlan(for: config, io: io)
+    }
+}
+
+/// The removal of a `--rm` container's record on a thread of its own, from the container's end
+/// on: it waits for the state root's file system while the caller's thread waits for the
+/// cgroup file system (removing the container's cgroup), so neither waits for the other. Done
+/// here and now when no thread can be made.
+final class RecordRemoval: @unchecked Sendable {
+    // Written by the worker only, and read only after `join`, which orders the two.
+    private var failure: (any Error)?
+    private var worker: WorkerThread?
+
+    private init() {}
+
+    static func start(_ record: ContainerRecord, from store: ContainerStore) -> RecordRemoval {
+        let removal = RecordRemoval()
+        removal.worker = WorkerThread.startOrRun {
+            do { try store.removeIfPresent(record) } catch { removal.failure = error }
+        }
+        return removal
+    }
+
+    /// Waits for the removal, and throws what it failed with.
+    func finish() throws {
+        worker?.join()
+        worker = nil
+        if let failure { throw failure }
     }
 }
 
@@ -82,6 +130,8 @@ struct ForegroundSession {
     let cgroupParent: String
     /// Puts the child on its network before its setup runs.
     let beforeRelease: ((pid_t) throws -> Void)?
+    /// Runs while the child sets itself up (`Launcher.launch`).
+    var duringSetup: ((pid_t) throws -> Void)?
     /// Takes it off its network as soon as it has ended, first of the cleanup: removing a
     /// published port waits for an RCU grace period when berth's netfilter socket closes, and the
     /// rest of the cleanup runs meanwhile.
@@ -99,7 +149,7 @@ struct ForegroundSession {
         defer { stdio.close() }
         let container: LaunchedContainer
         do {
-            container = try launcher.launch(config, io: stdio.io, beforeRelease: beforeRelease)
+            container = try launcher.launch(config, io: stdio.io, beforeRelease: beforeRelease, duringSetup: duringSetup)
         } catch {
             stdio.restoreTerminal()
             throw error

@@ -79,11 +79,16 @@ public struct Launcher: Sendable {
     /// `mountsReady` runs with the child paused in its mount namespace once its mounts are made,
     /// before pivot_root (an OCI spec's createContainer hooks); when it throws, the launch is
     /// undone. It gets the child's pid and a pidfd of it, valid during the call.
+    ///
+    /// `duringSetup` runs with the child's pid once the child has been let go, while it sets
+    /// itself up: work of the caller's that need not come before (its record), done meanwhile
+    /// on the other CPU. When it throws, the launch is undone.
     public func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath? = nil, startFD: Int32? = nil,
                        beforeRelease: ((pid_t) throws -> Void)? = nil,
-                       mountsReady: ((pid_t, Int32) throws -> Void)? = nil) throws -> LaunchedContainer {
+                       mountsReady: ((pid_t, Int32) throws -> Void)? = nil,
+                       duringSetup: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         try launch(config, io: io, cgroup: cgroup, startFD: startFD, adopter: nil, beforeRelease: beforeRelease,
-                   mountsReady: mountsReady, duringSetup: nil).container
+                   mountsReady: mountsReady, duringSetup: duringSetup).container
     }
 
     /// Launches a detached container whose parent is, from its clone on, the process that
@@ -94,7 +99,7 @@ public struct Launcher: Sendable {
     /// already ended the container and the adopter.
     public func launchAdopted(_ config: ContainerConfig, io: LaunchIO, monitor: MonitorCommand,
                               beforeRelease: ((pid_t) throws -> Void)? = nil,
-                              duringSetup: (() -> Void)? = nil) throws -> (LaunchedContainer, ContainerAdopter) {
+                              duringSetup: ((pid_t) throws -> Void)? = nil) throws -> (LaunchedContainer, ContainerAdopter) {
         let launched = try launch(config, io: io, cgroup: nil, startFD: nil, adopter: monitor, beforeRelease: beforeRelease,
                                   mountsReady: nil, duringSetup: duringSetup)
         guard let adopter = launched.adopter else { fatalError("an adopted launch always has its adopter") }
@@ -104,9 +109,7 @@ public struct Launcher: Sendable {
     private func launch(_ config: ContainerConfig, io: LaunchIO, cgroup: CgroupPath?, startFD: Int32?,
                         adopter monitor: MonitorCommand?, beforeRelease: ((pid_t) throws -> Void)?,
                         mountsReady: ((pid_t, Int32) throws -> Void)?,
-                        duringSetup: (() -> Void)?) throws -> (container: LaunchedContainer, adopter: ContainerAdopter?) {
-        var log = logger
-        log[metadataKey: "container"] = "\(config.id.prefix(12))"
+                        duringSetup: ((pid_t) throws -> Void)?) throws -> (container: LaunchedContainer, adopter: ContainerAdopter?) {
         // Work that can fail without side effects comes first.
         let program = try config.seccomp?.compile(cacheDirectory: seccompCache)
         let operations = mountPlan(for: config, io: io)
@@ -127,7 +130,9 @@ public struct Launcher: Sendable {
 
         let path = cgroup ?? cgroupPath(for: config.id)
         let placement = try cgroups.create(path, limits: config.resources)
-        log.debug("cgroup created", metadata: ["cgroup": "\(path)"])
+        // The metadata is built only when debug logging is on: a Logger's own metadata is a
+        // dictionary whose first use costs a run-time conformance lookup.
+        logger.debug("cgroup created", metadata: ["container": "\(config.id.prefix(12))", "cgroup": "\(path)"])
         do {
             let args = SpawnArguments(
                 container: config, operations: operations, stdio: (io.stdin, io.stdout, io.stderr),
@@ -154,7 +159,8 @@ public struct Launcher: Sendable {
             guard rc == 0 else {
                 throw RuntimeError(.systemError, "cannot create the container's process: clone", errno: -rc)
             }
-            log.debug("cloned", metadata: ["pid": "\(result.pid)", "placed-without-attach": "\(result.joined_cgroup != 0)"])
+            logger.debug("cloned", metadata: ["container": "\(config.id.prefix(12))", "pid": "\(result.pid)",
+                                           "placed-without-attach": "\(result.joined_cgroup != 0)"])
             do {
                 let container = try finishStart(config, result: &result, cgroup: path, ownsCgroup: true, operations: operations,
                                                 idmapped: IdmappedSources.of(config, operations: operations),
@@ -207,7 +213,7 @@ public struct Launcher: Sendable {
                              idmapped: IdmappedSources? = nil, holdsBeforeExec: Bool = false,
                              beforeRelease: ((pid_t) throws -> Void)? = nil,
                              mountsReady: ((pid_t, Int32) throws -> Void)? = nil,
-                             duringSetup: (() -> Void)? = nil) throws -> LaunchedContainer {
+                             duringSetup: ((pid_t) throws -> Void)? = nil) throws -> LaunchedContainer {
         func abandon() {
             if ownsCgroup { cgroups.releaseHolds(on: cgroup) }
             if berth_kill_and_reap(&result, Self.reapTimeoutMilliseconds) != 0 {
@@ -234,7 +240,9 @@ public struct Launcher: Sendable {
             abandon()
             throw RuntimeError(.systemError, "cannot start the container's setup", errno: -released)
         }
-        duringSetup?()
+        if let duringSetup {
+            do { try duringSetup(result.pid) } catch { abandon(); throw error }
+        }
         var failure = berth_child_error()
         var outcome = berth_wait_exec(&result, &failure, Self.milliseconds(setupTimeout))
         if outcome == 2, let mountsReady {
