@@ -1,4 +1,5 @@
 import CommandLineParsing
+import FileSystem
 
 /// One of berth's subcommands: its spec, how it reads its parsed options, and what it does.
 protocol BerthCommand: Sendable {
@@ -141,13 +142,7 @@ enum Berth {
             if global.version { return .help(VersionCommand.oneLine) }
             guard levels.count > 1 else { return .help(spec.helpText()) }
             let command = levels[levels.count - 1]
-            // Not `joined(separator:)`: its first use in a process costs a run-time conformance
-            // lookup, and this is on every command's path (`run` above all).
-            var path = ""
-            for level in levels.dropFirst() {
-                if !path.isEmpty { path += " " }
-                path += level.command.name
-            }
+            let path = levels.dropFirst().map { $0.command.name }.concatenated(separator: " ")
             guard let found = Berth.command(at: path) else {
                 throw UsageError("unknown command \"\(path)\" (see berth --help)")
             }

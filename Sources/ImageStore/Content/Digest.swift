@@ -59,9 +59,13 @@ public struct Digester: Sendable {
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
-        for byte in hash.finalize() {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0xf)])
+        // Through its bytes, not its iterator: swift-crypto's generic makeIterator costs a
+        // run-time conformance lookup at its first use (every image run reads a manifest).
+        hash.finalize().withUnsafeBytes { bytes in
+            for byte in bytes {
+                hex.append(digits[Int(byte >> 4)])
+                hex.append(digits[Int(byte & 0xf)])
+            }
         }
         // 64 lowercase hex characters always parse.
         guard let digest = Digest("sha256:" + String(decoding: hex, as: UTF8.self)) else {

@@ -1,3 +1,5 @@
+import FileSystem
+
 /// A reference to an image the way Docker spells it: `[registry[:port]/]path[:tag][@digest]`,
 /// e.g. `busybox:1.35`, `me/greeting`, `localhost:5000/team/app:v2`,
 /// `busybox@sha256:…`. Without a tag or digest the tag is `latest`.
@@ -114,7 +116,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         }
         // The distribution spec's limit is on the name alone: a limit on the whole text would
         // accept a 250-character name without a tag and refuse its stored form, with ":latest".
-        let reference = ImageReference(registry: registry, path: components.joined(separator: "/"),
+        let reference = ImageReference(registry: registry, path: components.concatenated(separator: "/"),
                                        tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
         guard reference.name.utf8.count <= 255 else { throw fail("the name is longer than 255 characters") }
         return reference

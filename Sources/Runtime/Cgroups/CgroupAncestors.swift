@@ -1,3 +1,4 @@
+import FileSystem
 import SystemPackage
 
 /// The levels above a container's cgroup that berth made for it: a `--cgroup-parent a/b` that
@@ -39,13 +40,7 @@ struct CgroupAncestors {
     func removeMarked(_ components: [String], below base: String) {
         var levels = components.dropLast()
         while !levels.isEmpty {
-            // Appended one by one: the generic `joined` costs a run-time conformance lookup on
-            // the first use in a process, and this runs at the end of every container.
-            var directory = base
-            for level in levels {
-                directory += "/"
-                directory += level
-            }
+            let directory = base + "/" + Array(levels).concatenated(separator: "/")
             guard syscalls.isMarked(directory) else { return }
             do {
                 try syscalls.removeDirectory(directory)
