@@ -186,6 +186,9 @@ final class SpawnArguments {
         c.target = string(op.target)
         c.flags = op.flags.rawValue
         c.optional = op.optional ? 1 : 0
+        c.tree_attr_set = op.treeAttributes.setting
+        c.tree_attr_clr = op.treeAttributes.clearing
+        c.copy_up = op.copyUp ? 1 : 0
         switch op.kind {
         case let .mount(fstype, source, data):
             c.kind = Int32(BERTH_OP_MOUNT.rawValue)
