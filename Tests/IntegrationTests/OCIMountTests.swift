@@ -94,6 +94,17 @@ extension Containers {
             #expect(output.components(separatedBy: "the script ran").count == 2, "\(output)")
         }
 
+        /// `berth-oci run ID` of the bundle with a tmpfs at `tree`/sub first, holding "sub/below".
+        /// The submount lives in a mount namespace of this run's own, so the host's mount table
+        /// never holds it and it goes away with the namespace. The container's output is in
+        /// `output(of:)`.
+        static func runWithSubmount(_ world: OCIBundleFixture, id: String, tree: String) throws -> Command.Result {
+            let script = "mount -t tmpfs below \"$0/sub\" && echo below > \"$0/sub/below\" && "
+                + "exec \"$1\" --root \"$2\" run --bundle \"$3\" \"$4\" < /dev/null > \"$5\" 2>&1"
+            return try Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
+                                                       tree, world.berthOCI, world.root, world.bundle, id, world.directory + "/\(id).out"])
+        }
+
         @Test("rbind takes the mounts below the source along; bind takes the source's own mount only")
         func bindAgainstRbind() throws {
             let world = try OCIBundleFixture(fixture)
@@ -108,13 +119,7 @@ extension Containers {
                                     ["destination": "/tmp/r", "type": "bind", "source": tree, "options": ["rbind"]],
                                     ["destination": "/tmp/b", "type": "bind", "source": tree, "options": ["bind"]],
                                 ]))
-            // The submount lives in a mount namespace of this run's own, so the host's mount
-            // table never holds it and it goes away with the namespace.
-            let out = world.directory + "/rb.out"
-            let script = "mount -t tmpfs below \"$0/sub\" && echo below > \"$0/sub/below\" && "
-                + "exec \"$1\" --root \"$2\" run --bundle \"$3\" rb < /dev/null > '\(out)' 2>&1"
-            let ran = try Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
-                                                          tree, world.berthOCI, world.root, world.bundle])
+            let ran = try Self.runWithSubmount(world, id: "rb", tree: tree)
             let output = world.output(of: "rb")
             #expect(ran.status == 0, "\(ran.stderr) \(output)")
             // After berth-oci's own warnings (the default spec's ambient capabilities), the container's lines.
@@ -200,12 +205,7 @@ extension Containers {
                                     ["destination": "/tmp/r", "type": "bind", "source": tree, "options": ["rbind", "rro"]],
                                     ["destination": "/tmp/p", "type": "bind", "source": tree, "options": ["rbind", "ro"]],
                                 ]))
-            // The submount lives in a mount namespace of this run's own (see bindAgainstRbind).
-            let out = world.directory + "/rro.out"
-            let run = "mount -t tmpfs below \"$0/sub\" && "
-                + "exec \"$1\" --root \"$2\" run --bundle \"$3\" rro < /dev/null > '\(out)' 2>&1"
-            let ran = try Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", run,
-                                                          tree, world.berthOCI, world.root, world.bundle])
+            let ran = try Self.runWithSubmount(world, id: "rro", tree: tree)
             let output = world.output(of: "rro")
             #expect(ran.status == 0, "\(ran.stderr) \(output)")
             #expect(output.contains("top-readonly") && output.contains("sub-readonly"), "\(output)")
