@@ -164,11 +164,12 @@ extension Containers {
                 """.write(toFile: podman.directory + "/net/podman.conflist", atomically: true, encoding: .utf8)
             // A fresh network namespace stands in for the host (the bridge and the server live and
             // die there), and a private mount namespace keeps podman's netns mounts and the CNI
-            // plugins' result cache in it.
+            // plugins' result cache (/var/lib/cni: a tmpfs over /var/lib, which podman does not
+            // need with its directories given) in it.
             let script = """
                 ip link set lo up || exit 90
-                mkdir -p /run/netns /var/lib/cni || exit 91
-                mount -t tmpfs netns /run/netns && mount -t tmpfs cni /var/lib/cni || exit 91
+                mkdir -p /run/netns || exit 91
+                mount -t tmpfs netns /run/netns && mount -t tmpfs varlib /var/lib || exit 91
                 "$0" serve tcp 7777 > "$1/serve.out" 2>&1 &
                 server=$!
                 trap 'kill -9 $server' EXIT
