@@ -32,7 +32,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copy_tree.h"
 #include "openat2_in_root.h"
+
+// Constants of the new mount API that glibc 2.36 does not name.
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#define BERTH_OPEN_TREE_CLONE 1
+#define BERTH_MOUNT_ATTR_IDMAP 0x00100000ULL
+struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -193,13 +208,42 @@ static int set_bind_propagation(const struct berth_mount_op *ops, size_t n, int 
 
 static int attach_idmapped_bind(int rootfd, int sock, const struct berth_mount_op *op, int *failed_step);
 
-static int run_op(int rootfd, int mountfd, const struct berth_mount_op *op, int *failed_step) {
+// "tmpcopyup": the directory is opened before the mount covers it, and what it holds is copied
+// from that fd into the new mount (runc copies through a temporary mount instead; the covered
+// directory's fd makes that unnecessary).
+static int mount_copying_up(int rootfd, const struct berth_mount_op *op) {
+    int below = open_in_root(rootfd, op->target, O_RDONLY | O_DIRECTORY);
+    if (below < 0) return -1;
+    int rc = mount_on(rootfd, op->target, op->source, op->fstype, op->flags & ~(propagation_types | MS_REC), op->data);
+    int above = rc < 0 ? -1 : open_in_root(rootfd, op->target, O_RDONLY | O_DIRECTORY);
+    if (rc == 0) rc = above < 0 ? -1 : berth_copy_tree(below, above);
+    int saved = errno;
+    close(below);
+    if (above >= 0) close(above);
+    errno = saved;
+    return rc;
+}
+
+// The recursive attributes (an OCI spec's "rro" & co.) on the mount just made and all below it.
+static int set_tree_attributes(int rootfd, const struct berth_mount_op *op) {
+    int fd = open_in_root(rootfd, op->target, O_PATH);
+    if (fd < 0) return -1;
+    struct berth_mount_attr attr = { .attr_set = op->tree_attr_set, .attr_clr = op->tree_attr_clr };
+    int rc = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+static int make_op(int rootfd, int mountfd, const struct berth_mount_op *op, int *failed_step) {
     struct stat st;
     *failed_step = BERTH_STEP_MOUNT_TARGET;
     switch (op->kind) {
     case BERTH_OP_MOUNT:
         if (mkdir_in_root(rootfd, op->target, 0755) < 0) return -1;
         *failed_step = BERTH_STEP_MOUNT;
+        if (op->copy_up) return mount_copying_up(rootfd, op);
         // With a propagation flag mount(2) would change the target's propagation instead of
         // mounting: that is set later (set_bind_propagation).
         return mount_on(rootfd, op->target, op->source, op->fstype, op->flags & ~(propagation_types | MS_REC), op->data);
@@ -272,6 +316,13 @@ static int run_op(int rootfd, int mountfd, const struct berth_mount_op *op, int 
     }
     errno = EINVAL;
     return -1;
+}
+
+static int run_op(int rootfd, int mountfd, const struct berth_mount_op *op, int *failed_step) {
+    if (make_op(rootfd, mountfd, op, failed_step) < 0) return -1;
+    if (!op->tree_attr_set && !op->tree_attr_clr) return 0;
+    *failed_step = BERTH_STEP_MOUNT;
+    return set_tree_attributes(rootfd, op);
 }
 
 // MARK: - the overlay root
@@ -387,20 +438,6 @@ static int mount_overlay_root(const struct berth_spawn_config *c) {
 }
 
 // MARK: - idmapped mounts (a user namespace)
-
-// Constants of the new mount API that glibc 2.36 does not name.
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#define BERTH_OPEN_TREE_CLONE 1
-#define BERTH_MOUNT_ATTR_IDMAP 0x00100000ULL
-struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 // How many mount fds travel in one message (the kernel takes at most 253).
 #define IDMAPPED_BATCH 64

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/close_range.h>
 #include <linux/nsfs.h>
 #include <unistd.h>
@@ -169,4 +170,66 @@ int berth_send_console(const char *path, int fd, const char *name) {
     close(sock);
     errno = saved;
     return n < 0 ? -1 : 0;
+}
+
+// The child's side: enters the namespace, then sends errno (0: entered) and each map, a length
+// before its bytes. Only async-signal-safe calls: the parent has other threads.
+static void send_user_namespace_maps(int ns_fd, int out) {
+    int error = setns(ns_fd, CLONE_NEWUSER) < 0 ? errno : 0;
+    if (write(out, &error, sizeof error) != sizeof error || error) _exit(1);
+    static const char *const maps[] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+    for (int i = 0; i < 2; i++) {
+        char buffer[16384];   // 340 lines (the kernel's most) of three 10-digit ids fit
+        int fd = open(maps[i], O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buffer, sizeof buffer);
+        if (n < 0) _exit(1);
+        if (write(out, &n, sizeof n) != sizeof n || write(out, buffer, (size_t)n) != n) _exit(1);
+    }
+    _exit(0);
+}
+
+// Reads exactly `length` bytes (the child may write in pieces); 0 at a short read.
+static int read_all(int fd, void *buffer, size_t length) {
+    size_t got = 0;
+    while (got < length) {
+        ssize_t n = read(fd, (char *)buffer + got, length - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        got += (size_t)n;
+    }
+    return 1;
+}
+
+int berth_read_user_namespace_maps(int ns_fd, char *uid_map, char *gid_map, size_t size) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        send_user_namespace_maps(ns_fd, fds[1]);
+    }
+    close(fds[1]);
+    int error = EPROTO;
+    char *maps[] = { uid_map, gid_map };
+    if (read_all(fds[0], &error, sizeof error) && error == 0) {
+        for (int i = 0; i < 2 && error == 0; i++) {
+            ssize_t n = 0;
+            if (!read_all(fds[0], &n, sizeof n) || n < 0) error = EPROTO;
+            else if ((size_t)n >= size) error = EOVERFLOW;
+            else if (!read_all(fds[0], maps[i], (size_t)n)) error = EPROTO;
+            else maps[i][n] = 0;
+        }
+    }
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (error) { errno = error; return -1; }
+    return 0;
 }

@@ -64,9 +64,13 @@ public struct OCIBundle: Sendable {
     ///
     /// `cgroupMode` says whether memory.swappiness can be applied: cgroup v2 has no such file,
     /// and runc ignores the setting there with a warning, as this does.
+    ///
+    /// uidMappings and gidMappings beside a user namespace joined by path are that namespace's
+    /// own or refused (runc's rule, kept for containerd and CRI-O, which pass both).
     public func containerConfig(id: String, cgroupMode: CgroupMode = .legacy,
                                 warn: (String) -> Void = { _ in }) throws -> ContainerConfig {
         try checkSupported(cgroupMode: cgroupMode)
+        try checkJoinedUserNamespaceMappings(warn: warn)
         var plain = spec
         plain.root?.path = rootfs
         if let caps = plain.process?.capabilities, let ambient = caps.ambient {
@@ -104,11 +108,17 @@ public struct OCIBundle: Sendable {
         func refuse(_ key: String, _ why: String) -> RuntimeError {
             RuntimeError(.unsupported, "the bundle's spec sets \(key), which berth-oci does not support: \(why)")
         }
-        // runc's rule: the names are the container's own only in its own UTS namespace.
-        if let domainname = spec.domainname, !domainname.isEmpty,
-           !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "uts" && $0.path == nil }) {
-            throw RuntimeError(.invalidArgument, "the bundle's spec sets domainname without a new uts namespace, "
-                               + "where it would change the host's: add {\"type\": \"uts\"} to linux.namespaces")
+        // runc's rules: the names are set only in a UTS namespace of the container's, new or joined
+        // by path; and mappings only for a user namespace of its own.
+        let namespaces = spec.linux?.namespaces ?? []
+        for (key, value) in [("hostname", spec.hostname), ("domainname", spec.domainname)]
+        where !(value ?? "").isEmpty && !namespaces.contains(where: { $0.type == "uts" }) {
+            throw RuntimeError(.invalidArgument, "the bundle's spec sets \(key) without a uts namespace, where it would "
+                               + "change the host's: add {\"type\": \"uts\"} to linux.namespaces, or a path to join one")
+        }
+        if spec.linux?.uidMappings != nil || spec.linux?.gidMappings != nil, !namespaces.contains(where: { $0.type == "user" }) {
+            throw RuntimeError(.invalidArgument, "the bundle's spec sets linux.uidMappings or gidMappings without a user "
+                               + "namespace to map: add {\"type\": \"user\"} to linux.namespaces, or remove them")
         }
         guard let linux = spec.linux else { return }
         if let propagation = linux.rootfsPropagation, !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
@@ -145,6 +155,25 @@ public struct OCIBundle: Sendable {
             throw refuse("linux.resources.unified", "it holds cgroup v2 files, and this host's cgroups are v1; "
                          + "set the limits through memory, cpu, pids, blockIO and hugepageLimits instead")
         }
+    }
+
+    /// A user namespace joined by path has its mappings already: ones the spec gives as well must
+    /// be those, in the same order (runc warns then, and refuses any other).
+    func checkJoinedUserNamespaceMappings(warn: (String) -> Void) throws {
+        guard let linux = spec.linux, linux.uidMappings != nil || linux.gidMappings != nil,
+              let path = linux.namespaces?.first(where: { $0.type == "user" })?.path else { return }
+        let joined = try UserNamespace.mappings(ofNamespaceAt: path)
+        guard joined.uidMappings == (linux.uidMappings ?? []), joined.gidMappings == (linux.gidMappings ?? []) else {
+            func listed(_ mappings: [IDMapping]) -> String {
+                mappings.isEmpty ? "none" : mappings.map { "\($0.containerID) \($0.hostID) \($0.size)" }.joined(separator: ", ")
+            }
+            throw RuntimeError(.invalidArgument, "the bundle's spec joins the user namespace at \(path) and gives "
+                               + "uidMappings [\(listed(linux.uidMappings ?? []))] and gidMappings [\(listed(linux.gidMappings ?? []))], "
+                               + "which are not that namespace's (uid_map [\(listed(joined.uidMappings))], gid_map "
+                               + "[\(listed(joined.gidMappings))]): give either the path or the mappings, not both")
+        }
+        warn("linux.uidMappings and gidMappings are those of the user namespace joined at \(path), so they change nothing: "
+             + "give either the path or the mappings")
     }
 
     static func absolutePath(_ path: String) throws -> String {

@@ -3,7 +3,8 @@ import Testing
 
 extension Containers {
     /// berth-oci's mounts of every type (issue 18): filesystems other than bind and tmpfs at
-    /// places of their own, a filesystem's own options, a bind's flags, and bind against rbind.
+    /// places of their own, a filesystem's own options, a bind's flags, bind against rbind, the
+    /// recursive attributes ("rro") and runc's "tmpcopyup".
     /// Every mount lies below a tmpfs at /tmp, so nothing is created in the shared busybox root.
     @Suite("OCIMounts")
     struct OCIMounts {
@@ -93,6 +94,17 @@ extension Containers {
             #expect(output.components(separatedBy: "the script ran").count == 2, "\(output)")
         }
 
+        /// `berth-oci run ID` of the bundle with a tmpfs at `tree`/sub first, holding "sub/below".
+        /// The submount lives in a mount namespace of this run's own, so the host's mount table
+        /// never holds it and it goes away with the namespace. The container's output is in
+        /// `output(of:)`.
+        static func runWithSubmount(_ world: OCIBundleFixture, id: String, tree: String) throws -> Command.Result {
+            let script = "mount -t tmpfs below \"$0/sub\" && echo below > \"$0/sub/below\" && "
+                + "exec \"$1\" --root \"$2\" run --bundle \"$3\" \"$4\" < /dev/null > \"$5\" 2>&1"
+            return try Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
+                                                       tree, world.berthOCI, world.root, world.bundle, id, world.directory + "/\(id).out"])
+        }
+
         @Test("rbind takes the mounts below the source along; bind takes the source's own mount only")
         func bindAgainstRbind() throws {
             let world = try OCIBundleFixture(fixture)
@@ -107,13 +119,7 @@ extension Containers {
                                     ["destination": "/tmp/r", "type": "bind", "source": tree, "options": ["rbind"]],
                                     ["destination": "/tmp/b", "type": "bind", "source": tree, "options": ["bind"]],
                                 ]))
-            // The submount lives in a mount namespace of this run's own, so the host's mount
-            // table never holds it and it goes away with the namespace.
-            let out = world.directory + "/rb.out"
-            let script = "mount -t tmpfs below \"$0/sub\" && echo below > \"$0/sub/below\" && "
-                + "exec \"$1\" --root \"$2\" run --bundle \"$3\" rb < /dev/null > '\(out)' 2>&1"
-            let ran = try Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
-                                                          tree, world.berthOCI, world.root, world.bundle])
+            let ran = try Self.runWithSubmount(world, id: "rb", tree: tree)
             let output = world.output(of: "rb")
             #expect(ran.status == 0, "\(ran.stderr) \(output)")
             // After berth-oci's own warnings (the default spec's ambient capabilities), the container's lines.
@@ -185,15 +191,68 @@ extension Containers {
             #expect(output.contains("200000"), "not in its own user namespace: \(output)")
         }
 
-        @Test("options berth does not carry out are refused by name: recursive attributes, a filesystem's option on a bind")
+        @Test("rro: a recursive read-only bind of a tree is read-only in its submount too, where ro leaves the submount writable")
+        func recursiveReadOnlyBind() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let tree = world.directory + "/tree"
+            try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+            let script = "touch /tmp/r/top 2>/dev/null || echo top-readonly; touch /tmp/r/sub/x 2>/dev/null || echo sub-readonly; "
+                + "touch /tmp/p/sub/y && echo plain-sub-writable; grep ' /tmp/r/sub ' /proc/mounts"
+            try world.writeSpec(id: "rro", args: ["sh", "-c", script],
+                                edit: Self.adding([
+                                    Self.scratch,
+                                    ["destination": "/tmp/r", "type": "bind", "source": tree, "options": ["rbind", "rro"]],
+                                    ["destination": "/tmp/p", "type": "bind", "source": tree, "options": ["rbind", "ro"]],
+                                ]))
+            let ran = try Self.runWithSubmount(world, id: "rro", tree: tree)
+            let output = world.output(of: "rro")
+            #expect(ran.status == 0, "\(ran.stderr) \(output)")
+            #expect(output.contains("top-readonly") && output.contains("sub-readonly"), "\(output)")
+            #expect(output.contains("plain-sub-writable"), "\(output)")
+            let submount = Self.mounts(in: output)["/tmp/r/sub"]
+            #expect(submount?.type == "tmpfs" && submount?.options.contains("ro") == true, "\(output)")
+        }
+
+        @Test("tmpcopyup: a tmpfs starts with a copy of what it covers, owners, modes, links and nodes kept; writes stay in the tmpfs")
+        func tmpfsCopyUp() throws {
+            let world = try OCIBundleFixture(fixture)
+            defer { world.removeAll() }
+            let source = world.directory + "/source"
+            try FileManager.default.createDirectory(atPath: source + "/dir", withIntermediateDirectories: true)
+            try "kept\n".write(toFile: source + "/file", atomically: true, encoding: .utf8)
+            try "inner\n".write(toFile: source + "/dir/inner", atomically: true, encoding: .utf8)
+            #expect(chown(source + "/file", 1234, 5678) == 0 && chmod(source + "/file", 0o640) == 0)
+            #expect(chmod(source + "/dir", 0o750) == 0)
+            try FileManager.default.createSymbolicLink(atPath: source + "/link", withDestinationPath: "file")
+            #expect(mkfifo(source + "/fifo", 0o600) == 0)
+            let script = "stat -c '%n %u:%g %A' /tmp/src/file /tmp/src/dir /tmp/src/link /tmp/src/fifo; readlink /tmp/src/link; "
+                + "cat /tmp/src/dir/inner; grep ' /tmp/src ' /proc/mounts; echo new > /tmp/src/new && echo wrote"
+            // The tmpfs covers a bind of the test's directory: the copy is of the container's tree
+            // at that place, as runc makes it.
+            try world.writeSpec(id: "cu", args: ["sh", "-c", script],
+                                edit: Self.adding([
+                                    Self.scratch,
+                                    ["destination": "/tmp/src", "type": "bind", "source": source, "options": ["rbind"]],
+                                    ["destination": "/tmp/src", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=1m"]],
+                                ]))
+            let ran = try world.create("cu", command: "run")
+            let output = world.output(of: "cu")
+            #expect(ran.status == 0, "\(output)")
+            #expect(output.contains("/tmp/src/file 1234:5678 -rw-r-----"), "\(output)")
+            #expect(output.contains("/tmp/src/dir 0:0 drwxr-x---"), "\(output)")
+            #expect(output.contains("/tmp/src/link 0:0 lrwxrwxrwx"), "\(output)")
+            #expect(output.contains("/tmp/src/fifo 0:0 prw-------"), "\(output)")
+            #expect(output.contains("\nfile\ninner\n"), "\(output)")
+            #expect(Self.mounts(in: output)["/tmp/src"]?.type == "tmpfs", "\(output)")
+            #expect(output.contains("wrote"))
+            #expect(!FileManager.default.fileExists(atPath: source + "/new"), "the write went through the tmpfs to the bind below")
+        }
+
+        @Test("options berth does not carry out are refused by name: a filesystem's option on a bind")
         func refusedOptions() throws {
             let world = try OCIBundleFixture(fixture)
             defer { world.removeAll() }
-            try world.writeSpec(id: "rro", args: ["true"], edit: Self.adding([
-                ["destination": "/tmp", "type": "bind", "source": world.directory, "options": ["rbind", "rro"]],
-            ]))
-            let recursive = try world.create("rro")
-            #expect(recursive.status == 1 && recursive.stderr.contains("the mount at /tmp asks for rro"), "\(recursive.stderr)")
             try world.writeSpec(id: "sz", args: ["true"], edit: Self.adding([
                 ["destination": "/tmp", "type": "bind", "source": world.directory, "options": ["rbind", "size=1m"]],
             ]))

@@ -53,6 +53,79 @@ extension Containers.OCI {
         #expect(notNamespace.status == 1 && notNamespace.stderr.contains("config.json is not a namespace file"), "\(notNamespace.stderr)")
     }
 
+    @Test("a hostname with a uts namespace joined by path is set in that namespace, as runc sets it; without a uts namespace it is refused")
+    func hostnameInAJoinedUTSNamespace() throws {
+        let world = try OCIBundleFixture(fixture)
+        defer { world.removeAll() }
+        let hosts = Kernel.read("/proc/sys/kernel/hostname")
+        try world.writeSpec(id: "holder", args: ["sleep", "100"]) { spec in spec["hostname"] = "before" }
+        #expect(try world.create("holder").status == 0)
+        #expect(try world.oci(["start", "holder"]).status == 0)
+        let holder = try #require(try world.state("holder")?["pid"] as? Int)
+        try world.writeSpec(id: "joiner", args: ["hostname"]) { spec in
+            spec["hostname"] = "after"
+            spec["linux"] = Self.namespaces(spec, replacing: ["uts"], with: [["type": "uts", "path": "/proc/\(holder)/ns/uts"]])
+        }
+        let ran = try world.create("joiner", command: "run")
+        #expect(ran.status == 0 && world.output(of: "joiner").hasSuffix("after\n"), "\(world.output(of: "joiner"))")
+        // The name is the joined namespace's: the holder, which set "before", now has "after".
+        #expect(try world.oci(["exec", "holder", "hostname"]).output == "after")
+        #expect(Kernel.read("/proc/sys/kernel/hostname") == hosts)
+        try world.writeSpec(id: "hostuts", args: ["true"]) { spec in
+            spec["hostname"] = "host-name"
+            spec["linux"] = Self.namespaces(spec, replacing: ["uts"], with: [])
+        }
+        let refused = try world.create("hostuts")
+        #expect(refused.status == 1 && refused.stderr.contains("sets hostname without a uts namespace"), "\(refused.stderr)")
+        #expect(Kernel.read("/proc/sys/kernel/hostname") == hosts)
+    }
+
+    @Test("uidMappings and gidMappings beside a user namespace joined by path: that namespace's own run with a warning, others are refused")
+    func mappingsWithAJoinedUserNamespace() throws {
+        let world = try OCIBundleFixture(fixture)
+        defer { world.removeAll() }
+        // The state root's directories must let the container's root (an unprivileged host uid) pass.
+        chmod(world.directory, 0o755)
+        // A user namespace (and a pid namespace it owns) held by a process of the test's, mapping 0-65535 to the host's
+        // 300000-365535 (written from here: util-linux maps ranges only through newuidmap).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--user", "--pid", "--fork", "--kill-child", "--", "/bin/sleep", "100"]
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
+        let path = "/proc/\(holder.processIdentifier)/ns/user"
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/user")
+        #expect(eventually { (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { $0 != ours } == true })
+        for map in ["uid_map", "gid_map"] {
+            try "0 300000 65536\n".write(toFile: "/proc/\(holder.processIdentifier)/\(map)", atomically: false, encoding: .utf8)
+        }
+        let own: [[String: Any]] = [["containerID": 0, "hostID": 300_000, "size": 65536]]
+        let other: [[String: Any]] = [["containerID": 0, "hostID": 400_000, "size": 65536]]
+        func writeSpec(_ id: String, _ mappings: [[String: Any]]) throws {
+            try world.writeSpec(id: id, args: ["cat", "/proc/self/uid_map"]) { spec in
+                // With the holder's pid namespace too: berth makes no new one inside a joined user namespace.
+                spec["linux"] = Self.namespaces(spec, replacing: ["user", "pid"], with: [
+                    ["type": "user", "path": path], ["type": "pid", "path": "/proc/\(holder.processIdentifier)/ns/pid_for_children"],
+                ])
+                    .merging(["uidMappings": mappings, "gidMappings": mappings]) { $1 }
+            }
+        }
+        try writeSpec("same", own)
+        let same = try world.create("same", command: "run")
+        let output = world.output(of: "same")
+        #expect(same.status == 0, "\(output)")
+        #expect(output.contains("are those of the user namespace joined at \(path)"), "\(output)")
+        #expect(output.split(separator: "\n").last?.split(separator: " ") == ["0", "300000", "65536"], "not in the joined namespace: \(output)")
+        try writeSpec("other", other)
+        let refused = try world.create("other")
+        #expect(refused.status == 1 && refused.stderr.contains("joins the user namespace at \(path) and gives uidMappings [0 400000 65536]")
+                && refused.stderr.contains("uid_map [0 300000 65536]"), "\(refused.stderr)")
+        #expect(try world.state("other") == nil)
+    }
+
     @Test("a container joins another's mount and user namespaces by path; its new namespaces then belong to that user namespace",
           .enabled(if: !Host.inVM || Fixture.userNamespacesUnavailable == nil,
                    "its new user namespace needs idmapped mounts on the test directory, which the VM's does not support"))

@@ -14,14 +14,41 @@ import Testing
     }
 
     @Test func flagsAreReadInOrderAndTheRestIsTheFilesystemsData() throws {
-        let options = try MountOptions(parsing: ["ro", "nosuid", "rw", "noexec", "relatime", "norelatime", "strictatime",
-                                                 "size=64m", "mode=1777", "rshared", "defaults"], at: "/mnt")
+        let options = MountOptions(parsing: ["ro", "nosuid", "rw", "noexec", "relatime", "norelatime", "strictatime",
+                                             "size=64m", "mode=1777", "rshared", "defaults"])
         #expect(options.flags == [.noSuid, .noExec, .strictAtime])
         #expect(options.propagation == .rshared)
         #expect(options.data == ["size=64m", "mode=1777"])
-        #expect(options.bind == nil && options.idmap == nil)
-        #expect(try MountOptions(parsing: ["bind"], at: "/mnt").bind == .top)
-        #expect(try MountOptions(parsing: ["rbind", "ridmap"], at: "/mnt") .idmap == .tree)
+        #expect(options.bind == nil && options.idmap == nil && options.treeAttributes.isEmpty && !options.copyUp)
+        #expect(MountOptions(parsing: ["bind"]).bind == .top)
+        #expect(MountOptions(parsing: ["rbind", "ridmap"]).idmap == .tree)
+    }
+
+    @Test func recursiveAttributesAreReadInOrderIntoWhatMountSetattrSetsAndClears() {
+        let attributes = MountOptions(parsing: ["rbind", "rro", "rnosuid", "rrw", "rnoexec", "rdev", "rnoatime"]).treeAttributes
+        // MOUNT_ATTR_NOSUID | NOEXEC | NOATIME set; RDONLY and NODEV cleared, and the atime field.
+        #expect(attributes.setting == 0x2 | 0x8 | 0x10)
+        #expect(attributes.clearing == 0x1 | 0x4 | 0x70)
+        #expect(attributes.options == ["rrw", "rnosuid", "rdev", "rnoexec", "rnoatime"])
+        // A mode-off option chooses the kernel's default atime mode, relatime (0).
+        let back = MountOptions(parsing: ["rnoatime", "ratime"]).treeAttributes
+        #expect(back.setting == 0 && back.clearing == 0x70 && back.options == ["rrelatime"])
+        #expect(MountOptions(parsing: ["rstrictatime", "rnosymfollow"]).treeAttributes.setting == 0x20 | 0x20_0000)
+    }
+
+    @Test func recursiveAttributesAndCopyUpReachThePlanAndTheLaunchSpec() throws {
+        let config = try Self.config([
+            .init(destination: "/mnt", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "rnodev", "size=1m"]),
+            .init(destination: "/mnt/a", type: "bind", source: "/srv/a", options: ["rbind", "ro", "rro"]),
+        ])
+        let operations = Self.userOperations(config)
+        #expect(operations.map(\.description) == ["mount tmpfs tmpfs on /mnt -o size=1m (rnodev,tmpcopyup)",
+                                                   "bind /srv/a on /mnt/a (ro,rro)"])
+        #expect(operations.first?.copyUp == true && operations.last?.copyUp == false)
+        #expect(operations.last?.treeAttributes.setting == 0x1)
+        let back = try ContainerConfig(id: config.id, oci: config.ociSpec)
+        #expect(back.bindMounts == config.bindMounts)
+        #expect(back.tmpfsMounts == config.tmpfsMounts)
     }
 
     @Test func filesystemsOfAnyTypeArePlannedWithTheirFlagsAndData() throws {
@@ -54,8 +81,8 @@ import Testing
 
     @Test func whatBerthDoesNotCarryOutIsRefusedByName() {
         let cases: [(OCIRuntimeSpec.Mount, String)] = [
-            (.init(destination: "/mnt", type: "bind", source: "/srv", options: ["rbind", "rnosuid"]),
-             "the mount at /mnt asks for rnosuid, a recursive mount attribute"),
+            (.init(destination: "/mnt", type: "bind", source: "/srv", options: ["rbind", "tmpcopyup"]),
+             "the bind mount at /mnt has the option tmpcopyup, which only a tmpfs takes"),
             (.init(destination: "/mnt", type: "bind", source: "/srv", options: ["mode=0755"]),
              "the bind at /mnt has the option mode=0755, which is not a bind's"),
             (.init(destination: "/mnt", type: "bind", options: ["rbind"]), "binds nothing at /mnt"),

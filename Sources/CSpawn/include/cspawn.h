@@ -108,6 +108,11 @@ struct berth_mount_op {
     int idmapped;             // BERTH_OP_BIND: the bind arrives from the parent as a detached
                               // idmapped mount, over the mount socket after the layers, one a
                               // message in the order of the operations (berth_prepare_user_namespace)
+    uint64_t tree_attr_set;   // BERTH_OP_MOUNT, BERTH_OP_BIND: MOUNT_ATTR_* set and cleared on the
+    uint64_t tree_attr_clr;   // mount and every mount below it once it is made (mount_setattr,
+                              // AT_RECURSIVE: an OCI spec's "rro", "rnosuid", ...); 0: none
+    int copy_up;              // BERTH_OP_MOUNT: the new filesystem starts with a copy of what the
+                              // directory it covers holds (a tmpfs's "tmpcopyup")
 };
 
 struct berth_rlimit {

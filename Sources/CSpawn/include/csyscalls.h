@@ -77,6 +77,12 @@ extern const unsigned long berth_clone_newns, berth_clone_newpid, berth_clone_ne
 /// errno (ENOTTY: not a namespace file).
 long berth_namespace_type(int fd);
 
+/// The uid_map and gid_map of the user namespace whose nsfs file is `ns_fd`, as a process in it
+/// reads them (ids relative to its parent namespace), into `uid_map` and `gid_map` (each of
+/// `size` bytes, NUL-terminated). A forked child enters the namespace to read them: a
+/// multi-threaded process cannot. 0, or -1 with errno (EOVERFLOW: a map longer than `size`).
+int berth_read_user_namespace_maps(int ns_fd, char *uid_map, char *gid_map, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,9 +42,12 @@ public struct BindMount: Sendable, Equatable {
     public var flags: MountFlags
     /// The source's file owners shown through a mapping (an idmapped mount); nil: as they are.
     public var idmap: MountIDMap?
+    /// Set on the bind and the mounts it brought along ("rro", an OCI spec's).
+    public var treeAttributes: RecursiveMountAttributes
 
     public init(source: String, destination: String, readOnly: Bool, propagation: MountPropagation? = nil,
-                recursive: Bool = true, flags: MountFlags = [], idmap: MountIDMap? = nil) {
+                recursive: Bool = true, flags: MountFlags = [], idmap: MountIDMap? = nil,
+                treeAttributes: RecursiveMountAttributes = .init()) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
@@ -52,6 +55,7 @@ public struct BindMount: Sendable, Equatable {
         self.recursive = recursive
         self.flags = flags
         self.idmap = idmap
+        self.treeAttributes = treeAttributes
     }
 }
 
@@ -110,11 +114,18 @@ public struct TmpfsMount: Sendable, Equatable {
     public var flags: MountFlags
     /// tmpfs' own options ("size=16777216", "mode=1777"), in order.
     public var options: [String]
+    /// Set on the tmpfs once it is mounted ("rro", an OCI spec's).
+    public var treeAttributes: RecursiveMountAttributes
+    /// The tmpfs starts with a copy of what the image has at its destination (runc's "tmpcopyup").
+    public var copyUp: Bool
 
-    public init(destination: String, flags: MountFlags, options: [String]) {
+    public init(destination: String, flags: MountFlags, options: [String],
+                treeAttributes: RecursiveMountAttributes = .init(), copyUp: Bool = false) {
         self.destination = destination
         self.flags = flags
         self.options = options
+        self.treeAttributes = treeAttributes
+        self.copyUp = copyUp
     }
 }
 
@@ -134,13 +145,17 @@ public struct FilesystemMount: Sendable, Equatable {
     public var flags: MountFlags
     /// The filesystem's own options, in order: mount(2)'s data string.
     public var options: [String]
+    /// Set on the filesystem once it is mounted ("rro", an OCI spec's).
+    public var treeAttributes: RecursiveMountAttributes
 
-    public init(destination: String, type: String, source: String, flags: MountFlags, options: [String]) {
+    public init(destination: String, type: String, source: String, flags: MountFlags, options: [String],
+                treeAttributes: RecursiveMountAttributes = .init()) {
         self.destination = destination
         self.type = type
         self.source = source
         self.flags = flags
         self.options = options
+        self.treeAttributes = treeAttributes
     }
 }
 

@@ -67,8 +67,11 @@ final class SpawnArguments {
         config.ops = UnsafePointer(ops)
         config.n_ops = operations.count
 
-        config.hostname = c.namespaces.contains(.uts) ? c.hostname.map(string) : nil
-        config.domainname = c.namespaces.contains(.uts) ? c.domainname.map(string) : nil
+        // runc's rule: the names are set in the container's UTS namespace, new or joined by path,
+        // and only when the spec gives them (an empty one is no name).
+        let ownUTS = c.namespaces.contains(.uts) || c.joinedNamespaces.contains { $0.kind == .uts }
+        config.hostname = ownUTS ? c.hostname.flatMap { $0.isEmpty ? nil : string($0) } : nil
+        config.domainname = ownUTS ? c.domainname.flatMap { $0.isEmpty ? nil : string($0) } : nil
         config.loopback_up = c.namespaces.contains(.network) ? 1 : 0
         // The command, its environment and working directory go to the kernel as the bytes they
         // came from (`ArgumentBytes`): a name that is not UTF-8 reaches the container unchanged.
@@ -186,6 +189,9 @@ final class SpawnArguments {
         c.target = string(op.target)
         c.flags = op.flags.rawValue
         c.optional = op.optional ? 1 : 0
+        c.tree_attr_set = op.treeAttributes.setting
+        c.tree_attr_clr = op.treeAttributes.clearing
+        c.copy_up = op.copyUp ? 1 : 0
         switch op.kind {
         case let .mount(fstype, source, data):
             c.kind = Int32(BERTH_OP_MOUNT.rawValue)

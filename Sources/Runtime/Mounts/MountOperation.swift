@@ -75,16 +75,23 @@ public struct MountOperation: Sendable, Equatable, CustomStringConvertible {
     public var flags: MountFlags
     /// Failure is ignored (a kernel without mqueue, say).
     public var optional: Bool
+    /// `.mount` and `.bind`: set on the new mount and every mount below it once it is made.
+    public var treeAttributes: RecursiveMountAttributes
+    /// `.mount`: the filesystem starts with a copy of the directory it covers (a tmpfs's "tmpcopyup").
+    public var copyUp: Bool
 
-    public init(_ kind: Kind, target: String, flags: MountFlags = [], optional: Bool = false) {
+    public init(_ kind: Kind, target: String, flags: MountFlags = [], optional: Bool = false,
+                treeAttributes: RecursiveMountAttributes = .init(), copyUp: Bool = false) {
         self.kind = kind
         self.target = target
         self.flags = flags
         self.optional = optional
+        self.treeAttributes = treeAttributes
+        self.copyUp = copyUp
     }
 
     public var description: String {
-        let opts = flags.names.joined(separator: ",")
+        let opts = (flags.names + treeAttributes.options + (copyUp ? ["tmpcopyup"] : [])).joined(separator: ",")
         let suffix = (opts.isEmpty ? "" : " (\(opts))") + (optional ? " [optional]" : "")
         switch kind {
         case let .mount(fstype, source, data):

@@ -66,17 +66,17 @@ public enum MountPlan {
             var flags = bind.flags.union(bind.propagation?.flags ?? [])
             if bind.readOnly { flags.insert(.readOnly) }
             return MountOperation(.bind(source: bind.source, recursive: bind.recursive, idmap: bind.idmap),
-                                  target: bind.destination, flags: flags)
+                                  target: bind.destination, flags: flags, treeAttributes: bind.treeAttributes)
         }
         let tmpfs = config.tmpfsMounts.map { tmpfs in
             MountOperation(.mount(fstype: "tmpfs", source: "tmpfs",
                                   data: tmpfs.options.isEmpty ? nil : tmpfs.options.joined(separator: ",")),
-                           target: tmpfs.destination, flags: tmpfs.flags)
+                           target: tmpfs.destination, flags: tmpfs.flags, treeAttributes: tmpfs.treeAttributes, copyUp: tmpfs.copyUp)
         }
         let filesystems = config.filesystemMounts.map { mount in
             MountOperation(.mount(fstype: mount.type, source: mount.source,
                                   data: mount.options.isEmpty ? nil : mount.options.joined(separator: ",")),
-                           target: mount.destination, flags: mount.flags)
+                           target: mount.destination, flags: mount.flags, treeAttributes: mount.treeAttributes)
         }
         if config.mountOrder.isEmpty {
             let depth = { (op: MountOperation) in op.target.split(separator: "/").count }

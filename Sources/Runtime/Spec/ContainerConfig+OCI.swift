@@ -60,17 +60,18 @@ extension ContainerConfig {
             OCIRuntimeSpec.Mount(destination: bind.destination, type: "bind", source: bind.source,
                                  options: [bind.recursive ? "rbind" : "bind", bind.readOnly ? "ro" : "rw"] + bind.flags.names
                                      + (bind.propagation.map { [$0.rawValue] } ?? [])
-                                     + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []),
+                                     + (bind.idmap.map { [$0.recursive ? "ridmap" : "idmap"] } ?? []) + bind.treeAttributes.options,
                                  uidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.uidMappings },
                                  gidMappings: bind.idmap.flatMap { $0.isTheContainers ? nil : $0.gidMappings })
         }
         let tmpfs = tmpfsMounts.map { tmpfs in
             OCIRuntimeSpec.Mount(destination: tmpfs.destination, type: "tmpfs", source: "tmpfs",
-                                 options: tmpfs.flags.names + tmpfs.options)
+                                 options: tmpfs.flags.names + tmpfs.treeAttributes.options + (tmpfs.copyUp ? ["tmpcopyup"] : [])
+                                     + tmpfs.options)
         }
         let filesystems = filesystemMounts.map { mount in
             OCIRuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source,
-                                 options: mount.flags.names + mount.options)
+                                 options: mount.flags.names + mount.treeAttributes.options + mount.options)
         }
         guard !mountOrder.isEmpty else { return binds + tmpfs + filesystems }
         return mountOrder.map { reference in
@@ -208,7 +209,12 @@ extension ContainerConfig {
     /// One of the spec's mounts, as a bind, a tmpfs or a filesystem of another type, its options
     /// sorted into flags and the filesystem's data (`MountOptions`).
     mutating func add(_ mount: OCIRuntimeSpec.Mount) throws {
-        let options = try MountOptions(parsing: mount.options ?? [], at: mount.destination)
+        let options = MountOptions(parsing: mount.options ?? [])
+        // runc reads "tmpcopyup" on any mount and carries it out on a tmpfs only; said here instead.
+        if options.copyUp, mount.type != "tmpfs" {
+            throw RuntimeError(.invalidArgument, "the \(mount.type ?? "untyped") mount at \(mount.destination) has the option "
+                               + "tmpcopyup, which only a tmpfs takes: remove it")
+        }
         if mount.type == "bind" || options.bind != nil {
             guard let source = mount.source else {
                 throw RuntimeError(.invalidArgument, "the container's spec binds nothing at \(mount.destination): "
@@ -222,7 +228,8 @@ extension ContainerConfig {
             mountOrder.append(.bind(bindMounts.count))
             bindMounts.append(BindMount(source: source, destination: mount.destination, readOnly: options.flags.contains(.readOnly),
                                         propagation: options.propagation, recursive: options.bind == .tree,
-                                        flags: options.flags.subtracting(.readOnly), idmap: try Self.idmap(of: mount, options)))
+                                        flags: options.flags.subtracting(.readOnly), idmap: try Self.idmap(of: mount, options),
+                                        treeAttributes: options.treeAttributes))
             return
         }
         if options.idmap != nil || mount.uidMappings != nil || mount.gidMappings != nil {
@@ -236,11 +243,12 @@ extension ContainerConfig {
         let flags = options.flags.union(options.propagation?.flags ?? [])
         if type == "tmpfs" {
             mountOrder.append(.tmpfs(tmpfsMounts.count))
-            tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags, options: options.data))
+            tmpfsMounts.append(TmpfsMount(destination: mount.destination, flags: flags, options: options.data,
+                                          treeAttributes: options.treeAttributes, copyUp: options.copyUp))
         } else {
             mountOrder.append(.filesystem(filesystemMounts.count))
             filesystemMounts.append(FilesystemMount(destination: mount.destination, type: type, source: mount.source ?? type,
-                                                    flags: flags, options: options.data))
+                                                    flags: flags, options: options.data, treeAttributes: options.treeAttributes))
         }
     }
 
