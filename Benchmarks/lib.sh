@@ -32,12 +32,15 @@ bench_locate_berth() {
 # hybrid mode not supported"). So a benchmark re-executes itself in a private mount namespace and
 # unmounts the unified hierarchy there: every contender sees a plain v1 host, and the host's own
 # mounts are never touched (the namespace, and the unmount with it, goes away when the last process
-# in it exits, Ctrl-C included). Call with the script's own arguments.
+# in it exits, Ctrl-C included). A network namespace of its own too (only lo, up): a contender run
+# with a default network (a baseline berth from before `--network none` was passed, say) makes its
+# bridge and firewall rules there, never on the host. Call with the script's own arguments.
 bench_enter_mount_namespace() {
     if [[ -z ${BERTH_BENCH_IN_MOUNTNS:-} ]]; then
-        exec unshare --mount --propagation private \
+        exec unshare --mount --propagation private --net \
             env BERTH_BENCH_IN_MOUNTNS=1 BERTH_BIN="$BERTH" "$0" "$@"
     fi
+    ip link set lo up
     if mountpoint -q /sys/fs/cgroup/unified; then
         umount /sys/fs/cgroup/unified
     fi

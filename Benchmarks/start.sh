@@ -100,7 +100,7 @@ fi
 # is measured side by side with what it changes.
 if [[ -n ${BERTH_BASELINE_BIN:-} ]]; then
     mkdir -p "$BERTH_STATE-before"
-    BEFORE_CMD="$BERTH_BASELINE_BIN --root $BERTH_STATE-before run --rootfs $ROOT --memory 64m -- /bin/true"
+    BEFORE_CMD="$BERTH_BASELINE_BIN --root $BERTH_STATE-before run --rootfs $ROOT --network none --memory 64m -- /bin/true"
     out=$(sh -c "$BEFORE_CMD" 2>&1) || die "the baseline berth failed its trial run: $BEFORE_CMD"$'\n'"$out"
     NAMES+=(before)
     CMDS+=("$BEFORE_CMD")
