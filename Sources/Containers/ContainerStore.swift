@@ -66,7 +66,8 @@ public struct ContainerStore: Sendable {
         var record = record
         if !record.name.isEmpty { try ContainerNames.check(record.name) }
         let dir = directory(of: record.id)
-        guard mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
+        let reused = sync == .atLaunch && !record.hasImage && SpareRecordDirectories(store: self).claim(as: dir)
+        guard reused || mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
         defer { if !done { try? TreeRemoval.remove(dir) } }
         // A --rootfs container runs in its directory: it has no layer of its own.
@@ -99,9 +100,19 @@ public struct ContainerStore: Sendable {
 
     /// Writes the launch spec and the record of a container created with `.atLaunch` sync,
     /// the record as it is now (running, with its pid), neither of them durably.
+    /// In a reused directory the spares' blocks are written again (`SpareRecordDirectories`).
     public func recordLaunch(_ record: ContainerRecord, launch: ContainerConfig) throws {
-        try writeLaunchSpec(launch, durability: .none)
-        try write(record, durable: false)
+        let dir = directory(of: record.id)
+        let files = [(launchSpecPath(of: record.id), JSON.serialize(launch.ociSpec.launchJSON), SpareRecordDirectories.launchSpare),
+                     (dir + "/config.json", JSON.serialize(record.json), SpareRecordDirectories.recordSpare)]
+        for (path, bytes, spare) in files {
+            do {
+                try AtomicFile.replace(path, with: bytes, reusing: dir + "/" + spare, mode: 0o600)
+            } catch {
+                if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }
+                throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
+            }
+        }
     }
 
     /// Makes a container created with `.deferred` sync durable, as `.immediate` would have: its
@@ -255,11 +266,15 @@ public struct ContainerStore: Sendable {
         // same tree at once (and failing on entries this one removed).
         let lock = lockTree(dir, wait: true) ?? lockTree(doomed, wait: true)
         defer { if let lock { close(lock) } }
+        let namePath = namesDirectory + "/" + record.name
+        if !record.hasImage, SpareRecordDirectories(store: self).retire(dir) {
+            if readLink(namePath) == record.id { unlink(namePath) }
+            return
+        }
         guard rename(dir, doomed) == 0 else {
             if errno == ENOENT { throw ContainerError(.notFound, "no such container: \(record.name)") }
             throw ContainerError.system("cannot remove container \(record.shortID)")
         }
-        let namePath = namesDirectory + "/" + record.name
         if readLink(namePath) == record.id { unlink(namePath) }
         try TreeRemoval.remove(doomed)
     }

@@ -91,6 +91,24 @@ public enum AtomicFile {
         }
     }
 
+    /// Replaces `path` with `bytes` written into `spare`, a file of the same directory that no
+    /// reader looks at, in place, then renamed over `path` (no durability): the spare's blocks
+    /// are written again rather than new ones taken and old ones freed, which on a file system
+    /// mounted with `discard` costs a synchronous discard per freed block. Without a spare it is
+    /// `replace(_:with:mode:durability:)`.
+    public static func replace(_ path: String, with bytes: [UInt8], reusing spare: String,
+                               mode: mode_t = 0o644) throws(FileSystemError) {
+        let fd = open(spare, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return try replace(path, with: bytes, mode: mode, durability: .none) }
+        do {
+            defer { close(fd) }
+            try FileIO.writeAll(fd, bytes, at: 0, path: spare)
+            guard ftruncate(fd, off_t(bytes.count)) == 0 else { throw FileSystemError("ftruncate", spare) }
+            guard fchmod(fd, mode) == 0 else { throw FileSystemError("chmod", spare) }
+        }
+        guard rename(spare, path) == 0 else { throw FileSystemError("rename", spare) }
+    }
+
     /// The directory and the last component of `path` ("." for a bare name).
     static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

@@ -10,10 +10,19 @@ public enum FileIO {
     }
 
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+        try writeAll(fd, bytes, at: nil, path: path)
+    }
+
+    /// Writes all of `bytes` at `offset`, leaving the file position alone (pwrite).
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(FileSystemError) {
+        try writeAll(fd, bytes, at: .some(offset), path: path)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64?, path: String) throws(FileSystemError) {
         // withUnsafeBytes rethrows untyped errors: the typed one is carried out by hand.
         var failure: FileSystemError?
         bytes.withUnsafeBytes { buffer in
-            do throws(FileSystemError) { try writeAll(fd, buffer, at: nil, path: path) } catch { failure = error }
+            do throws(FileSystemError) { try writeAll(fd, buffer, at: offset, path: path) } catch { failure = error }
         }
         if let failure { throw failure }
     }

@@ -80,6 +80,54 @@ func randomID() -> String {
         #expect(store.all().isEmpty)
     }
 
+    /// A removed --rootfs container's directory is kept as a spare, which no listing sees, and the
+    /// next one takes it: its record and launch spec are its own, written into the spare files.
+    /// A directory holding anything else is removed, and an image container's is never kept.
+    @Test func rootfsRecordDirectoriesAreReused() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        func launched(_ name: String, args: [String]) throws -> ContainerRecord {
+            var record = makeRecord(name: name)
+            record.rootfs = "/"
+            record.hostConfig.autoRemove = true
+            let launch = ContainerConfig(id: record.id, rootfs: "/", args: args, env: [])
+            var created = try store.create(record, launch: launch, sync: .atLaunch)
+            created.state = ContainerState(status: .running, pid: 99, startedAt: Timestamp.now())
+            try store.recordLaunch(created, launch: launch)
+            return created
+        }
+        let first = try launched("first", args: ["/bin/first", String(repeating: "x", count: 3000)])
+        try store.remove(first)
+        let spare = store.containersDirectory + "/.spare-0"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spare).sorted() == ["config.spare", "launch.spare"])
+        #expect(store.all().isEmpty)
+        #expect(throws: ContainerError.self) { try store.find("first") }
+
+        let second = try launched("second", args: ["/bin/second"])
+        #expect(!FileManager.default.fileExists(atPath: spare))
+        #expect(try store.find("second").id == second.id)
+        // Shorter than the spare's old contents: nothing of them is left at the end.
+        #expect(try store.launchConfig(of: second).args == ["/bin/second"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory(of: second.id)).sorted()
+            == ["config.json", "launch.json"])
+
+        // Anything else in the directory (a health record, say) and it goes for good.
+        #expect(FileManager.default.createFile(atPath: store.directory(of: second.id) + "/health.json", contents: Data("{}".utf8)))
+        try store.remove(second)
+        #expect(!FileManager.default.fileExists(atPath: spare))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.containersDirectory).isEmpty)
+
+        // A spare a crash left holding its record is still no container, and its next user
+        // is its own.
+        let third = try launched("third", args: ["/bin/third"])
+        try store.remove(third)
+        try FileManager.default.moveItem(atPath: spare + "/config.spare", toPath: spare + "/config.json")
+        #expect(store.all().isEmpty)
+        let fourth = try launched("fourth", args: ["/bin/fourth"])
+        #expect(try store.find("fourth").id == fourth.id)
+        #expect(store.all().map(\.name) == ["fourth"])
+    }
+
     @Test func createLoadFindRemove() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)

@@ -132,7 +132,7 @@ extension Containers {
             #expect(r.status != 0)
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines.first?.contains("--device \"\(argument)\"") == true, "\(r.stderr)")
-            let containers = (try? FileManager.default.contentsOfDirectory(atPath: root + "/containers")) ?? []
+            let containers = Kernel.containerEntries(root + "/containers")
             #expect(containers.isEmpty, "\(containers)")
         }
     }

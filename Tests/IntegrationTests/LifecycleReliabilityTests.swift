@@ -142,7 +142,7 @@ extension Containers {
             // creation under way. Age them rather than wait: the next command must remove them.
             // The same holds for a runtime directory whose start was killed before its lock got
             // its name (made as lock.new-PID, then linked).
-            let incomplete = Kernel.entries(root.containersDirectory).filter {
+            let incomplete = Kernel.containerEntries(root.containersDirectory).filter {
                 !FileManager.default.fileExists(atPath: root.containersDirectory + "/" + $0 + "/config.json")
             }.map { root.containersDirectory + "/" + $0 }
             let runtimeDirectory = root.path + "/run/containers"

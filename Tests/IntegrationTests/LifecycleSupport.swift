@@ -105,7 +105,7 @@ final class LifecycleRoot: Sendable {
         }
         found += Kernel.cgroupDirectories(under: fixture.cgroupParent).map { "cgroup \($0)" }
         found += Kernel.mounts(under: path).map { "mount \($0)" }
-        found += Kernel.entries(containersDirectory).map { id in
+        found += Kernel.containerEntries(containersDirectory).map { id in
             "containers/\(id) holding \(Kernel.entries(containersDirectory + "/" + id).sorted())"
         }
         found += Kernel.entries(path + "/run/containers").map { "run/containers/\($0)" }
@@ -123,6 +123,16 @@ enum Kernel {
 
     static func entries(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    }
+
+    /// The entries of a state root's containers/ directory but its spare record directories
+    /// (`.spare-N`, kept for the next run --rootfs, holding nothing but their spare files): a
+    /// spare with anything else in it is listed.
+    static func containerEntries(_ directory: String) -> [String] {
+        entries(directory).filter { name in
+            !(name.hasPrefix(".spare-")
+              && entries(directory + "/" + name).allSatisfy { $0 == "config.spare" || $0 == "launch.spare" })
+        }
     }
 
     static func isAlive(_ pid: Int32) -> Bool {

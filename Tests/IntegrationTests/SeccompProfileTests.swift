@@ -99,7 +99,7 @@ extension Containers {
             #expect(r.status == 125)
             let message = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(!message.contains("\n") && message.contains(path) && message.contains(fault), "\(message)")
-            let containers = (try? FileManager.default.contentsOfDirectory(atPath: state + "/containers")) ?? []
+            let containers = Kernel.containerEntries(state + "/containers")
             #expect(containers.isEmpty)
             let missing = try fixture.run(["--security-opt", "seccomp=/nonexistent.json"], ["/bin/true"], root: state)
             #expect(missing.status == 125 && missing.stderr.contains("/nonexistent.json"))
