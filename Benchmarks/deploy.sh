@@ -9,7 +9,9 @@
 # nor HAProxy's listener touches the host's network. A compose.yaml per version, through
 # `berth compose up -d` and `berth compose deploy web`.
 #
-# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp).
+# Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp);
+# BERTH_BENCH_KEEP=DIR keeps loadgen's records (one line a request, see loadgen.c) and the cycles'
+# windows (BEGAN_MS ENDED_MS, unix time) in DIR, to see which requests were slow and when.
 set -euo pipefail
 
 BENCH_NAME=deploy.sh
@@ -31,7 +33,8 @@ bench_locate_berth
 [[ $RUNS -le 30 ]] || die "--runs: at most 30 deploys (the load is bounded to 120 s)"
 
 if [[ -z ${BERTH_BENCH_IN_NETNS:-} ]]; then
-    exec unshare --net env BERTH_BENCH_IN_NETNS=1 BERTH_BIN="$BERTH" "$0" ${ARGS[@]+"${ARGS[@]}"}
+    exec unshare --net env BERTH_BENCH_IN_NETNS=1 BERTH_BIN="$BERTH" BERTH_BENCH_KEEP="${BERTH_BENCH_KEEP:+$(realpath -m -- "$BERTH_BENCH_KEEP")}" \
+        "$0" ${ARGS[@]+"${ARGS[@]}"}
 fi
 ip link set lo up
 for tool in gcc /usr/sbin/haproxy; do
@@ -97,6 +100,11 @@ for n in $(seq 1 "$RUNS"); do
 done
 LAST_END=$ended
 wait "$LOAD"
+if [[ -n ${BERTH_BENCH_KEEP:-} ]]; then
+    mkdir -p "$BERTH_BENCH_KEEP"
+    cp "$WORK/records" "$BERTH_BENCH_KEEP/records"
+    printf '%s\n' "${WINDOWS[@]}" | tr ':' ' ' >"$BERTH_BENCH_KEEP/windows"
+fi
 
 median=$(printf '%s\n' "${CYCLES[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 # p99 of the passing requests scheduled inside a deploy window, and outside every one.

@@ -200,10 +200,11 @@ int berth_link_index(int sock, const char *name) {
     return index > 0 ? index : -ENODEV;
 }
 
-int berth_bridge_create(int sock, const char *name, unsigned mtu) {
+int berth_bridge_create(int sock, const char *name, unsigned mtu, const uint8_t *mac) {
     struct request r;
     if (link_message(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0) < 0) return -ENOBUFS;
     if (put_string(&r, IFLA_IFNAME, name) < 0 || (mtu && put_u32(&r, IFLA_MTU, mtu) < 0)) return -ENOBUFS;
+    if (mac && put_attribute(&r, IFLA_ADDRESS, mac, 6) < 0) return -ENOBUFS;
     if (begin_nest(&r, IFLA_LINKINFO) < 0 || put_string(&r, IFLA_INFO_KIND, "bridge") < 0) return -ENOBUFS;
     end_nest(&r);
     return transact(sock, &r);

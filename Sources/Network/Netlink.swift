@@ -38,9 +38,10 @@ final class Netlink: Sendable {
         return rc
     }
 
-    /// Creates a bridge; false when one of that name was there already.
-    func createBridge(_ name: String, mtu: UInt32) throws -> Bool {
-        let rc = berth_bridge_create(fd, name, mtu)
+    /// Creates a bridge with the hardware address `address` (6 bytes); false when one of that
+    /// name was there already.
+    func createBridge(_ name: String, mtu: UInt32, address: [UInt8]) throws -> Bool {
+        let rc = address.withUnsafeBufferPointer { berth_bridge_create(fd, name, mtu, $0.baseAddress) }
         if rc == -EEXIST { return false }
         try check(rc, "create the bridge \(name)")
         return true

@@ -226,7 +226,12 @@ public struct Networking: Sendable {
     private func ensureBridge(_ network: NetworkDefinition, subnet: IPv4Subnet, gateway: IPv4Address,
                               netlink: Netlink) throws -> Int32 {
         if let index = try netlink.linkIndex(network.bridge) { return index }
-        _ = try netlink.createBridge(network.bridge, mtu: UInt32(network.mtu))
+        // A bridge without an address of its own takes the lowest of its ports', so it changed
+        // whenever that container came or went (a deploy's every cycle); each change flushes the
+        // host's neighbour entries for every member, and members keep sending to the address
+        // that is gone until the host asks them again: the serving instances stalled meanwhile,
+        // a lost reply costing a 200 ms retransmission (issue 15's p99 during a deploy).
+        _ = try netlink.createBridge(network.bridge, mtu: UInt32(network.mtu), address: Self.hardwareAddress(of: gateway))
         guard let index = try netlink.linkIndex(network.bridge) else {
             throw NetworkError(.systemError, "the bridge \(network.bridge) vanished as it was made")
         }
@@ -255,13 +260,8 @@ public struct Networking: Sendable {
     private func connect(_ lease: Lease, bridge: Int32, netns: Int32, prefixLength: Int, gateway: IPv4Address, mtu: UInt32,
                          host: Netlink) throws {
         _ = try? host.deleteLink(lease.veth)   // a leftover of an earlier start of this container
-        // Docker's rule, 02:42 then the IPv4 address: an address given again (a deploy's new
-        // instance, moments after the old one's end) comes with the same hardware address, so
-        // the host's and the other members' neighbour entries for it stay true. A random one
-        // left them pointing at the gone container for seconds (until the entry's probes fail).
-        let v = lease.address.value
-        let mac: [UInt8] = [0x02, 0x42, UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
-        try host.createVeth(lease.veth, peer: "eth0", peerNamespace: netns, mtu: mtu, peerAddress: mac)
+        try host.createVeth(lease.veth, peer: "eth0", peerNamespace: netns, mtu: mtu,
+                            peerAddress: Self.hardwareAddress(of: lease.address))
         guard let hostEnd = try host.linkIndex(lease.veth) else {
             throw NetworkError(.systemError, "the veth \(lease.veth) vanished as it was made")
         }
@@ -273,6 +273,16 @@ public struct Networking: Sendable {
         try inside.addAddress(lease.address, prefixLength: prefixLength, to: eth0, name: "eth0")
         try inside.setLink(eth0, up: true, name: "eth0")
         try inside.addDefaultRoute(via: gateway)
+    }
+
+    /// Docker's rule, 02:42 then the IPv4 address, for a container's eth0 and a bridge alike: an
+    /// address given again (a deploy's new instance, moments after the old one's end) comes with
+    /// the same hardware address, so the host's and the other members' neighbour entries for it
+    /// stay true. A random one left them pointing at the gone container for seconds (until the
+    /// entry's probes fail).
+    static func hardwareAddress(of address: IPv4Address) -> [UInt8] {
+        let v = address.value
+        return [0x02, 0x42, UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
     }
 
     /// The members' /etc/hosts: on the default network only the joining container's (it names

@@ -40,6 +40,33 @@ extension Containers {
             #expect(image.output == "lo", "--network none keeps only lo: \(image.output)")
         }
 
+        @Test("the bridge's hardware address is 02:42 and its gateway, and stays so while members come and go")
+        func bridgeHardwareAddress() throws {
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            for name in ["first", "second"] {
+                let r = try host.berth(["run", "-d", "--name", name, StandInHost.image, "sleep", "60"])
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            // The stand-in host is a network namespace of its own: its only bridge is berth's.
+            let bridge = try host.shell("ip -o link show type bridge | cut -d: -f2 | tr -d ' '").output
+            let gateway = try host.shell("ip -4 -o addr show dev \(bridge) | awk '{print $4}' | cut -d/ -f1").output
+            let expected = "02:42:" + gateway.split(separator: ".").map { String(format: "%02x", Int($0) ?? -1) }.joined(separator: ":")
+            // (Not /sys/class/net: nsenter --net keeps the real host's sysfs.)
+            func address() throws -> String {
+                try host.shell("ip -o link show dev \(bridge) | sed 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|'").output
+            }
+            #expect(try address() == expected, "bridge \(bridge), gateway \(gateway)")
+            // A bridge without an address of its own takes its lowest port's: with two members,
+            // one of the two removals below would change it (and flush the host's neighbours).
+            for name in ["first", "second"] {
+                #expect(try host.berth(["rm", "-f", name]).status == 0)
+                #expect(try address() == expected, "after \(name) left")
+            }
+            #expect(try host.berth(["run", "--rm", StandInHost.image, "true"]).status == 0)
+            #expect(try address() == expected, "after a third came and went")
+        }
+
         @Test("-p: tcp from the host, the host's address, another host (its source address kept) and another container")
         func publishedTCP() throws {
             let host = try StandInHost(fixture)

@@ -20,8 +20,9 @@ int berth_netlink_open(int protocol, int netns_fd);
 // The interface index of `name`, or -ENODEV.
 int berth_link_index(int sock, const char *name);
 
-// A bridge named `name` (EEXIST when it is there).
-int berth_bridge_create(int sock, const char *name, unsigned mtu);
+// A bridge named `name` (EEXIST when it is there) with the hardware address `mac` (6 bytes; NULL:
+// the kernel's, which then follows the lowest address among its ports as they come and go).
+int berth_bridge_create(int sock, const char *name, unsigned mtu, const uint8_t *mac);
 
 // A veth pair: `host_name` stays here, its peer `peer_name` is created in `peer_netns_fd` with
 // the hardware address `peer_mac` (6 bytes; NULL: the kernel's random one).
