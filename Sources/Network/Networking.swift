@@ -83,7 +83,7 @@ public struct Networking: Sendable {
         return try FileLock.withLock(store.path(of: network.name) + "/.lock") {
             let bridge = try ensureBridge(network, subnet: subnet, gateway: gateway, netlink: host)
             if try !Netlink.withNetfilter({ Firewall.isInstalled(network, netfilter: $0) }) {
-                try FileLock.withLock(store.lockPath) { try Firewall.install(try store.list()) }
+                try rewriteFirewall()
             }
             var lease = Lease(container: endpoint.container, name: endpoint.name, aliases: endpoint.aliases, address: .any,
                               veth: Self.vethName(endpoint.container), ports: [],
@@ -152,8 +152,12 @@ public struct Networking: Sendable {
         LeaseDirectory(path: store.path(of: network.name) + "/leases").all()
     }
 
-    /// Deletes berth's nftables table and writes it again for the networks there are.
+    /// Deletes berth's nftables table and writes it again for the networks there are. The
+    /// default network is made first, outside the store's lock: `list` makes it when it is
+    /// missing, under that same lock, and a second flock of one file by one process (another
+    /// open file) waits for the first for ever.
     public func rewriteFirewall(removing removed: [NetworkDefinition] = []) throws {
+        _ = try store.defaultNetwork()
         try FileLock.withLock(store.lockPath) { try Firewall.install(try store.list(), removing: removed) }
     }
 

@@ -40,6 +40,21 @@ extension Containers {
             #expect(image.output == "lo", "--network none keeps only lo: \(image.output)")
         }
 
+        @Test("a user-defined network made before the default bridge exists: a run on it starts")
+        func userNetworkBeforeTheDefault() throws {
+            // The firewall is first written by the run; it lists the networks under the store's
+            // lock, and listing made the missing default network under that same lock again:
+            // a flock of one file through a second open file waited for itself.
+            let host = try StandInHost(fixture)
+            defer { host.remove() }
+            let created = try host.berth(["network", "create", "first"])
+            #expect(created.status == 0, "\(created.stderr)")
+            let r = try host.berth(["run", "--rm", "--network", "first", StandInHost.image, "true"], timeout: 30)
+            #expect(r.status == 0, "\(r.stderr)")
+            let left = try host.leftovers()
+            #expect(left.veths.isEmpty && left.leases.isEmpty, "\(left)")
+        }
+
         @Test("the bridge's hardware address is 02:42 and its gateway, and stays so while members come and go")
         func bridgeHardwareAddress() throws {
             let host = try StandInHost(fixture)
