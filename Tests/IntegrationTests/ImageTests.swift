@@ -845,7 +845,8 @@ struct ImageStoreRoot {
 
     var blobs: [String] { entries("oci/blobs/sha256") }
     var layers: [String] { entries("layers") }
-    var containers: [String] { entries("containers") }
+    /// Without the spare record directories kept for the next run --rootfs (`Kernel.containerEntries`).
+    var containers: [String] { Kernel.containerEntries(path + "/containers").sorted() }
     var names: [String] { entries("container-names") }
     var temporaries: [String] { entries("tmp") }
 
