@@ -2,6 +2,7 @@
 // step. Nothing after clone() may allocate or take a lock: the parent may have had threads.
 #define _GNU_SOURCE
 #include "cspawn.h"
+#include "csyscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,9 +52,6 @@ struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; }
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 // MARK: - reporting from the child
@@ -831,11 +829,7 @@ static void child_main(const struct berth_spawn_config *c, int syncfd, int errfd
 
     // Every fd but stdio and the error pipe (already close-on-exec) is closed by exec: no
     // descriptor of berth's may leak into the container (CVE-2024-21626).
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-        struct rlimit rl;
-        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-        for (int fd = 3; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
+    berth_cloexec_from(3);
 
     // seccomp last: every call above may be one the filter denies. execve must be allowed.
     if (c->seccomp_program && !c->seccomp_early && load_seccomp(c) < 0) FAIL(BERTH_STEP_SECCOMP, -1);
@@ -1010,25 +1004,6 @@ static ssize_t write_fully(int fd, const void *buffer, size_t size) {
     return (ssize_t)done;
 }
 
-static ssize_t read_fully(int fd, void *buffer, size_t size) {
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = read(fd, (char *)buffer + done, size - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
-// Closes [first, last]: close_range, or one by one up to the fd limit on kernels without it.
-static void close_fd_range(unsigned int first, unsigned int last) {
-    if (first > last || syscall(SYS_close_range, first, last, 0U) == 0) return;
-    struct rlimit rl;
-    unsigned int limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned int)rl.rlim_cur : 65536;
-    for (unsigned int fd = first; fd <= last && fd < limit; fd++) close((int)fd);
-}
 
 // Closes every fd above 2 but the `n` in `keep` (which it sorts).
 static void close_all_except(int *keep, size_t n) {
@@ -1040,10 +1015,10 @@ static void close_all_except(int *keep, size_t n) {
     unsigned int next = 3;
     for (size_t i = 0; i < n; i++) {
         if (keep[i] < (int)next) continue;
-        if ((unsigned int)keep[i] > next) close_fd_range(next, (unsigned int)keep[i] - 1);
+        if ((unsigned int)keep[i] > next) berth_close_fds(next, (unsigned int)keep[i] - 1);
         next = (unsigned int)keep[i] + 1;
     }
-    close_fd_range(next, ~0U);
+    berth_close_fds(next, ~0U);
 }
 
 // The adopter, from its fork to the exec of the monitor (or its exit): a copy of a caller that
@@ -1085,7 +1060,7 @@ static void adopter_main(const struct berth_spawn_config *config, const struct b
     // The caller's verdict: one byte once the container has exec'd and is recorded, EOF when
     // its start failed (or the caller died), and the container is then ended here, its parent.
     char go = 0;
-    if (told && read_fully(go_fd, &go, 1) == 1) {
+    if (told && berth_read_fully(go_fd, &go, 1) == 1) {
         close(go_fd);
         decimal(adopter->pid_slot, pid);
         close(adopter->null_fd);
@@ -1137,7 +1112,7 @@ int berth_spawn_adopted(const struct berth_spawn_config *config, const struct be
     }
 
     struct adopter_report answer = { .pid = -1, .joined = 0, .error = EPROTO };
-    ssize_t got = read_fully(report[0], &answer, sizeof answer);
+    ssize_t got = berth_read_fully(report[0], &answer, sizeof answer);
     saved = got < 0 ? errno : answer.error ? answer.error : EPROTO;
     close(report[0]);
     if (got != (ssize_t)sizeof answer || answer.pid <= 0) {

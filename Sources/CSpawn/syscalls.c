@@ -101,11 +101,32 @@ int berth_random_bytes(void *buffer, size_t length) {
     return 0;
 }
 
+// How far a loop over fds goes on a kernel without close_range: the soft limit, at most 65536.
+static unsigned int descriptor_limit(void) {
+    struct rlimit rl;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned int)rl.rlim_cur : 65536;
+}
+
 void berth_cloexec_from(int first) {
     if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-    struct rlimit rl;
-    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-    for (int fd = first; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    for (unsigned int fd = (unsigned)first, limit = descriptor_limit(); fd < limit; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+void berth_close_fds(unsigned int first, unsigned int last) {
+    if (first > last || syscall(SYS_close_range, first, last, 0U) == 0) return;
+    for (unsigned int fd = first, limit = descriptor_limit(); fd <= last && fd < limit; fd++) close((int)fd);
+}
+
+ssize_t berth_read_fully(int fd, void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, (char *)buffer + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
 }
 
 // setns(2) of the calling thread into `fd` (a namespace of `type`), keeping an fd of the one it
@@ -190,14 +211,7 @@ static void send_user_namespace_maps(int ns_fd, int out) {
 
 // Reads exactly `length` bytes (the child may write in pieces); 0 at a short read.
 static int read_all(int fd, void *buffer, size_t length) {
-    size_t got = 0;
-    while (got < length) {
-        ssize_t n = read(fd, (char *)buffer + got, length - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return 0;
-        got += (size_t)n;
-    }
-    return 1;
+    return berth_read_fully(fd, buffer, length) == (ssize_t)length;
 }
 
 int berth_read_user_namespace_maps(int ns_fd, char *uid_map, char *gid_map, size_t size) {

@@ -22,6 +22,14 @@ int berth_pidfd_send_signal(int pidfd, int sig);
 /// older kernels), so a program exec'd later inherits only what is explicitly passed on.
 void berth_cloexec_from(int first);
 
+/// Closes the fds from `first` to `last` (close_range, or a loop on older kernels).
+/// Async-signal-safe: a forked copy of a threaded process may call it.
+void berth_close_fds(unsigned int first, unsigned int last);
+
+/// Reads until `size` bytes came, the end of the file, or an error (EINTR retried): the count
+/// read, or -1 with errno. Async-signal-safe.
+ssize_t berth_read_fully(int fd, void *buffer, size_t size);
+
 /// pidfd_open(2). Returns an fd or -1 with errno.
 int berth_pidfd_open(pid_t pid);
 
