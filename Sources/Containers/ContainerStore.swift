@@ -103,16 +103,8 @@ public struct ContainerStore: Sendable {
     /// In a reused directory the spares' blocks are written again (`SpareRecordDirectories`).
     public func recordLaunch(_ record: ContainerRecord, launch: ContainerConfig) throws {
         let dir = directory(of: record.id)
-        let files = [(launchSpecPath(of: record.id), JSON.serialize(launch.ociSpec.launchJSON), SpareRecordDirectories.launchSpare),
-                     (dir + "/config.json", JSON.serialize(record.json), SpareRecordDirectories.recordSpare)]
-        for (path, bytes, spare) in files {
-            do {
-                try AtomicFile.replace(path, with: bytes, reusing: dir + "/" + spare, mode: 0o600)
-            } catch {
-                if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }
-                throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
-            }
-        }
+        try writeLaunchSpec(launch, durability: .none, reusing: dir + "/" + SpareRecordDirectories.launchSpare)
+        try write(record, durable: false, reusing: dir + "/" + SpareRecordDirectories.recordSpare)
     }
 
     /// Makes a container created with `.deferred` sync durable, as `.immediate` would have: its
@@ -231,10 +223,18 @@ public struct ContainerStore: Sendable {
     /// written without: every reader checks that state against the kernel anyway, so a power cut
     /// can lose no more than the exit code of a run that had just ended, and a start or a run
     /// does not wait for the disk two more times.
-    public func write(_ record: ContainerRecord, durable: Bool) throws {
+    ///
+    /// `reusing`: a spare file of the directory whose blocks take the record (`recordLaunch`),
+    /// which makes it not durable.
+    public func write(_ record: ContainerRecord, durable: Bool, reusing spare: String? = nil) throws {
         let path = directory(of: record.id) + "/config.json"
+        let bytes = JSON.serialize(record.json)
         do {
-            try AtomicFile.replace(path, with: JSON.serialize(record.json), mode: 0o600, durable: durable)
+            if let spare {
+                try AtomicFile.replace(path, with: bytes, reusing: spare, mode: 0o600)
+            } else {
+                try AtomicFile.replace(path, with: bytes, mode: 0o600, durable: durable)
+            }
         } catch {
             // The directory is gone: the container was removed meanwhile.
             if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }

@@ -13,12 +13,18 @@ extension ContainerStore {
     public func launchSpecPath(of id: String) -> String { directory(of: id) + "/launch.json" }
 
     /// Writes the spec atomically, as durably as `durability` says (a container removed at its
-    /// end needs none).
-    public func writeLaunchSpec(_ config: ContainerConfig, durability: AtomicFile.Durability) throws {
+    /// end needs none); `reusing`: a spare file of the directory whose blocks take it
+    /// (`recordLaunch`), which makes it not durable.
+    public func writeLaunchSpec(_ config: ContainerConfig, durability: AtomicFile.Durability,
+                                reusing spare: String? = nil) throws {
         let bytes = JSON.serialize(config.ociSpec.launchJSON)
         let path = launchSpecPath(of: config.id)
         do {
-            try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability)
+            if let spare {
+                try AtomicFile.replace(path, with: bytes, reusing: spare, mode: 0o600)
+            } else {
+                try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability)
+            }
         } catch {
             throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
         }

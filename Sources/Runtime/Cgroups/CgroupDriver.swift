@@ -104,12 +104,15 @@ public struct CgroupPath: Sendable, Equatable, Hashable, CustomStringConvertible
     public init(_ relative: String) {
         // Byte by byte rather than split and joined: on the start path, the generic `joined`
         // would cost a run-time conformance lookup (a scan of every conformance in the binary).
+        let slash = UInt8(ascii: "/")
         var normalized: [UInt8] = []
         normalized.reserveCapacity(relative.utf8.count)
-        for byte in relative.utf8 where byte != UInt8(ascii: "/") || normalized.last.map({ $0 != UInt8(ascii: "/") }) == true {
+        for byte in relative.utf8 {
+            // A slash at the start or after another is dropped.
+            if byte == slash && (normalized.isEmpty || normalized.last == slash) { continue }
             normalized.append(byte)
         }
-        if normalized.last == UInt8(ascii: "/") { normalized.removeLast() }
+        if normalized.last == slash { normalized.removeLast() }
         self.relative = String(decoding: normalized, as: UTF8.self)
     }
 
