@@ -24,7 +24,7 @@ extension ContainerStore {
             throw error
         }
         let oldLink = namesDirectory + "/" + record.name
-        if readLink(oldLink) == record.id { unlink(oldLink) }
+        if readNameLink(oldLink) == record.id { unlink(oldLink) }
         return renamed
     }
 

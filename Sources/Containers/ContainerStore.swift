@@ -35,6 +35,9 @@ public struct ContainerStore: Sendable {
     public func directory(of id: String) -> String { containersDirectory + "/" + id }
     public func upperDirectory(of id: String) -> String { directory(of: id) + "/upper" }
     public func workDirectory(of id: String) -> String { directory(of: id) + "/work" }
+    /// upper/ is the root directory of the container: it gets the usual mode.
+    static let upperMode: mode_t = 0o755
+    static let workMode: mode_t = 0o700
     /// Where the child mounts the overlay, in its own mount namespace only: the container's own
     /// directory, so no extra directory is made and removed at every start (on some
     /// filesystems each inode made and deleted costs a millisecond).
@@ -66,14 +69,15 @@ public struct ContainerStore: Sendable {
         var record = record
         if !record.name.isEmpty { try ContainerNames.check(record.name) }
         let dir = directory(of: record.id)
-        let reused = sync == .atLaunch && !record.hasImage && SpareRecordDirectories(store: self).claim(as: dir)
+        let durable = sync == .immediate && !record.hostConfig.autoRemove
+        // A spare's files are rewritten without durability: only for a creation that needs none.
+        let reused = !durable && SpareRecordDirectories(store: self, layered: record.hasImage).claim(as: dir)
         guard reused || mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
         defer { if !done { try? TreeRemoval.remove(dir) } }
         // A --rootfs container runs in its directory: it has no layer of its own.
-        for sub in record.hasImage ? ["upper", "work"] : [] {
-            // upper/ is the root directory of the container: it gets the usual mode.
-            guard mkdir(dir + "/" + sub, sub == "upper" ? 0o755 : 0o700) == 0 else {
+        for (sub, mode) in record.hasImage && !reused ? [("upper", Self.upperMode), ("work", Self.workMode)] : [] {
+            guard mkdir(dir + "/" + sub, mode) == 0 else {
                 throw ContainerError.system("cannot create \(dir)/\(sub)")
             }
         }
@@ -82,9 +86,9 @@ public struct ContainerStore: Sendable {
             if sync == .atLaunch {
                 // Until `recordLaunch`, the young directory without a record is one being
                 // created, which `removeIncomplete` and the name check leave alone.
-            } else if sync == .deferred || record.hostConfig.autoRemove {
-                try writeLaunchSpec(launch, durability: .none)
-                try write(record, durable: false)
+            } else if !durable {
+                try writeLaunchSpec(launch, durability: .none, reusing: dir + "/" + SpareRecordDirectories.launchSpare)
+                try write(record, durable: false, reusing: dir + "/" + SpareRecordDirectories.recordSpare)
             } else {
                 // The record's directory sync makes the launch spec's rename durable too.
                 try writeLaunchSpec(launch, durability: .contents)
@@ -141,9 +145,9 @@ public struct ContainerStore: Sendable {
     func link(name: String, to id: String) throws -> Bool {
         let path = namesDirectory + "/" + name
         for _ in 0..<2 {
-            if symlink(id, path) == 0 { return true }
+            if symlink(NameLinkTarget.target(of: id), path) == 0 { return true }
             guard errno == EEXIST else { throw ContainerError.system("cannot reserve the name \(name)") }
-            guard let holder = readLink(path), isStale(holder) else { return false }
+            guard let holder = readNameLink(path), isStale(holder) else { return false }
             unlink(path)
         }
         return false
@@ -199,7 +203,7 @@ public struct ContainerStore: Sendable {
         // Docker's order: a full id, then a name, then an id prefix, so that no name can take
         // over another container's id.
         if ContainerNames.looksLikeID(trimmed), let record = try? load(id: trimmed) { return record }
-        if ContainerNames.isValid(trimmed), let id = readLink(namesDirectory + "/" + trimmed),
+        if ContainerNames.isValid(trimmed), let id = readNameLink(namesDirectory + "/" + trimmed),
            let record = try? load(id: id), record.name == trimmed {
             return record
         }
@@ -267,15 +271,15 @@ public struct ContainerStore: Sendable {
         let lock = lockTree(dir, wait: true) ?? lockTree(doomed, wait: true)
         defer { if let lock { close(lock) } }
         let namePath = namesDirectory + "/" + record.name
-        if !record.hasImage, SpareRecordDirectories(store: self).retire(dir) {
-            if readLink(namePath) == record.id { unlink(namePath) }
+        if SpareRecordDirectories(store: self, layered: record.hasImage).retire(dir) {
+            if readNameLink(namePath) == record.id { unlink(namePath) }
             return
         }
         guard rename(dir, doomed) == 0 else {
             if errno == ENOENT { throw ContainerError(.notFound, "no such container: \(record.name)") }
             throw ContainerError.system("cannot remove container \(record.shortID)")
         }
-        if readLink(namePath) == record.id { unlink(namePath) }
+        if readNameLink(namePath) == record.id { unlink(namePath) }
         try TreeRemoval.remove(doomed)
     }
 
@@ -323,7 +327,7 @@ public struct ContainerStore: Sendable {
         }
         var namesByID: [String: [String]] = [:]
         for name in listDirectory(namesDirectory) {
-            guard let id = readLink(namesDirectory + "/" + name) else { continue }
+            guard let id = readNameLink(namesDirectory + "/" + name) else { continue }
             if !recorded.contains(id) && isStale(id) {
                 unlink(namesDirectory + "/" + name)
             } else {
@@ -338,7 +342,8 @@ public struct ContainerStore: Sendable {
     }
 }
 
-func readLink(_ path: String) -> String? { FileIO.readLink(path) }
+/// The id a name's link names (`NameLinkTarget`); nil when there is no such link.
+func readNameLink(_ path: String) -> String? { FileIO.readLink(path).map(NameLinkTarget.id(from:)) }
 
 /// The names in a directory; none when it cannot be read (a store being set up).
 func listDirectory(_ path: String) -> [String] { (try? Directory.names(atPath: path)) ?? [] }

@@ -82,7 +82,7 @@ func randomID() -> String {
 
     /// A removed --rootfs container's directory is kept as a spare, which no listing sees, and the
     /// next one takes it: its record and launch spec are its own, written into the spare files.
-    /// A directory holding anything else is removed, and an image container's is never kept.
+    /// A directory holding anything else is removed.
     @Test func rootfsRecordDirectoriesAreReused() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)
@@ -128,6 +128,59 @@ func randomID() -> String {
         #expect(store.all().map(\.name) == ["fourth"])
     }
 
+    /// An image container's directory is kept with its upper/ and work/ when the container left
+    /// its root untouched: work/ emptied of what a volatile overlay made in it, which the next
+    /// mount would refuse. The next `--rm` or detached container takes it; a durable one never
+    /// does, and a root the container wrote to, or whose mode it changed, goes for good.
+    @Test func imageRecordDirectoriesAreReusedWhenTheirRootIsUntouched() throws {
+        let root = try TemporaryRoot()
+        let store = try ContainerStore(root: root.path)
+        let spare = store.containersDirectory + "/.spare-layered-0"
+        let files = FileManager.default
+        func created(_ name: String, autoRemove: Bool = true) throws -> ContainerRecord {
+            var record = makeRecord(name: name)
+            record.hostConfig.autoRemove = autoRemove
+            let launch = ContainerConfig(id: record.id, rootfs: "/", args: ["/bin/" + name], env: [])
+            let created = try store.create(record, launch: launch, sync: .immediate)
+            // What a volatile overlay leaves in its workdir.
+            let volatile = store.workDirectory(of: created.id) + "/work/incompat/volatile"
+            try files.createDirectory(atPath: volatile, withIntermediateDirectories: true)
+            #expect(files.createFile(atPath: volatile + "/dirty", contents: nil))
+            return created
+        }
+        let first = try created("first")
+        try store.remove(first)
+        #expect(try files.contentsOfDirectory(atPath: spare).sorted() == ["config.spare", "launch.spare", "upper", "work"])
+        #expect(try files.contentsOfDirectory(atPath: spare + "/work").isEmpty)
+        #expect(store.all().isEmpty)
+
+        // A durable creation makes its own directory, which its removal keeps in the next slot.
+        let kept = try created("kept", autoRemove: false)
+        #expect(files.fileExists(atPath: spare))
+        try store.remove(kept)
+        #expect(try files.contentsOfDirectory(atPath: store.containersDirectory).sorted()
+            == [".spare-layered-0", ".spare-layered-1"])
+
+        let second = try created("second")
+        #expect(!files.fileExists(atPath: spare + "/upper"))
+        #expect(try store.find("second").id == second.id)
+        #expect(try store.launchConfig(of: second).args == ["/bin/second"])
+        #expect(try files.contentsOfDirectory(atPath: store.directory(of: second.id)).sorted()
+            == ["config.json", "launch.json", "upper", "work"])
+        #expect(try files.contentsOfDirectory(atPath: store.upperDirectory(of: second.id)).isEmpty)
+
+        // Written to: removed, not kept.
+        #expect(files.createFile(atPath: store.upperDirectory(of: second.id) + "/written", contents: Data("x".utf8)))
+        try store.remove(second)
+        // Its root's mode changed: removed too.
+        let third = try created("third")
+        #expect(chmod(store.upperDirectory(of: third.id), 0o700) == 0)
+        try store.remove(third)
+        #expect(try files.contentsOfDirectory(atPath: store.containersDirectory).isEmpty)
+        let fourth = try created("fourth")
+        #expect(try files.contentsOfDirectory(atPath: store.containersDirectory) == [fourth.id])
+    }
+
     @Test func createLoadFindRemove() throws {
         let root = try TemporaryRoot()
         let store = try ContainerStore(root: root.path)
@@ -137,6 +190,14 @@ func randomID() -> String {
         #expect(try store.find("web").id == created.id)
         #expect(try store.find(created.id).id == created.id)
         #expect(try store.find(String(created.id.prefix(5))).id == created.id)
+        // The name's link holds the id in 43 characters, which ext4 keeps in the inode; a link
+        // that holds it in hex, as older state has, names it too.
+        let link = root.path + "/container-names/web"
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: link)
+        #expect(target.utf8.count == 43 && target != String(created.id.prefix(43)))
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: created.id)
+        #expect(try store.find("web").id == created.id)
         for sub in ["upper", "work"] {
             #expect(FileManager.default.fileExists(atPath: store.directory(of: created.id) + "/" + sub))
         }

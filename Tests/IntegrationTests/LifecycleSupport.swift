@@ -126,12 +126,16 @@ enum Kernel {
     }
 
     /// The entries of a state root's containers/ directory but its spare record directories
-    /// (`.spare-N`, kept for the next run --rootfs, holding nothing but their spare files): a
-    /// spare with anything else in it is listed.
+    /// (`.spare-N` and `.spare-layered-N`, kept for the next containers, holding nothing but
+    /// their spare files and, in a layered one, an empty upper/ and work/): a spare with anything
+    /// else in it is listed.
     static func containerEntries(_ directory: String) -> [String] {
         entries(directory).filter { name in
-            !(name.hasPrefix(".spare-")
-              && entries(directory + "/" + name).allSatisfy { $0 == "config.spare" || $0 == "launch.spare" })
+            let spare = directory + "/" + name
+            let layered = name.hasPrefix(".spare-layered-")
+            let files: Set = layered ? ["config.spare", "launch.spare", "upper", "work"] : ["config.spare", "launch.spare"]
+            return !(name.hasPrefix(".spare-") && entries(spare).allSatisfy(files.contains)
+                     && (!layered || (entries(spare + "/upper").isEmpty && entries(spare + "/work").isEmpty)))
         }
     }
 
