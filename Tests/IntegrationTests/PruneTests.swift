@@ -44,6 +44,33 @@ extension Containers {
             #expect(extra.status == 125 && extra.stderr == "berth: container prune takes no arguments (got \"x\")\n")
         }
 
+        /// A foreground `--rm` container is recorded while its process sets itself up; until
+        /// then it holds the image store's lock, so a prune never takes its layers, and after it
+        /// the record keeps them: a prune run meanwhile neither waits for the container nor
+        /// removes its image.
+        @Test("a running run --rm container's image survives system prune -a, which does not wait for it")
+        func foregroundRemovedContainerKeepsItsImage() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let run = try StreamingCommand(fixture.berth, ["--root", root.path, "run", "--rm", "--name", "fg", "--network", "none",
+                                                           "--cgroup-parent", fixture.cgroupParent, LifecycleRoot.image,
+                                                           "sh", "-c", "echo up; sleep 1000"])
+            defer { if run.isRunning { _ = try? root.berth(["kill", "fg"]) }; run.wait(seconds: 10) }
+            #expect(root.waitUntil(seconds: 10) { run.stdout == "up\n" }, "\(run.stderr)")
+            #expect(try root.status("fg")?.hasPrefix("Up ") == true)
+            let started = Date()
+            let prune = try root.berth(["system", "prune", "-a", "-f"], timeout: 20)
+            #expect(prune.status == 0 && !prune.stdout.contains("Deleted Images:"), "\(prune.stdout) \(prune.stderr)")
+            #expect(Date().timeIntervalSince(started) < 10, "the prune waited for the running container")
+            #expect(try root.berth(["images", "-q"]).output.count == 12)
+            // Its root still reads the image's files.
+            let exec = try root.berth(["exec", "fg", "cat", "/etc/passwd"])
+            #expect(exec.status == 0 && exec.stdout.hasPrefix("root:"), "\(exec.stderr)")
+            #expect(try root.berth(["kill", "fg"]).status == 0)
+            #expect(run.wait(seconds: 10))
+            #expect(try root.status("fg") == nil)
+        }
+
         @Test("system df counts images, containers and volumes, in use and reclaimable")
         func systemDiskUsage() throws {
             let root = try LifecycleRoot(fixture)

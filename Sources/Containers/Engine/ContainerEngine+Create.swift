@@ -14,6 +14,9 @@ public struct CreatedContainer: Sendable {
     /// False when created with `.atLaunch` sync: `runForeground` writes its launch spec and
     /// record once its process exists.
     public var isRecorded: Bool = true
+    /// The image store's shared lock, held until the record names the image (an image container
+    /// created with `.atLaunch` sync): until then a prune waits rather than take its layers.
+    public var imageLock: StoreLock?
 }
 
 extension ContainerEngine {
@@ -21,8 +24,8 @@ extension ContainerEngine {
     /// the user, the limits), then writes its launch spec and record. Nothing is created when
     /// the request is invalid. The container is `created` until it is started. With `.deferred`
     /// sync the files reach the disk in `startDetached(_:)`, while the container launches; with
-    /// `.atLaunch` a directory-rooted container's files are written by `runForeground` (an
-    /// image's container is recorded at once).
+    /// `.atLaunch` a container removed at its end has its files written by `runForeground` (an
+    /// image's container holds the image store's lock until then; a kept one is recorded at once).
     public func create(_ request: ContainerRequest, sync: ContainerStore.CreationSync = .immediate) throws -> CreatedContainer {
         if request.userns == .auto, !request.devices.isEmpty {
             throw ContainerError(.unsupported, "--device cannot be combined with --userns=auto yet: a user namespace may not make "
@@ -57,12 +60,20 @@ extension ContainerEngine {
                                     config: config, isDurable: sync == .immediate, isRecorded: sync != .atLaunch)
         case .image(let reference):
             // The record is written while the image store's lock is held: from then on a prune
-            // sees the container and keeps its layers.
-            // Recorded at once, whatever was asked: the record is what keeps its layers from a prune.
-            let imageSync = sync == .atLaunch ? .immediate : sync
-            return try images().resolve(reference) { resolved in
-                try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace, sync: imageSync)
+            // sees the container and keeps its layers. Recorded at launch, only a container
+            // removed at its end: a kept one that fails to start stays `created`, as Docker's.
+            guard sync == .atLaunch, request.autoRemove else {
+                let imageSync = sync == .atLaunch ? .immediate : sync
+                return try images().resolve(reference) { resolved in
+                    try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace, sync: imageSync)
+                }
             }
+            let (resolved, lock) = try images().resolveKeepingLock(reference)
+            var created = try create(request, reference: reference, id: id, image: resolved, userNamespace: userNamespace,
+                                     sync: .atLaunch)
+            created.isRecorded = false
+            created.imageLock = lock
+            return created
         }
     }
 

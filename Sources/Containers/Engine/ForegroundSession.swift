@@ -25,6 +25,8 @@ extension ContainerEngine {
     public func runForeground(_ created: CreatedContainer, interactive: Bool, output: Int32? = nil,
                               killOnStop: Bool = false) throws -> ContainerOutcome {
         var record = created.record
+        // Also when the start fails: the container then goes, and holds no layers.
+        defer { created.imageLock?.unlock() }
         var healthChecks: pid_t?
         var removal: RecordRemoval?
         // Its end is not waited for: it ends with the container, and a zombie goes with berth.
@@ -49,6 +51,7 @@ extension ContainerEngine {
                     try? store.write(record, durable: false)
                 } else {
                     try store.recordLaunch(record, launch: created.config)
+                    created.imageLock?.unlock()
                 }
             }
             // A --rm container's record is removed from its end on, while the session removes

@@ -72,6 +72,22 @@ extension ImageStore {
         }
     }
 
+    /// `resolve(_:whileLocked:)` for a caller whose record of the image's use comes later (a
+    /// container recorded while its process sets itself up): the shared lock is returned held,
+    /// and a prune or rmi waits until the caller unlocks it (or its process ends). The same rule:
+    /// this process must not change the store while it holds it.
+    public func resolveKeepingLock(_ name: String) throws -> (image: ResolvedImage, lock: StoreLock) {
+        let parsed = try ImageName.parse(name)
+        let lock = try StoreLock(path: lockPath, mode: .shared)
+        do {
+            let found = try findImage(parsed)
+            return (try resolveUnlocked(found.descriptor, name: found.tag ?? name), lock)
+        } catch {
+            lock.unlock()
+            throw error
+        }
+    }
+
     /// Runs `body` holding the store lock, for callers that must keep the store as it is across
     /// several steps of their own. The same rule as `resolve(_:whileLocked:)`: with `.shared`,
     /// `body` must not call store methods that change the store.
