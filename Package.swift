@@ -2,8 +2,14 @@
 import PackageDescription
 
 // Warnings are errors everywhere in our own code (STYLE.md).
+// Concrete generic types' metadata through accessors rather than by mangled name: the compiler
+// otherwise has the runtime demangle each one at its first use, and a type with a requirement
+// (a dictionary keyed by String needs String: Hashable) makes the runtime look the conformance up
+// by walking all of the binary's 7 000 conformance records. About 1 ms of CPU per `berth run`
+// (Benchmarks/README.md, issue 19), for 70 KB of code.
 let strictSwift: [SwiftSetting] = [.treatAllWarnings(as: .error),
-                                   .unsafeFlags(["-Xfrontend", "-function-sections"])]
+                                   .unsafeFlags(["-Xfrontend", "-function-sections",
+                                                 "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
 // berth's start path laid out side by side (Benchmarks/link-order.py, Benchmarks/README.md): each
 // function in a section of its own, and lld told the order of the ones a run touches, so that the
 // pages a run maps are few (the kernel maps a touched page's cached neighbours too).
