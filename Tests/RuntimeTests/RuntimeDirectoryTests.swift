@@ -182,6 +182,46 @@ final class LogRecorder: Sendable {
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/containers") == [])
         }
 
+        /// A released record is kept for the next container: renamed to spares/N with its lock
+        /// and its cgroup file (under its spare name), taken by the next registration with its
+        /// lock held before it has its new name, its cgroup file rewritten and its recorded
+        /// holder cleared. A spare whose lock someone holds is left to them.
+        @Test func releasedRecordsAreReusedWithTheirLockHeld() throws {
+            let dir = try TemporaryDirectory("berth-ut-run")
+            let runtime = RuntimeDirectory(path: dir.path)
+            let first = try runtime.register(id: "first", cgroup: CgroupPath("berth/first"))
+            try first.recordHolder(4_194_000)
+            try dir.write("containers/first/hosts", "127.0.0.1 localhost\n")
+            first.release()
+            #expect(!dir.exists("containers/first"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/spares/0").sorted() == ["cgroup.spare", "lock"])
+            #expect(!RuntimeDirectoryTests.isLocked(dir.path + "/spares/0/lock"))
+            var before = stat()
+            #expect(stat(dir.path + "/spares/0/lock", &before) == 0)
+
+            let second = try runtime.register(id: "second", cgroup: CgroupPath("berth/second"))
+            #expect(!dir.exists("spares/0"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: second.directory).sorted() == ["cgroup", "lock"])
+            #expect(dir.read("containers/second/cgroup") == "berth/second\n")
+            var after = stat()
+            #expect(stat(second.directory + "/lock", &after) == 0 && after.st_ino == before.st_ino)
+            #expect(RuntimeDirectoryTests.isLocked(second.directory + "/lock"))
+            #expect(runtime.holder(of: "second") == getpid())
+            #expect(runtime.isHeld(id: "second"))
+            second.release()
+
+            // Someone holds the spare's lock (another berth claiming it): a new record is made.
+            let holder = open(dir.path + "/spares/0/lock", O_RDWR | O_CLOEXEC)
+            #expect(holder >= 0 && flock(holder, LOCK_EX | LOCK_NB) == 0)
+            let third = try runtime.register(id: "third", cgroup: CgroupPath("berth/third"))
+            #expect(dir.exists("spares/0/lock"))
+            #expect(dir.read("containers/third/cgroup") == "berth/third\n")
+            close(holder)
+            third.release()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/spares").sorted() == ["0", "1"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/containers").isEmpty)
+        }
+
         @Test func aRecordedHolderIsTheHolderUntilTheLockIsTakenAgain() throws {
             let dir = try TemporaryDirectory("berth-ut-run")
             let runtime = RuntimeDirectory(path: dir.path)

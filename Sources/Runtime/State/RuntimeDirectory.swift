@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,12 +8,21 @@ import Logging
 /// `lock` that the berth process running the container keeps flock'ed, and `cgroup`, the
 /// cgroup to remove. A directory whose lock nobody holds belongs to a berth that was killed
 /// (SIGKILL, a crash): the next berth command removes its cgroup and the directory.
+///
+/// A released record is kept in `<path>/spares/<N>` (N below `spareSlots`) for the next
+/// container, as the state root keeps record directories (`SpareRecordDirectories`): the
+/// directory is usually a tmpfs, but a state root given with `--root` keeps it on disk, where a
+/// record made and removed at each run costs three new inodes and a freed block (a synchronous
+/// discard on a file system mounted with `discard`).
 public struct RuntimeDirectory: Sendable {
     public let path: String
 
     public init(path: String) { self.path = path }
 
     private var containers: String { path + "/containers" }
+    private var spares: String { path + "/spares" }
+    static let spareSlots = 4
+    static let cgroupSpare = "cgroup.spare"
 
     /// The running container's own directory: files it needs only while it runs (its name
     /// files) go here, and go with its record.
@@ -21,17 +31,40 @@ public struct RuntimeDirectory: Sendable {
     /// Records a container before any of its resources exist, and holds its lock.
     public func register(id: String, cgroup: CgroupPath) throws -> ContainerLease {
         let dir = containers + "/" + id
-        try makeDirectories(dir)
-        let lockPath = dir + "/lock"
-        let fd = try takeLock(lockPath, id: id)
+        let fd: Int32
+        if let claimed = claimSpare(as: dir) {
+            fd = claimed
+        } else {
+            try makeDirectories(dir)
+            fd = try takeLock(dir + "/lock", id: id)
+        }
         do {
-            try writeFileAtomically(dir + "/cgroup", cgroup.relative + "\n", durable: false)
+            try AtomicFile.replace(dir + "/cgroup", with: Array((cgroup.relative + "\n").utf8), reusing: dir + "/" + Self.cgroupSpare)
         } catch {
             close(fd)
             removeRecord(dir)
-            throw error
+            throw RuntimeError.system("cannot \(error.call) \(error.path)", errno: error.errno)
         }
-        return ContainerLease(directory: dir, lockFD: fd)
+        return ContainerLease(directory: dir, lockFD: fd, spares: spares)
+    }
+
+    /// Renames a spare record to `directory`, its lock taken first: whoever finds the record
+    /// under its new name finds it held. The lock's fd; nil when there is no spare to take.
+    private func claimSpare(as directory: String) -> Int32? {
+        for index in 0..<Self.spareSlots {
+            let spare = spares + "/" + String(index)
+            let fd = open(spare + "/lock", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            // Held by another berth claiming it, or by one retiring a record into this slot.
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0, rename(spare, directory) == 0 else {
+                close(fd)
+                continue
+            }
+            // The holder a retired lease recorded in it (`recordHolder`) is not this one.
+            _ = ftruncate(fd, 0)
+            return fd
+        }
+        return nil
     }
 
     /// Opens and locks the container's lock file. A new lock is locked before it gets its name
@@ -84,7 +117,7 @@ public struct RuntimeDirectory: Sendable {
             throw RuntimeError(.invalidArgument, "fd \(lockFD) is not the lock of container \(id.prefix(12))")
         }
         _ = fcntl(lockFD, F_SETFD, FD_CLOEXEC)
-        return ContainerLease(directory: dir, lockFD: lockFD)
+        return ContainerLease(directory: dir, lockFD: lockFD, spares: spares)
     }
 
     /// Whether a live berth process holds the container's record: the kernel drops a flock with
@@ -153,10 +186,13 @@ public struct RuntimeDirectory: Sendable {
 public final class ContainerLease: @unchecked Sendable {
     public let directory: String
     private var lockFD: Int32
+    /// Where `release()` keeps the record for the next container (`RuntimeDirectory`).
+    private let spares: String
 
-    init(directory: String, lockFD: Int32) {
+    init(directory: String, lockFD: Int32, spares: String) {
         self.directory = directory
         self.lockFD = lockFD
+        self.spares = spares
     }
 
     /// The lock's fd, made to survive execve, for a process that replaces itself with the
@@ -189,8 +225,25 @@ public final class ContainerLease: @unchecked Sendable {
     /// Call after the container's cgroup is gone.
     public func release() {
         guard lockFD >= 0 else { return }
-        removeRecord(directory)
+        if !retire() { removeRecord(directory) }
         closeOwnLockFD()
+    }
+
+    /// Keeps the record as a spare when a slot is free: its files but the lock and the cgroup go,
+    /// it leaves the containers still locked (renamed), and its cgroup file takes its spare name.
+    private func retire() -> Bool {
+        for name in listDirectory(directory) where name != "lock" && name != "cgroup" { unlink(directory + "/" + name) }
+        for attempt in 0..<2 {
+            for index in 0..<RuntimeDirectory.spareSlots {
+                let spare = spares + "/" + String(index)
+                guard rename(directory, spare) == 0 else { continue }
+                rename(spare + "/cgroup", spare + "/" + RuntimeDirectory.cgroupSpare)
+                return true
+            }
+            // The first release in this directory makes the place for spares.
+            guard attempt == 0, mkdir(spares, 0o755) == 0 else { return false }
+        }
+        return false
     }
 
     /// Leaves the record for the next command's cleanup (the cgroup could not be removed now)
