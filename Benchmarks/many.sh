@@ -14,9 +14,10 @@
 #
 # A small Python driver spawns them and reaps each with wait4: wall time from the first spawn to
 # the last reap, CPU as the sum of the children's user + system time (each runtime and every
-# process it waits for). Prints each round, then the median round's wall and CPU, both per
-# container, and berth's ratios against crun and runc. After every berth batch it checks that
-# `berth ps -a -q` is empty (--rm removed everything) and warns otherwise.
+# process it waits for). Prints each round (with the memory controller's cgroup count), then the
+# median round's wall and CPU, both also per container, and berth's ratios against crun and runc.
+# After every berth batch it checks that `berth ps -a -q` is empty (--rm removed everything) and
+# warns otherwise.
 #
 # Environment: BERTH_BIN (default: <repo>/.build/release/berth); TMPDIR (default /tmp): where the
 # roots, bundles and state live.
@@ -137,6 +138,16 @@ def reap(pid, name):
         sys.exit(f"many.sh: a {name} container failed (wait status {status})")
     return usage.ru_utime + usage.ru_stime
 
+def memory_cgroups():
+    # num_cgroups of the memory controller counts the dying ones too (a removed cgroup lingers
+    # while page cache is still charged to it): printed per round, so that a drift across rounds
+    # can be told apart from a pile-up of them.
+    for line in open("/proc/cgroups"):
+        fields = line.split()
+        if fields[0] == "memory":
+            return fields[2]
+    return "?"
+
 def batch(name, template, count, together):
     cpu = 0.0
     start = time.perf_counter()
@@ -161,6 +172,7 @@ for r in range(rounds):
             m = batch(name, template, count, together)
             results[mode][name].append(m)
             line.append(f"{name} {m['wall']:.0f}/{m['cpu']:.0f}")
+        line.append(f"memcgs {memory_cgroups()}")
         print(f"round {r + 1} {mode:10} (wall/cpu ms)  " + "  ".join(line), flush=True)
 json.dump({"counts": {"sequential": sequential, "parallel": parallel}, "results": results}, open(out, "w"))
 EOF
