@@ -67,22 +67,9 @@ cleanup() {
     # The driver is gone by now (Ctrl-C reaches the whole process group); what an interrupted
     # batch left is removed with each runtime's own forced delete, which kills and unlinks its
     # cgroup too.
-    local id
-    if [[ -d $CRUN_STATE ]]; then
-        for id in $(crun --root "$CRUN_STATE" list -q 2>/dev/null); do
-            crun --root "$CRUN_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
-    if [[ -d $RUNC_STATE ]]; then
-        for id in $(runc --root "$RUNC_STATE" list -q 2>/dev/null); do
-            runc --root "$RUNC_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
-    if [[ -d $STATE/containers ]]; then
-        for id in $("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null); do
-            "$BERTH" --root "$STATE" rm -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_delete_oci_containers crun "$CRUN_STATE"
+    bench_delete_oci_containers runc "$RUNC_STATE"
+    bench_remove_berth_containers "$BERTH" "$STATE"
     bench_remove_cgroup_parent "$CGROUP_PARENT"
     rm -rf --one-file-system -- "$TMP"
 }
