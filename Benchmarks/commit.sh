@@ -69,12 +69,7 @@ STATE=$TMP/state
 CGROUP_PARENT=berth-bench-commit-$$
 
 cleanup() {
-    local id
-    if [[ -d $STATE/containers ]]; then
-        for id in $("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null); do
-            "$BERTH" --root "$STATE" rm -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_remove_berth_containers "$BERTH" "$STATE"
     bench_remove_cgroup_parent "$CGROUP_PARENT"
     # --one-file-system: should a container mount have leaked into this namespace, rm must not
     # descend into it.

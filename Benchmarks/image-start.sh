@@ -53,18 +53,9 @@ STATE=$TMP/berth-state
 CGROUP_PARENT=berth-bench-start-$$
 
 cleanup() {
-    local id
-    if [[ -d $CRUN_STATE ]]; then
-        for id in $(crun --root "$CRUN_STATE" list -q 2>/dev/null); do
-            crun --root "$CRUN_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_delete_oci_containers crun "$CRUN_STATE"
     # An interrupted --rm run can leave its container behind.
-    if [[ -d $STATE/containers ]]; then
-        for id in $("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null); do
-            "$BERTH" --root "$STATE" rm -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_remove_berth_containers "$BERTH" "$STATE"
     bench_remove_cgroup_parent "$CGROUP_PARENT"
     rm -rf --one-file-system -- "$TMP"
 }

@@ -102,3 +102,24 @@ bench_remove_cgroup_parent() {
         rmdir "$dir" 2>/dev/null || echo "$BENCH_NAME: could not remove cgroup $dir" >&2
     done
 }
+
+# bench_delete_oci_containers RUNTIME STATE: force-deletes every container that RUNTIME (crun,
+# runc, berth-oci) lists under its state dir STATE. A container left behind by an interrupted run
+# still holds a cgroup and maybe processes: "delete -f" kills it and removes both.
+bench_delete_oci_containers() {
+    local id
+    [[ -d $2 ]] || return 0
+    for id in $("$1" --root "$2" list -q 2>/dev/null); do
+        "$1" --root "$2" delete -f "$id" >/dev/null 2>&1 || true
+    done
+}
+
+# bench_remove_berth_containers BERTH STATE: removes (rm -f, in one call) every container under
+# the berth state root STATE, which an interrupted run or a failed --rm can leave behind.
+bench_remove_berth_containers() {
+    local ids
+    [[ -d $2/containers ]] || return 0
+    ids=$("$1" --root "$2" ps -a -q --no-trunc 2>/dev/null </dev/null) || true
+    # shellcheck disable=SC2086  # one argument per id
+    [[ -z $ids ]] || "$1" --root "$2" rm -f $ids >/dev/null 2>&1 </dev/null || true
+}

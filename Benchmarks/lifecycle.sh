@@ -57,22 +57,9 @@ CGROUP_PARENT=berth-bench-lifecycle-$$
 IMAGE=bench/busybox:1
 
 cleanup() {
-    local id ids
-    if [[ -d $CRUN_STATE ]]; then
-        for id in $(crun --root "$CRUN_STATE" list -q 2>/dev/null); do
-            crun --root "$CRUN_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
-    if [[ -d $STATE/containers ]]; then
-        ids=$("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null </dev/null) || true
-        # shellcheck disable=SC2086  # one argument per id
-        [[ -z $ids ]] || "$BERTH" --root "$STATE" rm -f $ids >/dev/null 2>&1 </dev/null || true
-    fi
-    if [[ -n ${BEFORE:-} && -d $STATE-before/containers ]]; then
-        ids=$("$BEFORE" --root "$STATE-before" ps -a -q --no-trunc 2>/dev/null </dev/null) || true
-        # shellcheck disable=SC2086  # one argument per id
-        [[ -z $ids ]] || "$BEFORE" --root "$STATE-before" rm -f $ids >/dev/null 2>&1 </dev/null || true
-    fi
+    bench_delete_oci_containers crun "$CRUN_STATE"
+    bench_remove_berth_containers "$BERTH" "$STATE"
+    [[ -z ${BEFORE:-} ]] || bench_remove_berth_containers "$BEFORE" "$STATE-before"
     bench_remove_cgroup_parent "$CGROUP_PARENT"
     rm -rf --one-file-system -- "$TMP"
 }

@@ -54,12 +54,7 @@ PODMAN_RUN=$TMP/podman-run
 CGROUP_PARENT=berth-bench-network-$$
 
 cleanup() {
-    local id
-    if [[ -d $STATE/containers ]]; then
-        for id in $("$BERTH" --root "$STATE" ps -a -q --no-trunc 2>/dev/null); do
-            "$BERTH" --root "$STATE" rm -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_remove_berth_containers "$BERTH" "$STATE"
     podman --root "$PODMAN_ROOT" --runroot "$PODMAN_RUN" rm -af >/dev/null 2>&1 || true
     umount -R "$PODMAN_ROOT" 2>/dev/null || true
     bench_remove_cgroup_parent "$CGROUP_PARENT"

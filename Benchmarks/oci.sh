@@ -87,13 +87,9 @@ podman_global() {
 cleanup() {
     # A container left behind by an interrupted run still holds a cgroup and maybe processes:
     # "delete -f" kills it and removes both. Each runtime only sees its own state dirs here.
-    local name state id
+    local name
     for name in "${NAMES[@]}"; do
-        state=$TMP/$name-state
-        [[ -d $state ]] || continue
-        for id in $("${BINARY[$name]}" --root "$state" list -q 2>/dev/null); do
-            "${BINARY[$name]}" --root "$state" delete -f "$id" >/dev/null 2>&1 || true
-        done
+        bench_delete_oci_containers "${BINARY[$name]}" "$TMP/$name-state"
     done
     if [[ -d $PODMAN_DIR ]]; then
         # Removes podman's containers (through their runtime, in its default root) and storage.

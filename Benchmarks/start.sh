@@ -50,17 +50,8 @@ BERTH_STATE=$TMP/berth-state
 cleanup() {
     # A container left behind by an interrupted run still holds a cgroup (and maybe processes);
     # "delete -f" kills it and removes both. Each runtime only sees its own state dir here.
-    local id
-    if [[ -d $CRUN_STATE ]]; then
-        for id in $(crun --root "$CRUN_STATE" list -q 2>/dev/null); do
-            crun --root "$CRUN_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
-    if [[ -d $RUNC_STATE ]]; then
-        for id in $(runc --root "$RUNC_STATE" list -q 2>/dev/null); do
-            runc --root "$RUNC_STATE" delete -f "$id" >/dev/null 2>&1 || true
-        done
-    fi
+    bench_delete_oci_containers crun "$CRUN_STATE"
+    bench_delete_oci_containers runc "$RUNC_STATE"
     # --one-file-system: should a container mount have leaked into this namespace, rm must not
     # descend into it.
     rm -rf --one-file-system -- "$TMP"
