@@ -57,11 +57,11 @@ struct CommandLineParser {
                 }
                 continue
             }
-            if !command.subcommands.isEmpty {
+            if command.hasSubcommands {
                 guard let found = command.subcommandIndex(named: word) else {
                     throw UsageError("unknown command \"\(word)\" for \(path) (see \(path) --help)")
                 }
-                let subcommand = command.subcommands[found]
+                let subcommand = command.subcommand(at: found)
                 levels.append(parsed)
                 return try parse(subcommand, path: path + " " + subcommand.name)
             }
@@ -70,7 +70,7 @@ struct CommandLineParser {
         }
         // A command with subcommands given none: its help, unless it was given options, which
         // its caller reads alone (`berth --version`).
-        if !command.subcommands.isEmpty, parsed.given.isEmpty { return .help(command.helpText(path: path)) }
+        if command.hasSubcommands, parsed.given.isEmpty { return .help(command.helpText(path: path)) }
         parsed.words = Array(words[start...])
         levels.append(parsed)
         return .commands(levels)

@@ -19,13 +19,13 @@ extension CommandSpec {
             // Docker's grouping: the commands that are groups of commands (its management
             // commands, `container`, `image`) apart from the others, when there are both.
             let visible = subcommands.filter { !$0.hidden }
-            let groups = visible.filter { !$0.subcommands.isEmpty }
+            let groups = visible.filter(\.hasSubcommands)
             if groups.isEmpty || groups.count == visible.count {
                 sections.append("SUBCOMMANDS:\n" + HelpLayout.table(commandRows, labelWidth: labelWidth))
             } else {
                 let rows = { (specs: [CommandSpec]) in specs.map { (label: $0.name, text: $0.abstract) } }
                 sections.append("MANAGEMENT COMMANDS:\n" + HelpLayout.table(rows(groups), labelWidth: labelWidth))
-                sections.append("COMMANDS:\n" + HelpLayout.table(rows(visible.filter { $0.subcommands.isEmpty }),
+                sections.append("COMMANDS:\n" + HelpLayout.table(rows(visible.filter { !$0.hasSubcommands }),
                                                                  labelWidth: labelWidth))
             }
             sections.append("See '\(path) COMMAND --help' for a command's options.")

@@ -76,7 +76,7 @@ public enum ShellCompletion {
             let first = usageWords.first { !$0.hasPrefix("-") && !$0.hasPrefix("[-") && $0 != "[OPTIONS]" }
             let placeholder = first.map { String($0.filter { $0 != "[" && $0 != "]" && $0 != "." }) }
             let known = placeholder.flatMap { name in hints.words.first { $0.placeholder == name }?.placeholder }
-            words = spec.subcommands.isEmpty ? known : nil
+            words = spec.hasSubcommands ? nil : known
             wordsRepeat = known.map { usageWords.contains("[\($0)...]") } ?? false
         }
     }

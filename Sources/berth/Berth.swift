@@ -92,25 +92,34 @@ enum Berth {
         ("compose rollback", ComposeRollback.self),
     ]
 
+    /// berth's commands as its help lists them; each one's spec is made when a command line, the
+    /// help or a completion script asks for it (`subcommand(named:)`), so that a `run` does not
+    /// build the sixty others'.
+    static let topLevelNames = [
+        "run", "create", "ps", "rm", "diff", "commit", "inspect", "stop", "start", "restart", "kill", "pause", "unpause", "wait",
+        "rename", "top", "update", "export", "cp", "exec", "logs", "monitor-exit", "health-check", "stats",
+        "build", "import", "pull", "push", "login", "logout", "images", "history", "tag", "rmi", "save", "load", "info", "version",
+        "port", "completion",
+        "container", "image", "network", "volume", "system", "builder",
+        "compose",
+    ]
+
     static let spec = CommandSpec(
         name: "berth",
         abstract: "Run applications in isolated containers.",
         usage: "[OPTIONS] COMMAND",
         options: GlobalOptions.options,
-        subcommands: [
-            Run.spec, CreateContainer.spec, ListContainers.spec, RemoveContainers.spec, DiffContainer.spec, CommitContainer.spec,
-            Inspect.spec, StopContainers.spec, StartContainers.spec, RestartContainers.spec, KillContainers.spec,
-            PauseContainers.spec, UnpauseContainers.spec, WaitContainers.spec, RenameContainer.spec, TopContainer.spec,
-            UpdateContainers.spec, ExportContainer.spec, CopyCommand.spec, ExecCommand.spec, ContainerLogs.spec, MonitorExit.spec,
-            HealthCheckCommand.spec, StatsCommand.spec,
-            BuildImage.spec, ImportImage.spec, PullImage.spec, PushImage.spec, LoginRegistry.spec, LogoutRegistry.spec,
-            ListImages.spec, ImageHistory.spec, TagImage.spec, RemoveImages.spec,
-            SaveImages.spec, LoadImages.spec, InfoCommand.spec, VersionCommand.spec,
-            ContainerPorts.spec, CompletionCommand.spec,
-            noun("container"), noun("image"), noun("network"), noun("volume"), noun("system"), noun("builder"),
-            ComposeOptions.spec,
-        ]
+        subcommandNames: topLevelNames,
+        subcommand: subcommand(named:)
     )
+
+    /// The spec of the command `name` names at berth's top level: a command, a management
+    /// command's group (`container`, `image`, ...) or compose's.
+    static func subcommand(named name: String) -> CommandSpec {
+        if name == "compose" { return ComposeOptions.spec }
+        if let type = command(at: name) { return type.spec }
+        return noun(name)
+    }
 
     /// What a command line asks berth to do.
     enum Invocation {

@@ -59,6 +59,25 @@ import Testing
         #expect(try Self.type(of: [shortForm] + Self.arguments(for: shortForm)) == expected.type, "berth \(shortForm)")
     }
 
+    /// berth's commands are named in one list and each one's spec made when asked for: every
+    /// name makes the spec of that name, and every command is reachable from one of them.
+    @Test("the top-level names make specs of those names, and reach every command")
+    func topLevelNamesMakeTheirSpecs() throws {
+        #expect(Berth.spec.subcommands.map(\.name) == Berth.topLevelNames)
+        #expect(Set(Berth.topLevelNames).count == Berth.topLevelNames.count)
+        for (path, _) in Berth.commands {
+            let first = String(path.split(separator: " ")[0])
+            #expect(Berth.topLevelNames.contains(first), "\(path) cannot be reached")
+        }
+        guard case .help(let text) = try Berth.parse(["--help"]) else {
+            Issue.record("no help")
+            return
+        }
+        for name in Berth.topLevelNames where name != "monitor-exit" && name != "health-check" {
+            #expect(text.contains("\n  \(name) "), "\(name) missing from berth --help")
+        }
+    }
+
     @Test("an alias has its short form's options and says its own name")
     func aliasKeepsOptions() throws {
         guard case .help(let text) = try Berth.parse(["container", "ls", "--help"]) else {
