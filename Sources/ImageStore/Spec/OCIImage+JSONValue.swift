@@ -74,7 +74,9 @@ struct DocumentObject {
     func stringMap(_ key: String) throws(OCIImage.DocumentError) -> [String: String]? {
         guard let v = value(key) else { return nil }
         guard let members = v.object else { throw .init(path: name(key), problem: "not an object") }
-        var result: [String: String] = [:]
+        // Made at its size: growing it would run the standard library's own [String: String]
+        // code, whose first use makes the runtime walk every conformance record of the binary.
+        var result = [String: String](minimumCapacity: members.count)
         for member in members {
             guard let s = member.value.string else { throw .init(path: name(key) + "." + member.key, problem: "not a string") }
             result[member.key] = s
@@ -86,7 +88,7 @@ struct DocumentObject {
     func keySet(_ key: String) throws(OCIImage.DocumentError) -> [String: OCIImage.EmptyObject]? {
         guard let v = value(key) else { return nil }
         guard let members = v.object else { throw .init(path: name(key), problem: "not an object") }
-        var result: [String: OCIImage.EmptyObject] = [:]
+        var result = [String: OCIImage.EmptyObject](minimumCapacity: members.count)
         for member in members { result[member.key] = OCIImage.EmptyObject() }
         return result
     }
