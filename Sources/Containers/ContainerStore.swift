@@ -38,6 +38,8 @@ public struct ContainerStore: Sendable {
     /// upper/ is the root directory of the container: it gets the usual mode.
     static let upperMode: mode_t = 0o755
     static let workMode: mode_t = 0o700
+    /// A container's own directory: its record and launch spec are no one else's.
+    static let directoryMode: mode_t = 0o700
     /// Where the child mounts the overlay, in its own mount namespace only: the container's own
     /// directory, so no extra directory is made and removed at every start (on some
     /// filesystems each inode made and deleted costs a millisecond).
@@ -72,7 +74,7 @@ public struct ContainerStore: Sendable {
         let durable = sync == .immediate && !record.hostConfig.autoRemove
         // A spare's files are rewritten without durability: only for a creation that needs none.
         let reused = !durable && SpareRecordDirectories(store: self, layered: record.hasImage).claim(as: dir)
-        guard reused || mkdir(dir, 0o700) == 0 else { throw ContainerError.system("cannot create \(dir)") }
+        guard reused || mkdir(dir, Self.directoryMode) == 0 else { throw ContainerError.system("cannot create \(dir)") }
         var done = false
         defer { if !done { try? TreeRemoval.remove(dir) } }
         // A --rootfs container runs in its directory: it has no layer of its own.

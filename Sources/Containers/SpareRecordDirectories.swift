@@ -54,6 +54,9 @@ struct SpareRecordDirectories {
         var kept: Set<String> = ["config.json", "launch.json", Self.recordSpare, Self.launchSpare]
         if layered { kept.formUnion(["upper", "work"]) }
         guard let names = try? Directory.names(atPath: directory), names.allSatisfy(kept.contains) else { return false }
+        // Only as it was made: a user namespace's container opens its directory to others (0711).
+        var st = stat()
+        guard lstat(directory, &st) == 0, st.st_mode == S_IFDIR | ContainerStore.directoryMode, st.st_uid == 0 else { return false }
         if layered, !Self.emptyLayer(in: directory) { return false }
         for index in 0..<Self.slots where rename(directory, slot(index)) == 0 {
             let spare = slot(index)

@@ -172,10 +172,13 @@ func randomID() -> String {
         // Written to: removed, not kept.
         #expect(files.createFile(atPath: store.upperDirectory(of: second.id) + "/written", contents: Data("x".utf8)))
         try store.remove(second)
-        // Its root's mode changed: removed too.
+        // Its root's mode changed, or its directory opened to a user namespace: removed too.
         let third = try created("third")
         #expect(chmod(store.upperDirectory(of: third.id), 0o700) == 0)
         try store.remove(third)
+        let opened = try created("opened")
+        #expect(chmod(store.directory(of: opened.id), 0o711) == 0)
+        try store.remove(opened)
         #expect(try files.contentsOfDirectory(atPath: store.containersDirectory).isEmpty)
         let fourth = try created("fourth")
         #expect(try files.contentsOfDirectory(atPath: store.containersDirectory) == [fourth.id])
