@@ -42,7 +42,8 @@ extension Containers {
             /// What must be gone after any build: containers, their mounts.
             func leftovers() throws -> String {
                 let ps = try store.berth(["ps", "-a", "-q"])
-                let containers = (try? FileManager.default.contentsOfDirectory(atPath: store.path + "/containers")) ?? []
+                // Without the spare directories kept for the next containers (RUN steps that wrote nothing).
+                let containers = Kernel.containerEntries(store.path + "/containers")
                 let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
                 let ours = mounts.split(separator: "\n").filter { $0.contains(store.path + "/") }
                 return ps.output + containers.joined(separator: " ") + ours.joined(separator: "\n")
