@@ -108,7 +108,7 @@ EOF
 declare -A UPPER
 for n in "${SIZES[@]}"; do
     "$BERTH" --root "$STATE" run --name "c$n" --network none --cgroup-parent "$CGROUP_PARENT" bench/busybox:1 /bin/true
-    id=$(basename "$(readlink "$STATE/container-names/c$n")")
+    id=$("$BERTH" --root "$STATE" inspect -f '{{.Id}}' "c$n")
     UPPER[$n]=$STATE/containers/$id/upper
     [[ -d ${UPPER[$n]} ]] || die "container c$n has no upper dir at ${UPPER[$n]}"
     fill_upper "${UPPER[$n]}" "$n"
