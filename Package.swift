@@ -6,7 +6,8 @@ import PackageDescription
 // otherwise has the runtime demangle each one at its first use, and a type with a requirement
 // (a dictionary keyed by String needs String: Hashable) makes the runtime look the conformance up
 // by walking all of the binary's 7 000 conformance records. About 1 ms of CPU per `berth run`
-// (Benchmarks/README.md, issue 19), for 70 KB of code.
+// (Benchmarks/README.md, issue 19), for 70 KB of code. `.ci/build-release` gives the dependencies
+// the same flag (swift-crypto's SHA256 walked them too); a manifest cannot.
 let strictSwift: [SwiftSetting] = [.treatAllWarnings(as: .error),
                                    .unsafeFlags(["-Xfrontend", "-function-sections",
                                                  "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]

@@ -40,7 +40,7 @@ ip link set lo up
 for tool in gcc /usr/sbin/haproxy; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
-[[ -x $BERTH ]] || die "$BERTH is not built (swift build -c release)"
+[[ -x $BERTH ]] || die "$BERTH is not built (build it with .ci/build-release)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy-bench.XXXXXX")
 ROOT=$WORK/state

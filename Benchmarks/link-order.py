@@ -44,8 +44,8 @@ def build(map_path):
     if os.path.exists(BINARY):
         os.remove(BINARY)
     env = dict(os.environ, BERTH_LINK_MAP=map_path)
-    run(["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xswiftc", "-static-executable",
-         "--scratch-path", SCRATCH], env=env, stdout=subprocess.DEVNULL)
+    env["BERTH_RELEASE_SCRATCH"] = SCRATCH
+    run([os.path.join(REPO, ".ci", "build-release")], env=env, stdout=subprocess.DEVNULL)
 
 
 def input_sections(map_path):

@@ -61,7 +61,7 @@ export BERTH_OCI_BIN=$OCI
 BERTH=$OCI
 bench_enter_mount_namespace ${ARGS[@]+"${ARGS[@]}"}
 
-BUILD="swift build -c release --static-swift-stdlib -Xswiftc -static-executable --scratch-path .build-release"
+BUILD=".ci/build-release"
 [[ -x $OCI ]] || die "berth-oci not found at $OCI (build it: $BUILD --product berth-oci; or set BERTH_OCI_BIN)"
 [[ -x $(dirname "$OCI")/berth-entry ]] ||
     die "berth-entry must sit beside $OCI: every container process execs it ($BUILD --product berth-entry)"

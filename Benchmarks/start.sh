@@ -79,7 +79,7 @@ RUNC_CMD="runc --root $RUNC_STATE run --bundle $BUNDLE bench-runc"
 NAMES=(floor)
 CMDS=("$FLOOR_CMD")
 if [[ ! -x $BERTH ]]; then
-    echo "start.sh: berth binary not found at $BERTH (build with 'swift build -c release' or set BERTH_BIN); benchmarking the others only" >&2
+    echo "start.sh: berth binary not found at $BERTH (build it with .ci/build-release or set BERTH_BIN); benchmarking the others only" >&2
 elif ! out=$(sh -c "$BERTH_CMD" 2>&1); then
     echo "start.sh: berth failed its trial run, leaving it out: $BERTH_CMD" >&2
     echo "$out" | sed 's/^/  | /' >&2
