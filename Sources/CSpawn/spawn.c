@@ -1004,7 +1004,6 @@ static ssize_t write_fully(int fd, const void *buffer, size_t size) {
     return (ssize_t)done;
 }
 
-
 // Closes every fd above 2 but the `n` in `keep` (which it sorts).
 static void close_all_except(int *keep, size_t n) {
     for (size_t i = 1; i < n; i++) {

@@ -236,11 +236,7 @@ public struct ContainerStore: Sendable {
         let path = directory(of: record.id) + "/config.json"
         let bytes = JSON.serialize(record.json)
         do {
-            if let spare {
-                try AtomicFile.replace(path, with: bytes, reusing: spare, mode: 0o600)
-            } else {
-                try AtomicFile.replace(path, with: bytes, mode: 0o600, durable: durable)
-            }
+            try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durable ? .full : .none, reusing: spare)
         } catch {
             // The directory is gone: the container was removed meanwhile.
             if error.errno == ENOENT { throw ContainerError(.notFound, "container \(record.shortID) was removed") }

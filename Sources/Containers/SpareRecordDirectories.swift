@@ -68,9 +68,9 @@ struct SpareRecordDirectories {
     }
 
     /// Whether the container left its root as it found it: `upper/` empty, with the mode it was
-    /// made with, and root's own (not given to a user namespace's root), and `work/` emptied of what overlayfs made there
-    /// (`work/work`, with `incompat/volatile/dirty` after a volatile mount: a workdir that still
-    /// holds them is refused at the next mount).
+    /// made with, and root's own (not given to a user namespace's root), and `work/` emptied of
+    /// what overlayfs made there (`work/work`, with `incompat/volatile/dirty` after a volatile
+    /// mount: a workdir that still holds them is refused at the next mount).
     private static func emptyLayer(in directory: String) -> Bool {
         let upper = directory + "/upper"
         let work = directory + "/work"

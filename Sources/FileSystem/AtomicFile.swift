@@ -109,6 +109,17 @@ public enum AtomicFile {
         guard rename(spare, path) == 0 else { throw FileSystemError("rename", spare) }
     }
 
+    /// `replace(_:with:reusing:mode:)` when a spare is given, which makes the replacement not
+    /// durable; `replace(_:with:mode:durability:)` otherwise.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t, durability: Durability,
+                               reusing spare: String?) throws(FileSystemError) {
+        if let spare {
+            try replace(path, with: bytes, reusing: spare, mode: mode)
+        } else {
+            try replace(path, with: bytes, mode: mode, durability: durability)
+        }
+    }
+
     /// The directory and the last component of `path` ("." for a bare name).
     static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

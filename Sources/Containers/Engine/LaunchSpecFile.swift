@@ -20,11 +20,7 @@ extension ContainerStore {
         let bytes = JSON.serialize(config.ociSpec.launchJSON)
         let path = launchSpecPath(of: config.id)
         do {
-            if let spare {
-                try AtomicFile.replace(path, with: bytes, reusing: spare, mode: 0o600)
-            } else {
-                try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability)
-            }
+            try AtomicFile.replace(path, with: bytes, mode: 0o600, durability: durability, reusing: spare)
         } catch {
             throw ContainerError.system("cannot write \(error.path) (\(error.call))", errno: error.errno)
         }

@@ -65,11 +65,9 @@ extension ImageStore {
     /// (a container record). `body` must not call store methods that change the store: they wait
     /// for an exclusive lock this call holds shared (reads are fine).
     public func resolve<T>(_ name: String, whileLocked body: (ResolvedImage) throws -> T) throws -> T {
-        let parsed = try ImageName.parse(name)
-        return try locked(.shared) {
-            let found = try findImage(parsed)
-            return try body(try resolveUnlocked(found.descriptor, name: found.tag ?? name))
-        }
+        let (image, lock) = try resolveKeepingLock(name)
+        defer { lock.unlock() }
+        return try body(image)
     }
 
     /// `resolve(_:whileLocked:)` for a caller whose record of the image's use comes later (a
