@@ -1,4 +1,5 @@
 import Crypto
+import FileSystem
 
 /// A content digest in the OCI form `sha256:<64 lowercase hex>`. Only sha256 is accepted: it is
 /// what every registry and tool writes, and one algorithm keeps the store's paths simple.
@@ -56,19 +57,12 @@ public struct Digester: Sendable {
     }
 
     public func finalize() -> Digest {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
+        var hex = ""
         // Through its bytes, not its iterator: swift-crypto's generic makeIterator costs a
         // run-time conformance lookup at its first use (every image run reads a manifest).
-        hash.finalize().withUnsafeBytes { bytes in
-            for byte in bytes {
-                hex.append(digits[Int(byte >> 4)])
-                hex.append(digits[Int(byte & 0xf)])
-            }
-        }
+        hash.finalize().withUnsafeBytes { hex = Hex.encode($0) }
         // 64 lowercase hex characters always parse.
-        guard let digest = Digest("sha256:" + String(decoding: hex, as: UTF8.self)) else {
+        guard let digest = Digest("sha256:" + hex) else {
             fatalError("a sha256 hex string did not parse as a digest")
         }
         return digest

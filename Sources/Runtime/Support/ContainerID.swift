@@ -1,4 +1,5 @@
 import CSpawn
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,13 +16,6 @@ public enum ContainerID {
             for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: ts.tv_nsec >> (i * 8)) }
             for i in 0..<4 { bytes[8 + i] = UInt8(truncatingIfNeeded: getpid() >> (i * 8)) }
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for b in bytes {
-            hex.append(digits[Int(b >> 4)])
-            hex.append(digits[Int(b & 0xf)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        return Hex.encode(bytes)
     }
 }
