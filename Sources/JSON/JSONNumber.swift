@@ -11,6 +11,7 @@
 public struct JSONNumber: Sendable, CustomStringConvertible {
     /// `.unsigned` only ever holds values above `Int64.max`, and `.wideInteger` only integers
     /// beyond the range of both, so each integer has one form.
+    @usableFromInline
     enum Storage: Sendable {
         case signed(Int64)
         case unsigned(UInt64)
@@ -19,6 +20,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         case double(Double)
     }
 
+    @usableFromInline
     let storage: Storage
 
     init(storage: Storage) {
@@ -50,6 +52,9 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
 
     /// The number as a `T` when it is exactly representable, else nil: `3` fits an `UInt8`,
     /// `300` and `3.5` do not; `2.0` and `1e2` count as the integers 2 and 100.
+    /// Inlinable so that a caller gets it specialized for its type: the generic one goes through
+    /// the integer protocols' witness tables, which a launch spec's forty numbers paid for.
+    @inlinable
     public func integer<T: FixedWidthInteger>(as type: T.Type = T.self) -> T? {
         switch storage {
         case .signed(let value): return T(exactly: value)

@@ -45,6 +45,7 @@ extension JSONValue {
     public var double: Double? { number?.double }
 
     /// A number that is exactly a `T`, e.g. `value.integer(as: UInt32.self)` for a uid.
+    @inlinable
     public func integer<T: FixedWidthInteger>(as type: T.Type) -> T? {
         number?.integer(as: type)
     }

@@ -157,7 +157,10 @@ enum Berth {
             }
             if found == Run.self { return .run(try Run(global: global, command)) }
             // compose's own options (-f, -p) are on the level between berth's and the command's.
-            if let composeCommand = found as? any ComposeCommand.Type, levels.count > 2 {
+            // The cast is asked only under compose: it walks every conformance record the first
+            // time, which an exec would pay for nothing.
+            if levels.count > 2, levels[1].command.name == "compose",
+               let composeCommand = found as? any ComposeCommand.Type {
                 return .command(try composeCommand.init(global: global, compose: ComposeOptions(levels[levels.count - 2]), command))
             }
             return .command(try found.init(global: global, command))

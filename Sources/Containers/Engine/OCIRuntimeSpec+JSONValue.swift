@@ -275,7 +275,9 @@ struct SpecObject {
     }
 
     /// Refuses members other than `known`: berth wrote this file, so anything else is damage.
-    func only(_ known: Set<String>) throws(SpecReadError) {
+    /// `known` is an array: a handful of keys are compared faster than a set of them is built
+    /// and hashed, once per object of the spec.
+    func only(_ known: [String]) throws(SpecReadError) {
         if let unknown = fields.first(where: { !known.contains($0.key) }) {
             throw SpecReadError(description: "\(name(unknown.key)) is not a member berth writes")
         }

@@ -38,7 +38,7 @@ extension Parser {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                if let string = String(validating: bytes, as: UTF8.self) {
+                if let string = bytes.withUnsafeBufferPointer(Self.string(validating:)) {
                     return string
                 }
                 // Escapes are ASCII, so the raw input is invalid exactly where the result is.
@@ -133,10 +133,18 @@ extension Parser {
     }
 
     private func validated(_ content: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONError) -> String {
-        if let string = String(validating: content, as: UTF8.self) {
+        if let string = Self.string(validating: content) {
             return string
         }
         throw invalidUTF8Error(in: content, at: offset)
+    }
+
+    /// The bytes as a string when they are valid UTF-8. ASCII first: most strings are, and
+    /// `String(validating:as:)`, generic over the encoding, looks its types up by name at its
+    /// first use (on the start path, in every process).
+    private static func string(validating bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private func invalidUTF8Error(in content: UnsafeBufferPointer<UInt8>, at offset: Int) -> JSONError {

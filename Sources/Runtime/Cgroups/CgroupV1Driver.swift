@@ -78,8 +78,12 @@ public struct CgroupV1Driver: CgroupDriver {
         var leaves: [String] = []
         for controller in CgroupController.allCases {
             let hierarchy = hierarchyDirectory(of: controller)
-            guard ControlFile.exists(hierarchy) else { continue }
-            guard ControlFile.exists(hierarchy + relative) else { throw CgroupErrors.notFound("join", path) }
+            // The hierarchy is looked for only when the leaf is missing: one lookup per
+            // controller on every exec, not two.
+            guard ControlFile.exists(hierarchy + relative) else {
+                if ControlFile.exists(hierarchy) { throw CgroupErrors.notFound("join", path) }
+                continue
+            }
             leaves.append(hierarchy + relative)
         }
         if let cpuset = existingCpusetLeaf(relative) { leaves.append(cpuset) }

@@ -6,16 +6,10 @@ import Glibc
 /// Capability names and numbers, from libcap (so new capabilities arrive with the library, not
 /// with an edit here) and from the running kernel (which decides what `ALL` means).
 enum CapabilityNames {
-    /// The highest capability number the running kernel knows, read once per process.
-    /// /proc/sys/kernel/cap_last_cap is the kernel's own answer; libcap's cap_max_bits() probes
-    /// the same thing and covers a /proc that is not mounted (early boot, odd sandboxes).
-    static let kernelLastCap: Int = {
-        if let text = try? readSmallFile("/proc/sys/kernel/cap_last_cap"),
-           let value = Int(text.filter { !$0.isWhitespace }), (0..<64).contains(value) {
-            return value
-        }
-        return min(max(Int(cap_max_bits()) - 1, 0), 63)
-    }()
+    /// The highest capability number the running kernel knows. libcap's constructor has already
+    /// asked the kernel (PR_CAPBSET_READ answers EINVAL past the last one) before main runs, so
+    /// this costs nothing, where /proc/sys/kernel/cap_last_cap would be a file read per process.
+    static let kernelLastCap: Int = min(max(Int(cap_max_bits()) - 1, 0), 63)
 
     /// Bits 0 … kernelLastCap.
     static var kernelMask: UInt64 {
@@ -32,17 +26,19 @@ enum CapabilityNames {
     }
 
     /// One name as a user or a config.json writes it: any case, with or without `CAP_`, or `ALL`.
+    /// Capability names are ASCII letters and underscores, so case is folded on the bytes (a
+    /// launch spec names some forty of them, and Unicode's case tables cost more than the rest).
     static func parse(_ name: String) throws -> CapabilitySet {
-        if name.uppercased() == "ALL" { return .all }
-        var spelled = name.lowercased()
-        if !spelled.hasPrefix("cap_") { spelled = "cap_" + spelled }
+        var spelled = name.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }
+        if spelled.elementsEqual("all".utf8) { return .all }
+        if !spelled.starts(with: "cap_".utf8) { spelled.insert(contentsOf: "cap_".utf8, at: 0) }
         // libcap also accepts bare numbers ("cap_12" is not one, but "12" would have been):
         // only letters and underscores make a capability name.
         let body = spelled.dropFirst(4)
         var number: cap_value_t = 0
-        guard let first = body.first, first.isLetter,
-              body.allSatisfy({ $0.isLetter || $0 == "_" }),
-              cap_from_name(spelled, &number) == 0, (0..<64).contains(number) else {
+        guard let first = body.first, (97...122).contains(first),
+              body.allSatisfy({ (97...122).contains($0) || $0 == UInt8(ascii: "_") }),
+              cap_from_name(String(decoding: spelled, as: UTF8.self), &number) == 0, (0..<64).contains(number) else {
             throw RuntimeError(.invalidArgument, "unknown capability \"\(name)\"")
         }
         guard Int(number) <= kernelLastCap else {

@@ -32,8 +32,7 @@ extension SeccompProfile {
         for syscall in oci.syscalls ?? [] {
             let action = try SeccompAction(oci: syscall.action, errnoRet: syscall.errnoRet)
             let conditions = try (syscall.args ?? []).map(SeccompCondition.init(oci:))
-            let indexes = conditions.map { $0.index }
-            if Set(indexes).count == indexes.count {
+            if conditions.count < 2 || Set(conditions.map(\.index)).count == conditions.count {
                 rules.append(SeccompRule(names: syscall.names, action: action, conditions: conditions))
             } else {
                 rules += conditions.map { SeccompRule(names: syscall.names, action: action, conditions: [$0]) }

@@ -39,7 +39,10 @@ public enum ArgumentBytes {
     /// `bytes` as a string: valid UTF-8 as it is, every other byte as its escape scalar.
     public static func string(_ bytes: some Collection<UInt8>) -> String {
         let array = Array(bytes)
-        // The usual case: text, with none of the escape scalars in it.
+        // ASCII first: nearly every argument is, and `String(validating:as:)`, generic over the
+        // encoding, looks its types up by name at its first use.
+        if !array.contains(where: { $0 >= 0x80 }) { return String(decoding: array, as: UTF8.self) }
+        // Then other text, with none of the escape scalars in it.
         if let text = String(validating: array, as: UTF8.self),
            !text.unicodeScalars.contains(where: { escapes.contains($0.value) }) {
             return text
