@@ -60,6 +60,9 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
 public struct ProjectDirectory: Sendable {
     public let path: String
     public let project: String
+    /// The project's HAProxy, its executable looked up once (a walk of PATH) rather than at
+    /// each use of `proxy`.
+    public let proxy: ProxyProcess
 
     public init(stateRoot: String, project: String) throws {
         guard !project.isEmpty, project.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -67,6 +70,7 @@ public struct ProjectDirectory: Sendable {
         }
         self.project = project
         path = stateRoot + "/compose/" + project
+        proxy = ProxyProcess(directory: path)
         do {
             try Directory.make(path + "/services", mode: 0o700)
             try Directory.make(path + "/journal", mode: 0o700)
@@ -74,8 +78,6 @@ public struct ProjectDirectory: Sendable {
             throw ProxyError(.systemError, "cannot make the project directory \(path): \(error)")
         }
     }
-
-    public var proxy: ProxyProcess { ProxyProcess(directory: path) }
 
     func recordPath(_ service: String) -> String { path + "/services/\(service).json" }
     func journalPath(_ service: String) -> String { path + "/journal/\(service).json" }

@@ -16,11 +16,13 @@ enum CapabilityNames {
         kernelLastCap == 63 ? UInt64.max : (UInt64(1) << UInt64(kernelLastCap + 1)) - 1
     }
 
-    /// "CAP_CHOWN", … for bits 0 … 63; numbers libcap does not know read "CAP_<n>".
+    /// "CAP_CHOWN", … for bits 0 … 63; numbers libcap does not know read "CAP_<n>". libcap's
+    /// names are ASCII, upper-cased on the bytes (every run writes its set's names).
     static let table: [String] = (0..<64).map { number in
         guard let text = cap_to_name(cap_value_t(number)) else { return "CAP_\(number)" }
         defer { _ = cap_free(text) }
-        let name = String(cString: text).uppercased()
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: strlen(text))
+        let name = String(decoding: bytes.map { (97...122).contains($0) ? $0 & ~0x20 : $0 }, as: UTF8.self)
         // cap_to_name answers with the bare number for capabilities it has no name for.
         return name.hasPrefix("CAP_") ? name : "CAP_\(number)"
     }
