@@ -30,9 +30,11 @@ import Runtime
             #expect(try CapabilitySet(names: [name]) == .all)
         }
 
-        @Test(arguments: ["CAP_FOO", "", "cap_", "12", "CAP_12", "NET ADMIN", "CAP_ALL", "chown!", "CAPCHOWN",
-                                // Letters outside ASCII, and a combining accent, are no capability's.
-                                "ＣＡＰ_CHOWN", "cap_chöwn", "cap_chown\u{301}", "ｃｈｏｗｎ", "ALL\u{301}"])
+        @Test(arguments: [
+            "CAP_FOO", "", "cap_", "12", "CAP_12", "NET ADMIN", "CAP_ALL", "chown!", "CAPCHOWN",
+            // Letters outside ASCII, and a combining accent, are no capability's.
+            "ＣＡＰ_CHOWN", "cap_chöwn", "cap_chown\u{301}", "ｃｈｏｗｎ", "ALL\u{301}",
+        ])
         func badNameIsNamedInTheError(name: String) {
             let error = #expect(throws: RuntimeError.self) { try CapabilitySet(names: ["CHOWN", name]) }
             #expect(error?.code == .invalidArgument)
