@@ -8,7 +8,8 @@ fault-around maps the 64 KiB around a fault when the file is cached), so the fun
 spread over 18 MiB of text, cost far more resident memory than their size. Laid out side by side
 they cost about their size. The list is measured, not guessed: each round builds the release
 binary with the current list, runs the start-path workload below under the page-fault tracepoint,
-and adds the functions whose first instruction fetch faulted outside the listed region. A window
+and adds the functions whose first instruction fetch faulted outside the listed region, and the
+small data sections (`.bss`, `.data`) whose pages a run touched (see DATA_SECTIONS). A window
 that held several such functions shows the next one in the following round, so the list grows
 until a round finds (almost) nothing new. Functions inside input sections too large to move (the
 static Swift standard library's own .text, a C library's object) are left out: listing one would
@@ -48,28 +49,37 @@ def build(map_path):
     run([os.path.join(REPO, ".ci", "build-release")], env=env, stdout=subprocess.DEVNULL)
 
 
-def input_sections(map_path):
-    """(start, size) of every executable input section in lld's map, sorted."""
+def input_sections(map_path, kinds):
+    """(start, size) of every input section in lld's map whose name starts with one of `kinds`
+    (".text", ".bss", ...), sorted."""
     sections = []
     with open(map_path) as map_file:
         for line in map_file:
             fields = line.split(None, 4)
-            if len(fields) == 5 and ":(.text" in fields[4]:
+            if len(fields) == 5 and any(":(" + kind in fields[4] for kind in kinds):
                 sections.append((int(fields[0], 16), int(fields[2], 16)))
     sections.sort()
     return sections
 
 
-def function_symbols(binary):
-    """(address, name) of every function symbol, sorted by address."""
+def defined_symbols(binary, types):
+    """(address, name) of every symbol of nm's `types` ("tTwW": functions), sorted by address."""
     out = subprocess.run(["nm", "-n", "--defined-only", binary], check=True, capture_output=True,
                          text=True).stdout
     symbols = []
     for line in out.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[1] in "tTwW":
+        if len(fields) == 3 and fields[1] in types:
             symbols.append((int(fields[0], 16), fields[2]))
     return symbols
+
+
+# Data faults too: a run's globals (swift_once tokens, lazy metadata caches) lie in the `.bss`
+# and `.data` sections of some eighty object files, a page or two each, and every page faults
+# once when first touched and again for its copy after the container's clone. Swift gives a
+# file's globals one section, so what can be ordered is whole sections: listing one symbol of a
+# small section gathers it with the others at the front of its output section.
+DATA_SECTIONS = (".bss", ".data", ".tbss", ".tdata")
 
 
 WORKLOAD = r"""
@@ -91,7 +101,7 @@ done
 
 
 def faulting_addresses(workdir, state, root):
-    """Instruction-fetch faults of berth processes while the workload runs."""
+    """Faults of berth processes while the workload runs: (instruction fetches, data accesses)."""
     data = os.path.join(workdir, "faults.data")
     script = os.path.join(workdir, "workload.sh")
     with open(script, "w") as f:
@@ -100,13 +110,32 @@ def faulting_addresses(workdir, state, root):
          "unshare", "--net", "--", "sh", script, BINARY, state, root], stdout=subprocess.DEVNULL)
     out = subprocess.run(["perf", "script", "-i", data, "-F", "comm,trace"], check=True,
                          capture_output=True, text=True).stdout
-    addresses = []
+    fetches, accesses = [], []
     for line in out.splitlines():
         match = re.match(r"\s*(\S+)\s+address=0x([0-9a-f]+)\s+ip=0x[0-9a-f]+\s+error_code=0x([0-9a-f]+)", line)
-        # Bit 4 of the error code: the fault was an instruction fetch.
-        if match and match.group(1) == "berth" and int(match.group(3), 16) & 0x10:
-            addresses.append(int(match.group(2), 16))
-    return addresses
+        if match and match.group(1) == "berth":
+            # Bit 4 of the error code: the fault was an instruction fetch.
+            (fetches if int(match.group(3), 16) & 0x10 else accesses).append(int(match.group(2), 16))
+    return fetches, accesses
+
+
+def symbols_to_list(faults, sections, symbols, first_in_section):
+    """The symbol that moves each movable section a fault fell in: the function at the fault, or
+    (`first_in_section`) any symbol of the section, the section's first."""
+    starts = [start for start, _ in sections]
+    addresses = [address for address, _ in symbols]
+    names = []
+    for fault in faults:
+        section = bisect.bisect_right(starts, fault) - 1
+        if section < 0:
+            continue
+        start, size = sections[section]
+        if not start <= fault < start + size or size > MOVABLE_SECTION_BYTES:
+            continue
+        index = bisect.bisect_left(addresses, start) if first_in_section else bisect.bisect_right(addresses, fault) - 1
+        if 0 <= index < len(symbols) and start <= symbols[index][0] < start + max(size, 1):
+            names.append(symbols[index][1])
+    return names
 
 
 def peak_rss_kib(state, root):
@@ -141,26 +170,19 @@ def main():
             build(map_path)
             if round_number == 1:
                 run([BINARY, "--root", state, "import", root, "busybox:1.35"], stdout=subprocess.DEVNULL)
-            sections = input_sections(map_path)
-            starts = [start for start, _ in sections]
-            symbols = function_symbols(BINARY)
-            addresses = [address for address, _ in symbols]
+            fetches, accesses = faulting_addresses(workdir, state, root)
+            names = symbols_to_list(fetches, input_sections(map_path, (".text",)),
+                                    defined_symbols(BINARY, "tTwW"), first_in_section=False)
+            names += symbols_to_list(accesses, input_sections(map_path, DATA_SECTIONS),
+                                     defined_symbols(BINARY, "bBdD"), first_in_section=True)
             listed = set(order)
             added = []
-            for fault in faulting_addresses(workdir, state, root):
-                index = bisect.bisect_right(addresses, fault) - 1
-                section = bisect.bisect_right(starts, fault) - 1
-                if index < 0 or section < 0:
-                    continue
-                start, size = sections[section]
-                if not start <= fault < start + size or size > MOVABLE_SECTION_BYTES:
-                    continue
-                name = symbols[index][1]
+            for name in names:
                 if name not in listed:
                     listed.add(name)
                     added.append(name)
             order.extend(added)
-            print(f"round {round_number}: {len(added)} functions added, {len(order)} listed, "
+            print(f"round {round_number}: {len(added)} symbols added, {len(order)} listed, "
                   f"peak RSS of run --rootfs {peak_rss_kib(state, root)} KiB", flush=True)
             if len(added) < STOP_WHEN_FEWER_THAN:
                 break
