@@ -132,15 +132,16 @@ extension Parser {
         return String(repeating: "0", count: 4 - digits.count) + digits
     }
 
+    /// Only for content with a byte above ASCII (`parseString` takes ASCII straight).
     private func validated(_ content: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONError) -> String {
-        if let string = Self.string(validating: content) {
+        if let string = String(validating: content, as: UTF8.self) {
             return string
         }
         throw invalidUTF8Error(in: content, at: offset)
     }
 
-    /// The bytes as a string when they are valid UTF-8. ASCII first: most strings are, and
-    /// `String(validating:as:)`, generic over the encoding, looks its types up by name at its
+    /// An escaped string's bytes as a string when they are valid UTF-8. ASCII first: most are,
+    /// and `String(validating:as:)`, generic over the encoding, looks its types up by name at its
     /// first use (on the start path, in every process).
     private static func string(validating bytes: UnsafeBufferPointer<UInt8>) -> String? {
         if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
