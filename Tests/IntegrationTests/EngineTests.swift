@@ -79,6 +79,30 @@ extension Containers {
             #expect(root.leftovers().isEmpty, "\(root.leftovers())")
         }
 
+        @Test("a record read while the container ran still gives its end: state(of:) and wait read the record again")
+        func staleRecordGivesTheEnd() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let engine = try root.engine()
+            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
+            request.name = "engine-stale"
+            request.cgroupParent = fixture.cgroupParent
+            request.command = ["sleep", "60"]
+            let created = try engine.create(request)
+            try engine.startDetached(created.record)
+            // What `wait`, `ps` or `inspect` hold when the monitor writes the end and lets go
+            // of the lock between their read of the record and their look at the lock.
+            let whileRunning = try engine.find("engine-stale")
+            #expect(whileRunning.state.status == .running)
+            try engine.kill(whileRunning, signal: SIGKILL)
+            #expect(engine.waitUntilStopped(whileRunning, seconds: 10))
+            let state = engine.state(of: whileRunning)
+            #expect(state.status == .exited && state.exitCode == 128 + SIGKILL, "\(state)")
+            #expect(try engine.wait(whileRunning) == 128 + SIGKILL)
+            try engine.remove(try engine.find("engine-stale"), force: false)
+            #expect(root.leftovers().isEmpty, "\(root.leftovers())")
+        }
+
         @Test("-e NAME takes the caller's value once, at creation: a later start keeps it")
         func environmentIsResolvedAtCreation() throws {
             let root = try LifecycleRoot(fixture)

@@ -86,6 +86,12 @@ public struct ContainerEngine: Sendable {
     /// The record's state checked against the kernel, a running container's pause included.
     public func state(of record: ContainerRecord) -> ContainerState {
         var state = record.verified(isRunning: runDirectory.isHeld(id:))
+        if state.status == .exited, record.state.status != .exited, let current = try? store.load(id: record.id) {
+            // The supervisor writes the container's end before it lets go of the lock, so a
+            // record read just before that write says running while the lock is already free:
+            // the record read again now holds the exit code.
+            state = current.verified(isRunning: runDirectory.isHeld(id:))
+        }
         state.paused = state.status == .running && hasFrozenCgroup(record)
         return state
     }
@@ -94,8 +100,10 @@ public struct ContainerEngine: Sendable {
     /// before it could remove them (they are recorded as running, and nothing runs them).
     public func list() -> [ContainerRecord] {
         store.all().filter { record in
-            guard record.hostConfig.autoRemove, record.state.status == .running,
-                  state(of: record).status == .exited else { return true }
+            guard record.hostConfig.autoRemove, record.state.status == .running else { return true }
+            // An end without an exit code is one nobody saw: its berth was killed.
+            let state = state(of: record)
+            guard state.status == .exited, state.exitCode == nil else { return true }
             guard (try? store.removeIfPresent(record)) != nil else { return true }
             // Its anonymous volumes go with it, as the end its killed berth never reached would have done.
             removeAnonymousVolumes(of: record)
