@@ -264,12 +264,17 @@ int main(int argc, char **argv) {
             if (conns[c].fd > 0 && conns[c].request >= 0) pending = 1;
         if (next == total && !pending) break;
         if (now > hard_end) break;
-        int wait_ms = 5;
+        // Until 200 us before the next request is due (at most 5 ms), then a busy loop: a sleep
+        // to the due time itself would add the wake-up from an idle CPU (tens to hundreds of us
+        // on a VM) to every latency, and a timeout in whole milliseconds made the loop spin for
+        // up to a millisecond before each send.
+        long long wait_ns = 5000000LL;
         if (next < total) {
-            long long until = (requests[next].scheduled_ns - now) / 1000000;
-            if (until < wait_ms) wait_ms = until < 0 ? 0 : (int)until;
+            long long until = requests[next].scheduled_ns - now - 200000LL;
+            if (until < wait_ns) wait_ns = until < 0 ? 0 : until;
         }
-        int n = epoll_wait(epfd, events, 256, wait_ms);
+        struct timespec timeout = {.tv_sec = wait_ns / 1000000000LL, .tv_nsec = wait_ns % 1000000000LL};
+        int n = epoll_pwait2(epfd, events, 256, &timeout, NULL);
         now = mono_ns();
         for (int e = 0; e < n; e++) {
             int c = (int)events[e].data.u32;
