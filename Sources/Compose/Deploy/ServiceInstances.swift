@@ -80,20 +80,14 @@ struct ServiceInstances {
         return try start(version, slot: slot)
     }
 
-    /// Stops an instance gracefully and removes it unless `keeping`: the stop signal, up to
-    /// `grace` seconds for it to end, then SIGKILL. A container already gone is fine.
+    /// Stops an instance gracefully and removes it unless `keeping`: the stop signal (the
+    /// service's, else the container's), up to `grace` seconds for it to end, then SIGKILL.
+    /// The engine's stop waits on the monitor's end, not by polling, so the next step follows
+    /// the instance's end at once. A container already gone is fine.
     func stop(_ id: String, signal name: String?, grace: Int, keeping: Bool = false) {
         guard let record = try? engine.find(id) else { return }
         if engine.isRunning(record) {
-            let number = name.flatMap(SignalName.number) ?? SIGTERM
-            // Marked first, so its restart policy does not start it again when it ends.
-            engine.store.markStopping(record.id)
-            try? engine.signal(record, number)
-            let deadline = Clock.now + Int64(max(grace, 0)) * 1000
-            while Clock.now < deadline, let current = try? engine.find(id), engine.isRunning(current) {
-                Clock.sleep(milliseconds: 20)
-            }
-            try? engine.stop(record, timeout: 0)
+            try? engine.stop(record, timeout: max(grace, 0), signal: name.flatMap(SignalName.number))
         }
         if !keeping { try? engine.remove(record, force: true) }
     }

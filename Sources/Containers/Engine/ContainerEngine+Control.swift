@@ -54,17 +54,18 @@ extension ContainerEngine {
     /// record the end; a container still there after that has its whole cgroup killed. The
     /// container is marked as stopped on purpose first, so a restart policy never starts it
     /// again behind the user's back. A stop waits for a start, restart or stop of the same
-    /// container that another command is doing, then stops what that left.
-    public func stop(_ record: ContainerRecord, timeout: Int) throws {
-        try whileLocked(record) { current in try stopLocked(current, timeout: timeout) }
+    /// container that another command is doing, then stops what that left. `signal` replaces
+    /// the container's stop signal (a Compose service's `stop_signal`).
+    public func stop(_ record: ContainerRecord, timeout: Int, signal: Int32? = nil) throws {
+        try whileLocked(record) { current in try stopLocked(current, timeout: timeout, signal: signal) }
     }
 
     /// `stop`, by a command that holds the container's lifecycle lock.
-    private func stopLocked(_ record: ContainerRecord, timeout: Int) throws {
+    private func stopLocked(_ record: ContainerRecord, timeout: Int, signal: Int32? = nil) throws {
         store.markStopping(record.id)
         guard isRunning(record) else { return }
         if timeout > 0 {
-            signalCurrent(record, stopSignal(of: record))
+            signalCurrent(record, signal ?? stopSignal(of: record))
             thawAfterSignal(record)
             if waitUntilReleased(record.id, milliseconds: timeout * 1000) { return }
         }
