@@ -12,17 +12,23 @@ extension Containers {
     struct Engine {
         let fixture = Fixture.shared
 
+        /// A container of the suite's image on no network, under the fixture's cgroup parent.
+        func imageRequest(_ name: String?, _ command: [String]) -> ContainerRequest {
+            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
+            request.name = name
+            request.cgroupParent = fixture.cgroupParent
+            request.command = command
+            return request
+        }
+
         @Test("create, start, exec, stop, start, restart, kill, remove: through the engine's API alone")
         func fullLifecycle() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
             let engine = try root.engine()
 
-            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
-            request.name = "engine-web"
-            request.cgroupParent = fixture.cgroupParent
+            var request = imageRequest("engine-web", ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"])
             request.env = ["GREETING=hello"]
-            request.command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
             let created = try engine.create(request)
             #expect(created.record.state.status == .created)
             #expect(engine.state(of: created.record).status == .created)
@@ -84,11 +90,7 @@ extension Containers {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
             let engine = try root.engine()
-            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
-            request.name = "engine-stale"
-            request.cgroupParent = fixture.cgroupParent
-            request.command = ["sleep", "60"]
-            let created = try engine.create(request)
+            let created = try engine.create(imageRequest("engine-stale", ["sleep", "60"]))
             try engine.startDetached(created.record)
             // What `wait`, `ps` or `inspect` hold when the monitor writes the end and lets go
             // of the lock between their read of the record and their look at the lock.
@@ -110,10 +112,8 @@ extension Containers {
             let engine = try root.engine()
             setenv("BERTH_ENGINE_TEST_VALUE", "first", 1)
             defer { unsetenv("BERTH_ENGINE_TEST_VALUE") }
-            var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
-            request.cgroupParent = fixture.cgroupParent
+            var request = imageRequest(nil, ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"])
             request.env = ["BERTH_ENGINE_TEST_VALUE", "BERTH_ENGINE_TEST_UNSET"]
-            request.command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
             let created = try engine.create(request)
             #expect(created.record.config.env.contains("BERTH_ENGINE_TEST_VALUE=first"))
             #expect(!created.record.config.env.contains { $0.hasPrefix("BERTH_ENGINE_TEST_UNSET") })
@@ -136,11 +136,7 @@ extension Containers {
             defer { root.removeAll() }
             let engine = try root.engine()
             let created = try (0..<8).map { index in
-                var request = ContainerRequest(root: .image(LifecycleRoot.image), network: "none")
-                request.name = "adopted-\(index)"
-                request.cgroupParent = fixture.cgroupParent
-                request.command = ["sh", "-c", "echo started-\(index); exec sleep 60"]
-                return try engine.create(request, sync: .deferred)
+                try engine.create(imageRequest("adopted-\(index)", ["sh", "-c", "echo started-\(index); exec sleep 60"]), sync: .deferred)
             }
             // Each thread's start leaves fds of its own open while the others fork their adopters:
             // a monitor that inherited another's ready pipe would hold that start until it ended.
