@@ -229,7 +229,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // The CLI's argument parsing and flag-to-config conversion, without root.
-        .testTarget(name: "BerthCLITests", dependencies: ["berth", "CommandLineParsing", "Containers", "ImageStore"], swiftSettings: strictSwift),
+        .testTarget(name: "BerthCLITests", dependencies: ["berth", "CommandLineParsing", "Containers", "ImageStore", "JSON"], swiftSettings: strictSwift),
         .testTarget(name: "CommandLineParsingTests", dependencies: ["CommandLineParsing"], swiftSettings: strictSwift),
         // End-to-end tests: they run the built `berth` as root against a busybox root and a
         // static payload (Fixtures/payload.c) that checks the container from the inside.

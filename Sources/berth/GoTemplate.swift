@@ -2,83 +2,427 @@ import CommandLineParsing
 import JSON
 
 /// The part of Go's text/template that Docker's `--format` is used with: literal text, field
-/// references (`{{.Names}}`, `{{.State.Pid}}`), `{{json .}}` and `{{json .Field}}`, and the
-/// `table` prefix (a header row, columns aligned at each `\t`). `\t` and `\n` in the text are a
-/// tab and a newline, as Docker reads them. Evaluated over the JSON object `--format json` prints.
-struct GoTemplate: Equatable {
-    enum Piece: Equatable {
+/// references (`{{.Names}}`, `{{.State.Pid}}`, `{{$v.Name}}`), the functions `json`, `index`,
+/// `len`, `join`, `upper`, `lower`, `eq`, `ne`, `not`, `print`, `println`, pipes (`{{.Name | upper}}`),
+/// `{{range}}` (over a list or a map, with `$i, $v :=`), `{{if}}` and `{{with}}` (with `{{else}}`),
+/// comments, `{{-`/`-}}` trimming, and the `table` prefix (a header row, columns aligned at each
+/// `\t`). `\t` and `\n` in the text are a tab and a newline, as Docker reads them. Evaluated over
+/// the JSON object `--format json` prints.
+struct GoTemplate: Equatable, Sendable {
+    indirect enum Node: Equatable, Sendable {
         case text(String)
-        /// The path below `.`; empty for `.` itself.
-        case field([String])
-        case json([String])
+        case output(Pipeline)
+        /// `range`: `variables` are `$v` or `$i, $v`; `otherwise` runs for an empty list or map.
+        case range(variables: [String], Pipeline, body: [Node], otherwise: [Node])
+        /// `if`, or `with` when `rebindsDot` (the body sees the value as `.`).
+        case conditional(Pipeline, rebindsDot: Bool, body: [Node], otherwise: [Node])
     }
 
-    let pieces: [Piece]
+    /// Commands joined by `|`: each one after the first gets the value before it as its last argument.
+    struct Pipeline: Equatable, Sendable {
+        var commands: [Command]
+    }
+
+    struct Command: Equatable, Sendable {
+        /// nil: the first argument's value itself.
+        var function: String?
+        var arguments: [Argument]
+    }
+
+    enum Argument: Equatable, Sendable {
+        /// `.A.B` (variable nil), `$`, `$v.A`.
+        case field(variable: String?, path: [String])
+        case string(String)
+        case number(Int)
+    }
+
+    let nodes: [Node]
     /// `table ...`: a header row, and the rows aligned.
     let isTable: Bool
+
+    static let functions: Set<String> = ["json", "index", "len", "join", "upper", "lower", "eq", "ne", "not", "print", "println"]
 
     init(_ format: String) throws(UsageError) {
         var text = Substring(format)
         isTable = text.hasPrefix("table ") || text == "table"
         if isTable { text = text.dropFirst(5).drop { $0 == " " } }
         let unescaped = String(text).replacing("\\t", with: "\t").replacing("\\n", with: "\n")
-        var pieces: [Piece] = []
-        var rest = Substring(unescaped)
-        // Bounded by the text's length: each turn consumes at least one action or the rest.
-        while !rest.isEmpty {
-            guard let open = rest.firstRange(of: "{{") else {
-                pieces.append(.text(String(rest)))
-                break
-            }
-            if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
-            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
-                throw UsageError("bad --format template \"\(format)\": an action opened with {{ is not closed with }}")
-            }
-            let action = rest[open.upperBound..<close.lowerBound].trimmingSpaces
-            pieces.append(try Self.piece(String(action), format: format))
-            rest = rest[close.upperBound...]
-        }
-        self.pieces = pieces
-    }
-
-    private static func piece(_ action: String, format: String) throws(UsageError) -> Piece {
-        let words = action.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        if words.count == 1, let path = fieldPath(words[0]) { return .field(path) }
-        if words.count == 2, words[0] == "json", let path = fieldPath(words[1]) { return .json(path) }
-        throw UsageError("bad --format template \"\(format)\": {{\(action)}} is not supported (use {{.Field}}, {{.A.B}} or {{json .}})")
-    }
-
-    /// `.` → [], `.A.B` → ["A", "B"]; nil when `word` is not a field reference.
-    private static func fieldPath(_ word: String) -> [String]? {
-        guard word.hasPrefix(".") else { return nil }
-        if word == "." { return [] }
-        let parts = word.dropFirst().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else { return nil }
-        return parts
+        var parser = Parser(format: format, tokens: try Self.tokens(unescaped, format: format))
+        let (nodes, closer) = try parser.nodes()
+        if let closer { throw parser.error("{{\(closer)}} has no {{range}}, {{if}} or {{with}} to close") }
+        self.nodes = nodes
     }
 
     /// The template applied to `value`; an unknown field is an error naming it.
     func render(_ value: JSONValue) throws(UsageError) -> String {
         var out = ""
-        for piece in pieces {
-            switch piece {
-            case .text(let text): out += text
-            case .field(let path): out += Self.plain(try Self.lookup(path, in: value))
-            case .json(let path): out += String(decoding: JSON.serialize(try Self.lookup(path, in: value)), as: UTF8.self)
-            }
-        }
+        var scope = Scope(root: value, variables: [:])
+        try Self.render(nodes, dot: value, scope: &scope, into: &out)
         return out
     }
 
     /// The header row of a table: each field's name in capitals, or `headers`' name for it.
     func header(_ headers: [String: String]) -> String {
-        pieces.map { piece in
-            switch piece {
-            case .text(let text): text
-            case .field(let path), .json(let path):
-                path.isEmpty ? "" : headers[path.joined(separator: ".")] ?? (path.last ?? "").uppercased()
+        nodes.map { node in
+            switch node {
+            case .text(let text): return text
+            case .output(let pipeline):
+                guard let first = pipeline.commands.first, let argument = first.arguments.first,
+                      case .field(nil, let path) = argument, !path.isEmpty
+                else { return "" }
+                return headers[path.joined(separator: ".")] ?? (path.last ?? "").uppercased()
+            case .range, .conditional: return ""
             }
         }.joined()
+    }
+
+    // MARK: reading
+
+    enum Token: Equatable, Sendable {
+        case text(String)
+        case action(String)
+    }
+
+    /// The text and the actions' insides, trimmed as `{{-` and `-}}` say; comments dropped.
+    private static func tokens(_ text: String, format: String) throws(UsageError) -> [Token] {
+        var tokens: [Token] = []
+        var rest = Substring(text)
+        var trimNextText = false
+        // Bounded by the text's length: each turn consumes at least one action or the rest.
+        while !rest.isEmpty {
+            guard let open = rest.firstRange(of: "{{") else {
+                tokens.append(.text(String(trimNextText ? rest.drop(while: \.isWhitespace) : rest)))
+                break
+            }
+            var before = rest[..<open.lowerBound]
+            if trimNextText { before = before.drop(while: \.isWhitespace) }
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
+                throw UsageError("bad --format template \"\(format)\": an action opened with {{ is not closed with }}")
+            }
+            var inside = rest[open.upperBound..<close.lowerBound]
+            if inside.hasPrefix("- ") || inside == "-" {
+                while before.last?.isWhitespace == true { before = before.dropLast() }
+                inside = inside.dropFirst()
+            }
+            trimNextText = inside.hasSuffix(" -")
+            if trimNextText { inside = inside.dropLast() }
+            if !before.isEmpty { tokens.append(.text(String(before))) }
+            let action = inside.trimmingSpaces
+            if !(action.hasPrefix("/*") && action.hasSuffix("*/")) { tokens.append(.action(String(action))) }
+            rest = rest[close.upperBound...]
+        }
+        return tokens
+    }
+
+    private struct Parser {
+        let format: String
+        let tokens: [Token]
+        var position = 0
+
+        init(format: String, tokens: [Token]) {
+            self.format = format
+            self.tokens = tokens
+        }
+
+        func error(_ message: String) -> UsageError {
+            UsageError("bad --format template \"\(format)\": \(message)")
+        }
+
+        /// Nodes up to the end of the text or to an `else` or `end`, which is returned.
+        mutating func nodes() throws(UsageError) -> ([Node], String?) {
+            var nodes: [Node] = []
+            while position < tokens.count {
+                let token = tokens[position]
+                position += 1
+                switch token {
+                case .text(let text): nodes.append(.text(text))
+                case .action(let action):
+                    let words = try Self.words(action, parser: self)
+                    switch words.first {
+                    case "end", "else":
+                        guard words.count == 1 else { throw error("{{\(action)}} takes nothing after \(words[0])") }
+                        return (nodes, words[0])
+                    case "range":
+                        var rest = Array(words.dropFirst())
+                        var variables: [String] = []
+                        if let assign = rest.firstIndex(of: ":=") {
+                            variables = rest[..<assign].map { $0.hasSuffix(",") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+                            guard (1...2).contains(variables.count), variables.allSatisfy({ $0.hasPrefix("$") && $0.count > 1 }) else {
+                                throw error("{{\(action)}}: range declares $v or $i, $v before :=")
+                            }
+                            rest = Array(rest[(assign + 1)...])
+                        }
+                        let pipeline = try pipeline(rest, action: action)
+                        let (body, otherwise) = try block(action)
+                        nodes.append(.range(variables: variables, pipeline, body: body, otherwise: otherwise))
+                    case "if", "with":
+                        let pipeline = try pipeline(Array(words.dropFirst()), action: action)
+                        let (body, otherwise) = try block(action)
+                        nodes.append(.conditional(pipeline, rebindsDot: words[0] == "with", body: body, otherwise: otherwise))
+                    default:
+                        nodes.append(.output(try pipeline(words, action: action)))
+                    }
+                }
+            }
+            return (nodes, nil)
+        }
+
+        /// A block's body and its `else` part, up to its `end`.
+        private mutating func block(_ action: String) throws(UsageError) -> ([Node], [Node]) {
+            let (body, closer) = try nodes()
+            guard let closer else { throw error("{{\(action)}} is not closed with {{end}}") }
+            guard closer == "else" else { return (body, []) }
+            let (otherwise, last) = try nodes()
+            guard last == "end" else { throw error("{{\(action)}}'s {{else}} is not closed with {{end}}") }
+            return (body, otherwise)
+        }
+
+        private func pipeline(_ words: [String], action: String) throws(UsageError) -> Pipeline {
+            var commands: [Command] = []
+            for segment in words.split(separator: "|", omittingEmptySubsequences: false) {
+                guard let head = segment.first else { throw error("{{\(action)}} has an empty command") }
+                if Self.isFunction(head) {
+                    guard GoTemplate.functions.contains(head) else {
+                        let known = GoTemplate.functions.sorted().joined(separator: ", ")
+                        throw error("{{\(action)}}: the function \"\(head)\" is not supported (\(known))")
+                    }
+                    let arguments = try segment.dropFirst().map { word throws(UsageError) in try argument(word, action: action) }
+                    commands.append(Command(function: head, arguments: arguments))
+                } else {
+                    guard segment.count == 1, commands.isEmpty else { throw error("{{\(action)}}: \(head) is not a function") }
+                    commands.append(Command(function: nil, arguments: [try argument(head, action: action)]))
+                }
+            }
+            guard !commands.isEmpty else { throw error("{{\(action)}} is empty") }
+            return Pipeline(commands: commands)
+        }
+
+        private static func isFunction(_ word: String) -> Bool {
+            word.first.map { $0.isLetter } ?? false
+        }
+
+        private func argument(_ word: String, action: String) throws(UsageError) -> Argument {
+            if word.hasPrefix("\""), word.hasSuffix("\""), word.count >= 2 { return .string(String(word.dropFirst().dropLast())) }
+            if let number = Int(word) { return .number(number) }
+            if word == "." { return .field(variable: nil, path: []) }
+            var variable: String?
+            var path = Substring(word)
+            if word.hasPrefix("$") {
+                let name = word.prefix { $0 != "." }
+                variable = String(name)
+                path = word.dropFirst(name.count)
+                if path.isEmpty { return .field(variable: variable, path: []) }
+            }
+            guard path.hasPrefix(".") else { throw error("{{\(action)}}: \(word) is not a field, a variable, a string or a number") }
+            let parts = path.dropFirst().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else {
+                throw error("{{\(action)}}: \(word) is not a field reference")
+            }
+            return .field(variable: variable, path: parts)
+        }
+
+        /// An action's words: spaces separate them except inside a quoted string; `|` and `:=`
+        /// stand alone.
+        private static func words(_ action: String, parser: Parser) throws(UsageError) -> [String] {
+            var words: [String] = []
+            var current = ""
+            var quoted = false
+            var escaped = false
+            for character in action {
+                if quoted {
+                    if escaped {
+                        current.append(character == "n" ? "\n" : character == "t" ? "\t" : character)
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else {
+                        current.append(character)
+                        if character == "\"" { quoted = false }
+                    }
+                } else if character == " " || character == "|" {
+                    if !current.isEmpty { words.append(current) }
+                    current = ""
+                    if character == "|" { words.append("|") }
+                } else {
+                    current.append(character)
+                    if character == "\"" { quoted = true }
+                }
+            }
+            if quoted { throw parser.error("{{\(action)}} has a string that is not closed") }
+            if !current.isEmpty { words.append(current) }
+            // `$i, $v := x` and `$v:=x` read the same.
+            return words.flatMap { word -> [String] in
+                guard !word.hasPrefix("\""), word != ":=", let range = word.firstRange(of: ":=") else { return [word] }
+                return [String(word[..<range.lowerBound]), ":=", String(word[range.upperBound...])].filter { !$0.isEmpty }
+            }
+        }
+    }
+
+    // MARK: evaluating
+
+    private struct Scope {
+        let root: JSONValue
+        var variables: [String: JSONValue]
+    }
+
+    private static func render(_ nodes: [Node], dot: JSONValue, scope: inout Scope, into out: inout String) throws(UsageError) {
+        for node in nodes {
+            switch node {
+            case .text(let text):
+                out += text
+            case .output(let pipeline):
+                out += plain(try evaluate(pipeline, dot: dot, scope: scope))
+            case .conditional(let pipeline, let rebindsDot, let body, let otherwise):
+                let value = try evaluate(pipeline, dot: dot, scope: scope)
+                if isTrue(value) {
+                    try render(body, dot: rebindsDot ? value : dot, scope: &scope, into: &out)
+                } else {
+                    try render(otherwise, dot: dot, scope: &scope, into: &out)
+                }
+            case .range(let variables, let pipeline, let body, let otherwise):
+                let value = try evaluate(pipeline, dot: dot, scope: scope)
+                let items: [(key: JSONValue, value: JSONValue)]
+                switch value {
+                case .array(let elements): items = elements.enumerated().map { (.number(JSONNumber($0.offset)), $0.element) }
+                // Go ranges over a map in its keys' order.
+                case .object(let members): items = members.sorted { $0.key < $1.key }.map { (.string($0.key), $0.value) }
+                case .null: items = []
+                default: throw UsageError("bad --format template: range over \(plain(value)), which is not a list or a map")
+                }
+                if items.isEmpty {
+                    try render(otherwise, dot: dot, scope: &scope, into: &out)
+                    continue
+                }
+                let saved = scope.variables
+                for item in items {
+                    if variables.count == 2 {
+                        scope.variables[variables[0]] = item.key
+                        scope.variables[variables[1]] = item.value
+                    } else if let only = variables.first {
+                        scope.variables[only] = item.value
+                    }
+                    try render(body, dot: item.value, scope: &scope, into: &out)
+                }
+                scope.variables = saved
+            }
+        }
+    }
+
+    private static func evaluate(_ pipeline: Pipeline, dot: JSONValue, scope: Scope) throws(UsageError) -> JSONValue {
+        var previous: JSONValue?
+        for command in pipeline.commands {
+            var values = try command.arguments.map { argument throws(UsageError) in try evaluate(argument, dot: dot, scope: scope) }
+            if let previous { values.append(previous) }
+            previous = try call(command.function, values)
+        }
+        return previous ?? .null
+    }
+
+    private static func evaluate(_ argument: Argument, dot: JSONValue, scope: Scope) throws(UsageError) -> JSONValue {
+        switch argument {
+        case .string(let text): return .string(text)
+        case .number(let number): return .number(JSONNumber(number))
+        case .field(let variable, let path):
+            guard let variable else { return try lookup(path, in: dot) }
+            let base: JSONValue
+            if variable == "$" {
+                base = scope.root
+            } else if let value = scope.variables[variable] {
+                base = value
+            } else {
+                throw UsageError("bad --format template: undefined variable \(variable)")
+            }
+            return try lookup(path, in: base)
+        }
+    }
+
+    private static func call(_ function: String?, _ values: [JSONValue]) throws(UsageError) -> JSONValue {
+        func arity(_ count: Int) throws(UsageError) {
+            guard values.count == count else {
+                throw UsageError("bad --format template: \(function ?? "") takes \(count) argument\(count == 1 ? "" : "s"), got \(values.count)")
+            }
+        }
+        switch function {
+        case nil:
+            try arity(1)
+            return values[0]
+        case "json":
+            try arity(1)
+            return .string(String(decoding: JSON.serialize(values[0]), as: UTF8.self))
+        case "len":
+            try arity(1)
+            switch values[0] {
+            case .array(let items): return .number(JSONNumber(items.count))
+            case .object(let members): return .number(JSONNumber(members.count))
+            case .string(let text): return .number(JSONNumber(text.utf8.count))
+            default: throw UsageError("bad --format template: len of \(plain(values[0])), which has no length")
+            }
+        case "index":
+            guard var current = values.first, values.count >= 2 else {
+                throw UsageError("bad --format template: index takes a list or map and at least one key")
+            }
+            for key in values.dropFirst() {
+                switch (current, key) {
+                case (.object(let members), .string(let name)):
+                    // Go's index of a missing key is the map's zero value: Docker's maps hold
+                    // strings (labels, options), so an empty one.
+                    current = members.first { $0.key == name }?.value ?? .string("")
+                case (.array(let items), .number(let number)):
+                    guard let position = number.integer(as: Int.self), items.indices.contains(position) else {
+                        throw UsageError("bad --format template: index \(number) out of range (\(items.count) items)")
+                    }
+                    current = items[position]
+                case (.null, _):
+                    current = .null
+                default:
+                    throw UsageError("bad --format template: cannot index \(plain(current)) with \(plain(key))")
+                }
+            }
+            return current
+        case "join":
+            try arity(2)
+            guard case .array(let items) = values[0], case .string(let separator) = values[1] else {
+                throw UsageError("bad --format template: join takes a list and a string")
+            }
+            return .string(items.map(plain).joined(separator: separator))
+        case "upper", "lower":
+            try arity(1)
+            let text = plain(values[0])
+            return .string(function == "upper" ? text.uppercased() : text.lowercased())
+        case "eq", "ne":
+            try arity(2)
+            return .bool((values[0] == values[1]) == (function == "eq"))
+        case "not":
+            try arity(1)
+            return .bool(!isTrue(values[0]))
+        case "print", "println":
+            // fmt.Sprint puts a space between operands when neither is a string; Sprintln always.
+            var text = ""
+            for (offset, value) in values.enumerated() {
+                if offset > 0, function == "println" || (!isString(values[offset - 1]) && !isString(value)) { text += " " }
+                text += plain(value)
+            }
+            return .string(function == "println" ? text + "\n" : text)
+        default:
+            throw UsageError("bad --format template: the function \"\(function ?? "")\" is not supported")
+        }
+    }
+
+    private static func isString(_ value: JSONValue) -> Bool {
+        if case .string = value { return true }
+        return false
+    }
+
+    /// Go's truth: false, 0, nil and empty strings, lists and maps are false.
+    private static func isTrue(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return false
+        case .bool(let b): return b
+        case .number(let n): return n.description != "0"
+        case .string(let s): return !s.isEmpty
+        case .array(let items): return !items.isEmpty
+        case .object(let members): return !members.isEmpty
+        }
     }
 
     private static func lookup(_ path: [String], in value: JSONValue) throws(UsageError) -> JSONValue {

@@ -12,7 +12,8 @@ struct Inspect: BerthCommand {
         name: "inspect", abstract: "Show containers or images as JSON.", usage: "[OPTIONS] NAME [NAME...]",
         options: [
             .value("type", valueName: "type", help: "container or image (default: whichever the name names, a container first)."),
-            .value("format", short: "f", valueName: "template", help: "A Go template for each one: {{.State.Pid}}, {{json .Config}}."),
+            .value("format", short: "f", valueName: "template",
+                   help: "A Go template for each one: {{.State.Pid}}, {{json .Config}}, {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}."),
         ])
 
     let global: GlobalOptions

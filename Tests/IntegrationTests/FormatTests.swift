@@ -7,7 +7,7 @@ extension Containers {
     struct Formats {
         let fixture = Fixture.shared
 
-        @Test("field references, json, literal text and the table prefix; an unknown field or a broken template refused")
+        @Test("field references, json, range, if, index, pipes, literal text and the table prefix; an unknown field or a broken template refused")
         func templates() throws {
             let root = try LifecycleRoot(fixture)
             defer { root.removeAll() }
@@ -28,6 +28,9 @@ extension Containers {
             #expect(try root.berth(["inspect", "-f", "{{.State.Pid}}", "web"]).stdout == "\(pid ?? -1)\n")
             #expect(try root.berth(["inspect", "--format", "{{.Name}} {{json .Config.Labels}}", "web"]).stdout
                         .hasSuffix("web {\"tier\":\"front\"}\n"))
+            let labels = try root.berth(["inspect", "-f", "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}"
+                                             + "{{if .State.Running}}up{{else}}down{{end}} {{index .Config.Labels \"tier\" | upper}}", "web"])
+            #expect(labels.stdout == "tier=front;up FRONT\n", "\(labels.stdout) \(labels.stderr)")
             #expect(try root.berth(["volume", "ls", "--format", "{{.Name}}"]).stdout == volume + "\n")
             let networks = try root.berth(["network", "ls", "--format", "{{.Name}}/{{.Driver}}"]).stdout
             #expect(networks.hasSuffix("host/host\nnone/null\n"), "\(networks)")
@@ -39,8 +42,8 @@ extension Containers {
             #expect(deep.status == 125 && deep.stderr.contains("no field .State.Nope"), "\(deep.stderr)")
             let open = try root.berth(["ps", "--format", "{{.Names"])
             #expect(open.status == 125 && open.stderr.contains("is not closed with }}"), "\(open.stderr)")
-            let function = try root.berth(["images", "--format", "{{upper .Repository}}"])
-            #expect(function.status == 125 && function.stderr.contains("{{upper .Repository}} is not supported"), "\(function.stderr)")
+            let function = try root.berth(["images", "--format", "{{title .Repository}}"])
+            #expect(function.status == 125 && function.stderr.contains("the function \"title\" is not supported"), "\(function.stderr)")
         }
     }
 }
