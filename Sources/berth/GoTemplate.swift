@@ -146,7 +146,8 @@ struct GoTemplate: Equatable, Sendable {
                         var rest = Array(words.dropFirst())
                         var variables: [String] = []
                         if let assign = rest.firstIndex(of: ":=") {
-                            variables = rest[..<assign].map { $0.hasSuffix(",") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+                            // `$i, $v`, `$i ,$v` and `$i,$v` alike.
+                            variables = rest[..<assign].joined(separator: " ").split(separator: ",").map { String($0.trimmingSpaces) }
                             guard (1...2).contains(variables.count), variables.allSatisfy({ $0.hasPrefix("$") && $0.count > 1 }) else {
                                 throw error("{{\(action)}}: range declares $v or $i, $v before :=")
                             }

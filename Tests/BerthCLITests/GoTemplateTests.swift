@@ -20,6 +20,7 @@ import Testing
         ("{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", "10.1.0.2 10.0.0.2 "),
         ("{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{$net.IPAddress}};{{end}}", "back=10.1.0.2;front=10.0.0.2;"),
         ("{{range $i, $e := .Config.Env}}{{$i}}:{{$e}} {{end}}", "0:A=1 1:B=2 "),
+        ("{{range $i,$e:=.Config.Env}}{{$i}}{{end}}", "01"),
         ("{{range $v := .Config.Env}}[{{$v}}]{{end}}", "[A=1][B=2]"),
         ("{{range .Config.Empty}}x{{else}}none{{end}}", "none"),
         ("{{index .Config.Labels \"tier\"}}", "front"),
