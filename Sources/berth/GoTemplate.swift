@@ -97,7 +97,7 @@ struct GoTemplate: Equatable, Sendable {
             var before = rest[..<open.lowerBound]
             if trimNextText { before = before.drop(while: \.isWhitespace) }
             guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
-                throw UsageError("bad --format template \"\(format)\": an action opened with {{ is not closed with }}")
+                throw error(in: format, "an action opened with {{ is not closed with }}")
             }
             var inside = rest[open.upperBound..<close.lowerBound]
             if inside.hasPrefix("- ") || inside == "-" {
@@ -114,19 +114,17 @@ struct GoTemplate: Equatable, Sendable {
         return tokens
     }
 
+    /// A template that cannot be read: the template, then what is wrong with it.
+    private static func error(in format: String, _ message: String) -> UsageError {
+        UsageError("bad --format template \"\(format)\": \(message)")
+    }
+
     private struct Parser {
         let format: String
         let tokens: [Token]
         var position = 0
 
-        init(format: String, tokens: [Token]) {
-            self.format = format
-            self.tokens = tokens
-        }
-
-        func error(_ message: String) -> UsageError {
-            UsageError("bad --format template \"\(format)\": \(message)")
-        }
+        func error(_ message: String) -> UsageError { GoTemplate.error(in: format, message) }
 
         /// Nodes up to the end of the text or to an `else` or `end`, which is returned.
         mutating func nodes() throws(UsageError) -> ([Node], String?) {
@@ -137,7 +135,7 @@ struct GoTemplate: Equatable, Sendable {
                 switch token {
                 case .text(let text): nodes.append(.text(text))
                 case .action(let action):
-                    let words = try Self.words(action, parser: self)
+                    let words = try words(action)
                     switch words.first {
                     case "end", "else":
                         guard words.count == 1 else { throw error("{{\(action)}} takes nothing after \(words[0])") }
@@ -224,7 +222,7 @@ struct GoTemplate: Equatable, Sendable {
 
         /// An action's words: spaces separate them except inside a quoted string; `|` and `:=`
         /// stand alone.
-        private static func words(_ action: String, parser: Parser) throws(UsageError) -> [String] {
+        private func words(_ action: String) throws(UsageError) -> [String] {
             var words: [String] = []
             var current = ""
             var quoted = false
@@ -249,7 +247,7 @@ struct GoTemplate: Equatable, Sendable {
                     if character == "\"" { quoted = true }
                 }
             }
-            if quoted { throw parser.error("{{\(action)}} has a string that is not closed") }
+            if quoted { throw error("{{\(action)}} has a string that is not closed") }
             if !current.isEmpty { words.append(current) }
             // `$i, $v := x` and `$v:=x` read the same.
             return words.flatMap { word -> [String] in
