@@ -51,15 +51,18 @@ extension Containers {
             let pull = RegistryPull()
             let killedDigest = try pull.publish(registry, "team/app:killed", motd: "killed mid-blob\n")
             let runningDigest = try pull.publish(registry, "team/app:running", motd: "pulled beside a prune\n")
-            func layer(_ manifestDigest: String) throws -> String {
+            /// The hex digests of the image's config and of its one layer.
+            func blobs(_ manifestDigest: String) throws -> (config: String, layer: String) {
                 let data = try Data(contentsOf: URL(fileURLWithPath: registry.blobFile(String(manifestDigest.dropFirst(7)))))
                 let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                let config = try #require(manifest["config"] as? [String: Any])
                 let layers = try #require(manifest["layers"] as? [[String: Any]])
                 try #require(layers.count == 1)
-                return String(try #require(layers[0]["digest"] as? String).dropFirst(7))
+                return (String(try #require(config["digest"] as? String).dropFirst(7)),
+                        String(try #require(layers[0]["digest"] as? String).dropFirst(7)))
             }
-            let killedLayer = try layer(killedDigest)
-            let runningLayer = try layer(runningDigest)
+            let (killedConfig, killedLayer) = try blobs(killedDigest)
+            let runningLayer = try blobs(runningDigest).layer
             let layerBytes = try #require(try FileManager.default.attributesOfItem(atPath: registry.blobFile(killedLayer))[.size] as? Int)
 
             // The registry's answers at an eighth of the layer a second: a pull is mid-blob for
@@ -87,7 +90,11 @@ extension Containers {
                 if killed.isRunning { kill(killed.processIdentifier, SIGKILL) }
                 killed.waitUntilExit()
             }
-            let midBlob = eventually(within: 30) { (downloaded(store, killedLayer) ?? 0) > 0 }
+            // The config downloads beside the layer: the kill waits until it is a blob, so that the
+            // layer's is the one partial download the killed pull leaves.
+            let midBlob = eventually(within: 30) {
+                (downloaded(store, killedLayer) ?? 0) > 0 && store.blobs.contains(killedConfig)
+            }
             kill(killed.processIdentifier, SIGKILL)
             killed.waitUntilExit()
             try #require(midBlob, "the pull never started the layer's download")
