@@ -160,7 +160,7 @@ let package = Package(
         // service's instances to a new version without losing a request (issue 15).
         .target(
             name: "Compose",
-            dependencies: ["BerthErrors", "Build", "Containers", "ImageStore", "BerthNetwork", "CYAML", "FileSystem", "JSON"],
+            dependencies: ["BerthErrors", "Build", "Containers", "CSpawn", "ImageStore", "BerthNetwork", "CYAML", "FileSystem", "JSON"],
             swiftSettings: strictSwift
         ),
         // The OCI runtime's state machine (bundle, create/start/state/kill/delete, its state root)

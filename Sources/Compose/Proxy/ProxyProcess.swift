@@ -1,3 +1,4 @@
+import CSpawn
 import FileSystem
 #if canImport(Glibc)
 import Glibc
@@ -165,13 +166,38 @@ public struct ProxyProcess: Sendable {
     }
 
     /// Stops HAProxy (its master and workers), 5 s for its sessions, then SIGKILL.
+    ///
+    /// Through a pidfd opened while the pid file's process is known to be haproxy: the master
+    /// is not berth's child, so only a pidfd both tells when it has exited (readable then,
+    /// reaped or a zombie) and keeps a signal from reaching a process that reused the pid.
     public func stop() {
         guard let pid = runningPid else { return }
-        kill(pid, SIGTERM)
-        let deadline = Clock.now + 5_000
-        while Clock.now < deadline, kill(pid, 0) == 0 { Clock.sleep(milliseconds: 20) }
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        let pidfd = berth_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            // ESRCH: it ended since it was looked up.
+            unlink(pidPath)
+            return
+        }
+        defer { close(pidfd) }
+        _ = berth_pidfd_send_signal(pidfd, SIGTERM)
+        if !Self.waitForExit(pidfd, milliseconds: 5_000) {
+            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+            _ = Self.waitForExit(pidfd, milliseconds: 5_000)
+        }
         unlink(pidPath)
+    }
+
+    /// Whether the process of `pidfd` exits within `milliseconds`.
+    private static func waitForExit(_ pidfd: Int32, milliseconds: Int64) -> Bool {
+        let deadline = Clock.now + milliseconds
+        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = deadline - Clock.now
+            guard left > 0 else { return false }
+            let ready = poll(&entry, 1, Int32(left))
+            if ready > 0 { return true }
+            if ready == 0 || errno != EINTR { return false }
+        }
     }
 
     /// glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module leaves out (it is _GNU_SOURCE's).
