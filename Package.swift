@@ -119,7 +119,7 @@ let package = Package(
         // registry module's HTTP client) and its cache.
         .target(
             name: "Build",
-            dependencies: ["BerthErrors", "Containers", "FileSystem", "ImageStore", "JSON", "Registry", "Runtime"],
+            dependencies: ["BerthErrors", "Containers", "CSpawn", "FileSystem", "ImageStore", "JSON", "Registry", "Runtime"],
             swiftSettings: strictSwift
         ),
         // The small per-container monitor of a detached container, in C: it reaps the init, logs

@@ -124,4 +124,38 @@ extension Containers.Build {
         }
         #expect(cgroups.isEmpty, "\(cgroups)")
     }
+
+    /// One stage fails while the stage beside it has 30 s of RUN to go: the failure stops that
+    /// step (killed) and the build fails at once with the failing stage's own error, not 30 s
+    /// later; it tags nothing and leaves no container or cgroup.
+    @Test("a failing stage stops the stage built beside it: its own error at once, nothing tagged, nothing left")
+    func failingStageStopsTheOthers() throws {
+        let dockerfile = """
+            FROM busybox:latest AS slow
+            RUN echo slow-start; sleep 30; echo slow-end
+            FROM busybox:latest AS broken
+            RUN sleep 2; exit 3
+            FROM busybox:latest
+            COPY --from=slow /etc/passwd /slow
+            COPY --from=broken /etc/passwd /broken
+            """
+        let root = try BuildRoot(fixture, files: ["Dockerfile": dockerfile])
+        defer { root.destroy() }
+        let started = Date()
+        let built = try root.build(["--no-cache", "-t", "never:1", root.context])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(built.status == 1, "\(built.stderr)")
+        #expect(built.stderr.contains("] slow-start"), "the slow stage's RUN was running when the other failed: \(built.stderr)")
+        #expect(elapsed < 15, "the build ended \(elapsed) s after it began, not at the failure: \(built.stderr)")
+        #expect(built.stderr.contains("RUN sleep 2; exit 3") && built.stderr.contains("exit code 3"), "\(built.stderr)")
+        #expect(!built.stderr.contains("] slow-end") && !built.stderr.contains("another stage failed"), "\(built.stderr)")
+        #expect(try root.store.berth(["images", "-q", "never"]).output.isEmpty, "nothing tagged")
+        let leftovers = try root.leftovers()
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer", "devices"].map { "/sys/fs/cgroup/" + $0 }
+        let cgroups = bases.flatMap { base in
+            ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + fixture.cgroupParent)) ?? []).filter { $0.count == 64 }
+        }
+        #expect(cgroups.isEmpty, "\(cgroups)")
+    }
 }

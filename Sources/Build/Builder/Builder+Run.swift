@@ -44,12 +44,17 @@ extension Builder {
         defer { labeled?.finish() }
         // A Ctrl-C kills the step (every RUN running, `SupervisedContainers`): a shell waiting on
         // its command would take it only once that command has ended.
+        // Another stage's failure kills it too (`StageCancellation`).
+        let cancellation = self.cancellation
+        var followed: Int?
+        defer { cancellation?.release(followed) }
         let outcome = try engine.runForeground(created, interactive: false, output: labeled?.input ?? progress.output,
-                                               killOnStop: true)
+                                               killOnStop: true) { pidfd in followed = cancellation?.follow(pidfd) }
         labeled?.finish()
         if let signal = SupervisedContainers.stopSignal {
             throw BuildError(.interrupted, "was interrupted (\(SignalName.name(signal))): process \"\(command.joined(separator: " "))\" was killed")
         }
+        try cancellation?.stopIfCancelled()
         guard outcome.exitCode == 0 else {
             throw BuildError(.invalidArgument, "failed: process \"\(command.joined(separator: " "))\" did not complete successfully: "
                              + "exit code \(outcome.exitCode)")

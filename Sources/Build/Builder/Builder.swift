@@ -20,6 +20,8 @@ public struct Builder {
     /// The stage's name in front of each line of its RUN output (`[one 2/8] `), while other
     /// stages are built beside it; nil when it is built alone.
     var outputLabel: String?
+    /// Shared by the stages built beside it: the first to fail stops the others.
+    var cancellation: StageCancellation?
     var stepNumber = 0
     /// Every step of the stages built, their FROMs included (Docker's `Step N/M`).
     var stepCount = 0
@@ -144,6 +146,7 @@ public struct Builder {
     /// Using cache` for a hit, and ` ---> ID`, the step's image), looked up in the cache, carried out.
     mutating func step(_ instruction: Instruction, state: inout StageState) throws {
         try Self.stopIfInterrupted()
+        try cancellation?.stopIfCancelled()
         stepNumber += 1
         progress.line("Step \(stepNumber)/\(stepCount) : \(instruction.original)")
         try carryOutReported(instruction, state: &state)

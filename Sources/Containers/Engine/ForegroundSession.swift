@@ -21,9 +21,11 @@ extension ContainerEngine {
     /// `output`, when given, is the container's stdout and stderr instead of the caller's (a
     /// build's RUN steps, several at once when stages are built concurrently). With `killOnStop`
     /// a stop signal berth is sent kills the container instead of reaching its command (a
-    /// build's RUN step, as Docker's builder kills the step of a cancelled build).
+    /// build's RUN step, as Docker's builder kills the step of a cancelled build). `started` is
+    /// given a pidfd of the container's process once it runs, valid during the call only (a
+    /// build's other stages kill the step through it when one of them fails).
     public func runForeground(_ created: CreatedContainer, interactive: Bool, output: Int32? = nil,
-                              killOnStop: Bool = false) throws -> ContainerOutcome {
+                              killOnStop: Bool = false, started: ((Int32) -> Void)? = nil) throws -> ContainerOutcome {
         var record = created.record
         // Also when the start fails: the container then goes, and holds no layers.
         defer { created.imageLock?.unlock() }
@@ -63,9 +65,10 @@ extension ContainerEngine {
             let outcome = try ForegroundSession(engine: self, config: config, interactive: interactive, output: output,
                                                 killOnStop: killOnStop, cgroupParent: record.hostConfig.cgroupParent,
                                                 beforeRelease: joinNetwork, duringSetup: recordsDuringSetup ? recordStart : nil,
-                                                ended: containerEnded).run { pid in
+                                                ended: containerEnded).run { pid, pidfd in
                 if !recordsDuringSetup { try? recordStart(pid) }
                 healthChecks = startHealthChecks(of: record)
+                started?(pidfd)
             }
             record.state = record.state.ended(exitCode: outcome.exitCode, oomKilled: outcome.oomKilled)
             // With --rm the end is not recorded: the record goes anyway.
@@ -140,8 +143,9 @@ struct ForegroundSession {
     /// rest of the cleanup runs meanwhile.
     var ended: () -> Void = {}
 
-    /// Runs the container to its end. `started` is told the container's pid once it runs.
-    func run(started: (pid_t) -> Void) throws -> ContainerOutcome {
+    /// Runs the container to its end. `started` is told the container's pid and a pidfd of it
+    /// (-1 from a kernel that gave none; valid during the call) once it runs.
+    func run(started: (pid_t, Int32) -> Void) throws -> ContainerOutcome {
         let launcher = engine.launcher(cgroupParent: cgroupParent)
         let cgroup = launcher.cgroupPath(for: config.id)
         let lease = try engine.runDirectory.register(id: config.id, cgroup: cgroup)
@@ -158,7 +162,7 @@ struct ForegroundSession {
             throw error
         }
         defer { if container.pidfd >= 0 { close(container.pidfd) } }
-        started(container.pid)
+        started(container.pid, container.pidfd)
 
         let status: ExitStatus
         do {
