@@ -2,8 +2,10 @@ import CommandLineParsing
 import JSON
 
 /// The part of Go's text/template that Docker's `--format` is used with: literal text, field
-/// references (`{{.Names}}`, `{{.State.Pid}}`, `{{$v.Name}}`), the functions `json`, `index`,
-/// `len`, `join`, `upper`, `lower`, `eq`, `ne`, `not`, `print`, `println`, pipes (`{{.Name | upper}}`),
+/// references (`{{.Names}}`, `{{.State.Pid}}`, `{{$v.Name}}`), Go's functions `and`, `or`, `not`,
+/// `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `index`, `slice`, `len`, `print`, `printf`, `println` and
+/// Docker's `json`, `join`, `split`, `title`, `upper`, `lower`, `truncate`, `pad`, pipes
+/// (`{{.Name | upper}}`) and parenthesised ones as arguments (`{{if and .A (eq .B "x")}}`),
 /// `{{range}}` (over a list or a map, with `$i, $v :=`), `{{if}}` and `{{with}}` (with `{{else}}`),
 /// comments, `{{-`/`-}}` trimming, and the `table` prefix (a header row, columns aligned at each
 /// `\t`). `\t` and `\n` in the text are a tab and a newline, as Docker reads them. Evaluated over
@@ -33,14 +35,20 @@ struct GoTemplate: Equatable, Sendable {
         /// `.A.B` (variable nil), `$`, `$v.A`.
         case field(variable: String?, path: [String])
         case string(String)
-        case number(Int)
+        /// A number, `true`, `false` or `nil`.
+        case constant(JSONValue)
+        /// `(pipeline)`: its value.
+        indirect case pipeline(Pipeline)
     }
 
     let nodes: [Node]
     /// `table ...`: a header row, and the rows aligned.
     let isTable: Bool
 
-    static let functions: Set<String> = ["json", "index", "len", "join", "upper", "lower", "eq", "ne", "not", "print", "println"]
+    static let functions: Set<String> = [
+        "and", "eq", "ge", "gt", "index", "join", "json", "le", "len", "lower", "lt", "ne", "not", "or", "pad", "print",
+        "printf", "println", "slice", "split", "title", "truncate", "upper",
+    ]
 
     init(_ format: String) throws(UsageError) {
         var text = Substring(format)
@@ -197,12 +205,26 @@ struct GoTemplate: Equatable, Sendable {
         }
 
         private static func isFunction(_ word: String) -> Bool {
-            word.first.map { $0.isLetter } ?? false
+            (word.first.map { $0.isLetter } ?? false) && !["true", "false", "nil"].contains(word)
         }
 
         private func argument(_ word: String, action: String) throws(UsageError) -> Argument {
             if word.hasPrefix("\""), word.hasSuffix("\""), word.count >= 2 { return .string(String(word.dropFirst().dropLast())) }
-            if let number = Int(word) { return .number(number) }
+            if word.hasPrefix("(") {
+                guard word.hasSuffix(")") else { throw error("{{\(action)}}: \(word): a field of a parenthesised value is not supported") }
+                let inside = String(word.dropFirst().dropLast())
+                return .pipeline(try pipeline(try words(inside), action: action))
+            }
+            switch word {
+            case "true", "false": return .constant(.bool(word == "true"))
+            case "nil": return .constant(.null)
+            default: break
+            }
+            if let number = Int(word) { return .constant(.number(JSONNumber(number))) }
+            if word.first.map({ $0.isASCII && ($0.isNumber || $0 == "-") }) == true, let value = Double(word),
+               let number = JSONNumber(value) {
+                return .constant(.number(number))
+            }
             if word == "." { return .field(variable: nil, path: []) }
             var variable: String?
             var path = Substring(word)
@@ -220,38 +242,50 @@ struct GoTemplate: Equatable, Sendable {
             return .field(variable: variable, path: parts)
         }
 
-        /// An action's words: spaces separate them except inside a quoted string; `|` and `:=`
-        /// stand alone.
+        /// An action's words: spaces separate them except inside a quoted string or parentheses
+        /// (a parenthesised pipeline is one word); `|` and `:=` stand alone.
         private func words(_ action: String) throws(UsageError) -> [String] {
             var words: [String] = []
             var current = ""
             var quoted = false
             var escaped = false
+            var depth = 0
             for character in action {
                 if quoted {
                     if escaped {
-                        current.append(character == "n" ? "\n" : character == "t" ? "\t" : character)
+                        // Inside parentheses the text stays as written: the inner pipeline's
+                        // words are read again, escapes and all.
+                        if depth > 0 { current.append(character) } else {
+                            current.append(character == "n" ? "\n" : character == "t" ? "\t" : character)
+                        }
                         escaped = false
                     } else if character == "\\" {
                         escaped = true
+                        if depth > 0 { current.append(character) }
                     } else {
                         current.append(character)
                         if character == "\"" { quoted = false }
                     }
-                } else if character == " " || character == "|" {
+                } else if depth == 0 && (character == " " || character == "|") {
                     if !current.isEmpty { words.append(current) }
                     current = ""
                     if character == "|" { words.append("|") }
                 } else {
+                    if character == ")" {
+                        guard depth > 0 else { throw error("{{\(action)}} closes a parenthesis it did not open") }
+                        depth -= 1
+                    }
                     current.append(character)
                     if character == "\"" { quoted = true }
+                    if character == "(" { depth += 1 }
                 }
             }
             if quoted { throw error("{{\(action)}} has a string that is not closed") }
+            if depth > 0 { throw error("{{\(action)}} has a parenthesis that is not closed") }
             if !current.isEmpty { words.append(current) }
             // `$i, $v := x` and `$v:=x` read the same.
             return words.flatMap { word -> [String] in
-                guard !word.hasPrefix("\""), word != ":=", let range = word.firstRange(of: ":=") else { return [word] }
+                guard !word.hasPrefix("\""), !word.hasPrefix("("), word != ":=", let range = word.firstRange(of: ":=") else { return [word] }
                 return [String(word[..<range.lowerBound]), ":=", String(word[range.upperBound...])].filter { !$0.isEmpty }
             }
         }
@@ -320,7 +354,8 @@ struct GoTemplate: Equatable, Sendable {
     private static func evaluate(_ argument: Argument, dot: JSONValue, scope: Scope) throws(UsageError) -> JSONValue {
         switch argument {
         case .string(let text): return .string(text)
-        case .number(let number): return .number(JSONNumber(number))
+        case .constant(let value): return value
+        case .pipeline(let pipeline): return try evaluate(pipeline, dot: dot, scope: scope)
         case .field(let variable, let path):
             guard let variable else { return try lookup(path, in: dot) }
             let base: JSONValue
@@ -388,12 +423,65 @@ struct GoTemplate: Equatable, Sendable {
             try arity(1)
             let text = plain(values[0])
             return .string(function == "upper" ? text.uppercased() : text.lowercased())
-        case "eq", "ne":
+        case "eq":
+            // Go's eq: the first argument against each of the others.
+            guard values.count >= 2 else { throw UsageError("bad --format template: eq takes at least 2 arguments, got \(values.count)") }
+            return .bool(values.dropFirst().contains(values[0]))
+        case "ne":
             try arity(2)
-            return .bool((values[0] == values[1]) == (function == "eq"))
+            return .bool(values[0] != values[1])
+        case "lt", "le", "gt", "ge":
+            try arity(2)
+            guard let order = compare(values[0], values[1]) else {
+                throw UsageError("bad --format template: \(function ?? "") compares two numbers or two strings, not "
+                                 + "\(plain(values[0])) and \(plain(values[1]))")
+            }
+            switch function {
+            case "lt": return .bool(order < 0)
+            case "le": return .bool(order <= 0)
+            case "gt": return .bool(order > 0)
+            default: return .bool(order >= 0)
+            }
+        case "and", "or":
+            // Go's: the first argument that decides (false for and, true for or), else the last.
+            guard let last = values.last else { throw UsageError("bad --format template: \(function ?? "") takes at least 1 argument") }
+            return values.dropLast().first { isTrue($0) == (function == "or") } ?? last
         case "not":
             try arity(1)
             return .bool(!isTrue(values[0]))
+        case "printf":
+            guard case .string(let format)? = values.first else {
+                throw UsageError("bad --format template: printf takes a format string first")
+            }
+            return .string(GoFormat.sprintf(format, Array(values.dropFirst())))
+        case "split":
+            try arity(2)
+            guard case .string(let text) = values[0], case .string(let separator) = values[1] else {
+                throw UsageError("bad --format template: split takes a string and a separator")
+            }
+            // Go's strings.Split: empty parts kept; an empty separator splits after each character.
+            let parts = separator.isEmpty ? text.map { String($0) }
+                : text.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+            return .array(parts.map { .string($0) })
+        case "title":
+            try arity(1)
+            return .string(titleCased(plain(values[0])))
+        case "truncate":
+            try arity(2)
+            guard case .number(let number) = values[1], let length = number.integer(as: Int.self), length >= 0 else {
+                throw UsageError("bad --format template: truncate takes a string and a length")
+            }
+            return .string(String(plain(values[0]).prefix(length)))
+        case "pad":
+            // Docker's pad: spaces before and after, none around an empty string.
+            try arity(3)
+            guard case .number(let before) = values[1], case .number(let after) = values[2],
+                  let prefix = before.integer(as: Int.self), let suffix = after.integer(as: Int.self), prefix >= 0, suffix >= 0
+            else { throw UsageError("bad --format template: pad takes a string and two counts of spaces") }
+            let text = plain(values[0])
+            return .string(text.isEmpty ? text : String(repeating: " ", count: prefix) + text + String(repeating: " ", count: suffix))
+        case "slice":
+            return try slice(values)
         case "print", "println":
             // fmt.Sprint puts a space between operands when neither is a string; Sprintln always.
             var text = ""
@@ -405,6 +493,66 @@ struct GoTemplate: Equatable, Sendable {
         default:
             throw UsageError("bad --format template: the function \"\(function ?? "")\" is not supported")
         }
+    }
+
+    /// -1, 0 or 1 for two numbers or two strings; nil for anything else.
+    private static func compare(_ left: JSONValue, _ right: JSONValue) -> Int? {
+        switch (left, right) {
+        case (.number(let a), .number(let b)):
+            if let x = a.int64, let y = b.int64 { return x < y ? -1 : x == y ? 0 : 1 }
+            return a.double < b.double ? -1 : a.double == b.double ? 0 : 1
+        case (.string(let a), .string(let b)):
+            // Go compares strings byte by byte.
+            return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : a == b ? 0 : 1
+        default:
+            return nil
+        }
+    }
+
+    /// Go's slice: `slice x i` and `slice x i j` of a string (its bytes, as Go counts) or a list.
+    private static func slice(_ values: [JSONValue]) throws(UsageError) -> JSONValue {
+        guard (2...3).contains(values.count) else {
+            throw UsageError("bad --format template: slice takes a string or list and 1 or 2 indices")
+        }
+        var bounds: [Int] = []
+        for value in values.dropFirst() {
+            guard case .number(let number) = value, let index = number.integer(as: Int.self) else {
+                throw UsageError("bad --format template: slice's indices are whole numbers, not \(plain(value))")
+            }
+            bounds.append(index)
+        }
+        func range(_ count: Int) throws(UsageError) -> Range<Int> {
+            let end = bounds.count == 2 ? bounds[1] : count
+            guard bounds[0] >= 0, bounds[0] <= end, end <= count else {
+                throw UsageError("bad --format template: slice \(bounds.map(String.init).joined(separator: ":")) out of range (\(count))")
+            }
+            return bounds[0]..<end
+        }
+        switch values[0] {
+        case .string(let text):
+            let bytes = Array(text.utf8)
+            return .string(String(decoding: bytes[try range(bytes.count)], as: UTF8.self))
+        case .array(let items):
+            return .array(Array(items[try range(items.count)]))
+        default:
+            throw UsageError("bad --format template: slice of \(plain(values[0])), which is not a string or a list")
+        }
+    }
+
+    /// Go's strings.Title, which Docker's `title` is: the first letter of each word in capitals,
+    /// a word beginning after a space or an ASCII character other than a letter, digit or `_`.
+    private static func titleCased(_ text: String) -> String {
+        var out = ""
+        var afterSeparator = true
+        for character in text {
+            out += afterSeparator ? character.uppercased() : String(character)
+            if character.isASCII {
+                afterSeparator = !(character.isLetter || character.isNumber || character == "_")
+            } else {
+                afterSeparator = character.isWhitespace
+            }
+        }
+        return out
     }
 
     private static func isString(_ value: JSONValue) -> Bool {
@@ -436,7 +584,7 @@ struct GoTemplate: Equatable, Sendable {
     }
 
     /// A value as Go's fmt prints it: strings bare, lists as [a b], maps as map[k:v].
-    private static func plain(_ value: JSONValue) -> String {
+    static func plain(_ value: JSONValue) -> String {
         switch value {
         case .null: return "<nil>"
         case .bool(let b): return b ? "true" : "false"

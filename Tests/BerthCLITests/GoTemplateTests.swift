@@ -46,10 +46,40 @@ import Testing
         #expect(try render(format) == expected)
     }
 
+    @Test("Go's and Docker's other functions, and parenthesised pipelines", arguments: [
+        ("{{if and .State.Running (eq .State.Status \"running\")}}up{{end}}", "up"),
+        ("{{and .State.Running .State.Pid}} {{and .Config.Empty .State.Pid}}", "42 []"),
+        ("{{or .Config.Empty .Name}} {{or \"\" 0}}", "/web 0"),
+        ("{{if or (eq .State.Status \"exited\") (gt .State.Pid 40)}}yes{{end}}", "yes"),
+        ("{{lt 1 2}} {{le 2 2}} {{gt 1.5 2}} {{ge \"b\" \"a\"}}", "true true false true"),
+        ("{{eq .State.Status \"exited\" \"running\"}}", "true"),
+        ("{{if eq .State.Running true}}on{{end}}{{if ne .State.Running false}}!{{end}} {{eq nil nil}}", "on! true"),
+        ("{{(index .Config.Env 0)}}", "A=1"),
+        ("{{upper (index .Config.Labels \"tier\")}}", "FRONT"),
+        ("{{index (split (index .Config.Env 1) \"=\") 1}}", "2"),
+        ("{{printf \"%s has pid %d\" .Name .State.Pid}}", "/web has pid 42"),
+        ("{{printf \"%.3s|%-6s|%6s|%05d|%x|%X|%q|%t|%v\" \"abcdef\" \"ab\" \"ab\" 42 255 \"hi\" \"a\\\"b\" .State.Running .Config.Env}}",
+         "abc|ab    |    ab|00042|ff|6869|\"a\\\"b\"|true|[A=1 B=2]"),
+        ("{{printf \"%.2f %f %+d %d%%\" 3.14159 2 5 -7}}", "3.14 2.000000 +5 -7%"),
+        ("{{printf \"%d\" .Name}}|{{printf \"%s %s\" \"a\"}}|{{printf \"x\" 1}}", "%!d(string=/web)|a %!s(MISSING)|x%!(EXTRA int=1)"),
+        ("{{.State.Pid | printf \"pid=%d\"}}", "pid=42"),
+        ("{{split \"a,b,,c\" \",\"}} {{len (split \"\" \",\")}}", "[a b  c] 1"),
+        ("{{title \"hello wide-world foo_bar\"}}", "Hello Wide-World Foo_bar"),
+        ("{{truncate \"abcdef\" 3}}|{{truncate \"ab\" 5}}", "abc|ab"),
+        ("[{{pad .State.Status 1 2}}][{{pad \"\" 1 2}}]", "[ running  ][]"),
+        ("{{slice \"abcdef\" 1 3}} {{slice .Config.Env 1}} {{slice \"abc\" 1}}", "bc [B=2] bc"),
+    ])
+    func functions(_ format: String, _ expected: String) throws {
+        #expect(try render(format) == expected)
+    }
+
     @Test("bad templates name what is wrong", arguments: [
         ("{{range .Config.Env}}x", "is not closed with {{end}}"),
         ("{{end}}", "{{end}} has no {{range}}, {{if}} or {{with}} to close"),
-        ("{{title .Name}}", "the function \"title\" is not supported"),
+        ("{{html .Name}}", "the function \"html\" is not supported"),
+        ("{{upper (index .Config.Env 0}}", "a parenthesis that is not closed"),
+        ("{{upper index .Config.Env 0)}}", "closes a parenthesis it did not open"),
+        ("{{(index .Config.Env 0).Name}}", "a field of a parenthesised value is not supported"),
         ("{{.Name", "is not closed with }}"),
         ("{{index .Config.Labels \"tier}}", "a string that is not closed"),
         ("{{range $a, $b, $c := .Config.Env}}{{end}}", "range declares $v or $i, $v"),
@@ -66,6 +96,10 @@ import Testing
         ("{{$x}}", "undefined variable $x"),
         ("{{index .Config.Env 5}}", "index 5 out of range (2 items)"),
         ("{{len .State.Pid}}", "len of 42"),
+        ("{{lt .Name 1}}", "lt compares two numbers or two strings"),
+        ("{{slice .Name 3 1}}", "slice 3:1 out of range"),
+        ("{{truncate .Name \"x\"}}", "truncate takes a string and a length"),
+        ("{{printf .State.Pid}}", "printf takes a format string first"),
     ])
     func renderingErrors(_ format: String, _ words: String) throws {
         let template = try GoTemplate(format)

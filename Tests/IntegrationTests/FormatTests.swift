@@ -42,8 +42,8 @@ extension Containers {
             #expect(deep.status == 125 && deep.stderr.contains("no field .State.Nope"), "\(deep.stderr)")
             let open = try root.berth(["ps", "--format", "{{.Names"])
             #expect(open.status == 125 && open.stderr.contains("is not closed with }}"), "\(open.stderr)")
-            let function = try root.berth(["images", "--format", "{{title .Repository}}"])
-            #expect(function.status == 125 && function.stderr.contains("the function \"title\" is not supported"), "\(function.stderr)")
+            let function = try root.berth(["images", "--format", "{{html .Repository}}"])
+            #expect(function.status == 125 && function.stderr.contains("the function \"html\" is not supported"), "\(function.stderr)")
         }
     }
 }
