@@ -118,10 +118,7 @@ extension Containers.Build {
         #expect(leftovers.isEmpty, "\(leftovers)")
         let temporary = (try? FileManager.default.contentsOfDirectory(atPath: root.store.path + "/tmp")) ?? []
         #expect(temporary.isEmpty, "\(temporary)")
-        let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer", "devices"].map { "/sys/fs/cgroup/" + $0 }
-        let cgroups = bases.flatMap { base in
-            ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + fixture.cgroupParent)) ?? []).filter { $0.count == 64 }
-        }
+        let cgroups = stepCgroups()
         #expect(cgroups.isEmpty, "\(cgroups)")
     }
 
@@ -152,10 +149,15 @@ extension Containers.Build {
         #expect(try root.store.berth(["images", "-q", "never"]).output.isEmpty, "nothing tagged")
         let leftovers = try root.leftovers()
         #expect(leftovers.isEmpty, "\(leftovers)")
+        let cgroups = stepCgroups()
+        #expect(cgroups.isEmpty, "\(cgroups)")
+    }
+
+    /// The containers' cgroups left under the fixture's cgroup parent.
+    func stepCgroups() -> [String] {
         let bases = Host.isCgroupV2 ? ["/sys/fs/cgroup"] : ["memory", "cpu", "pids", "freezer", "devices"].map { "/sys/fs/cgroup/" + $0 }
-        let cgroups = bases.flatMap { base in
+        return bases.flatMap { base in
             ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + fixture.cgroupParent)) ?? []).filter { $0.count == 64 }
         }
-        #expect(cgroups.isEmpty, "\(cgroups)")
     }
 }
