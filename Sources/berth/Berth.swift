@@ -35,6 +35,7 @@ enum Berth {
         ("inspect", Inspect.self),
         ("stop", StopContainers.self),
         ("start", StartContainers.self),
+        ("attach", AttachContainer.self),
         ("restart", RestartContainers.self),
         ("kill", KillContainers.self),
         ("pause", PauseContainers.self),
@@ -96,7 +97,7 @@ enum Berth {
     /// help or a completion script asks for it (`subcommand(named:)`), so that a `run` does not
     /// build the sixty others'.
     static let topLevelNames = [
-        "run", "create", "ps", "rm", "diff", "commit", "inspect", "stop", "start", "restart", "kill", "pause", "unpause", "wait",
+        "run", "create", "ps", "rm", "diff", "commit", "inspect", "stop", "start", "attach", "restart", "kill", "pause", "unpause", "wait",
         "rename", "top", "update", "export", "cp", "exec", "logs", "monitor-exit", "health-check", "stats",
         "build", "import", "pull", "push", "login", "logout", "images", "history", "tag", "rmi", "save", "load", "info", "version",
         "port", "completion",

@@ -30,15 +30,35 @@ struct StopContainers: BerthCommand {
     }
 }
 
-/// `berth start`.
-struct StartContainers: ContainerNamesCommand {
-    static let spec = CommandSpec(name: "start", abstract: "Start created or stopped containers in the background.",
-                                  usage: "CONTAINER [CONTAINER...]")
+/// `berth start`; with `-a`, the one container's output until it ends (`attach`), from its
+/// start on, and its exit code as berth's.
+struct StartContainers: BerthCommand {
+    static let spec = CommandSpec(
+        name: "start", abstract: "Start created or stopped containers in the background.", usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+        options: [.flag("attach", short: "a", help: "Show the container's output until it ends, passing it berth's signals; exit with its code.")])
 
     let global: GlobalOptions
     let names: [String]
+    let attach: Bool
 
-    static func act(on record: ContainerRecord, _ engine: ContainerEngine) throws { try engine.start(record) }
+    init(global: GlobalOptions, _ parsed: ParsedArguments) throws(UsageError) {
+        self.global = global
+        names = parsed.positionals
+        attach = parsed.flag("attach")
+        if names.isEmpty { throw UsageError("start needs at least one container name or id") }
+        if attach && names.count > 1 { throw UsageError("start -a takes one container: one output is shown at a time") }
+    }
+
+    func run() throws -> Int32 {
+        let engine = try global.engine()
+        engine.tidy()
+        guard attach else { return forEach(names) { name in try engine.start(try engine.find(name)) } }
+        let record = try engine.find(names[0])
+        // Taken before the start, so that the output of its first moments is shown too.
+        let position = ContainerLog(path: engine.store.logPath(of: record.id)).position()
+        try engine.start(record)
+        return try AttachContainer.attach(record, engine, from: .after(position), proxySignals: true)
+    }
 }
 
 /// A command that takes only container names and does one engine call on each of them (start,

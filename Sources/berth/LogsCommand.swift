@@ -78,7 +78,7 @@ struct ContainerLogs: BerthCommand {
 /// The entries on their way to fd 1 (stdout entries) and fd 2 (stderr entries), buffered, with
 /// the buffer written out whenever the stream changes so that the two keep their order on a
 /// terminal that shows both.
-private struct LogOutput {
+struct LogOutput {
     let timestamps: Bool
     private var fd: Int32 = STDOUT_FILENO
     private var buffer: [UInt8] = []

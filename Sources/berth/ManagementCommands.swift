@@ -18,7 +18,7 @@ extension Berth {
     /// Each management path that names a command also reachable by its short form, Docker's.
     static let aliases: [(path: String, shortForm: String)] = [
         ("container run", "run"), ("container create", "create"), ("container ls", "ps"), ("container ps", "ps"),
-        ("container rm", "rm"), ("container start", "start"), ("container stop", "stop"),
+        ("container rm", "rm"), ("container start", "start"), ("container attach", "attach"), ("container stop", "stop"),
         ("container restart", "restart"), ("container kill", "kill"), ("container pause", "pause"),
         ("container unpause", "unpause"), ("container wait", "wait"), ("container rename", "rename"),
         ("container top", "top"), ("container update", "update"), ("container export", "export"),

@@ -35,7 +35,7 @@ import Testing
     /// berth's table so that a wrong entry there fails.
     static let docker: [(path: String, shortForm: String)] = [
         ("container run", "run"), ("container create", "create"), ("container ls", "ps"), ("container ps", "ps"),
-        ("container rm", "rm"), ("container start", "start"), ("container stop", "stop"),
+        ("container rm", "rm"), ("container start", "start"), ("container attach", "attach"), ("container stop", "stop"),
         ("container restart", "restart"), ("container kill", "kill"), ("container pause", "pause"),
         ("container unpause", "unpause"), ("container wait", "wait"), ("container rename", "rename"),
         ("container top", "top"), ("container update", "update"), ("container export", "export"),
@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test("each noun lists Docker's subcommands", arguments: [
-        ("container", ["run", "create", "ls", "ps", "rm", "start", "stop", "restart", "kill", "pause", "unpause",
+        ("container", ["run", "create", "ls", "ps", "rm", "start", "attach", "stop", "restart", "kill", "pause", "unpause",
                        "wait", "rename", "top", "update", "export", "cp", "exec", "logs", "stats", "inspect",
                        "diff", "commit", "port", "prune"]),
         ("image", ["ls", "rm", "tag", "history", "inspect", "save", "load", "import", "build", "pull", "push", "prune"]),

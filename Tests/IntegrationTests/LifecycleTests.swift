@@ -239,6 +239,63 @@ extension Containers {
             #expect(Kernel.processes(mentioning: "logs -f chatter").isEmpty)
         }
 
+        // MARK: - attach
+
+        /// Docker's attach to a container started without -i: its output from now until it ends,
+        /// berth's exit code its own, and berth's signals passed to it (--sig-proxy); with
+        /// --sig-proxy=false a Ctrl-C ends only berth. A container that does not run is refused.
+        @Test("attach: the output until the container ends, its exit code, SIGINT passed to it (or not), a stopped one refused")
+        func attach() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let script = "trap 'echo got-int; echo bye >&2; exit 3' INT; echo started; while :; do echo tick; sleep 0.1; done"
+            _ = try root.runDetached(["--name", "trapper"], ["sh", "-c", script])
+            #expect(root.waitUntil(seconds: 10) { (try? root.berth(["logs", "trapper"]).stdout.contains("tick")) == true })
+            let attached = try StreamingCommand(fixture.berth, ["--root", root.path, "attach", "trapper"])
+            defer { attached.wait(seconds: 0) }
+            #expect(root.waitUntil(seconds: 10) { attached.stdout.contains("tick\n") }, "attach printed \(attached.stdout)")
+            // From now on: the line written before it attached is not shown.
+            #expect(!attached.stdout.contains("started"), "\(attached.stdout)")
+            kill(attached.spawned.pid, SIGINT)
+            #expect(attached.wait(seconds: 10), "attach did not end when the container did")
+            #expect(attached.status == 3, "\(attached.stderr)")
+            #expect(attached.stdout.hasSuffix("got-int\n") && attached.stderr == "bye\n", "\(attached.stdout) \(attached.stderr)")
+            #expect(try root.berth(["inspect", "-f", "{{.State.ExitCode}}", "trapper"]).output == "3")
+
+            let refused = try root.berth(["attach", "trapper"])
+            #expect(refused.status == 1 && refused.stderr.contains("container trapper is not running: start it first"), "\(refused.stderr)")
+
+            // --sig-proxy=false: Ctrl-C ends berth, the container runs on.
+            _ = try root.runDetached(["--name", "runner"], ["sh", "-c", script])
+            let detached = try StreamingCommand(fixture.berth, ["--root", root.path, "attach", "--sig-proxy=false", "runner"])
+            defer { detached.wait(seconds: 0) }
+            #expect(root.waitUntil(seconds: 10) { detached.stdout.contains("tick\n") }, "attach printed \(detached.stdout)")
+            kill(detached.spawned.pid, SIGINT)
+            #expect(detached.wait(seconds: 5), "attach --sig-proxy=false went on after SIGINT")
+            #expect(detached.status == 128 + SIGINT)
+            #expect(try root.berth(["inspect", "-f", "{{.State.Running}}", "runner"]).output == "true")
+            #expect(!(try root.berth(["logs", "runner"]).stdout.contains("got-int")))
+        }
+
+        /// `start -a`: the run's output from its first line (and none of the earlier runs'), and
+        /// its exit code as berth's; one container at a time.
+        @Test("start -a: the new run's output from its start, its exit code; one container only")
+        func startAttached() throws {
+            let root = try LifecycleRoot(fixture)
+            defer { root.removeAll() }
+            let created = try root.berth(["create", "--name", "once", "--cgroup-parent", fixture.cgroupParent, "--network", "none",
+                                          LifecycleRoot.image, "sh", "-c", "echo first; echo warn >&2; exit 4"])
+            #expect(created.status == 0, "\(created.stderr)")
+            for _ in 0..<2 {
+                let started = try root.berth(["start", "-a", "once"], timeout: 30)
+                #expect(started.status == 4, "\(started.stderr)")
+                #expect(started.stdout == "first\n" && started.stderr == "warn\n", "\(started.stdout) \(started.stderr)")
+            }
+            #expect(try root.berth(["logs", "once"]).stdout == "first\nfirst\n")
+            let two = try root.berth(["start", "-a", "once", "once"])
+            #expect(two.status == 125 && two.stderr.contains("start -a takes one container"), "\(two.stderr)")
+        }
+
         // MARK: - exec
 
         @Test("exec: the container's pid namespace, hostname, cgroup; -u, -w, -e; refusals and 127")

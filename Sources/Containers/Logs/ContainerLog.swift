@@ -15,6 +15,22 @@ public struct ContainerLog: Sendable {
         case beginning
         /// The last N lines, counted across the rotated files (0: only what comes next).
         case last(Int)
+        /// What was written after `position()` gave this: `start -a` takes it before the
+        /// container starts, so that none of its first output is missed.
+        case after(Position)
+    }
+
+    /// A place in the log: a file (by device and inode) and an offset in it.
+    public struct Position: Sendable, Equatable {
+        let identity: LogFileReader.Identity?
+        let offset: Int
+    }
+
+    /// The end of the log as it is now (the start of a log not written yet).
+    public func position() -> Position {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return Position(identity: nil, offset: 0) }
+        return Position(identity: LogFileReader.Identity(st), offset: Int(st.st_size))
     }
 
     public let path: String
@@ -116,6 +132,13 @@ public struct ContainerLog: Sendable {
             older.append(reader)
         }
         var files = older + (current.map { [$0] } ?? [])
+        if case .after(let position) = start, let identity = position.identity,
+           let marked = files.firstIndex(where: { $0.identity == identity }) {
+            // The marked file from its offset, then every newer one. (A marked file rotated away
+            // since, or a log that did not exist, is read from its oldest file on.)
+            try files[marked].seek(to: position.offset)
+            files = Array(files[marked...])
+        }
         if case .last(let count) = start {
             // Walk back from the newest file until `count` lines are found; older files are skipped.
             var remaining = max(count, 0)

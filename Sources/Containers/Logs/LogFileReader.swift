@@ -8,7 +8,7 @@ import Glibc
 /// two write() calls, so a line without its newline yet is kept until the rest arrives.
 final class LogFileReader {
     /// The device and inode of the open file: how a follower sees that PATH was rotated away.
-    struct Identity: Equatable {
+    struct Identity: Equatable, Sendable {
         let device: UInt64
         let inode: UInt64
 
