@@ -10,7 +10,8 @@ struct AttachContainer: BerthCommand {
         name: "attach", abstract: "Show a running container's output until it ends, passing it berth's signals.",
         usage: "[OPTIONS] CONTAINER",
         options: [
-            .flag("sig-proxy", help: "Pass the signals berth gets to the container; with --sig-proxy=false, Ctrl-C leaves it running. (default: true)"),
+            .flag("sig-proxy",
+                  help: "Pass the signals berth gets to the container; with --sig-proxy=false, Ctrl-C leaves it running. (default: true)"),
             .flag("no-stdin", help: "Do not attach the input (berth never does: a detached container's input is closed)."),
         ])
 
