@@ -57,7 +57,10 @@ struct ListContainers: BerthCommand {
                     ("ID", .string(id)), ("Image", .string(record.config.image)), ("Command", .string(command)),
                     ("CreatedAt", .string(record.created)), ("RunningFor", .string(Timestamp.ago(record.created, now: now))),
                     ("State", .string(state.statusName)), ("Status", .string(status)), ("Ports", .string(ports)),
-                    ("Names", .string(record.name)),
+                    ("Names", .string(record.name)), ("Labels", .string(labelsText(record))),
+                    ("Mounts", .string(record.mounts.map { $0.name.isEmpty ? $0.source : $0.name }.joined(separator: ","))),
+                    ("Networks", .string(record.hostConfig.networkMode)),
+                    ("LocalVolumes", .string(String(record.mounts.count { $0.type == "volume" }))),
                 ])
             case .table:
                 table.add([id, record.config.image, command, Timestamp.ago(record.created, now: now), status, ports, record.name])
@@ -66,6 +69,11 @@ struct ListContainers: BerthCommand {
         templated?.finish()
         if format == .table { Output.print(table.render()) }
         return 0
+    }
+
+    /// Docker's `k=v,k2=v2` (here in the keys' order).
+    private func labelsText(_ record: ContainerRecord) -> String {
+        record.config.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
     /// The command quoted, cut to 20 characters unless --no-trunc (Docker's form).
