@@ -18,7 +18,8 @@ extension Containers {
                                           ["sleep", "1000"])
             // Docker's other columns of ps: labels, mounts, networks, and templates' functions over them.
             let columns = try root.berth(["ps", "--format", "{{.Labels}}|{{.Mounts}}|{{.Networks}}|{{.LocalVolumes}}|"
-                                              + "{{printf \"%-5.3s\" .Names}}|{{if and (eq .State \"running\") (gt (len .Labels) 3)}}{{title .State}}{{end}}"])
+                                              + "{{printf \"%-5.3s\" .Names}}|"
+                                              + "{{if and (eq .State \"running\") (gt (len .Labels) 3)}}{{title .State}}{{end}}"])
             #expect(columns.stdout == "app=shop,tier=front|\(volume)|none|1|web  |Running\n",
                     "\(columns.stdout) \(columns.stderr)")
 
