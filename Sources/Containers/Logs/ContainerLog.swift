@@ -34,8 +34,12 @@ public struct ContainerLog: Sendable {
     }
 
     public let path: String
-    /// How long `follow` sleeps between looks at the file.
-    public var pollInterval: UInt32 = 100_000   // microseconds
+    /// The longest `follow` waits between looks at the file (microseconds): what it waits when
+    /// nothing is written, after which `until` is asked again.
+    public var pollInterval: UInt32 = 100_000
+    /// The shortest time between two looks (microseconds): a container writing all the time is
+    /// read in batches, not once per write.
+    public var minimumInterval: UInt32 = 10_000
 
     public init(path: String) {
         self.path = path
@@ -76,18 +80,36 @@ public struct ContainerLog: Sendable {
     /// in order however many rotations came between two looks. When the old file has itself been
     /// rotated away (deleted), files between it and the oldest left may be gone unread:
     /// `linesLost` is told so.
+    ///
+    /// Between looks it waits for the monitor to write (inotify on the log's directory), for
+    /// `pollInterval` at most, and for `minimumInterval` at least.
     public func follow(from start: Start = .last(0), until: () -> Bool,
                        linesLost: () -> Void = {}, emit: (Entry) -> Void) throws(ContainerError) {
+        let writes = LogWrites(directory: directory)
         var current = try LogFileReader(path: path)
         try readStart(current: current, start: start, emit: emit)
         while true {
+            let looked = LogWrites.now()
             try readNew(&current, linesLost: linesLost, emit: emit)
             if until() {
                 try readNew(&current, linesLost: linesLost, emit: emit)
                 return
             }
-            usleep(pollInterval)
+            guard let writes else {
+                // Out of inotify instances or watches: a look every `pollInterval`.
+                usleep(pollInterval)
+                continue
+            }
+            writes.wait(microseconds: pollInterval)
+            let elapsed = LogWrites.now() - looked
+            if elapsed < UInt64(minimumInterval) { usleep(minimumInterval - UInt32(elapsed)) }
         }
+    }
+
+    /// The directory that holds the log and its rotated files.
+    private var directory: String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Reads what `current` (the open `path`) has now, then, whenever `path` names another file,
@@ -156,5 +178,39 @@ public struct ContainerLog: Sendable {
         for file in files {
             try file.readLines { if let entry = Entry(line: $0) { emit(entry) } }
         }
+    }
+}
+
+/// The monitor's writes to a log's directory, seen through inotify: a write, the log's creation
+/// or rotation (a rename), or its close at the container's end each end a follower's wait.
+private final class LogWrites {
+    private let fd: Int32
+
+    /// Nil when inotify cannot watch the directory (no instance or watch left, no directory yet).
+    init?(directory: String) {
+        fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard fd >= 0 else { return nil }
+        let events = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
+        guard inotify_add_watch(fd, directory, events) >= 0 else {
+            close(fd)
+            return nil
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Waits until something was written (or at most `microseconds`), then drains the events.
+    func wait(microseconds: UInt32) {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, Int32((microseconds + 999) / 1000))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Microseconds on the monotonic clock.
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
     }
 }
