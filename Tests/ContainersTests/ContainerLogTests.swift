@@ -167,6 +167,47 @@ private final class Flag: Sendable {
         #expect(got == (1...12).map { "line \($0)\n" })
     }
 
+    /// A follower waits on the monitor's writes, not on a clock: with a minute between its
+    /// looks when nothing happens, each line written still reaches it at once, and a write
+    /// after the end is asked for ends it.
+    @Test func followWakesOnAWrite() throws {
+        let log = try LogFixture()
+        try log.write(LogFixture.lines(1...1))
+        let files = log.files
+        let stopped = Flag()
+        let seen = Mutex(0)
+        let writerError = Mutex<String?>(nil)
+        let writer = Thread {
+            do {
+                for n in 2...4 {
+                    // Each line once the one before it was read: every one needs a wake.
+                    let deadline = Date().addingTimeInterval(20)
+                    while seen.withLock({ $0 }) < n - 1, Date() < deadline { usleep(1_000) }
+                    try files.append(LogFixture.lines(n...n))
+                }
+                let deadline = Date().addingTimeInterval(20)
+                while seen.withLock({ $0 }) < 4, Date() < deadline { usleep(1_000) }
+                stopped.set()
+                try files.append(LogFixture.lines(5...5))
+            } catch {
+                writerError.withLock { $0 = "\(error)" }
+                stopped.set()
+            }
+        }
+        writer.start()
+        var followLog = ContainerLog(path: log.path)
+        followLog.pollInterval = 60_000_000
+        var got: [String] = []
+        let started = Date()
+        try followLog.follow(from: .beginning, until: { stopped.isSet }, emit: { entry in
+            got.append(String(decoding: entry.log, as: UTF8.self))
+            seen.withLock { $0 += 1 }
+        })
+        #expect(writerError.withLock { $0 } == nil)
+        #expect(got == (1...5).map { "line \($0)\n" })
+        #expect(Date().timeIntervalSince(started) < 30, "the follower slept through the writes")
+    }
+
     /// Issue 11: with max-file=5, a log that rotated several times between two looks lost the
     /// files in between (`.2`, `.3`, …): 46 557 of 60 000 lines. The follower here looks only
     /// after each burst of three rotations, and must read every line once, in order.
