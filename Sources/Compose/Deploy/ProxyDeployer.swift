@@ -214,10 +214,14 @@ public struct ProxyDeployer: Sendable {
                    journal: inout DeployJournal, recovering: Bool = false) throws {
         let backend = record.service.name
         let servers = group.map { record.slots[$0].server }
+        // The step is for a reader (where a killed deploy stopped); recovery reads only the
+        // journal's versions, written durably when it began, and the state it finds: so each
+        // step replaces the file without waiting for the disk, which would stall the serving
+        // instances' requests a moment on every step.
         func step(_ name: String) {
             journal.slot = servers.joined(separator: ",")
             journal.step = name
-            try? directory.write(journal, at: directory.journalPath(backend))
+            try? directory.write(journal, at: directory.journalPath(backend), durable: false)
         }
         step("drain")
         // Only slots in the rotation: leaving maint for drain would mark a slot UP unchecked.

@@ -122,9 +122,11 @@ public struct ProjectDirectory: Sendable {
         }
     }
 
-    func write<T: Encodable>(_ value: T, at path: String) throws {
+    /// Replaces the file at `path` whole (a reader sees the old value or the new one); `durable`
+    /// also waits for the disk, so that the new value survives the machine's crash.
+    func write<T: Encodable>(_ value: T, at path: String, durable: Bool = true) throws {
         do {
-            try AtomicFile.replace(path, with: try JSON.encode(value, pretty: true), mode: 0o600, durable: true)
+            try AtomicFile.replace(path, with: try JSON.encode(value, pretty: true), mode: 0o600, durable: durable)
         } catch {
             throw ProxyError(.systemError, "cannot write \(path): \(error)")
         }
