@@ -42,20 +42,13 @@ extension ContainerEngine {
     /// Waits at most `milliseconds` for the container's record to be replaced (a start writes
     /// it) or its directory to go (a removal).
     private func waitForRecordChange(_ id: String, milliseconds: Int) {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else {
-            // No inotify (out of instances): a short sleep, and the state is read again.
-            _ = poll(nil, 0, 200)
-            return
-        }
-        defer { close(fd) }
-        guard inotify_add_watch(fd, store.directory(of: id), UInt32(IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)) >= 0 else {
+        guard let watch = DirectoryWatch(store.directory(of: id), events: IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) else {
+            // No inotify (out of instances or watches): a short sleep, and the state is read again.
             _ = poll(nil, 0, 200)
             return
         }
         // The record may have changed between its read and the watch: read it again first.
         if (try? store.load(id: id))?.state.status != .created { return }
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, Int32(milliseconds))
+        watch.wait(milliseconds: milliseconds)
     }
 }

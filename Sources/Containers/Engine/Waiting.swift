@@ -34,24 +34,46 @@ extension ContainerEngine {
     /// (`ContainerStore.markStopping`). True when it was.
     func waitForStopRequest(_ id: String, milliseconds: Int) -> Bool {
         let deadline = Deadline(milliseconds: milliseconds)
-        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        defer { if fd >= 0 { close(fd) } }
-        let watched = fd >= 0 && inotify_add_watch(fd, store.directory(of: id), UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF)) >= 0
+        let watch = DirectoryWatch(store.directory(of: id), events: IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF)
         while !store.isStopping(id) {
             guard let remaining = deadline.remaining else { return false }
-            guard watched else {
+            guard let watch else {
                 // No inotify (out of watches): the step a user would notice least.
                 _ = poll(nil, 0, Int32(min(remaining, 50)))
                 continue
             }
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(min(remaining, Int(Int32.max))))
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+            watch.wait(milliseconds: remaining)
             // The container's directory is gone: it was removed, which is a stop too.
             if access(store.directory(of: id), F_OK) != 0 { return true }
         }
         return true
+    }
+}
+
+/// inotify on one directory, for a wait that ends when something in it changes (a record
+/// replaced, a stop marked, a log written) or at a deadline.
+final class DirectoryWatch {
+    private let fd: Int32
+
+    /// Nil when inotify cannot watch `directory` (out of instances or watches, or no directory):
+    /// the caller then waits on a clock.
+    init?(_ directory: String, events: Int32) {
+        fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard fd >= 0 else { return nil }
+        guard inotify_add_watch(fd, directory, UInt32(events)) >= 0 else {
+            close(fd)
+            return nil
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Waits until one of the events came (or at most `milliseconds`), then drains them.
+    func wait(milliseconds: Int) {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, Int32(min(milliseconds, Int(Int32.max))))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
     }
 }
 

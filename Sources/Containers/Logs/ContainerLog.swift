@@ -85,11 +85,13 @@ public struct ContainerLog: Sendable {
     /// `pollInterval` at most, and for `minimumInterval` at least.
     public func follow(from start: Start = .last(0), until: () -> Bool,
                        linesLost: () -> Void = {}, emit: (Entry) -> Void) throws(ContainerError) {
-        let writes = LogWrites(directory: directory)
+        // The monitor's writes: to the log, its creation or rotation (a rename), its close at
+        // the container's end.
+        let writes = DirectoryWatch(directory, events: IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
         var current = try LogFileReader(path: path)
         try readStart(current: current, start: start, emit: emit)
         while true {
-            let looked = LogWrites.now()
+            let nextLook = Deadline(milliseconds: Int(minimumInterval) / 1000)
             try readNew(&current, linesLost: linesLost, emit: emit)
             if until() {
                 try readNew(&current, linesLost: linesLost, emit: emit)
@@ -100,9 +102,8 @@ public struct ContainerLog: Sendable {
                 usleep(pollInterval)
                 continue
             }
-            writes.wait(microseconds: pollInterval)
-            let elapsed = LogWrites.now() - looked
-            if elapsed < UInt64(minimumInterval) { usleep(minimumInterval - UInt32(elapsed)) }
+            writes.wait(milliseconds: Int((pollInterval + 999) / 1000))
+            if let early = nextLook.remaining { usleep(UInt32(early) * 1000) }
         }
     }
 
@@ -178,39 +179,5 @@ public struct ContainerLog: Sendable {
         for file in files {
             try file.readLines { if let entry = Entry(line: $0) { emit(entry) } }
         }
-    }
-}
-
-/// The monitor's writes to a log's directory, seen through inotify: a write, the log's creation
-/// or rotation (a rename), or its close at the container's end each end a follower's wait.
-private final class LogWrites {
-    private let fd: Int32
-
-    /// Nil when inotify cannot watch the directory (no instance or watch left, no directory yet).
-    init?(directory: String) {
-        fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else { return nil }
-        let events = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
-        guard inotify_add_watch(fd, directory, events) >= 0 else {
-            close(fd)
-            return nil
-        }
-    }
-
-    deinit { close(fd) }
-
-    /// Waits until something was written (or at most `microseconds`), then drains the events.
-    func wait(microseconds: UInt32) {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, Int32((microseconds + 999) / 1000))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
-    }
-
-    /// Microseconds on the monotonic clock.
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
     }
 }
