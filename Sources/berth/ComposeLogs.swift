@@ -68,11 +68,7 @@ struct InstanceLogs: Sendable {
         let engine = engine
         let followers = zip(instances, printers).map { instance, printer in
             WorkerThread.startOrRun {
-                try? printer.log.follow(from: .beginning, until: {
-                    if stop() { return true }
-                    guard let now = try? engine.store.load(id: instance.record.id) else { return true }
-                    return engine.state(of: now).status != .running
-                }, emit: { printer.print($0) })
+                try? engine.followLog(of: instance.record, from: .beginning, stop: stop, emit: { printer.print($0) })
                 ended()
             }
         }

@@ -51,24 +51,19 @@ struct ContainerLogs: BerthCommand {
     func run() throws -> Int32 {
         let engine = try global.engine()
         let record = try engine.find(name)
-        let log = ContainerLog(path: engine.store.logPath(of: record.id))
         var output = LogOutput(timestamps: timestamps)
         if follow {
-            // Asked after each look at the log: the output so far goes out, then the container's
-            // state is read afresh (its monitor closes the log before the container stops
-            // counting as running, so nothing written is missed).
-            try log.follow(from: tail.map(ContainerLog.Start.last) ?? .beginning, until: {
+            // Asked after each look at the log: the output so far goes out.
+            try engine.followLog(of: record, from: tail.map(ContainerLog.Start.last) ?? .beginning, stop: {
                 output.flush()
                 // `berth logs -f web | grep -m1 ready` ends when grep does.
-                if output.readerGone || range.isOver() { return true }
-                guard let now = try? engine.store.load(id: record.id) else { return true }
-                return engine.state(of: now).status != .running
+                return output.readerGone || range.isOver()
             }, linesLost: {
                 output.flush()
                 Output.error("logs -f: the log rotated past files before they could be read; lines from them may be missing")
             }, emit: { if range.contains($0.time) { output.add($0) } })
         } else {
-            try log.read(tail: tail) { if range.contains($0.time) { output.add($0) } }
+            try ContainerLog(path: engine.store.logPath(of: record.id)).read(tail: tail) { if range.contains($0.time) { output.add($0) } }
         }
         output.flush()
         return 0

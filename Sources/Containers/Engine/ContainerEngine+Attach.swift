@@ -10,6 +10,19 @@ import Glibc
 /// container's input is not kept by its monitor, so nothing is sent to it: Docker's attach to
 /// a container started without `-i`.
 extension ContainerEngine {
+    /// `logs -f`, `compose logs -f` and `attach`: the container's log from `start` (`emit` gets
+    /// each entry) until the container no longer runs, or until `stop` (asked after each look at
+    /// the log: has the reader gone?) says so. The monitor closes the log before the container
+    /// stops counting as running, so what it wrote is read before this ends.
+    public func followLog(of record: ContainerRecord, from start: ContainerLog.Start, stop: () -> Bool = { false },
+                          linesLost: () -> Void = {}, emit: (ContainerLog.Entry) -> Void) throws {
+        try ContainerLog(path: store.logPath(of: record.id)).follow(from: start, until: {
+            if stop() { return true }
+            guard let now = try? store.load(id: record.id) else { return true }
+            return state(of: now).status != .running
+        }, linesLost: linesLost, emit: emit)
+    }
+
     /// Follows the container's log from `start` (`emit` gets each entry; `flush` is called after
     /// each look at the log) until the container is no longer running, then gives its exit code:
     /// that of its last run when it ended or waits out a restart's back-off.
@@ -18,15 +31,9 @@ extension ContainerEngine {
         let proxy = proxySignals ? try SignalProxy(engine: self, id: record.id) : nil
         defer { proxy?.stop() }
         var readerGone = false
-        try ContainerLog(path: store.logPath(of: record.id)).follow(from: start, until: {
-            // The monitor closes the log before the container stops counting as running, so
-            // what it wrote is read before this says stop.
-            if !flush() {
-                readerGone = true
-                return true
-            }
-            guard let now = try? store.load(id: record.id) else { return true }
-            return state(of: now).status != .running
+        try followLog(of: record, from: start, stop: {
+            readerGone = !flush()
+            return readerGone
         }, emit: emit)
         if readerGone { return 0 }
         let now = try store.load(id: record.id)
