@@ -127,6 +127,11 @@ struct GoTemplate: Equatable, Sendable {
         UsageError("bad --format template \"\(format)\": \(message)")
     }
 
+    /// A template that cannot be applied to the value at hand.
+    private static func failure(_ message: String) -> UsageError {
+        UsageError("bad --format template: " + message)
+    }
+
     private struct Parser {
         let format: String
         let tokens: [Token]
@@ -320,7 +325,7 @@ struct GoTemplate: Equatable, Sendable {
                 // Go ranges over a map in its keys' order.
                 case .object(let members): items = members.sorted { $0.key < $1.key }.map { (.string($0.key), $0.value) }
                 case .null: items = []
-                default: throw UsageError("bad --format template: range over \(plain(value)), which is not a list or a map")
+                default: throw Self.failure("range over \(plain(value)), which is not a list or a map")
                 }
                 if items.isEmpty {
                     try render(otherwise, dot: dot, scope: &scope, into: &out)
@@ -364,7 +369,7 @@ struct GoTemplate: Equatable, Sendable {
             } else if let value = scope.variables[variable] {
                 base = value
             } else {
-                throw UsageError("bad --format template: undefined variable \(variable)")
+                throw Self.failure("undefined variable \(variable)")
             }
             return try lookup(path, in: base)
         }
@@ -373,7 +378,7 @@ struct GoTemplate: Equatable, Sendable {
     private static func call(_ function: String?, _ values: [JSONValue]) throws(UsageError) -> JSONValue {
         func arity(_ count: Int) throws(UsageError) {
             guard values.count == count else {
-                throw UsageError("bad --format template: \(function ?? "") takes \(count) argument\(count == 1 ? "" : "s"), got \(values.count)")
+                throw Self.failure("\(function ?? "") takes \(count) argument\(count == 1 ? "" : "s"), got \(values.count)")
             }
         }
         switch function {
@@ -389,11 +394,11 @@ struct GoTemplate: Equatable, Sendable {
             case .array(let items): return .number(JSONNumber(items.count))
             case .object(let members): return .number(JSONNumber(members.count))
             case .string(let text): return .number(JSONNumber(text.utf8.count))
-            default: throw UsageError("bad --format template: len of \(plain(values[0])), which has no length")
+            default: throw Self.failure("len of \(plain(values[0])), which has no length")
             }
         case "index":
             guard var current = values.first, values.count >= 2 else {
-                throw UsageError("bad --format template: index takes a list or map and at least one key")
+                throw Self.failure("index takes a list or map and at least one key")
             }
             for key in values.dropFirst() {
                 switch (current, key) {
@@ -403,20 +408,20 @@ struct GoTemplate: Equatable, Sendable {
                     current = members.first { $0.key == name }?.value ?? .string("")
                 case (.array(let items), .number(let number)):
                     guard let position = number.integer(as: Int.self), items.indices.contains(position) else {
-                        throw UsageError("bad --format template: index \(number) out of range (\(items.count) items)")
+                        throw Self.failure("index \(number) out of range (\(items.count) items)")
                     }
                     current = items[position]
                 case (.null, _):
                     current = .null
                 default:
-                    throw UsageError("bad --format template: cannot index \(plain(current)) with \(plain(key))")
+                    throw Self.failure("cannot index \(plain(current)) with \(plain(key))")
                 }
             }
             return current
         case "join":
             try arity(2)
             guard case .array(let items) = values[0], case .string(let separator) = values[1] else {
-                throw UsageError("bad --format template: join takes a list and a string")
+                throw Self.failure("join takes a list and a string")
             }
             return .string(items.map(plain).joined(separator: separator))
         case "upper", "lower":
@@ -425,7 +430,7 @@ struct GoTemplate: Equatable, Sendable {
             return .string(function == "upper" ? text.uppercased() : text.lowercased())
         case "eq":
             // Go's eq: the first argument against each of the others.
-            guard values.count >= 2 else { throw UsageError("bad --format template: eq takes at least 2 arguments, got \(values.count)") }
+            guard values.count >= 2 else { throw Self.failure("eq takes at least 2 arguments, got \(values.count)") }
             return .bool(values.dropFirst().contains(values[0]))
         case "ne":
             try arity(2)
@@ -433,8 +438,8 @@ struct GoTemplate: Equatable, Sendable {
         case "lt", "le", "gt", "ge":
             try arity(2)
             guard let order = compare(values[0], values[1]) else {
-                throw UsageError("bad --format template: \(function ?? "") compares two numbers or two strings, not "
-                                 + "\(plain(values[0])) and \(plain(values[1]))")
+                throw Self.failure("\(function ?? "") compares two numbers or two strings, not "
+                                   + "\(plain(values[0])) and \(plain(values[1]))")
             }
             switch function {
             case "lt": return .bool(order < 0)
@@ -444,20 +449,20 @@ struct GoTemplate: Equatable, Sendable {
             }
         case "and", "or":
             // Go's: the first argument that decides (false for and, true for or), else the last.
-            guard let last = values.last else { throw UsageError("bad --format template: \(function ?? "") takes at least 1 argument") }
+            guard let last = values.last else { throw Self.failure("\(function ?? "") takes at least 1 argument") }
             return values.dropLast().first { isTrue($0) == (function == "or") } ?? last
         case "not":
             try arity(1)
             return .bool(!isTrue(values[0]))
         case "printf":
             guard case .string(let format)? = values.first else {
-                throw UsageError("bad --format template: printf takes a format string first")
+                throw Self.failure("printf takes a format string first")
             }
             return .string(GoFormat.sprintf(format, Array(values.dropFirst())))
         case "split":
             try arity(2)
             guard case .string(let text) = values[0], case .string(let separator) = values[1] else {
-                throw UsageError("bad --format template: split takes a string and a separator")
+                throw Self.failure("split takes a string and a separator")
             }
             // Go's strings.Split: empty parts kept; an empty separator splits after each character.
             let parts = separator.isEmpty ? text.map { String($0) }
@@ -469,7 +474,7 @@ struct GoTemplate: Equatable, Sendable {
         case "truncate":
             try arity(2)
             guard case .number(let number) = values[1], let length = number.integer(as: Int.self), length >= 0 else {
-                throw UsageError("bad --format template: truncate takes a string and a length")
+                throw Self.failure("truncate takes a string and a length")
             }
             return .string(String(plain(values[0]).prefix(length)))
         case "pad":
@@ -477,7 +482,7 @@ struct GoTemplate: Equatable, Sendable {
             try arity(3)
             guard case .number(let before) = values[1], case .number(let after) = values[2],
                   let prefix = before.integer(as: Int.self), let suffix = after.integer(as: Int.self), prefix >= 0, suffix >= 0
-            else { throw UsageError("bad --format template: pad takes a string and two counts of spaces") }
+            else { throw Self.failure("pad takes a string and two counts of spaces") }
             let text = plain(values[0])
             return .string(text.isEmpty ? text : String(repeating: " ", count: prefix) + text + String(repeating: " ", count: suffix))
         case "slice":
@@ -491,7 +496,7 @@ struct GoTemplate: Equatable, Sendable {
             }
             return .string(function == "println" ? text + "\n" : text)
         default:
-            throw UsageError("bad --format template: the function \"\(function ?? "")\" is not supported")
+            throw Self.failure("the function \"\(function ?? "")\" is not supported")
         }
     }
 
@@ -512,19 +517,19 @@ struct GoTemplate: Equatable, Sendable {
     /// Go's slice: `slice x i` and `slice x i j` of a string (its bytes, as Go counts) or a list.
     private static func slice(_ values: [JSONValue]) throws(UsageError) -> JSONValue {
         guard (2...3).contains(values.count) else {
-            throw UsageError("bad --format template: slice takes a string or list and 1 or 2 indices")
+            throw Self.failure("slice takes a string or list and 1 or 2 indices")
         }
         var bounds: [Int] = []
         for value in values.dropFirst() {
             guard case .number(let number) = value, let index = number.integer(as: Int.self) else {
-                throw UsageError("bad --format template: slice's indices are whole numbers, not \(plain(value))")
+                throw Self.failure("slice's indices are whole numbers, not \(plain(value))")
             }
             bounds.append(index)
         }
         func range(_ count: Int) throws(UsageError) -> Range<Int> {
             let end = bounds.count == 2 ? bounds[1] : count
             guard bounds[0] >= 0, bounds[0] <= end, end <= count else {
-                throw UsageError("bad --format template: slice \(bounds.map(String.init).joined(separator: ":")) out of range (\(count))")
+                throw Self.failure("slice \(bounds.map(String.init).joined(separator: ":")) out of range (\(count))")
             }
             return bounds[0]..<end
         }
@@ -535,7 +540,7 @@ struct GoTemplate: Equatable, Sendable {
         case .array(let items):
             return .array(Array(items[try range(items.count)]))
         default:
-            throw UsageError("bad --format template: slice of \(plain(values[0])), which is not a string or a list")
+            throw Self.failure("slice of \(plain(values[0])), which is not a string or a list")
         }
     }
 
@@ -576,7 +581,7 @@ struct GoTemplate: Equatable, Sendable {
         var current = value
         for key in path {
             guard let members = current.object, let next = members.first(where: { $0.key == key })?.value else {
-                throw UsageError("bad --format template: no field .\(path.joined(separator: ".")) (at \"\(key)\")")
+                throw Self.failure("no field .\(path.joined(separator: ".")) (at \"\(key)\")")
             }
             current = next
         }
