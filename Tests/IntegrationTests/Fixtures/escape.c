@@ -677,14 +677,14 @@ static void v_inherited_fds(void) {
 
 // Whether /proc/PID/exe is a file outside the container's root: the path the kernel names for
 // it, looked up from here, is not the same file.
-static int exe_outside(const char *pid, char *target, size_t size) {
+static int exe_outside(const char *pid, char *target, size_t size, struct stat *real) {
     char path[300];
-    struct stat real, named;
+    struct stat named;
     snprintf(path, sizeof path, "/proc/%s/exe", pid);
     ssize_t n = readlink(path, target, size - 1);
-    if (n <= 0 || stat(path, &real) < 0) return 0;
+    if (n <= 0 || stat(path, real) < 0) return 0;
     target[n] = 0;
-    return stat(target, &named) < 0 || named.st_dev != real.st_dev || named.st_ino != real.st_ino;
+    return stat(target, &named) < 0 || named.st_dev != real->st_dev || named.st_ino != real->st_ino;
 }
 
 // Why writing the file open as FD could change no binary of the host's (a runtime that seals
@@ -704,8 +704,9 @@ static void v_runtime_binary(void) {
     while (d && (e = readdir(d))) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
         char target[256], path[300];
+        struct stat real;
         checked++;
-        if (!exe_outside(e->d_name, target, sizeof target)) continue;
+        if (!exe_outside(e->d_name, target, sizeof target, &real)) continue;
         snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
         int copy = open(path, O_RDONLY | O_CLOEXEC);
         const char *why = copy >= 0 ? private_copy(copy) : NULL;
@@ -846,10 +847,17 @@ static int watch(int seconds, const char *argv0) {
         while (d && (e = readdir(d))) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == getpid()) continue;
             char target[256], path[300];
-            if (!exe_outside(e->d_name, target, sizeof target)) continue;
+            struct stat real, now;
+            if (!exe_outside(e->d_name, target, sizeof target, &real)) continue;
             snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
             int held = open(path, O_PATH | O_CLOEXEC);
             if (held < 0) continue; // it went away first
+            // It may have exec'd its command (a binary of the container's own) since it was
+            // looked at: only the binary seen outside the root is held.
+            if (fstat(held, &now) < 0 || now.st_dev != real.st_dev || now.st_ino != real.st_ino) {
+                close(held);
+                continue;
+            }
             // What it runs as (argv joined): "/proc/self/exe /escape-interp" for the interpreter trick.
             char cmdline[200] = "", cmdpath[64];
             snprintf(cmdpath, sizeof cmdpath, "/proc/%s/cmdline", e->d_name);
